@@ -1,0 +1,93 @@
+/* mmu/ internals: the TLB arrays, walk caches and the machine state. Nothing
+ * outside mmu/ includes this. */
+#ifndef MMUSIM_MMU_INTERNAL_H
+#define MMUSIM_MMU_INTERNAL_H
+
+#include "mmu.h"
+
+#define TLB_NO_KEY UINT64_MAX
+
+/* One TLB way. `key` is the VA of the mapping's base, truncated to the format's
+ * VA width, with the mapping's size shift in the low bits (bases are at least
+ * 4 KiB aligned, so the two never overlap). */
+struct tlb_entry {
+	uint64_t key;
+	uint64_t frame;      /* physical base of the region this entry maps */
+	uint64_t stamp;      /* last use, for LRU */
+	uint16_t asid;
+	uint8_t shift;
+	uint8_t perm_user, perm_kernel;
+	bool dirty, global;
+	uint8_t pkey;
+	int8_t level;
+};
+
+struct tlb_array {
+	uint64_t sizes;      /* bit n: holds 2^n-byte mappings */
+	uint32_t sets, ways;
+	enum tlb_repl repl;
+	struct tlb_entry *e; /* sets * ways, set-major */
+	uint64_t *plru;      /* tree bits per set (REPL_PLRU) */
+	uint64_t tick;
+	uint64_t rng;
+};
+
+struct tlb {
+	uint32_t latency;
+	unsigned narrays;
+	struct tlb_array arr[TLB_MAX_ARRAYS];
+};
+
+/* Walk caches (x86 paging-structure caches, AArch64 walk cache): per level,
+ * the table descriptor for a VA prefix, with the permissions accumulated from
+ * the root down to it. */
+struct wc_entry {
+	uint64_t tag;        /* va >> level shift; TLB_NO_KEY when empty */
+	uint64_t next;       /* next-level table */
+	uint64_t stamp;
+	uint16_t asid;
+	uint8_t acc;         /* accumulated WC_* restrictions */
+};
+#define WC_NO_WRITE 1
+#define WC_NO_USER  2
+#define WC_NO_UX    4
+#define WC_NO_PX    8
+
+struct walk_cache {
+	uint32_t sets, ways, latency;
+	struct wc_entry *e;
+	uint64_t tick;
+};
+
+struct mmu {
+	struct mmu_config cfg;
+	const struct pt_format *fmt;
+	struct physmem *pm;
+	uint64_t root;
+	uint16_t asid;
+	uint32_t pkru;
+	uint64_t va_mask;    /* the VA bits a translation uses */
+	struct tlb tlb[TLB_COUNT];
+	struct walk_cache wc[PT_MAX_LEVELS];
+	struct mmu_stats st;
+	mmu_event_fn observer;
+	void *observer_ctx;
+};
+
+/* tlb.c */
+bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *err, size_t errlen);
+void tlb_free(struct tlb *t);
+const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid);
+void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x);
+uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid);
+
+/* walk.c */
+bool wc_init(struct walk_cache *w, const struct walk_cache_config *c, char *err, size_t errlen);
+void wc_free(struct walk_cache *w);
+uint32_t wc_flush(struct walk_cache *w, int scope, uint64_t va, unsigned shift, uint16_t asid);
+bool walk_translate(struct mmu *m, uint64_t root, uint16_t asid, uint64_t va, enum mmu_access acc,
+		    bool user, bool probe, bool use_wc, struct mmu_xlate *x);
+
+void mmu_emit(struct mmu *m, const struct mmu_event *ev);
+
+#endif

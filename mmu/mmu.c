@@ -1,0 +1,225 @@
+/* One access, end to end: L1 TLB, L2 TLB, then the walker; the TLBs are
+ * filled on the way back. Every probed TLB level costs its latency; a walk
+ * costs its walk-cache hit and one memory read per entry. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const cost_names[COST_COUNT] = {
+	"instructions", "tlb_l1", "tlb_l2", "walk_cache", "walk_memory", "trap", "handler",
+	"table_alloc", "zero", "copy", "pagecache", "backing_read", "shootdown",
+};
+
+const char *mmu_cost_name(enum mmu_cost c) { return cost_names[c]; }
+
+const char *mmu_tlb_name(enum tlb_id t)
+{
+	static const char *const names[] = {"L1i", "L1d", "L2"};
+	return names[t];
+}
+
+struct mmu *mmu_create(const struct mmu_config *cfg, struct physmem *pm, char *err, size_t errlen)
+{
+	if (!cfg->fmt) {
+		snprintf(err, errlen, "no page-table format");
+		return NULL;
+	}
+	if (pm->page_shift != cfg->fmt->page_shift) {
+		snprintf(err, errlen, "physical memory frames (%u KiB) do not match the %s granule",
+			 1u << (pm->page_shift - 10), cfg->fmt->name);
+		return NULL;
+	}
+	if (cfg->pa_bits < 32 || cfg->pa_bits > 52 || (cfg->fmt->arch == ARCH_AARCH64 && cfg->pa_bits > 48)) {
+		snprintf(err, errlen, "physical address bits %u out of range", cfg->pa_bits);
+		return NULL;
+	}
+	if (pm->size > (1ull << cfg->pa_bits)) {
+		snprintf(err, errlen, "physical memory larger than %u address bits", cfg->pa_bits);
+		return NULL;
+	}
+	struct mmu *m = calloc(1, sizeof *m);
+	if (!m) {
+		snprintf(err, errlen, "out of host memory");
+		return NULL;
+	}
+	m->cfg = *cfg;
+	m->fmt = cfg->fmt;
+	m->pm = pm;
+	m->va_mask = (1ull << cfg->fmt->va_bits) - 1;
+	const struct tlb_config *tc[TLB_COUNT] = {&cfg->l1i, &cfg->l1d, &cfg->l2};
+	for (int i = 0; i < TLB_COUNT; i++)
+		if (!tlb_init(&m->tlb[i], tc[i], cfg->seed + (uint64_t)i, err, errlen))
+			goto fail;
+	for (int l = cfg->fmt->top_level; l < PT_LEVEL_LEAF; l++)
+		if (!wc_init(&m->wc[l - cfg->fmt->top_level], &cfg->walk_cache[l - cfg->fmt->top_level], err, errlen))
+			goto fail;
+	return m;
+fail:
+	mmu_destroy(m);
+	return NULL;
+}
+
+void mmu_destroy(struct mmu *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < TLB_COUNT; i++)
+		tlb_free(&m->tlb[i]);
+	for (int l = 0; l < PT_MAX_LEVELS; l++)
+		wc_free(&m->wc[l]);
+	free(m);
+}
+
+const struct mmu_config *mmu_config_of(const struct mmu *m) { return &m->cfg; }
+struct physmem *mmu_physmem(const struct mmu *m) { return m->pm; }
+
+void mmu_set_context(struct mmu *m, uint64_t root_pa, uint16_t asid)
+{
+	m->root = root_pa;
+	m->asid = asid;
+}
+
+void mmu_set_pkru(struct mmu *m, uint32_t pkru) { m->pkru = pkru; }
+
+void mmu_set_observer(struct mmu *m, mmu_event_fn fn, void *ctx)
+{
+	m->observer = fn;
+	m->observer_ctx = ctx;
+}
+
+void mmu_emit(struct mmu *m, const struct mmu_event *ev)
+{
+	if (m->observer)
+		m->observer(m->observer_ctx, ev);
+}
+
+static inline uint8_t access_bit(enum mmu_access a)
+{
+	return a == ACC_READ ? PERM_R : a == ACC_WRITE ? PERM_W : PERM_X;
+}
+
+/* A TLB entry answers only when it grants the access without a hardware
+ * update; otherwise the walker re-reads the tables (setting D, or faulting
+ * with the authoritative entries). */
+static inline bool entry_grants(const struct mmu *m, const struct tlb_entry *e, enum mmu_access acc, bool user)
+{
+	uint8_t rights = user ? e->perm_user : e->perm_kernel;
+	if (!(rights & access_bit(acc)) || (acc == ACC_WRITE && !e->dirty))
+		return false;
+	if (m->pkru && user && acc != ACC_FETCH) {
+		unsigned bits = (m->pkru >> (2 * e->pkey)) & 3;
+		if ((bits & 1) || (acc == ACC_WRITE && (bits & 2)))
+			return false;
+	}
+	return true;
+}
+
+static void xlate_from_entry(struct mmu_xlate *x, const struct tlb_entry *e, uint64_t va, int level)
+{
+	x->va = va;
+	x->frame = e->frame;
+	x->page_shift = e->shift;
+	x->pa = e->frame + (va & ((1ull << e->shift) - 1));
+	x->leaf_level = e->level;
+	x->perm_user = e->perm_user;
+	x->perm_kernel = e->perm_kernel;
+	x->dirty = e->dirty;
+	x->global = e->global;
+	x->pkey = e->pkey;
+	x->tlb_level = (int8_t)level;
+	x->fault.kind = FAULT_NONE;
+	x->walk.nsteps = 0;
+}
+
+static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_access acc, bool user,
+		      struct mmu_xlate *x)
+{
+	struct tlb *t = &m->tlb[id];
+	m->st.cycles[id == TLB_L2 ? COST_TLB_L2 : COST_TLB_L1] += t->latency;
+	x->cycles += t->latency;
+	const struct tlb_entry *e = tlb_lookup(t, va & m->va_mask, m->asid);
+	if (e && entry_grants(m, e, acc, user)) {
+		m->st.tlb_hits[id]++;
+		xlate_from_entry(x, e, va, id == TLB_L2 ? 2 : 1);
+		return true;
+	}
+	m->st.tlb_misses[id]++;
+	return false;
+}
+
+bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, struct mmu_xlate *x)
+{
+	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	m->st.accesses[acc]++;
+	x->cycles = 0;
+	if (!(va & ~m->va_mask)) {
+		if (m->tlb[l1].narrays && probe_tlb(m, l1, va, acc, user, x))
+			return true;
+		if (m->tlb[TLB_L2].narrays && probe_tlb(m, TLB_L2, va, acc, user, x)) {
+			tlb_fill(m, l1, x);
+			return true;
+		}
+	}
+	if (!walk_translate(m, m->root, m->asid, va, acc, user, false, true, x)) {
+		m->st.faults[x->fault.kind]++;
+		/* x86 invalidates the faulting address's TLB and paging-structure
+		 * cache entries on #PF (Intel SDM 4.10.4.1). */
+		if (m->fmt->arch == ARCH_X86_64 && x->fault.kind != FAULT_NONCANONICAL) {
+			for (int i = 0; i < TLB_COUNT; i++)
+				tlb_flush(&m->tlb[i], 0, va & m->va_mask, m->asid);
+		}
+		return false;
+	}
+	tlb_fill(m, TLB_L2, x);
+	tlb_fill(m, l1, x);
+	return true;
+}
+
+bool mmu_walk(struct mmu *m, uint64_t root_pa, uint64_t va, enum mmu_access acc, bool user, bool probe,
+	      struct mmu_xlate *x)
+{
+	x->cycles = 0;
+	return walk_translate(m, root_pa, m->asid, va, acc, user, probe, false, x);
+}
+
+static void flush(struct mmu *m, int scope, uint64_t va, uint16_t asid)
+{
+	uint32_t n = 0;
+	va &= m->va_mask;
+	for (int i = 0; i < TLB_COUNT; i++)
+		n += tlb_flush(&m->tlb[i], scope, va, asid);
+	for (int l = m->fmt->top_level; l < PT_LEVEL_LEAF; l++)
+		n += wc_flush(&m->wc[l - m->fmt->top_level], scope, va, pt_leaf_shift(m->fmt, l), asid);
+	if (m->observer) {
+		struct mmu_event ev = {.kind = MMU_EV_TLB_FLUSH, .flush_scope = (uint8_t)scope, .flush_va = va,
+				       .flush_asid = asid, .flushed = n};
+		mmu_emit(m, &ev);
+	}
+}
+
+void mmu_flush_va(struct mmu *m, uint64_t va, uint16_t asid) { flush(m, 0, va, asid); }
+void mmu_flush_asid(struct mmu *m, uint16_t asid) { flush(m, 1, 0, asid); }
+void mmu_flush_all(struct mmu *m) { flush(m, 2, 0, 0); }
+
+void mmu_charge(struct mmu *m, enum mmu_cost c, uint64_t units)
+{
+	m->st.cycles[c] += (uint64_t)m->cfg.cost[c] * units;
+}
+
+void mmu_count_instructions(struct mmu *m, uint64_t n)
+{
+	m->st.instructions += n;
+	m->st.cycles[COST_INSTRUCTIONS] = m->st.instructions * m->cfg.cpi_milli / 1000;
+}
+
+const struct mmu_stats *mmu_stats(const struct mmu *m) { return &m->st; }
+
+uint64_t mmu_total_cycles(const struct mmu *m)
+{
+	uint64_t sum = 0;
+	for (int c = 0; c < COST_COUNT; c++)
+		sum += m->st.cycles[c];
+	return sum;
+}

@@ -1,0 +1,252 @@
+/* TLBs. A TLB level is one or more set-associative arrays, each holding some
+ * page sizes (Skylake's L1 dTLB has separate 4K, 2M/4M and 1G arrays; a
+ * Cortex-A76 L1 holds every size in one). A lookup probes every array for
+ * every size it holds, as the hardware does in parallel. A mapping larger than
+ * any array of a level holds is splintered into the largest size it does
+ * hold, down to the base page. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
+
+bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof *t);
+	t->latency = c->latency;
+	t->narrays = c->narrays;
+	for (unsigned i = 0; i < c->narrays; i++) {
+		const struct tlb_array_config *ac = &c->array[i];
+		struct tlb_array *a = &t->arr[i];
+		uint32_t ways = ac->ways ? ac->ways : ac->entries;
+		if (!ac->entries || !ac->sizes || ac->entries % ways || !is_pow2(ac->entries / ways)) {
+			snprintf(err, errlen, "TLB array %u: entries/ways must be a power of two (%u/%u)", i,
+				 ac->entries, ways);
+			return false;
+		}
+		if (ac->repl == REPL_PLRU && (!is_pow2(ways) || ways > 64)) {
+			snprintf(err, errlen, "TLB array %u: tree pseudo-LRU needs a power-of-two number of ways (<= 64), not %u",
+				 i, ways);
+			return false;
+		}
+		a->sizes = ac->sizes;
+		a->ways = ways;
+		a->sets = ac->entries / ways;
+		a->repl = ac->repl;
+		a->rng = (seed ? seed : 1) * 0x9E3779B97F4A7C15ull + i + 1;
+		a->e = calloc(ac->entries, sizeof *a->e);
+		a->plru = calloc(a->sets, sizeof *a->plru);
+		if (!a->e || !a->plru) {
+			snprintf(err, errlen, "out of host memory");
+			return false;
+		}
+		for (uint32_t k = 0; k < ac->entries; k++)
+			a->e[k].key = TLB_NO_KEY;
+	}
+	return true;
+}
+
+void tlb_free(struct tlb *t)
+{
+	for (unsigned i = 0; i < t->narrays; i++) {
+		free(t->arr[i].e);
+		free(t->arr[i].plru);
+	}
+	t->narrays = 0;
+}
+
+static inline uint64_t tlb_key(uint64_t va, unsigned shift)
+{
+	return (va & ~((1ull << shift) - 1)) | shift;
+}
+
+static inline uint32_t tlb_set(const struct tlb_array *a, uint64_t va, unsigned shift)
+{
+	return (uint32_t)(va >> shift) & (a->sets - 1);
+}
+
+static unsigned log2u(uint32_t v) { return 31u - (unsigned)__builtin_clz(v); }
+
+/* Tree pseudo-LRU: node bits point towards the half to evict next. */
+static void plru_touch(struct tlb_array *a, uint32_t set, uint32_t way)
+{
+	unsigned depth = log2u(a->ways);
+	uint64_t bits = a->plru[set];
+	unsigned node = 1;
+	for (unsigned d = 0; d < depth; d++) {
+		unsigned dir = (way >> (depth - 1 - d)) & 1;
+		if (dir)
+			bits &= ~(1ull << node);
+		else
+			bits |= 1ull << node;
+		node = node * 2 + dir;
+	}
+	a->plru[set] = bits;
+}
+
+static uint32_t plru_victim(const struct tlb_array *a, uint32_t set)
+{
+	unsigned depth = log2u(a->ways), node = 1;
+	for (unsigned d = 0; d < depth; d++)
+		node = node * 2 + (unsigned)((a->plru[set] >> node) & 1);
+	return node - a->ways;
+}
+
+static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
+{
+	if (a->repl == REPL_LRU)
+		a->e[set * a->ways + way].stamp = ++a->tick;
+	else if (a->repl == REPL_PLRU)
+		plru_touch(a, set, way);
+}
+
+static uint32_t victim_way(struct tlb_array *a, uint32_t set)
+{
+	struct tlb_entry *row = &a->e[set * a->ways];
+	for (uint32_t w = 0; w < a->ways; w++)
+		if (row[w].key == TLB_NO_KEY)
+			return w;
+	switch (a->repl) {
+	case REPL_LRU: {
+		uint32_t v = 0;
+		for (uint32_t w = 1; w < a->ways; w++)
+			if (row[w].stamp < row[v].stamp)
+				v = w;
+		return v;
+	}
+	case REPL_PLRU:
+		return plru_victim(a, set);
+	case REPL_RANDOM:
+		a->rng ^= a->rng << 13; /* xorshift64: reproducible from the preset's seed */
+		a->rng ^= a->rng >> 7;
+		a->rng ^= a->rng << 17;
+		return (uint32_t)(a->rng % a->ways);
+	}
+	return 0;
+}
+
+static inline bool entry_matches(const struct tlb_entry *e, uint64_t key, uint16_t asid)
+{
+	return e->key == key && (e->global || e->asid == asid);
+}
+
+const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
+{
+	for (unsigned i = 0; i < t->narrays; i++) {
+		struct tlb_array *a = &t->arr[i];
+		for (uint64_t sizes = a->sizes; sizes; sizes &= sizes - 1) {
+			unsigned shift = (unsigned)__builtin_ctzll(sizes);
+			uint32_t set = tlb_set(a, va, shift);
+			uint64_t key = tlb_key(va, shift);
+			struct tlb_entry *row = &a->e[set * a->ways];
+			for (uint32_t w = 0; w < a->ways; w++)
+				if (entry_matches(&row[w], key, asid)) {
+					touch(a, set, w);
+					return &row[w];
+				}
+		}
+	}
+	return NULL;
+}
+
+static struct tlb_slot slot_of(const struct tlb_entry *e)
+{
+	if (e->key == TLB_NO_KEY)
+		return (struct tlb_slot){0};
+	return (struct tlb_slot){.va = e->key & ~0xFFFull, .asid = e->asid, .shift = e->shift, .valid = true,
+				 .global = e->global};
+}
+
+/* The array of a TLB level that holds a mapping of 2^shift bytes. */
+static int array_for(const struct tlb *t, unsigned shift)
+{
+	for (unsigned i = 0; i < t->narrays; i++)
+		if (t->arr[i].sizes & (1ull << shift))
+			return (int)i;
+	return -1;
+}
+
+void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
+{
+	struct tlb *t = &m->tlb[id];
+	if (!t->narrays)
+		return;
+	unsigned tries[3] = {x->page_shift, pt_leaf_shift(m->fmt, x->leaf_level), m->fmt->page_shift};
+	int ai = -1;
+	unsigned shift = 0;
+	for (unsigned k = 0; k < 3 && ai < 0; k++) {
+		shift = tries[k];
+		ai = array_for(t, shift);
+	}
+	if (ai < 0)
+		return;
+	struct tlb_array *a = &t->arr[ai];
+	uint64_t va = x->va & m->va_mask;
+	uint64_t key = tlb_key(va, shift);
+	uint32_t set = tlb_set(a, va, shift);
+	struct tlb_entry *row = &a->e[set * a->ways];
+	uint32_t way = a->ways;
+	for (uint32_t w = 0; w < a->ways; w++)
+		if (row[w].key == key && (row[w].asid == m->asid || row[w].global || x->global))
+			way = w; /* refresh the entry in place: no duplicates */
+	if (way == a->ways)
+		way = victim_way(a, set);
+	struct tlb_entry old = row[way];
+	row[way] = (struct tlb_entry){
+		.key = key, .frame = x->pa & ~((1ull << shift) - 1), .asid = m->asid, .shift = (uint8_t)shift,
+		.perm_user = x->perm_user, .perm_kernel = x->perm_kernel, .dirty = x->dirty, .global = x->global,
+		.pkey = x->pkey, .level = x->leaf_level,
+	};
+	touch(a, set, way);
+	if (m->observer) {
+		struct mmu_event ev = {.kind = MMU_EV_TLB_FILL, .tlb = id, .array = (uint8_t)ai, .set = set, .way = way,
+				       .filled = slot_of(&row[way])};
+		if (old.key != key || old.asid != m->asid)
+			ev.victim = slot_of(&old);
+		mmu_emit(m, &ev);
+	}
+}
+
+/* scope 0: the mappings covering va, for asid and global ones (INVLPG, TLBI
+ * VAE1); 1: all non-global entries of asid (INVPCID single-context, TLBI
+ * ASIDE1); 2: everything (TLBI VMALLE1, INVPCID all-context). */
+uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < t->narrays; i++) {
+		struct tlb_array *a = &t->arr[i];
+		if (scope == 0) {
+			for (uint64_t sizes = a->sizes; sizes; sizes &= sizes - 1) {
+				unsigned shift = (unsigned)__builtin_ctzll(sizes);
+				struct tlb_entry *row = &a->e[tlb_set(a, va, shift) * a->ways];
+				uint64_t key = tlb_key(va, shift);
+				for (uint32_t w = 0; w < a->ways; w++)
+					if (entry_matches(&row[w], key, asid)) {
+						row[w].key = TLB_NO_KEY;
+						n++;
+					}
+			}
+			continue;
+		}
+		for (uint32_t k = 0; k < a->sets * a->ways; k++) {
+			struct tlb_entry *e = &a->e[k];
+			if (e->key != TLB_NO_KEY && (scope == 2 || (!e->global && e->asid == asid))) {
+				e->key = TLB_NO_KEY;
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
+bool mmu_tlb_slot(const struct mmu *m, enum tlb_id t, unsigned array, uint32_t set, uint32_t way,
+		  struct tlb_slot *out)
+{
+	const struct tlb *tl = &m->tlb[t];
+	if (array >= tl->narrays || set >= tl->arr[array].sets || way >= tl->arr[array].ways)
+		return false;
+	*out = slot_of(&tl->arr[array].e[set * tl->arr[array].ways + way]);
+	return true;
+}

@@ -1,0 +1,59 @@
+/* mmusim: the command line. Exit status 0 on success, 1 when a command
+ * fails, 2 on a usage error (always with a one-line message). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "preset.h"
+
+static const char usage[] =
+	"usage: mmusim <command> [options]\n"
+	"\n"
+	"mmusim is a cycle-approximate MMU and page-table simulator.\n"
+	"\n"
+	"commands:\n"
+	"  demo [--preset NAME]...   walk hand-built x86-64 and AArch64 page tables through\n"
+	"                            the TLBs and the walker, showing every entry read, the\n"
+	"                            hardware's A/D updates and the faults' syndromes\n"
+	"  presets [NAME]            list the machine presets, or show one in full\n"
+	"  help                      this text\n"
+	"\n"
+	"options:\n"
+	"  -h, --help                this text\n"
+	"  --version                 the version\n"
+	"\n"
+	"Presets are read from " "$MMUSIM_PRESETS or the bundled presets/ directory.\n";
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("mmusim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputs(" (try mmusim --help)\n", stderr);
+	va_end(ap);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error("%s", "no command given");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("mmusim %s\n", MMUSIM_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "presets"))
+		return cmd_presets(argc - 1, argv + 1);
+	if (!strcmp(cmd, "demo"))
+		return cmd_demo(argc - 1, argv + 1);
+	if (cmd[0] == '-')
+		return usage_error("unknown option '%s'", cmd);
+	return usage_error("unknown command '%s'", cmd);
+}

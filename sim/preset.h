@@ -1,0 +1,30 @@
+/* Machine presets: JSON files in presets/ that give every number the
+ * hardware model uses (see docs/presets.md for the keys). */
+#ifndef MMUSIM_PRESET_H
+#define MMUSIM_PRESET_H
+
+#include <stddef.h>
+
+#include "mmu.h"
+
+struct preset {
+	char name[64];
+	char description[256];
+	char path[512];
+	struct mmu_config mmu;
+};
+
+/* Parse a preset from JSON text; `origin` names it in error messages.
+ * Returns 0, or -1 with a one-line reason naming the offending key. */
+int preset_parse(const char *json, const char *origin, struct preset *out, char *err, size_t errlen);
+/* Load by file path, or by name from the preset directory. */
+int preset_load(const char *name_or_path, struct preset *out, char *err, size_t errlen);
+/* The directory searched for presets by name ($MMUSIM_PRESETS overrides). */
+const char *preset_dir(void);
+/* Names of the bundled presets, sorted; returns how many (at most max). */
+int preset_list(char names[][64], int max);
+
+/* "4K" -> 4096; accepts K, M, G suffixes. Returns 0 when malformed. */
+unsigned long long parse_size(const char *s);
+
+#endif

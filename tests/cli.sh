@@ -1,0 +1,64 @@
+#!/bin/sh
+# The command line as a user meets it: exit statuses (0 ok, 1 failure,
+# 2 usage), one-line errors, the presets listing and the demo's output.
+# usage: cli.sh MMUSIM PRESET_DIR
+set -u
+MMUSIM=$1
+PRESETS=$2
+export MMUSIM_PRESETS="$PRESETS"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 passes=0
+
+# expect STATUS PATTERN_IN_OUTPUT ARGS... ; stdout+stderr are searched
+expect() {
+	want=$1 pattern=$2
+	shift 2
+	"$MMUSIM" "$@" >"$tmp/out" 2>"$tmp/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL: mmusim $*: exit $got, expected $want"; cat "$tmp/err"; fails=$((fails + 1)); return
+	fi
+	if [ -n "$pattern" ] && ! grep -q -- "$pattern" "$tmp/out" "$tmp/err"; then
+		echo "FAIL: mmusim $*: no \"$pattern\" in output"; fails=$((fails + 1)); return
+	fi
+	if [ "$want" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
+		echo "FAIL: mmusim $*: error is not one line:"; cat "$tmp/err"; fails=$((fails + 1)); return
+	fi
+	passes=$((passes + 1))
+}
+
+expect 0 "usage: mmusim" --help
+expect 0 "usage: mmusim" help
+expect 0 "mmusim 0" --version
+expect 2 "no command given"
+expect 2 "unknown command 'frobnicate'" frobnicate
+expect 2 "unknown option '--frob'" --frob
+expect 2 "unknown argument '--bogus' for demo" demo --bogus
+expect 2 "--preset needs a name" demo --preset
+expect 2 "at most one preset" presets a b
+expect 0 "skylake" presets
+expect 0 "cortex-a76" presets
+expect 0 "apple16k" presets
+expect 0 "1536 entries" presets skylake
+expect 0 "fully associative" presets cortex-a76
+expect 1 "unknown preset \"nope\"" presets nope
+expect 1 "unknown preset \"nope\"" demo --preset nope
+
+# The demo: both architectures, with the manuals' syndromes.
+expect 0 "#PF error code 0x6 = not present, write, user" demo
+expect 0 "ESR_EL1 0x92000047" demo
+expect 0 "hardware updated 4 entries (A/D bits)" demo
+expect 0 "L1 dTLB hit" demo
+expect 0 "ESR_EL1 0x92000047" demo --preset apple16k
+expect 0 "offset 0x3fff\|L3\[" demo --preset apple16k
+
+# A broken preset is refused with its key named, in one line.
+mkdir "$tmp/presets"
+sed 's/"pa_bits": 39,/"pa_bits": "39",/' "$PRESETS/skylake.json" >"$tmp/presets/broken.json"
+MMUSIM_PRESETS="$tmp/presets" expect 1 "key \"pa_bits\" must be a number" demo --preset broken
+MMUSIM_PRESETS="$tmp/presets" expect 1 "broken.json" presets
+expect 1 "cannot open" presets /nonexistent/x.json
+
+echo "cli: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
