@@ -74,6 +74,18 @@ struct mmu {
 	void *observer_ctx;
 };
 
+/* The VA a translation can use: on x86 canonical (bits 63:va_bits-1 all
+ * equal), on AArch64 inside TTBR0's range (the user half). TLB and walk-cache
+ * tags use the VA masked to va_bits, which is unique among such addresses. */
+static inline bool mmu_va_in_range(const struct mmu *m, uint64_t va)
+{
+	unsigned bits = m->fmt->va_bits;
+	if (m->fmt->arch == ARCH_AARCH64)
+		return (va >> bits) == 0;
+	int64_t sv = (int64_t)(va << (64 - bits)) >> (64 - bits);
+	return (uint64_t)sv == va;
+}
+
 /* tlb.c */
 bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *err, size_t errlen);
 void tlb_free(struct tlb *t);
@@ -89,5 +101,8 @@ bool walk_translate(struct mmu *m, uint64_t root, uint16_t asid, uint64_t va, en
 		    bool user, bool probe, bool use_wc, struct mmu_xlate *x);
 
 void mmu_emit(struct mmu *m, const struct mmu_event *ev);
+/* Drop TLB and walk-cache entries (scope 0: covering va, 1: asid, 2: all);
+ * returns how many. */
+uint32_t mmu_invalidate(struct mmu *m, int scope, uint64_t va, uint16_t asid);
 
 #endif

@@ -154,7 +154,7 @@ bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, stru
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	m->st.accesses[acc]++;
 	x->cycles = 0;
-	if (!(va & ~m->va_mask)) {
+	if (!(va & ~m->va_mask) || mmu_va_in_range(m, va)) {
 		if (m->tlb[l1].narrays && probe_tlb(m, l1, va, acc, user, x))
 			return true;
 		if (m->tlb[TLB_L2].narrays && probe_tlb(m, TLB_L2, va, acc, user, x)) {
@@ -166,10 +166,8 @@ bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, stru
 		m->st.faults[x->fault.kind]++;
 		/* x86 invalidates the faulting address's TLB and paging-structure
 		 * cache entries on #PF (Intel SDM 4.10.4.1). */
-		if (m->fmt->arch == ARCH_X86_64 && x->fault.kind != FAULT_NONCANONICAL) {
-			for (int i = 0; i < TLB_COUNT; i++)
-				tlb_flush(&m->tlb[i], 0, va & m->va_mask, m->asid);
-		}
+		if (m->fmt->arch == ARCH_X86_64 && x->fault.kind != FAULT_NONCANONICAL)
+			mmu_invalidate(m, 0, va, m->asid);
 		return false;
 	}
 	tlb_fill(m, TLB_L2, x);
@@ -184,7 +182,7 @@ bool mmu_walk(struct mmu *m, uint64_t root_pa, uint64_t va, enum mmu_access acc,
 	return walk_translate(m, root_pa, m->asid, va, acc, user, probe, false, x);
 }
 
-static void flush(struct mmu *m, int scope, uint64_t va, uint16_t asid)
+uint32_t mmu_invalidate(struct mmu *m, int scope, uint64_t va, uint16_t asid)
 {
 	uint32_t n = 0;
 	va &= m->va_mask;
@@ -192,6 +190,13 @@ static void flush(struct mmu *m, int scope, uint64_t va, uint16_t asid)
 		n += tlb_flush(&m->tlb[i], scope, va, asid);
 	for (int l = m->fmt->top_level; l < PT_LEVEL_LEAF; l++)
 		n += wc_flush(&m->wc[l - m->fmt->top_level], scope, va, pt_leaf_shift(m->fmt, l), asid);
+	return n;
+}
+
+static void flush(struct mmu *m, int scope, uint64_t va, uint16_t asid)
+{
+	uint32_t n = mmu_invalidate(m, scope, va, asid);
+	va &= m->va_mask;
 	if (m->observer) {
 		struct mmu_event ev = {.kind = MMU_EV_TLB_FLUSH, .flush_scope = (uint8_t)scope, .flush_va = va,
 				       .flush_asid = asid, .flushed = n};

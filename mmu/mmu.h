@@ -214,9 +214,10 @@ struct walk_step {
 	uint16_t index;
 	uint64_t table_pa;
 	uint64_t raw;      /* the entry as read (before any A/D update) */
-	bool cached;       /* supplied by a walk cache, not read from memory */
 };
 
+/* The entries read from memory, top down. Levels supplied by a walk cache
+ * are not listed: the first step's level shows where the walk started. */
 struct mmu_walk {
 	uint8_t nsteps;
 	struct walk_step step[PT_MAX_LEVELS];

@@ -166,15 +166,6 @@ static bool fault(struct mmu *m, struct mmu_xlate *x, enum mmu_fault_kind kind, 
 	return false;
 }
 
-static bool va_in_range(const struct mmu *m, uint64_t va)
-{
-	unsigned bits = m->fmt->va_bits;
-	if (m->fmt->arch == ARCH_AARCH64)
-		return (va >> bits) == 0;  /* TTBR0 region only: user space */
-	int64_t sv = (int64_t)(va << (64 - bits)) >> (64 - bits);
-	return (uint64_t)sv == va;         /* canonical */
-}
-
 static void charge(struct mmu *m, struct mmu_xlate *x, enum mmu_cost c, uint64_t cycles)
 {
 	m->st.cycles[c] += cycles;
@@ -192,7 +183,7 @@ bool walk_translate(struct mmu *m, uint64_t root, uint16_t asid, uint64_t va, en
 	x->fault.kind = FAULT_NONE;
 	if (!probe)
 		m->st.walks++;
-	if (!va_in_range(m, va))
+	if (!mmu_va_in_range(m, va))
 		return fault(m, x, FAULT_NONCANONICAL, f->top_level, acc, user, false);
 
 	int level = f->top_level;
@@ -203,7 +194,7 @@ bool walk_translate(struct mmu *m, uint64_t root, uint16_t asid, uint64_t va, en
 			struct walk_cache *w = &m->wc[l - f->top_level];
 			if (!w->e)
 				continue;
-			struct wc_entry *e = wc_lookup(w, va >> pt_leaf_shift(f, l), asid);
+			struct wc_entry *e = wc_lookup(w, (va & m->va_mask) >> pt_leaf_shift(f, l), asid);
 			if (!e)
 				continue;
 			m->st.walk_cache_hits[l - f->top_level]++;
@@ -243,7 +234,7 @@ bool walk_translate(struct mmu *m, uint64_t root, uint16_t asid, uint64_t va, en
 			m->st.ad_updates++;
 		}
 		if (use_wc && !probe && m->wc[level - f->top_level].e)
-			wc_insert(&m->wc[level - f->top_level], va >> pt_leaf_shift(f, level), asid, d.oa,
+			wc_insert(&m->wc[level - f->top_level], (va & m->va_mask) >> pt_leaf_shift(f, level), asid, d.oa,
 				  restrict_acc);
 		table = d.oa;
 	}
