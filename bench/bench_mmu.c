@@ -71,11 +71,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	uint64_t root = alloc_frame(NULL, 0), base = 0x10000000;
-	struct pte table = {.kind = PTE_TABLE, .write = true, .user = true, .accessed = true};
+	struct pt_builder b = {.alloc = alloc_frame, .table = {.kind = PTE_TABLE, .write = true, .user = true, .accessed = true}};
 	for (uint64_t i = 0; i < pages; i++) {
 		struct pte leaf = {.kind = PTE_PAGE, .oa = alloc_frame(NULL, 3), .write = true, .user = true,
 				   .accessed = true, .dirty = true, .nx = true, .sh = 3};
-		pt_map(pm, f, root, base + (i << f->page_shift), PT_LEVEL_LEAF, &leaf, alloc_frame, NULL, &table);
+		pt_map(pm, f, root, base + (i << f->page_shift), PT_LEVEL_LEAF, &leaf, &b);
 	}
 	mmu_set_context(m, root, 1);
 	printf("bench_mmu: %s (%s), %" PRIu64 " M accesses each, 1 in 8 a write\n", p.name, f->name, n / 1000000);

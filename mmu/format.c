@@ -354,7 +354,7 @@ int pte_describe(const struct pt_format *f, int level, uint64_t raw, char *buf, 
 
 /* ---- Building tables --------------------------------------------------- */
 uint64_t pt_entry_addr(struct physmem *pm, const struct pt_format *f, uint64_t root_pa, uint64_t va,
-		       int level, pt_alloc_fn alloc, void *ctx, const struct pte *table_attrs)
+		       int level, const struct pt_builder *b)
 {
 	uint64_t table = root_pa;
 	for (int l = f->top_level;; l++) {
@@ -363,19 +363,23 @@ uint64_t pt_entry_addr(struct physmem *pm, const struct pt_format *f, uint64_t r
 			return PT_NO_MEMORY;
 		if (l == level)
 			return entry;
-		struct pte p = pte_decode(f, l, physmem_read64(pm, entry));
+		uint64_t raw = physmem_read64(pm, entry);
+		struct pte p = pte_decode(f, l, raw);
 		if (p.kind == PTE_BLOCK)
 			return PT_NO_MEMORY; /* a leaf sits above the level asked for */
 		if (p.kind == PTE_INVALID) {
-			if (!alloc)
+			if (!b || !b->alloc)
 				return PT_NO_MEMORY;
-			uint64_t next = alloc(ctx, l + 1);
+			uint64_t next = b->alloc(b->ctx, l + 1);
 			if (next == PT_NO_MEMORY)
 				return PT_NO_MEMORY;
-			struct pte link = *table_attrs;
+			struct pte link = b->table;
 			link.kind = PTE_TABLE;
 			link.oa = next;
-			physmem_write64(pm, entry, pte_encode(f, l, &link));
+			uint64_t val = pte_encode(f, l, &link);
+			physmem_write64(pm, entry, val);
+			if (b->linked)
+				b->linked(b->ctx, l, va, entry, raw, val);
 			p.oa = next;
 		}
 		table = p.oa;
@@ -383,9 +387,9 @@ uint64_t pt_entry_addr(struct physmem *pm, const struct pt_format *f, uint64_t r
 }
 
 uint64_t pt_map(struct physmem *pm, const struct pt_format *f, uint64_t root_pa, uint64_t va, int level,
-		const struct pte *leaf, pt_alloc_fn alloc, void *ctx, const struct pte *table_attrs)
+		const struct pte *leaf, const struct pt_builder *b)
 {
-	uint64_t entry = pt_entry_addr(pm, f, root_pa, va, level, alloc, ctx, table_attrs);
+	uint64_t entry = pt_entry_addr(pm, f, root_pa, va, level, b);
 	if (entry != PT_NO_MEMORY)
 		physmem_write64(pm, entry, pte_encode(f, level, leaf));
 	return entry;

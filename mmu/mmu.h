@@ -318,20 +318,26 @@ bool mmu_tlb_slot(const struct mmu *m, enum tlb_id t, unsigned array, uint32_t s
 		  struct tlb_slot *out);
 const char *mmu_tlb_name(enum tlb_id t);
 
-/* Helpers for building page tables (the OS model and tests use them). The
- * caller supplies the memory for new tables. */
-typedef uint64_t (*pt_alloc_fn)(void *ctx, int level);  /* returns pa, or UINT64_MAX */
+/* Building page tables (the OS model, the demo and tests use this). */
+typedef uint64_t (*pt_alloc_fn)(void *ctx, int level);  /* a zeroed table's pa, or PT_NO_MEMORY */
 #define PT_NO_MEMORY UINT64_MAX
+struct pt_builder {
+	pt_alloc_fn alloc;   /* NULL: do not build, stop at a missing table */
+	/* Optional: told of every link written (entry at `level` -> new table). */
+	void (*linked)(void *ctx, int level, uint64_t va, uint64_t entry_pa, uint64_t old, uint64_t val);
+	void *ctx;
+	struct pte table;    /* the links' attributes (kind and oa are filled in) */
+};
 /* Physical address of the entry for `va` at `level`, descending from `root`
- * and, when `alloc` is given, allocating missing tables and linking them with
- * `table_attrs` (oa and kind are filled in). Returns PT_NO_MEMORY when a table
- * is missing and cannot be had. */
+ * and building missing tables with `b` (NULL: build nothing). Returns
+ * PT_NO_MEMORY when a table is missing and cannot be had, or when a block
+ * leaf sits above `level`. */
 uint64_t pt_entry_addr(struct physmem *pm, const struct pt_format *f, uint64_t root_pa, uint64_t va,
-		       int level, pt_alloc_fn alloc, void *ctx, const struct pte *table_attrs);
-/* Write `leaf` (kind PTE_PAGE or PTE_BLOCK) as the entry for `va` at `level`,
- * building the tables above it as pt_entry_addr does. Returns the entry's
- * address or PT_NO_MEMORY. */
+		       int level, const struct pt_builder *b);
+/* Write `leaf` (kind PTE_PAGE or PTE_BLOCK) as the entry for `va` at
+ * `level`, building the tables above it. Returns the entry's address or
+ * PT_NO_MEMORY. */
 uint64_t pt_map(struct physmem *pm, const struct pt_format *f, uint64_t root_pa, uint64_t va, int level,
-		const struct pte *leaf, pt_alloc_fn alloc, void *ctx, const struct pte *table_attrs);
+		const struct pte *leaf, const struct pt_builder *b);
 
 #endif

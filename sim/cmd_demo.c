@@ -66,14 +66,14 @@ static struct pte leaf_for(const struct space *s, const struct region *r, uint64
 
 static void build(struct space *s)
 {
-	struct pte table = {.kind = PTE_TABLE, .write = true, .user = true};
+	struct pt_builder b = {.alloc = alloc_frame, .ctx = s, .table = {.kind = PTE_TABLE, .write = true, .user = true}};
 	s->root = alloc_frame(s, s->f->top_level);
 	printf("Page tables built by hand (root table at 0x%" PRIx64 "):\n", s->root);
 	for (size_t i = 0; i < sizeof layout / sizeof layout[0]; i++) {
 		const struct region *r = &layout[i];
 		uint64_t frame = alloc_frame(s, PT_LEVEL_LEAF);
 		struct pte leaf = leaf_for(s, r, frame);
-		pt_map(s->pm, s->f, s->root, r->va, PT_LEVEL_LEAF, &leaf, alloc_frame, s, &table);
+		pt_map(s->pm, s->f, s->root, r->va, PT_LEVEL_LEAF, &leaf, &b);
 		printf("  %-6s va 0x%012" PRIx64 "  %c%c%c  -> frame 0x%" PRIx64 "\n", r->name, r->va, 'r',
 		       r->write ? 'w' : '-', r->exec ? 'x' : '-', frame);
 	}

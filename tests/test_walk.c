@@ -128,9 +128,9 @@ static void permissions(void)
 		int slot = pt_level_info(s.f, s.f->top_level)->index_bits >= 2 ? s.f->top_level : s.f->top_level + 1;
 		for (int c = 0; c < 3; c++) {
 			uint64_t va = VA ^ ((uint64_t)(c + 1) << pt_leaf_shift(s.f, slot));
-			s.table.write = cases[c].write;
-			s.table.user = cases[c].user;
-			s.table.nx = cases[c].nx;
+			s.build.table.write = cases[c].write;
+			s.build.table.user = cases[c].user;
+			s.build.table.nx = cases[c].nx;
 			struct pte all = tspace_user_page(&s, tspace_frame(&s), true, true);
 			all.pxn = false;
 			tspace_map(&s, va, 3, &all);
@@ -141,7 +141,7 @@ static void permissions(void)
 			CHECK(mmu_access(m, va, cases[c].acc == ACC_READ ? ACC_WRITE : ACC_READ,
 					 cases[c].acc != ACC_READ, &x));
 		}
-		s.table = (struct pte){.kind = PTE_TABLE, .write = true, .user = true};
+		s.build.table = (struct pte){.kind = PTE_TABLE, .write = true, .user = true};
 
 		if (!x86(&s)) {
 			/* EL0-writable memory is never executable at EL1 (implicit PXN)... */
@@ -459,7 +459,7 @@ static void off_physical_memory(void)
 		struct pte p = tspace_user_page(&s, tspace_frame(&s), true, false);
 		uint64_t leaf = tspace_map(&s, VA, 3, &p);
 		/* Point the level-2 entry at a table beyond the 256 KiB of memory. */
-		uint64_t l2e = pt_entry_addr(s.pm, s.f, s.root, VA, 2, NULL, NULL, NULL);
+		uint64_t l2e = pt_entry_addr(s.pm, s.f, s.root, VA, 2, NULL);
 		struct pte t = pte_decode(s.f, 2, physmem_read64(s.pm, l2e));
 		t.oa = 0x4000000;
 		physmem_write64(s.pm, l2e, pte_encode(s.f, 2, &t));

@@ -20,7 +20,8 @@ void tspace_init(struct tspace *s, const struct pt_format *f, uint64_t frames)
 		exit(2);
 	}
 	s->next_frame = 1;
-	s->table = (struct pte){.kind = PTE_TABLE, .write = true, .user = true};
+	s->build = (struct pt_builder){.alloc = alloc_table, .ctx = s};
+	s->build.table = (struct pte){.kind = PTE_TABLE, .write = true, .user = true};
 	s->root = tspace_frame(s);
 }
 
@@ -43,7 +44,7 @@ uint64_t tspace_frame(struct tspace *s)
 
 uint64_t tspace_map(struct tspace *s, uint64_t va, int level, const struct pte *leaf)
 {
-	uint64_t e = pt_map(s->pm, s->f, s->root, va, level, leaf, alloc_table, s, &s->table);
+	uint64_t e = pt_map(s->pm, s->f, s->root, va, level, leaf, &s->build);
 	if (e == PT_NO_MEMORY) {
 		fprintf(stderr, "tspace_map(0x%llx) failed\n", (unsigned long long)va);
 		exit(2);

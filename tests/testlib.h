@@ -11,7 +11,7 @@ struct tspace {
 	const struct pt_format *f;
 	uint64_t next_frame;   /* bump allocator; frame 0 is never handed out */
 	uint64_t root;
-	struct pte table;      /* attributes for intermediate tables (permissive by default) */
+	struct pt_builder build; /* builds tables from this space; build.table: their attributes */
 };
 
 /* Physical memory of `frames` base pages, a root table allocated. */
