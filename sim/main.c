@@ -17,6 +17,10 @@ static const char usage[] =
 	"                            the TLBs and the walker, showing every entry read, the\n"
 	"                            hardware's A/D updates and the faults' syndromes\n"
 	"  presets [NAME]            list the machine presets, or show one in full\n"
+	"  replay TRACE [options]    replay a JSON trace (- for standard input) through the OS\n"
+	"                            model and the MMU\n"
+	"  convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
+	"                            turn a Valgrind lackey --trace-mem=yes log into a trace\n"
 	"  help                      this text\n"
 	"\n"
 	"options:\n"
@@ -53,6 +57,10 @@ int main(int argc, char **argv)
 		return cmd_presets(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc - 1, argv + 1);
+	if (!strcmp(cmd, "replay"))
+		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(cmd, "convert"))
+		return cmd_convert(argc - 1, argv + 1);
 	if (cmd[0] == '-')
 		return usage_error("unknown option '%s'", cmd);
 	return usage_error("unknown command '%s'", cmd);

@@ -1,0 +1,308 @@
+/* The page-fault handler: one model of the path the kernels take.
+ *
+ *   1. decode the access and syndrome; addresses outside user space fail
+ *   2. find the VMA; below a grows-down VMA expand the stack (guard gap,
+ *      stack limit), else SIGSEGV/SEGV_MAPERR
+ *   3. check the VMA's permissions: SIGSEGV/SEGV_ACCERR
+ *   4. allocate missing intermediate tables
+ *   5. not present: the zero page for a read, a zeroed frame for a write
+ *   6. present but write-protected: copy a shared frame, reuse a sole one
+ *   7. AArch64 access-flag and software dirty-state faults
+ *   8. no memory: the OOM outcome
+ * The personality decides the policies and names the kernel's functions. */
+#include "internal.h"
+
+#include <string.h>
+
+static const char *const step_names[STEP_COUNT] = {
+	"entry", "find_vma", "expand_stack", "bad_area", "access_error", "alloc_p4d", "alloc_pud",
+	"alloc_pmd", "alloc_pte", "zero_page", "anon_page", "wp_copy", "wp_reuse", "set_young",
+	"set_dirty", "spurious", "oom", "bad_entry", "pkey",
+};
+const char *fault_step_name(enum fault_step s) { return step_names[s]; }
+
+static const char *const outcome_names[] = {"resolved", "SIGSEGV", "SIGBUS", "SIGKILL", "OOM"};
+const char *fault_outcome_name(enum fault_outcome o) { return outcome_names[o]; }
+
+
+static void finish(struct fault_record *r, enum fault_outcome o, int signo, int code)
+{
+	r->outcome = o;
+	r->signo = signo;
+	r->si_code = code;
+}
+
+static void bad_area(struct kernel *k, struct fault_record *r, int code)
+{
+	record_step(k, STEP_BAD_AREA);
+	finish(r, OUT_SIGSEGV, SIGSEGV, code);
+}
+
+static void oom(struct kernel *k, struct fault_record *r)
+{
+	record_step(k, STEP_OOM);
+	finish(r, OUT_OOM, SIGKILL, 0);
+}
+
+/* Step 2: the VMA, growing a stack if that is what the address asks for. */
+static struct vma *find_vma_or_grow(struct kernel *k, struct mm *mm, uint64_t va)
+{
+	record_step(k, STEP_FIND_VMA);
+	struct vma *v = vma_find(mm, va);
+	if (!v || v->start <= va)
+		return v;
+	if (!(v->flags & VM_GROWSDOWN) || !k->pers->stack_grows)
+		return NULL;
+	/* expand_downwards: within RLIMIT_STACK, and stack_guard_gap clear of
+	 * the accessible VMA below. */
+	uint64_t start = va & ~(k->page - 1);
+	if (v->end - start > k->cfg.stack_limit)
+		return NULL;
+	struct vma *prev = vma_prev(mm, v);
+	if (prev && !(prev->flags & VM_GROWSDOWN) && (prev->flags & (VM_READ | VM_WRITE | VM_EXEC)) &&
+	    (start < prev->end || start - prev->end < k->cfg.stack_guard_gap))
+		return NULL;
+	v->start = start;
+	record_step(k, STEP_EXPAND_STACK);
+	return v;
+}
+
+/* Step 3, as each kernel checks it. Linux x86 (access_error): a write needs
+ * VM_WRITE; a protection fault on a read or fetch is an error; otherwise any
+ * access right will do. Linux arm64: a fetch needs VM_EXEC, a write
+ * VM_WRITE, a read any right. XNU and LiteOS-A: the matching right. */
+static bool access_allowed(const struct kernel *k, const struct vma *v, const struct mmu_fault *hw)
+{
+	uint32_t any = VM_READ | VM_WRITE | VM_EXEC;
+	if (hw->access == ACC_WRITE)
+		return v->flags & VM_WRITE;
+	if (k->cfg.personality == PERS_LINUX) {
+		if (k->fmt->arch == ARCH_X86_64)
+			return hw->kind != FAULT_PERMISSION && (v->flags & any);
+		return hw->access == ACC_FETCH ? (v->flags & VM_EXEC) : (v->flags & any);
+	}
+	return v->flags & (hw->access == ACC_FETCH ? VM_EXEC : VM_READ);
+}
+
+static void zero_frame(struct kernel *k, uint64_t pfn)
+{
+	memset(physmem_ptr(k->pm, pfn_pa(k, pfn), k->page), 0, k->page);
+	mmu_charge(k->mmu, COST_ZERO, k->page / 1024);
+}
+
+static void new_anon_mapping(struct kernel *k, struct mm *mm, uint64_t pfn)
+{
+	pfn_page(k, pfn)->mapcount = 1;
+	mm->rss_anon++;
+	if (k->rec)
+		k->rec->frames_allocated++;
+}
+
+/* Step 5: do_anonymous_page. */
+static void do_anonymous(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
+			 struct fault_record *r)
+{
+	bool shared = v->flags & VM_SHARED;
+	if (r->access != ACC_WRITE && k->pers->zero_page && !shared) {
+		struct pte z = leaf_for_vma(k, v, pfn_pa(k, k->zero_pfn), false, false);
+		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &z), true);
+		record_step(k, STEP_ZERO_PAGE);
+		finish(r, OUT_RESOLVED, 0, 0);
+		return;
+	}
+	uint64_t pfn = frame_alloc(k, 0, USE_ANON);
+	if (pfn == NO_PFN) {
+		record_step(k, STEP_ANON_PAGE);   /* attempted */
+		oom(k, r);
+		return;
+	}
+	zero_frame(k, pfn);
+	new_anon_mapping(k, mm, pfn);
+	bool writable = v->flags & VM_WRITE;
+	struct pte p = leaf_for_vma(k, v, pfn_pa(k, pfn), writable, writable);
+	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
+	record_step(k, STEP_ANON_PAGE);
+	finish(r, OUT_RESOLVED, 0, 0);
+}
+
+/* Step 6: do_wp_page. A frame mapped or referenced elsewhere (or the zero
+ * page) is copied; a frame only this entry holds is made writable in place. */
+static void do_wp_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
+		       struct pte d, struct fault_record *r)
+{
+	uint64_t old = pa_pfn(k, d.oa);
+	struct page *pg = pfn_page(k, old);
+	bool from_zero = pg->use == USE_ZERO;
+	if (!from_zero && pg->refcount == 1) {
+		struct pte w = leaf_for_vma(k, v, d.oa, true, true);
+		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &w), true);
+		record_step(k, STEP_WP_REUSE);
+		finish(r, OUT_RESOLVED, 0, 0);
+		return;
+	}
+	uint64_t pfn = frame_alloc(k, 0, USE_ANON);
+	if (pfn == NO_PFN) {
+		record_step(k, STEP_WP_COPY);     /* attempted */
+		oom(k, r);
+		return;
+	}
+	if (from_zero) {
+		zero_frame(k, pfn);
+	} else {
+		memcpy(physmem_ptr(k->pm, pfn_pa(k, pfn), k->page), physmem_ptr(k->pm, d.oa, k->page), k->page);
+		mmu_charge(k->mmu, COST_COPY, k->page / 1024);
+		r->frames_copied++;
+		k->st.cow_copies++;
+	}
+	new_anon_mapping(k, mm, pfn);
+	struct pte w = leaf_for_vma(k, v, pfn_pa(k, pfn), true, true);
+	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &w), true);
+	if (!from_zero) {
+		pg->mapcount--;
+		mm->rss_anon--;
+		frame_put(k, old);
+	}
+	if (observed(k)) {
+		struct os_event ev = {.kind = EV_COW_COPY, .pid = mm->pid};
+		ev.u.cow.va = va;
+		ev.u.cow.from = d.oa;
+		ev.u.cow.to = pfn_pa(k, pfn);
+		emit(k, &ev);
+	}
+	record_step(k, STEP_WP_COPY);
+	finish(r, OUT_RESOLVED, 0, 0);
+}
+
+/* Steps 4 to 8 for an address inside an allowed VMA. */
+static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *v, struct fault_record *r)
+{
+	uint64_t va = r->va & ~(k->page - 1);
+	uint64_t entry = pte_lookup(k, mm, va, true);
+	if (entry == PT_NO_MEMORY) {
+		oom(k, r);
+		return;
+	}
+	uint64_t raw = physmem_read64(k->pm, entry);
+	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, raw);
+	if (d.kind == PTE_INVALID) {
+		do_anonymous(k, mm, v, va, entry, r);
+		return;
+	}
+	/* handle_pte_fault: a write to a read-only entry goes to do_wp_page
+	 * before anything else; otherwise the entry is made dirty (a DBM page)
+	 * and young. */
+	if (r->access == ACC_WRITE && !d.write) {
+		if (!d.dbm) {
+			do_wp_page(k, mm, v, va, entry, d, r);
+			return;
+		}
+		d.write = true;                            /* pte_mkdirty: clear AP[2] */
+		record_step(k, STEP_SET_DIRTY);
+	}
+	if (!d.accessed) {
+		d.accessed = true;                         /* pte_mkyoung */
+		record_step(k, STEP_SET_YOUNG);
+	}
+	uint64_t val = pte_encode(k->fmt, PT_LEVEL_LEAF, &d);
+	if (val == raw)
+		record_step(k, STEP_SPURIOUS);
+	else
+		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, val, true);
+	finish(r, OUT_RESOLVED, 0, 0);
+}
+
+static void resolve(struct kernel *k, struct proc *p, struct fault_record *r)
+{
+	const struct mmu_fault *hw = &r->hw;
+	if (hw->kind == FAULT_NONCANONICAL || r->va >= k->user_top) {
+		/* x86 raises #GP for a non-canonical address: SIGSEGV, SI_KERNEL. */
+		bad_area(k, r, hw->kind == FAULT_NONCANONICAL && k->fmt->arch == ARCH_X86_64 ? SI_KERNEL : SEGV_MAPERR);
+		return;
+	}
+	if (hw->kind == FAULT_RESERVED || hw->kind == FAULT_EXTERNAL) {
+		record_step(k, STEP_BAD_ENTRY);
+		if (hw->kind == FAULT_RESERVED)
+			finish(r, OUT_SIGKILL, SIGKILL, 0);      /* pgtable_bad / do_bad */
+		else
+			finish(r, OUT_SIGBUS, SIGBUS, BUS_OBJERR);
+		return;
+	}
+	struct vma *v = find_vma_or_grow(k, &p->mm, r->va);
+	if (!v) {
+		bad_area(k, r, SEGV_MAPERR);
+		return;
+	}
+	r->have_vma = true;
+	r->vma = *v;
+	if (hw->kind == FAULT_PKEY) {
+		record_step(k, STEP_PKEY);
+		finish(r, OUT_SIGSEGV, SIGSEGV, SEGV_PKUERR);
+		return;
+	}
+	if (!access_allowed(k, v, hw)) {
+		record_step(k, STEP_ACCESS_ERROR);
+		if (k->pers->prot_fault_sigbus)
+			finish(r, OUT_SIGBUS, SIGBUS, BUS_ADRERR);
+		else
+			finish(r, OUT_SIGSEGV, SIGSEGV, SEGV_ACCERR);
+		return;
+	}
+	handle_pte_fault(k, &p->mm, v, r);
+}
+
+static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_fault *hw, struct fault_record *r)
+{
+	memset(r, 0, sizeof *r);
+	r->seq = ++k->fault_seq;
+	r->pid = p->pid;
+	r->va = hw->va;
+	r->access = hw->access;
+	r->hw = *hw;
+	k->rec = r;
+	uint64_t c0 = mmu_total_cycles(k->mmu);
+	mmu_charge(k->mmu, COST_TRAP, 1);
+	mmu_charge(k->mmu, COST_HANDLER, 1);
+	record_step(k, STEP_ENTRY);
+	resolve(k, p, r);
+	personality_chain(k, r);
+	r->cycles = mmu_total_cycles(k->mmu) - c0;
+	k->rec = NULL;
+
+	k->st.faults++;
+	if (r->outcome == OUT_RESOLVED) {
+		k->st.minor += !r->major;
+		k->st.major += r->major;
+		p->minflt += !r->major;
+		p->majflt += r->major;
+	}
+	k->st.by_outcome[r->outcome]++;
+	for (int i = 0; i < r->nsteps; i++)
+		k->st.by_step[r->steps[i]]++;
+	if (observed(k)) {
+		struct os_event ev = {.kind = EV_FAULT, .pid = p->pid};
+		ev.u.fault = r;
+		emit(k, &ev);
+	}
+}
+
+/* A fault the handler resolves is retried; an access can take more than one
+ * (an access-flag fault, then a write-protect fault). Four is more than any
+ * path needs; a fault that keeps coming back is a kernel bug, reported as
+ * SIGBUS rather than a hang. */
+#define MAX_RETRIES 4
+
+enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
+			     struct fault_record *rec)
+{
+	struct proc *p = k->current;
+	struct fault_record local;
+	struct fault_record *r = rec ? rec : &local;
+	for (int tries = 0; tries < MAX_RETRIES; tries++) {
+		if (mmu_access(k->mmu, va, acc, true, x))
+			return OUT_RESOLVED;
+		handle_fault(k, p, &x->fault, r);
+		if (r->outcome != OUT_RESOLVED)
+			return r->outcome;
+	}
+	return OUT_SIGBUS;
+}

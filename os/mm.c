@@ -1,0 +1,431 @@
+/* Address spaces: exec's layout, mmap/munmap/mprotect/brk with the system
+ * calls' rules and errors, fork and exit. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Linux keeps mmap_base at least 128 MiB below the stack (mmap_base(): MIN_GAP). */
+#define MMAP_MIN_GAP (128ull << 20)
+/* The initial stack VMA (setup_arg_pages expands it to 128 KiB). */
+#define INITIAL_STACK (128ull << 10)
+/* mmap_min_addr: nothing is mapped below 64 KiB. */
+#define MMAP_MIN_ADDR 0x10000ull
+
+static uint64_t page_up(const struct kernel *k, uint64_t v) { return (v + k->page - 1) & ~(k->page - 1); }
+static bool aligned(const struct kernel *k, uint64_t v) { return !(v & (k->page - 1)); }
+
+static uint16_t next_asid(struct kernel *k)
+{
+	if (k->next_asid == 0) {   /* wrapped: a new generation, as kernels roll over */
+		mmu_flush_all(k->mmu);
+		k->next_asid = 1;
+	}
+	return k->next_asid++;
+}
+
+bool mm_init(struct kernel *k, struct mm *mm, int pid)
+{
+	memset(mm, 0, sizeof *mm);
+	mm->pid = pid;
+	mm->asid = next_asid(k);
+	mm->root = table_alloc(k, mm, k->fmt->top_level);
+	if (mm->root == PT_NO_MEMORY)
+		return false;
+	mmu_flush_asid(k->mmu, mm->asid);   /* a reused ASID must not see old entries */
+	return true;
+}
+
+static void mm_teardown(struct kernel *k, struct mm *mm)
+{
+	if (mm->root) {
+		zap_range(k, mm, 0, k->user_top);
+		free_all_tables(k, mm);
+		mmu_flush_asid(k->mmu, mm->asid);
+	}
+	free(mm->vma);
+	mm->vma = NULL;
+	mm->nvma = mm->cap = 0;
+}
+
+static void as_event(struct kernel *k, struct proc *p, enum os_event_kind kind, uint64_t addr, uint64_t len,
+		     uint32_t prot, uint32_t flags, int64_t result)
+{
+	if (!observed(k))
+		return;
+	struct os_event ev = {.kind = kind, .pid = p->pid};
+	ev.u.as.addr = addr;
+	ev.u.as.len = len;
+	ev.u.as.prot = prot;
+	ev.u.as.flags = flags;
+	ev.u.as.result = result;
+	emit(k, &ev);
+}
+
+static void proc_event(struct kernel *k, struct proc *p, enum os_event_kind kind, int parent, int code)
+{
+	if (!observed(k))
+		return;
+	struct os_event ev = {.kind = kind, .pid = p->pid};
+	ev.u.proc.parent = parent;
+	ev.u.proc.root = p->mm.root;
+	ev.u.proc.asid = p->mm.asid;
+	ev.u.proc.code = code;
+	emit(k, &ev);
+}
+
+static uint32_t prot_to_vm(uint32_t prot)
+{
+	/* PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4: the same bits as VM_*. */
+	return prot & (VM_READ | VM_WRITE | VM_EXEC);
+}
+
+int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
+{
+	struct kernel *k = p->k;
+	if (!aligned(k, stack_top) || stack_top > k->user_top || stack_top < k->cfg.stack_limit + MMAP_MIN_GAP)
+		return -EINVAL;
+	mm_teardown(k, &p->mm);
+	if (!mm_init(k, &p->mm, p->pid))
+		return -ENOMEM;
+	struct mm *mm = &p->mm;
+	mm->stack_top = stack_top;
+	/* Linux starts with a small grows-down stack; XNU and LiteOS-A reserve
+	 * the whole stack up front and never grow it. */
+	struct vma stack = {.end = stack_top, .flags = VM_READ | VM_WRITE};
+	if (k->pers->stack_grows) {
+		stack.start = stack_top - INITIAL_STACK;
+		stack.flags |= VM_GROWSDOWN;
+	} else {
+		stack.start = stack_top - page_up(k, k->cfg.stack_limit);
+	}
+	if (!vma_insert(mm, stack))
+		return -ENOMEM;
+	mm->start_brk = mm->brk = page_up(k, brk);
+	mm->mmap_base = stack_top - MMAP_MIN_GAP;
+	if (k->current == p)
+		mmu_set_context(k->mmu, mm->root, mm->asid);
+	proc_event(k, p, EV_EXEC, 0, 0);
+	return 0;
+}
+
+int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len)
+{
+	struct kernel *k = p->k;
+	int64_t rc = 0;
+	if (!aligned(k, addr) || !len || addr >= k->user_top || page_up(k, len) > k->user_top - addr) {
+		rc = -EINVAL;
+	} else {
+		uint64_t end = addr + page_up(k, len);
+		if (!vma_split(&p->mm, addr) || !vma_split(&p->mm, end)) {
+			rc = -ENOMEM;
+		} else {
+			vma_remove_range(&p->mm, addr, end);
+			zap_range(k, &p->mm, addr, end);
+		}
+	}
+	as_event(k, p, EV_MUNMAP, addr, len, 0, 0, rc);
+	return rc;
+}
+
+static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = vma_find(mm, start);
+	return !v || v->start >= end;
+}
+
+int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+{
+	struct kernel *k = p->k;
+	struct mm *mm = &p->mm;
+	int64_t rc;
+	uint64_t size = page_up(k, len);
+	bool shared = flags & MAPF_SHARED, priv = flags & MAPF_PRIVATE;
+	if (!len || shared == priv || (prot & ~7u)) {
+		rc = -EINVAL;
+	} else if (!(flags & MAPF_ANONYMOUS)) {
+		rc = -ENODEV;       /* file mappings come with the page cache */
+	} else if (size == 0 || size > k->user_top - MMAP_MIN_ADDR) {
+		rc = -ENOMEM;
+	} else if (flags & MAPF_FIXED) {
+		if (!aligned(k, addr))
+			rc = -EINVAL;
+		else if (addr < MMAP_MIN_ADDR || addr > k->user_top - size)
+			rc = -ENOMEM;
+		else
+			rc = (int64_t)addr;
+	} else {
+		uint64_t hint = addr & ~(k->page - 1);
+		if (hint >= MMAP_MIN_ADDR && hint <= k->user_top - size && range_free(mm, hint, hint + size))
+			rc = (int64_t)hint;
+		else {
+			uint64_t a = vma_gap_topdown(mm, size, mm->mmap_base ? mm->mmap_base : k->user_top,
+						     MMAP_MIN_ADDR);
+			rc = a ? (int64_t)a : -ENOMEM;
+		}
+	}
+	if (rc >= 0) {
+		uint64_t start = (uint64_t)rc;
+		if (flags & MAPF_FIXED) {        /* MAP_FIXED replaces what was there */
+			vma_split(mm, start);
+			vma_split(mm, start + size);
+			vma_remove_range(mm, start, start + size);
+			zap_range(k, mm, start, start + size);
+		}
+		struct vma v = {.start = start, .end = start + size, .flags = prot_to_vm(prot)};
+		v.flags |= shared ? VM_SHARED : 0;
+		v.flags |= flags & MAPF_GROWSDOWN ? VM_GROWSDOWN : 0;
+		if (!vma_insert(mm, v))
+			rc = -ENOMEM;
+	}
+	as_event(k, p, EV_MMAP, addr, len, prot, flags, rc);
+	return rc;
+}
+
+struct protect_ctx {
+	const struct vma *v;
+	bool changed;
+};
+
+/* change_protection: entries follow the new protection, except that write
+ * permission is never granted here (a later write fault decides between
+ * reuse and copy, as Linux does for private memory). PROT_NONE keeps the
+ * page and its data but denies user access. */
+static void protect_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+			 void *ctx)
+{
+	struct protect_ctx *c = ctx;
+	struct pte n = pte_decode(k->fmt, level, raw);
+	if (n.kind == PTE_INVALID)
+		return;
+	bool writable = c->v->flags & VM_WRITE;
+	n.write = n.write && writable;
+	n.dbm = n.dbm && writable;
+	n.nx = !(c->v->flags & VM_EXEC);
+	n.user = c->v->flags & (VM_READ | VM_WRITE | VM_EXEC);
+	uint64_t val = pte_encode(k->fmt, level, &n);
+	if (val != raw) {
+		pte_write(k, mm, va, level, entry, val, true);
+		c->changed = true;
+	}
+}
+
+int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	struct kernel *k = p->k;
+	struct mm *mm = &p->mm;
+	int64_t rc = 0;
+	uint64_t end = addr + page_up(k, len);
+	if (!aligned(k, addr) || (prot & ~7u) || addr >= k->user_top || page_up(k, len) > k->user_top - addr) {
+		rc = -EINVAL;
+	} else if (len) {
+		/* The whole range must be mapped. */
+		for (uint64_t a = addr; a < end;) {
+			struct vma *v = vma_find(mm, a);
+			if (!v || v->start > a) {
+				rc = -ENOMEM;
+				break;
+			}
+			a = v->end;
+		}
+		if (rc == 0 && (!vma_split(mm, addr) || !vma_split(mm, end)))
+			rc = -ENOMEM;
+		if (rc == 0) {
+			bool changed = false;
+			for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = vma_find(mm, v->end)) {
+				v->flags = (v->flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot_to_vm(prot);
+				struct protect_ctx c = {.v = v};
+				pt_for_each_leaf(k, mm, v->start, v->end, protect_leaf, &c);
+				changed |= c.changed;
+			}
+			if (changed)
+				mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
+			vma_merge_around(mm, addr);
+			vma_merge_around(mm, end);
+		}
+	}
+	as_event(k, p, EV_MPROTECT, addr, len, prot, 0, rc);
+	return rc;
+}
+
+int64_t os_brk(struct proc *p, uint64_t addr)
+{
+	struct kernel *k = p->k;
+	struct mm *mm = &p->mm;
+	uint64_t result = mm->brk;
+	if (addr >= mm->start_brk && addr < k->user_top) {
+		uint64_t oldend = page_up(k, mm->brk), newend = page_up(k, addr);
+		if (newend < oldend) {
+			vma_split(mm, newend);
+			vma_remove_range(mm, newend, oldend);
+			zap_range(k, mm, newend, oldend);
+			mm->brk = result = addr;
+		} else if (newend == oldend) {
+			mm->brk = result = addr;
+		} else {
+			/* The heap must stay a page below the next VMA's start gap
+			 * (vm_start_gap: a stack's guard gap counts as taken). */
+			struct vma *next = vma_find(mm, oldend);
+			uint64_t limit = k->user_top;
+			if (next) {
+				uint64_t gap = next->flags & VM_GROWSDOWN ? k->cfg.stack_guard_gap : 0;
+				limit = next->start > gap ? next->start - gap : 0;
+			}
+			struct vma v = {.start = oldend, .end = newend, .flags = VM_READ | VM_WRITE};
+			if (newend + k->page <= limit && vma_insert(mm, v))
+				mm->brk = result = addr;
+		}
+	}
+	as_event(k, p, EV_BRK, addr, 0, 0, 0, (int64_t)result);
+	return (int64_t)result;
+}
+
+size_t proc_vmas(const struct proc *p, const struct vma **out)
+{
+	*out = p->mm.vma;
+	return p->mm.nvma;
+}
+
+/* ---- fork -------------------------------------------------------------------- */
+struct fork_ctx {
+	struct proc *child;
+	bool write_protected, failed;
+};
+
+/* copy_present_pte: private writable pages become read-only in both, the
+ * frame shared; the child's copy is old (A/AF clear) and, for shared
+ * mappings, clean. */
+static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+		      void *ctx)
+{
+	struct fork_ctx *c = ctx;
+	struct pte d = pte_decode(k->fmt, level, raw);
+	if (d.kind == PTE_INVALID || c->failed)
+		return;
+	struct vma *v = vma_find(mm, va);
+	bool cow = v && !(v->flags & VM_SHARED) && (v->flags & VM_WRITE);
+	if (cow && (d.write || d.dbm)) {
+		struct pte ro = d;
+		ro.write = false;
+		ro.dbm = false;
+		pte_write(k, mm, va, level, entry, pte_encode(k->fmt, level, &ro), false);
+		c->write_protected = true;
+		d = ro;
+	}
+	if (v && (v->flags & VM_SHARED))
+		d.dirty = false;
+	if (k->pers->fork_mkold)
+		d.accessed = false;
+	uint64_t centry = pte_lookup(k, &c->child->mm, va, true);
+	if (centry == PT_NO_MEMORY) {
+		c->failed = true;
+		return;
+	}
+	pte_write(k, &c->child->mm, va, level, centry, pte_encode(k->fmt, level, &d), false);
+	uint64_t pfn = pa_pfn(k, d.oa);
+	struct page *pg = pfn_page(k, pfn);
+	if (pg->use != USE_ZERO) {
+		frame_get(k, pfn);
+		pg->mapcount++;
+		c->child->mm.rss_anon++;
+	}
+}
+
+static struct proc *proc_new(struct kernel *k, int pid)
+{
+	if (k->nprocs == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 16;
+		struct proc **np = realloc(k->procs, cap * sizeof *np);
+		if (!np)
+			return NULL;
+		k->procs = np;
+		k->cap = cap;
+	}
+	struct proc *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->k = k;
+	p->pid = pid;
+	p->alive = true;
+	if (!mm_init(k, &p->mm, pid)) {
+		free(p);
+		return NULL;
+	}
+	k->procs[k->nprocs++] = p;
+	return p;
+}
+
+struct proc *proc_create(struct kernel *k, int pid)
+{
+	struct proc *p = proc_new(k, pid);
+	if (p)
+		proc_event(k, p, EV_PROC_CREATE, 0, 0);
+	return p;
+}
+
+struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
+{
+	struct kernel *k = parent->k;
+	if (!parent->alive) {
+		*err = -ESRCH;
+		return NULL;
+	}
+	if (child_pid <= 0 || proc_find(k, child_pid)) {
+		*err = -EEXIST;
+		return NULL;
+	}
+	struct proc *c = proc_new(k, child_pid);
+	if (!c) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	c->ppid = parent->pid;
+	struct mm *pm = &parent->mm, *cm = &c->mm;
+	cm->vma = malloc((pm->nvma ? pm->nvma : 1) * sizeof *cm->vma);
+	if (!cm->vma) {
+		proc_exit(c, 0);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(cm->vma, pm->vma, pm->nvma * sizeof *cm->vma);
+	cm->nvma = cm->cap = pm->nvma;
+	cm->start_brk = pm->start_brk;
+	cm->brk = pm->brk;
+	cm->mmap_base = pm->mmap_base;
+	cm->stack_top = pm->stack_top;
+	proc_event(k, c, EV_PROC_CREATE, parent->pid, 0);
+	struct fork_ctx fc = {.child = c};
+	for (size_t i = 0; i < pm->nvma && !fc.failed; i++)
+		pt_for_each_leaf(k, pm, pm->vma[i].start, pm->vma[i].end, fork_leaf, &fc);
+	if (fc.write_protected) {   /* flush_tlb_mm(oldmm) */
+		mmu_flush_asid(k->mmu, pm->asid);
+		mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
+	}
+	if (fc.failed) {
+		proc_exit(c, 0);
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return c;
+}
+
+void proc_exit(struct proc *p, int code)
+{
+	struct kernel *k = p->k;
+	if (!p->alive)
+		return;
+	uint64_t root = p->mm.root;     /* the event names the tree that went */
+	mm_teardown(k, &p->mm);
+	p->alive = false;
+	p->status = code;
+	p->mm.root = root;
+	proc_event(k, p, EV_PROC_EXIT, p->ppid, code);
+	p->mm.root = 0;
+	if (k->current == p)
+		k->current = NULL;
+}
+
+void proc_kill(struct proc *p, int signo)
+{
+	proc_exit(p, 128 + signo);
+}

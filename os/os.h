@@ -1,0 +1,201 @@
+/* os/ — the kernel model: frames, address spaces, VMAs, the page-fault
+ * handler, fork and exit, and the event bus everything reports on.
+ *
+ * It edits page tables only through mmu/'s format functions and invalidates
+ * the TLB (by VA and ASID) whenever it removes or downgrades a translation. */
+#ifndef MMUSIM_OS_H
+#define MMUSIM_OS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu.h"
+
+/* ---- Configuration ------------------------------------------------------ */
+enum personality { PERS_LINUX, PERS_XNU, PERS_LITEOS };
+const char *personality_name(enum personality p);
+int personality_by_name(const char *name);   /* -1 when unknown */
+
+struct os_config {
+	enum personality personality;
+	uint64_t stack_limit;      /* RLIMIT_STACK (8 MiB) */
+	uint64_t stack_guard_gap;  /* Linux stack_guard_gap (256 pages of 4 KiB) */
+};
+void os_config_default(struct os_config *c);
+
+/* ---- VMAs --------------------------------------------------------------- */
+#define VM_READ      0x01u
+#define VM_WRITE     0x02u
+#define VM_EXEC      0x04u
+#define VM_SHARED    0x08u
+#define VM_GROWSDOWN 0x10u
+
+struct vma {
+	uint64_t start, end;   /* [start, end), page-aligned */
+	uint32_t flags;        /* VM_* */
+};
+
+/* ---- Fault records ------------------------------------------------------ */
+/* The generic steps a fault can take, in the order they can happen. */
+enum fault_step {
+	STEP_ENTRY,          /* trap taken, syndrome decoded */
+	STEP_FIND_VMA,
+	STEP_EXPAND_STACK,   /* below a grows-down VMA: the stack grows */
+	STEP_BAD_AREA,       /* no VMA covers the address: SEGV_MAPERR */
+	STEP_ACCESS_ERROR,   /* the VMA does not allow the access: SEGV_ACCERR */
+	STEP_ALLOC_P4D,      /* missing intermediate tables, as Linux names them */
+	STEP_ALLOC_PUD,
+	STEP_ALLOC_PMD,
+	STEP_ALLOC_PTE,
+	STEP_ZERO_PAGE,      /* read of fresh anonymous memory: the shared zero page, read-only */
+	STEP_ANON_PAGE,      /* a zeroed frame of its own */
+	STEP_WP_COPY,        /* write to a shared page: copy it */
+	STEP_WP_REUSE,       /* write to a page nobody else maps: make it writable in place */
+	STEP_SET_YOUNG,      /* AArch64 access-flag fault: set AF */
+	STEP_SET_DIRTY,      /* AArch64 write to a clean DBM page without hardware DBM */
+	STEP_SPURIOUS,       /* the entry already allows the access */
+	STEP_OOM,            /* no frame to be had */
+	STEP_BAD_ENTRY,      /* a reserved bit or an unreachable frame in the tables */
+	STEP_PKEY,           /* protection-key violation */
+	STEP_COUNT
+};
+const char *fault_step_name(enum fault_step s);
+
+enum fault_outcome { OUT_RESOLVED, OUT_SIGSEGV, OUT_SIGBUS, OUT_SIGKILL, OUT_OOM };
+const char *fault_outcome_name(enum fault_outcome o);
+
+/* Signals and si_code values are Linux's, which glibc's <signal.h> gives
+ * on both architectures: SIGSEGV with SEGV_MAPERR / SEGV_ACCERR /
+ * SEGV_PKUERR, SIGBUS with BUS_ADRERR / BUS_OBJERR. */
+
+struct pte_change {
+	int8_t level;
+	uint16_t index;
+	uint64_t va, table_pa, old, new;
+};
+
+#define FAULT_MAX_STEPS 16
+#define FAULT_MAX_CHAIN 24
+#define FAULT_MAX_PTES 8
+
+struct fault_record {
+	uint64_t seq;                /* 1 for the run's first fault */
+	int pid;
+	uint64_t va;
+	enum mmu_access access;
+	struct mmu_fault hw;         /* kind, level and the architecture's syndrome */
+	uint64_t pc;                 /* faulting instruction, when a CPU is involved */
+	bool have_vma;
+	struct vma vma;              /* the VMA after any stack growth */
+	uint8_t nsteps;
+	uint8_t steps[FAULT_MAX_STEPS];
+	uint8_t nchain;
+	const char *chain[FAULT_MAX_CHAIN];   /* the personality's kernel functions */
+	uint8_t npte;
+	struct pte_change pte[FAULT_MAX_PTES];
+	uint16_t tables_allocated, frames_allocated, frames_copied;
+	bool major;
+	uint64_t cycles;             /* trap, handler and the work it did */
+	enum fault_outcome outcome;
+	int signo, si_code;
+};
+
+/* ---- Events ------------------------------------------------------------- */
+enum os_event_kind {
+	EV_FAULT, EV_PTE, EV_TABLE_ALLOC, EV_TABLE_FREE, EV_FRAME_ALLOC, EV_FRAME_FREE, EV_COW_COPY,
+	EV_TLB_FILL, EV_TLB_FLUSH, EV_PROC_CREATE, EV_PROC_EXIT, EV_SWITCH,
+	EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_BRK, EV_EXEC,
+	EV_COUNT
+};
+const char *os_event_name(enum os_event_kind k);
+
+/* What a frame is used for. */
+enum frame_use { USE_FREE, USE_ANON, USE_PAGETABLE, USE_ZERO, USE_PAGECACHE, USE_COUNT };
+const char *frame_use_name(enum frame_use u);
+
+struct os_event {
+	enum os_event_kind kind;
+	uint64_t seq;              /* assigned by the bus: 1, 2, 3 ... */
+	int pid;
+	union {
+		const struct fault_record *fault;                     /* EV_FAULT */
+		struct pte_change pte;                                /* EV_PTE */
+		struct { uint64_t pa; int8_t level; } table;          /* EV_TABLE_ALLOC / FREE */
+		struct { uint64_t pa; enum frame_use use; uint32_t refcount; } frame; /* EV_FRAME_* */
+		struct { uint64_t va, from, to; } cow;                /* EV_COW_COPY */
+		const struct mmu_event *tlb;                          /* EV_TLB_* */
+		struct { int parent; uint64_t root; uint16_t asid; int code; } proc; /* EV_PROC_*, EV_SWITCH, EV_EXEC */
+		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; } as; /* EV_MMAP ... EV_BRK */
+	} u;
+};
+typedef void (*os_event_fn)(void *ctx, const struct os_event *ev);
+
+/* ---- The kernel ---------------------------------------------------------- */
+struct kernel;
+struct proc;
+
+/* Builds physical memory and the MMU from `mc`. Errors are one line. */
+struct kernel *kernel_create(const struct mmu_config *mc, const struct os_config *oc, char *err, size_t errlen);
+void kernel_destroy(struct kernel *k);
+struct mmu *kernel_mmu(const struct kernel *k);
+const struct pt_format *kernel_format(const struct kernel *k);
+enum personality kernel_personality(const struct kernel *k);
+/* Subscribers see every event in order; with none, nothing is built. */
+void kernel_subscribe(struct kernel *k, os_event_fn fn, void *ctx);
+
+/* Processes. pid 1 is created by kernel_create, empty and current. */
+struct proc *proc_find(const struct kernel *k, int pid);
+struct proc *kernel_current(const struct kernel *k);
+int proc_pid(const struct proc *p);
+bool proc_alive(const struct proc *p);
+int proc_exit_status(const struct proc *p);   /* exit code, or 128 + signal */
+void kernel_switch(struct kernel *k, struct proc *p);
+/* A fresh address space: a stack ending at stack_top (grows down where the
+ * personality grows stacks) and an empty heap at brk. */
+int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk);
+/* Returns the child, or NULL with errno-style *err (-EAGAIN, -ENOMEM, -EEXIST). */
+struct proc *proc_fork(struct proc *parent, int child_pid, int *err);
+void proc_exit(struct proc *p, int code);
+void proc_kill(struct proc *p, int signo);
+
+/* Address-space operations, as the system calls: a result >= 0 or -errno. */
+#define MAPF_SHARED    1u
+#define MAPF_PRIVATE   2u
+#define MAPF_ANONYMOUS 4u
+#define MAPF_FIXED     8u
+#define MAPF_GROWSDOWN 16u
+int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len);
+int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot);
+int64_t os_brk(struct proc *p, uint64_t addr);
+/* The VMAs of a process, in address order. */
+size_t proc_vmas(const struct proc *p, const struct vma **out);
+
+/* One user access by the current process: the MMU translates it; a fault
+ * is handled and the access retried. Returns the outcome; `rec` (optional)
+ * receives the last fault's record. */
+enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
+			     struct fault_record *rec);
+
+/* What a frame holds and who refers to it (for tests and viewers). */
+struct frame_info {
+	enum frame_use use;
+	uint32_t refcount, mapcount;
+};
+bool kernel_frame(const struct kernel *k, uint64_t pa, struct frame_info *out);
+/* The physical address `va` maps to in process p's tables, if present. */
+bool proc_translate(const struct proc *p, uint64_t va, uint64_t *pa);
+
+/* ---- Statistics ---------------------------------------------------------- */
+struct os_stats {
+	uint64_t faults, minor, major;
+	uint64_t by_step[STEP_COUNT];
+	uint64_t by_outcome[OUT_OOM + 1];
+	uint64_t frames_total, frames_free;
+	uint64_t frames_by_use[USE_COUNT];
+	uint64_t cow_copies, tables_allocated;
+};
+void kernel_stats(const struct kernel *k, struct os_stats *out);
+
+#endif

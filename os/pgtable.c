@@ -1,0 +1,270 @@
+/* Page-table editing, as a kernel's pgtable code does it: tables come from
+ * the frame allocator; every entry written is recorded (in the fault being
+ * handled and on the event bus); removing or downgrading a present entry
+ * invalidates its TLB entry by VA and ASID. */
+#include "internal.h"
+
+#include <string.h>
+
+static enum fault_step alloc_step(const struct kernel *k, int level)
+{
+	const char *n = pt_level_info(k->fmt, level)->linux_name;
+	if (!strcmp(n, "p4d"))
+		return STEP_ALLOC_P4D;
+	if (!strcmp(n, "pud"))
+		return STEP_ALLOC_PUD;
+	if (!strcmp(n, "pmd"))
+		return STEP_ALLOC_PMD;
+	return STEP_ALLOC_PTE;
+}
+
+uint64_t table_alloc(struct kernel *k, struct mm *mm, int level)
+{
+	uint64_t pfn = frame_alloc(k, 0, USE_PAGETABLE);
+	if (pfn == NO_PFN) {
+		if (k->rec && level > k->fmt->top_level)
+			record_step(k, alloc_step(k, level));   /* attempted; OOM follows */
+		return PT_NO_MEMORY;
+	}
+	uint64_t pa = pfn_pa(k, pfn);
+	memset(physmem_ptr(k->pm, pa, k->page), 0, k->page);
+	mm->pt_pages++;
+	k->st.tables_allocated++;
+	mmu_charge(k->mmu, COST_TABLE_ALLOC, 1);
+	if (k->rec && level > k->fmt->top_level) {
+		k->rec->tables_allocated++;
+		record_step(k, alloc_step(k, level));
+	}
+	if (observed(k)) {
+		struct os_event ev = {.kind = EV_TABLE_ALLOC, .pid = mm->pid};
+		ev.u.table.pa = pa;
+		ev.u.table.level = (int8_t)level;
+		emit(k, &ev);
+	}
+	return pa;
+}
+
+static void table_free(struct kernel *k, struct mm *mm, uint64_t pa, int level)
+{
+	if (observed(k)) {
+		struct os_event ev = {.kind = EV_TABLE_FREE, .pid = mm->pid};
+		ev.u.table.pa = pa;
+		ev.u.table.level = (int8_t)level;
+		emit(k, &ev);
+	}
+	mm->pt_pages--;
+	frame_put(k, pa_pfn(k, pa));
+}
+
+static void note_write(struct kernel *k, const struct mm *mm, uint64_t va, int level, uint64_t entry_pa,
+		       uint64_t old, uint64_t val)
+{
+	uint64_t tsize = pt_table_bytes(k->fmt, level);
+	struct pte_change c = {.level = (int8_t)level, .va = va, .old = old, .new = val};
+	c.table_pa = entry_pa & ~(tsize - 1);
+	c.index = (uint16_t)((entry_pa - c.table_pa) / 8);
+	if (k->rec && k->rec->npte < FAULT_MAX_PTES)
+		k->rec->pte[k->rec->npte++] = c;
+	if (observed(k)) {
+		struct os_event ev = {.kind = EV_PTE, .pid = mm->pid};
+		ev.u.pte = c;
+		emit(k, &ev);
+	}
+}
+
+struct build_ctx {
+	struct kernel *k;
+	struct mm *mm;
+};
+
+static uint64_t build_alloc(void *ctx, int level)
+{
+	struct build_ctx *b = ctx;
+	return table_alloc(b->k, b->mm, level);
+}
+
+static void build_linked(void *ctx, int level, uint64_t va, uint64_t entry_pa, uint64_t old, uint64_t val)
+{
+	struct build_ctx *b = ctx;
+	note_write(b->k, b->mm, va, level, entry_pa, old, val);
+}
+
+/* A table link as the kernels write them for user space: x86 _PAGE_TABLE
+ * (P RW US A D); arm64 PMD_TYPE_TABLE | PMD_TABLE_PXN. */
+static struct pte table_link(const struct kernel *k)
+{
+	struct pte t = {.kind = PTE_TABLE, .write = true, .user = true};
+	if (k->fmt->arch == ARCH_X86_64)
+		t.accessed = t.dirty = true;
+	else
+		t.pxn = true;
+	return t;
+}
+
+uint64_t pte_lookup(struct kernel *k, struct mm *mm, uint64_t va, bool alloc)
+{
+	struct build_ctx c = {k, mm};
+	struct pt_builder b = {.alloc = build_alloc, .linked = build_linked, .ctx = &c, .table = table_link(k)};
+	return pt_entry_addr(k->pm, k->fmt, mm->root, va, PT_LEVEL_LEAF, alloc ? &b : NULL);
+}
+
+/* Does replacing `old` by `val` take away anything a TLB may have cached? */
+static bool is_downgrade(const struct kernel *k, int level, uint64_t old, uint64_t val)
+{
+	struct pte o = pte_decode(k->fmt, level, old), n = pte_decode(k->fmt, level, val);
+	if (o.kind == PTE_INVALID)
+		return false;
+	if (n.kind == PTE_INVALID || n.oa != o.oa)
+		return true;
+	return (o.write && !n.write) || (o.user && !n.user) || (!o.nx && n.nx) || (o.accessed && !n.accessed) ||
+	       (o.dirty && !n.dirty) || (o.dbm && !n.dbm);
+}
+
+void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry_pa, uint64_t val,
+	       bool flush)
+{
+	uint64_t old = physmem_read64(k->pm, entry_pa);
+	if (old == val)
+		return;
+	physmem_write64(k->pm, entry_pa, val);
+	note_write(k, mm, va, level, entry_pa, old, val);
+	if (flush && is_downgrade(k, level, old, val))
+		mmu_flush_va(k->mmu, va, mm->asid);
+}
+
+struct pte leaf_for_vma(const struct kernel *k, const struct vma *v, uint64_t pa, bool writable, bool dirty)
+{
+	struct pte p = {.kind = PTE_PAGE, .oa = pa, .user = true, .accessed = true, .nx = !(v->flags & VM_EXEC)};
+	if (k->fmt->arch == ARCH_X86_64) {
+		p.write = writable;
+		p.dirty = dirty && writable;
+		return p;
+	}
+	/* arm64: nG for user pages, inner shareable, normal memory (AttrIndx 0),
+	 * never executable at EL1. Linux marks writable pages with DBM (its
+	 * PTE_WRITE) and keeps AP[2] set until the page is dirty. */
+	p.global = false;
+	p.sh = 3;
+	p.pxn = true;
+	p.dbm = writable && k->pers->uses_dbm;
+	p.write = writable && (dirty || !k->pers->uses_dbm);
+	return p;
+}
+
+/* ---- Walking a range --------------------------------------------------------- */
+struct range_walk {
+	struct kernel *k;
+	struct mm *mm;
+	leaf_fn leaf;
+	void *ctx;
+	bool free_tables;    /* free tables left empty that no VMA needs */
+};
+
+static bool table_empty(const struct kernel *k, uint64_t table, int level)
+{
+	const uint64_t *e = physmem_ptr(k->pm, table, pt_table_bytes(k->fmt, level));
+	for (uint64_t i = 0; i < pt_table_bytes(k->fmt, level) / 8; i++)
+		if (e[i])
+			return false;
+	return true;
+}
+
+static bool span_has_vma(struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct vma *v = vma_find(mm, start);
+	return v && v->start < end;
+}
+
+static void walk_table(struct range_walk *w, uint64_t table, int level, uint64_t base, uint64_t start,
+		       uint64_t end)
+{
+	const struct pt_format *f = w->k->fmt;
+	unsigned shift = pt_leaf_shift(f, level);
+	uint64_t span = 1ull << shift;
+	unsigned n = 1u << pt_level_info(f, level)->index_bits;
+	for (unsigned i = (unsigned)((start - base) >> shift); i < n; i++) {
+		uint64_t va = base + ((uint64_t)i << shift);
+		if (va >= end)
+			break;
+		uint64_t entry = table + 8ull * i;
+		uint64_t raw = physmem_read64(w->k->pm, entry);
+		if (!raw)
+			continue;
+		struct pte d = pte_decode(f, level, raw);
+		if (d.kind != PTE_TABLE) {
+			if (w->leaf)
+				w->leaf(w->k, w->mm, va, level, entry, raw, w->ctx);
+			continue;
+		}
+		uint64_t s = start > va ? start : va, e = end < va + span ? end : va + span;
+		walk_table(w, d.oa, level + 1, va, s, e);
+		if (w->free_tables && table_empty(w->k, d.oa, level + 1) && !span_has_vma(w->mm, va, va + span)) {
+			pte_write(w->k, w->mm, va, level, entry, 0, false);
+			table_free(w->k, w->mm, d.oa, level + 1);
+		}
+	}
+}
+
+void pt_for_each_leaf(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, leaf_fn fn, void *ctx)
+{
+	struct range_walk w = {k, mm, fn, ctx, false};
+	walk_table(&w, mm->root, k->fmt->top_level, 0, start, end);
+}
+
+struct zap_ctx {
+	bool flush_each;
+	uint64_t zapped;
+};
+
+static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+		     void *ctx)
+{
+	struct zap_ctx *z = ctx;
+	struct pte d = pte_decode(k->fmt, level, raw);
+	pte_write(k, mm, va, level, entry, 0, z->flush_each);
+	z->zapped++;
+	if (d.kind == PTE_INVALID)
+		return;
+	uint64_t pfn = pa_pfn(k, d.oa);
+	struct page *pg = pfn_page(k, pfn);
+	if (pg->use == USE_ZERO)
+		return;
+	pg->mapcount--;
+	mm->rss_anon--;
+	frame_put(k, pfn);
+}
+
+/* Linux flushes page by page up to tlb_single_page_flush_ceiling (33 pages),
+ * the whole address space above that. */
+#define SINGLE_PAGE_FLUSH_CEILING 33
+
+void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+	struct zap_ctx z = {.flush_each = (end - start) / k->page <= SINGLE_PAGE_FLUSH_CEILING};
+	struct range_walk w = {k, mm, zap_leaf, &z, true};
+	walk_table(&w, mm->root, k->fmt->top_level, 0, start, end);
+	if (z.zapped) {
+		if (!z.flush_each)
+			mmu_flush_asid(k->mmu, mm->asid);
+		mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
+	}
+}
+
+static void free_tables_below(struct kernel *k, struct mm *mm, uint64_t table, int level)
+{
+	if (level < PT_LEVEL_LEAF) {
+		unsigned n = 1u << pt_level_info(k->fmt, level)->index_bits;
+		for (unsigned i = 0; i < n; i++) {
+			struct pte d = pte_decode(k->fmt, level, physmem_read64(k->pm, table + 8ull * i));
+			if (d.kind == PTE_TABLE)
+				free_tables_below(k, mm, d.oa, level + 1);
+		}
+	}
+	table_free(k, mm, table, level);
+}
+
+void free_all_tables(struct kernel *k, struct mm *mm)
+{
+	free_tables_below(k, mm, mm->root, k->fmt->top_level);
+	mm->root = 0;
+}

@@ -1,0 +1,140 @@
+/* VMAs: a sorted array of non-overlapping areas per address space.
+ * vma_find is a binary search (as fast as Linux's find_vma on a tree);
+ * insertion, splitting and removal move the tail of the array, which for the
+ * tens to thousands of VMAs a process has is a short memmove. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static size_t lower_bound(const struct mm *mm, uint64_t addr)
+{
+	/* index of the first VMA with end > addr */
+	size_t lo = 0, hi = mm->nvma;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (mm->vma[mid].end > addr)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+struct vma *vma_find(struct mm *mm, uint64_t addr)
+{
+	size_t i = lower_bound(mm, addr);
+	return i < mm->nvma ? &mm->vma[i] : NULL;
+}
+
+struct vma *vma_prev(struct mm *mm, const struct vma *v)
+{
+	size_t i = v ? (size_t)(v - mm->vma) : mm->nvma;
+	return i > 0 ? &mm->vma[i - 1] : NULL;
+}
+
+static bool grow(struct mm *mm)
+{
+	if (mm->nvma < mm->cap)
+		return true;
+	size_t cap = mm->cap ? mm->cap * 2 : 16;
+	struct vma *nv = realloc(mm->vma, cap * sizeof *nv);
+	if (!nv)
+		return false;
+	mm->vma = nv;
+	mm->cap = cap;
+	return true;
+}
+
+static bool mergeable(const struct vma *a, const struct vma *b)
+{
+	return a->end == b->start && a->flags == b->flags;
+}
+
+static void remove_at(struct mm *mm, size_t i)
+{
+	memmove(&mm->vma[i], &mm->vma[i + 1], (mm->nvma - i - 1) * sizeof *mm->vma);
+	mm->nvma--;
+}
+
+/* Merge the VMA at index i with equal neighbours. */
+static void merge_at(struct mm *mm, size_t i)
+{
+	if (i + 1 < mm->nvma && mergeable(&mm->vma[i], &mm->vma[i + 1])) {
+		mm->vma[i].end = mm->vma[i + 1].end;
+		remove_at(mm, i + 1);
+	}
+	if (i > 0 && mergeable(&mm->vma[i - 1], &mm->vma[i])) {
+		mm->vma[i - 1].end = mm->vma[i].end;
+		remove_at(mm, i);
+	}
+}
+
+void vma_merge_around(struct mm *mm, uint64_t addr)
+{
+	size_t i = lower_bound(mm, addr);
+	if (i < mm->nvma && mm->vma[i].start <= addr)
+		merge_at(mm, i);
+	else if (i > 0)
+		merge_at(mm, i - 1);
+}
+
+bool vma_insert(struct mm *mm, struct vma v)
+{
+	if (!grow(mm))
+		return false;
+	size_t i = lower_bound(mm, v.start);
+	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
+	mm->vma[i] = v;
+	mm->nvma++;
+	/* Private writable anonymous stacks stay separate from what is below them. */
+	if (!(v.flags & VM_GROWSDOWN))
+		merge_at(mm, i);
+	return true;
+}
+
+bool vma_split(struct mm *mm, uint64_t addr)
+{
+	size_t i = lower_bound(mm, addr);
+	if (i == mm->nvma || mm->vma[i].start >= addr)
+		return true;        /* nothing straddles addr */
+	if (!grow(mm))
+		return false;
+	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
+	mm->nvma++;
+	mm->vma[i].end = addr;
+	mm->vma[i + 1].start = addr;
+	return true;
+}
+
+void vma_remove_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	/* Callers split at start and end first. */
+	size_t i = lower_bound(mm, start);
+	size_t j = i;
+	while (j < mm->nvma && mm->vma[j].end <= end)
+		j++;
+	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
+	mm->nvma -= j - i;
+}
+
+/* The highest gap of `len` bytes that ends at or below `below` and starts at
+ * or above `floor`; 0 when there is none. */
+uint64_t vma_gap_topdown(struct mm *mm, uint64_t len, uint64_t below, uint64_t floor)
+{
+	size_t i = lower_bound(mm, below);   /* VMAs from i upward end above `below` */
+	uint64_t top = below;
+	if (i < mm->nvma && mm->vma[i].start < top)
+		top = mm->vma[i].start;
+	for (;;) {
+		uint64_t bottom = i > 0 ? mm->vma[i - 1].end : floor;
+		if (bottom < floor)
+			bottom = floor;
+		if (top >= bottom && top - bottom >= len)
+			return top - len;
+		if (i == 0)
+			return 0;
+		i--;
+		top = mm->vma[i].start;
+	}
+}

@@ -1,0 +1,164 @@
+/* mmusim replay TRACE: drive the OS model and the MMU from a JSON trace.
+ * Exit status: 0 when the trace was replayed, 2 for bad input (the trace,
+ * the preset or the options), 1 when an output file cannot be written. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "preset.h"
+#include "report.h"
+#include "traces.h"
+
+struct replay_opts {
+	const char *trace, *preset, *personality, *mem, *events, *record;
+	bool faults, stats;
+};
+
+static int parse_args(int argc, char **argv, struct replay_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char **value = NULL;
+		if (!strcmp(a, "--preset"))
+			value = &o->preset;
+		else if (!strcmp(a, "--personality"))
+			value = &o->personality;
+		else if (!strcmp(a, "--mem"))
+			value = &o->mem;
+		else if (!strcmp(a, "--events"))
+			value = &o->events;
+		else if (!strcmp(a, "--record"))
+			value = &o->record;
+		else if (!strcmp(a, "--faults"))
+			o->faults = true;
+		else if (!strcmp(a, "--stats"))
+			o->stats = true;
+		else if (a[0] == '-' && a[1])
+			return usage_error("unknown option '%s' for replay", a);
+		else if (o->trace)
+			return usage_error("replay takes one trace, not '%s' too", a);
+		else
+			o->trace = a;
+		if (value) {
+			if (++i == argc)
+				return usage_error("%s needs a value", a);
+			*value = argv[i];
+		}
+	}
+	if (!o->trace)
+		return usage_error("replay needs a trace file (or - for standard input)");
+	return 0;
+}
+
+/* The machine a trace runs on when no preset is named. */
+static const char *default_preset(enum mmu_arch arch, int personality)
+{
+	if (arch == ARCH_X86_64)
+		return "skylake";
+	return personality == PERS_XNU ? "apple16k" : "cortex-a76";
+}
+
+static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay_opts o = {0};
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	struct os_config oc;
+	os_config_default(&oc);
+	if (o.personality) {
+		int p = personality_by_name(o.personality);
+		if (p < 0)
+			return usage_error("unknown personality '%s' (linux, xnu, liteos)", o.personality);
+		oc.personality = (enum personality)p;
+	}
+	char err[512];
+	struct trace_reader *r = trace_open(o.trace, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		return 2;
+	}
+	enum mmu_arch arch = trace_arch(r);
+	struct preset p;
+	const char *pname = o.preset ? o.preset : default_preset(arch, (int)oc.personality);
+	struct kernel *k = NULL;
+	struct eventlog *log = NULL;
+	struct trace_writer *rec = NULL;
+	rc = 2;
+	if (preset_load(pname, &p, err, sizeof err)) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		goto out;
+	}
+	if (p.mmu.fmt->arch != arch) {
+		fprintf(stderr, "mmusim: %s is an %s trace, but preset %s is %s\n", o.trace, arch_name(arch), p.name,
+			arch_name(p.mmu.fmt->arch));
+		goto out;
+	}
+	if (o.mem) {
+		unsigned long long mem = parse_size(o.mem);
+		if (!mem || mem % (1ull << p.mmu.fmt->page_shift)) {
+			fprintf(stderr, "mmusim: --mem %s: not a size that is a multiple of the %u KiB page\n", o.mem,
+				1u << (p.mmu.fmt->page_shift - 10));
+			goto out;
+		}
+		p.mmu.phys_size = mem;
+	}
+	k = kernel_create(&p.mmu, &oc, err, sizeof err);
+	if (!k) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		goto out;
+	}
+	rc = 1;
+	if (o.events) {
+		struct eventlog_info info = {p.name, personality_name(oc.personality), "replay", o.trace};
+		if (!(log = eventlog_create(o.events, k, &info, err, sizeof err))) {
+			fprintf(stderr, "mmusim: %s\n", err);
+			goto out;
+		}
+		kernel_subscribe(k, eventlog_event, log);
+	}
+	if (o.record && !(rec = trace_create(o.record, arch, NULL, err, sizeof err))) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		goto out;
+	}
+	struct fault_printer printer = {stderr, k};
+	if (o.faults)
+		kernel_subscribe(k, report_fault_event, &printer);
+	struct replay_result res = {0};
+	if (replay(k, r, o.trace, rec, &res, err, sizeof err)) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		rc = 2;
+		goto out;
+	}
+	if (res.skipped)
+		fprintf(stderr, "mmusim: %llu records of killed processes were skipped\n", (unsigned long long)res.skipped);
+	if (log) {
+		struct eventlog *l = log;
+		log = NULL;
+		if (eventlog_finish(l, k, err, sizeof err)) {
+			fprintf(stderr, "mmusim: %s\n", err);
+			goto out;
+		}
+	}
+	if (rec) {
+		struct trace_writer *w = rec;
+		rec = NULL;
+		if (trace_finish(w, err, sizeof err)) {
+			fprintf(stderr, "mmusim: %s\n", err);
+			goto out;
+		}
+	}
+	if (o.stats)
+		report_stats(stdout, k);
+	rc = 0;
+out:
+	eventlog_abort(log);
+	if (rec)
+		trace_abort(rec);
+	kernel_destroy(k);
+	trace_close(r);
+	return rc;
+}

@@ -1,0 +1,244 @@
+/* The event log: one JSON object per line, written as events happen, ending
+ * with a stats record. Formatted by hand (fixed key order, lower-case hex)
+ * so the same run gives the same bytes; read back with cJSON. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outfile.h"
+#include "traces.h"
+
+struct eventlog {
+	struct outfile *out;
+	const struct pt_format *fmt;
+};
+
+static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
+
+/* Writes `s` as a JSON string body (the names we write need no escapes,
+ * but the input path is the user's). */
+static void put_string(struct outfile *o, const char *s)
+{
+	outfile_write(o, "\"", 1);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			outfile_printf(o, "\\%c", c);
+		else if (c < 0x20)
+			outfile_printf(o, "\\u%04x", c);
+		else
+			outfile_write(o, s, 1);
+	}
+	outfile_write(o, "\"", 1);
+}
+
+struct eventlog *eventlog_create(const char *path, const struct kernel *k, const struct eventlog_info *info,
+				 char *err, size_t errlen)
+{
+	struct eventlog *log = calloc(1, sizeof *log);
+	if (!log) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	log->out = outfile_open(path, err, errlen);
+	if (!log->out) {
+		free(log);
+		return NULL;
+	}
+	log->fmt = kernel_format(k);
+	struct outfile *o = log->out;
+	outfile_printf(o, "{\"format\":\"mmusim-events\",\"version\":1,\"arch\":\"%s\",\"paging\":\"%s\",\"page_size\":%u,",
+		       arch_name(log->fmt->arch), log->fmt->id, 1u << log->fmt->page_shift);
+	outfile_write(o, "\"preset\":", 9);
+	put_string(o, info->preset);
+	outfile_write(o, ",\"personality\":", 15);
+	put_string(o, info->personality);
+	outfile_write(o, ",\"source\":", 10);
+	put_string(o, info->source);
+	outfile_write(o, ",\"input\":", 9);
+	put_string(o, info->input);
+	outfile_write(o, "}\n", 2);
+	return log;
+}
+
+static void prot_string(uint32_t flags, char out[4])
+{
+	out[0] = flags & VM_READ ? 'r' : '-';
+	out[1] = flags & VM_WRITE ? 'w' : '-';
+	out[2] = flags & VM_EXEC ? 'x' : '-';
+	out[3] = 0;
+}
+
+static void write_fault(struct eventlog *log, const struct fault_record *r)
+{
+	struct outfile *o = log->out;
+	outfile_printf(o, ",\"n\":%" PRIu64 ",\"va\":\"0x%" PRIx64 "\",\"access\":\"%s\",\"kind\":\"%s\",\"level\":%d", r->seq,
+		       r->va, mmu_access_name(r->access), mmu_fault_kind_name(r->hw.kind), r->hw.level);
+	if (log->fmt->arch == ARCH_X86_64) {
+		outfile_printf(o, ",\"vector\":%u,\"error_code\":\"0x%" PRIx64 "\"", r->hw.syn.vector, r->hw.syn.code);
+		if (r->hw.syn.addr_valid)
+			outfile_printf(o, ",\"cr2\":\"0x%" PRIx64 "\"", r->hw.syn.addr);
+	} else {
+		outfile_printf(o, ",\"esr\":\"0x%" PRIx64 "\",\"far\":\"0x%" PRIx64 "\"", r->hw.syn.code, r->hw.syn.addr);
+	}
+	if (r->pc)
+		outfile_printf(o, ",\"pc\":\"0x%" PRIx64 "\"", r->pc);
+	if (r->have_vma) {
+		char prot[4];
+		prot_string(r->vma.flags, prot);
+		outfile_printf(o, ",\"vma\":{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"prot\":\"%s\",\"flags\":\"%s%s\"}",
+			       r->vma.start, r->vma.end, prot, r->vma.flags & VM_SHARED ? "shared" : "private",
+			       r->vma.flags & VM_GROWSDOWN ? ",growsdown" : "");
+	} else {
+		outfile_printf(o, ",\"vma\":null");
+	}
+	outfile_printf(o, ",\"path\":[");
+	for (int i = 0; i < r->nsteps; i++)
+		outfile_printf(o, "%s\"%s\"", i ? "," : "", fault_step_name((enum fault_step)r->steps[i]));
+	outfile_printf(o, "],\"chain\":[");
+	for (int i = 0; i < r->nchain; i++)
+		outfile_printf(o, "%s\"%s\"", i ? "," : "", r->chain[i]);
+	outfile_printf(o, "],\"ptes\":[");
+	for (int i = 0; i < r->npte; i++) {
+		const struct pte_change *c = &r->pte[i];
+		outfile_printf(o, "%s{\"level\":%d,\"table\":\"0x%" PRIx64 "\",\"index\":%u,\"va\":\"0x%" PRIx64 "\",\"old\":\"0x%" PRIx64 "\",\"new\":\"0x%" PRIx64 "\"}",
+			       i ? "," : "", c->level, c->table_pa, c->index, c->va, c->old, c->new);
+	}
+	outfile_printf(o, "],\"tables\":%u,\"frames\":%u,\"copied\":%u,\"major\":%s,\"cycles\":%" PRIu64 ",\"outcome\":\"%s\"",
+		       r->tables_allocated, r->frames_allocated, r->frames_copied, r->major ? "true" : "false", r->cycles,
+		       fault_outcome_name(r->outcome));
+	if (r->outcome != OUT_RESOLVED)
+		outfile_printf(o, ",\"signal\":%d,\"si_code\":%d", r->signo, r->si_code);
+}
+
+static void write_slot(struct outfile *o, const char *key, const struct tlb_slot *s)
+{
+	if (!s->valid) {
+		outfile_printf(o, ",\"%s\":null", key);
+		return;
+	}
+	outfile_printf(o, ",\"%s\":{\"va\":\"0x%" PRIx64 "\",\"asid\":%u,\"size\":%" PRIu64 ",\"global\":%s}", key, s->va,
+		       s->asid, (uint64_t)1 << s->shift, s->global ? "true" : "false");
+}
+
+static const char *const flush_scope[] = {"va", "asid", "all"};
+
+void eventlog_event(void *ctx, const struct os_event *ev)
+{
+	struct eventlog *log = ctx;
+	struct outfile *o = log->out;
+	outfile_printf(o, "{\"seq\":%" PRIu64 ",\"ev\":\"%s\",\"pid\":%d", ev->seq, os_event_name(ev->kind), ev->pid);
+	switch (ev->kind) {
+	case EV_FAULT:
+		write_fault(log, ev->u.fault);
+		break;
+	case EV_PTE: {
+		const struct pte_change *c = &ev->u.pte;
+		outfile_printf(o, ",\"level\":%d,\"table\":\"0x%" PRIx64 "\",\"index\":%u,\"va\":\"0x%" PRIx64 "\",\"old\":\"0x%" PRIx64 "\",\"new\":\"0x%" PRIx64 "\"",
+			       c->level, c->table_pa, c->index, c->va, c->old, c->new);
+		break;
+	}
+	case EV_TABLE_ALLOC:
+	case EV_TABLE_FREE:
+		outfile_printf(o, ",\"pa\":\"0x%" PRIx64 "\",\"level\":%d", ev->u.table.pa, ev->u.table.level);
+		break;
+	case EV_FRAME_ALLOC:
+	case EV_FRAME_FREE:
+		outfile_printf(o, ",\"pa\":\"0x%" PRIx64 "\",\"use\":\"%s\"", ev->u.frame.pa, frame_use_name(ev->u.frame.use));
+		break;
+	case EV_COW_COPY:
+		outfile_printf(o, ",\"va\":\"0x%" PRIx64 "\",\"from\":\"0x%" PRIx64 "\",\"to\":\"0x%" PRIx64 "\"", ev->u.cow.va,
+			       ev->u.cow.from, ev->u.cow.to);
+		break;
+	case EV_TLB_FILL: {
+		const struct mmu_event *m = ev->u.tlb;
+		outfile_printf(o, ",\"tlb\":\"%s\",\"array\":%u,\"set\":%u,\"way\":%u", mmu_tlb_name(m->tlb), m->array, m->set,
+			       m->way);
+		write_slot(o, "entry", &m->filled);
+		write_slot(o, "victim", &m->victim);
+		break;
+	}
+	case EV_TLB_FLUSH: {
+		const struct mmu_event *m = ev->u.tlb;
+		outfile_printf(o, ",\"scope\":\"%s\",\"va\":\"0x%" PRIx64 "\",\"asid\":%u,\"count\":%u", flush_scope[m->flush_scope],
+			       m->flush_va, m->flush_asid, m->flushed);
+		break;
+	}
+	case EV_PROC_CREATE:
+	case EV_PROC_EXIT:
+	case EV_SWITCH:
+	case EV_EXEC:
+		outfile_printf(o, ",\"parent\":%d,\"root\":\"0x%" PRIx64 "\",\"asid\":%u,\"code\":%d", ev->u.proc.parent,
+			       ev->u.proc.root, ev->u.proc.asid, ev->u.proc.code);
+		break;
+	case EV_MMAP:
+	case EV_MUNMAP:
+	case EV_MPROTECT:
+	case EV_BRK:
+		outfile_printf(o, ",\"addr\":\"0x%" PRIx64 "\",\"len\":\"0x%" PRIx64 "\",\"prot\":%u,\"flags\":%u", ev->u.as.addr,
+			       ev->u.as.len, ev->u.as.prot, ev->u.as.flags);
+		if (ev->u.as.result < 0)
+			outfile_printf(o, ",\"result\":%" PRId64, ev->u.as.result);
+		else
+			outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)ev->u.as.result);
+		break;
+	case EV_COUNT:
+		break;
+	}
+	outfile_write(o, "}\n", 2);
+}
+
+static void write_stats(struct eventlog *log, const struct kernel *k)
+{
+	struct outfile *o = log->out;
+	const struct mmu_stats *m = mmu_stats(kernel_mmu(k));
+	struct os_stats s;
+	kernel_stats(k, &s);
+	outfile_printf(o, "{\"ev\":\"stats\",\"accesses\":{\"read\":%" PRIu64 ",\"write\":%" PRIu64 ",\"fetch\":%" PRIu64 "},\"instructions\":%" PRIu64,
+		       m->accesses[ACC_READ], m->accesses[ACC_WRITE], m->accesses[ACC_FETCH], m->instructions);
+	outfile_printf(o, ",\"cycles\":{\"total\":%" PRIu64, mmu_total_cycles(kernel_mmu(k)));
+	for (int c = 0; c < COST_COUNT; c++)
+		outfile_printf(o, ",\"%s\":%" PRIu64, mmu_cost_name((enum mmu_cost)c), m->cycles[c]);
+	outfile_printf(o, "},\"faults\":{\"total\":%" PRIu64 ",\"minor\":%" PRIu64 ",\"major\":%" PRIu64, s.faults, s.minor, s.major);
+	outfile_printf(o, ",\"by_kind\":{");
+	for (int i = FAULT_NOT_PRESENT; i <= FAULT_EXTERNAL; i++)
+		outfile_printf(o, "%s\"%s\":%" PRIu64, i > FAULT_NOT_PRESENT ? "," : "", mmu_fault_kind_name((enum mmu_fault_kind)i),
+			       m->faults[i]);
+	outfile_printf(o, "},\"by_step\":{");
+	for (int i = 0; i < STEP_COUNT; i++)
+		outfile_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", fault_step_name((enum fault_step)i), s.by_step[i]);
+	outfile_printf(o, "},\"by_outcome\":{");
+	for (int i = 0; i <= OUT_OOM; i++)
+		outfile_printf(o, "%s\"%s\":%" PRIu64, i ? "," : "", fault_outcome_name((enum fault_outcome)i), s.by_outcome[i]);
+	outfile_printf(o, "}},\"tlb\":{");
+	for (int t = 0; t < TLB_COUNT; t++)
+		outfile_printf(o, "%s\"%s\":{\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 "}", t ? "," : "", mmu_tlb_name((enum tlb_id)t),
+			       m->tlb_hits[t], m->tlb_misses[t]);
+	outfile_printf(o, "},\"walks\":%" PRIu64 ",\"walk_reads\":%" PRIu64 ",\"walk_cache_hits\":{", m->walks, m->walk_reads);
+	const struct pt_format *f = log->fmt;
+	for (int l = f->top_level; l < PT_LEVEL_LEAF; l++)
+		outfile_printf(o, "%s\"%s\":%" PRIu64, l > f->top_level ? "," : "", pt_level_info(f, l)->name,
+			       m->walk_cache_hits[l - f->top_level]);
+	outfile_printf(o, "},\"cow_copies\":%" PRIu64 ",\"tables_allocated\":%" PRIu64 ",\"frames\":{\"total\":%" PRIu64, s.cow_copies,
+		       s.tables_allocated, s.frames_total);
+	for (int u = 0; u < USE_COUNT; u++)
+		outfile_printf(o, ",\"%s\":%" PRIu64, frame_use_name((enum frame_use)u), s.frames_by_use[u]);
+	outfile_printf(o, "}}\n");
+}
+
+int eventlog_finish(struct eventlog *log, const struct kernel *k, char *err, size_t errlen)
+{
+	write_stats(log, k);
+	int rc = outfile_commit(log->out, err, errlen);
+	free(log);
+	return rc;
+}
+
+void eventlog_abort(struct eventlog *log)
+{
+	if (!log)
+		return;
+	outfile_abort(log->out);
+	free(log);
+}

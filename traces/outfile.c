@@ -1,0 +1,189 @@
+/* Output files written to a temporary name and renamed into place on commit
+ * (outfile.h). Buffered by hand on a raw descriptor, so every write error is
+ * seen and kept. */
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OUTFILE_BUF (1u << 20)
+
+struct outfile {
+	int fd;
+	bool is_stdout;
+	int error;        /* errno of the first failed write, 0 if none */
+	char *path;       /* the final name */
+	char *tmp;        /* the temporary name (NULL for stdout) */
+	char *buf;
+	size_t used;
+};
+
+static void set_err(char *err, size_t errlen, const char *path, const char *what, int e)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s: %s%s", path, what, strerror(e));
+}
+
+static void free_outfile(struct outfile *o)
+{
+	free(o->path);
+	free(o->tmp);
+	free(o->buf);
+	free(o);
+}
+
+static void write_all(struct outfile *o, const char *p, size_t len)
+{
+	if (o->error)
+		return;
+	if (o->is_stdout)
+		fflush(stdout);  /* keep order with anything printed through stdio */
+	while (len) {
+		ssize_t n = write(o->fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			o->error = errno;
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void flush_buf(struct outfile *o)
+{
+	write_all(o, o->buf, o->used);
+	o->used = 0;
+}
+
+struct outfile *outfile_open(const char *path, char *err, size_t errlen)
+{
+	struct outfile *o = calloc(1, sizeof *o);
+	if (!o) {
+		set_err(err, errlen, path, "", ENOMEM);
+		return NULL;
+	}
+	o->fd = -1;
+	o->path = strdup(path);
+	o->buf = malloc(OUTFILE_BUF);
+	if (!o->path || !o->buf) {
+		set_err(err, errlen, path, "", ENOMEM);
+		free_outfile(o);
+		return NULL;
+	}
+	if (!strcmp(path, "-")) {
+		o->is_stdout = true;
+		o->fd = STDOUT_FILENO;
+		fflush(stdout);
+		return o;
+	}
+	size_t n = strlen(path) + 32;
+	o->tmp = malloc(n);
+	if (!o->tmp) {
+		set_err(err, errlen, path, "", ENOMEM);
+		free_outfile(o);
+		return NULL;
+	}
+	snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+	/* A leftover of an earlier process with our pid is ours to replace. */
+	unlink(o->tmp);
+	o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (o->fd < 0) {
+		set_err(err, errlen, path, "", errno);
+		free_outfile(o);
+		return NULL;
+	}
+	return o;
+}
+
+int outfile_write(struct outfile *o, const void *data, size_t len)
+{
+	if (len <= OUTFILE_BUF - o->used) {
+		memcpy(o->buf + o->used, data, len);
+		o->used += len;
+		return o->error ? -1 : 0;
+	}
+	flush_buf(o);
+	if (len < OUTFILE_BUF) {
+		memcpy(o->buf, data, len);
+		o->used = len;
+	} else {
+		write_all(o, data, len);
+	}
+	return o->error ? -1 : 0;
+}
+
+int outfile_printf(struct outfile *o, const char *fmt, ...)
+{
+	va_list ap;
+	if (OUTFILE_BUF - o->used < 4096)
+		flush_buf(o);
+	size_t room = OUTFILE_BUF - o->used;
+	va_start(ap, fmt);
+	int n = vsnprintf(o->buf + o->used, room, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		o->error = o->error ? o->error : EINVAL;
+		return -1;
+	}
+	if ((size_t)n < room) {
+		o->used += (size_t)n;
+		return o->error ? -1 : 0;
+	}
+	/* Longer than the free space: format into a block of its own. */
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		o->error = o->error ? o->error : ENOMEM;
+		return -1;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	int rc = outfile_write(o, big, (size_t)n);
+	free(big);
+	return rc;
+}
+
+int outfile_commit(struct outfile *o, char *err, size_t errlen)
+{
+	flush_buf(o);
+	int rc = 0;
+	if (o->error) {
+		set_err(err, errlen, o->path, "write error: ", o->error);
+		rc = -1;
+	}
+	if (o->is_stdout) {
+		free_outfile(o);
+		return rc;
+	}
+	if (close(o->fd) && !rc) {
+		set_err(err, errlen, o->path, "write error: ", errno);
+		rc = -1;
+	}
+	if (!rc && rename(o->tmp, o->path)) {
+		set_err(err, errlen, o->path, "", errno);
+		rc = -1;
+	}
+	if (rc)
+		unlink(o->tmp);
+	free_outfile(o);
+	return rc;
+}
+
+void outfile_abort(struct outfile *o)
+{
+	if (!o)
+		return;
+	if (!o->is_stdout) {
+		close(o->fd);
+		unlink(o->tmp);
+	}
+	free_outfile(o);
+}

@@ -1,0 +1,25 @@
+/* traces/ internal: an output file that appears whole or not at all. Data
+ * goes to "<path>.tmp.<pid>" through a large buffer; outfile_commit renames
+ * it onto `path`, outfile_abort removes it. "-" writes to standard output
+ * (nothing to rename; abort just drops what is still buffered). Write errors
+ * are kept and reported by outfile_commit, so writers need not check each
+ * call. Used by the trace writer and the event-log writer. */
+#ifndef MMUSIM_OUTFILE_H
+#define MMUSIM_OUTFILE_H
+
+#include <stddef.h>
+
+struct outfile;
+
+/* NULL on error: err gets "PATH: reason". */
+struct outfile *outfile_open(const char *path, char *err, size_t errlen);
+/* 0, or -1 once a write has failed (the error is kept for outfile_commit). */
+int outfile_write(struct outfile *o, const void *data, size_t len);
+int outfile_printf(struct outfile *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Flushes, closes and renames into place; frees o. 0, or -1 with err filled
+ * and the temporary file removed. */
+int outfile_commit(struct outfile *o, char *err, size_t errlen);
+/* Removes the temporary file; frees o. */
+void outfile_abort(struct outfile *o);
+
+#endif

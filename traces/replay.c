@@ -1,0 +1,181 @@
+/* Replay: a trace drives the OS model and the MMU directly, no CPU. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "traces.h"
+
+struct replay_state {
+	struct kernel *k;
+	struct trace_reader *r;
+	const char *name;
+	struct replay_result *res;
+	char *err;
+	size_t errlen;
+	struct proc *killed;     /* the last process the simulator killed */
+	bool skip;               /* the record belongs to a killed process */
+};
+
+static int fail(struct replay_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct replay_state *s, const char *fmt, ...)
+{
+	int n = snprintf(s->err, s->errlen, "%s:%llu: ", s->name, (unsigned long long)trace_lineno(s->r));
+	va_list ap;
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < s->errlen)
+		vsnprintf(s->err + n, s->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A process the simulator killed (a signal, out of memory) may still have
+ * records in the trace: it ran on to the end where the trace was recorded.
+ * Those are skipped; records for a process that exited are an error. */
+static bool killed(const struct proc *p) { return p && !proc_alive(p) && proc_exit_status(p) >= 128; }
+
+/* The process a record is for; switching to it if it names another. NULL
+ * with s->skip set for a killed process's record, or with an error. */
+static struct proc *target(struct replay_state *s, int32_t pid)
+{
+	struct proc *cur = kernel_current(s->k);
+	s->skip = false;
+	if (pid < 0 || (cur && proc_pid(cur) == pid)) {
+		if (!cur && killed(s->killed))
+			s->skip = true;
+		else if (!cur)
+			fail(s, "no current process (give a pid)");
+		return cur;
+	}
+	struct proc *p = proc_find(s->k, pid);
+	if (killed(p)) {
+		s->skip = true;
+		return NULL;
+	}
+	if (!p || !proc_alive(p)) {
+		fail(s, "process %d %s", pid, p ? "has exited" : "does not exist");
+		return NULL;
+	}
+	kernel_switch(s->k, p);
+	return p;
+}
+
+static const int signal_of[] = {[OUT_SIGSEGV] = SIGSEGV, [OUT_SIGBUS] = SIGBUS, [OUT_SIGKILL] = SIGKILL, [OUT_OOM] = SIGKILL};
+
+static int replay_access(struct replay_state *s, const struct trace_rec *t)
+{
+	struct proc *p = target(s, t->pid);
+	if (!p)
+		return -1;
+	enum mmu_access acc = t->op == TR_READ ? ACC_READ : t->op == TR_WRITE ? ACC_WRITE : ACC_FETCH;
+	uint64_t page = 1ull << kernel_format(s->k)->page_shift;
+	uint64_t va = t->va, end = t->va + t->len;   /* the reader bounds len to 1..4096 */
+	while (va < end) {
+		/* An access that crosses a page boundary is one access per page. */
+		uint64_t next = (va | (page - 1)) + 1;
+		struct mmu_xlate x;
+		enum fault_outcome o = os_access(s->k, va, acc, &x, NULL);
+		s->res->accesses++;
+		if (o != OUT_RESOLVED) {
+			proc_kill(p, signal_of[o]);
+			s->killed = p;
+			s->res->last_status = proc_exit_status(p);
+			return 0;
+		}
+		if (next <= va)
+			break;   /* the top of the address space */
+		va = next;
+	}
+	return 0;
+}
+
+static int apply(struct replay_state *s, const struct trace_rec *t)
+{
+	struct kernel *k = s->k;
+	struct proc *p;
+	switch (t->op) {
+	case TR_READ:
+	case TR_WRITE:
+	case TR_FETCH:
+		return replay_access(s, t);
+	case TR_EXEC: {
+		if (!(p = target(s, t->pid)))
+			return -1;
+		bool x86 = kernel_format(k)->arch == ARCH_X86_64;
+		uint64_t top = t->stack_top ? t->stack_top : x86 ? 0x7ffffffff000ull : 0xffffffff0000ull;
+		int rc = proc_exec(p, top, t->brk ? t->brk : 0x600000);
+		return rc ? fail(s, "exec: stack_top 0x%llx is not a page-aligned user address with room for the stack",
+				 (unsigned long long)top)
+			  : 0;
+	}
+	case TR_MMAP: {
+		if (!(p = target(s, t->pid)))
+			return -1;
+		uint32_t prot = t->prot, flags = 0;
+		flags |= t->flags & TR_MAP_SHARED ? MAPF_SHARED : 0;
+		flags |= t->flags & TR_MAP_PRIVATE ? MAPF_PRIVATE : 0;
+		flags |= t->flags & TR_MAP_ANONYMOUS ? MAPF_ANONYMOUS : 0;
+		flags |= t->flags & TR_MAP_FIXED ? MAPF_FIXED : 0;
+		flags |= t->flags & TR_MAP_GROWSDOWN ? MAPF_GROWSDOWN : 0;
+		os_mmap(p, t->va, t->len, prot, flags);
+		return 0;
+	}
+	case TR_MUNMAP:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_munmap(p, t->va, t->len);
+		return 0;
+	case TR_MPROTECT:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_mprotect(p, t->va, t->len, t->prot);
+		return 0;
+	case TR_BRK:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_brk(p, t->va);
+		return 0;
+	case TR_FORK: {
+		if (!(p = target(s, t->pid)))
+			return -1;
+		int e = 0;
+		struct proc *c = proc_fork(p, t->child, &e);
+		if (!c)
+			return e == -EEXIST ? fail(s, "fork: pid %d is taken", t->child) : fail(s, "fork: out of memory");
+		kernel_switch(k, c);
+		return 0;
+	}
+	case TR_EXIT:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		proc_exit(p, t->code);
+		s->res->last_status = proc_exit_status(p);
+		return 0;
+	case TR_SWITCH:
+		return target(s, t->pid) ? 0 : -1;
+	case TR_INSNS:
+		if (!target(s, t->pid))
+			return -1;
+		mmu_count_instructions(kernel_mmu(k), t->len);
+		return 0;
+	}
+	return fail(s, "unknown record");
+}
+
+int replay(struct kernel *k, struct trace_reader *r, const char *name, struct trace_writer *record,
+	   struct replay_result *res, char *err, size_t errlen)
+{
+	struct replay_state s = {.k = k, .r = r, .name = name, .res = res, .err = err, .errlen = errlen};
+	struct trace_rec t;
+	int rc;
+	while ((rc = trace_next(r, &t, err, errlen)) == 1) {
+		res->records++;
+		if (record)
+			trace_write(record, &t);
+		if (apply(&s, &t)) {
+			if (!s.skip)
+				return -1;
+			res->skipped++;
+		}
+	}
+	return rc;
+}

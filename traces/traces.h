@@ -1,0 +1,98 @@
+/* traces/ — trace and event-log files (JSON Lines), and replay.
+ * Formats: docs/trace-format.md and docs/event-log.md. */
+#ifndef MMUSIM_TRACES_H
+#define MMUSIM_TRACES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmu.h"
+#include "os.h"
+
+/* ---- Trace records ------------------------------------------------------ */
+enum trace_op {
+	TR_READ, TR_WRITE, TR_FETCH,     /* accesses: "r", "w", "x" */
+	TR_EXEC, TR_MMAP, TR_MUNMAP, TR_MPROTECT, TR_BRK, TR_FORK, TR_EXIT, TR_SWITCH, TR_INSNS,
+};
+
+#define TR_PROT_R 1u
+#define TR_PROT_W 2u
+#define TR_PROT_X 4u
+
+#define TR_MAP_SHARED    1u
+#define TR_MAP_PRIVATE   2u
+#define TR_MAP_ANONYMOUS 4u
+#define TR_MAP_FIXED     8u
+#define TR_MAP_GROWSDOWN 16u
+
+struct trace_rec {
+	enum trace_op op;
+	int32_t pid;          /* -1 when absent: the current process */
+	uint64_t va;          /* accesses; mmap (0: the kernel chooses), munmap, mprotect, brk */
+	uint64_t len;         /* accesses: size (default 1); mmap/munmap/mprotect: length; insns: count */
+	uint32_t prot;        /* TR_PROT_* (mmap, mprotect) */
+	uint32_t flags;       /* TR_MAP_* (mmap) */
+	uint64_t stack_top;   /* exec; 0: the architecture's default */
+	uint64_t brk;         /* exec; 0: the default */
+	int32_t child;        /* fork */
+	int32_t code;         /* exit */
+};
+
+/* Reading. `path` "-" is standard input. Errors are one line, naming the
+ * file and line: "trace.jsonl:12: unknown op \"frob\"". */
+struct trace_reader;
+struct trace_reader *trace_open(const char *path, char *err, size_t errlen);
+enum mmu_arch trace_arch(const struct trace_reader *r);
+/* 1: a record; 0: end of trace; -1: error (err filled, reading stops). */
+int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t errlen);
+uint64_t trace_lineno(const struct trace_reader *r);  /* line of the last record returned */
+void trace_close(struct trace_reader *r);
+
+/* Writing, in canonical form. Output goes to a temporary file beside `path`
+ * that trace_finish renames into place, so an error leaves nothing
+ * half-written; "-" writes to standard output. */
+struct trace_writer;
+struct trace_writer *trace_create(const char *path, enum mmu_arch arch, const char *comment, char *err,
+				  size_t errlen);
+void trace_write(struct trace_writer *w, const struct trace_rec *rec);
+int trace_finish(struct trace_writer *w, char *err, size_t errlen);  /* 0 or -1; frees w */
+void trace_abort(struct trace_writer *w);                            /* removes the file; frees w */
+
+/* Formats one record as its canonical line (with '\n'); returns its length. */
+size_t trace_format(const struct trace_rec *rec, char *buf, size_t len);
+
+/* Valgrind `--tool=lackey --trace-mem=yes` output to a trace of `arch`:
+ * "I  addr,size" fetches, " L" loads, " S" stores, " M" modifies (a load
+ * then a store). The trace first maps every region the log touches. */
+int lackey_convert(const char *in_path, const char *out_path, enum mmu_arch arch, char *err, size_t errlen);
+
+/* ---- Event logs (docs/event-log.md) ------------------------------------------ */
+struct eventlog;
+struct eventlog_info {
+	const char *preset, *personality;
+	const char *source;      /* "replay" or "run" */
+	const char *input;       /* the trace or program */
+};
+/* Written through a temporary file, committed by eventlog_finish. */
+struct eventlog *eventlog_create(const char *path, const struct kernel *k, const struct eventlog_info *info,
+				 char *err, size_t errlen);
+/* The bus subscriber: kernel_subscribe(k, eventlog_event, log). */
+void eventlog_event(void *ctx, const struct os_event *ev);
+/* Appends the stats record and puts the file in place; frees log. */
+int eventlog_finish(struct eventlog *log, const struct kernel *k, char *err, size_t errlen);
+void eventlog_abort(struct eventlog *log);
+
+/* ---- Replay -------------------------------------------------------------------- */
+struct replay_result {
+	uint64_t records, accesses;
+	uint64_t skipped;        /* records of processes the simulator had killed */
+	int last_status;         /* exit status of the last process to end (128 + signal if killed) */
+};
+/* Drives the kernel from the trace, one record at a time; `record`, when
+ * given, receives every record replayed. 0, or -1 with a one-line error
+ * ("FILE:LINE: ...") for a trace that cannot be replayed. */
+int replay(struct kernel *k, struct trace_reader *r, const char *name, struct trace_writer *record,
+	   struct replay_result *res, char *err, size_t errlen);
+
+#endif
