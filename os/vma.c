@@ -110,6 +110,8 @@ bool vma_split(struct mm *mm, uint64_t addr)
 void vma_remove_range(struct mm *mm, uint64_t start, uint64_t end)
 {
 	/* Callers split at start and end first. */
+	if (!mm->nvma)
+		return;
 	size_t i = lower_bound(mm, start);
 	size_t j = i;
 	while (j < mm->nvma && mm->vma[j].end <= end)
