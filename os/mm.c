@@ -312,8 +312,11 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		c->write_protected = true;
 		d = ro;
 	}
-	if (v && (v->flags & VM_SHARED))
-		d.dirty = false;
+	if (v && (v->flags & VM_SHARED)) {   /* pte_mkclean */
+		d.dirty = false;                 /* x86 D */
+		if (d.dbm)
+			d.write = false;         /* arm64: AP[2] set, DBM kept: writable but clean */
+	}
 	if (k->pers->fork_mkold)
 		d.accessed = false;
 	uint64_t centry = pte_lookup(k, &c->child->mm, va, true);

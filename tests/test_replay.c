@@ -402,6 +402,46 @@ static void cow_refcounts(void)
 	}
 }
 
+/* ---- dirty tracking after fork ------------------------------------------------
+ * fork cleans the child's entries of shared mappings (pte_mkclean). Its first
+ * write then marks them dirty: x86 and hardware DBM in the walker, without
+ * hardware DBM in the handler (pte_mkdirty). */
+static void shared_dirty_after_fork(void)
+{
+	struct { const char *preset, *path, *chain; } cases[] = {
+		{"skylake", NULL, NULL},
+		{"cortex-a76", NULL, NULL},
+		{"apple16k", "find_vma>set_dirty>set_young",
+		 ARM_LINUX_PR ">handle_mm_fault>__handle_mm_fault>handle_pte_fault>pte_mkdirty>pte_mkyoung>ptep_set_access_flags"},
+	};
+	for (int i = 0; i < 3; i++) {
+		struct kernel *k = make_kernel(cases[i].preset, "linux", 0);
+		struct proc *p = kernel_current(k);
+		CHECK_EQ(proc_exec(p, 0x7ffff0000000ull, 0x600000), 0);
+		uint64_t a = (uint64_t)os_mmap(p, 0x10000000, 0x4000, 3, MAPF_SHARED | MAPF_ANONYMOUS | MAPF_FIXED);
+		struct mmu_xlate x;
+		CHECK_EQ(os_access(k, a, ACC_WRITE, &x, NULL), OUT_RESOLVED);
+		int err;
+		struct proc *c = proc_fork(p, 2, &err);
+		kernel_switch(k, c);
+		struct seen s = {0};
+		kernel_subscribe(k, collect, &s);
+		CHECK_EQ(os_access(k, a, ACC_WRITE, &x, NULL), OUT_RESOLVED);
+		uint64_t pa, cpa;
+		CHECK(proc_translate(p, a, &pa) && proc_translate(c, a, &cpa));
+		CHECK_EQ(pa, cpa);        /* shared: no copy */
+		if (!cases[i].path) {
+			CHECK_EQ(s.n, 0);
+		} else {
+			CHECK_EQ(s.n, 1);
+			CHECK_STR(s.path[0], cases[i].path);
+			CHECK_STR(s.chain[0], cases[i].chain);
+			CHECK_EQ(s.rec[0].hw.kind, FAULT_ACCESS_FLAG);
+		}
+		kernel_destroy(k);
+	}
+}
+
 /* ---- out of memory ---------------------------------------------------------------- */
 static void out_of_memory(void)
 {
@@ -441,6 +481,7 @@ int main(int argc, char **argv)
 	examples = argc > 1 ? argv[1] : "traces/examples";
 	example_paths();
 	cow_refcounts();
+	shared_dirty_after_fork();
 	out_of_memory();
 	return check_report("test_replay");
 }
