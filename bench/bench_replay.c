@@ -14,6 +14,7 @@
 
 #include "preset.h"
 #include "traces.h"
+#include "workload.h"
 
 static double now(void)
 {
@@ -35,25 +36,11 @@ static int write_trace(const char *path, enum mmu_arch arch, uint64_t n)
 	trace_write(w, &(struct trace_rec){.op = TR_MMAP, .pid = -1, .va = base, .len = region,
 					   .prot = TR_PROT_R | TR_PROT_W | TR_PROT_X,
 					   .flags = TR_MAP_PRIVATE | TR_MAP_ANONYMOUS | TR_MAP_FIXED});
-	uint64_t rng = 88172645463325252ull, cursor = 0, stride = 8, run = 0;
+	struct workload wl = workload_start(region);
 	for (uint64_t i = 0; i < n; i++) {
-		rng ^= rng << 13;
-		rng ^= rng >> 7;
-		rng ^= rng << 17;
-		uint64_t x = rng;
+		uint64_t off, x = workload_next(&wl, &off);
 		struct trace_rec r = {.pid = -1, .len = 1 + (x >> 8) % 8, .op = (x & 7) ? TR_READ : TR_WRITE};
-		if ((x >> 4) % 10 < 7) {
-			if (!run) {
-				cursor = (x >> 16) % region;
-				stride = 8u << ((x >> 12) % 6);
-				run = 64;
-			}
-			run--;
-			cursor = (cursor + stride) % region;
-		} else {
-			cursor = (x >> 20) % region;
-		}
-		r.va = base + (cursor & ~7ull);
+		r.va = base + (off & ~7ull);
 		trace_write(w, &r);
 	}
 	return trace_finish(w, err, sizeof err);

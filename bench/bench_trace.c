@@ -13,22 +13,13 @@
 #include <unistd.h>
 
 #include "traces.h"
+#include "workload.h"
 
 static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
 }
 
 int main(int argc, char **argv)
@@ -45,23 +36,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_trace: %s\n", err);
 		return 1;
 	}
-	uint64_t cursor = 0, stride = 8, run = 0, wsum = 0;
+	uint64_t wsum = 0;
+	struct workload wl = workload_start(region);
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t x = next_rand();
-		struct trace_rec r = {.pid = -1, .len = 1 + (x >> 8) % 8};
+		uint64_t off, x = workload_next(&wl, &off);
+		struct trace_rec r = {.pid = -1, .len = 1 + (x >> 8) % 8, .va = base + off};
 		r.op = (x & 15) < 9 ? TR_READ : (x & 15) < 14 ? TR_WRITE : TR_FETCH;
-		if ((x >> 4) % 10 < 7) {  /* strided runs */
-			if (!run) {
-				cursor = (x >> 16) % region;
-				stride = 8u << ((x >> 12) % 6);
-				run = 64;
-			}
-			run--;
-			cursor = (cursor + stride) % region;
-			r.va = base + cursor;
-		} else {
-			r.va = base + (x >> 20) % region;
-		}
 		if ((x >> 40) % 64 == 0)
 			r.pid = 1 + (int32_t)((x >> 46) % 4);
 		wsum += r.va;
