@@ -327,6 +327,19 @@ static const char *kind_name(enum pte_kind k)
 int pte_describe(const struct pt_format *f, int level, uint64_t raw, char *buf, size_t len)
 {
 	struct pte p = pte_decode(f, level, raw);
+	if (p.kind == PTE_INVALID && level == PT_LEVEL_LEAF && pte_is_swap(f, raw)) {
+		unsigned type;
+		uint64_t offset;
+		pte_swap_decode(f, raw, &type, &offset);
+		return snprintf(buf, len, "swap entry type %u offset 0x%llx", type, (unsigned long long)offset);
+	}
+	if (p.kind == PTE_INVALID && level == PT_LEVEL_LEAF && pte_is_protnone(f, raw)) {
+		uint64_t present = pte_from_protnone(f, raw);
+		char was[160];
+		pte_describe(f, level, present, was, sizeof was);
+		return snprintf(buf, len, "PROT_NONE -> 0x%llx; restores as: %s",
+				(unsigned long long)pte_decode(f, level, present).oa, was);
+	}
 	if (p.kind == PTE_INVALID)
 		return snprintf(buf, len, "%s", raw ? "not present (software bits set)" : "not present");
 	if (f->arch == ARCH_X86_64) {
@@ -393,4 +406,96 @@ uint64_t pt_map(struct physmem *pm, const struct pt_format *f, uint64_t root_pa,
 	if (entry != PT_NO_MEMORY)
 		physmem_write64(pm, entry, pte_encode(f, level, leaf));
 	return entry;
+}
+
+/* ==== Non-present entries in Linux's encodings (see mmu.h) ============== */
+/* x86-64, arch/x86/include/asm/pgtable_64.h (L1TF-hardened since 4.19):
+ *   #define SWP_TYPE_BITS        5
+ *   #define SWP_OFFSET_FIRST_BIT (_PAGE_BIT_PROTNONE + 1)                 -> 9
+ *   #define SWP_OFFSET_SHIFT     (SWP_OFFSET_FIRST_BIT+SWP_TYPE_BITS)      -> 14
+ *   __swp_type(x)   ((x).val >> (64 - SWP_TYPE_BITS))
+ *   __swp_offset(x) (~(x).val << SWP_TYPE_BITS >> SWP_OFFSET_SHIFT)
+ *   __swp_entry(type, offset) (~(offset) << SWP_OFFSET_SHIFT >> SWP_TYPE_BITS)
+ *                              | ((type) << (64 - SWP_TYPE_BITS))
+ * _PAGE_BIT_PROTNONE is _PAGE_BIT_GLOBAL (8); pte_protnone() is
+ * (flags & (_PAGE_PROTNONE | _PAGE_PRESENT)) == _PAGE_PROTNONE. A non-zero
+ * entry without _PAGE_PRESENT has its PFN inverted (pgtable-invert.h:
+ * __pte_needs_invert, flip_protnone_guard with PTE_PFN_MASK = bits 51:12,
+ * applied by pte_modify when an entry goes to or from PAGE_NONE).
+ *
+ * arm64, arch/arm64/include/asm/pgtable.h (since 5.19 "support
+ * __HAVE_ARCH_PTE_SWP_EXCLUSIVE"; checked against a 6.6-based tree):
+ *   bits 0-1 present (must be zero), bit 2 PG_anon_exclusive, bits 3-7 swap
+ *   type, bits 8-57 swap offset, bit 58 PTE_PROT_NONE (must be zero);
+ *   __SWP_TYPE_SHIFT 3, __SWP_TYPE_BITS 5, __SWP_OFFSET_BITS 50,
+ *   __SWP_OFFSET_SHIFT (__SWP_TYPE_BITS + __SWP_TYPE_SHIFT) = 8.
+ * pte_protnone() is (val & (PTE_VALID | PTE_PROT_NONE)) == PTE_PROT_NONE and
+ * pte_present() is val & (PTE_VALID | PTE_PROT_NONE). */
+#define SWP_TYPE_BITS        5
+#define SWP_OFFSET_BITS      50
+#define SWP_OFFSET_MASK      ((1ull << SWP_OFFSET_BITS) - 1)
+#define X86_PROTNONE         X86_G
+#define X86_SWP_OFFSET_SHIFT 14
+#define A64_PROT_NONE        BIT(58)
+#define A64_SWP_TYPE_SHIFT   3
+#define A64_SWP_OFFSET_SHIFT 8
+
+uint64_t pte_swap_max_offset(const struct pt_format *f)
+{
+	(void)f; /* 50 bits on both architectures */
+	return SWP_OFFSET_MASK;
+}
+
+uint64_t pte_encode_swap(const struct pt_format *f, unsigned type, uint64_t offset)
+{
+	uint64_t t = type & (PTE_SWAP_TYPES - 1), off = offset & SWP_OFFSET_MASK;
+	if (f->arch == ARCH_X86_64)
+		return (~off << X86_SWP_OFFSET_SHIFT >> SWP_TYPE_BITS) | (t << (64 - SWP_TYPE_BITS));
+	return (t << A64_SWP_TYPE_SHIFT) | (off << A64_SWP_OFFSET_SHIFT);
+}
+
+bool pte_is_swap(const struct pt_format *f, uint64_t raw)
+{
+	uint64_t present = f->arch == ARCH_X86_64 ? X86_P | X86_PROTNONE : A64_VALID | A64_PROT_NONE;
+	return raw != 0 && !(raw & present);
+}
+
+void pte_swap_decode(const struct pt_format *f, uint64_t raw, unsigned *type, uint64_t *offset)
+{
+	if (f->arch == ARCH_X86_64) {
+		*type = (unsigned)(raw >> (64 - SWP_TYPE_BITS));
+		*offset = ~raw << SWP_TYPE_BITS >> X86_SWP_OFFSET_SHIFT;
+	} else {
+		*type = (unsigned)(raw >> A64_SWP_TYPE_SHIFT) & (PTE_SWAP_TYPES - 1);
+		*offset = (raw >> A64_SWP_OFFSET_SHIFT) & SWP_OFFSET_MASK;
+	}
+}
+
+bool pte_is_protnone(const struct pt_format *f, uint64_t raw)
+{
+	if (f->arch == ARCH_X86_64)
+		return (raw & (X86_P | X86_PROTNONE)) == X86_PROTNONE;
+	return (raw & (A64_VALID | A64_PROT_NONE)) == A64_PROT_NONE;
+}
+
+uint64_t pte_make_protnone(const struct pt_format *f, uint64_t present_raw)
+{
+	if (f->arch == ARCH_X86_64) {
+		if (!(present_raw & X86_P))
+			return present_raw;
+		/* Present -> non-present: flip_protnone_guard inverts the PFN. */
+		return ((present_raw & ~X86_P) | X86_PROTNONE) ^ X86_ADDR;
+	}
+	if (!(present_raw & A64_VALID))
+		return present_raw;
+	return (present_raw & ~A64_VALID) | A64_PROT_NONE;
+}
+
+uint64_t pte_from_protnone(const struct pt_format *f, uint64_t raw)
+{
+	if (!pte_is_protnone(f, raw))
+		return raw;
+	if (f->arch == ARCH_X86_64)
+		return ((raw | X86_P) & ~X86_PROTNONE) ^ X86_ADDR;
+	return (raw | A64_VALID) & ~A64_PROT_NONE;
 }

@@ -340,4 +340,50 @@ uint64_t pt_entry_addr(struct physmem *pm, const struct pt_format *f, uint64_t r
 uint64_t pt_map(struct physmem *pm, const struct pt_format *f, uint64_t root_pa, uint64_t va, int level,
 		const struct pte *leaf, const struct pt_builder *b);
 
+/* ------------------------------------------------------------------------
+ * Non-present leaf entries as Linux writes them (PTE level, level 3).
+ * The hardware ignores every bit but P / valid; the kernel keeps two kinds
+ * of non-present, non-zero entries there, and the walker treats both as not
+ * present (they fault at level 3 with the ordinary not-present syndromes).
+ *
+ * Swap entries: a swapped-out page's (type, offset).
+ *   x86-64 (arch/x86/include/asm/pgtable_64.h, L1TF-hardened since 4.19):
+ *     bits 63:59 type, bits 58:9 the offset inverted, bits 8:0 zero
+ *     (P and PROTNONE clear; bits 3:1, soft-dirty/uffd-wp/exclusive, left 0).
+ *   arm64 (arch/arm64/include/asm/pgtable.h since 5.19, e.g. 6.1 and 6.6;
+ *   later kernels moved PROT_NONE and the fields):
+ *     bits 1:0 zero, bit 2 exclusive (left 0), bits 7:3 type, bits 57:8
+ *     offset, bit 58 (PTE_PROT_NONE) zero.
+ * Both hold 5 type bits and 50 offset bits. Out-of-range bits are dropped.
+ * Two encodings are all-zero and so read as an empty entry, as in Linux,
+ * which never stores them: arm64 (0, 0) and x86 (0, max offset) - offset 0
+ * of a swap device is its header and the last offsets are never used.
+ *
+ * PROT_NONE entries: mprotect(PROT_NONE) and NUMA hinting keep the frame
+ * in an entry the hardware cannot use.
+ *   x86-64: P (bit 0) clear, _PAGE_PROTNONE (bit 8, G's position) set, and,
+ *     as Linux does since 4.19 (pgtable-invert.h, flip_protnone_guard in
+ *     pte_modify), the frame bits 51:12 stored inverted (L1TF).
+ *   arm64: PTE_VALID (bit 0) clear, PTE_PROT_NONE (bit 58) set.
+ * pte_make_protnone flips only these bits and leaves every other one (RW,
+ * U/S, NX, AP, ...) as it was, so pte_from_protnone restores the entry
+ * exactly (x86: except a G bit, which user entries never carry). Linux's
+ * pte_modify(PAGE_NONE) also rewrites the permission bits; a caller that
+ * wants that does so itself.
+ */
+#define PTE_SWAP_TYPES 32u   /* 5 type bits on both architectures */
+uint64_t pte_swap_max_offset(const struct pt_format *f);   /* 2^50 - 1 on both */
+uint64_t pte_encode_swap(const struct pt_format *f, unsigned type, uint64_t offset);
+/* Non-present, non-zero and not a PROT_NONE entry (Linux's is_swap_pte). */
+bool pte_is_swap(const struct pt_format *f, uint64_t raw);
+void pte_swap_decode(const struct pt_format *f, uint64_t raw, unsigned *type, uint64_t *offset);
+
+/* `present_raw` must be a present leaf; anything else is returned unchanged. */
+uint64_t pte_make_protnone(const struct pt_format *f, uint64_t present_raw);
+/* Linux's pte_protnone: the marker set and P / valid clear. */
+bool pte_is_protnone(const struct pt_format *f, uint64_t raw);
+/* The present entry back (P / valid set, marker clear, x86 frame re-inverted);
+ * an entry that is not PROT_NONE is returned unchanged. */
+uint64_t pte_from_protnone(const struct pt_format *f, uint64_t raw);
+
 #endif

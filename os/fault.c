@@ -17,7 +17,8 @@
 static const char *const step_names[STEP_COUNT] = {
 	"entry", "find_vma", "expand_stack", "bad_area", "access_error", "alloc_p4d", "alloc_pud",
 	"alloc_pmd", "alloc_pte", "zero_page", "anon_page", "wp_copy", "wp_reuse", "set_young",
-	"set_dirty", "spurious", "oom", "bad_entry", "pkey",
+	"set_dirty", "spurious", "oom", "bad_entry", "pkey", "fault_around", "read_fault", "cow_fault",
+	"shared_fault", "wp_shared", "pagecache_miss", "beyond_eof", "swap_in", "reclaim",
 };
 const char *fault_step_name(enum fault_step s) { return step_names[s]; }
 
@@ -90,12 +91,15 @@ static void zero_frame(struct kernel *k, uint64_t pfn)
 	mmu_charge(k->mmu, COST_ZERO, k->page / 1024);
 }
 
-static void new_anon_mapping(struct kernel *k, struct mm *mm, uint64_t pfn)
+static void new_anon_mapping(struct kernel *k, struct mm *mm, uint64_t pfn, uint64_t va)
 {
-	pfn_page(k, pfn)->mapcount = 1;
+	struct page *pg = pfn_page(k, pfn);
+	pg->mapcount = 1;
+	pg->index = va >> k->fmt->page_shift;   /* where the reverse map will look for it */
 	mm->rss_anon++;
 	if (k->rec)
 		k->rec->frames_allocated++;
+	lru_add(k, pfn);
 }
 
 /* Step 5: do_anonymous_page. */
@@ -117,7 +121,7 @@ static void do_anonymous(struct kernel *k, struct mm *mm, const struct vma *v, u
 		return;
 	}
 	zero_frame(k, pfn);
-	new_anon_mapping(k, mm, pfn);
+	new_anon_mapping(k, mm, pfn, va);
 	bool writable = v->flags & VM_WRITE;
 	struct pte p = leaf_for_vma(k, v, pfn_pa(k, pfn), writable, writable);
 	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
@@ -154,12 +158,15 @@ static void do_wp_page(struct kernel *k, struct mm *mm, const struct vma *v, uin
 		r->frames_copied++;
 		k->st.cow_copies++;
 	}
-	new_anon_mapping(k, mm, pfn);
+	new_anon_mapping(k, mm, pfn, va);
 	struct pte w = leaf_for_vma(k, v, pfn_pa(k, pfn), true, true);
 	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &w), true);
 	if (!from_zero) {
 		pg->mapcount--;
-		mm->rss_anon--;
+		if (pg->use == USE_PAGECACHE)
+			mm->rss_file--;
+		else
+			mm->rss_anon--;
 		frame_put(k, old);
 	}
 	if (observed(k)) {
@@ -170,6 +177,148 @@ static void do_wp_page(struct kernel *k, struct mm *mm, const struct vma *v, uin
 		emit(k, &ev);
 	}
 	record_step(k, STEP_WP_COPY);
+	finish(r, OUT_RESOLVED, 0, 0);
+}
+
+/* ---- file-backed pages (mm/memory.c do_fault, mm/filemap.c) ---------------- */
+static void map_cache_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
+			   uint64_t pfn, bool writable, bool old)
+{
+	struct pte p = leaf_for_vma(k, v, pfn_pa(k, pfn), writable, writable);
+	p.accessed = !old;
+	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
+	pfn_page(k, pfn)->mapcount++;
+	mm->rss_file++;
+}
+
+/* The page-cache frame behind `index`, with a reference; a miss is a major
+ * fault. NO_PFN when memory ran out. */
+static uint64_t file_page(struct kernel *k, struct inode *i, uint64_t index, struct fault_record *r)
+{
+	bool major = false;
+	uint64_t pfn = pagecache_get(k, i, index, &major);
+	if (major) {
+		r->major = true;
+		record_step(k, STEP_PAGECACHE_MISS);
+	}
+	return pfn;
+}
+
+static uint64_t file_index(const struct kernel *k, const struct vma *v, uint64_t va)
+{
+	return (v->offset + (va - v->start)) >> k->fmt->page_shift;
+}
+
+/* do_fault_around: map the neighbours of a read fault that are already in
+ * the page cache, within fault_around_bytes, the VMA and the page table.
+ * Returns whether the faulting page itself was among them. */
+static bool fault_around(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, struct fault_record *r)
+{
+	uint64_t bytes = k->pers->fault_around ? k->cfg.fault_around_bytes : 0;
+	if (bytes <= k->page)
+		return false;
+	uint64_t table_span = 1ull << pt_leaf_shift(k->fmt, PT_LEVEL_LEAF - 1);
+	uint64_t start = va & ~(bytes - 1), end;
+	if (start < v->start)
+		start = v->start;
+	end = start + bytes;
+	if (end > v->end)
+		end = v->end;
+	if (end > (va & ~(table_span - 1)) + table_span)
+		end = (va & ~(table_span - 1)) + table_span;
+	/* arm64 maps prefaulted entries old when the hardware keeps AF
+	 * (arch_wants_old_prefaulted_pte), so only pages really used turn young. */
+	bool old_prefault = k->fmt->arch == ARCH_AARCH64 && mmu_config_of(k->mmu)->hw_af;
+	uint64_t pages = inode_pages(k, v->file);
+	bool target = false;
+	unsigned mapped = 0;
+	mmu_charge(k->mmu, COST_PAGECACHE, 1);
+	for (uint64_t a = start; a < end; a += k->page) {
+		uint64_t index = file_index(k, v, a);
+		if (index >= pages)
+			break;
+		uint64_t pfn = pagecache_lookup(v->file, index);
+		if (pfn == NO_PFN || !(pfn_page(k, pfn)->flags & PG_UPTODATE))
+			continue;
+		uint64_t e = pte_lookup(k, mm, a, false);
+		if (e == PT_NO_MEMORY || physmem_read64(k->pm, e))
+			continue;
+		frame_get(k, pfn);
+		map_cache_page(k, mm, v, a, e, pfn, false, old_prefault && a != va);
+		mapped++;
+		target |= a == va;
+	}
+	if (mapped)
+		record_step(k, STEP_FAULT_AROUND);
+	r->pages_around = (uint16_t)mapped;
+	return target;
+}
+
+/* do_fault: read, private write (copy) or shared write. */
+static void do_fault(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
+		     struct fault_record *r)
+{
+	uint64_t index = file_index(k, v, va);
+	bool beyond = index >= inode_pages(k, v->file);
+	if (r->access != ACC_WRITE) {
+		if (!beyond && fault_around(k, mm, v, va, r)) {
+			finish(r, OUT_RESOLVED, 0, 0);
+			return;
+		}
+		record_step(k, STEP_READ_FAULT);
+	} else {
+		record_step(k, v->flags & VM_SHARED ? STEP_SHARED_FAULT : STEP_COW_FAULT);
+	}
+	if (beyond) {   /* filemap_fault: no page past the end of the file */
+		record_step(k, STEP_BEYOND_EOF);
+		finish(r, OUT_SIGBUS, SIGBUS, BUS_ADRERR);
+		return;
+	}
+	uint64_t pfn = file_page(k, v->file, index, r);
+	if (pfn == NO_PFN) {
+		oom(k, r);
+		return;
+	}
+	if (r->access != ACC_WRITE) {          /* do_read_fault: read-only, even if writable */
+		map_cache_page(k, mm, v, va, entry, pfn, false, false);
+	} else if (v->flags & VM_SHARED) {     /* do_shared_fault: writable, dirty */
+		pfn_page(k, pfn)->flags |= PG_DIRTY;
+		map_cache_page(k, mm, v, va, entry, pfn, true, false);
+	} else {                               /* do_cow_fault: a private copy */
+		uint64_t copy = frame_alloc(k, 0, USE_ANON);
+		if (copy == NO_PFN) {
+			frame_put(k, pfn);
+			oom(k, r);
+			return;
+		}
+		memcpy(physmem_ptr(k->pm, pfn_pa(k, copy), k->page), physmem_ptr(k->pm, pfn_pa(k, pfn), k->page), k->page);
+		mmu_charge(k->mmu, COST_COPY, k->page / 1024);
+		r->frames_copied++;
+		frame_put(k, pfn);
+		new_anon_mapping(k, mm, copy, va);
+		struct pte p = leaf_for_vma(k, v, pfn_pa(k, copy), true, true);
+		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
+		if (observed(k)) {
+			struct os_event ev = {.kind = EV_COW_COPY, .pid = mm->pid};
+			ev.u.cow.va = va;
+			ev.u.cow.from = pfn_pa(k, pfn);
+			ev.u.cow.to = pfn_pa(k, copy);
+			emit(k, &ev);
+		}
+	}
+	finish(r, OUT_RESOLVED, 0, 0);
+}
+
+/* wp_page_shared: a write to a clean page of a shared mapping makes it
+ * writable and dirty in place; nothing is copied. */
+static void wp_page_shared(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
+			   struct pte d, struct fault_record *r)
+{
+	struct page *pg = pfn_page(k, pa_pfn(k, d.oa));
+	pg->flags |= PG_DIRTY;
+	struct pte w = leaf_for_vma(k, v, d.oa, true, true);
+	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &w), true);
+	record_step(k, STEP_WP_SHARED);
 	finish(r, OUT_RESOLVED, 0, 0);
 }
 
@@ -185,7 +334,12 @@ static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *
 	uint64_t raw = physmem_read64(k->pm, entry);
 	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, raw);
 	if (d.kind == PTE_INVALID) {
-		do_anonymous(k, mm, v, va, entry, r);
+		if (raw && pte_is_swap(k->fmt, raw))
+			do_swap_page(k, mm, v, va, entry, raw, r);
+		else if (v->file)
+			do_fault(k, mm, v, va, entry, r);
+		else
+			do_anonymous(k, mm, v, va, entry, r);
 		return;
 	}
 	/* handle_pte_fault: a write to a read-only entry goes to do_wp_page
@@ -193,7 +347,10 @@ static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *
 	 * and young. */
 	if (r->access == ACC_WRITE && !d.write) {
 		if (!d.dbm) {
-			do_wp_page(k, mm, v, va, entry, d, r);
+			if ((v->flags & (VM_WRITE | VM_SHARED)) == (VM_WRITE | VM_SHARED))
+				wp_page_shared(k, mm, v, va, entry, d, r);
+			else
+				do_wp_page(k, mm, v, va, entry, d, r);
 			return;
 		}
 		d.write = true;                            /* pte_mkdirty: clear AP[2] */

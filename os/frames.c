@@ -85,9 +85,26 @@ static void frame_event(struct kernel *k, enum os_event_kind kind, uint64_t pfn,
 	emit(k, &ev);
 }
 
+/* Direct reclaim, when memory is short: its entry changes are not the
+ * fault's own, so they are kept out of the fault record (they are still on
+ * the event bus), and the record notes that reclaim ran. */
+static void direct_reclaim(struct kernel *k)
+{
+	struct fault_record *r = k->rec;
+	k->rec = NULL;
+	uint64_t freed = reclaim(k, 32);
+	k->rec = r;
+	if (freed)
+		record_step(k, STEP_RECLAIM);
+}
+
 uint64_t frame_alloc(struct kernel *k, unsigned order, enum frame_use use)
 {
 	struct frames *f = &k->frames;
+	if (f->nfree < (1ull << order) || over_limit(k))
+		direct_reclaim(k);
+	if (over_limit(k))
+		return NO_PFN;      /* the memory limit is hard, like memory.max */
 	unsigned o = order;
 	while (o <= BUDDY_MAX_ORDER && f->free_head[o] == NONE)
 		o++;
@@ -119,6 +136,7 @@ static void frame_free(struct kernel *k, uint64_t pfn)
 	unsigned order = f->page[pfn].order;
 	enum frame_use use = f->page[pfn].use;
 	uint64_t n = 1ull << order;
+	lru_del(k, pfn);
 	f->by_use[use] -= n;
 	f->by_use[USE_FREE] += n;
 	f->nfree += n;

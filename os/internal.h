@@ -8,15 +8,52 @@
 
 #define NO_PFN UINT64_MAX
 
+/* Page flags, as Linux's PG_* for the states the model has. */
+#define PG_UPTODATE  0x01
+#define PG_DIRTY     0x02
+#define PG_LOCKED    0x04   /* I/O in progress */
+#define PG_WRITEBACK 0x08
+#define PG_REFERENCED 0x10
+
 /* struct page: one per frame, as Linux keeps them. */
 struct page {
 	uint32_t refcount;    /* references: mappings, the page cache, the kernel */
 	uint32_t mapcount;    /* page-table entries mapping it */
 	uint8_t use;          /* enum frame_use */
 	uint8_t order;        /* buddy order of the block this frame heads */
+	uint8_t flags;        /* PG_* */
 	bool free_block;      /* heads a free block in the buddy lists */
-	bool dirty;
-	uint32_t next, prev;  /* free-list links (frame numbers; UINT32_MAX = none) */
+	uint32_t next, prev;  /* buddy free-list links (frame numbers; UINT32_MAX = none) */
+	struct inode *mapping;/* the file whose page cache holds it */
+	uint64_t index;       /* page index in that file; for anonymous pages va >> page_shift */
+	uint64_t swap_slot;   /* in the swap cache under this slot (0: not) */
+	uint8_t lru;          /* LRU_* list it is on */
+};
+#define LRU_NONE 0
+#define LRU_INACTIVE 1
+#define LRU_ACTIVE 2
+
+/* A host file as the kernel knows it: one per (device, inode) however often
+ * it is opened, so every mapping of a file shares one page cache. */
+struct inode {
+	uint64_t dev, ino;
+	int host_fd;
+	bool host_writable;
+	uint64_t size;
+	char name[256];         /* the guest path it was first opened by */
+	uint32_t refcount;      /* open files and VMAs */
+	/* The page cache: an open-addressing hash of page index -> frame. */
+	uint64_t *pc_index;
+	uint32_t *pc_pfn;
+	uint64_t pc_cap, pc_count;
+	struct inode *next;
+};
+
+/* An open file description (what a descriptor refers to). */
+struct open_file {
+	struct inode *inode;
+	uint32_t flags;         /* OPEN_* */
+	uint32_t refcount;      /* descriptors referring to it */
 };
 
 #define BUDDY_MAX_ORDER 19
@@ -37,7 +74,7 @@ struct mm {
 	uint64_t start_brk, brk;
 	uint64_t mmap_base;     /* top-down allocations start below this */
 	uint64_t stack_top;
-	uint64_t rss_anon, pt_pages;
+	uint64_t rss_anon, rss_file, pt_pages, swap_entries;
 };
 
 struct proc {
@@ -47,6 +84,8 @@ struct proc {
 	int status;             /* exit code or 128 + signal */
 	struct mm mm;
 	uint64_t minflt, majflt;
+	struct open_file **fd;  /* the descriptor table */
+	int nfd;
 };
 
 /* What differs between the kernels the handler can follow. */
@@ -59,6 +98,7 @@ struct personality_desc {
 	bool arm64_only;
 	bool fork_mkold;        /* fork clears A/AF in the child's entries (Linux pte_mkold) */
 	bool uses_dbm;          /* writable pages carry AArch64 DBM (Linux PTE_WRITE) */
+	bool fault_around;      /* read faults map cached neighbours (do_fault_around) */
 };
 const struct personality_desc *personality_desc(enum personality p);
 /* Fill rec->chain with the personality's functions for the steps taken. */
@@ -85,6 +125,18 @@ struct kernel {
 	uint64_t event_seq, fault_seq;
 	struct fault_record *rec;   /* the fault being handled, if any */
 	struct os_stats st;
+	/* LRU lists (index 0 inactive, 1 active), by frame number. */
+	uint32_t lru_head[2], lru_tail[2];
+	uint64_t lru_count[2];
+	uint64_t memlimit_frames;   /* 0: all of physical memory */
+	/* Swap: slots of one page; slot 0 is the device's header. */
+	int swap_fd;
+	uint64_t swap_slots, swap_free, swap_next;
+	uint16_t *swap_map;         /* entries naming each slot */
+	uint32_t *swap_cache;       /* slot -> frame while in the swap cache */
+	struct sandbox *sb;         /* the file namespace (created on first use) */
+	char *root;                 /* its root directory */
+	struct inode *inodes;
 };
 
 /* kernel.c */
@@ -112,7 +164,7 @@ struct vma *vma_find(struct mm *mm, uint64_t addr);     /* first VMA with end > 
 struct vma *vma_prev(struct mm *mm, const struct vma *v);
 bool vma_insert(struct mm *mm, struct vma v);           /* merges with equal neighbours */
 bool vma_split(struct mm *mm, uint64_t addr);           /* so that no VMA straddles addr */
-void vma_remove_range(struct mm *mm, uint64_t start, uint64_t end);
+void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);  /* drops file references */
 void vma_merge_around(struct mm *mm, uint64_t addr);
 uint64_t vma_gap_topdown(struct mm *mm, uint64_t len, uint64_t below, uint64_t floor);
 
@@ -134,6 +186,39 @@ void pt_for_each_leaf(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 /* Unmap [start, end): drop the pages, free tables no VMA needs any more. */
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 void free_all_tables(struct kernel *k, struct mm *mm);
+
+/* filemap.c: files, the page cache, writeback, reverse mapping */
+void inode_get(struct inode *i);
+void inode_put(struct kernel *k, struct inode *i);
+uint64_t inode_pages(const struct kernel *k, const struct inode *i);   /* pages that hold file data */
+/* The page-cache frame for (inode, index), read from the host file on a
+ * miss (*major set); NO_PFN when no frame can be had. The caller gets a
+ * reference. */
+uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *major);
+uint64_t pagecache_lookup(const struct inode *i, uint64_t index);
+void writeback_range(struct kernel *k, struct inode *i, uint64_t first, uint64_t last);
+void release_file_pages(struct kernel *k);   /* kernel teardown: write back, drop caches */
+struct open_file *fd_get(struct proc *p, int fd);
+void fd_table_copy(struct proc *child, const struct proc *parent);
+void fd_table_close(struct proc *p);
+/* Calls fn for every page-table entry that maps frame pfn. */
+typedef void (*rmap_fn)(struct kernel *k, struct proc *p, uint64_t va, uint64_t entry, uint64_t raw, void *ctx);
+void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx);
+bool vma_is_file(const struct vma *v);
+
+/* reclaim.c */
+void lru_init(struct kernel *k);
+void lru_add(struct kernel *k, uint64_t pfn);
+void lru_del(struct kernel *k, uint64_t pfn);
+bool swap_init(struct kernel *k, char *err, size_t errlen);
+void swap_free_all(struct kernel *k);
+void swap_slot_put(struct kernel *k, uint64_t slot);
+uint64_t reclaim(struct kernel *k, uint64_t want);
+bool over_limit(const struct kernel *k);
+int64_t reclaim_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, bool pageout);
+void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry, uint64_t raw,
+		  struct fault_record *r);
+void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index);
 
 /* mm.c */
 bool mm_init(struct kernel *k, struct mm *mm, int pid);

@@ -12,12 +12,15 @@ void os_config_default(struct os_config *c)
 		.personality = PERS_LINUX,
 		.stack_limit = 8ull << 20,          /* RLIMIT_STACK default */
 		.stack_guard_gap = 256ull << 12,    /* Linux stack_guard_gap: 256 pages */
+		.fault_around_bytes = 64ull << 10,  /* Linux fault_around_bytes default */
 	};
 }
 
 static const char *const event_names[EV_COUNT] = {
 	"fault", "pte", "table_alloc", "table_free", "frame_alloc", "frame_free", "cow_copy",
 	"tlb_fill", "tlb_flush", "proc_create", "proc_exit", "switch", "mmap", "munmap", "mprotect", "brk", "exec",
+	"pagecache_hit", "pagecache_miss", "writeback", "msync", "madvise", "evict", "swap_out", "swap_in",
+	"memlimit",
 };
 const char *os_event_name(enum os_event_kind k) { return event_names[k]; }
 
@@ -59,6 +62,10 @@ struct kernel *kernel_create(const struct mmu_config *mc, const struct os_config
 		snprintf(err, errlen, "the %s personality runs on Arm only", pers->name);
 		return NULL;
 	}
+	if (oc->swap_bytes && oc->personality == PERS_LITEOS) {
+		snprintf(err, errlen, "LiteOS-A has no swap");
+		return NULL;
+	}
 	if (pers->arm64_page_shift && f->arch == ARCH_AARCH64 && f->page_shift != pers->arm64_page_shift) {
 		snprintf(err, errlen, "%s uses %u KiB pages on arm64: choose a preset with that granule", pers->name,
 			 1u << (pers->arm64_page_shift - 10));
@@ -85,10 +92,13 @@ struct kernel *kernel_create(const struct mmu_config *mc, const struct os_config
 	if (!k->mmu)
 		goto fail;
 	mmu_set_observer(k->mmu, mmu_event, k);
+	lru_init(k);
 	if (!frames_init(k)) {
 		snprintf(err, errlen, "too many frames");
 		goto fail;
 	}
+	if (!swap_init(k, err, errlen))
+		goto fail;
 	k->zero_pfn = frame_alloc(k, 0, USE_ZERO);
 	struct proc *init = k->zero_pfn == NO_PFN ? NULL : proc_create(k, 1);
 	if (!init) {
@@ -107,12 +117,20 @@ void kernel_destroy(struct kernel *k)
 	if (!k)
 		return;
 	k->nsub = 0;
+	/* Nothing written through a shared mapping is lost: every process's
+	 * memory is released (writing back what it dirtied), then the caches. */
+	for (size_t i = 0; i < k->nprocs; i++)
+		proc_exit(k->procs[i], k->procs[i]->status);
+	if (k->frames.page)
+		release_file_pages(k);
 	for (size_t i = 0; i < k->nprocs; i++) {
 		free(k->procs[i]->mm.vma);
 		free(k->procs[i]);
 	}
+	free(k->root);
 	free(k->procs);
 	frames_free_all(k);
+	swap_free_all(k);
 	mmu_destroy(k->mmu);
 	physmem_destroy(k->pm);
 	free(k);
@@ -175,4 +193,16 @@ bool proc_translate(const struct proc *p, uint64_t va, uint64_t *pa)
 		return false;
 	*pa = x.pa;
 	return true;
+}
+
+void os_set_memlimit(struct kernel *k, uint64_t bytes)
+{
+	k->memlimit_frames = bytes >> k->fmt->page_shift;
+	while (over_limit(k) && reclaim(k, 32))
+		;
+	if (observed(k)) {
+		struct os_event ev = {.kind = EV_MEMLIMIT, .pid = k->current ? k->current->pid : 0};
+		ev.u.as.len = bytes;
+		emit(k, &ev);
+	}
 }

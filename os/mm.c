@@ -36,10 +36,39 @@ bool mm_init(struct kernel *k, struct mm *mm, int pid)
 	return true;
 }
 
+/* Unmap [start, end): VMAs, entries, tables no VMA needs; then the pages
+ * written through shared file mappings there go back to their files. */
+static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
+{
+	vma_split(mm, start);
+	vma_split(mm, end);
+	struct { struct inode *i; uint64_t first, last; } *wb = NULL;
+	size_t nwb = 0;
+	for (struct vma *v = vma_find(mm, start); v && v->start < end; v = vma_find(mm, v->end)) {
+		if (!v->file || !(v->flags & VM_SHARED))
+			continue;
+		void *n = realloc(wb, (nwb + 1) * sizeof *wb);
+		if (!n)
+			break;
+		wb = n;
+		inode_get(v->file);
+		wb[nwb].i = v->file;
+		wb[nwb].first = v->offset >> k->fmt->page_shift;
+		wb[nwb++].last = ((v->offset + (v->end - v->start)) >> k->fmt->page_shift) - 1;
+	}
+	vma_remove_range(k, mm, start, end);
+	zap_range(k, mm, start, end);
+	for (size_t n = 0; n < nwb; n++) {
+		writeback_range(k, wb[n].i, wb[n].first, wb[n].last);
+		inode_put(k, wb[n].i);
+	}
+	free(wb);
+}
+
 static void mm_teardown(struct kernel *k, struct mm *mm)
 {
 	if (mm->root) {
-		zap_range(k, mm, 0, k->user_top);
+		unmap_region(k, mm, 0, k->user_top);
 		free_all_tables(k, mm);
 		mmu_flush_asid(k->mmu, mm->asid);
 	}
@@ -116,13 +145,7 @@ int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len)
 	if (!aligned(k, addr) || !len || addr >= k->user_top || page_up(k, len) > k->user_top - addr) {
 		rc = -EINVAL;
 	} else {
-		uint64_t end = addr + page_up(k, len);
-		if (!vma_split(&p->mm, addr) || !vma_split(&p->mm, end)) {
-			rc = -ENOMEM;
-		} else {
-			vma_remove_range(&p->mm, addr, end);
-			zap_range(k, &p->mm, addr, end);
-		}
+		unmap_region(k, &p->mm, addr, addr + page_up(k, len));
 	}
 	as_event(k, p, EV_MUNMAP, addr, len, 0, 0, rc);
 	return rc;
@@ -134,17 +157,23 @@ static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
 	return !v || v->start >= end;
 }
 
-int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags)
+int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, int fd,
+		uint64_t offset)
 {
 	struct kernel *k = p->k;
 	struct mm *mm = &p->mm;
 	int64_t rc;
 	uint64_t size = page_up(k, len);
 	bool shared = flags & MAPF_SHARED, priv = flags & MAPF_PRIVATE;
+	struct open_file *of = flags & MAPF_ANONYMOUS ? NULL : fd_get(p, fd);
 	if (!len || shared == priv || (prot & ~7u)) {
 		rc = -EINVAL;
-	} else if (!(flags & MAPF_ANONYMOUS)) {
-		rc = -ENODEV;       /* file mappings come with the page cache */
+	} else if (!(flags & MAPF_ANONYMOUS) && !of) {
+		rc = -EBADF;
+	} else if (of && (!aligned(k, offset) || offset + size < offset)) {
+		rc = -EINVAL;
+	} else if (of && (!(of->flags & OPEN_READ) || (shared && (prot & VM_WRITE) && !(of->flags & OPEN_WRITE)))) {
+		rc = -EACCES;       /* the descriptor must allow what the mapping does */
 	} else if (size == 0 || size > k->user_top - MMAP_MIN_ADDR) {
 		rc = -ENOMEM;
 	} else if (flags & MAPF_FIXED) {
@@ -166,17 +195,21 @@ int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint
 	}
 	if (rc >= 0) {
 		uint64_t start = (uint64_t)rc;
-		if (flags & MAPF_FIXED) {        /* MAP_FIXED replaces what was there */
-			vma_split(mm, start);
-			vma_split(mm, start + size);
-			vma_remove_range(mm, start, start + size);
-			zap_range(k, mm, start, start + size);
-		}
+		if (flags & MAPF_FIXED)          /* MAP_FIXED replaces what was there */
+			unmap_region(k, mm, start, start + size);
 		struct vma v = {.start = start, .end = start + size, .flags = prot_to_vm(prot)};
 		v.flags |= shared ? VM_SHARED : 0;
 		v.flags |= flags & MAPF_GROWSDOWN ? VM_GROWSDOWN : 0;
-		if (!vma_insert(mm, v))
+		if (of) {
+			v.file = of->inode;
+			v.offset = offset;
+			inode_get(v.file);
+		}
+		if (!vma_insert(mm, v)) {
+			if (of)
+				inode_put(k, v.file);
 			rc = -ENOMEM;
+		}
 	}
 	as_event(k, p, EV_MMAP, addr, len, prot, flags, rc);
 	return rc;
@@ -256,9 +289,7 @@ int64_t os_brk(struct proc *p, uint64_t addr)
 	if (addr >= mm->start_brk && addr < k->user_top) {
 		uint64_t oldend = page_up(k, mm->brk), newend = page_up(k, addr);
 		if (newend < oldend) {
-			vma_split(mm, newend);
-			vma_remove_range(mm, newend, oldend);
-			zap_range(k, mm, newend, oldend);
+			unmap_region(k, mm, newend, oldend);
 			mm->brk = result = addr;
 		} else if (newend == oldend) {
 			mm->brk = result = addr;
@@ -278,6 +309,95 @@ int64_t os_brk(struct proc *p, uint64_t addr)
 	}
 	as_event(k, p, EV_BRK, addr, 0, 0, 0, (int64_t)result);
 	return (int64_t)result;
+}
+
+/* The range must be mapped throughout (-ENOMEM otherwise), as msync and
+ * madvise require. */
+static int64_t check_range(struct proc *p, uint64_t addr, uint64_t len, uint64_t *end)
+{
+	struct kernel *k = p->k;
+	if (!aligned(k, addr) || addr >= k->user_top || page_up(k, len) > k->user_top - addr)
+		return -EINVAL;
+	*end = addr + page_up(k, len);
+	for (uint64_t a = addr; a < *end;) {
+		struct vma *v = vma_find(&p->mm, a);
+		if (!v || v->start > a)
+			return -ENOMEM;
+		a = v->end;
+	}
+	return 0;
+}
+
+int64_t os_msync(struct proc *p, uint64_t addr, uint64_t len, uint32_t flags)
+{
+	struct kernel *k = p->k;
+	uint64_t end = 0;
+	int64_t rc = (flags & MSF_SYNC) && (flags & MSF_ASYNC) ? -EINVAL : check_range(p, addr, len, &end);
+	/* MS_SYNC writes the range's dirty pages back now; MS_ASYNC and
+	 * MS_INVALIDATE ask nothing of a kernel with a unified page cache. */
+	if (rc == 0 && (flags & MSF_SYNC)) {
+		for (struct vma *v = vma_find(&p->mm, addr); v && v->start < end; v = vma_find(&p->mm, v->end)) {
+			if (!v->file || !(v->flags & VM_SHARED))
+				continue;
+			uint64_t s = addr > v->start ? addr : v->start, e = end < v->end ? end : v->end;
+			uint64_t first = (v->offset + (s - v->start)) >> k->fmt->page_shift;
+			uint64_t last = ((v->offset + (e - v->start)) >> k->fmt->page_shift) - 1;
+			writeback_range(k, v->file, first, last);
+		}
+	}
+	as_event(k, p, EV_MSYNC, addr, len, 0, flags, rc);
+	return rc;
+}
+
+int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice advice)
+{
+	struct kernel *k = p->k;
+	struct mm *mm = &p->mm;
+	uint64_t end = 0;
+	int64_t rc = check_range(p, addr, len, &end);
+	if (rc == 0) {
+		switch (advice) {
+		case ADV_NORMAL:
+			break;
+		case ADV_DONTNEED:
+			/* The pages go; anonymous memory reads as zeros again, file
+			 * pages come back from the page cache. */
+			zap_range(k, mm, addr, end);
+			break;
+		case ADV_WILLNEED:
+			/* Read a file mapping's pages into the page cache now. */
+			for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = vma_find(mm, v->end)) {
+				if (!v->file)
+					continue;
+				uint64_t s = addr > v->start ? addr : v->start, e = end < v->end ? end : v->end;
+				for (uint64_t a = s; a < e; a += k->page) {
+					uint64_t index = (v->offset + (a - v->start)) >> k->fmt->page_shift;
+					bool major = false;
+					uint64_t pfn = index < inode_pages(k, v->file) ? pagecache_get(k, v->file, index, &major) : NO_PFN;
+					if (pfn != NO_PFN)
+						frame_put(k, pfn);
+				}
+			}
+			break;
+		case ADV_HUGEPAGE:
+		case ADV_NOHUGEPAGE:
+			vma_split(mm, addr);
+			vma_split(mm, end);
+			for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = vma_find(mm, v->end)) {
+				v->flags &= ~(VM_HUGEPAGE | VM_NOHUGEPAGE);
+				v->flags |= advice == ADV_HUGEPAGE ? VM_HUGEPAGE : VM_NOHUGEPAGE;
+			}
+			vma_merge_around(mm, addr);
+			vma_merge_around(mm, end);
+			break;
+		case ADV_COLD:
+		case ADV_PAGEOUT:
+			rc = reclaim_range(k, mm, addr, end, advice == ADV_PAGEOUT);
+			break;
+		}
+	}
+	as_event(k, p, EV_MADVISE, addr, len, (uint32_t)advice, 0, rc);
+	return rc;
 }
 
 size_t proc_vmas(const struct proc *p, const struct vma **out)
@@ -300,8 +420,25 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 {
 	struct fork_ctx *c = ctx;
 	struct pte d = pte_decode(k->fmt, level, raw);
-	if (d.kind == PTE_INVALID || c->failed)
+	if (c->failed)
 		return;
+	if (d.kind == PTE_INVALID) {
+		/* copy_nonpresent_pte: a swap entry is shared, its slot counted twice. */
+		if (!pte_is_swap(k->fmt, raw))
+			return;
+		uint64_t centry = pte_lookup(k, &c->child->mm, va, true);
+		if (centry == PT_NO_MEMORY) {
+			c->failed = true;
+			return;
+		}
+		unsigned type;
+		uint64_t slot;
+		pte_swap_decode(k->fmt, raw, &type, &slot);
+		k->swap_map[slot]++;
+		c->child->mm.swap_entries++;
+		pte_write(k, &c->child->mm, va, level, centry, raw, false);
+		return;
+	}
 	struct vma *v = vma_find(mm, va);
 	bool cow = v && !(v->flags & VM_SHARED) && (v->flags & VM_WRITE);
 	if (cow && (d.write || d.dbm)) {
@@ -330,7 +467,10 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 	if (pg->use != USE_ZERO) {
 		frame_get(k, pfn);
 		pg->mapcount++;
-		c->child->mm.rss_anon++;
+		if (pg->use == USE_PAGECACHE)
+			c->child->mm.rss_file++;
+		else
+			c->child->mm.rss_anon++;
 	}
 }
 
@@ -392,6 +532,10 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 	}
 	memcpy(cm->vma, pm->vma, pm->nvma * sizeof *cm->vma);
 	cm->nvma = cm->cap = pm->nvma;
+	for (size_t i = 0; i < cm->nvma; i++)
+		if (cm->vma[i].file)
+			inode_get(cm->vma[i].file);
+	fd_table_copy(c, parent);
 	cm->start_brk = pm->start_brk;
 	cm->brk = pm->brk;
 	cm->mmap_base = pm->mmap_base;
@@ -419,6 +563,7 @@ void proc_exit(struct proc *p, int code)
 		return;
 	uint64_t root = p->mm.root;     /* the event names the tree that went */
 	mm_teardown(k, &p->mm);
+	fd_table_close(p);
 	p->alive = false;
 	p->status = code;
 	p->mm.root = root;

@@ -21,6 +21,8 @@ struct os_config {
 	enum personality personality;
 	uint64_t stack_limit;      /* RLIMIT_STACK (8 MiB) */
 	uint64_t stack_guard_gap;  /* Linux stack_guard_gap (256 pages of 4 KiB) */
+	uint64_t fault_around_bytes; /* Linux fault_around_bytes (64 KiB), where the personality has it */
+	uint64_t swap_bytes;       /* size of the swap area (0: none) */
 };
 void os_config_default(struct os_config *c);
 
@@ -30,10 +32,16 @@ void os_config_default(struct os_config *c);
 #define VM_EXEC      0x04u
 #define VM_SHARED    0x08u
 #define VM_GROWSDOWN 0x10u
+#define VM_HUGEPAGE   0x20u  /* madvise(MADV_HUGEPAGE) */
+#define VM_NOHUGEPAGE 0x40u
+
+struct inode;
 
 struct vma {
 	uint64_t start, end;   /* [start, end), page-aligned */
 	uint32_t flags;        /* VM_* */
+	struct inode *file;    /* NULL for anonymous memory */
+	uint64_t offset;       /* file offset of `start`, in bytes (page-aligned) */
 };
 
 /* ---- Fault records ------------------------------------------------------ */
@@ -58,6 +66,15 @@ enum fault_step {
 	STEP_OOM,            /* no frame to be had */
 	STEP_BAD_ENTRY,      /* a reserved bit or an unreachable frame in the tables */
 	STEP_PKEY,           /* protection-key violation */
+	STEP_FAULT_AROUND,   /* neighbouring cached pages mapped too (do_fault_around) */
+	STEP_READ_FAULT,     /* a file page mapped read-only (do_read_fault) */
+	STEP_COW_FAULT,      /* a private copy of a file page (do_cow_fault) */
+	STEP_SHARED_FAULT,   /* a file page mapped writable and dirtied (do_shared_fault) */
+	STEP_WP_SHARED,      /* a write to a clean shared file page (wp_page_shared) */
+	STEP_PAGECACHE_MISS, /* the page read from the file: a major fault */
+	STEP_BEYOND_EOF,     /* past the end of the file: SIGBUS */
+	STEP_SWAP_IN,        /* a swap entry: the page read back (do_swap_page) */
+	STEP_RECLAIM,        /* memory was short: reclaim ran first (direct reclaim) */
 	STEP_COUNT
 };
 const char *fault_step_name(enum fault_step s);
@@ -77,7 +94,7 @@ struct pte_change {
 
 #define FAULT_MAX_STEPS 16
 #define FAULT_MAX_CHAIN 24
-#define FAULT_MAX_PTES 8
+#define FAULT_MAX_PTES 24
 
 struct fault_record {
 	uint64_t seq;                /* 1 for the run's first fault */
@@ -95,6 +112,7 @@ struct fault_record {
 	uint8_t npte;
 	struct pte_change pte[FAULT_MAX_PTES];
 	uint16_t tables_allocated, frames_allocated, frames_copied;
+	uint16_t pages_around;       /* mapped by fault-around besides the faulting page */
 	bool major;
 	uint64_t cycles;             /* trap, handler and the work it did */
 	enum fault_outcome outcome;
@@ -106,6 +124,8 @@ enum os_event_kind {
 	EV_FAULT, EV_PTE, EV_TABLE_ALLOC, EV_TABLE_FREE, EV_FRAME_ALLOC, EV_FRAME_FREE, EV_COW_COPY,
 	EV_TLB_FILL, EV_TLB_FLUSH, EV_PROC_CREATE, EV_PROC_EXIT, EV_SWITCH,
 	EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_BRK, EV_EXEC,
+	EV_PAGECACHE_HIT, EV_PAGECACHE_MISS, EV_WRITEBACK, EV_MSYNC, EV_MADVISE,
+	EV_EVICT, EV_SWAP_OUT, EV_SWAP_IN, EV_MEMLIMIT,
 	EV_COUNT
 };
 const char *os_event_name(enum os_event_kind k);
@@ -126,7 +146,9 @@ struct os_event {
 		struct { uint64_t va, from, to; } cow;                /* EV_COW_COPY */
 		const struct mmu_event *tlb;                          /* EV_TLB_* */
 		struct { int parent; uint64_t root; uint16_t asid; int code; } proc; /* EV_PROC_*, EV_SWITCH, EV_EXEC */
-		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; } as; /* EV_MMAP ... EV_BRK */
+		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; } as; /* EV_MMAP ... EV_BRK, EV_MSYNC, EV_MADVISE */
+		struct { uint64_t pa, index; const char *file; } cache;    /* EV_PAGECACHE_*, EV_WRITEBACK, EV_EVICT,
+									       EV_SWAP_* (index: the slot) */
 	} u;
 };
 typedef void (*os_event_fn)(void *ctx, const struct os_event *ev);
@@ -165,10 +187,31 @@ void proc_kill(struct proc *p, int signo);
 #define MAPF_ANONYMOUS 4u
 #define MAPF_FIXED     8u
 #define MAPF_GROWSDOWN 16u
-int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags);
+/* fd and offset matter for file mappings (flags without MAPF_ANONYMOUS). */
+int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, int fd,
+		uint64_t offset);
 int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len);
 int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot);
 int64_t os_brk(struct proc *p, uint64_t addr);
+#define MSF_SYNC       1u
+#define MSF_ASYNC      2u
+#define MSF_INVALIDATE 4u
+int64_t os_msync(struct proc *p, uint64_t addr, uint64_t len, uint32_t flags);
+enum os_advice { ADV_NORMAL, ADV_WILLNEED, ADV_DONTNEED, ADV_HUGEPAGE, ADV_NOHUGEPAGE, ADV_COLD, ADV_PAGEOUT };
+int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice advice);
+
+/* Files, below the sandbox root (the current directory unless set). */
+int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen);
+#define OPEN_READ   1u
+#define OPEN_WRITE  2u
+#define OPEN_CREATE 4u
+#define OPEN_TRUNC  8u
+int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode);  /* a descriptor or -errno */
+int os_close(struct proc *p, int fd);
+int64_t os_pread(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off);
+int64_t os_pwrite(struct proc *p, int fd, const void *buf, uint64_t len, uint64_t off);
+/* Write every dirty page-cache page back to its file. */
+void os_sync(struct kernel *k);
 /* The VMAs of a process, in address order. */
 size_t proc_vmas(const struct proc *p, const struct vma **out);
 
@@ -195,7 +238,11 @@ struct os_stats {
 	uint64_t frames_total, frames_free;
 	uint64_t frames_by_use[USE_COUNT];
 	uint64_t cow_copies, tables_allocated;
+	uint64_t pagecache_misses, writebacks;
+	uint64_t scanned, evicted, swapouts, swapins;
 };
+/* A limit on the memory in use, below physical memory (0: none). */
+void os_set_memlimit(struct kernel *k, uint64_t bytes);
 void kernel_stats(const struct kernel *k, struct os_stats *out);
 
 #endif

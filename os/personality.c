@@ -12,7 +12,7 @@
 
 static const struct personality_desc descs[] = {
 	[PERS_LINUX] = {.name = "linux", .zero_page = true, .stack_grows = true, .fork_mkold = true,
-			.uses_dbm = true},
+			.uses_dbm = true, .fault_around = true},
 	/* XNU: no shared zero page for anonymous memory, a fixed-size main
 	 * thread stack, KERN_PROTECTION_FAILURE delivered as SIGBUS, 16 KiB
 	 * pages on arm64, reference bits emulated in software (arm_fast_fault). */
@@ -128,7 +128,47 @@ static void linux_chain(const struct kernel *k, struct fault_record *r)
 		return;
 	}
 	add(r, "handle_pte_fault");
-	if (took(r, STEP_ZERO_PAGE) || took(r, STEP_ANON_PAGE) || took(r, STEP_ALLOC_PTE)) {
+	bool file = took(r, STEP_READ_FAULT) || took(r, STEP_COW_FAULT) || took(r, STEP_SHARED_FAULT) ||
+		    took(r, STEP_FAULT_AROUND) || took(r, STEP_BEYOND_EOF);
+	if (took(r, STEP_SWAP_IN)) {
+		add(r, "do_swap_page");
+		add(r, "lookup_swap_cache");
+		if (r->major) {
+			add(r, "swapin_readahead");
+			add(r, "swap_readpage");
+		}
+	} else if (file) {
+		add(r, "do_fault");
+		add(r, took(r, STEP_COW_FAULT) ? "do_cow_fault" : took(r, STEP_SHARED_FAULT) ? "do_shared_fault" : "do_read_fault");
+		if (took(r, STEP_ALLOC_PTE))
+			add(r, "pte_alloc_one");
+		if (took(r, STEP_FAULT_AROUND)) {
+			add(r, "do_fault_around");
+			add(r, "filemap_map_pages");
+		}
+		bool page = took(r, STEP_READ_FAULT) || took(r, STEP_COW_FAULT) || took(r, STEP_SHARED_FAULT);
+		if (page) {
+			add(r, "__do_fault");
+			add(r, "filemap_fault");
+			if (took(r, STEP_PAGECACHE_MISS))
+				add(r, "filemap_read_folio");
+		}
+		if (took(r, STEP_BEYOND_EOF)) {   /* VM_FAULT_SIGBUS */
+			if (x86) {
+				add(r, "mm_fault_error");
+				add(r, "do_sigbus");
+			} else {
+				add(r, "arm64_force_sig_fault");
+			}
+			return;
+		}
+		if (took(r, STEP_COW_FAULT) && !took(r, STEP_OOM))
+			add(r, "copy_user_highpage");
+		if (page && !took(r, STEP_OOM))
+			add(r, "finish_fault");
+		if (took(r, STEP_SHARED_FAULT) && !took(r, STEP_OOM))
+			add(r, "fault_dirty_shared_page");
+	} else if (took(r, STEP_ZERO_PAGE) || took(r, STEP_ANON_PAGE) || took(r, STEP_ALLOC_PTE)) {
 		add(r, "do_anonymous_page");
 		if (took(r, STEP_ALLOC_PTE))
 			add(r, "__pte_alloc");
@@ -136,6 +176,11 @@ static void linux_chain(const struct kernel *k, struct fault_record *r)
 			add(r, "my_zero_pfn");
 		else if (took(r, STEP_ANON_PAGE))
 			add(r, "alloc_zeroed_user_highpage_movable");
+	}
+	if (took(r, STEP_WP_SHARED)) {
+		add(r, "do_wp_page");
+		add(r, "wp_page_shared");
+		add(r, "fault_dirty_shared_page");
 	}
 	if (took(r, STEP_WP_COPY) || took(r, STEP_WP_REUSE)) {
 		add(r, "do_wp_page");
@@ -154,6 +199,8 @@ static void linux_chain(const struct kernel *k, struct fault_record *r)
 		add(r, "ptep_set_access_flags");
 	if (took(r, STEP_SPURIOUS))
 		add(r, "flush_tlb_fix_spurious_fault");
+	if (took(r, STEP_RECLAIM))
+		add(r, "__alloc_pages_direct_reclaim");   /* the allocation had to reclaim first */
 	if (took(r, STEP_OOM)) {
 		if (x86)
 			add(r, "mm_fault_error");
@@ -171,7 +218,8 @@ static void xnu_chain(const struct kernel *k, struct fault_record *r)
 		add(r, "handle_abort");
 		add(r, "handle_user_abort");
 		/* Referenced/modified emulation is resolved in the pmap layer. */
-		bool fast = took(r, STEP_SET_YOUNG) || took(r, STEP_SET_DIRTY) || took(r, STEP_SPURIOUS);
+		bool fast = took(r, STEP_SET_YOUNG) || took(r, STEP_SET_DIRTY) || took(r, STEP_SPURIOUS) ||
+			    took(r, STEP_WP_SHARED);
 		if (fast && !took(r, STEP_WP_COPY) && !took(r, STEP_WP_REUSE)) {
 			add(r, "arm_fast_fault");
 			return;
@@ -188,7 +236,30 @@ static void xnu_chain(const struct kernel *k, struct fault_record *r)
 		add(r, "exception_triage");   /* KERN_INVALID_ADDRESS / KERN_PROTECTION_FAILURE */
 		return;
 	}
-	if (took(r, STEP_WP_COPY)) {
+	bool file = took(r, STEP_READ_FAULT) || took(r, STEP_COW_FAULT) || took(r, STEP_SHARED_FAULT) ||
+		    took(r, STEP_BEYOND_EOF);
+	if (file || took(r, STEP_SWAP_IN)) {
+		/* The slow path: the page comes from the object's pager (the vnode
+		 * pager for a file, the compressor for anonymous memory). */
+		add(r, "vm_fault_page");
+		add(r, "vm_page_lookup");
+		if (took(r, STEP_SWAP_IN)) {
+			add(r, "vm_compressor_pager_get");
+		} else if (took(r, STEP_PAGECACHE_MISS) || took(r, STEP_BEYOND_EOF)) {
+			add(r, "vnode_pager_data_request");
+			add(r, "vnode_pagein");
+		}
+		if (took(r, STEP_BEYOND_EOF)) {
+			add(r, "exception_triage");     /* KERN_MEMORY_ERROR: SIGBUS */
+			return;
+		}
+		if (took(r, STEP_COW_FAULT)) {
+			add(r, "vm_page_grab");
+			add(r, "vm_page_copy");
+			add(r, "vm_page_insert");
+		}
+		add(r, "pmap_enter");
+	} else if (took(r, STEP_WP_COPY)) {
 		add(r, "vm_fault_page");
 		add(r, "vm_page_lookup");
 		add(r, "vm_page_grab");
@@ -197,8 +268,8 @@ static void xnu_chain(const struct kernel *k, struct fault_record *r)
 			add(r, "vm_page_insert");
 			add(r, "pmap_enter");
 		}
-	} else if (took(r, STEP_WP_REUSE) || took(r, STEP_SPURIOUS) || took(r, STEP_SET_YOUNG) ||
-		   took(r, STEP_SET_DIRTY)) {
+	} else if (took(r, STEP_WP_REUSE) || took(r, STEP_WP_SHARED) || took(r, STEP_SPURIOUS) ||
+		   took(r, STEP_SET_YOUNG) || took(r, STEP_SET_DIRTY)) {
 		add(r, "vm_page_lookup");
 		add(r, "pmap_enter");
 	} else {
@@ -235,6 +306,30 @@ static void liteos_chain(struct fault_record *r)
 	add(r, "OsVmRegionPermissionCheck");
 	if (took(r, STEP_ACCESS_ERROR)) {
 		add(r, "OsFaultTryFixup");
+		return;
+	}
+	if (r->have_vma && r->vma.file) {   /* LOS_IsRegionFileValid */
+		add(r, "OsDoFileFault");
+		if (took(r, STEP_SHARED_FAULT) || took(r, STEP_WP_SHARED)) {
+			add(r, "OsDoSharedFault");
+			if (took(r, STEP_WP_SHARED)) {
+				add(r, "LOS_ArchMmuQuery");
+				add(r, "LOS_ArchMmuChangeProt");
+			} else {
+				add(r, "OsVmmFileFault");
+				add(r, "LOS_ArchMmuMap");
+			}
+			add(r, "OsMarkPageDirty");
+		} else if (took(r, STEP_COW_FAULT) || took(r, STEP_WP_COPY)) {
+			add(r, "OsDoCowFault");
+			add(r, "LOS_PhysPageAlloc");
+			add(r, "OsVmmFileFault");
+			add(r, "LOS_ArchMmuMap");
+		} else {
+			add(r, "OsDoReadFault");
+			add(r, "OsVmmFileFault");
+			add(r, took(r, STEP_BEYOND_EOF) ? "OsFaultTryFixup" : "LOS_ArchMmuMap");
+		}
 		return;
 	}
 	add(r, "LOS_PhysPageAlloc");

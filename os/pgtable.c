@@ -223,14 +223,25 @@ static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ui
 	struct pte d = pte_decode(k->fmt, level, raw);
 	pte_write(k, mm, va, level, entry, 0, z->flush_each);
 	z->zapped++;
-	if (d.kind == PTE_INVALID)
+	if (d.kind == PTE_INVALID) {
+		if (pte_is_swap(k->fmt, raw)) {    /* the slot loses an entry naming it */
+			unsigned type;
+			uint64_t slot;
+			pte_swap_decode(k->fmt, raw, &type, &slot);
+			swap_slot_put(k, slot);
+			mm->swap_entries--;
+		}
 		return;
+	}
 	uint64_t pfn = pa_pfn(k, d.oa);
 	struct page *pg = pfn_page(k, pfn);
 	if (pg->use == USE_ZERO)
 		return;
 	pg->mapcount--;
-	mm->rss_anon--;
+	if (pg->use == USE_PAGECACHE)
+		mm->rss_file--;
+	else
+		mm->rss_anon--;
 	frame_put(k, pfn);
 }
 

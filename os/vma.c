@@ -46,9 +46,11 @@ static bool grow(struct mm *mm)
 	return true;
 }
 
+/* Anonymous neighbours with the same flags merge; file mappings are kept
+ * as they were made (merging them is only an optimisation). */
 static bool mergeable(const struct vma *a, const struct vma *b)
 {
-	return a->end == b->start && a->flags == b->flags;
+	return a->end == b->start && a->flags == b->flags && !a->file && !b->file;
 }
 
 static void remove_at(struct mm *mm, size_t i)
@@ -104,18 +106,25 @@ bool vma_split(struct mm *mm, uint64_t addr)
 	mm->nvma++;
 	mm->vma[i].end = addr;
 	mm->vma[i + 1].start = addr;
+	if (mm->vma[i + 1].file) {
+		mm->vma[i + 1].offset += addr - mm->vma[i].start;
+		inode_get(mm->vma[i + 1].file);
+	}
 	return true;
 }
 
-void vma_remove_range(struct mm *mm, uint64_t start, uint64_t end)
+void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
 	/* Callers split at start and end first. */
 	if (!mm->nvma)
 		return;
 	size_t i = lower_bound(mm, start);
 	size_t j = i;
-	while (j < mm->nvma && mm->vma[j].end <= end)
+	while (j < mm->nvma && mm->vma[j].end <= end) {
+		if (mm->vma[j].file)
+			inode_put(k, mm->vma[j].file);
 		j++;
+	}
 	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
 	mm->nvma -= j - i;
 }

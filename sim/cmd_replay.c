@@ -11,7 +11,7 @@
 #include "traces.h"
 
 struct replay_opts {
-	const char *trace, *preset, *personality, *mem, *events, *record;
+	const char *trace, *preset, *personality, *mem, *swap, *root, *events, *record;
 	bool faults, stats;
 };
 
@@ -26,6 +26,10 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 			value = &o->personality;
 		else if (!strcmp(a, "--mem"))
 			value = &o->mem;
+		else if (!strcmp(a, "--swap"))
+			value = &o->swap;
+		else if (!strcmp(a, "--root"))
+			value = &o->root;
 		else if (!strcmp(a, "--events"))
 			value = &o->events;
 		else if (!strcmp(a, "--record"))
@@ -106,9 +110,22 @@ int cmd_replay(int argc, char **argv)
 		}
 		p.mmu.phys_size = mem;
 	}
+	if (o.swap) {
+		unsigned long long swap = parse_size(o.swap);
+		if (!swap || swap % (1ull << p.mmu.fmt->page_shift)) {
+			fprintf(stderr, "mmusim: --swap %s: not a size that is a multiple of the %u KiB page\n", o.swap,
+				1u << (p.mmu.fmt->page_shift - 10));
+			goto out;
+		}
+		oc.swap_bytes = swap;
+	}
 	k = kernel_create(&p.mmu, &oc, err, sizeof err);
 	if (!k) {
 		fprintf(stderr, "mmusim: %s\n", err);
+		goto out;
+	}
+	if (o.root && os_set_root(k, o.root, err, sizeof err)) {
+		fprintf(stderr, "mmusim: --root %s: %s\n", o.root, err);
 		goto out;
 	}
 	rc = 1;

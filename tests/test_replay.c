@@ -344,7 +344,7 @@ static void cow_refcounts(void)
 		struct kernel *k = make_kernel(presets[i], "linux", 0);
 		struct proc *p = kernel_current(k);
 		CHECK_EQ(proc_exec(p, 0x7ffff0000000ull, 0x600000), 0);
-		uint64_t a = (uint64_t)os_mmap(p, 0x10000000, 0x3000, 3, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED);
+		uint64_t a = (uint64_t)os_mmap(p, 0x10000000, 0x3000, 3, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED, -1, 0);
 		CHECK_EQ(a, 0x10000000);
 		struct mmu_xlate x;
 		uint64_t page = 1ull << kernel_format(k)->page_shift;
@@ -418,7 +418,7 @@ static void shared_dirty_after_fork(void)
 		struct kernel *k = make_kernel(cases[i].preset, "linux", 0);
 		struct proc *p = kernel_current(k);
 		CHECK_EQ(proc_exec(p, 0x7ffff0000000ull, 0x600000), 0);
-		uint64_t a = (uint64_t)os_mmap(p, 0x10000000, 0x4000, 3, MAPF_SHARED | MAPF_ANONYMOUS | MAPF_FIXED);
+		uint64_t a = (uint64_t)os_mmap(p, 0x10000000, 0x4000, 3, MAPF_SHARED | MAPF_ANONYMOUS | MAPF_FIXED, -1, 0);
 		struct mmu_xlate x;
 		CHECK_EQ(os_access(k, a, ACC_WRITE, &x, NULL), OUT_RESOLVED);
 		int err;
@@ -451,7 +451,7 @@ static void out_of_memory(void)
 		struct kernel *k = make_kernel(presets[i], "linux", 128 * 4096);
 		struct proc *p = kernel_current(k);
 		CHECK_EQ(proc_exec(p, 0x7ffff0000000ull, 0x600000), 0);
-		CHECK_EQ(os_mmap(p, 0x10000000, 256 * 4096, 3, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED), 0x10000000);
+		CHECK_EQ(os_mmap(p, 0x10000000, 256 * 4096, 3, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED, -1, 0), 0x10000000);
 		struct mmu_xlate x;
 		struct fault_record r;
 		enum fault_outcome o = OUT_RESOLVED;

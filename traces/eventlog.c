@@ -87,9 +87,12 @@ static void write_fault(struct eventlog *log, const struct fault_record *r)
 	if (r->have_vma) {
 		char prot[4];
 		prot_string(r->vma.flags, prot);
-		outfile_printf(o, ",\"vma\":{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"prot\":\"%s\",\"flags\":\"%s%s\"}",
+		outfile_printf(o, ",\"vma\":{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"prot\":\"%s\",\"flags\":\"%s%s%s\"",
 			       r->vma.start, r->vma.end, prot, r->vma.flags & VM_SHARED ? "shared" : "private",
-			       r->vma.flags & VM_GROWSDOWN ? ",growsdown" : "");
+			       r->vma.flags & VM_GROWSDOWN ? ",growsdown" : "", r->vma.flags & VM_HUGEPAGE ? ",hugepage" : "");
+		if (r->vma.file)
+			outfile_printf(o, ",\"offset\":\"0x%" PRIx64 "\"", r->vma.offset);
+		outfile_write(o, "}", 1);
 	} else {
 		outfile_printf(o, ",\"vma\":null");
 	}
@@ -105,9 +108,9 @@ static void write_fault(struct eventlog *log, const struct fault_record *r)
 		outfile_printf(o, "%s{\"level\":%d,\"table\":\"0x%" PRIx64 "\",\"index\":%u,\"va\":\"0x%" PRIx64 "\",\"old\":\"0x%" PRIx64 "\",\"new\":\"0x%" PRIx64 "\"}",
 			       i ? "," : "", c->level, c->table_pa, c->index, c->va, c->old, c->new);
 	}
-	outfile_printf(o, "],\"tables\":%u,\"frames\":%u,\"copied\":%u,\"major\":%s,\"cycles\":%" PRIu64 ",\"outcome\":\"%s\"",
-		       r->tables_allocated, r->frames_allocated, r->frames_copied, r->major ? "true" : "false", r->cycles,
-		       fault_outcome_name(r->outcome));
+	outfile_printf(o, "],\"tables\":%u,\"frames\":%u,\"copied\":%u,\"around\":%u,\"major\":%s,\"cycles\":%" PRIu64 ",\"outcome\":\"%s\"",
+		       r->tables_allocated, r->frames_allocated, r->frames_copied, r->pages_around,
+		       r->major ? "true" : "false", r->cycles, fault_outcome_name(r->outcome));
 	if (r->outcome != OUT_RESOLVED)
 		outfile_printf(o, ",\"signal\":%d,\"si_code\":%d", r->signo, r->si_code);
 }
@@ -172,10 +175,25 @@ void eventlog_event(void *ctx, const struct os_event *ev)
 		outfile_printf(o, ",\"parent\":%d,\"root\":\"0x%" PRIx64 "\",\"asid\":%u,\"code\":%d", ev->u.proc.parent,
 			       ev->u.proc.root, ev->u.proc.asid, ev->u.proc.code);
 		break;
+	case EV_PAGECACHE_HIT:
+	case EV_PAGECACHE_MISS:
+	case EV_WRITEBACK:
+	case EV_EVICT:
+	case EV_SWAP_OUT:
+	case EV_SWAP_IN:
+		outfile_printf(o, ",\"pa\":\"0x%" PRIx64 "\",\"%s\":%" PRIu64 ",\"file\":", ev->u.cache.pa,
+			       ev->kind == EV_SWAP_OUT || ev->kind == EV_SWAP_IN ? "slot" : "index", ev->u.cache.index);
+		put_string(o, ev->u.cache.file);
+		break;
+	case EV_MEMLIMIT:
+		outfile_printf(o, ",\"bytes\":\"0x%" PRIx64 "\"", ev->u.as.len);
+		break;
 	case EV_MMAP:
 	case EV_MUNMAP:
 	case EV_MPROTECT:
 	case EV_BRK:
+	case EV_MSYNC:
+	case EV_MADVISE:
 		outfile_printf(o, ",\"addr\":\"0x%" PRIx64 "\",\"len\":\"0x%" PRIx64 "\",\"prot\":%u,\"flags\":%u", ev->u.as.addr,
 			       ev->u.as.len, ev->u.as.prot, ev->u.as.flags);
 		if (ev->u.as.result < 0)
@@ -220,8 +238,11 @@ static void write_stats(struct eventlog *log, const struct kernel *k)
 	for (int l = f->top_level; l < PT_LEVEL_LEAF; l++)
 		outfile_printf(o, "%s\"%s\":%" PRIu64, l > f->top_level ? "," : "", pt_level_info(f, l)->name,
 			       m->walk_cache_hits[l - f->top_level]);
-	outfile_printf(o, "},\"cow_copies\":%" PRIu64 ",\"tables_allocated\":%" PRIu64 ",\"frames\":{\"total\":%" PRIu64, s.cow_copies,
-		       s.tables_allocated, s.frames_total);
+	outfile_printf(o, "},\"cow_copies\":%" PRIu64 ",\"tables_allocated\":%" PRIu64, s.cow_copies, s.tables_allocated);
+	outfile_printf(o, ",\"pagecache_misses\":%" PRIu64 ",\"writebacks\":%" PRIu64 ",\"reclaim\":{\"scanned\":%" PRIu64
+		       ",\"evicted\":%" PRIu64 ",\"swapouts\":%" PRIu64 ",\"swapins\":%" PRIu64 "}",
+		       s.pagecache_misses, s.writebacks, s.scanned, s.evicted, s.swapouts, s.swapins);
+	outfile_printf(o, ",\"frames\":{\"total\":%" PRIu64, s.frames_total);
 	for (int u = 0; u < USE_COUNT; u++)
 		outfile_printf(o, ",\"%s\":%" PRIu64, frame_use_name((enum frame_use)u), s.frames_by_use[u]);
 	outfile_printf(o, "}}\n");

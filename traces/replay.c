@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "traces.h"
 
@@ -75,6 +76,13 @@ static int replay_access(struct replay_state *s, const struct trace_rec *t)
 		struct mmu_xlate x;
 		enum fault_outcome o = os_access(s->k, va, acc, &x, NULL);
 		s->res->accesses++;
+		if (o == OUT_RESOLVED && t->has_value) {
+			/* The bytes land in the frame the MMU chose, as a store would. */
+			uint64_t n = (next < end ? next : end) - va;
+			uint8_t *dst = physmem_ptr(mmu_physmem(kernel_mmu(s->k)), x.pa, n);
+			for (uint64_t i = 0; dst && i < n; i++)
+				dst[i] = (uint8_t)(t->value >> (8 * (va - t->va + i)));
+		}
 		if (o != OUT_RESOLVED) {
 			proc_kill(p, signal_of[o]);
 			s->killed = p;
@@ -85,6 +93,43 @@ static int replay_access(struct replay_state *s, const struct trace_rec *t)
 			break;   /* the top of the address space */
 		va = next;
 	}
+	return 0;
+}
+
+/* A "file" record: the file is written in the sandbox root with its
+ * contents, through the kernel (so a cached copy stays coherent). */
+static int make_file(struct replay_state *s, const struct trace_rec *t)
+{
+	struct proc *p = kernel_current(s->k);
+	if (!p) {
+		/* Files belong to no process; any live one can write them. */
+		for (int pid = 1; pid < 1 << 16 && !p; pid++) {
+			struct proc *q = proc_find(s->k, pid);
+			p = q && proc_alive(q) ? q : NULL;
+		}
+		if (!p)
+			return fail(s, "no process is left to create %s", t->path);
+	}
+	int fd = os_open(p, t->path, OPEN_WRITE | OPEN_CREATE | OPEN_TRUNC, 0644);
+	if (fd < 0)
+		return fail(s, "cannot create %s: %s", t->path, strerror(-fd));
+	static uint8_t chunk[1 << 16];
+	for (uint64_t off = 0; off < t->len;) {
+		uint64_t n = t->len - off < sizeof chunk ? t->len - off : sizeof chunk;
+		for (uint64_t i = 0; i < n; i++) {
+			uint64_t pos = off + i;
+			chunk[i] = t->fill == TR_FILL_BYTE ? t->fill_byte
+				   : t->fill == TR_FILL_OFFSETS ? (uint8_t)((pos & ~7ull) >> (8 * (pos & 7)))
+				   : 0;
+		}
+		int64_t w = os_pwrite(p, fd, chunk, n, off);
+		if (w <= 0) {
+			os_close(p, fd);
+			return fail(s, "cannot write %s", t->path);
+		}
+		off += (uint64_t)w;
+	}
+	os_close(p, fd);
 	return 0;
 }
 
@@ -116,9 +161,47 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 		flags |= t->flags & TR_MAP_ANONYMOUS ? MAPF_ANONYMOUS : 0;
 		flags |= t->flags & TR_MAP_FIXED ? MAPF_FIXED : 0;
 		flags |= t->flags & TR_MAP_GROWSDOWN ? MAPF_GROWSDOWN : 0;
-		os_mmap(p, t->va, t->len, prot, flags);
+		os_mmap(p, t->va, t->len, prot, flags, t->fd, t->offset);
 		return 0;
 	}
+	case TR_FILE:
+		return make_file(s, t);
+	case TR_OPEN: {
+		if (!(p = target(s, t->pid)))
+			return -1;
+		uint32_t f = (t->flags & TR_O_READ ? OPEN_READ : 0) | (t->flags & TR_O_WRITE ? OPEN_WRITE : 0) |
+			     (t->flags & TR_O_CREATE ? OPEN_CREATE : 0) | (t->flags & TR_O_TRUNC ? OPEN_TRUNC : 0);
+		int fd = os_open(p, t->path, f, 0644);
+		if (t->fd >= 0 && fd != t->fd)
+			return fd < 0 ? fail(s, "open %s: %s", t->path, strerror(-fd))
+				      : fail(s, "open %s returned fd %d, the trace says %d", t->path, fd, t->fd);
+		return 0;
+	}
+	case TR_CLOSE:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_close(p, t->fd);
+		return 0;
+	case TR_MSYNC:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_msync(p, t->va, t->len, (t->flags & TR_MS_SYNC ? MSF_SYNC : 0) | (t->flags & TR_MS_ASYNC ? MSF_ASYNC : 0) |
+					     (t->flags & TR_MS_INVALIDATE ? MSF_INVALIDATE : 0));
+		return 0;
+	case TR_MADVISE: {
+		if (!(p = target(s, t->pid)))
+			return -1;
+		static const enum os_advice adv[] = {
+			[TR_ADV_NORMAL] = ADV_NORMAL, [TR_ADV_WILLNEED] = ADV_WILLNEED, [TR_ADV_DONTNEED] = ADV_DONTNEED,
+			[TR_ADV_HUGEPAGE] = ADV_HUGEPAGE, [TR_ADV_NOHUGEPAGE] = ADV_NOHUGEPAGE, [TR_ADV_COLD] = ADV_COLD,
+			[TR_ADV_PAGEOUT] = ADV_PAGEOUT,
+		};
+		os_madvise(p, t->va, t->len, adv[t->advice]);
+		return 0;
+	}
+	case TR_MEMLIMIT:
+		os_set_memlimit(k, t->len);
+		return 0;
 	case TR_MUNMAP:
 		if (!(p = target(s, t->pid)))
 			return -1;

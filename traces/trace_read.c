@@ -35,6 +35,7 @@ struct trace_reader {
 	uint64_t lineno;    /* lines taken from the input so far */
 	uint64_t rec_line;  /* line of the last record returned (or of the error) */
 	char errmsg[1024];
+	char path[TR_PATH_MAX + 1];  /* the last record's "path" */
 };
 
 /* ---- Errors ---------------------------------------------------------------- */
@@ -187,9 +188,13 @@ static int parse_hex(const char *s, uint64_t *out)
 
 /* ---- Records through cJSON ------------------------------------------------- */
 
-enum key { K_OP, K_VA, K_SIZE, K_PID, K_ADDR, K_LEN, K_PROT, K_FLAGS, K_STACK_TOP, K_BRK, K_CHILD, K_CODE, K_N, K_COUNT };
+enum key {
+	K_OP, K_VA, K_SIZE, K_PID, K_ADDR, K_LEN, K_PROT, K_FLAGS, K_STACK_TOP, K_BRK, K_CHILD, K_CODE, K_N,
+	K_FD, K_OFFSET, K_PATH, K_FILL, K_ADVICE, K_VALUE, K_COUNT
+};
 static const char *const key_name[K_COUNT] = {
 	"op", "va", "size", "pid", "addr", "len", "prot", "flags", "stack_top", "brk", "child", "code", "n",
+	"fd", "offset", "path", "fill", "advice", "value",
 };
 #define B(k) (1u << (k))
 
@@ -200,10 +205,11 @@ static const struct op_info {
 	uint32_t required;
 } op_table[] = {
 	{"r", TR_READ, B(K_VA) | B(K_SIZE), B(K_VA)},
-	{"w", TR_WRITE, B(K_VA) | B(K_SIZE), B(K_VA)},
+	{"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE), B(K_VA)},
 	{"x", TR_FETCH, B(K_VA) | B(K_SIZE), B(K_VA)},
 	{"exec", TR_EXEC, B(K_STACK_TOP) | B(K_BRK), 0},
-	{"mmap", TR_MMAP, B(K_ADDR) | B(K_LEN) | B(K_PROT) | B(K_FLAGS), B(K_LEN) | B(K_PROT) | B(K_FLAGS)},
+	{"mmap", TR_MMAP, B(K_ADDR) | B(K_LEN) | B(K_PROT) | B(K_FLAGS) | B(K_FD) | B(K_OFFSET),
+	 B(K_LEN) | B(K_PROT) | B(K_FLAGS)},
 	{"munmap", TR_MUNMAP, B(K_ADDR) | B(K_LEN), B(K_ADDR) | B(K_LEN)},
 	{"mprotect", TR_MPROTECT, B(K_ADDR) | B(K_LEN) | B(K_PROT), B(K_ADDR) | B(K_LEN) | B(K_PROT)},
 	{"brk", TR_BRK, B(K_ADDR), B(K_ADDR)},
@@ -211,6 +217,12 @@ static const struct op_info {
 	{"exit", TR_EXIT, B(K_CODE), 0},
 	{"switch", TR_SWITCH, 0, B(K_PID)},
 	{"insns", TR_INSNS, B(K_N), B(K_N)},
+	{"file", TR_FILE, B(K_PATH) | B(K_LEN) | B(K_FILL), B(K_PATH) | B(K_LEN)},
+	{"open", TR_OPEN, B(K_PATH) | B(K_FLAGS) | B(K_FD), B(K_PATH) | B(K_FLAGS)},
+	{"close", TR_CLOSE, B(K_FD), B(K_FD)},
+	{"msync", TR_MSYNC, B(K_ADDR) | B(K_LEN) | B(K_FLAGS), B(K_ADDR) | B(K_LEN)},
+	{"madvise", TR_MADVISE, B(K_ADDR) | B(K_LEN) | B(K_ADVICE), B(K_ADDR) | B(K_LEN) | B(K_ADVICE)},
+	{"memlimit", TR_MEMLIMIT, B(K_LEN), B(K_LEN)},
 };
 
 /* Each decoder returns 0, or -1 with msg filled. */
@@ -281,24 +293,35 @@ static int get_prot(const cJSON *v, uint32_t *out, char *msg, size_t n)
 	return 0;
 }
 
-static int get_flags(const cJSON *v, uint32_t *out, char *msg, size_t n)
+struct flag_name {
+	const char *name;
+	uint32_t bit;
+};
+static const struct flag_name map_flags[] = {
+	{"private", TR_MAP_PRIVATE}, {"shared", TR_MAP_SHARED}, {"anonymous", TR_MAP_ANONYMOUS},
+	{"fixed", TR_MAP_FIXED},     {"growsdown", TR_MAP_GROWSDOWN}, {NULL, 0},
+};
+static const struct flag_name open_flags[] = {
+	{"rdonly", TR_O_READ}, {"wronly", TR_O_WRITE}, {"rdwr", TR_O_READ | TR_O_WRITE},
+	{"create", TR_O_CREATE}, {"trunc", TR_O_TRUNC}, {NULL, 0},
+};
+static const struct flag_name msync_flags[] = {
+	{"sync", TR_MS_SYNC}, {"async", TR_MS_ASYNC}, {"invalidate", TR_MS_INVALIDATE}, {NULL, 0},
+};
+
+/* A comma-separated set of names from `names`. */
+static int get_flag_set(const cJSON *v, const struct flag_name *names, const char *example, uint32_t *out,
+			char *msg, size_t n)
 {
-	static const struct {
-		const char *name;
-		uint32_t bit;
-	} names[] = {
-		{"private", TR_MAP_PRIVATE}, {"shared", TR_MAP_SHARED}, {"anonymous", TR_MAP_ANONYMOUS},
-		{"fixed", TR_MAP_FIXED},     {"growsdown", TR_MAP_GROWSDOWN},
-	};
 	if (!cJSON_IsString(v))
-		return bad(msg, n, "\"flags\" must be a string like \"private,anonymous\"");
+		return bad(msg, n, "\"flags\" must be a string like \"%s\"", example);
 	uint32_t flags = 0;
 	const char *s = v->valuestring;
 	for (bool more = *s; more;) {  /* "" has no flags at all (and fails below) */
 		size_t len = strcspn(s, ",");
 		uint32_t bit = 0;
 		const char *name = NULL;
-		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		for (size_t i = 0; names[i].name; i++) {
 			if (strlen(names[i].name) == len && !memcmp(s, names[i].name, len)) {
 				bit = names[i].bit;
 				name = names[i].name;
@@ -315,13 +338,79 @@ static int get_flags(const cJSON *v, uint32_t *out, char *msg, size_t n)
 		more = s[len] == ',';  /* after a trailing ',' comes an empty, unknown flag */
 		s += len + 1;
 	}
-	if (!(flags & TR_MAP_PRIVATE) == !(flags & TR_MAP_SHARED))
-		return bad(msg, n, "\"flags\" must include exactly one of \"private\" and \"shared\"");
 	*out = flags;
 	return 0;
 }
 
-static int decode_record(const cJSON *j, struct trace_rec *rec, char *msg, size_t n)
+static int get_flags(const cJSON *v, uint32_t *out, char *msg, size_t n)
+{
+	if (get_flag_set(v, map_flags, "private,anonymous", out, msg, n))
+		return -1;
+	if (!(*out & TR_MAP_PRIVATE) == !(*out & TR_MAP_SHARED))
+		return bad(msg, n, "\"flags\" must include exactly one of \"private\" and \"shared\"");
+	return 0;
+}
+
+static int get_open_flags(const cJSON *v, uint32_t *out, char *msg, size_t n)
+{
+	if (get_flag_set(v, open_flags, "rdonly", out, msg, n))
+		return -1;
+	if (!(*out & (TR_O_READ | TR_O_WRITE)))
+		return bad(msg, n, "\"flags\" must include one of \"rdonly\", \"wronly\" and \"rdwr\"");
+	return 0;
+}
+
+static int get_fd(const cJSON *v, int32_t *out, char *msg, size_t n)
+{
+	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
+	if (!(d >= 0 && d <= 1048575 && d == (double)(int32_t)d))
+		return bad(msg, n, "\"fd\" must be an integer from 0 to 1048575");
+	*out = (int32_t)d;
+	return 0;
+}
+
+static int get_path(const cJSON *v, char *path, char *msg, size_t n)
+{
+	if (!cJSON_IsString(v) || !v->valuestring[0])
+		return bad(msg, n, "\"path\" must be a non-empty string");
+	if (strlen(v->valuestring) > TR_PATH_MAX)
+		return bad(msg, n, "\"path\" is longer than %d bytes", TR_PATH_MAX);
+	strcpy(path, v->valuestring);
+	return 0;
+}
+
+static int get_fill(const cJSON *v, struct trace_rec *rec, char *msg, size_t n)
+{
+	const char *s = cJSON_IsString(v) ? v->valuestring : "";
+	uint64_t byte;
+	if (!strcmp(s, "zero"))
+		rec->fill = TR_FILL_ZERO;
+	else if (!strcmp(s, "offsets"))
+		rec->fill = TR_FILL_OFFSETS;
+	else if (parse_hex(s, &byte) == 0 && byte < 256) {
+		rec->fill = TR_FILL_BYTE;
+		rec->fill_byte = (uint8_t)byte;
+	} else
+		return bad(msg, n, "\"fill\" must be \"zero\", \"offsets\" or a byte like \"0x41\"");
+	return 0;
+}
+
+static int get_advice(const cJSON *v, uint32_t *out, char *msg, size_t n)
+{
+	static const char *const names[] = {
+		[TR_ADV_NORMAL] = "normal", [TR_ADV_WILLNEED] = "willneed", [TR_ADV_DONTNEED] = "dontneed",
+		[TR_ADV_HUGEPAGE] = "hugepage", [TR_ADV_NOHUGEPAGE] = "nohugepage", [TR_ADV_COLD] = "cold",
+		[TR_ADV_PAGEOUT] = "pageout",
+	};
+	for (uint32_t i = 0; cJSON_IsString(v) && i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(v->valuestring, names[i])) {
+			*out = i;
+			return 0;
+		}
+	return bad(msg, n, "\"advice\" must be one of normal, willneed, dontneed, hugepage, nohugepage, cold, pageout");
+}
+
+static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char *msg, size_t n)
 {
 	char q[80];
 	if (!cJSON_IsObject(j))
@@ -356,7 +445,7 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *msg, size_
 		if ((oi->required & B(k)) && !f[k])
 			return bad(msg, n, "missing field \"%s\"", key_name[k]);
 
-	*rec = (struct trace_rec){.op = oi->op, .pid = -1};
+	*rec = (struct trace_rec){.op = oi->op, .pid = -1, .fd = -1};
 	if (f[K_PID] && get_pid(f[K_PID], "pid", &rec->pid, msg, n))
 		return -1;
 	switch (oi->op) {
@@ -371,6 +460,13 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *msg, size_
 				return -1;
 			if (rec->len < 1 || rec->len > 4096)
 				return bad(msg, n, "\"size\" must be 1 to 4096, not %" PRIu64, rec->len);
+		}
+		if (f[K_VALUE]) {
+			if (get_addr(f[K_VALUE], "value", &rec->value, msg, n))
+				return -1;
+			if (rec->len > 8 || (rec->len < 8 && rec->value >> (8 * rec->len)))
+				return bad(msg, n, "\"value\" must fit in the access's size (at most 8 bytes)");
+			rec->has_value = true;
 		}
 		break;
 	case TR_EXEC:
@@ -388,7 +484,49 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *msg, size_
 			return -1;
 		if (f[K_PROT] && get_prot(f[K_PROT], &rec->prot, msg, n))
 			return -1;
-		if (f[K_FLAGS] && get_flags(f[K_FLAGS], &rec->flags, msg, n))
+		if (oi->op == TR_MMAP && get_flags(f[K_FLAGS], &rec->flags, msg, n))
+			return -1;
+		if (f[K_FD] && get_fd(f[K_FD], &rec->fd, msg, n))
+			return -1;
+		if (f[K_OFFSET] && get_addr(f[K_OFFSET], "offset", &rec->offset, msg, n))
+			return -1;
+		if (f[K_OFFSET] && !f[K_FD])
+			return bad(msg, n, "\"offset\" needs an \"fd\"");
+		if (f[K_FD] && (rec->flags & TR_MAP_ANONYMOUS))
+			return bad(msg, n, "an anonymous mapping takes no \"fd\"");
+		break;
+	case TR_MSYNC:
+	case TR_MADVISE:
+		if (get_addr(f[K_ADDR], "addr", &rec->va, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n))
+			return -1;
+		if (oi->op == TR_MSYNC) {
+			rec->flags = TR_MS_SYNC;
+			if (f[K_FLAGS] && get_flag_set(f[K_FLAGS], msync_flags, "sync", &rec->flags, msg, n))
+				return -1;
+		} else if (get_advice(f[K_ADVICE], &rec->advice, msg, n)) {
+			return -1;
+		}
+		break;
+	case TR_FILE:
+		if (get_path(f[K_PATH], path, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n))
+			return -1;
+		if (f[K_FILL] && get_fill(f[K_FILL], rec, msg, n))
+			return -1;
+		rec->path = path;
+		break;
+	case TR_OPEN:
+		if (get_path(f[K_PATH], path, msg, n) || get_open_flags(f[K_FLAGS], &rec->flags, msg, n))
+			return -1;
+		if (f[K_FD] && get_fd(f[K_FD], &rec->fd, msg, n))
+			return -1;
+		rec->path = path;
+		break;
+	case TR_CLOSE:
+		if (get_fd(f[K_FD], &rec->fd, msg, n))
+			return -1;
+		break;
+	case TR_MEMLIMIT:
+		if (get_count(f[K_LEN], "len", &rec->len, msg, n))
 			return -1;
 		break;
 	case TR_BRK:
@@ -480,7 +618,7 @@ static inline bool fast_access(const char *s, size_t len, struct trace_rec *rec)
 	}
 	if (p + 1 != e || *p != '}')
 		return false;
-	*rec = (struct trace_rec){.op = op, .pid = pid, .va = va, .len = size};
+	*rec = (struct trace_rec){.op = op, .pid = pid, .va = va, .len = size, .fd = -1};
 	return true;
 }
 
@@ -620,7 +758,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t 
 			continue;
 		char msg[512];
 		cJSON *j = parse_json(line, len, msg, sizeof msg);
-		rc = j ? decode_record(j, rec, msg, sizeof msg) : -1;
+		rc = j ? decode_record(j, rec, r->path, msg, sizeof msg) : -1;
 		cJSON_Delete(j);
 		if (rc)
 			return fail_at(r, r->lineno, err, errlen, "%s", msg);

@@ -28,9 +28,9 @@ struct trace_writer {
 	struct outfile *out;
 };
 
-/* The longest canonical line is an mmap with every field at its widest,
- * well under this. */
-#define LINE_MAX_LEN 256
+/* The longest canonical line: a path of TR_PATH_MAX bytes, each escaped
+ * to at most 6, plus the other fields. */
+#define LINE_MAX_LEN (6 * TR_PATH_MAX + 256)
 
 /* The helpers are always inlined so that the keys' lengths are constants. */
 
@@ -139,6 +139,44 @@ static char *put_flags(char *p, uint32_t flags)
 	return p;
 }
 
+static char *put_flag_names(char *p, uint32_t flags, const uint32_t *bits, const char *const *names, size_t n)
+{
+	p = put_str(p, ",\"flags\":\"");
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if ((flags & bits[i]) != bits[i] || !bits[i])
+			continue;
+		flags &= ~bits[i];
+		if (!first)
+			*p++ = ',';
+		first = false;
+		p = put_str(p, names[i]);
+	}
+	*p++ = '"';
+	return p;
+}
+
+static char *put_path(char *p, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	p = put_str(p, ",\"path\":\"");
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c < 0x20) {
+			p = put_str(p, "\\u00");
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
 /* Formats into `out`, which has room for LINE_MAX_LEN bytes; returns the
  * length (with the '\n', without a NUL). */
 static size_t format_line(const struct trace_rec *r, char *out)
@@ -147,8 +185,14 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		[TR_READ] = "r",      [TR_WRITE] = "w",         [TR_FETCH] = "x", [TR_EXEC] = "exec",
 		[TR_MMAP] = "mmap",   [TR_MUNMAP] = "munmap",   [TR_MPROTECT] = "mprotect",
 		[TR_BRK] = "brk",     [TR_FORK] = "fork",       [TR_EXIT] = "exit",
-		[TR_SWITCH] = "switch", [TR_INSNS] = "insns",
+		[TR_SWITCH] = "switch", [TR_INSNS] = "insns", [TR_FILE] = "file", [TR_OPEN] = "open",
+		[TR_CLOSE] = "close", [TR_MSYNC] = "msync", [TR_MADVISE] = "madvise", [TR_MEMLIMIT] = "memlimit",
 	};
+	static const uint32_t open_bits[] = {TR_O_READ | TR_O_WRITE, TR_O_READ, TR_O_WRITE, TR_O_CREATE, TR_O_TRUNC};
+	static const char *const open_names[] = {"rdwr", "rdonly", "wronly", "create", "trunc"};
+	static const uint32_t msync_bits[] = {TR_MS_SYNC, TR_MS_ASYNC, TR_MS_INVALIDATE};
+	static const char *const msync_names[] = {"sync", "async", "invalidate"};
+	static const char *const advice[] = {"normal", "willneed", "dontneed", "hugepage", "nohugepage", "cold", "pageout"};
 	char *p = out;
 	const char *name = (unsigned)r->op < sizeof opname / sizeof opname[0] ? opname[r->op] : NULL;
 	p = put_str(p, "{\"op\":\"");
@@ -161,6 +205,8 @@ static size_t format_line(const struct trace_rec *r, char *out)
 	case TR_FETCH:
 		p = put_hex_field(p, "va", r->va);
 		p = put_count_field(p, "size", r->len);
+		if (r->op == TR_WRITE && r->has_value)
+			p = put_hex_field(p, "value", r->value);
 		break;
 	case TR_EXEC:
 		if (r->stack_top)
@@ -173,6 +219,45 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		p = put_hex_field(p, "len", r->len);
 		p = put_prot(p, r->prot);
 		p = put_flags(p, r->flags);
+		if (!(r->flags & TR_MAP_ANONYMOUS) && r->fd >= 0) {   /* a file mapping */
+			p = put_dec_field(p, "fd", r->fd);
+			p = put_hex_field(p, "offset", r->offset);
+		}
+		break;
+	case TR_FILE:
+		p = put_path(p, r->path);
+		p = put_hex_field(p, "len", r->len);
+		if (r->fill == TR_FILL_OFFSETS) {
+			p = put_str(p, ",\"fill\":\"offsets\"");
+		} else if (r->fill == TR_FILL_BYTE) {
+			p = put_str(p, ",\"fill\":\"");
+			p = put_hex(p, r->fill_byte);
+			*p++ = '"';
+		}
+		break;
+	case TR_OPEN:
+		p = put_path(p, r->path);
+		p = put_flag_names(p, r->flags, open_bits, open_names, 5);
+		if (r->fd >= 0)
+			p = put_dec_field(p, "fd", r->fd);
+		break;
+	case TR_CLOSE:
+		p = put_dec_field(p, "fd", r->fd);
+		break;
+	case TR_MSYNC:
+		p = put_hex_field(p, "addr", r->va);
+		p = put_hex_field(p, "len", r->len);
+		p = put_flag_names(p, r->flags, msync_bits, msync_names, 3);
+		break;
+	case TR_MADVISE:
+		p = put_hex_field(p, "addr", r->va);
+		p = put_hex_field(p, "len", r->len);
+		p = put_str(p, ",\"advice\":\"");
+		p = put_str(p, r->advice < 7 ? advice[r->advice] : "?");
+		*p++ = '"';
+		break;
+	case TR_MEMLIMIT:
+		p = put_hex_field(p, "len", r->len);
 		break;
 	case TR_MUNMAP:
 		p = put_hex_field(p, "addr", r->va);

@@ -14,6 +14,7 @@
 enum trace_op {
 	TR_READ, TR_WRITE, TR_FETCH,     /* accesses: "r", "w", "x" */
 	TR_EXEC, TR_MMAP, TR_MUNMAP, TR_MPROTECT, TR_BRK, TR_FORK, TR_EXIT, TR_SWITCH, TR_INSNS,
+	TR_FILE, TR_OPEN, TR_CLOSE, TR_MSYNC, TR_MADVISE, TR_MEMLIMIT,
 };
 
 #define TR_PROT_R 1u
@@ -26,17 +27,44 @@ enum trace_op {
 #define TR_MAP_FIXED     8u
 #define TR_MAP_GROWSDOWN 16u
 
+/* open flags: "rdonly", "wronly", "rdwr", then "create", "trunc" */
+#define TR_O_READ   1u
+#define TR_O_WRITE  2u
+#define TR_O_CREATE 4u
+#define TR_O_TRUNC  8u
+
+/* msync flags: "sync", "async", "invalidate" */
+#define TR_MS_SYNC       1u
+#define TR_MS_ASYNC      2u
+#define TR_MS_INVALIDATE 4u
+
+enum trace_advice { TR_ADV_NORMAL, TR_ADV_WILLNEED, TR_ADV_DONTNEED, TR_ADV_HUGEPAGE, TR_ADV_NOHUGEPAGE,
+		    TR_ADV_COLD, TR_ADV_PAGEOUT };
+/* A file's contents: zeros, each 8-byte word its own offset (little-endian),
+ * or one byte repeated. */
+enum trace_fill { TR_FILL_ZERO, TR_FILL_OFFSETS, TR_FILL_BYTE };
+#define TR_PATH_MAX 1024
+
 struct trace_rec {
 	enum trace_op op;
 	int32_t pid;          /* -1 when absent: the current process */
 	uint64_t va;          /* accesses; mmap (0: the kernel chooses), munmap, mprotect, brk */
-	uint64_t len;         /* accesses: size (default 1); mmap/munmap/mprotect: length; insns: count */
+	uint64_t len;         /* accesses: size (default 1); mmap/munmap/mprotect/msync/madvise: length;
+				 insns: count; file: size; memlimit: bytes */
 	uint32_t prot;        /* TR_PROT_* (mmap, mprotect) */
-	uint32_t flags;       /* TR_MAP_* (mmap) */
+	uint32_t flags;       /* TR_MAP_* (mmap), TR_O_* (open), TR_MS_* (msync) */
 	uint64_t stack_top;   /* exec; 0: the architecture's default */
 	uint64_t brk;         /* exec; 0: the default */
 	int32_t child;        /* fork */
 	int32_t code;         /* exit */
+	int32_t fd;           /* mmap, open (the fd expected), close; -1 when absent */
+	uint64_t offset;      /* mmap of a file */
+	const char *path;     /* file, open: valid until the next trace_next */
+	uint32_t advice;      /* madvise: enum trace_advice */
+	uint32_t fill;        /* file: enum trace_fill */
+	uint8_t fill_byte;    /* file with TR_FILL_BYTE */
+	bool has_value;       /* a write that says what it writes */
+	uint64_t value;       /* little-endian, the access's size bytes (at most 8) */
 };
 
 /* Reading. `path` "-" is standard input. Errors are one line, naming the

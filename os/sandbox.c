@@ -1,0 +1,456 @@
+/* The sandboxed file namespace (see sandbox.h): every path goes through
+ * openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS from a directory
+ * inside the root, so the kernel itself refuses anything that would leave
+ * it, at every step, symlinks included. */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct sandbox {
+	int root;                 /* O_PATH descriptor of the root directory */
+	int cwd;                  /* O_PATH descriptor of the current directory, below root */
+	char root_path[PATH_MAX]; /* canonical host path of root when opened */
+};
+
+#define RESOLVE_SANDBOX (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	if (!err || !len)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* openat2 below `dirfd`: a descriptor or -errno. EAGAIN means the kernel
+ * saw a concurrent rename or mount while checking ".." and could not vouch
+ * for the result; the man page suggests retrying. */
+static int openat2_beneath(int dirfd, const char *path, int flags, unsigned mode)
+{
+	struct open_how how = {.flags = (uint64_t)(unsigned)flags, .mode = mode, .resolve = RESOLVE_SANDBOX};
+	for (int tries = 0;; tries++) {
+		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != EAGAIN || tries == 16)
+			return -errno;
+	}
+}
+
+static int base_of(const struct sandbox *s, int dirfd)
+{
+	return dirfd == SANDBOX_CWD ? s->cwd : dirfd;
+}
+
+/* The kernel's name for a descriptor's file (readlink of /proc/self/fd/N). */
+static int host_path(int fd, char *buf, size_t len)
+{
+	char link[40];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, buf, len);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n >= len)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* The path of `fd` relative to the root, without a leading slash ("" for
+ * the root itself), into out[len]. -EACCES when fd is not below the root,
+ * -ENOENT when its file has been removed. */
+static int rel_path(const struct sandbox *s, int fd, char *out, size_t len)
+{
+	char root[PATH_MAX], path[PATH_MAX];
+	int rn = host_path(s->root, root, sizeof root);
+	if (rn < 0)
+		return rn;
+	int pn = host_path(fd, path, sizeof path);
+	if (pn < 0)
+		return pn;
+	const char *rel;
+	if (rn == 1 && root[0] == '/') {
+		if (path[0] != '/')
+			return -EACCES;
+		rel = path + 1;
+	} else {
+		if (strncmp(path, root, (size_t)rn) != 0 || (path[rn] != '/' && path[rn] != '\0'))
+			return -EACCES;
+		rel = path + rn + (path[rn] == '/');
+	}
+	/* A removed file's name carries " (deleted)"; Linux's getcwd says ENOENT. */
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_nlink == 0)
+		return -ENOENT;
+	size_t n = strlen(rel);
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, rel, n + 1);
+	return (int)n;
+}
+
+/* Open a guest path. Absolute paths start at the root, relative ones at
+ * dirfd. RESOLVE_BENEATH keeps a relative resolution below dirfd itself, so
+ * a ".." that climbs above dirfd (but maybe not above the root) fails with
+ * EXDEV there; it is then retried from the root with dirfd's own path in
+ * front, where only leaving the root fails. */
+static int resolve(const struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
+{
+	int base = base_of(s, dirfd);
+	const char *p = path;
+	if (*p == '/') {
+		base = s->root;
+		while (*p == '/')
+			p++;
+		if (!*p)
+			p = ".";
+	}
+	int fd = openat2_beneath(base, p, flags, mode);
+	if (fd == -EXDEV && base != s->root) {
+		char *joined = malloc(2 * PATH_MAX);
+		if (!joined)
+			return -ENOMEM;
+		int n = rel_path(s, base, joined, PATH_MAX);
+		size_t plen = strlen(p);
+		if (n < 0) {
+			fd = n;
+		} else if ((size_t)n + 1 + plen >= PATH_MAX) {
+			fd = -ENAMETOOLONG;
+		} else {
+			if (n > 0)
+				joined[n++] = '/';
+			memcpy(joined + n, p, plen + 1);
+			fd = openat2_beneath(s->root, joined, flags, mode);
+		}
+		free(joined);
+	}
+	return fd == -EXDEV ? -EACCES : fd;
+}
+
+/* ---- Opening and closing ------------------------------------------------ */
+struct sandbox *sandbox_open(const char *root, char *err, size_t errlen)
+{
+	if (!root)
+		root = ".";
+	struct sandbox *s = calloc(1, sizeof *s);
+	if (!s) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (s->root < 0) {
+		set_err(err, errlen, "sandbox root %s: %s", root, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	s->cwd = openat2_beneath(s->root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	if (s->cwd == -ENOSYS) {
+		set_err(err, errlen, "openat2(2) is not available (Linux 5.6 or later, not hidden by seccomp, is "
+			"needed): refusing to sandbox %s without RESOLVE_BENEATH", root);
+		goto fail;
+	}
+	if (s->cwd < 0) {
+		set_err(err, errlen, "sandbox root %s: openat2: %s", root, strerror(-s->cwd));
+		goto fail;
+	}
+	int n = host_path(s->root, s->root_path, sizeof s->root_path);
+	if (n < 0 || s->root_path[0] != '/') {
+		set_err(err, errlen, "sandbox root %s: cannot read its path from /proc/self/fd (is /proc mounted?): %s",
+			root, n < 0 ? strerror(-n) : "not a reachable path");
+		goto fail;
+	}
+	return s;
+fail:
+	if (s->cwd >= 0)
+		close(s->cwd);
+	close(s->root);
+	free(s);
+	return NULL;
+}
+
+void sandbox_close(struct sandbox *s)
+{
+	if (!s)
+		return;
+	close(s->cwd);
+	close(s->root);
+	free(s);
+}
+
+const char *sandbox_root(const struct sandbox *s)
+{
+	return s->root_path;
+}
+
+int sandbox_cwd_fd(const struct sandbox *s)
+{
+	return s->cwd;
+}
+
+int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
+{
+	bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+	/* openat ignores other flags with O_PATH; openat2 would say EINVAL. */
+	if (flags & O_PATH)
+		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
+	return resolve(s, dirfd, path, flags | O_CLOEXEC, creates ? mode & 07777 : 0);
+}
+
+/* ---- Looking at a path -------------------------------------------------- */
+/* The file `path` names, O_PATH (not following a final symlink when
+ * `nofollow`); an empty path with AT_EMPTY_PATH is dirfd itself. */
+static int path_fd(const struct sandbox *s, int dirfd, const char *path, bool nofollow, int flags)
+{
+	if (!*path) {
+		if (!(flags & AT_EMPTY_PATH))
+			return -ENOENT;
+		int fd = fcntl(base_of(s, dirfd), F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	return resolve(s, dirfd, path, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0);
+}
+
+int sandbox_stat(struct sandbox *s, int dirfd, const char *path, struct stat *st, int flags)
+{
+	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
+		return -EINVAL;
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	if (fd < 0)
+		return fd;
+	int r = fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+ssize_t sandbox_readlink(struct sandbox *s, int dirfd, const char *path, char *buf, size_t len)
+{
+	if (len == 0)
+		return -EINVAL;
+	/* readlinkat(fd, "") reads fd itself if it is a symlink, else ENOENT. */
+	int fd = path_fd(s, dirfd, path, true, AT_EMPTY_PATH);
+	if (fd < 0)
+		return fd;
+	struct stat st;
+	ssize_t r;
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH) < 0)
+		r = -errno;
+	else if (!S_ISLNK(st.st_mode))
+		r = *path ? -EINVAL : -ENOENT;
+	else if ((r = readlinkat(fd, "", buf, len)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int access_fd(int fd, int mode, int flags)
+{
+	return syscall(SYS_faccessat2, fd, "", mode, AT_EMPTY_PATH | (flags & AT_EACCESS)) < 0 ? -errno : 0;
+}
+
+int sandbox_access(struct sandbox *s, int dirfd, const char *path, int mode, int flags)
+{
+	if (mode & ~(R_OK | W_OK | X_OK))
+		return -EINVAL;
+	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
+		return -EINVAL;
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	if (fd < 0)
+		return fd;
+	int r = access_fd(fd, mode, flags);
+	close(fd);
+	return r;
+}
+
+/* ---- Operations on a final component ------------------------------------ */
+enum last_type { LAST_NORM, LAST_DOT, LAST_DOTDOT, LAST_ROOT };
+
+struct last {
+	char parent[PATH_MAX];  /* everything before the final component ("." if none) */
+	const char *name;       /* the final component, trailing slashes included */
+	enum last_type type;
+};
+
+static int split_last(const char *path, struct last *l)
+{
+	size_t len = strlen(path);
+	if (len == 0)
+		return -ENOENT;
+	if (len >= PATH_MAX)
+		return -ENAMETOOLONG;
+	size_t end = len;
+	while (end > 0 && path[end - 1] == '/')
+		end--;
+	if (end == 0) { /* "/", "//" ... */
+		strcpy(l->parent, "/");
+		l->name = ".";
+		l->type = LAST_ROOT;
+		return 0;
+	}
+	size_t start = end;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	l->name = path + start;
+	size_t n = end - start;
+	if (n == 1 && path[start] == '.')
+		l->type = LAST_DOT;
+	else if (n == 2 && path[start] == '.' && path[start + 1] == '.')
+		l->type = LAST_DOTDOT;
+	else
+		l->type = LAST_NORM;
+	if (start == 0) {
+		strcpy(l->parent, ".");
+	} else {
+		memcpy(l->parent, path, start);
+		l->parent[start] = '\0';
+	}
+	return 0;
+}
+
+/* The parent directory of `path`'s final component, opened below the root. */
+static int open_parent(const struct sandbox *s, int dirfd, const char *path, struct last *l)
+{
+	int r = split_last(path, l);
+	if (r < 0)
+		return r;
+	return resolve(s, dirfd, l->parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+}
+
+int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags)
+{
+	if (flags & ~AT_REMOVEDIR)
+		return -EINVAL;
+	struct last l;
+	int pfd = open_parent(s, dirfd, path, &l);
+	if (pfd < 0)
+		return pfd;
+	int r;
+	if (l.type == LAST_NORM)
+		r = unlinkat(pfd, l.name, flags) < 0 ? -errno : 0;
+	else if (!(flags & AT_REMOVEDIR))
+		r = -EISDIR;                                   /* do_unlinkat */
+	else
+		r = l.type == LAST_DOT ? -EINVAL : l.type == LAST_DOTDOT ? -ENOTEMPTY : -EBUSY; /* do_rmdir */
+	close(pfd);
+	return r;
+}
+
+int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode)
+{
+	struct last l;
+	int pfd = open_parent(s, dirfd, path, &l);
+	if (pfd < 0)
+		return pfd;
+	int r;
+	if (l.type != LAST_NORM)
+		r = -EEXIST;                                   /* filename_create */
+	else
+		r = mkdirat(pfd, l.name, mode & 07777) < 0 ? -errno : 0;
+	close(pfd);
+	return r;
+}
+
+int sandbox_rename(struct sandbox *s, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		   unsigned flags)
+{
+	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT))
+		return -EINVAL;
+	if ((flags & (RENAME_NOREPLACE | RENAME_WHITEOUT)) && (flags & RENAME_EXCHANGE))
+		return -EINVAL;
+	struct last *ol = malloc(2 * sizeof *ol);
+	if (!ol)
+		return -ENOMEM;
+	struct last *nl = ol + 1;
+	int r, opfd = open_parent(s, olddirfd, oldpath, ol), npfd = -1;
+	if (opfd < 0) {
+		r = opfd;
+		goto out;
+	}
+	npfd = open_parent(s, newdirfd, newpath, nl);
+	if (npfd < 0) {
+		r = npfd;
+		goto out;
+	}
+	/* do_renameat2's order */
+	if (ol->type != LAST_NORM)
+		r = -EBUSY;
+	else if (nl->type != LAST_NORM)
+		r = flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
+	else
+		r = renameat2(opfd, ol->name, npfd, nl->name, flags) < 0 ? -errno : 0;
+out:
+	if (opfd >= 0)
+		close(opfd);
+	if (npfd >= 0)
+		close(npfd);
+	free(ol);
+	return r;
+}
+
+/* ---- The current directory ---------------------------------------------- */
+/* Make `fd` (an O_PATH directory below the root) the current directory;
+ * takes ownership of fd. */
+static int set_cwd(struct sandbox *s, int fd)
+{
+	int r = access_fd(fd, X_OK, AT_EACCESS);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	close(s->cwd);
+	s->cwd = fd;
+	return 0;
+}
+
+int sandbox_chdir(struct sandbox *s, int dirfd, const char *path)
+{
+	int fd = resolve(s, dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	return fd < 0 ? fd : set_cwd(s, fd);
+}
+
+int sandbox_fchdir(struct sandbox *s, int fd)
+{
+	int dfd = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	/* Inside the root (a removed directory still is, by its old name). */
+	char rel[PATH_MAX];
+	int r = rel_path(s, dfd, rel, sizeof rel);
+	if (r < 0 && r != -ENOENT) {
+		close(dfd);
+		return r;
+	}
+	return set_cwd(s, dfd);
+}
+
+int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len)
+{
+	char rel[PATH_MAX];
+	int n = rel_path(s, fd, rel, sizeof rel);
+	if (n < 0)
+		return n;
+	size_t need = (size_t)n + 2; /* "/", the path, NUL */
+	if (len < need)
+		return -ERANGE;
+	buf[0] = '/';
+	memcpy(buf + 1, rel, (size_t)n + 1);
+	return (int)need;
+}
+
+int sandbox_getcwd(struct sandbox *s, char *buf, size_t len)
+{
+	return sandbox_fdpath(s, s->cwd, buf, len);
+}

@@ -1,0 +1,115 @@
+/* os/ internal: the sandboxed file namespace guests and traces see.
+ *
+ * Host files below one root directory, chroot-like: a guest absolute path
+ * "/a/b" means ROOT/a/b, a relative path is relative to a directory inside
+ * the root (the current directory, or a directory descriptor). Every path
+ * is resolved by the kernel with openat2(2) and RESOLVE_BENEATH |
+ * RESOLVE_NO_MAGICLINKS, so nothing outside the root is ever followed,
+ * opened, created or removed:
+ *   - ".." above the root, absolute symlinks and symlinks whose target
+ *     climbs out of the root are refused with -EACCES (the kernel's EXDEV);
+ *     ".." that stays inside is fine, as under chroot;
+ *   - /proc "magic links" are refused by the kernel with -ELOOP (it does
+ *     not tell them apart from symlink loops; they cannot occur unless a
+ *     procfs is mounted below the root);
+ *   - every other failure is the host call's own, as -errno.
+ * sandbox_open fails if the kernel has no openat2 (before 5.6, or a
+ * seccomp filter that hides it); it never falls back to weaker checks.
+ *
+ * Conventions, meant for the Linux system-call layer to sit on directly:
+ *   - Results are >= 0 or -errno, like the raw system calls.
+ *   - `dirfd` is SANDBOX_CWD (the sandbox's current directory, what the
+ *     guest's AT_FDCWD means) or a HOST directory descriptor this sandbox
+ *     returned (sandbox_openat, possibly O_PATH). The caller maps guest
+ *     descriptors to host ones; a descriptor from elsewhere would let paths
+ *     resolve below it. An absolute path ignores dirfd.
+ *   - `flags` are HOST values (O_*, AT_*): the caller converts the guest
+ *     architecture's open flags (arm64 and x86-64 differ in O_DIRECTORY,
+ *     O_NOFOLLOW, O_DIRECT and O_LARGEFILE).
+ *   - Host descriptors returned are always O_CLOEXEC; the guest's
+ *     close-on-exec flag is the caller's bookkeeping.
+ *
+ * The current directory is a host O_PATH descriptor, not a string: it
+ * follows the directory through renames, as Linux's does, and getcwd reads
+ * its path back from the kernel (/proc/self/fd, checked at sandbox_open).
+ * There is one per sandbox for now. Per-process directories need no new
+ * type: a process keeps its own descriptor (sandbox_openat(..., O_PATH |
+ * O_DIRECTORY), dup'ed on fork), passes it as dirfd where the guest says
+ * AT_FDCWD, and gets its getcwd from sandbox_fdpath.
+ *
+ * Operations on a final component that Linux does not look up (unlink,
+ * rmdir, mkdir, rename) resolve the parent directory with openat2 and act
+ * on the name with the *at call, which never follows it. A final "." or
+ * ".." (or the root itself) gets Linux's answer without any lookup:
+ *   unlink  -> -EISDIR
+ *   rmdir   -> "." -EINVAL, ".." -ENOTEMPTY, "/" -EBUSY
+ *   mkdir   -> -EEXIST
+ *   rename  -> -EBUSY (a new name with RENAME_NOREPLACE: -EEXIST)
+ * Trailing slashes keep their Linux meaning ("file/" -> -ENOTDIR).
+ * stat, readlink, access and chdir open the whole path O_PATH (with
+ * O_NOFOLLOW where the call does not follow) and act on that descriptor,
+ * so "." and ".." inside the root work as usual. */
+#ifndef MMUSIM_SANDBOX_H
+#define MMUSIM_SANDBOX_H
+
+#include <fcntl.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define SANDBOX_CWD AT_FDCWD
+
+struct sandbox;
+
+/* `root` must be an existing directory (NULL: "."); it is opened once, so
+ * later renames of it on the host do not matter. NULL with a one-line
+ * reason in `err` on failure. The current directory starts at the root. */
+struct sandbox *sandbox_open(const char *root, char *err, size_t errlen);
+void sandbox_close(struct sandbox *s);
+/* The root's canonical absolute host path, as it was when opened. */
+const char *sandbox_root(const struct sandbox *s);
+
+/* openat(2): a host descriptor or -errno. `mode` is used only with O_CREAT
+ * or O_TMPFILE (masked to 07777). O_CREAT never creates outside the root,
+ * not even through a dangling symlink. */
+int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode);
+
+/* newfstatat(2): flags AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH (with an empty
+ * path: dirfd itself, or the current directory for SANDBOX_CWD),
+ * AT_NO_AUTOMOUNT. For statx, open an O_PATH descriptor with
+ * sandbox_openat and call statx(fd, "", AT_EMPTY_PATH, ...) on it. */
+int sandbox_stat(struct sandbox *s, int dirfd, const char *path, struct stat *st, int flags);
+/* readlinkat(2): bytes placed in buf (not terminated), -EINVAL if the path
+ * is not a symlink or len is 0. Targets are returned as stored: an
+ * absolute target reads as the guest would see it under chroot. */
+ssize_t sandbox_readlink(struct sandbox *s, int dirfd, const char *path, char *buf, size_t len);
+/* faccessat2(2): mode F_OK or R_OK|W_OK|X_OK; flags AT_EACCESS,
+ * AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
+int sandbox_access(struct sandbox *s, int dirfd, const char *path, int mode, int flags);
+
+/* unlinkat(2); flags 0 or AT_REMOVEDIR. */
+int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags);
+/* mkdirat(2). */
+int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode);
+/* renameat2(2): flags 0, RENAME_NOREPLACE, RENAME_EXCHANGE (renameat is 0).
+ * A symlink is renamed itself, never its target. */
+int sandbox_rename(struct sandbox *s, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+		   unsigned flags);
+
+/* chdir(2) / fchdir(2) of the sandbox's current directory: the target must
+ * be a directory inside the root with search permission. */
+int sandbox_chdir(struct sandbox *s, int dirfd, const char *path);
+int sandbox_fchdir(struct sandbox *s, int fd);
+/* getcwd(2): the guest path ("/" or "/a/b") in buf; returns its length
+ * including the NUL as the system call does, -ERANGE if len is too small,
+ * -ENOENT if the directory was removed. */
+int sandbox_getcwd(struct sandbox *s, char *buf, size_t len);
+/* The guest path of any host descriptor below the root (what
+ * /proc/self/fd/N would show the guest), same returns as sandbox_getcwd;
+ * -EACCES if it is not below the root. */
+int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len);
+/* The current directory's host descriptor (borrowed: valid until the next
+ * chdir or close), for getdents64-style use by the caller. */
+int sandbox_cwd_fd(const struct sandbox *s);
+
+#endif
