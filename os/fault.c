@@ -332,6 +332,13 @@ static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *
 		return;
 	}
 	uint64_t raw = physmem_read64(k->pm, entry);
+	if (raw && pte_is_protnone(k->fmt, raw)) {
+		/* A PROT_NONE entry in a VMA that allows the access again: restore it. */
+		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_from_protnone(k->fmt, raw), true);
+		record_step(k, STEP_SPURIOUS);
+		finish(r, OUT_RESOLVED, 0, 0);
+		return;
+	}
 	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, raw);
 	if (d.kind == PTE_INVALID) {
 		if (raw && pte_is_swap(k->fmt, raw))

@@ -184,7 +184,7 @@ static void rmap_check(struct kernel *k, struct proc *p, uint64_t va, uint64_t p
 	if (entry == PT_NO_MEMORY)
 		return;
 	uint64_t raw = physmem_read64(k->pm, entry);
-	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, raw);
+	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, raw));
 	if (d.kind != PTE_INVALID && pa_pfn(k, d.oa) == pfn)
 		fn(k, p, va, entry, raw, ctx);
 }

@@ -220,6 +220,13 @@ void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t
 		  struct fault_record *r);
 void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index);
 
+/* A PROT_NONE entry still holds its frame: seen as the present entry it
+ * restores to. Every other entry as it is. */
+static inline uint64_t pte_present_view(const struct pt_format *f, uint64_t raw)
+{
+	return raw && pte_is_protnone(f, raw) ? pte_from_protnone(f, raw) : raw;
+}
+
 /* mm.c */
 bool mm_init(struct kernel *k, struct mm *mm, int pid);
 struct proc *proc_create(struct kernel *k, int pid);

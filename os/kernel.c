@@ -183,15 +183,20 @@ bool kernel_frame(const struct kernel *k, uint64_t pa, struct frame_info *out)
 	return true;
 }
 
+/* As the kernel reads its own tables (follow_page), not as the MMU does:
+ * an entry whose access flag is clear still maps its frame. */
 bool proc_translate(const struct proc *p, uint64_t va, uint64_t *pa)
 {
-	const struct kernel *k = p->k;
+	struct kernel *k = p->k;
 	if (!p->alive)
 		return false;
-	struct mmu_xlate x;
-	if (!mmu_walk(k->mmu, p->mm.root, va, ACC_READ, false, true, &x))
+	uint64_t entry = pte_lookup(k, (struct mm *)&p->mm, va & ~(k->page - 1), false);
+	if (entry == PT_NO_MEMORY)
 		return false;
-	*pa = x.pa;
+	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, physmem_read64(k->pm, entry));
+	if (d.kind == PTE_INVALID)
+		return false;
+	*pa = d.oa + (va & (k->page - 1));
 	return true;
 }
 

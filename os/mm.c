@@ -223,20 +223,21 @@ struct protect_ctx {
 /* change_protection: entries follow the new protection, except that write
  * permission is never granted here (a later write fault decides between
  * reuse and copy, as Linux does for private memory). PROT_NONE keeps the
- * page and its data but denies user access. */
+ * page in an entry the hardware treats as not present (pte_make_protnone). */
 static void protect_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
 			 void *ctx)
 {
 	struct protect_ctx *c = ctx;
-	struct pte n = pte_decode(k->fmt, level, raw);
+	struct pte n = pte_decode(k->fmt, level, pte_present_view(k->fmt, raw));
 	if (n.kind == PTE_INVALID)
 		return;
 	bool writable = c->v->flags & VM_WRITE;
 	n.write = n.write && writable;
 	n.dbm = n.dbm && writable;
 	n.nx = !(c->v->flags & VM_EXEC);
-	n.user = c->v->flags & (VM_READ | VM_WRITE | VM_EXEC);
 	uint64_t val = pte_encode(k->fmt, level, &n);
+	if (!(c->v->flags & (VM_READ | VM_WRITE | VM_EXEC)))
+		val = pte_make_protnone(k->fmt, val);   /* the frame stays; the hardware sees nothing */
 	if (val != raw) {
 		pte_write(k, mm, va, level, entry, val, true);
 		c->changed = true;
@@ -419,9 +420,28 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		      void *ctx)
 {
 	struct fork_ctx *c = ctx;
-	struct pte d = pte_decode(k->fmt, level, raw);
 	if (c->failed)
 		return;
+	if (raw && pte_is_protnone(k->fmt, raw)) {   /* copied as it is, its frame shared */
+		uint64_t centry = pte_lookup(k, &c->child->mm, va, true);
+		if (centry == PT_NO_MEMORY) {
+			c->failed = true;
+			return;
+		}
+		pte_write(k, &c->child->mm, va, level, centry, raw, false);
+		uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, level, pte_from_protnone(k->fmt, raw)).oa);
+		struct page *pg = pfn_page(k, pfn);
+		if (pg->use != USE_ZERO) {
+			frame_get(k, pfn);
+			pg->mapcount++;
+			if (pg->use == USE_PAGECACHE)
+				c->child->mm.rss_file++;
+			else
+				c->child->mm.rss_anon++;
+		}
+		return;
+	}
+	struct pte d = pte_decode(k->fmt, level, raw);
 	if (d.kind == PTE_INVALID) {
 		/* copy_nonpresent_pte: a swap entry is shared, its slot counted twice. */
 		if (!pte_is_swap(k->fmt, raw))

@@ -220,7 +220,7 @@ static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ui
 		     void *ctx)
 {
 	struct zap_ctx *z = ctx;
-	struct pte d = pte_decode(k->fmt, level, raw);
+	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, raw));
 	pte_write(k, mm, va, level, entry, 0, z->flush_each);
 	z->zapped++;
 	if (d.kind == PTE_INVALID) {

@@ -180,9 +180,9 @@ struct unmap_ctx {
 
 static void unmap_for_reclaim(struct kernel *k, struct proc *p, uint64_t va, uint64_t entry, uint64_t raw, void *ctx)
 {
-	(void)raw;
 	struct unmap_ctx *u = ctx;
-	struct page *pg = pfn_page(k, pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, raw).oa));
+	uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, raw)).oa);
+	struct page *pg = pfn_page(k, pfn);
 	pte_write(k, &p->mm, va, PT_LEVEL_LEAF, entry, u->swap_entry, true);
 	if (u->swap_entry) {
 		k->swap_map[u->slot]++;
@@ -192,7 +192,7 @@ static void unmap_for_reclaim(struct kernel *k, struct proc *p, uint64_t va, uin
 		p->mm.rss_file--;
 	}
 	pg->mapcount--;
-	frame_put(k, pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, raw).oa));
+	frame_put(k, pfn);
 }
 
 /* A page can be evicted only when nothing but its mappings and the cache
