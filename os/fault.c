@@ -18,7 +18,8 @@ static const char *const step_names[STEP_COUNT] = {
 	"entry", "find_vma", "expand_stack", "bad_area", "access_error", "alloc_p4d", "alloc_pud",
 	"alloc_pmd", "alloc_pte", "zero_page", "anon_page", "wp_copy", "wp_reuse", "set_young",
 	"set_dirty", "spurious", "oom", "bad_entry", "pkey", "fault_around", "read_fault", "cow_fault",
-	"shared_fault", "wp_shared", "pagecache_miss", "beyond_eof", "swap_in", "reclaim",
+	"shared_fault", "wp_shared", "pagecache_miss", "beyond_eof", "swap_in", "reclaim", "huge_page",
+	"huge_fallback", "split_huge",
 };
 const char *fault_step_name(enum fault_step s) { return step_names[s]; }
 
@@ -322,10 +323,104 @@ static void wp_page_shared(struct kernel *k, struct mm *mm, const struct vma *v,
 	finish(r, OUT_RESOLVED, 0, 0);
 }
 
+/* ---- transparent huge pages (mm/huge_memory.c) ------------------------------ */
+static bool thp_enabled(const struct kernel *k, const struct vma *v)
+{
+	if (!k->pers->thp || k->cfg.thp == THP_NEVER || v->file || (v->flags & (VM_SHARED | VM_NOHUGEPAGE)))
+		return false;
+	return k->cfg.thp == THP_ALWAYS || (v->flags & VM_HUGEPAGE);
+}
+
+/* do_huge_pmd_anonymous_page: an empty level-2 entry whose whole region
+ * lies in the VMA gets a huge page. False to fall back to base pages. */
+static bool do_huge_anonymous(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, struct fault_record *r)
+{
+	const int level = PT_LEVEL_LEAF - 1;
+	uint64_t size = 1ull << pt_leaf_shift(k->fmt, level), haddr = va & ~(size - 1);
+	if (!thp_enabled(k, v) || !pt_level_info(k->fmt, level)->block_ok || haddr < v->start || haddr + size > v->end)
+		return false;
+	uint64_t entry = entry_lookup(k, mm, haddr, level, true);
+	if (entry == PT_NO_MEMORY || physmem_read64(k->pm, entry))
+		return false;   /* a page table is there already: base pages */
+	unsigned order = block_order(k, level);
+	uint64_t head = frame_alloc(k, order, USE_ANON);
+	if (head == NO_PFN) {
+		record_step(k, STEP_HUGE_FALLBACK);
+		k->st.thp_fallbacks++;
+		return false;
+	}
+	memset(physmem_ptr(k->pm, pfn_pa(k, head), size), 0, size);
+	mmu_charge(k->mmu, COST_ZERO, size / 1024);
+	struct page *pg = pfn_page(k, head);
+	pg->mapcount = 1;
+	pg->index = haddr >> k->fmt->page_shift;
+	mm->rss_anon += 1ull << order;
+	lru_add(k, head);
+	bool writable = v->flags & VM_WRITE;
+	struct pte b = leaf_for_vma(k, v, pfn_pa(k, head), writable, writable);
+	b.kind = PTE_BLOCK;
+	pte_write(k, mm, haddr, level, entry, pte_encode(k->fmt, level, &b), true);
+	r->frames_allocated++;
+	r->huge = true;
+	k->st.thp_allocs++;
+	record_step(k, STEP_HUGE_PAGE);
+	finish(r, OUT_RESOLVED, 0, 0);
+	return true;
+}
+
+/* A fault where a block entry maps the address (wp_huge_pmd,
+ * huge_pmd_set_accessed). Returns false when the block was split and the
+ * fault goes on at the page level. */
+static bool huge_block_fault(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, int level,
+			     uint64_t entry, struct fault_record *r)
+{
+	uint64_t raw = physmem_read64(k->pm, entry);
+	struct pte d = pte_decode(k->fmt, level, raw);
+	uint64_t base = va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1);
+	if (r->access == ACC_WRITE && !d.write && !d.dbm) {
+		uint64_t head = pa_pfn(k, d.oa);
+		if (pfn_page(k, head)->refcount > 1 || (v->flags & VM_SHARED)) {
+			/* do_huge_pmd_wp_page: shared, so split and copy a page. */
+			record_step(k, STEP_SPLIT_HUGE);
+			if (!split_huge_page(k, head)) {
+				oom(k, r);
+				return true;
+			}
+			return false;
+		}
+		d.write = true;
+		d.dirty = true;
+		record_step(k, STEP_WP_REUSE);
+	} else if (r->access == ACC_WRITE && !d.write) {
+		d.write = true;
+		record_step(k, STEP_SET_DIRTY);
+	}
+	if (!d.accessed) {
+		d.accessed = true;
+		record_step(k, STEP_SET_YOUNG);
+	}
+	uint64_t val = pte_encode(k->fmt, level, &d);
+	if (val == raw)
+		record_step(k, STEP_SPURIOUS);
+	else
+		pte_write(k, mm, base, level, entry, val, true);
+	r->huge = true;
+	finish(r, OUT_RESOLVED, 0, 0);
+	return true;
+}
+
 /* Steps 4 to 8 for an address inside an allowed VMA. */
 static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *v, struct fault_record *r)
 {
 	uint64_t va = r->va & ~(k->page - 1);
+	int level;
+	uint64_t leaf = leaf_lookup(k, mm, va, &level);
+	if (leaf != PT_NO_MEMORY && level < PT_LEVEL_LEAF &&
+	    pte_decode(k->fmt, level, physmem_read64(k->pm, leaf)).kind == PTE_BLOCK &&
+	    huge_block_fault(k, mm, v, va, level, leaf, r))
+		return;
+	if (leaf == PT_NO_MEMORY && do_huge_anonymous(k, mm, v, va, r))
+		return;
 	uint64_t entry = pte_lookup(k, mm, va, true);
 	if (entry == PT_NO_MEMORY) {
 		oom(k, r);

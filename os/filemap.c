@@ -180,13 +180,14 @@ uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *
 /* ---- reverse mapping ------------------------------------------------------------ */
 static void rmap_check(struct kernel *k, struct proc *p, uint64_t va, uint64_t pfn, rmap_fn fn, void *ctx)
 {
-	uint64_t entry = pte_lookup(k, &p->mm, va, false);
+	int level;
+	uint64_t entry = leaf_lookup(k, &p->mm, va, &level);
 	if (entry == PT_NO_MEMORY)
 		return;
 	uint64_t raw = physmem_read64(k->pm, entry);
-	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, raw));
+	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, raw));
 	if (d.kind != PTE_INVALID && pa_pfn(k, d.oa) == pfn)
-		fn(k, p, va, entry, raw, ctx);
+		fn(k, p, va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1), level, entry, raw, ctx);
 }
 
 void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx)
@@ -215,14 +216,15 @@ void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx)
 
 /* ---- writeback -------------------------------------------------------------------- */
 /* page_mkclean: every writable mapping of the page becomes read-only again. */
-static void mkclean_one(struct kernel *k, struct proc *p, uint64_t va, uint64_t entry, uint64_t raw, void *ctx)
+static void mkclean_one(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+			void *ctx)
 {
 	(void)ctx;
-	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, raw);
+	struct pte d = pte_decode(k->fmt, level, raw);
 	if (!d.write && !d.dbm)
 		return;
 	d.write = d.dbm = d.dirty = false;
-	pte_write(k, &p->mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &d), true);
+	pte_write(k, &p->mm, va, level, entry, pte_encode(k->fmt, level, &d), true);
 }
 
 static void writeback_page(struct kernel *k, struct inode *i, uint64_t index, uint64_t pfn)
@@ -301,11 +303,12 @@ static struct sandbox *sandbox_of(struct kernel *k, int *err)
 
 /* Drops cached pages at or beyond `pages` (a truncation), unmapping them
  * from every process first. */
-static void unmap_one(struct kernel *k, struct proc *p, uint64_t va, uint64_t entry, uint64_t raw, void *ctx)
+static void unmap_one(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+		      void *ctx)
 {
 	(void)raw;
 	uint64_t pfn = *(const uint64_t *)ctx;
-	pte_write(k, &p->mm, va, PT_LEVEL_LEAF, entry, 0, true);
+	pte_write(k, &p->mm, va, level, entry, 0, true);
 	pfn_page(k, pfn)->mapcount--;
 	p->mm.rss_file--;
 	frame_put(k, pfn);

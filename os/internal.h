@@ -99,6 +99,7 @@ struct personality_desc {
 	bool fork_mkold;        /* fork clears A/AF in the child's entries (Linux pte_mkold) */
 	bool uses_dbm;          /* writable pages carry AArch64 DBM (Linux PTE_WRITE) */
 	bool fault_around;      /* read faults map cached neighbours (do_fault_around) */
+	bool thp;               /* transparent huge pages, as the preset's policy says */
 };
 const struct personality_desc *personality_desc(enum personality p);
 /* Fill rec->chain with the personality's functions for the steps taken. */
@@ -173,6 +174,12 @@ uint64_t table_alloc(struct kernel *k, struct mm *mm, int level);   /* pa or PT_
 /* The leaf entry's address for va, allocating missing tables (counted in
  * the current fault record) when `alloc`; PT_NO_MEMORY if missing. */
 uint64_t pte_lookup(struct kernel *k, struct mm *mm, uint64_t va, bool alloc);
+/* The entry for va at `level` (building tables when `alloc`), and the leaf
+ * entry mapping va whatever its level (*level: 3, or a block's level). */
+uint64_t entry_lookup(struct kernel *k, struct mm *mm, uint64_t va, int level, bool alloc);
+uint64_t leaf_lookup(struct kernel *k, struct mm *mm, uint64_t va, int *level);
+unsigned block_order(const struct kernel *k, int level);   /* base pages in a block at level */
+bool split_huge_page(struct kernel *k, uint64_t head);
 /* Write an entry; a removal or downgrade of a present entry invalidates the
  * TLB for (va, asid) unless the caller batches (`flush` false). */
 void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry_pa, uint64_t val,
@@ -202,7 +209,8 @@ struct open_file *fd_get(struct proc *p, int fd);
 void fd_table_copy(struct proc *child, const struct proc *parent);
 void fd_table_close(struct proc *p);
 /* Calls fn for every page-table entry that maps frame pfn. */
-typedef void (*rmap_fn)(struct kernel *k, struct proc *p, uint64_t va, uint64_t entry, uint64_t raw, void *ctx);
+typedef void (*rmap_fn)(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+			void *ctx);
 void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx);
 bool vma_is_file(const struct vma *v);
 

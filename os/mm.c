@@ -423,7 +423,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 	if (c->failed)
 		return;
 	if (raw && pte_is_protnone(k->fmt, raw)) {   /* copied as it is, its frame shared */
-		uint64_t centry = pte_lookup(k, &c->child->mm, va, true);
+		uint64_t centry = entry_lookup(k, &c->child->mm, va, level, true);
 		if (centry == PT_NO_MEMORY) {
 			c->failed = true;
 			return;
@@ -446,7 +446,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		/* copy_nonpresent_pte: a swap entry is shared, its slot counted twice. */
 		if (!pte_is_swap(k->fmt, raw))
 			return;
-		uint64_t centry = pte_lookup(k, &c->child->mm, va, true);
+		uint64_t centry = entry_lookup(k, &c->child->mm, va, level, true);
 		if (centry == PT_NO_MEMORY) {
 			c->failed = true;
 			return;
@@ -476,7 +476,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 	}
 	if (k->pers->fork_mkold)
 		d.accessed = false;
-	uint64_t centry = pte_lookup(k, &c->child->mm, va, true);
+	uint64_t centry = entry_lookup(k, &c->child->mm, va, level, true);
 	if (centry == PT_NO_MEMORY) {
 		c->failed = true;
 		return;
@@ -490,7 +490,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		if (pg->use == USE_PAGECACHE)
 			c->child->mm.rss_file++;
 		else
-			c->child->mm.rss_anon++;
+			c->child->mm.rss_anon += 1ull << block_order(k, level);
 	}
 }
 

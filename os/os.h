@@ -23,6 +23,7 @@ struct os_config {
 	uint64_t stack_guard_gap;  /* Linux stack_guard_gap (256 pages of 4 KiB) */
 	uint64_t fault_around_bytes; /* Linux fault_around_bytes (64 KiB), where the personality has it */
 	uint64_t swap_bytes;       /* size of the swap area (0: none) */
+	enum { THP_NEVER, THP_MADVISE, THP_ALWAYS } thp;   /* transparent huge pages (Linux) */
 };
 void os_config_default(struct os_config *c);
 
@@ -75,6 +76,9 @@ enum fault_step {
 	STEP_BEYOND_EOF,     /* past the end of the file: SIGBUS */
 	STEP_SWAP_IN,        /* a swap entry: the page read back (do_swap_page) */
 	STEP_RECLAIM,        /* memory was short: reclaim ran first (direct reclaim) */
+	STEP_HUGE_PAGE,      /* a transparent huge page: one block entry (do_huge_pmd_anonymous_page) */
+	STEP_HUGE_FALLBACK,  /* no free block: base pages instead */
+	STEP_SPLIT_HUGE,     /* copy-on-write hit a huge page: split it first */
 	STEP_COUNT
 };
 const char *fault_step_name(enum fault_step s);
@@ -114,6 +118,7 @@ struct fault_record {
 	uint16_t tables_allocated, frames_allocated, frames_copied;
 	uint16_t pages_around;       /* mapped by fault-around besides the faulting page */
 	bool major;
+	bool huge;                   /* resolved at a block (huge page) entry */
 	uint64_t cycles;             /* trap, handler and the work it did */
 	enum fault_outcome outcome;
 	int signo, si_code;
@@ -240,6 +245,7 @@ struct os_stats {
 	uint64_t cow_copies, tables_allocated;
 	uint64_t pagecache_misses, writebacks;
 	uint64_t scanned, evicted, swapouts, swapins;
+	uint64_t thp_allocs, thp_fallbacks, thp_splits;
 };
 /* A limit on the memory in use, below physical memory (0: none). */
 void os_set_memlimit(struct kernel *k, uint64_t bytes);

@@ -12,7 +12,7 @@
 
 static const struct personality_desc descs[] = {
 	[PERS_LINUX] = {.name = "linux", .zero_page = true, .stack_grows = true, .fork_mkold = true,
-			.uses_dbm = true, .fault_around = true},
+			.uses_dbm = true, .fault_around = true, .thp = true},
 	/* XNU: no shared zero page for anonymous memory, a fixed-size main
 	 * thread stack, KERN_PROTECTION_FAILURE delivered as SIGBUS, 16 KiB
 	 * pages on arm64, reference bits emulated in software (arm_fast_fault). */
@@ -119,6 +119,28 @@ static void linux_chain(const struct kernel *k, struct fault_record *r)
 		add(r, "__pud_alloc");
 	if (took(r, STEP_ALLOC_PMD))
 		add(r, "__pmd_alloc");
+	if (r->huge) {   /* resolved at the pmd: no handle_pte_fault */
+		if (took(r, STEP_HUGE_PAGE)) {
+			add(r, "create_huge_pmd");
+			add(r, "do_huge_pmd_anonymous_page");
+			add(r, "__do_huge_pmd_anonymous_page");
+		} else if (took(r, STEP_WP_REUSE) || took(r, STEP_SET_DIRTY)) {
+			add(r, "wp_huge_pmd");
+			add(r, "do_huge_pmd_wp_page");
+		} else {
+			add(r, "huge_pmd_set_accessed");
+		}
+		return;
+	}
+	if (took(r, STEP_HUGE_FALLBACK)) {   /* no huge page to be had: on to base pages */
+		add(r, "create_huge_pmd");
+		add(r, "do_huge_pmd_anonymous_page");
+	}
+	if (took(r, STEP_SPLIT_HUGE)) {
+		add(r, "wp_huge_pmd");
+		add(r, "do_huge_pmd_wp_page");
+		add(r, "__split_huge_pmd");
+	}
 	/* Out of memory for a pud/pmd table: __handle_mm_fault gives up. */
 	int n = r->nsteps;
 	if (took(r, STEP_OOM) && n >= 2 && r->steps[n - 2] >= STEP_ALLOC_P4D && r->steps[n - 2] <= STEP_ALLOC_PMD) {

@@ -103,9 +103,30 @@ static struct pte table_link(const struct kernel *k)
 
 uint64_t pte_lookup(struct kernel *k, struct mm *mm, uint64_t va, bool alloc)
 {
+	return entry_lookup(k, mm, va, PT_LEVEL_LEAF, alloc);
+}
+
+uint64_t leaf_lookup(struct kernel *k, struct mm *mm, uint64_t va, int *level)
+{
+	uint64_t table = mm->root;
+	for (int l = k->fmt->top_level;; l++) {
+		uint64_t entry = table + 8ull * pt_index(k->fmt, l, va);
+		struct pte d = pte_decode(k->fmt, l, physmem_read64(k->pm, entry));
+		if (l == PT_LEVEL_LEAF || d.kind == PTE_BLOCK) {
+			*level = l;
+			return entry;
+		}
+		if (d.kind != PTE_TABLE)
+			return PT_NO_MEMORY;
+		table = d.oa;
+	}
+}
+
+uint64_t entry_lookup(struct kernel *k, struct mm *mm, uint64_t va, int level, bool alloc)
+{
 	struct build_ctx c = {k, mm};
 	struct pt_builder b = {.alloc = build_alloc, .linked = build_linked, .ctx = &c, .table = table_link(k)};
-	return pt_entry_addr(k->pm, k->fmt, mm->root, va, PT_LEVEL_LEAF, alloc ? &b : NULL);
+	return pt_entry_addr(k->pm, k->fmt, mm->root, va, level, alloc ? &b : NULL);
 }
 
 /* Does replacing `old` by `val` take away anything a TLB may have cached? */
@@ -151,6 +172,78 @@ struct pte leaf_for_vma(const struct kernel *k, const struct vma *v, uint64_t pa
 	return p;
 }
 
+/* ---- Huge pages ------------------------------------------------------------------ */
+unsigned block_order(const struct kernel *k, int level)
+{
+	return pt_leaf_shift(k->fmt, level) - k->fmt->page_shift;
+}
+
+/* __split_huge_pmd: the block entry becomes a table of entries mapping the
+ * same frames with the same attributes; the TLB's huge entry goes. */
+static bool split_block(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry)
+{
+	const struct pt_format *f = k->fmt;
+	struct pte b = pte_decode(f, level, pte_present_view(f, physmem_read64(k->pm, entry)));
+	bool protnone = pte_is_protnone(f, physmem_read64(k->pm, entry));
+	uint64_t table = table_alloc(k, mm, level + 1);
+	if (table == PT_NO_MEMORY)
+		return false;
+	uint64_t base = va & ~((1ull << pt_leaf_shift(f, level)) - 1);
+	unsigned shift = pt_leaf_shift(f, level + 1), n = 1u << pt_level_info(f, level + 1)->index_bits;
+	struct pte p = b;
+	p.kind = level + 1 == PT_LEVEL_LEAF ? PTE_PAGE : PTE_BLOCK;
+	for (unsigned i = 0; i < n; i++) {
+		p.oa = b.oa + ((uint64_t)i << shift);
+		uint64_t val = pte_encode(f, level + 1, &p);
+		pte_write(k, mm, base + ((uint64_t)i << shift), level + 1, table + 8ull * i,
+			  protnone ? pte_make_protnone(f, val) : val, false);
+	}
+	struct pte t = table_link(k);
+	t.oa = table;
+	pte_write(k, mm, base, level, entry, pte_encode(f, level, &t), true);
+	return true;
+}
+
+struct split_ctx {
+	bool failed;
+};
+
+static void split_one(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+		      void *ctx)
+{
+	(void)raw;
+	struct split_ctx *c = ctx;
+	if (level < PT_LEVEL_LEAF && !split_block(k, &p->mm, va, level, entry))
+		c->failed = true;
+}
+
+/* split_huge_page: every block mapping of the compound page at `head` is
+ * split, then the page becomes 2^order pages of its own, each referenced
+ * and mapped as the whole was. */
+bool split_huge_page(struct kernel *k, uint64_t head)
+{
+	struct page *hp = pfn_page(k, head);
+	unsigned order = hp->order;
+	if (!order)
+		return true;
+	struct split_ctx c = {0};
+	rmap_walk(k, head, split_one, &c);
+	if (c.failed)
+		return false;
+	uint32_t ref = hp->refcount, map = hp->mapcount;
+	for (uint64_t i = 0; i < (1ull << order); i++) {
+		struct page *pg = pfn_page(k, head + i);
+		pg->order = 0;
+		pg->refcount = ref;
+		pg->mapcount = map;
+		pg->use = hp->use;
+		pg->index = hp->index + i;
+		lru_add(k, head + i);
+	}
+	k->st.thp_splits++;
+	return true;
+}
+
 /* ---- Walking a range --------------------------------------------------------- */
 struct range_walk {
 	struct kernel *k;
@@ -190,7 +283,13 @@ static void walk_table(struct range_walk *w, uint64_t table, int level, uint64_t
 		uint64_t raw = physmem_read64(w->k->pm, entry);
 		if (!raw)
 			continue;
-		struct pte d = pte_decode(f, level, raw);
+		struct pte d = pte_decode(f, level, pte_present_view(f, raw));
+		if (d.kind == PTE_BLOCK && (va < start || va + span > end)) {
+			/* The range takes part of a huge page: split it first. */
+			if (!split_huge_page(w->k, pa_pfn(w->k, d.oa)))
+				continue;
+			d = pte_decode(f, level, physmem_read64(w->k->pm, entry));
+		}
 		if (d.kind != PTE_TABLE) {
 			if (w->leaf)
 				w->leaf(w->k, w->mm, va, level, entry, raw, w->ctx);
@@ -241,7 +340,7 @@ static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ui
 	if (pg->use == USE_PAGECACHE)
 		mm->rss_file--;
 	else
-		mm->rss_anon--;
+		mm->rss_anon -= 1ull << block_order(k, level);
 	frame_put(k, pfn);
 }
 

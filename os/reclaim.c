@@ -151,15 +151,16 @@ void swap_slot_put(struct kernel *k, uint64_t slot)
 }
 
 /* ---- the accessed bits ----------------------------------------------------------- */
-static void clear_young_one(struct kernel *k, struct proc *p, uint64_t va, uint64_t entry, uint64_t raw, void *ctx)
+static void clear_young_one(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+			    void *ctx)
 {
 	bool *young = ctx;
-	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, raw);
+	struct pte d = pte_decode(k->fmt, level, raw);
 	if (!d.accessed)
 		return;
 	*young = true;
 	d.accessed = false;    /* ptep_clear_flush_young: cleared, and the TLB entry invalidated */
-	pte_write(k, &p->mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &d), true);
+	pte_write(k, &p->mm, va, level, entry, pte_encode(k->fmt, level, &d), true);
 }
 
 static bool page_referenced(struct kernel *k, uint64_t pfn)
@@ -178,8 +179,10 @@ struct unmap_ctx {
 	uint64_t slot;
 };
 
-static void unmap_for_reclaim(struct kernel *k, struct proc *p, uint64_t va, uint64_t entry, uint64_t raw, void *ctx)
+static void unmap_for_reclaim(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+			      void *ctx)
 {
+	(void)level;   /* huge pages are not reclaimed: always a page */
 	struct unmap_ctx *u = ctx;
 	uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, raw)).oa);
 	struct page *pg = pfn_page(k, pfn);
@@ -207,8 +210,8 @@ static bool evictable(const struct page *pg)
 static bool evict(struct kernel *k, uint64_t pfn)
 {
 	struct page *pg = pfn_page(k, pfn);
-	if (!evictable(pg))
-		return false;
+	if (!evictable(pg) || pg->order)
+		return false;      /* pinned, or a huge page (not split for reclaim here) */
 	if (pg->use == USE_PAGECACHE) {
 		struct inode *i = pg->mapping;
 		if (pg->flags & PG_DIRTY)
@@ -319,7 +322,7 @@ static void cold_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		return;
 	uint64_t pfn = pa_pfn(k, d.oa);
 	struct page *pg = pfn_page(k, pfn);
-	if (pg->lru == LRU_NONE || pg->mapcount != 1)
+	if (pg->lru == LRU_NONE || pg->mapcount != 1 || pg->order)
 		return;      /* only pages this process alone maps, as Linux does */
 	list_unlink(k, pfn);
 	list_push(k, pfn, LRU_INACTIVE);

@@ -110,6 +110,7 @@ int cmd_replay(int argc, char **argv)
 		}
 		p.mmu.phys_size = mem;
 	}
+	oc.thp = p.thp;
 	if (o.swap) {
 		unsigned long long swap = parse_size(o.swap);
 		if (!swap || swap % (1ull << p.mmu.fmt->page_shift)) {

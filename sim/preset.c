@@ -226,7 +226,7 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	}
 	static const char *const top_keys[] = {"name", "description", "paging", "phys_mem", "pa_bits", "cpi",
 					       "seed", "hw_af", "hw_dbm", "memory", "walker", "tlb",
-					       "walk_cache", "fault_costs", NULL};
+					       "walk_cache", "fault_costs", "thp", NULL};
 	check_keys(&c, root, "", top_keys);
 	struct mmu_config *m = &out->mmu;
 
@@ -243,6 +243,15 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	m->pa_bits = (uint8_t)get_u32(&c, root, "", "pa_bits", 52);
 	m->cpi_milli = (uint32_t)(get_number(&c, root, "", "cpi", 0.001, 1000) * 1000 + 0.5);
 	m->seed = get_u32(&c, root, "", "seed", UINT32_MAX);
+	s = get_string(&c, root, "", "thp", true);
+	if (s && !strcmp(s, "never"))
+		out->thp = 0;
+	else if (s && !strcmp(s, "madvise"))
+		out->thp = 1;
+	else if (s && !strcmp(s, "always"))
+		out->thp = 2;
+	else if (s)
+		fail(&c, "key \"thp\" must be \"never\", \"madvise\" or \"always\", not \"%s\"", s);
 	m->hw_af = get_bool(&c, root, "", "hw_af", false);
 	m->hw_dbm = get_bool(&c, root, "", "hw_dbm", false);
 	if (m->fmt && m->fmt->arch == ARCH_X86_64 && (m->hw_af || m->hw_dbm))

@@ -12,6 +12,7 @@ struct preset {
 	char description[256];
 	char path[512];
 	struct mmu_config mmu;
+	int thp;            /* THP_NEVER, THP_MADVISE, THP_ALWAYS (os.h) */
 };
 
 /* Parse a preset from JSON text; `origin` names it in error messages.

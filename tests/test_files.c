@@ -378,6 +378,120 @@ static void oom_without_swap(void)
 	kernel_destroy(k);
 }
 
+/* Transparent huge pages: a fault maps a whole block; COW, a partial
+ * munmap and a partial mprotect split it back into pages. */
+static struct kernel *make_thp_kernel(const char *preset, uint64_t mem, int thp)
+{
+	struct preset p;
+	char err[512];
+	if (preset_load(preset, &p, err, sizeof err))
+		exit(2);
+	if (mem)
+		p.mmu.phys_size = mem;
+	struct os_config oc;
+	os_config_default(&oc);
+	oc.thp = thp;
+	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
+	if (!k)
+		exit(2);
+	CHECK_EQ(proc_exec(kernel_current(k), 0x7ffff0000000ull, 0x600000), 0);
+	return k;
+}
+
+static void huge_pages(void)
+{
+	const struct { const char *preset; unsigned shift; } cfg[] = {{"skylake", 21}, {"cortex-a76", 21}, {"apple16k", 25}};
+	for (int i = 0; i < 3; i++) {
+		struct kernel *k = make_thp_kernel(cfg[i].preset, 0, THP_MADVISE);
+		struct proc *p = kernel_current(k);
+		uint64_t H = 1ull << cfg[i].shift, pg = 1ull << kernel_format(k)->page_shift, a = 0x40000000;
+		CHECK_EQ(os_mmap(p, a, 4 * H, 3, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED, -1, 0), (int64_t)a);
+		/* madvise policy, no advice: base pages. */
+		CHECK_EQ(touch(k, a + 8, ACC_WRITE), OUT_RESOLVED);
+		CHECK(took(STEP_ANON_PAGE) && !took(STEP_HUGE_PAGE));
+		/* With MADV_HUGEPAGE: one fault maps the whole block. */
+		CHECK_EQ(os_madvise(p, a + H, 3 * H, ADV_HUGEPAGE), 0);
+		CHECK_EQ(touch(k, a + H + 5 * pg + 8, ACC_WRITE), OUT_RESOLVED);
+		CHECK(took(STEP_HUGE_PAGE) && last.huge);
+		CHECK_EQ(last.pte[last.npte - 1].level, PT_LEVEL_LEAF - 1);
+		CHECK_EQ(pte_decode(kernel_format(k), 2, last.pte[last.npte - 1].new).kind, PTE_BLOCK);
+		CHECK_STR(chain_end(), "__do_huge_pmd_anonymous_page");
+		struct mmu_xlate x;
+		CHECK(mmu_access(kernel_mmu(k), a + H + H - 8, ACC_READ, true, &x));
+		CHECK_EQ(x.page_shift, cfg[i].shift);       /* one huge TLB entry */
+		struct os_stats st;
+		kernel_stats(k, &st);
+		uint64_t faults = st.faults;
+		for (uint64_t off = 0; off < H; off += pg)
+			CHECK(store(k, a + H + off, off));
+		kernel_stats(k, &st);
+		CHECK_EQ(st.faults, faults);                 /* the rest of the block needs no fault */
+		CHECK_EQ(st.thp_allocs, 1);
+
+		/* fork, then the child writes: the huge page is shared, so it is
+		 * split and one page copied; the parent's other pages stay put. */
+		int err;
+		struct proc *c = proc_fork(p, 2, &err);
+		kernel_switch(k, c);
+		CHECK_EQ(touch(k, a + H + 3 * pg, ACC_WRITE), OUT_RESOLVED);
+		CHECK(took(STEP_SPLIT_HUGE) && took(STEP_WP_COPY));
+		CHECK_EQ(load(k, a + H + 3 * pg), 3 * pg);
+		CHECK(store(k, a + H + 3 * pg, 0xc41d));
+		kernel_switch(k, p);
+		CHECK_EQ(load(k, a + H + 3 * pg), 3 * pg);
+		CHECK_EQ(touch(k, a + H + 3 * pg, ACC_WRITE), OUT_RESOLVED);
+		CHECK(took(STEP_WP_REUSE));                  /* the child has its own copy now */
+		kernel_stats(k, &st);
+		CHECK_EQ(st.thp_splits, 1);
+		proc_exit(c, 0);
+
+		/* A second huge page; munmap of one page in its middle splits it
+		 * and keeps the others with their data. */
+		CHECK_EQ(touch(k, a + 2 * H, ACC_WRITE), OUT_RESOLVED);
+		CHECK(took(STEP_HUGE_PAGE));
+		for (uint64_t off = 0; off < H; off += 16 * pg)
+			CHECK(store(k, a + 2 * H + off, 0xbeef + off));
+		CHECK_EQ(os_munmap(p, a + 2 * H + 16 * pg, pg), 0);
+		kernel_stats(k, &st);
+		CHECK_EQ(st.thp_splits, 2);
+		CHECK_EQ(load(k, a + 2 * H), 0xbeef);
+		CHECK_EQ(load(k, a + 2 * H + 32 * pg), 0xbeef + 32 * pg);
+		CHECK_EQ(touch(k, a + 2 * H + 16 * pg, ACC_READ), OUT_SIGSEGV);   /* the hole */
+		CHECK(mmu_access(kernel_mmu(k), a + 2 * H + 48 * pg, ACC_READ, true, &x));
+		CHECK_EQ(x.page_shift, kernel_format(k)->page_shift);             /* base pages now */
+
+		/* A third; mprotect of one page read-only splits it too. */
+		CHECK_EQ(touch(k, a + 3 * H, ACC_WRITE), OUT_RESOLVED);
+		CHECK_EQ(os_mprotect(p, a + 3 * H + pg, pg, 1), 0);
+		CHECK_EQ(touch(k, a + 3 * H + pg, ACC_WRITE), OUT_SIGSEGV);
+		CHECK_EQ(last.si_code, SEGV_ACCERR);
+		CHECK_EQ(touch(k, a + 3 * H + 2 * pg, ACC_WRITE), OUT_RESOLVED);
+		proc_exit(p, 0);
+		kernel_stats(k, &st);
+		CHECK_EQ(st.frames_by_use[USE_ANON], 0);
+		CHECK_EQ(st.frames_by_use[USE_PAGETABLE], 0);
+		kernel_destroy(k);
+	}
+
+	/* "always" needs no advice; "never" never; no free block: base pages. */
+	int policies[] = {THP_ALWAYS, THP_NEVER};
+	for (int j = 0; j < 2; j++) {
+		struct kernel *k = make_thp_kernel("skylake", 0, policies[j]);
+		struct proc *p = kernel_current(k);
+		CHECK_EQ(os_mmap(p, 0x40000000, 4 << 20, 3, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED, -1, 0), 0x40000000);
+		CHECK_EQ(os_madvise(p, 0x40000000, 4 << 20, policies[j] == THP_NEVER ? ADV_HUGEPAGE : ADV_NORMAL), 0);
+		CHECK_EQ(touch(k, 0x40000000, ACC_WRITE), OUT_RESOLVED);
+		CHECK_EQ(took(STEP_HUGE_PAGE), policies[j] == THP_ALWAYS);
+		kernel_destroy(k);
+	}
+	struct kernel *k = make_thp_kernel("skylake", 2 << 20, THP_ALWAYS);   /* no 2 MiB block free */
+	struct proc *p = kernel_current(k);
+	CHECK_EQ(os_mmap(p, 0x40000000, 2 << 20, 3, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED, -1, 0), 0x40000000);
+	CHECK_EQ(touch(k, 0x40000000, ACC_WRITE), OUT_RESOLVED);
+	CHECK(took(STEP_HUGE_FALLBACK) && took(STEP_ANON_PAGE));
+	kernel_destroy(k);
+}
+
 static void sandbox_refusals(void)
 {
 	struct kernel *k = make_kernel("skylake", "linux", 0, 0);
@@ -405,6 +519,7 @@ int main(void)
 	swap_round_trip();
 	reclaim_files();
 	oom_without_swap();
+	huge_pages();
 	sandbox_refusals();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);
