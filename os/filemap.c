@@ -343,7 +343,8 @@ static struct inode *inode_for(struct kernel *k, int fd, const char *path, bool 
 			} else {
 				close(fd);
 			}
-			i->size = (uint64_t)st.st_size;
+			/* The kernel's size stands: what was written through the page
+			 * cache is not in the host file until writeback. */
 			return i;
 		}
 	if (!S_ISREG(st.st_mode)) {
@@ -465,8 +466,10 @@ void fd_table_close(struct proc *p)
 	p->nfd = 0;
 }
 
-/* Reads and writes go through the page cache where it holds the page (so a
- * mapping and read()/write() agree), straight to the host file otherwise. */
+/* read() and write() go through the page cache, as filemap_read and
+ * generic_perform_write do: a read brings pages in, a write dirties them and
+ * writeback later puts them in the file. So a mapping and read()/write()
+ * always agree. */
 static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off, bool write)
 {
 	struct kernel *k = p->k;
@@ -484,27 +487,22 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 			break;
 		if (!write && i->size - pos < n)
 			n = i->size - pos;
-		uint64_t pfn = pagecache_lookup(i, index);
+		bool major = false;
+		uint64_t pfn = pagecache_get(k, i, index, &major);
+		if (pfn == NO_PFN)
+			return done ? (int64_t)done : -ENOMEM;
+		uint8_t *data = physmem_ptr(k->pm, pfn_pa(k, pfn), k->page);
 		uint8_t *b = (uint8_t *)buf + done;
-		if (pfn != NO_PFN) {
-			uint8_t *data = physmem_ptr(k->pm, pfn_pa(k, pfn), k->page);
-			if (write) {
-				memcpy(data + in, b, n);
-				pfn_page(k, pfn)->flags |= PG_DIRTY;
-			} else {
-				memcpy(b, data + in, n);
-			}
+		if (write) {
+			memcpy(data + in, b, n);
+			pfn_page(k, pfn)->flags |= PG_DIRTY;
+			if (pos + n > i->size)
+				i->size = pos + n;
 		} else {
-			ssize_t r = write ? pwrite(i->host_fd, b, n, (off_t)pos) : pread(i->host_fd, b, n, (off_t)pos);
-			if (r < 0)
-				return done ? (int64_t)done : -errno;
-			n = (uint64_t)r;
-			if (!n)
-				break;
+			memcpy(b, data + in, n);
 		}
+		frame_put(k, pfn);
 		done += n;
-		if (write && pos + n > i->size)
-			i->size = pos + n;
 	}
 	return (int64_t)done;
 }
@@ -529,5 +527,39 @@ int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen)
 	k->sb = sb;
 	free(k->root);
 	k->root = strdup(root);
+	return 0;
+}
+
+/* A file as it is on disk before the run: written to the host directly,
+ * not through the page cache; a cached copy of an earlier version (and
+ * every mapping of its pages) is dropped. */
+int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn fill, void *ctx)
+{
+	int err = 0;
+	struct sandbox *sb = sandbox_of(k, &err);
+	if (!sb)
+		return err;
+	int fd = sandbox_openat(sb, SANDBOX_CWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fd;
+	static uint8_t chunk[1 << 16];
+	for (uint64_t off = 0; off < size;) {
+		size_t n = size - off < sizeof chunk ? (size_t)(size - off) : sizeof chunk;
+		fill(ctx, off, chunk, n);
+		ssize_t w = pwrite(fd, chunk, n, (off_t)off);
+		if (w <= 0) {
+			close(fd);
+			return -EIO;
+		}
+		off += (uint64_t)w;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		for (struct inode *i = k->inodes; i; i = i->next)
+			if (i->dev == (uint64_t)st.st_dev && i->ino == (uint64_t)st.st_ino) {
+				truncate_cache(k, i, 0);
+				i->size = size;
+			}
+	close(fd);
 	return 0;
 }

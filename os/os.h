@@ -215,6 +215,9 @@ int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode);  /
 int os_close(struct proc *p, int fd);
 int64_t os_pread(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off);
 int64_t os_pwrite(struct proc *p, int fd, const void *buf, uint64_t len, uint64_t off);
+/* A file as it is on disk before the run (not in the page cache). */
+typedef void (*file_fill_fn)(void *ctx, uint64_t offset, uint8_t *buf, size_t len);
+int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn fill, void *ctx);
 /* Write every dirty page-cache page back to its file. */
 void os_sync(struct kernel *k);
 /* The VMAs of a process, in address order. */

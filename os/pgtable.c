@@ -226,8 +226,13 @@ bool split_huge_page(struct kernel *k, uint64_t head)
 	unsigned order = hp->order;
 	if (!order)
 		return true;
+	/* The split's tables and entries are its own work, on the event bus;
+	 * the fault that asked for it records one step, split_huge. */
 	struct split_ctx c = {0};
+	struct fault_record *r = k->rec;
+	k->rec = NULL;
 	rmap_walk(k, head, split_one, &c);
+	k->rec = r;
 	if (c.failed)
 		return false;
 	uint32_t ref = hp->refcount, map = hp->mapcount;

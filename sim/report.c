@@ -99,4 +99,10 @@ void report_stats(FILE *f, const struct kernel *k)
 	for (int u = USE_ANON; u < USE_COUNT; u++)
 		fprintf(f, " %" PRIu64 " %s", s.frames_by_use[u], frame_use_name((enum frame_use)u));
 	fprintf(f, "; %" PRIu64 " copy-on-write copies\n", s.cow_copies);
+	if (s.pagecache_misses || s.writebacks || s.scanned || s.thp_allocs)
+		fprintf(f, "memory        %" PRIu64 " page-cache misses, %" PRIu64 " writebacks; reclaim scanned %" PRIu64
+			   ", evicted %" PRIu64 ", swapped out %" PRIu64 ", in %" PRIu64 "; huge pages %" PRIu64 " (%" PRIu64
+			   " fallbacks, %" PRIu64 " splits)\n",
+			s.pagecache_misses, s.writebacks, s.scanned, s.evicted, s.swapouts, s.swapins, s.thp_allocs,
+			s.thp_fallbacks, s.thp_splits);
 }

@@ -18,20 +18,45 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 for t in "$EX"/*.jsonl; do
 	for arch in x86-64 aarch64; do
 		sed "1s/\"arch\":\"x86-64\"/\"arch\":\"$arch\"/" "$t" >"$tmp/t.jsonl"
-		"$MMUSIM" replay "$tmp/t.jsonl" --events "$tmp/a.jsonl" --stats >"$tmp/stats" 2>"$tmp/err" || { bad "replay $t ($arch)"; cat "$tmp/err"; continue; }
-		"$MMUSIM" replay "$tmp/t.jsonl" --events "$tmp/b.jsonl" >/dev/null 2>&1
+		rm -rf "$tmp/root"; mkdir "$tmp/root"
+		"$MMUSIM" replay "$tmp/t.jsonl" --root "$tmp/root" --swap 8M --events "$tmp/a.jsonl" --stats >"$tmp/stats" 2>"$tmp/err" || { bad "replay $t ($arch)"; cat "$tmp/err"; continue; }
+		cp "$tmp/a.jsonl" "$tmp/ev-$(basename "$t" .jsonl)-$arch.jsonl"
+		"$MMUSIM" replay "$tmp/t.jsonl" --root "$tmp/root" --swap 8M --events "$tmp/b.jsonl" >/dev/null 2>&1
 		cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" && ok || bad "event log of $t ($arch) differs between runs"
 		head -1 "$tmp/a.jsonl" | grep -q "\"format\":\"mmusim-events\",\"version\":1,\"arch\":\"$arch\"" && ok || bad "event log header of $t"
 		tail -1 "$tmp/a.jsonl" | grep -q '^{"ev":"stats"' && ok || bad "event log of $t does not end with stats"
 		grep -q '"ev":"fault"' "$tmp/a.jsonl" && ok || bad "no fault in the event log of $t"
 		grep -q '^faults ' "$tmp/stats" && ok || bad "--stats of $t"
 		# Record, replay the recording: the same faults.
-		"$MMUSIM" replay "$tmp/t.jsonl" --record "$tmp/rec.jsonl" --events "$tmp/c.jsonl" >/dev/null 2>&1
-		"$MMUSIM" replay "$tmp/rec.jsonl" --events "$tmp/d.jsonl" >/dev/null 2>&1
+		"$MMUSIM" replay "$tmp/t.jsonl" --root "$tmp/root" --swap 8M --record "$tmp/rec.jsonl" --events "$tmp/c.jsonl" >/dev/null 2>&1
+		"$MMUSIM" replay "$tmp/rec.jsonl" --root "$tmp/root" --swap 8M --events "$tmp/d.jsonl" >/dev/null 2>&1
 		tail -n +2 "$tmp/c.jsonl" >"$tmp/c2"; tail -n +2 "$tmp/d.jsonl" >"$tmp/d2"
 		cmp -s "$tmp/c2" "$tmp/d2" && ok || bad "record -> replay of $t ($arch) changed the events"
 	done
 done
+
+# The file, swap and huge-page examples take the paths they are there for.
+has() { grep -q -- "$2" "$tmp/ev-$1.jsonl" && ok || bad "$1: no $2 in its event log"; }
+for arch in x86-64 aarch64; do
+	has file-read-$arch '"path":\["entry","find_vma","alloc_pud","alloc_pmd","alloc_pte","read_fault","pagecache_miss"\]'
+	has file-read-$arch '"do_fault_around","filemap_map_pages"'
+	has file-read-$arch '"major":true'
+	has file-cow-$arch '"do_cow_fault"'
+	has file-cow-$arch '"wp_page_copy"'
+	has file-shared-$arch '"do_shared_fault"'
+	has file-shared-$arch '"wp_page_shared"'
+	has file-shared-$arch '"ev":"writeback"'
+	has file-sigbus-$arch '"outcome":"SIGBUS"'
+	has swap-$arch '"ev":"swap_out"'
+	has swap-$arch '"do_swap_page","lookup_swap_cache","swapin_readahead","swap_readpage"'
+	has thp-$arch '"do_huge_pmd_anonymous_page"'
+	has thp-$arch '"__split_huge_pmd"'
+done
+grep -q '"do_sigbus"' "$tmp/ev-file-sigbus-x86-64.jsonl" && ok || bad "x86 SIGBUS chain"
+# The shared example's writes are in the host file afterwards.
+rm -rf "$tmp/root"; mkdir "$tmp/root"
+"$MMUSIM" replay "$EX/file-shared.jsonl" --root "$tmp/root" >/dev/null 2>&1
+[ "$(od -A n -t x8 -j 8 -N 16 "$tmp/root/data.bin" | tr -d ' \n')" = "41424344454647485152535455565758" ] && ok || bad "shared writes not in the file"
 
 # The fault inspector.
 "$MMUSIM" replay "$EX/fork-cow.jsonl" --faults 2>"$tmp/f" >/dev/null
@@ -59,6 +84,9 @@ expect() {
 	ok
 }
 H='{"format":"mmusim-trace","version":1,"arch":"x86-64"}'
+printf '%s\n{"op":"file","path":"../escape.bin","len":"0x10"}\n' "$H" >"$tmp/esc.jsonl"
+expect 2 "cannot create ../escape.bin: Permission denied" replay "$tmp/esc.jsonl" --root "$tmp"
+[ ! -e "$(dirname "$tmp")/escape.bin" ] && ok || bad "a trace wrote outside its root"
 printf '%s\n{"op":"exec"}\n{"op":"r","va":"0x1000"\n' "$H" >"$tmp/malformed.jsonl"
 expect 2 "malformed.jsonl:3: malformed JSON" replay "$tmp/malformed.jsonl" --events "$tmp/none.jsonl"
 [ ! -e "$tmp/none.jsonl" ] && [ -z "$(ls "$tmp" | grep 'none.jsonl')" ] && ok || bad "a failed replay left an event log behind"

@@ -492,6 +492,48 @@ static void huge_pages(void)
 	kernel_destroy(k);
 }
 
+/* Linux parity: the fault counts this machine's Linux gives for the same
+ * patterns (bench/linux_parity measures both): 64 MiB of fresh anonymous
+ * memory, 16,384 faults; every page of a cached 16 MiB file read, 256
+ * (fault-around maps 64 KiB a fault); every page of it written privately,
+ * 4,096. */
+static void linux_parity(void)
+{
+	make_file("parity.bin", 16 << 20);
+	const char *presets[] = {"skylake", "cortex-a76"};
+	for (int i = 0; i < 2; i++) {
+		struct kernel *k = make_kernel(presets[i], "linux", 0, 0);
+		struct proc *p = kernel_current(k);
+		struct os_stats st;
+		uint64_t f0, pg = 4096;
+		int64_t a = os_mmap(p, 0, 64 << 20, 3, MAPF_PRIVATE | MAPF_ANONYMOUS, -1, 0);
+		kernel_stats(k, &st);
+		f0 = st.faults;
+		for (uint64_t off = 0; off < (64 << 20); off += pg)
+			touch(k, (uint64_t)a + off, ACC_WRITE);
+		kernel_stats(k, &st);
+		CHECK_EQ(st.faults - f0, 16384);
+		int fd = os_open(p, "parity.bin", OPEN_READ, 0);
+		static char buf[1 << 16];
+		for (uint64_t off = 0; os_pread(p, fd, buf, sizeof buf, off) > 0; off += sizeof buf)
+			;
+		int64_t r = os_mmap(p, 0, 16 << 20, 1, MAPF_PRIVATE, fd, 0);
+		f0 = st.faults;
+		for (uint64_t off = 0; off < (16 << 20); off += pg)
+			touch(k, (uint64_t)r + off, ACC_READ);
+		kernel_stats(k, &st);
+		CHECK_EQ(st.faults - f0, 256);
+		CHECK_EQ(st.major, 0);
+		int64_t w = os_mmap(p, 0, 16 << 20, 3, MAPF_PRIVATE, fd, 0);
+		f0 = st.faults;
+		for (uint64_t off = 0; off < (16 << 20); off += pg)
+			touch(k, (uint64_t)w + off, ACC_WRITE);
+		kernel_stats(k, &st);
+		CHECK_EQ(st.faults - f0, 4096);
+		kernel_destroy(k);
+	}
+}
+
 static void sandbox_refusals(void)
 {
 	struct kernel *k = make_kernel("skylake", "linux", 0, 0);
@@ -520,6 +562,7 @@ int main(void)
 	reclaim_files();
 	oom_without_swap();
 	huge_pages();
+	linux_parity();
 	sandbox_refusals();
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", root);

@@ -242,6 +242,8 @@ static void write_stats(struct eventlog *log, const struct kernel *k)
 	outfile_printf(o, ",\"pagecache_misses\":%" PRIu64 ",\"writebacks\":%" PRIu64 ",\"reclaim\":{\"scanned\":%" PRIu64
 		       ",\"evicted\":%" PRIu64 ",\"swapouts\":%" PRIu64 ",\"swapins\":%" PRIu64 "}",
 		       s.pagecache_misses, s.writebacks, s.scanned, s.evicted, s.swapouts, s.swapins);
+	outfile_printf(o, ",\"thp\":{\"allocs\":%" PRIu64 ",\"fallbacks\":%" PRIu64 ",\"splits\":%" PRIu64 "}", s.thp_allocs,
+		       s.thp_fallbacks, s.thp_splits);
 	outfile_printf(o, ",\"frames\":{\"total\":%" PRIu64, s.frames_total);
 	for (int u = 0; u < USE_COUNT; u++)
 		outfile_printf(o, ",\"%s\":%" PRIu64, frame_use_name((enum frame_use)u), s.frames_by_use[u]);

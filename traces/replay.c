@@ -96,41 +96,23 @@ static int replay_access(struct replay_state *s, const struct trace_rec *t)
 	return 0;
 }
 
-/* A "file" record: the file is written in the sandbox root with its
- * contents, through the kernel (so a cached copy stays coherent). */
+/* A "file" record: a file as it is on disk before the run, in the sandbox
+ * root, with its contents; not in the page cache. */
+static void fill_file(void *ctx, uint64_t off, uint8_t *buf, size_t n)
+{
+	const struct trace_rec *t = ctx;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pos = off + i;
+		buf[i] = t->fill == TR_FILL_BYTE ? t->fill_byte
+			 : t->fill == TR_FILL_OFFSETS ? (uint8_t)((pos & ~7ull) >> (8 * (pos & 7)))
+			 : 0;
+	}
+}
+
 static int make_file(struct replay_state *s, const struct trace_rec *t)
 {
-	struct proc *p = kernel_current(s->k);
-	if (!p) {
-		/* Files belong to no process; any live one can write them. */
-		for (int pid = 1; pid < 1 << 16 && !p; pid++) {
-			struct proc *q = proc_find(s->k, pid);
-			p = q && proc_alive(q) ? q : NULL;
-		}
-		if (!p)
-			return fail(s, "no process is left to create %s", t->path);
-	}
-	int fd = os_open(p, t->path, OPEN_WRITE | OPEN_CREATE | OPEN_TRUNC, 0644);
-	if (fd < 0)
-		return fail(s, "cannot create %s: %s", t->path, strerror(-fd));
-	static uint8_t chunk[1 << 16];
-	for (uint64_t off = 0; off < t->len;) {
-		uint64_t n = t->len - off < sizeof chunk ? t->len - off : sizeof chunk;
-		for (uint64_t i = 0; i < n; i++) {
-			uint64_t pos = off + i;
-			chunk[i] = t->fill == TR_FILL_BYTE ? t->fill_byte
-				   : t->fill == TR_FILL_OFFSETS ? (uint8_t)((pos & ~7ull) >> (8 * (pos & 7)))
-				   : 0;
-		}
-		int64_t w = os_pwrite(p, fd, chunk, n, off);
-		if (w <= 0) {
-			os_close(p, fd);
-			return fail(s, "cannot write %s", t->path);
-		}
-		off += (uint64_t)w;
-	}
-	os_close(p, fd);
-	return 0;
+	int rc = os_put_file(s->k, t->path, t->len, fill_file, (void *)t);
+	return rc ? fail(s, "cannot create %s: %s", t->path, strerror(-rc)) : 0;
 }
 
 static int apply(struct replay_state *s, const struct trace_rec *t)
