@@ -323,6 +323,24 @@ static void wp_page_shared(struct kernel *k, struct mm *mm, const struct vma *v,
 	finish(r, OUT_RESOLVED, 0, 0);
 }
 
+/* The end of handle_pte_fault and huge_pmd_set_accessed: the entry made
+ * young, and written if anything changed; if nothing did, the fault was
+ * spurious (the entry already allowed the access). */
+static void set_access_flags(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+			     struct pte d, struct fault_record *r)
+{
+	if (!d.accessed) {
+		d.accessed = true;                         /* pte_mkyoung */
+		record_step(k, STEP_SET_YOUNG);
+	}
+	uint64_t val = pte_encode(k->fmt, level, &d);
+	if (val == raw)
+		record_step(k, STEP_SPURIOUS);
+	else
+		pte_write(k, mm, va, level, entry, val, true);
+	finish(r, OUT_RESOLVED, 0, 0);
+}
+
 /* ---- transparent huge pages (mm/huge_memory.c) ------------------------------ */
 static bool thp_enabled(const struct kernel *k, const struct vma *v)
 {
@@ -395,17 +413,8 @@ static bool huge_block_fault(struct kernel *k, struct mm *mm, const struct vma *
 		d.write = true;
 		record_step(k, STEP_SET_DIRTY);
 	}
-	if (!d.accessed) {
-		d.accessed = true;
-		record_step(k, STEP_SET_YOUNG);
-	}
-	uint64_t val = pte_encode(k->fmt, level, &d);
-	if (val == raw)
-		record_step(k, STEP_SPURIOUS);
-	else
-		pte_write(k, mm, base, level, entry, val, true);
 	r->huge = true;
-	finish(r, OUT_RESOLVED, 0, 0);
+	set_access_flags(k, mm, base, level, entry, raw, d, r);
 	return true;
 }
 
@@ -458,16 +467,7 @@ static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *
 		d.write = true;                            /* pte_mkdirty: clear AP[2] */
 		record_step(k, STEP_SET_DIRTY);
 	}
-	if (!d.accessed) {
-		d.accessed = true;                         /* pte_mkyoung */
-		record_step(k, STEP_SET_YOUNG);
-	}
-	uint64_t val = pte_encode(k->fmt, PT_LEVEL_LEAF, &d);
-	if (val == raw)
-		record_step(k, STEP_SPURIOUS);
-	else
-		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, val, true);
-	finish(r, OUT_RESOLVED, 0, 0);
+	set_access_flags(k, mm, va, PT_LEVEL_LEAF, entry, raw, d, r);
 }
 
 static void resolve(struct kernel *k, struct proc *p, struct fault_record *r)

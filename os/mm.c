@@ -422,32 +422,14 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 	struct fork_ctx *c = ctx;
 	if (c->failed)
 		return;
-	if (raw && pte_is_protnone(k->fmt, raw)) {   /* copied as it is, its frame shared */
-		uint64_t centry = entry_lookup(k, &c->child->mm, va, level, true);
-		if (centry == PT_NO_MEMORY) {
-			c->failed = true;
-			return;
-		}
-		pte_write(k, &c->child->mm, va, level, centry, raw, false);
-		uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, level, pte_from_protnone(k->fmt, raw)).oa);
-		struct page *pg = pfn_page(k, pfn);
-		if (pg->use != USE_ZERO) {
-			frame_get(k, pfn);
-			pg->mapcount++;
-			if (pg->use == USE_PAGECACHE)
-				c->child->mm.rss_file++;
-			else
-				c->child->mm.rss_anon++;
-		}
-		return;
-	}
-	struct pte d = pte_decode(k->fmt, level, raw);
+	uint64_t view = pte_present_view(k->fmt, raw);
+	struct pte d = pte_decode(k->fmt, level, view);
+	uint64_t centry = PT_NO_MEMORY;
 	if (d.kind == PTE_INVALID) {
 		/* copy_nonpresent_pte: a swap entry is shared, its slot counted twice. */
 		if (!pte_is_swap(k->fmt, raw))
 			return;
-		uint64_t centry = entry_lookup(k, &c->child->mm, va, level, true);
-		if (centry == PT_NO_MEMORY) {
+		if ((centry = entry_lookup(k, &c->child->mm, va, level, true)) == PT_NO_MEMORY) {
 			c->failed = true;
 			return;
 		}
@@ -459,29 +441,32 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		pte_write(k, &c->child->mm, va, level, centry, raw, false);
 		return;
 	}
-	struct vma *v = vma_find(mm, va);
-	bool cow = v && !(v->flags & VM_SHARED) && (v->flags & VM_WRITE);
-	if (cow && (d.write || d.dbm)) {
-		struct pte ro = d;
-		ro.write = false;
-		ro.dbm = false;
-		pte_write(k, mm, va, level, entry, pte_encode(k->fmt, level, &ro), false);
-		c->write_protected = true;
-		d = ro;
+	uint64_t cval = raw;   /* a PROT_NONE entry is copied as it is */
+	if (view == raw) {
+		struct vma *v = vma_find(mm, va);
+		bool cow = v && !(v->flags & VM_SHARED) && (v->flags & VM_WRITE);
+		if (cow && (d.write || d.dbm)) {
+			struct pte ro = d;
+			ro.write = false;
+			ro.dbm = false;
+			pte_write(k, mm, va, level, entry, pte_encode(k->fmt, level, &ro), false);
+			c->write_protected = true;
+			d = ro;
+		}
+		if (v && (v->flags & VM_SHARED)) {   /* pte_mkclean */
+			d.dirty = false;                 /* x86 D */
+			if (d.dbm)
+				d.write = false;         /* arm64: AP[2] set, DBM kept: writable but clean */
+		}
+		if (k->pers->fork_mkold)
+			d.accessed = false;
+		cval = pte_encode(k->fmt, level, &d);
 	}
-	if (v && (v->flags & VM_SHARED)) {   /* pte_mkclean */
-		d.dirty = false;                 /* x86 D */
-		if (d.dbm)
-			d.write = false;         /* arm64: AP[2] set, DBM kept: writable but clean */
-	}
-	if (k->pers->fork_mkold)
-		d.accessed = false;
-	uint64_t centry = entry_lookup(k, &c->child->mm, va, level, true);
-	if (centry == PT_NO_MEMORY) {
+	if ((centry = entry_lookup(k, &c->child->mm, va, level, true)) == PT_NO_MEMORY) {
 		c->failed = true;
 		return;
 	}
-	pte_write(k, &c->child->mm, va, level, centry, pte_encode(k->fmt, level, &d), false);
+	pte_write(k, &c->child->mm, va, level, centry, cval, false);
 	uint64_t pfn = pa_pfn(k, d.oa);
 	struct page *pg = pfn_page(k, pfn);
 	if (pg->use != USE_ZERO) {
