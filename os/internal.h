@@ -135,6 +135,8 @@ struct kernel {
 	uint64_t swap_slots, swap_free, swap_next;
 	uint16_t *swap_map;         /* entries naming each slot */
 	uint32_t *swap_cache;       /* slot -> frame while in the swap cache */
+	os_unmap_fn unmap_hook;
+	void *unmap_ctx;
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
 	struct inode *inodes;

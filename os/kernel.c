@@ -212,3 +212,9 @@ void os_set_memlimit(struct kernel *k, uint64_t bytes)
 		emit(k, &ev);
 	}
 }
+
+void kernel_set_unmap_hook(struct kernel *k, os_unmap_fn fn, void *ctx)
+{
+	k->unmap_hook = fn;
+	k->unmap_ctx = ctx;
+}

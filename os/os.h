@@ -171,6 +171,13 @@ enum personality kernel_personality(const struct kernel *k);
 /* Subscribers see every event in order; with none, nothing is built. */
 void kernel_subscribe(struct kernel *k, os_event_fn fn, void *ctx);
 
+/* Told whenever a leaf entry is removed or downgraded (or points at another
+ * frame) in process `pid`'s tables, for [va, va + len): whoever caches
+ * translations outside the MMU model (the CPU's shadow of guest memory)
+ * must drop them, as a TLB must. */
+typedef void (*os_unmap_fn)(void *ctx, int pid, uint64_t va, uint64_t len);
+void kernel_set_unmap_hook(struct kernel *k, os_unmap_fn fn, void *ctx);
+
 /* Processes. pid 1 is created by kernel_create, empty and current. */
 struct proc *proc_find(const struct kernel *k, int pid);
 struct proc *kernel_current(const struct kernel *k);

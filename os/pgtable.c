@@ -149,8 +149,13 @@ void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t
 		return;
 	physmem_write64(k->pm, entry_pa, val);
 	note_write(k, mm, va, level, entry_pa, old, val);
-	if (flush && is_downgrade(k, level, old, val))
-		mmu_flush_va(k->mmu, va, mm->asid);
+	if (is_downgrade(k, level, old, val)) {
+		if (flush)
+			mmu_flush_va(k->mmu, va, mm->asid);
+		if (k->unmap_hook && pte_decode(k->fmt, level, old).kind != PTE_TABLE)
+			k->unmap_hook(k->unmap_ctx, mm->pid, va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1),
+				      1ull << pt_leaf_shift(k->fmt, level));
+	}
 }
 
 struct pte leaf_for_vma(const struct kernel *k, const struct vma *v, uint64_t pa, bool writable, bool dirty)
