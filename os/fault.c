@@ -525,6 +525,10 @@ static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_faul
 	resolve(k, p, r);
 	personality_chain(k, r);
 	r->cycles = mmu_total_cycles(k->mmu) - c0;
+	if (k->pc_hook) {   /* after the fix-up, so a fetched page can be disassembled */
+		r->pc = hw->access == ACC_FETCH ? hw->va : 0;
+		k->pc_hook(k->pc_ctx, &r->pc, r->insn, sizeof r->insn);
+	}
 	k->rec = NULL;
 
 	k->st.faults++;

@@ -399,11 +399,30 @@ int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
 		if (ftruncate(i->host_fd, 0) == 0)
 			i->size = 0;
 	}
-	int slot = 0;
+	struct open_file *of = calloc(1, sizeof *of);
+	if (!of)
+		return -ENOMEM;
+	*of = (struct open_file){.inode = i, .host_fd = -1, .flags = flags, .refcount = 1};
+	inode_get(i);
+	int slot = fd_install(p, of, 0);
+	if (slot < 0)
+		open_file_put(k, of);
+	return slot;
+}
+
+#define MAX_FDS 1024   /* RLIMIT_NOFILE */
+
+int fd_install(struct proc *p, struct open_file *of, int lowest)
+{
+	int slot = lowest;
 	while (slot < p->nfd && p->fd[slot])
 		slot++;
-	if (slot == p->nfd) {
-		int n = p->nfd ? p->nfd * 2 : 16;
+	if (slot >= MAX_FDS)
+		return -EMFILE;
+	if (slot >= p->nfd) {
+		int n = p->nfd ? p->nfd : 16;
+		while (n <= slot)
+			n *= 2;
 		struct open_file **nf = realloc(p->fd, (size_t)n * sizeof *nf);
 		if (!nf)
 			return -ENOMEM;
@@ -411,12 +430,25 @@ int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
 		p->fd = nf;
 		p->nfd = n;
 	}
+	p->fd[slot] = of;
+	return slot;
+}
+
+int os_attach_host_fd(struct proc *p, int guest_fd, int host_fd, uint32_t flags)
+{
 	struct open_file *of = calloc(1, sizeof *of);
 	if (!of)
 		return -ENOMEM;
-	*of = (struct open_file){.inode = i, .flags = flags, .refcount = 1};
-	inode_get(i);
-	p->fd[slot] = of;
+	*of = (struct open_file){.host_fd = host_fd, .flags = flags, .refcount = 1};
+	if (guest_fd < p->nfd && p->fd[guest_fd])
+		os_close(p, guest_fd);
+	int slot = fd_install(p, of, guest_fd);
+	if (slot != guest_fd) {
+		if (slot >= 0)
+			p->fd[slot] = NULL;
+		free(of);
+		return slot < 0 ? slot : -EBUSY;
+	}
 	return slot;
 }
 
@@ -425,10 +457,11 @@ struct open_file *fd_get(struct proc *p, int fd)
 	return fd >= 0 && fd < p->nfd ? p->fd[fd] : NULL;
 }
 
-static void open_file_put(struct kernel *k, struct open_file *of)
+void open_file_put(struct kernel *k, struct open_file *of)
 {
 	if (--of->refcount == 0) {
-		inode_put(k, of->inode);
+		if (of->inode)
+			inode_put(k, of->inode);
 		free(of);
 	}
 }
@@ -466,18 +499,31 @@ void fd_table_close(struct proc *p)
 	p->nfd = 0;
 }
 
+/* A host stream (a terminal, a pipe, a file the guest got as its standard
+ * input or output): I/O at the host descriptor's own position, so output
+ * appended by the shell stays appended. */
+static int64_t host_stream_io(int fd, void *buf, uint64_t len, bool to_host)
+{
+	ssize_t n = to_host ? write(fd, buf, len) : read(fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
 /* read() and write() go through the page cache, as filemap_read and
  * generic_perform_write do: a read brings pages in, a write dirties them and
  * writeback later puts them in the file. So a mapping and read()/write()
  * always agree. */
-static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off, bool write)
+static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off, bool is_write)
 {
+	bool write = is_write;
 	struct kernel *k = p->k;
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
 	if (!(of->flags & (write ? OPEN_WRITE : OPEN_READ)))
 		return -EBADF;
+	if (!of->inode) {   /* a host stream: straight through */
+		return host_stream_io(of->host_fd, buf, len, write);
+	}
 	struct inode *i = of->inode;
 	uint64_t done = 0;
 	while (done < len) {
@@ -562,4 +608,44 @@ int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn 
 			}
 	close(fd);
 	return 0;
+}
+
+/* The ELF loader's program file: a host path, not looked up in the sandbox
+ * (it is what the user asked mmusim to run), opened read-only as an inode
+ * so its segments are file mappings through the page cache. The inode is
+ * shared with any later open of the same file by the guest. */
+int os_open_host(struct proc *p, const char *host_path, const char *name)
+{
+	struct kernel *k = p->k;
+	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(fd, &st)) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EACCES;
+	}
+	int err = 0;
+	struct inode *i = inode_for(k, fd, name, false, &err);
+	if (!i)
+		return err;
+	struct open_file *of = calloc(1, sizeof *of);
+	if (!of)
+		return -ENOMEM;
+	*of = (struct open_file){.inode = i, .host_fd = -1, .flags = OPEN_READ, .refcount = 1};
+	inode_get(i);
+	int slot = fd_install(p, of, 0);
+	if (slot < 0)
+		open_file_put(k, of);
+	return slot;
+}
+
+const char *inode_name(const struct inode *ino)
+{
+	return ino->name;
 }

@@ -51,9 +51,11 @@ struct inode {
 
 /* An open file description (what a descriptor refers to). */
 struct open_file {
-	struct inode *inode;
+	struct inode *inode;    /* a file with pages, or NULL for a host stream */
+	int host_fd;            /* a host stream (the terminal, a pipe): I/O passes through */
 	uint32_t flags;         /* OPEN_* */
 	uint32_t refcount;      /* descriptors referring to it */
+	uint64_t pos;           /* the file position (read, write, lseek) */
 };
 
 #define BUDDY_MAX_ORDER 19
@@ -86,6 +88,7 @@ struct proc {
 	uint64_t minflt, majflt;
 	struct open_file **fd;  /* the descriptor table */
 	int nfd;
+	char *exe;              /* host path of the program it runs */
 };
 
 /* What differs between the kernels the handler can follow. */
@@ -135,8 +138,13 @@ struct kernel {
 	uint64_t swap_slots, swap_free, swap_next;
 	uint16_t *swap_map;         /* entries naming each slot */
 	uint32_t *swap_cache;       /* slot -> frame while in the swap cache */
+	uint64_t sleep_cycles;      /* simulated time slept (nanosleep) */
+	uint64_t rng;               /* getrandom's deterministic generator */
+	uint64_t enosys_reported[8];
 	os_unmap_fn unmap_hook;
 	void *unmap_ctx;
+	os_pc_fn pc_hook;
+	void *pc_ctx;
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
 	struct inode *inodes;
@@ -208,6 +216,8 @@ uint64_t pagecache_lookup(const struct inode *i, uint64_t index);
 void writeback_range(struct kernel *k, struct inode *i, uint64_t first, uint64_t last);
 void release_file_pages(struct kernel *k);   /* kernel teardown: write back, drop caches */
 struct open_file *fd_get(struct proc *p, int fd);
+int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowest free slot >= lowest */
+void open_file_put(struct kernel *k, struct open_file *of);
 void fd_table_copy(struct proc *child, const struct proc *parent);
 void fd_table_close(struct proc *p);
 /* Calls fn for every page-table entry that maps frame pfn. */

@@ -84,6 +84,7 @@ struct kernel *kernel_create(const struct mmu_config *mc, const struct os_config
 	/* x86-64 TASK_SIZE_MAX is one page below 2^47; arm64 user space is 2^48. */
 	k->user_top = f->arch == ARCH_X86_64 ? (1ull << (f->va_bits - 1)) - k->page : 1ull << f->va_bits;
 	k->next_asid = 1;
+	k->rng = 0x243F6A8885A308D3ull;   /* a fixed seed: the same run, the same "random" bytes */
 	k->pm = physmem_create(mc->phys_size, f->page_shift);
 	if (!k->pm) {
 		snprintf(err, errlen, "cannot create %llu bytes of physical memory", (unsigned long long)mc->phys_size);
@@ -126,6 +127,7 @@ void kernel_destroy(struct kernel *k)
 		release_file_pages(k);
 	for (size_t i = 0; i < k->nprocs; i++) {
 		free(k->procs[i]->mm.vma);
+		free(k->procs[i]->exe);
 		free(k->procs[i]);
 	}
 	free(k->root);
@@ -217,4 +219,10 @@ void kernel_set_unmap_hook(struct kernel *k, os_unmap_fn fn, void *ctx)
 {
 	k->unmap_hook = fn;
 	k->unmap_ctx = ctx;
+}
+
+void kernel_set_pc_hook(struct kernel *k, os_pc_fn fn, void *ctx)
+{
+	k->pc_hook = fn;
+	k->pc_ctx = ctx;
 }

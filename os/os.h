@@ -44,6 +44,8 @@ struct vma {
 	struct inode *file;    /* NULL for anonymous memory */
 	uint64_t offset;       /* file offset of `start`, in bytes (page-aligned) */
 };
+/* The path a file was first opened by (as the guest named it). */
+const char *inode_name(const struct inode *ino);
 
 /* ---- Fault records ------------------------------------------------------ */
 /* The generic steps a fault can take, in the order they can happen. */
@@ -107,6 +109,7 @@ struct fault_record {
 	enum mmu_access access;
 	struct mmu_fault hw;         /* kind, level and the architecture's syndrome */
 	uint64_t pc;                 /* faulting instruction, when a CPU is involved */
+	char insn[64];               /* ... and its disassembly */
 	bool have_vma;
 	struct vma vma;              /* the VMA after any stack growth */
 	uint8_t nsteps;
@@ -177,6 +180,12 @@ void kernel_subscribe(struct kernel *k, os_event_fn fn, void *ctx);
  * must drop them, as a TLB must. */
 typedef void (*os_unmap_fn)(void *ctx, int pid, uint64_t va, uint64_t len);
 void kernel_set_unmap_hook(struct kernel *k, os_unmap_fn fn, void *ctx);
+/* Asked, when a fault is recorded, for the faulting instruction's address
+ * and its disassembly (the CPU knows them; a trace does not). *pc comes in
+ * as the fault address for an instruction fetch (the instruction is
+ * there), 0 otherwise (the CPU's program counter names it). */
+typedef void (*os_pc_fn)(void *ctx, uint64_t *pc, char *insn, size_t len);
+void kernel_set_pc_hook(struct kernel *k, os_pc_fn fn, void *ctx);
 
 /* Processes. pid 1 is created by kernel_create, empty and current. */
 struct proc *proc_find(const struct kernel *k, int pid);
@@ -220,6 +229,8 @@ int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen);
 #define OPEN_TRUNC  8u
 int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode);  /* a descriptor or -errno */
 int os_close(struct proc *p, int fd);
+/* Make guest descriptor guest_fd refer to a host stream (stdin, stdout ...). */
+int os_attach_host_fd(struct proc *p, int guest_fd, int host_fd, uint32_t flags);
 int64_t os_pread(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off);
 int64_t os_pwrite(struct proc *p, int fd, const void *buf, uint64_t len, uint64_t off);
 /* A file as it is on disk before the run (not in the page cache). */
@@ -245,6 +256,25 @@ bool kernel_frame(const struct kernel *k, uint64_t pa, struct frame_info *out);
 /* The physical address `va` maps to in process p's tables, if present. */
 bool proc_translate(const struct proc *p, uint64_t va, uint64_t *pa);
 
+/* ---- System calls -------------------------------------------------------------- */
+/* What the CPU must do after a system call besides returning `ret`. */
+enum sys_action {
+	SYSA_NONE,
+	SYSA_EXIT,      /* the process exits with status `value` */
+	SYSA_SET_TLS,   /* x86-64 arch_prctl(ARCH_SET_FS): FS base = value */
+	SYSA_KILLED,    /* a signal (value) whose default action ends the process */
+};
+struct sys_result {
+	int64_t ret;
+	enum sys_action action;
+	uint64_t value;
+};
+/* System call `nr` (the architecture's number) of the current process. */
+struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t args[6]);
+const char *os_syscall_name(const struct kernel *k, uint64_t nr);
+/* The host path readlink("/proc/self/exe") names. */
+void proc_set_exe(struct proc *p, const char *host_path);
+
 /* ---- Statistics ---------------------------------------------------------- */
 struct os_stats {
 	uint64_t faults, minor, major;
@@ -256,9 +286,53 @@ struct os_stats {
 	uint64_t pagecache_misses, writebacks;
 	uint64_t scanned, evicted, swapouts, swapins;
 	uint64_t thp_allocs, thp_fallbacks, thp_splits;
+	uint64_t syscalls;
 };
 /* A limit on the memory in use, below physical memory (0: none). */
 void os_set_memlimit(struct kernel *k, uint64_t bytes);
 void kernel_stats(const struct kernel *k, struct os_stats *out);
+
+/* ---- User memory and the ELF loader (os/uaccess.c, os/elf.c) ------------- */
+/* copy_from_user / copy_to_user for the current process: 0 or -EFAULT. The
+ * range must lie below the top of user space (access_ok); each page is
+ * translated as a user-mode access (user permissions apply), faults are
+ * handled as usual, and one the handler cannot resolve gives -EFAULT
+ * without killing the process. Bytes before the failing page are copied. */
+int os_copy_from_user(struct kernel *k, void *dst, uint64_t src_va, uint64_t len);
+int os_copy_to_user(struct kernel *k, uint64_t dst_va, const void *src, uint64_t len);
+/* The string at src_va into dst (room for max bytes): its length without
+ * the NUL, -EFAULT, or -ENAMETOOLONG when no NUL is within max bytes. */
+int64_t os_strncpy_from_user(struct kernel *k, char *dst, uint64_t src_va, uint64_t max);
+
+/* The credentials the loader puts in AT_UID/AT_EUID/AT_GID/AT_EGID (root,
+ * as getuid() and friends report). */
+#define OS_GUEST_UID 0
+#define OS_GUEST_GID 0
+
+/* A host file (outside the sandbox: the program given to `mmusim run`)
+ * opened read-only as an inode, on a new descriptor of p (the lowest free
+ * one); `name` is the path events and the page cache show for it. Returns
+ * the descriptor or -errno (-EISDIR, -EACCES for a file that is not regular). */
+int os_open_host(struct proc *p, const char *host_path, const char *name);
+
+/* What exec set up. */
+struct exec_image {
+	uint64_t entry;       /* e_entry + load_bias */
+	uint64_t sp;          /* 16-byte aligned, pointing at argc */
+	uint64_t phdr;        /* AT_PHDR */
+	uint64_t brk_start;   /* page-aligned end of the highest segment */
+	uint64_t load_bias;   /* 0 for ET_EXEC; ELF_ET_DYN_BASE-based for static PIE */
+};
+/* Load the static ELF executable at host path `host_path` into p (made the
+ * current process) as Linux's load_elf_binary does: a fresh address space,
+ * file-backed segments through the page cache, the bss, brk, and the
+ * initial stack (argv, envp, auxv). argv has argc strings (argc 0 gives
+ * { "" }, as Linux since 5.18); envp is NULL-terminated (NULL: empty);
+ * execfn is the path the program was run by (AT_EXECFN; NULL: host_path).
+ * Returns 0, or -errno with a one-line reason in err. A failure before the
+ * old address space is dropped leaves p as it was; one after it (out of
+ * memory) kills p with SIGSEGV, as Linux does past the point of no return. */
+int os_exec_elf(struct proc *p, const char *host_path, int argc, char *const argv[], char *const envp[],
+		const char *execfn, struct exec_image *out, char *err, size_t errlen);
 
 #endif

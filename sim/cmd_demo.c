@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "preset.h"
@@ -201,18 +202,51 @@ static int demo_one(const char *name)
 	return 0;
 }
 
+/* The default demo: the classic first fault, in a real program, on both
+ * architectures: mmap_write under `mmusim run --faults`. */
+static int demo_guests(void)
+{
+	static const char *const arches[] = {"x86_64", "aarch64"};
+	int rc = 0;
+	for (int i = 0; i < 2; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s/mmap_write", MMUSIM_GUEST_DIR, arches[i]);
+		if (access(path, X_OK)) {
+			fprintf(stderr, "mmusim: demo: %s is missing: build the guests first (cmake --build build)\n", path);
+			return 1;
+		}
+		fflush(stdout);
+		fprintf(stderr, "%s== mmusim run --faults %s\n"
+				"== (mmap one page, write 'A' to it; every fault of the program, from exec to exit)\n\n",
+			i ? "\n" : "", path);
+		char *argv[] = {"run", "--faults", path, NULL};
+		int st = cmd_run(3, argv);
+		fflush(stdout);
+		if (st)
+			rc = 1;
+	}
+	return rc;
+}
+
 int cmd_demo(int argc, char **argv)
 {
 	const char *presets[8];
 	int n = 0;
+	bool tables = false;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--preset") && i + 1 < argc && n < 8)
+		if (!strcmp(argv[i], "--tables"))
+			tables = true;
+		else if (!strcmp(argv[i], "--preset") && i + 1 < argc && n < 8)
 			presets[n++] = argv[++i];
 		else if (!strcmp(argv[i], "--preset"))
 			return usage_error("--preset needs a name");
 		else
 			return usage_error("unknown argument '%s' for demo", argv[i]);
 	}
+	if (!tables && n)
+		return usage_error("%s", "demo --preset goes with --tables");
+	if (!tables)
+		return demo_guests();
 	if (n == 0) {
 		presets[n++] = "skylake";
 		presets[n++] = "cortex-a76";

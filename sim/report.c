@@ -5,9 +5,12 @@
 
 static void vma_text(const struct vma *v, char *buf, size_t len)
 {
-	snprintf(buf, len, "0x%" PRIx64 "-0x%" PRIx64 " %c%c%c %s anonymous%s", v->start, v->end,
-		 v->flags & VM_READ ? 'r' : '-', v->flags & VM_WRITE ? 'w' : '-', v->flags & VM_EXEC ? 'x' : '-',
-		 v->flags & VM_SHARED ? "shared" : "private", v->flags & VM_GROWSDOWN ? " grows-down" : "");
+	char what[200] = "anonymous";
+	if (v->file)
+		snprintf(what, sizeof what, "%.170s +0x%" PRIx64, inode_name(v->file), v->offset);
+	snprintf(buf, len, "0x%" PRIx64 "-0x%" PRIx64 " %c%c%c %s %s%s", v->start, v->end, v->flags & VM_READ ? 'r' : '-',
+		 v->flags & VM_WRITE ? 'w' : '-', v->flags & VM_EXEC ? 'x' : '-', v->flags & VM_SHARED ? "shared" : "private",
+		 what, v->flags & VM_GROWSDOWN ? " grows-down" : "");
 }
 
 void report_fault(FILE *f, const struct kernel *k, const struct fault_record *r)
@@ -18,6 +21,8 @@ void report_fault(FILE *f, const struct kernel *k, const struct fault_record *r)
 		mmu_access_name(r->access), r->va, r->major ? "major" : "minor", fault_outcome_name(r->outcome), r->cycles);
 	mmu_syndrome_describe(fmt->arch, &r->hw.syn, buf, sizeof buf);
 	fprintf(f, "  syndrome  %s\n", buf);
+	if (r->pc)
+		fprintf(f, "  insn      0x%" PRIx64 ": %s\n", r->pc, r->insn);
 	const struct pt_level *lv = pt_level_info(fmt, r->hw.level);
 	fprintf(f, "  walk      %s fault at %s (level %d)\n", mmu_fault_kind_name(r->hw.kind), lv ? lv->name : "-",
 		r->hw.level);

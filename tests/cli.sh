@@ -35,7 +35,8 @@ expect 2 "no command given"
 expect 2 "unknown command 'frobnicate'" frobnicate
 expect 2 "unknown option '--frob'" --frob
 expect 2 "unknown argument '--bogus' for demo" demo --bogus
-expect 2 "--preset needs a name" demo --preset
+expect 2 "--preset needs a name" demo --tables --preset
+expect 2 "demo --preset goes with --tables" demo --preset skylake
 expect 2 "at most one preset" presets a b
 expect 0 "skylake" presets
 expect 0 "cortex-a76" presets
@@ -43,20 +44,25 @@ expect 0 "apple16k" presets
 expect 0 "1536 entries" presets skylake
 expect 0 "fully associative" presets cortex-a76
 expect 1 "unknown preset \"nope\"" presets nope
-expect 1 "unknown preset \"nope\"" demo --preset nope
+expect 1 "unknown preset \"nope\"" demo --tables --preset nope
 
-# The demo: both architectures, with the manuals' syndromes.
+# The default demo: mmap_write on both architectures, every fault shown.
+expect 0 "write 0x7ffff7ffe000  minor, resolved" demo
+expect 0 "write 0xfffff7fef000  minor, resolved" demo
+expect 0 "insn      0x[0-9a-f]*: strb w0, \[x1\]" demo
 expect 0 "#PF error code 0x6 = not present, write, user" demo
-expect 0 "ESR_EL1 0x92000047" demo
-expect 0 "hardware updated 4 entries (A/D bits)" demo
-expect 0 "L1 dTLB hit" demo
-expect 0 "ESR_EL1 0x92000047" demo --preset apple16k
-expect 0 "offset 0x3fff\|L3\[" demo --preset apple16k
+# The hand-built tables: both architectures, with the manuals' syndromes.
+expect 0 "#PF error code 0x6 = not present, write, user" demo --tables
+expect 0 "ESR_EL1 0x92000047" demo --tables
+expect 0 "hardware updated 4 entries (A/D bits)" demo --tables
+expect 0 "L1 dTLB hit" demo --tables
+expect 0 "ESR_EL1 0x92000047" demo --tables --preset apple16k
+expect 0 "offset 0x3fff\|L3\[" demo --tables --preset apple16k
 
 # A broken preset is refused with its key named, in one line.
 mkdir "$tmp/presets"
 sed 's/"pa_bits": 39,/"pa_bits": "39",/' "$PRESETS/skylake.json" >"$tmp/presets/broken.json"
-MMUSIM_PRESETS="$tmp/presets" expect 1 "key \"pa_bits\" must be a number" demo --preset broken
+MMUSIM_PRESETS="$tmp/presets" expect 1 "key \"pa_bits\" must be a number" demo --tables --preset broken
 MMUSIM_PRESETS="$tmp/presets" expect 1 "broken.json" presets
 expect 1 "cannot open" presets /nonexistent/x.json
 

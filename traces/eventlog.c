@@ -82,16 +82,21 @@ static void write_fault(struct eventlog *log, const struct fault_record *r)
 	} else {
 		outfile_printf(o, ",\"esr\":\"0x%" PRIx64 "\",\"far\":\"0x%" PRIx64 "\"", r->hw.syn.code, r->hw.syn.addr);
 	}
-	if (r->pc)
-		outfile_printf(o, ",\"pc\":\"0x%" PRIx64 "\"", r->pc);
+	if (r->pc) {
+		outfile_printf(o, ",\"pc\":\"0x%" PRIx64 "\",\"insn\":", r->pc);
+		put_string(o, r->insn);
+	}
 	if (r->have_vma) {
 		char prot[4];
 		prot_string(r->vma.flags, prot);
 		outfile_printf(o, ",\"vma\":{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"prot\":\"%s\",\"flags\":\"%s%s%s\"",
 			       r->vma.start, r->vma.end, prot, r->vma.flags & VM_SHARED ? "shared" : "private",
 			       r->vma.flags & VM_GROWSDOWN ? ",growsdown" : "", r->vma.flags & VM_HUGEPAGE ? ",hugepage" : "");
-		if (r->vma.file)
+		if (r->vma.file) {
+			outfile_printf(o, ",\"file\":");
+			put_string(o, inode_name(r->vma.file));
 			outfile_printf(o, ",\"offset\":\"0x%" PRIx64 "\"", r->vma.offset);
+		}
 		outfile_write(o, "}", 1);
 	} else {
 		outfile_printf(o, ",\"vma\":null");

@@ -1,0 +1,683 @@
+/* The bridge between Unicorn 2.0.1 and the software MMU (DESIGN.md, "The
+ * bridge"; ../shared/notes/unicorn-2.0.1.md has the measurements it rests
+ * on).
+ *
+ * Guest memory as Unicorn sees it: for each run of adjacent VMAs with the
+ * same execute permission, a host reservation (PROT_NONE, MAP_NORESERVE)
+ * mapped as one Unicorn region with uc_mem_map_ptr. Regions change only in
+ * system calls (where the notes found uc_mem_map/unmap safe); the stack's
+ * region covers its whole limit up front so stack growth needs none. Into a
+ * reservation, the frame behind a guest page is mmap'ed from the physical-
+ * memory memfd once the MMU has translated it: read-only, or read-write when
+ * the leaf entry is writable and already dirty, never more. The kernel's
+ * unmap hook drops a page whenever its entry is removed or downgraded.
+ *
+ * Data accesses: the pre-access memory hooks see every load and store
+ * (timing mode: all go through the TLB model; functional mode: only those
+ * the shadow cannot serve). Instruction fetches of a page not yet in the
+ * shadow fault in the host while Unicorn translates the block; a SIGSEGV
+ * handler that accepts only addresses inside the reservations turns them
+ * into MMU fetches. A fault the kernel cannot resolve kills the process: the
+ * access is pointed at a scratch page (for a fetch, a page of traps that
+ * stop the emulation) and Unicorn is stopped. */
+#include "cpu.h"
+
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unicorn/unicorn.h>
+#include <unistd.h>
+
+#define SHADOW_NONE 0
+#define SHADOW_RO 1
+#define SHADOW_RW 2
+#define SHADOW_SCRATCH 3
+
+struct region {
+	uint64_t start, end;     /* guest [start, end) */
+	bool exec;
+	uint8_t *host;           /* the reservation */
+	uint8_t *state;          /* SHADOW_* per guest page */
+};
+
+#define BLOCK_CACHE 4096
+struct block_count {
+	uint64_t addr;
+	uint32_t size, insns;
+};
+
+struct cpu {
+	struct kernel *k;
+	struct mmu *mmu;
+	const struct pt_format *f;
+	struct physmem *pm;
+	struct cpu_options o;
+	uc_engine *uc;
+	csh cs;
+	uint64_t page;
+	unsigned shift;
+	struct region *reg;
+	size_t nreg;
+	size_t hint;
+	uint8_t *trap;           /* a page of int3 / UDF: a dead process's fetches stop here */
+	uint8_t *scratch;        /* a writable page for a dead process's last accesses */
+	bool dying;              /* the current process was killed; stop soon */
+	int signo;
+	struct fault_record killer;
+	bool have_killer;
+	bool exited;
+	int status;
+	uint64_t insns;
+	struct block_count blocks[BLOCK_CACHE];
+	const char *program;
+};
+
+static struct cpu *active;            /* the cpu whose reservations the SIGSEGV handler serves */
+static struct sigaction previous_segv;
+
+/* ---- regions -------------------------------------------------------------------- */
+static struct region *region_of(struct cpu *c, uint64_t va)
+{
+	if (c->hint < c->nreg && va >= c->reg[c->hint].start && va < c->reg[c->hint].end)
+		return &c->reg[c->hint];
+	for (size_t i = 0; i < c->nreg; i++)
+		if (va >= c->reg[i].start && va < c->reg[i].end) {
+			c->hint = i;
+			return &c->reg[i];
+		}
+	return NULL;
+}
+
+static void region_free(struct cpu *c, struct region *r)
+{
+	uc_mem_unmap(c->uc, r->start, r->end - r->start);
+	uc_ctl_remove_cache(c->uc, r->start, r->end);
+	munmap(r->host, r->end - r->start);
+	free(r->state);
+}
+
+static bool region_new(struct cpu *c, struct region *r, uint64_t start, uint64_t end, bool exec)
+{
+	*r = (struct region){.start = start, .end = end, .exec = exec};
+	r->host = mmap(NULL, end - start, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	r->state = calloc((end - start) >> c->shift, 1);
+	if (r->host == MAP_FAILED || !r->state) {
+		free(r->state);
+		return false;
+	}
+	uint32_t perms = UC_PROT_READ | UC_PROT_WRITE | (exec ? UC_PROT_EXEC : 0);
+	if (uc_mem_map_ptr(c->uc, start, end - start, perms, r->host) != UC_ERR_OK) {
+		munmap(r->host, end - start);
+		free(r->state);
+		return false;
+	}
+	return true;
+}
+
+/* The regions the current process's VMAs call for: runs of adjacent VMAs
+ * with the same execute permission; a grows-down stack covers its limit. */
+static size_t wanted_regions(struct cpu *c, struct region *out, size_t max)
+{
+	const struct vma *v;
+	size_t nv = proc_vmas(kernel_current(c->k), &v), n = 0;
+	for (size_t i = 0; i < nv; i++) {
+		bool exec = v[i].flags & VM_EXEC;
+		uint64_t start = v[i].start, end = v[i].end;
+		if (v[i].flags & VM_GROWSDOWN) {
+			uint64_t limit = 8ull << 20;
+			start = end - limit > end ? 0 : end - limit;
+			if (n && out[n - 1].end > start)
+				start = out[n - 1].end;
+		}
+		if (n && out[n - 1].end == start && out[n - 1].exec == exec) {
+			out[n - 1].end = end;
+			continue;
+		}
+		if (n == max)
+			break;
+		out[n++] = (struct region){.start = start, .end = end, .exec = exec};
+	}
+	return n;
+}
+
+/* Brings the Unicorn regions in line with the VMAs (after system calls). */
+static void sync_regions(struct cpu *c)
+{
+	struct region want[256];
+	size_t nw = wanted_regions(c, want, 256);
+	/* Keep regions that are wanted as they are; free the others. */
+	bool keep_want[256] = {false};
+	size_t kept = 0;
+	for (size_t i = 0; i < c->nreg; i++) {
+		size_t j = 0;
+		while (j < nw && !(want[j].start == c->reg[i].start && want[j].end == c->reg[i].end &&
+				   want[j].exec == c->reg[i].exec))
+			j++;
+		if (j < nw) {
+			keep_want[j] = true;
+			c->reg[kept++] = c->reg[i];
+		} else {
+			region_free(c, &c->reg[i]);
+		}
+	}
+	c->nreg = kept;
+	struct region *nr = realloc(c->reg, (kept + nw + 1) * sizeof *nr);
+	if (!nr)
+		return;
+	c->reg = nr;
+	for (size_t j = 0; j < nw; j++)
+		if (!keep_want[j] && region_new(c, &c->reg[c->nreg], want[j].start, want[j].end, want[j].exec))
+			c->nreg++;
+	c->hint = 0;
+}
+
+static void regions_clear(struct cpu *c)
+{
+	for (size_t i = 0; i < c->nreg; i++)
+		region_free(c, &c->reg[i]);
+	c->nreg = 0;
+}
+
+/* ---- the shadow ---------------------------------------------------------------------- */
+static void shadow_set(struct cpu *c, struct region *r, uint64_t va, const struct mmu_xlate *x)
+{
+	uint64_t off = va - r->start, frame = x->pa & ~(c->page - 1);
+	bool rw = (x->perm_user & PERM_W) && x->dirty;
+	uint8_t want = rw ? SHADOW_RW : SHADOW_RO;
+	if (r->state[off >> c->shift] == want)
+		return;
+	if (mmap(r->host + off, c->page, rw ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED | MAP_FIXED, c->pm->fd,
+		 (off_t)frame) == MAP_FAILED)
+		return;
+	r->state[off >> c->shift] = want;
+}
+
+static void shadow_drop_range(struct cpu *c, uint64_t va, uint64_t len)
+{
+	for (uint64_t a = va & ~(c->page - 1); a < va + len; a += c->page) {
+		struct region *r = region_of(c, a);
+		if (!r) {
+			continue;
+		}
+		uint64_t off = a - r->start;
+		if (r->state[off >> c->shift] == SHADOW_NONE)
+			continue;
+		mmap(r->host + off, c->page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
+		r->state[off >> c->shift] = SHADOW_NONE;
+		if (r->exec)   /* code bytes may change under it: drop the translated blocks */
+			uc_ctl_remove_cache(c->uc, a, a + c->page);
+	}
+}
+
+static void unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
+{
+	struct cpu *c = ctx;
+	struct proc *cur = kernel_current(c->k);
+	if (cur && proc_pid(cur) == pid)
+		shadow_drop_range(c, va, len);
+}
+
+/* A dead process's last accesses land on a page of no consequence. */
+static void scratch_cover(struct cpu *c, uint64_t va, bool fetch)
+{
+	struct region *r = region_of(c, va);
+	if (!r)
+		return;
+	uint64_t off = (va & ~(c->page - 1)) - r->start;
+	if (r->state[off >> c->shift] == SHADOW_SCRATCH)
+		return;
+	void *src = fetch ? c->trap : c->scratch;
+	/* Copy the scratch content in: an anonymous private page of its own. */
+	void *p = mmap(r->host + off, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (p != MAP_FAILED)
+		memcpy(p, src, c->page);
+	r->state[off >> c->shift] = SHADOW_SCRATCH;
+	if (r->exec)
+		uc_ctl_remove_cache(c->uc, va & ~(c->page - 1), (va & ~(c->page - 1)) + c->page);
+}
+
+static void die(struct cpu *c, enum fault_outcome o, const struct fault_record *rec)
+{
+	static const int sig[] = {[OUT_SIGSEGV] = SIGSEGV, [OUT_SIGBUS] = SIGBUS, [OUT_SIGKILL] = SIGKILL,
+				  [OUT_OOM] = SIGKILL};
+	if (!c->dying) {
+		c->dying = true;
+		c->signo = sig[o];
+		if (rec) {
+			c->killer = *rec;
+			c->have_killer = true;
+		}
+	}
+	uc_emu_stop(c->uc);
+}
+
+/* One access to the page at va through the MMU (and the fault handler);
+ * the shadow gets the page when it can be had. */
+static void access_page(struct cpu *c, uint64_t va, enum mmu_access acc)
+{
+	struct region *r = region_of(c, va);
+	if (!r)
+		return;   /* outside every region: Unicorn's unmapped hook takes it */
+	uint8_t st = r->state[(va - r->start) >> c->shift];
+	bool served = st == SHADOW_RW || (st == SHADOW_RO && acc != ACC_WRITE);
+	if (c->dying) {
+		if (!served)
+			scratch_cover(c, va, acc == ACC_FETCH);
+		return;
+	}
+	if (served && c->o.mode == CPU_FUNCTIONAL)
+		return;
+	struct mmu_xlate x;
+	struct fault_record rec;
+	rec.outcome = OUT_RESOLVED;
+	enum fault_outcome o = os_access(c->k, va, acc, &x, &rec);
+	if (o == OUT_RESOLVED) {
+		shadow_set(c, r, va & ~(c->page - 1), &x);
+		return;
+	}
+	die(c, o, &rec);
+	scratch_cover(c, va, acc == ACC_FETCH);
+}
+
+static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud)
+{
+	(void)uc;
+	(void)value;
+	struct cpu *c = ud;
+	enum mmu_access acc = type == UC_MEM_WRITE ? ACC_WRITE : ACC_READ;
+	uint64_t last = addr + (uint64_t)(size > 0 ? size - 1 : 0);
+	access_page(c, addr, acc);
+	if ((last ^ addr) >> c->shift)   /* straddles a page boundary: the second page too */
+		access_page(c, last & ~(c->page - 1), acc);
+}
+
+/* Outside every region, or a fetch from a region without execute
+ * permission: the MMU and the handler say what it is. */
+static bool bad_access_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud)
+{
+	(void)uc;
+	(void)size;
+	(void)value;
+	struct cpu *c = ud;
+	enum mmu_access acc = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT ? ACC_WRITE
+			      : type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT   ? ACC_FETCH
+											     : ACC_READ;
+	if (!c->dying) {
+		struct mmu_xlate x;
+		struct fault_record rec;
+		enum fault_outcome o = os_access(c->k, addr, acc, &x, &rec);
+		die(c, o == OUT_RESOLVED ? OUT_SIGSEGV : o, o == OUT_RESOLVED ? NULL : &rec);
+	}
+	return false;
+}
+
+/* Instruction fetches of a page not in the shadow fault in the host while
+ * Unicorn translates. Only addresses inside the reservations are ours. */
+static void segv_handler(int sig, siginfo_t *si, void *uctx)
+{
+	struct cpu *c = active;
+	uint8_t *host = si->si_addr;
+	for (size_t i = 0; c && i < c->nreg; i++) {
+		struct region *r = &c->reg[i];
+		if (host < r->host || host >= r->host + (r->end - r->start))
+			continue;
+		uint64_t va = r->start + (uint64_t)(host - r->host);
+		bool write = false;
+#if defined(__x86_64__)
+		write = ((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2;
+#endif
+		/* Data accesses were prepared by the pre-access hook: a read here
+		 * is the translator reading code. */
+		access_page(c, va, write ? ACC_WRITE : ACC_FETCH);   /* the exact address, as CR2/FAR hold */
+		if (r->state[(va - r->start) >> c->shift] == SHADOW_NONE)
+			scratch_cover(c, va, !write);   /* never loop on the same fault */
+		return;
+	}
+	/* Not ours: whoever handled SIGSEGV before us. */
+	if (previous_segv.sa_flags & SA_SIGINFO && previous_segv.sa_sigaction)
+		previous_segv.sa_sigaction(sig, si, uctx);
+	else if (previous_segv.sa_handler != SIG_IGN && previous_segv.sa_handler != SIG_DFL)
+		previous_segv.sa_handler(sig);
+	else {
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+	}
+}
+
+/* ---- instructions ------------------------------------------------------------------ */
+static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
+{
+	if (c->f->arch == ARCH_AARCH64)
+		return size / 4;
+	struct block_count *b = &c->blocks[(addr >> 2) % BLOCK_CACHE];
+	if (b->addr == addr && b->size == size)
+		return b->insns;
+	/* x86 instructions vary in length: count them once per block. */
+	uint8_t code[4096];
+	uint32_t n = size < sizeof code ? size : sizeof code, count = 0;
+	if (uc_mem_read(c->uc, addr, code, n) == UC_ERR_OK) {
+		cs_insn *insn;
+		count = (uint32_t)cs_disasm(c->cs, code, n, addr, 0, &insn);
+		if (count)
+			cs_free(insn, count);
+	}
+	if (!count)
+		count = 1;
+	*b = (struct block_count){addr, size, count};
+	return count;
+}
+
+static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+{
+	struct cpu *c = ud;
+	uint32_t n = block_insns(c, addr, size);
+	c->insns += n;
+	mmu_count_instructions(c->mmu, n);
+	if (c->o.mode == CPU_TIMING && !c->dying) {
+		/* Fetches, accounted per block: the iTLB sees the pages it spans. */
+		access_page(c, addr, ACC_FETCH);
+		uint64_t last = addr + (size ? size - 1 : 0);
+		if ((last ^ addr) >> c->shift)
+			access_page(c, last & ~(c->page - 1), ACC_FETCH);
+	}
+	if (c->o.max_insns && c->insns >= c->o.max_insns) {
+		fprintf(stderr, "mmusim: stopped after %" PRIu64 " instructions (--max-insns)\n", c->insns);
+		c->exited = true;
+		c->status = 128 + SIGXCPU;
+		uc_emu_stop(uc);
+	}
+}
+
+/* Guest code bytes at va, read from the page tables (not through the MMU:
+ * no fault, no TLB traffic). Returns how many could be read. */
+static size_t read_code(struct cpu *c, uint64_t va, uint8_t *buf, size_t len)
+{
+	struct proc *p = kernel_current(c->k);
+	size_t n = 0;
+	uint64_t pa;
+	while (n < len && p && proc_translate(p, va + n, &pa)) {
+		const uint8_t *b = physmem_ptr(c->pm, pa, 1);
+		if (!b)
+			break;
+		buf[n++] = *b;
+	}
+	return n;
+}
+
+/* The faulting instruction, for fault records: its address and disassembly.
+ * A fetch fault names the instruction at the fault address, except on x86
+ * where one can straddle the page boundary: the block being translated
+ * (from the program counter) is decoded up to the one that covers it. */
+static void pc_hook(void *ctx, uint64_t *pc, char *text, size_t len)
+{
+	struct cpu *c = ctx;
+	uint64_t cur = 0, va = *pc;
+	uc_reg_read(c->uc, c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC, &cur);
+	uint64_t at = va ? va : cur;
+	static uint8_t code[4096 + 16];
+	size_t n = 0;
+	text[0] = 0;
+	if (va && c->f->arch == ARCH_X86_64 && cur < va && va - cur < 4096) {
+		n = read_code(c, cur, code, (size_t)(va - cur) + 16);
+		const uint8_t *b = code;
+		size_t left = n;
+		uint64_t addr = cur;
+		cs_insn *insn = cs_malloc(c->cs);
+		while (insn && cs_disasm_iter(c->cs, &b, &left, &addr, insn)) {
+			if (insn->address + insn->size > va) {
+				at = insn->address;
+				snprintf(text, len, "%s %s", insn->mnemonic, insn->op_str);
+				break;
+			}
+		}
+		if (insn)
+			cs_free(insn, 1);
+		*pc = at;
+		if (text[0])
+			return;
+		at = va;
+	}
+	*pc = at;
+	n = read_code(c, at, code, 16);
+	cs_insn *insn;
+	if (n && cs_disasm(c->cs, code, n, at, 1, &insn) == 1) {
+		snprintf(text, len, "%s %s", insn->mnemonic, insn->op_str);
+		cs_free(insn, 1);
+	}
+}
+
+/* ---- system calls ------------------------------------------------------------------ */
+static void do_syscall(struct cpu *c, uint64_t nr, uint64_t a[6], uint64_t *ret)
+{
+	struct sys_result r = os_syscall(c->k, nr, a);
+	*ret = (uint64_t)r.ret;
+	switch (r.action) {
+	case SYSA_NONE:
+		break;
+	case SYSA_EXIT:
+		c->exited = true;
+		c->status = (int)r.value;
+		uc_emu_stop(c->uc);
+		break;
+	case SYSA_SET_TLS:
+		uc_reg_write(c->uc, UC_X86_REG_FS_BASE, &r.value);
+		break;
+	case SYSA_KILLED:
+		c->dying = true;
+		c->signo = (int)r.value;
+		uc_emu_stop(c->uc);
+		break;
+	}
+	sync_regions(c);
+}
+
+static void x86_syscall_hook(uc_engine *uc, void *ud)
+{
+	static const int regs[7] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
+				    UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9};
+	uint64_t v[7], ret;
+	for (int i = 0; i < 7; i++)
+		uc_reg_read(uc, regs[i], &v[i]);
+	do_syscall(ud, v[0], v + 1, &ret);
+	uc_reg_write(uc, UC_X86_REG_RAX, &ret);
+}
+
+static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
+{
+	struct cpu *c = ud;
+	if (c->f->arch == ARCH_AARCH64 && intno == 2) {   /* svc #0, PC already past it */
+		uint64_t v[7], ret;
+		uc_reg_read(uc, UC_ARM64_REG_X8, &v[0]);
+		for (int i = 0; i < 6; i++)
+			uc_reg_read(uc, UC_ARM64_REG_X0 + i, &v[1 + i]);
+		do_syscall(c, v[0], v + 1, &ret);
+		uc_reg_write(uc, UC_ARM64_REG_X0, &ret);
+		return;
+	}
+	/* A trap page, int3, an undefined instruction. */
+	if (!c->dying) {
+		c->dying = true;
+		c->signo = intno == 3 ? SIGTRAP : SIGILL;
+	}
+	uc_emu_stop(uc);
+}
+
+static bool invalid_insn_hook(uc_engine *uc, void *ud)
+{
+	struct cpu *c = ud;
+	if (!c->dying) {
+		c->dying = true;
+		c->signo = SIGILL;
+	}
+	uc_emu_stop(uc);
+	return false;
+}
+
+/* ---- the engine ---------------------------------------------------------------------- */
+struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err, size_t errlen)
+{
+	struct cpu *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->k = k;
+	c->mmu = kernel_mmu(k);
+	c->f = kernel_format(k);
+	c->pm = mmu_physmem(c->mmu);
+	c->o = *o;
+	c->shift = c->f->page_shift;
+	c->page = 1ull << c->shift;
+	bool x86 = c->f->arch == ARCH_X86_64;
+	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &c->uc);
+	if (e != UC_ERR_OK) {
+		snprintf(err, errlen, "unicorn: %s", uc_strerror(e));
+		free(c);
+		return NULL;
+	}
+	if (!x86)   /* LSE atomics and the rest of ARMv8.x: the default A72 model lacks them */
+		uc_ctl_set_cpu_model(c->uc, UC_CPU_ARM64_MAX);
+	if (cs_open(x86 ? CS_ARCH_X86 : CS_ARCH_ARM64, x86 ? CS_MODE_64 : CS_MODE_ARM, &c->cs) != CS_ERR_OK) {
+		snprintf(err, errlen, "capstone cannot be opened");
+		uc_close(c->uc);
+		free(c);
+		return NULL;
+	}
+	c->trap = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c->scratch = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x86)
+		memset(c->trap, 0xCC, c->page);   /* int3: one byte, so any offset stops */
+	/* arm64: zeros are UDF #0, permanently undefined. */
+	uc_hook h;
+	uc_hook_add(c->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_hook, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)bad_access_hook, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, (void *)block_hook, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)intr_hook, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, (void *)invalid_insn_hook, c, 1, 0);
+	if (x86)
+		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_syscall_hook, c, 1, 0, UC_X86_INS_SYSCALL);
+	kernel_set_unmap_hook(k, unmap_hook, c);
+	return c;
+}
+
+void cpu_destroy(struct cpu *c)
+{
+	if (!c)
+		return;
+	kernel_set_unmap_hook(c->k, NULL, NULL);
+	kernel_set_pc_hook(c->k, NULL, NULL);
+	regions_clear(c);
+	free(c->reg);
+	munmap(c->trap, c->page);
+	munmap(c->scratch, c->page);
+	cs_close(&c->cs);
+	uc_close(c->uc);
+	free(c);
+}
+
+uint64_t cpu_instructions(const struct cpu *c) { return c->insns; }
+
+static void set_start_registers(struct cpu *c, const struct exec_image *img)
+{
+	uint64_t zero = 0;
+	if (c->f->arch == ARCH_X86_64) {
+		static const int gp[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
+					 UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,
+					 UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
+					 UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15, UC_X86_REG_FS_BASE};
+		for (size_t i = 0; i < sizeof gp / sizeof gp[0]; i++)
+			uc_reg_write(c->uc, gp[i], &zero);   /* rdx 0: no function for atexit */
+		uc_reg_write(c->uc, UC_X86_REG_RSP, &img->sp);
+		uc_reg_write(c->uc, UC_X86_REG_RIP, &img->entry);
+	} else {
+		for (int i = 0; i <= 30; i++)
+			uc_reg_write(c->uc, UC_ARM64_REG_X0 + i, &zero);
+		uc_reg_write(c->uc, UC_ARM64_REG_TPIDR_EL0, &zero);
+		uc_reg_write(c->uc, UC_ARM64_REG_SP, &img->sp);
+		uc_reg_write(c->uc, UC_ARM64_REG_PC, &img->entry);
+	}
+}
+
+static uint64_t read_pc(struct cpu *c)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC, &v);
+	return v;
+}
+
+/* What Linux prints when a process dies of a fault (show_signal_msg on x86,
+ * arm64_show_signal on arm64). */
+static void report_death(struct cpu *c, struct proc *p)
+{
+	if (c->o.quiet || !c->have_killer)
+		return;
+	const char *name = strrchr(c->program, '/') ? strrchr(c->program, '/') + 1 : c->program;
+	const struct fault_record *r = &c->killer;
+	uint64_t sp = 0;
+	uc_reg_read(c->uc, c->f->arch == ARCH_X86_64 ? UC_X86_REG_RSP : UC_ARM64_REG_SP, &sp);
+	if (c->f->arch == ARCH_X86_64)
+		fprintf(stderr, "%s[%d]: %s at %" PRIx64 " ip %" PRIx64 " sp %" PRIx64 " error %" PRIx64 " in %s\n", name,
+			proc_pid(p), r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp, r->hw.syn.code, name);
+	else
+		fprintf(stderr, "%s[%d]: unhandled exception: %s, ESR 0x%016" PRIx64 ", FAR 0x%016" PRIx64 " in %s\n",
+			name, proc_pid(p), mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, name);
+}
+
+int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], char *const envp[], char *err,
+	    size_t errlen)
+{
+	struct kernel *k = c->k;
+	struct proc *p = kernel_current(k);
+	c->program = program;
+	os_attach_host_fd(p, 0, STDIN_FILENO, OPEN_READ);
+	os_attach_host_fd(p, 1, STDOUT_FILENO, OPEN_WRITE);
+	os_attach_host_fd(p, 2, STDERR_FILENO, OPEN_WRITE);
+	struct exec_image img;
+	int rc = os_exec_elf(p, program, argc, argv, envp, program, &img, err, errlen);
+	if (rc)
+		return -1;
+	kernel_set_pc_hook(k, pc_hook, c);   /* from here on, faults have an instruction */
+	char *real = realpath(program, NULL);
+	proc_set_exe(p, real ? real : program);
+	free(real);
+	sync_regions(c);
+	set_start_registers(c, &img);
+
+	struct sigaction sa = {0};
+	sa.sa_sigaction = segv_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	active = c;
+	sigaction(SIGSEGV, &sa, &previous_segv);
+	uint64_t pc = img.entry;
+	for (;;) {
+		uc_err e = uc_emu_start(c->uc, pc, UINT64_MAX, 0, 0);
+		if (c->exited || c->dying)
+			break;
+		if (e != UC_ERR_OK) {   /* an error no hook claimed */
+			c->dying = true;
+			c->signo = e == UC_ERR_INSN_INVALID ? SIGILL : SIGSEGV;
+			break;
+		}
+		pc = read_pc(c);        /* stopped for another reason: go on */
+	}
+	sigaction(SIGSEGV, &previous_segv, NULL);
+	active = NULL;
+	int status;
+	if (c->dying) {
+		report_death(c, p);
+		proc_kill(p, c->signo);
+		status = 128 + c->signo;
+	} else {
+		proc_exit(p, c->status);
+		status = c->status;
+	}
+	regions_clear(c);
+	return status;
+}

@@ -1,0 +1,46 @@
+/* cpu/ — Unicorn and capstone glued to the OS model and the MMU.
+ *
+ * Unicorn executes the guest; the software page tables are the only
+ * translator. Guest memory Unicorn sees is a shadow of them: host
+ * reservations (one Unicorn region per run of VMAs with the same execute
+ * permission) into which frames of the physical-memory memfd are mapped
+ * page by page once the MMU has translated them, never more permissive than
+ * the leaf entry. Data accesses reach the MMU through Unicorn's pre-access
+ * memory hooks; instruction fetches of a page not yet in the shadow surface
+ * as a host SIGSEGV, which a handler scoped to the reservations turns into
+ * an MMU fetch. System calls trap into os/. See ../shared/DESIGN.md. */
+#ifndef MMUSIM_CPU_H
+#define MMUSIM_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "os.h"
+
+enum cpu_mode {
+	CPU_TIMING,      /* every data access through the TLB model; fetches per block; cycles */
+	CPU_FUNCTIONAL,  /* only what the shadow lacks goes to the MMU: exact faults, no TLB figures */
+};
+
+struct cpu_options {
+	enum cpu_mode mode;
+	uint64_t max_insns;   /* stop after this many instructions (0: no limit) */
+	bool quiet;           /* no kernel-style segfault lines on stderr */
+};
+
+struct cpu;
+
+struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err, size_t errlen);
+void cpu_destroy(struct cpu *c);
+
+/* Runs `program` (a host path) with argv/envp as process 1 until every
+ * process has exited. Returns process 1's exit status (128 + signal when a
+ * signal killed it), or -1 with a one-line reason in err when the program
+ * could not be started. */
+int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], char *const envp[], char *err,
+	    size_t errlen);
+
+/* Figures of the run. */
+uint64_t cpu_instructions(const struct cpu *c);
+
+#endif

@@ -1,0 +1,147 @@
+#!/bin/sh
+# Runs every guest program outside mmusim — the x86-64 build natively, the
+# AArch64 build under qemu-aarch64 — each in a fresh temporary directory,
+# and compares its standard output and exit status (as the shell reports
+# it: 139 for a SIGSEGV death) with guests/expected/<name>.out and .status.
+# A check a developer runs by hand, after building:
+#
+#   guests/run-native.sh [BUILD_DIR] [--update]
+#
+# BUILD_DIR defaults to build/ next to guests/. --update first rewrites
+# the expected files from the x86-64 runs, then checks both architectures
+# against them. Needs qemu-aarch64 (Debian: apt-get install qemu-user).
+#
+# The AArch64 execve guest execs /proc/self/exe, which qemu-aarch64 turns
+# into an exec of the AArch64 binary itself; the host kernel runs that only
+# if binfmt_misc has a qemu-aarch64 handler (Debian: qemu-user-binfmt).
+# Without one, that run happens in a new user and mount namespace with a
+# private binfmt_misc instance holding the handler (Linux 6.7 or later,
+# unprivileged user namespaces allowed; the host's handlers are not
+# touched), and if that cannot be set up it is reported as skipped.
+#
+# Prints one line per run and "N passed, M failed" (and K skipped); exits
+# 0 if nothing failed.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+build="$here/../build"
+update=0
+for arg in "$@"; do
+	case "$arg" in
+	--update) update=1 ;;
+	-h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-*) echo "run-native.sh: unknown option $arg" >&2; exit 2 ;;
+	*) build="$arg" ;;
+	esac
+done
+# Absolute, since each guest runs in its own directory.
+abs=$(cd "$build" 2>/dev/null && pwd) || { echo "run-native.sh: no build directory $build" >&2; exit 2; }
+build=$abs
+bin="$build/guests"
+expected="$here/expected"
+
+if ! command -v qemu-aarch64 >/dev/null 2>&1; then
+	echo "run-native.sh: qemu-aarch64 not found (Debian: apt-get install qemu-user)" >&2
+	exit 2
+fi
+for arch in x86_64 aarch64; do
+	if [ ! -d "$bin/$arch" ]; then
+		echo "run-native.sh: $bin/$arch missing; build first (cmake --build $build)" >&2
+		exit 2
+	fi
+done
+# Guard against a hung guest if coreutils' timeout is there; it reports a
+# signal death as 128 + signal, as the shell does.
+tmo=""
+command -v timeout >/dev/null 2>&1 && tmo="timeout 60"
+qemu=$(command -v qemu-aarch64)
+
+# private_binfmt CMD...: runs CMD in a new user and mount namespace whose
+# own binfmt_misc instance runs AArch64 ELF files with qemu-aarch64 (the
+# magic and mask are those of qemu's scripts/qemu-binfmt-conf.sh).
+binfmt_rule=':qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:'"$qemu"':F'
+private_binfmt() {
+	# shellcheck disable=SC2016 # $BINFMT_RULE and $@ expand in the inner sh
+	BINFMT_RULE="$binfmt_rule" unshare -Urm sh -c '
+		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc &&
+		printf "%s" "$BINFMT_RULE" >/proc/sys/fs/binfmt_misc/register || exit 125
+		exec "$@"' sh "$@"
+}
+# How to run the AArch64 execve guest: plainly if the host has a handler,
+# else in a private binfmt_misc namespace if that works, else not at all.
+exec_wrap=""
+if ! grep -qs '^enabled' /proc/sys/fs/binfmt_misc/qemu-aarch64; then
+	if command -v unshare >/dev/null 2>&1 && private_binfmt true 2>/dev/null; then
+		exec_wrap=private_binfmt
+	else
+		exec_wrap=skip
+	fi
+fi
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/mmusim-guests.XXXXXX") || exit 2
+trap 'rm -rf "$scratch"' EXIT
+trap 'exit 130' HUP INT PIPE TERM
+
+passed=0
+failed=0
+skipped=0
+for src in "$here"/*.c; do
+	name=$(basename "$src" .c)
+	for arch in x86_64 aarch64; do
+		exe="$bin/$arch/$name"
+		wrap=""
+		if [ "$arch" = aarch64 ] && [ "$name" = execve ]; then
+			wrap=$exec_wrap
+			if [ "$wrap" = skip ]; then
+				echo "skip  $arch $name (no binfmt_misc handler for AArch64, and no private one could be set up)"
+				skipped=$((skipped + 1))
+				continue
+			fi
+		fi
+		if [ ! -x "$exe" ]; then
+			echo "FAIL  $arch $name: $exe not built"
+			failed=$((failed + 1))
+			continue
+		fi
+		dir="$scratch/$arch-$name"
+		mkdir "$dir"
+		run=""
+		[ "$arch" = aarch64 ] && run="qemu-aarch64"
+		# The outer braces silence the shell's "Segmentation fault" notices;
+		# $wrap, $tmo and $run are empty or words to split.
+		# shellcheck disable=SC2086,SC3045
+		{
+			(cd "$dir" && { ulimit -c 0 2>/dev/null || :; } && $wrap $tmo $run "$exe") \
+				</dev/null >"$dir/stdout" 2>"$dir/stderr"
+			status=$?
+		} 2>/dev/null
+		echo "$status" >"$dir/status"
+		if [ $update -eq 1 ] && [ "$arch" = x86_64 ]; then
+			cp "$dir/stdout" "$expected/$name.out"
+			cp "$dir/status" "$expected/$name.status"
+		fi
+		if [ ! -f "$expected/$name.out" ] || [ ! -f "$expected/$name.status" ]; then
+			echo "FAIL  $arch $name: no $expected/$name.out or .status (try --update)"
+			failed=$((failed + 1))
+		elif cmp -s "$dir/stdout" "$expected/$name.out" &&
+		     [ "$status" = "$(cat "$expected/$name.status")" ]; then
+			echo "ok    $arch $name"
+			passed=$((passed + 1))
+		else
+			echo "FAIL  $arch $name: exit status $status, expected $(cat "$expected/$name.status")"
+			diff -u "$expected/$name.out" "$dir/stdout" | sed 's/^/      /'
+			if [ -s "$dir/stderr" ]; then
+				echo "      stderr:"
+				sed 's/^/      /' "$dir/stderr"
+			fi
+			failed=$((failed + 1))
+		fi
+	done
+done
+
+if [ $skipped -gt 0 ]; then
+	echo "$passed passed, $failed failed ($skipped skipped)"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ $failed -eq 0 ]

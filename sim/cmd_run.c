@@ -1,0 +1,209 @@
+/* mmusim run PROGRAM [ARGS]: run a static x86-64 or AArch64 Linux program
+ * on Unicorn with the software MMU and the OS model underneath, and show
+ * its faults. The guest's standard streams are mmusim's; reports go to
+ * standard error. Exit status: the guest's (128 + signal when a signal
+ * killed it), 126 when the program cannot be run (not a static ELF for a
+ * supported machine), 127 when it does not exist, 2 for a usage error. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "cpu.h"
+#include "preset.h"
+#include "report.h"
+#include "traces.h"
+
+struct run_opts {
+	const char *preset, *personality, *mode, *mem, *swap, *root, *events, *max_insns;
+	bool faults, stats;
+	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
+	int nenv;
+	int argc;            /* the program and its arguments */
+	char **argv;
+};
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+	int i;
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i];
+		const char **value = NULL;
+		if (!strcmp(a, "--"))  {
+			i++;
+			break;
+		}
+		if (!strcmp(a, "--preset"))
+			value = &o->preset;
+		else if (!strcmp(a, "--personality"))
+			value = &o->personality;
+		else if (!strcmp(a, "--mode"))
+			value = &o->mode;
+		else if (!strcmp(a, "--mem"))
+			value = &o->mem;
+		else if (!strcmp(a, "--swap"))
+			value = &o->swap;
+		else if (!strcmp(a, "--root"))
+			value = &o->root;
+		else if (!strcmp(a, "--events"))
+			value = &o->events;
+		else if (!strcmp(a, "--max-insns"))
+			value = &o->max_insns;
+		else if (!strcmp(a, "--env")) {
+			if (++i == argc || !strchr(argv[i], '='))
+				return usage_error("--env needs NAME=VALUE");
+			if (o->nenv == 64)
+				return usage_error("at most 64 --env settings");
+			o->env[o->nenv++] = argv[i];
+		} else if (!strcmp(a, "--faults"))
+			o->faults = true;
+		else if (!strcmp(a, "--stats"))
+			o->stats = true;
+		else
+			return usage_error("unknown option '%s' for run", a);
+		if (value) {
+			if (++i == argc)
+				return usage_error("%s needs a value", a);
+			*value = argv[i];
+		}
+	}
+	if (i == argc)
+		return usage_error("run needs a program (a static x86-64 or AArch64 Linux executable)");
+	o->argc = argc - i;
+	o->argv = argv + i;
+	return 0;
+}
+
+/* The ELF's machine, to pick the default preset; anything unreadable is
+ * left for the loader to explain. */
+static int elf_machine(const char *path)
+{
+	unsigned char h[20];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, h, sizeof h);
+	close(fd);
+	if (n != (ssize_t)sizeof h || memcmp(h, "\177ELF", 4))
+		return -1;
+	return h[18] | h[19] << 8;
+}
+
+static const char *default_preset(int machine, enum personality pers)
+{
+	if (machine == 183)   /* EM_AARCH64 */
+		return pers == PERS_XNU ? "apple16k" : "cortex-a76";
+	return "skylake";
+}
+
+static int set_size(const char *opt, const char *text, const struct preset *p, uint64_t *out)
+{
+	unsigned long long v = parse_size(text);
+	if (!v || v % (1ull << p->mmu.fmt->page_shift)) {
+		fprintf(stderr, "mmusim: %s %s: not a size that is a multiple of the %u KiB page\n", opt, text,
+			1u << (p->mmu.fmt->page_shift - 10));
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	struct os_config oc;
+	os_config_default(&oc);
+	if (o.personality) {
+		int p = personality_by_name(o.personality);
+		if (p < 0)
+			return usage_error("unknown personality '%s' (linux, xnu, liteos)", o.personality);
+		oc.personality = (enum personality)p;
+	}
+	struct cpu_options co = {.mode = CPU_TIMING};
+	if (o.mode && !strcmp(o.mode, "functional"))
+		co.mode = CPU_FUNCTIONAL;
+	else if (o.mode && strcmp(o.mode, "timing"))
+		return usage_error("--mode is timing or functional, not '%s'", o.mode);
+	if (o.max_insns) {
+		char *end;
+		errno = 0;
+		co.max_insns = strtoull(o.max_insns, &end, 0);
+		if (errno || end == o.max_insns || *end || !co.max_insns)
+			return usage_error("--max-insns needs a positive count, not '%s'", o.max_insns);
+	}
+	const char *program = o.argv[0];
+	if (access(program, F_OK)) {
+		fprintf(stderr, "mmusim: %s: %s\n", program, strerror(errno));
+		return 127;
+	}
+	char err[512];
+	struct preset p;
+	const char *pname = o.preset ? o.preset : default_preset(elf_machine(program), oc.personality);
+	if (preset_load(pname, &p, err, sizeof err)) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		return 2;
+	}
+	if ((o.mem && set_size("--mem", o.mem, &p, &p.mmu.phys_size)) ||
+	    (o.swap && set_size("--swap", o.swap, &p, &oc.swap_bytes)))
+		return 2;
+	oc.thp = p.thp;
+	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
+	struct cpu *c = NULL;
+	struct eventlog *log = NULL;
+	rc = 2;
+	if (!k) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		goto out;
+	}
+	if (o.root && os_set_root(k, o.root, err, sizeof err)) {
+		fprintf(stderr, "mmusim: --root %s: %s\n", o.root, err);
+		goto out;
+	}
+	if (o.events) {
+		struct eventlog_info info = {p.name, personality_name(oc.personality), "run", program};
+		if (!(log = eventlog_create(o.events, k, &info, err, sizeof err))) {
+			fprintf(stderr, "mmusim: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+		kernel_subscribe(k, eventlog_event, log);
+	}
+	struct fault_printer printer = {stderr, k};
+	if (o.faults)
+		kernel_subscribe(k, report_fault_event, &printer);
+	if (!(c = cpu_create(k, &co, err, sizeof err))) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		rc = 1;
+		goto out;
+	}
+	int status = cpu_run(c, program, o.argc, o.argv, o.env, err, sizeof err);
+	if (status < 0) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		rc = 126;
+		goto out;
+	}
+	fflush(stdout);
+	rc = status;
+	if (log) {
+		struct eventlog *l = log;
+		log = NULL;
+		if (eventlog_finish(l, k, err, sizeof err)) {
+			fprintf(stderr, "mmusim: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (o.stats)
+		report_stats(stderr, k);
+out:
+	eventlog_abort(log);
+	cpu_destroy(c);
+	kernel_destroy(k);
+	return rc;
+}

@@ -1,0 +1,43 @@
+#!/bin/sh
+# One guest program under `mmusim run`, compared with what it does on a
+# real Linux machine (guests/expected/NAME.out and NAME.status, recorded
+# natively and under qemu-user by guests/run-native.sh).
+# usage: guest.sh MMUSIM PROGRAM EXPECTED_DIR [STATUS] [-- run options...]
+# STATUS, when given, replaces the expected exit status (a personality that
+# answers a fault with another signal, as XNU's SIGBUS).
+set -u
+MMUSIM=$1 PROGRAM=$2 EXPECTED=$3
+shift 3
+name=$(basename "$PROGRAM")
+want_status=$(cat "$EXPECTED/$name.status")
+if [ $# -gt 0 ] && [ "$1" != "--" ]; then
+	want_status=$1
+	shift
+fi
+[ $# -gt 0 ] && [ "$1" = "--" ] && shift
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+# The guest's files live in the working directory (the sandbox root).
+timeout 120 "$MMUSIM" run "$@" "$PROGRAM" >out 2>err
+status=$?
+fail=0
+if [ "$status" -ne "$want_status" ]; then
+	echo "FAIL: $name: exit status $status, expected $want_status"
+	fail=1
+fi
+if ! cmp -s out "$EXPECTED/$name.out"; then
+	echo "FAIL: $name: standard output differs from a real Linux run:"
+	diff "$EXPECTED/$name.out" out | head -20
+	fail=1
+fi
+# A fatal fault is reported as the kernel reports it, one line.
+if [ "$want_status" -ge 129 ] && ! grep -Eq "^$name\[1\]: (segfault|bus error) at [0-9a-f]+ ip|^$name\[1\]: unhandled exception: " err; then
+	echo "FAIL: $name: no kernel-style line for the fatal signal on stderr"
+	fail=1
+fi
+if [ $fail -ne 0 ]; then
+	echo "--- stderr:"; head -20 err
+	exit 1
+fi
+echo "$name: ok (status $status)"
