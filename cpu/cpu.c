@@ -52,6 +52,26 @@ struct block_count {
 	uint32_t size, insns;
 };
 
+/* A process as the CPU keeps it while another runs: its registers, its
+ * regions (kept, with their shadow, while unmapped from Unicorn), and a
+ * system call it is blocked in. */
+struct task {
+	int pid;
+	struct proc *p;
+	uc_context *ctx;
+	bool started;            /* has run: ctx holds its registers */
+	struct region *reg;
+	size_t nreg;
+	bool blocked;            /* in system call nr(args), to be made again */
+	uint64_t nr, args[6];
+	uint64_t set_tid;        /* CLONE_CHILD_SETTID, written when it first runs */
+	char comm[16];           /* the program's name, as the kernel's messages give it */
+};
+
+/* Instructions a process runs before another gets its turn (about 1 ms at
+ * 1 instruction per cycle on a 1 GHz core: a scheduler tick). */
+#define QUANTUM 1000000
+
 struct cpu {
 	struct kernel *k;
 	struct mmu *mmu;
@@ -75,7 +95,14 @@ struct cpu {
 	int status;
 	uint64_t insns;
 	struct block_count blocks[BLOCK_CACHE];
-	const char *program;
+	struct task *tasks;
+	size_t ntasks;
+	struct task *cur;        /* whose registers and regions Unicorn has */
+	uint64_t slice_end;      /* preempt the current process at this count */
+	bool preempt;
+	bool exec_pending;       /* execve succeeded: start the new image */
+	bool halted;             /* --max-insns reached: the whole run stops */
+	struct exec_image exec;
 };
 
 static struct cpu *active;            /* the cpu whose reservations the SIGSEGV handler serves */
@@ -198,29 +225,50 @@ static void shadow_set(struct cpu *c, struct region *r, uint64_t va, const struc
 	r->state[off >> c->shift] = want;
 }
 
-static void shadow_drop_range(struct cpu *c, uint64_t va, uint64_t len)
+/* Drops the shadow of [va, va+len) in a set of regions; `live` when they
+ * are the ones Unicorn has (its translated code must go too). */
+static void shadow_drop_range(struct cpu *c, struct region *reg, size_t nreg, bool live, uint64_t va, uint64_t len)
 {
-	for (uint64_t a = va & ~(c->page - 1); a < va + len; a += c->page) {
-		struct region *r = region_of(c, a);
-		if (!r) {
+	for (size_t i = 0; i < nreg; i++) {
+		struct region *r = &reg[i];
+		uint64_t lo = va & ~(c->page - 1), hi = va + len;
+		if (hi <= r->start || lo >= r->end)
 			continue;
+		if (lo < r->start)
+			lo = r->start;
+		if (hi > r->end)
+			hi = r->end;
+		for (uint64_t a = lo; a < hi; a += c->page) {
+			uint64_t off = a - r->start;
+			if (r->state[off >> c->shift] == SHADOW_NONE)
+				continue;
+			mmap(r->host + off, c->page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+			     0);
+			r->state[off >> c->shift] = SHADOW_NONE;
+			if (live && r->exec)   /* code bytes may change under it: drop the translated blocks */
+				uc_ctl_remove_cache(c->uc, a, a + c->page);
 		}
-		uint64_t off = a - r->start;
-		if (r->state[off >> c->shift] == SHADOW_NONE)
-			continue;
-		mmap(r->host + off, c->page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
-		r->state[off >> c->shift] = SHADOW_NONE;
-		if (r->exec)   /* code bytes may change under it: drop the translated blocks */
-			uc_ctl_remove_cache(c->uc, a, a + c->page);
 	}
+}
+
+static struct task *task_of(struct cpu *c, int pid)
+{
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (c->tasks[i].pid == pid)
+			return &c->tasks[i];
+	return NULL;
 }
 
 static void unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
 {
 	struct cpu *c = ctx;
-	struct proc *cur = kernel_current(c->k);
-	if (cur && proc_pid(cur) == pid)
-		shadow_drop_range(c, va, len);
+	if (c->cur && c->cur->pid == pid) {
+		shadow_drop_range(c, c->reg, c->nreg, true, va, len);
+		return;
+	}
+	struct task *t = task_of(c, pid);
+	if (t)
+		shadow_drop_range(c, t->reg, t->nreg, false, va, len);
 }
 
 /* A dead process's last accesses land on a page of no consequence. */
@@ -386,10 +434,13 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		if ((last ^ addr) >> c->shift)
 			access_page(c, last & ~(c->page - 1), ACC_FETCH);
 	}
-	if (c->o.max_insns && c->insns >= c->o.max_insns) {
+	if (c->o.max_insns && c->insns >= c->o.max_insns && !c->halted) {
 		fprintf(stderr, "mmusim: stopped after %" PRIu64 " instructions (--max-insns)\n", c->insns);
-		c->exited = true;
-		c->status = 128 + SIGXCPU;
+		c->halted = true;
+		uc_emu_stop(uc);
+	}
+	if (c->insns >= c->slice_end && c->ntasks > 1 && !c->preempt) {
+		c->preempt = true;   /* the tick: let the others run */
 		uc_emu_stop(uc);
 	}
 }
@@ -453,27 +504,96 @@ static void pc_hook(void *ctx, uint64_t *pc, char *text, size_t len)
 }
 
 /* ---- system calls ------------------------------------------------------------------ */
-static void do_syscall(struct cpu *c, uint64_t nr, uint64_t a[6], uint64_t *ret)
+static int return_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RAX : UC_ARM64_REG_X0; }
+static int pc_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC; }
+static int sp_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RSP : UC_ARM64_REG_SP; }
+static int tls_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_FS_BASE : UC_ARM64_REG_TPIDR_EL0; }
+
+static void set_comm(struct task *t, const char *path)
 {
-	struct sys_result r = os_syscall(c->k, nr, a);
-	*ret = (uint64_t)r.ret;
-	switch (r.action) {
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	snprintf(t->comm, sizeof t->comm, "%s", slash ? slash + 1 : path ? path : "?");
+}
+
+/* The child of a fork: the parent's registers as they are inside the
+ * system call, returning 0, past the instruction (on x86-64 the hook sees
+ * RIP at the syscall itself). */
+static void fork_task(struct cpu *c, const struct sys_result *r)
+{
+	struct task *nt = realloc(c->tasks, (c->ntasks + 1) * sizeof *nt);
+	if (!nt)
+		return;
+	size_t cur = (size_t)(c->cur - c->tasks);
+	c->tasks = nt;
+	c->cur = &c->tasks[cur];
+	struct task *t = &c->tasks[c->ntasks];
+	*t = (struct task){.pid = (int)r->value, .p = proc_find(c->k, (int)r->value), .started = true,
+			   .set_tid = r->child.set_tid};
+	memcpy(t->comm, c->cur->comm, sizeof t->comm);
+	if (uc_context_alloc(c->uc, &t->ctx) != UC_ERR_OK)
+		return;
+	c->ntasks++;
+	uc_context_save(c->uc, t->ctx);
+	uint64_t zero = 0, pc = 0;
+	uc_context_reg_write(t->ctx, return_reg(c), &zero);
+	if (c->f->arch == ARCH_X86_64) {
+		uc_context_reg_read(t->ctx, UC_X86_REG_RIP, &pc);
+		pc += 2;   /* 0f 05 */
+		uc_context_reg_write(t->ctx, UC_X86_REG_RIP, &pc);
+	}
+	if (r->child.sp)
+		uc_context_reg_write(t->ctx, sp_reg(c), &r->child.sp);
+	if (r->child.set_tls)
+		uc_context_reg_write(t->ctx, tls_reg(c), &r->child.tls);
+}
+
+/* What a system call's result asks of the CPU. Returns whether the return
+ * value goes into the return register (not for a call that blocks). */
+static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr, const uint64_t a[6])
+{
+	switch (r->action) {
 	case SYSA_NONE:
 		break;
 	case SYSA_EXIT:
 		c->exited = true;
-		c->status = (int)r.value;
+		c->status = (int)r->value;
 		uc_emu_stop(c->uc);
 		break;
 	case SYSA_SET_TLS:
-		uc_reg_write(c->uc, UC_X86_REG_FS_BASE, &r.value);
+		uc_reg_write(c->uc, UC_X86_REG_FS_BASE, &r->value);
 		break;
 	case SYSA_KILLED:
-		c->dying = true;
-		c->signo = (int)r.value;
+		if (!c->dying) {
+			c->dying = true;
+			c->signo = (int)r->value;
+		}
 		uc_emu_stop(c->uc);
 		break;
+	case SYSA_BLOCK:
+		c->cur->blocked = true;
+		c->cur->nr = nr;
+		memcpy(c->cur->args, a, sizeof c->cur->args);
+		uc_emu_stop(c->uc);
+		return false;
+	case SYSA_FORK:
+		fork_task(c, r);
+		break;
+	case SYSA_EXEC:
+		c->exec_pending = true;
+		c->exec = r->exec;
+		set_comm(c->cur, proc_exe(c->cur->p));
+		uc_emu_stop(c->uc);
+		return false;
 	}
+	return true;
+}
+
+static void do_syscall(struct cpu *c, uint64_t nr, uint64_t a[6])
+{
+	struct sys_result r = os_syscall(c->k, nr, a);
+	uint64_t ret = (uint64_t)r.ret;
+	if (apply_result(c, &r, nr, a))
+		uc_reg_write(c->uc, return_reg(c), &ret);
 	sync_regions(c);
 }
 
@@ -481,23 +601,21 @@ static void x86_syscall_hook(uc_engine *uc, void *ud)
 {
 	static const int regs[7] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
 				    UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9};
-	uint64_t v[7], ret;
+	uint64_t v[7];
 	for (int i = 0; i < 7; i++)
 		uc_reg_read(uc, regs[i], &v[i]);
-	do_syscall(ud, v[0], v + 1, &ret);
-	uc_reg_write(uc, UC_X86_REG_RAX, &ret);
+	do_syscall(ud, v[0], v + 1);
 }
 
 static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
 {
 	struct cpu *c = ud;
 	if (c->f->arch == ARCH_AARCH64 && intno == 2) {   /* svc #0, PC already past it */
-		uint64_t v[7], ret;
+		uint64_t v[7];
 		uc_reg_read(uc, UC_ARM64_REG_X8, &v[0]);
 		for (int i = 0; i < 6; i++)
 			uc_reg_read(uc, UC_ARM64_REG_X0 + i, &v[1 + i]);
-		do_syscall(c, v[0], v + 1, &ret);
-		uc_reg_write(uc, UC_ARM64_REG_X0, &ret);
+		do_syscall(c, v[0], v + 1);
 		return;
 	}
 	/* A trap page, int3, an undefined instruction. */
@@ -566,12 +684,36 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 	return c;
 }
 
+static void task_free(struct cpu *c, struct task *t)
+{
+	if (t == c->cur) {
+		regions_clear(c);
+		free(c->reg);
+		c->reg = NULL;
+		c->cur = NULL;
+	} else {
+		for (size_t i = 0; i < t->nreg; i++) {   /* not in Unicorn: only the host side */
+			munmap(t->reg[i].host, t->reg[i].end - t->reg[i].start);
+			free(t->reg[i].state);
+		}
+		free(t->reg);
+	}
+	t->reg = NULL;
+	t->nreg = 0;
+	if (t->ctx)
+		uc_context_free(t->ctx);
+	t->ctx = NULL;
+}
+
 void cpu_destroy(struct cpu *c)
 {
 	if (!c)
 		return;
 	kernel_set_unmap_hook(c->k, NULL, NULL);
 	kernel_set_pc_hook(c->k, NULL, NULL);
+	for (size_t i = 0; i < c->ntasks; i++)
+		task_free(c, &c->tasks[i]);
+	free(c->tasks);
 	regions_clear(c);
 	free(c->reg);
 	munmap(c->trap, c->page);
@@ -607,26 +749,122 @@ static void set_start_registers(struct cpu *c, const struct exec_image *img)
 static uint64_t read_pc(struct cpu *c)
 {
 	uint64_t v = 0;
-	uc_reg_read(c->uc, c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC, &v);
+	uc_reg_read(c->uc, pc_reg(c), &v);
 	return v;
 }
 
 /* What Linux prints when a process dies of a fault (show_signal_msg on x86,
  * arm64_show_signal on arm64). */
-static void report_death(struct cpu *c, struct proc *p)
+static void report_death(struct cpu *c, struct task *t)
 {
 	if (c->o.quiet || !c->have_killer)
 		return;
-	const char *name = strrchr(c->program, '/') ? strrchr(c->program, '/') + 1 : c->program;
 	const struct fault_record *r = &c->killer;
 	uint64_t sp = 0;
-	uc_reg_read(c->uc, c->f->arch == ARCH_X86_64 ? UC_X86_REG_RSP : UC_ARM64_REG_SP, &sp);
+	uc_reg_read(c->uc, sp_reg(c), &sp);
 	if (c->f->arch == ARCH_X86_64)
-		fprintf(stderr, "%s[%d]: %s at %" PRIx64 " ip %" PRIx64 " sp %" PRIx64 " error %" PRIx64 " in %s\n", name,
-			proc_pid(p), r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp, r->hw.syn.code, name);
+		fprintf(stderr, "%s[%d]: %s at %" PRIx64 " ip %" PRIx64 " sp %" PRIx64 " error %" PRIx64 " in %s\n",
+			t->comm, t->pid, r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp, r->hw.syn.code,
+			t->comm);
 	else
 		fprintf(stderr, "%s[%d]: unhandled exception: %s, ESR 0x%016" PRIx64 ", FAR 0x%016" PRIx64 " in %s\n",
-			name, proc_pid(p), mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, name);
+			t->comm, t->pid, mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, t->comm);
+}
+
+/* Unicorn gets t's registers and regions (the current ones are put away). */
+static void switch_to(struct cpu *c, struct task *t)
+{
+	if (c->cur == t)
+		return;
+	if (c->cur) {
+		struct task *o = c->cur;
+		uc_context_save(c->uc, o->ctx);
+		for (size_t i = 0; i < c->nreg; i++) {   /* out of Unicorn, shadow kept */
+			uc_mem_unmap(c->uc, c->reg[i].start, c->reg[i].end - c->reg[i].start);
+			uc_ctl_remove_cache(c->uc, c->reg[i].start, c->reg[i].end);
+		}
+		o->reg = c->reg;
+		o->nreg = c->nreg;
+	}
+	c->cur = t;
+	c->reg = t->reg;
+	c->nreg = t->nreg;
+	t->reg = NULL;
+	t->nreg = 0;
+	c->hint = 0;
+	kernel_switch(c->k, t->p);
+	uint32_t rx = UC_PROT_READ | UC_PROT_WRITE;
+	for (size_t i = 0; i < c->nreg; i++)
+		uc_mem_map_ptr(c->uc, c->reg[i].start, c->reg[i].end - c->reg[i].start,
+			       rx | (c->reg[i].exec ? UC_PROT_EXEC : 0), c->reg[i].host);
+	sync_regions(c);
+	if (t->started)
+		uc_context_restore(c->uc, t->ctx);
+}
+
+/* The end of the current process: an exit, or a signal's default action. */
+static void finish_task(struct cpu *c, struct task *t)
+{
+	if (c->dying) {
+		report_death(c, t);
+		proc_kill(t->p, c->signo);
+	} else {
+		proc_exit(t->p, c->status);
+	}
+	task_free(c, t);
+	t->p = NULL;
+}
+
+/* A blocked process's system call, made again now that others have run.
+ * Returns false while it would still block. */
+static bool retry_blocked(struct cpu *c, struct task *t)
+{
+	struct sys_result r = os_syscall(c->k, t->nr, t->args);
+	if (r.action == SYSA_BLOCK)
+		return false;
+	t->blocked = false;
+	uint64_t ret = (uint64_t)r.ret;
+	if (apply_result(c, &r, t->nr, t->args))
+		uc_reg_write(c->uc, return_reg(c), &ret);
+	sync_regions(c);
+	return true;
+}
+
+/* Runs the current process for a slice: until it exits, dies, blocks,
+ * execs or its quantum is up. */
+static void run_slice(struct cpu *c)
+{
+	c->slice_end = c->insns + QUANTUM;
+	c->preempt = false;
+	for (;;) {
+		uint64_t pc = read_pc(c);
+		uc_err e = uc_emu_start(c->uc, pc, UINT64_MAX, 0, 0);
+		if (c->exited || c->dying || c->halted || c->preempt || c->cur->blocked)
+			return;
+		if (c->exec_pending) {   /* the new program, in the same slice */
+			c->exec_pending = false;
+			set_start_registers(c, &c->exec);
+			continue;
+		}
+		if (e != UC_ERR_OK) {   /* an error no hook claimed */
+			c->dying = true;
+			c->signo = e == UC_ERR_INSN_INVALID ? SIGILL : SIGSEGV;
+			return;
+		}
+	}
+}
+
+static bool task_live(const struct task *t) { return t->p != NULL; }
+
+/* Round robin from the task after `from`, pid order as created. */
+static struct task *next_task(struct cpu *c, size_t from)
+{
+	for (size_t n = 1; n <= c->ntasks; n++) {
+		struct task *t = &c->tasks[(from + n) % c->ntasks];
+		if (task_live(t))
+			return t;
+	}
+	return NULL;
 }
 
 int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], char *const envp[], char *err,
@@ -634,7 +872,6 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 {
 	struct kernel *k = c->k;
 	struct proc *p = kernel_current(k);
-	c->program = program;
 	os_attach_host_fd(p, 0, STDIN_FILENO, OPEN_READ);
 	os_attach_host_fd(p, 1, STDOUT_FILENO, OPEN_WRITE);
 	os_attach_host_fd(p, 2, STDERR_FILENO, OPEN_WRITE);
@@ -646,8 +883,18 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	char *real = realpath(program, NULL);
 	proc_set_exe(p, real ? real : program);
 	free(real);
-	sync_regions(c);
+	c->tasks = calloc(1, sizeof *c->tasks);
+	if (!c->tasks || uc_context_alloc(c->uc, &c->tasks[0].ctx) != UC_ERR_OK) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->ntasks = 1;
+	struct task *first = &c->tasks[0];
+	*first = (struct task){.pid = proc_pid(p), .p = p, .ctx = first->ctx};
+	set_comm(first, program);
+	switch_to(c, first);
 	set_start_registers(c, &img);
+	first->started = true;
 
 	struct sigaction sa = {0};
 	sa.sa_sigaction = segv_handler;
@@ -655,29 +902,69 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	sigemptyset(&sa.sa_mask);
 	active = c;
 	sigaction(SIGSEGV, &sa, &previous_segv);
-	uint64_t pc = img.entry;
+	int status = 0, first_pid = first->pid;
+	size_t idx = 0, stuck = 0;
 	for (;;) {
-		uc_err e = uc_emu_start(c->uc, pc, UINT64_MAX, 0, 0);
-		if (c->exited || c->dying)
+		struct task *t = task_live(&c->tasks[idx]) ? &c->tasks[idx] : next_task(c, idx);
+		if (!t)
 			break;
-		if (e != UC_ERR_OK) {   /* an error no hook claimed */
-			c->dying = true;
-			c->signo = e == UC_ERR_INSN_INVALID ? SIGILL : SIGSEGV;
+		idx = (size_t)(t - c->tasks);
+		switch_to(c, t);
+		c->exited = c->dying = c->have_killer = c->preempt = false;
+		if (t->blocked && !retry_blocked(c, t)) {
+			size_t live = 0;
+			for (size_t i = 0; i < c->ntasks; i++)
+				live += task_live(&c->tasks[i]);
+			if (++stuck > live) {   /* a whole round asleep: nothing can wake anyone */
+				fprintf(stderr, "mmusim: every process is blocked (deadlock); killing them\n");
+				for (size_t i = 0; i < c->ntasks; i++)
+					if (task_live(&c->tasks[i])) {
+						switch_to(c, &c->tasks[i]);
+						c->dying = true;
+						c->have_killer = false;
+						c->signo = SIGKILL;
+						if (c->tasks[i].pid == first_pid)
+							status = 128 + SIGKILL;
+						finish_task(c, &c->tasks[i]);
+					}
+				break;
+			}
+			idx = (size_t)(next_task(c, idx) - c->tasks);
+			continue;
+		}
+		stuck = 0;
+		if (t->set_tid) {   /* schedule_tail: the child learns its tid */
+			uint32_t tid = (uint32_t)t->pid;
+			os_copy_to_user(k, t->set_tid, &tid, 4);
+			t->set_tid = 0;
+		}
+		if (!c->exited && !c->dying)   /* the retried call may have ended it */
+			run_slice(c);
+		t = c->cur;   /* the task array moves when the slice forks */
+		idx = (size_t)(t - c->tasks);
+		if (c->halted) {
+			for (size_t i = 0; i < c->ntasks; i++)
+				if (task_live(&c->tasks[i])) {
+					switch_to(c, &c->tasks[i]);
+					c->exited = true;
+					c->dying = false;
+					c->status = 128 + SIGXCPU;
+					finish_task(c, &c->tasks[i]);
+				}
+			status = 128 + SIGXCPU;
 			break;
 		}
-		pc = read_pc(c);        /* stopped for another reason: go on */
+		if (c->exited || c->dying) {
+			if (t->pid == first_pid)
+				status = c->dying ? 128 + c->signo : c->status;
+			finish_task(c, t);
+		}
+		struct task *n = next_task(c, idx);
+		if (!n)
+			break;
+		idx = (size_t)(n - c->tasks);
 	}
 	sigaction(SIGSEGV, &previous_segv, NULL);
 	active = NULL;
-	int status;
-	if (c->dying) {
-		report_death(c, p);
-		proc_kill(p, c->signo);
-		status = 128 + c->signo;
-	} else {
-		proc_exit(p, c->status);
-		status = c->status;
-	}
-	regions_clear(c);
 	return status;
 }

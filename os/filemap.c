@@ -462,6 +462,8 @@ void open_file_put(struct kernel *k, struct open_file *of)
 	if (--of->refcount == 0) {
 		if (of->inode)
 			inode_put(k, of->inode);
+		if (of->pipe)
+			pipe_release(of);
 		free(of);
 	}
 }
@@ -521,6 +523,8 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return -EBADF;
 	if (!(of->flags & (write ? OPEN_WRITE : OPEN_READ)))
 		return -EBADF;
+	if (of->pipe)
+		return pipe_io(of, buf, len, write);
 	if (!of->inode) {   /* a host stream: straight through */
 		return host_stream_io(of->host_fd, buf, len, write);
 	}
@@ -648,4 +652,15 @@ int os_open_host(struct proc *p, const char *host_path, const char *name)
 const char *inode_name(const struct inode *ino)
 {
 	return ino->name;
+}
+
+/* A program a guest execs: its path resolved in the sandbox like any open,
+ * as a host descriptor the loader can open again by /proc/self/fd/N. */
+int sandbox_open_exec(struct kernel *k, const char *path)
+{
+	int err = 0;
+	struct sandbox *sb = sandbox_of(k, &err);
+	if (!sb)
+		return err;
+	return sandbox_openat(sb, SANDBOX_CWD, path, O_RDONLY | O_CLOEXEC, 0);
 }

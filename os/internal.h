@@ -50,8 +50,10 @@ struct inode {
 };
 
 /* An open file description (what a descriptor refers to). */
+struct pipe;
 struct open_file {
-	struct inode *inode;    /* a file with pages, or NULL for a host stream */
+	struct inode *inode;    /* a file with pages, or NULL for a host stream or a pipe */
+	struct pipe *pipe;      /* one end of a pipe (pipe.c) */
 	int host_fd;            /* a host stream (the terminal, a pipe): I/O passes through */
 	uint32_t flags;         /* OPEN_* */
 	uint32_t refcount;      /* descriptors referring to it */
@@ -84,6 +86,8 @@ struct proc {
 	int pid, ppid;
 	bool alive;
 	int status;             /* exit code or 128 + signal */
+	int termsig;            /* the signal that ended it, 0 for an exit */
+	bool reaped;            /* its parent collected the status (wait4) */
 	struct mm mm;
 	uint64_t minflt, majflt;
 	struct open_file **fd;  /* the descriptor table */
@@ -127,6 +131,7 @@ struct kernel {
 	void *sub_ctx[MAX_SUBSCRIBERS];
 	int nsub;
 	uint64_t event_seq, fault_seq;
+	int last_pid;           /* the highest pid given out */
 	struct fault_record *rec;   /* the fault being handled, if any */
 	struct os_stats st;
 	/* LRU lists (index 0 inactive, 1 active), by frame number. */
@@ -218,6 +223,12 @@ void release_file_pages(struct kernel *k);   /* kernel teardown: write back, dro
 struct open_file *fd_get(struct proc *p, int fd);
 int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowest free slot >= lowest */
 void open_file_put(struct kernel *k, struct open_file *of);
+int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
+/* pipe.c */
+int os_pipe(struct proc *p, int fds[2]);
+#define ERESTARTSYS 512   /* the call would sleep: block the process, retry later */
+void pipe_release(struct open_file *of);
+int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
 void fd_table_copy(struct proc *child, const struct proc *parent);
 void fd_table_close(struct proc *p);
 /* Calls fn for every page-table entry that maps frame pfn. */

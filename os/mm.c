@@ -495,6 +495,8 @@ static struct proc *proc_new(struct kernel *k, int pid)
 	p->k = k;
 	p->pid = pid;
 	p->alive = true;
+	if (pid > k->last_pid)
+		k->last_pid = pid;
 	if (!mm_init(k, &p->mm, pid)) {
 		free(p);
 		return NULL;
@@ -571,6 +573,11 @@ void proc_exit(struct proc *p, int code)
 	fd_table_close(p);
 	p->alive = false;
 	p->status = code;
+	for (size_t i = 0; i < k->nprocs; i++)   /* orphans: nobody will wait for them */
+		if (k->procs[i]->ppid == p->pid) {
+			k->procs[i]->ppid = 0;
+			k->procs[i]->reaped = true;
+		}
 	p->mm.root = root;
 	proc_event(k, p, EV_PROC_EXIT, p->ppid, code);
 	p->mm.root = 0;
@@ -580,5 +587,7 @@ void proc_exit(struct proc *p, int code)
 
 void proc_kill(struct proc *p, int signo)
 {
+	if (p->alive)
+		p->termsig = signo;
 	proc_exit(p, 128 + signo);
 }

@@ -263,17 +263,38 @@ enum sys_action {
 	SYSA_EXIT,      /* the process exits with status `value` */
 	SYSA_SET_TLS,   /* x86-64 arch_prctl(ARCH_SET_FS): FS base = value */
 	SYSA_KILLED,    /* a signal (value) whose default action ends the process */
+	SYSA_BLOCK,     /* the call would sleep (wait4, an empty pipe): run another
+			 * process and make the same call again later */
+	SYSA_FORK,      /* a child (pid `value`) was created: give it a copy of the
+			 * registers with the call returning 0, and `child` */
+	SYSA_EXEC,      /* a new program was loaded: start it at `exec` */
+};
+struct exec_image {
+	uint64_t entry;       /* e_entry + load_bias */
+	uint64_t sp;          /* 16-byte aligned, pointing at argc */
+	uint64_t phdr;        /* AT_PHDR */
+	uint64_t brk_start;   /* page-aligned end of the highest segment */
+	uint64_t load_bias;   /* 0 for ET_EXEC; ELF_ET_DYN_BASE-based for static PIE */
 };
 struct sys_result {
 	int64_t ret;
 	enum sys_action action;
 	uint64_t value;
+	struct {
+		uint64_t sp;            /* a new stack (0: the parent's) */
+		uint64_t tls;           /* CLONE_SETTLS */
+		bool set_tls;
+		uint64_t set_tid;       /* CLONE_CHILD_SETTID: the child writes its pid
+					 * here when it first runs (schedule_tail) */
+	} child;
+	struct exec_image exec;
 };
 /* System call `nr` (the architecture's number) of the current process. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t args[6]);
 const char *os_syscall_name(const struct kernel *k, uint64_t nr);
 /* The host path readlink("/proc/self/exe") names. */
 void proc_set_exe(struct proc *p, const char *host_path);
+const char *proc_exe(const struct proc *p);
 
 /* ---- Statistics ---------------------------------------------------------- */
 struct os_stats {
@@ -315,14 +336,6 @@ int64_t os_strncpy_from_user(struct kernel *k, char *dst, uint64_t src_va, uint6
  * the descriptor or -errno (-EISDIR, -EACCES for a file that is not regular). */
 int os_open_host(struct proc *p, const char *host_path, const char *name);
 
-/* What exec set up. */
-struct exec_image {
-	uint64_t entry;       /* e_entry + load_bias */
-	uint64_t sp;          /* 16-byte aligned, pointing at argc */
-	uint64_t phdr;        /* AT_PHDR */
-	uint64_t brk_start;   /* page-aligned end of the highest segment */
-	uint64_t load_bias;   /* 0 for ET_EXEC; ELF_ET_DYN_BASE-based for static PIE */
-};
 /* Load the static ELF executable at host path `host_path` into p (made the
  * current process) as Linux's load_elf_binary does: a fresh address space,
  * file-backed segments through the page cache, the bss, brk, and the

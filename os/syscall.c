@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,8 @@ enum sys {
 	S_GETRANDOM, S_UNAME, S_GETPID, S_GETPPID, S_GETTID, S_GETUID, S_GETEUID, S_GETGID, S_GETEGID,
 	S_CLOCK_GETTIME, S_GETTIMEOFDAY, S_TIME, S_NANOSLEEP, S_RT_SIGACTION, S_RT_SIGPROCMASK, S_SIGALTSTACK,
 	S_FUTEX, S_SCHED_YIELD, S_GETRUSAGE, S_ARCH_PRCTL, S_GETCWD, S_CHDIR, S_FCNTL, S_DUP, S_DUP2, S_DUP3,
-	S_FSYNC, S_FADVISE64, S_ACCESS, S_FACCESSAT, S_TGKILL, S_KILL, S_COUNT
+	S_FSYNC, S_FADVISE64, S_ACCESS, S_FACCESSAT, S_TGKILL, S_KILL, S_CLONE, S_CLONE3, S_FORK, S_VFORK,
+	S_EXECVE, S_WAIT4, S_PIPE, S_PIPE2, S_COUNT
 };
 
 static const char *const sys_names[S_COUNT] = {
@@ -29,7 +31,8 @@ static const char *const sys_names[S_COUNT] = {
 	"getrandom", "uname", "getpid", "getppid", "gettid", "getuid", "geteuid", "getgid", "getegid",
 	"clock_gettime", "gettimeofday", "time", "nanosleep", "rt_sigaction", "rt_sigprocmask", "sigaltstack",
 	"futex", "sched_yield", "getrusage", "arch_prctl", "getcwd", "chdir", "fcntl", "dup", "dup2", "dup3",
-	"fsync", "fadvise64", "access", "faccessat", "tgkill", "kill",
+	"fsync", "fadvise64", "access", "faccessat", "tgkill", "kill", "clone", "clone3", "fork", "vfork",
+	"execve", "wait4", "pipe", "pipe2",
 };
 
 struct sysno {
@@ -48,7 +51,8 @@ static const struct sysno x86_64_table[] = {
 	{158, S_ARCH_PRCTL}, {186, S_GETTID}, {201, S_TIME}, {202, S_FUTEX}, {218, S_SET_TID_ADDRESS},
 	{221, S_FADVISE64}, {228, S_CLOCK_GETTIME}, {231, S_EXIT_GROUP}, {234, S_TGKILL}, {257, S_OPENAT},
 	{262, S_NEWFSTATAT}, {267, S_READLINKAT}, {269, S_FACCESSAT}, {273, S_SET_ROBUST_LIST}, {292, S_DUP3},
-	{302, S_PRLIMIT64}, {318, S_GETRANDOM}, {334, S_RSEQ},
+	{302, S_PRLIMIT64}, {318, S_GETRANDOM}, {334, S_RSEQ}, {56, S_CLONE}, {57, S_FORK}, {58, S_VFORK},
+	{59, S_EXECVE}, {61, S_WAIT4}, {22, S_PIPE}, {293, S_PIPE2}, {435, S_CLONE3},
 };
 
 static const struct sysno arm64_table[] = {
@@ -61,7 +65,8 @@ static const struct sysno arm64_table[] = {
 	{169, S_GETTIMEOFDAY}, {172, S_GETPID}, {173, S_GETPPID}, {174, S_GETUID}, {175, S_GETEUID},
 	{176, S_GETGID}, {177, S_GETEGID}, {178, S_GETTID}, {214, S_BRK}, {215, S_MUNMAP}, {222, S_MMAP},
 	{223, S_FADVISE64}, {226, S_MPROTECT}, {227, S_MSYNC}, {233, S_MADVISE}, {261, S_PRLIMIT64},
-	{278, S_GETRANDOM}, {293, S_RSEQ},
+	{278, S_GETRANDOM}, {293, S_RSEQ}, {220, S_CLONE}, {221, S_EXECVE}, {260, S_WAIT4}, {59, S_PIPE2},
+	{435, S_CLONE3},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -137,6 +142,10 @@ static int64_t sys_rw(struct proc *p, int fd, uint64_t buf, uint64_t len, bool w
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
+	if (pos == -2)
+		return -EINVAL;
+	if (pos >= 0 && !of->inode)
+		return -ESPIPE;   /* pread/pwrite on a stream or pipe */
 	uint8_t chunk[4096];
 	uint64_t done = 0;
 	uint64_t off = pos >= 0 ? (uint64_t)pos : of->pos;
@@ -298,6 +307,13 @@ static int64_t sys_fstat(struct proc *p, int fd, uint64_t va)
 	if (!of)
 		return -EBADF;
 	struct stat st;
+	if (of->pipe) {
+		memset(&st, 0, sizeof st);
+		st.st_mode = S_IFIFO | 0600;
+		st.st_blksize = 4096;
+		st.st_nlink = 1;
+		return put_stat(p->k, va, &st);
+	}
 	if (fstat(of->inode ? of->inode->host_fd : of->host_fd, &st))
 		return -errno;
 	if (of->inode)
@@ -379,6 +395,227 @@ static enum os_advice advice_of(uint64_t a)
 	}
 }
 
+/* A read or write whose result may be "would sleep" or a broken pipe. */
+static void rw_result(struct sys_result *r, int64_t ret)
+{
+	r->ret = ret;
+	if (ret == -ERESTARTSYS) {
+		r->action = SYSA_BLOCK;
+	} else if (ret == -EPIPE) {
+		r->action = SYSA_KILLED;   /* SIGPIPE, whose default action ends the process */
+		r->value = SIGPIPE;
+	}
+}
+
+/* ---- processes ------------------------------------------------------------------- */
+#define CLONE_VM             0x00000100ull
+#define CLONE_VFORK          0x00004000ull
+#define CLONE_THREAD         0x00010000ull
+#define CLONE_SETTLS         0x00080000ull
+#define CLONE_PARENT_SETTID  0x00100000ull
+#define CLONE_CHILD_SETTID   0x01000000ull
+
+/* fork semantics: a copy of the address space (copy-on-write) and of the
+ * descriptor table. CLONE_VM without CLONE_VFORK would be a thread, which
+ * the model does not have; vfork is a fork (the child gets its own copy:
+ * what a correct vfork child does cannot tell the difference). */
+static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t tls,
+				   uint64_t ctid)
+{
+	struct sys_result r = {.action = SYSA_NONE};
+	if ((flags & CLONE_THREAD) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK))) {
+		r.ret = -ENOSYS;
+		report_enosys(p->k, 56, S_CLONE);
+		return r;
+	}
+	struct kernel *k = p->k;
+	int err = 0;
+	struct proc *c = proc_fork(p, k->last_pid + 1, &err);
+	if (!c) {
+		r.ret = err == -EEXIST ? -EAGAIN : err;
+		return r;
+	}
+	c->exe = p->exe ? strdup(p->exe) : NULL;
+	uint32_t pid = (uint32_t)c->pid;
+	if ((flags & CLONE_PARENT_SETTID) && put_user(k, ptid, &pid, 4)) {
+		proc_exit(c, 0);
+		c->reaped = true;
+		r.ret = -EFAULT;
+		return r;
+	}
+	r.ret = c->pid;
+	r.action = SYSA_FORK;
+	r.value = (uint64_t)c->pid;
+	r.child.sp = sp;
+	r.child.tls = tls;
+	r.child.set_tls = flags & CLONE_SETTLS;
+	r.child.set_tid = flags & CLONE_CHILD_SETTID ? ctid : 0;
+	return r;
+}
+
+/* wait4: a dead child's status, once. */
+static struct sys_result sys_wait4(struct proc *p, int64_t pid, uint64_t status_va, uint64_t options, uint64_t ru_va)
+{
+	struct kernel *k = p->k;
+	struct sys_result r = {.action = SYSA_NONE};
+	bool any = false;
+	for (size_t i = 0; i < k->nprocs; i++) {
+		struct proc *c = k->procs[i];
+		if (c->ppid != p->pid || c->reaped || (pid > 0 && c->pid != pid))
+			continue;
+		any = true;
+		if (c->alive)
+			continue;
+		uint32_t st = c->termsig ? (uint32_t)c->termsig : ((uint32_t)c->status & 0xff) << 8;
+		if (status_va && put_user(k, status_va, &st, 4)) {
+			r.ret = -EFAULT;
+			return r;
+		}
+		if (ru_va) {
+			uint64_t ru[18] = {0};
+			ru[4 + 2] = c->minflt;
+			ru[4 + 3] = c->majflt;
+			if (put_user(k, ru_va, ru, sizeof ru)) {
+				r.ret = -EFAULT;
+				return r;
+			}
+		}
+		c->reaped = true;
+		r.ret = c->pid;
+		return r;
+	}
+	if (!any)
+		r.ret = -ECHILD;
+	else if (options & 1)   /* WNOHANG */
+		r.ret = 0;
+	else
+		r.action = SYSA_BLOCK;
+	return r;
+}
+
+/* A NULL-terminated array of strings from user memory (argv, envp). */
+static int64_t get_strings(struct kernel *k, uint64_t va, char ***out, int *count)
+{
+	size_t n = 0, cap = 16, total = 0;
+	char **v = calloc(cap + 1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (; va; n++) {
+		uint64_t ptr;
+		if (os_copy_from_user(k, &ptr, va + 8 * n, 8))
+			goto fault;
+		if (!ptr)
+			break;
+		if (n == 65536)
+			goto big;
+		if (n == cap) {
+			char **nv = realloc(v, (2 * cap + 1) * sizeof *nv);
+			if (!nv)
+				goto nomem;
+			v = nv;
+			cap *= 2;
+		}
+		char buf[PATH_MAX_GUEST * 8];
+		int64_t len = os_strncpy_from_user(k, buf, ptr, sizeof buf);
+		if (len == -ENAMETOOLONG)
+			goto big;
+		if (len < 0)
+			goto fault;
+		total += (size_t)len + 1;
+		if (total > (2u << 20))   /* Linux: a quarter of the 8 MiB stack limit */
+			goto big;
+		v[n] = strdup(buf);
+		v[n + 1] = NULL;
+		if (!v[n])
+			goto nomem;
+	}
+	v[n] = NULL;
+	*out = v;
+	*count = (int)n;
+	return 0;
+	int64_t rc;
+fault:
+	rc = -EFAULT;
+	goto fail;
+big:
+	rc = -E2BIG;
+	goto fail;
+nomem:
+	rc = -ENOMEM;
+fail:
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	return rc;
+}
+
+static void free_strings(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* execve: the path in the sandbox (or /proc/self/exe, the running
+ * program), the strings copied out before the old image goes. */
+static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t argv_va, uint64_t envp_va)
+{
+	struct kernel *k = p->k;
+	struct sys_result r = {.action = SYSA_NONE};
+	char path[PATH_MAX_GUEST];
+	char **argv = NULL, **envp = NULL;
+	int argc = 0, envc = 0;
+	if ((r.ret = get_path(k, path_va, path)) || (r.ret = get_strings(k, argv_va, &argv, &argc)) ||
+	    (r.ret = get_strings(k, envp_va, &envp, &envc)))
+		goto out;
+	char host[64];
+	const char *host_path = host;
+	int fd = -1;
+	if (!strcmp(path, "/proc/self/exe") && p->exe) {
+		host_path = p->exe;
+	} else {
+		fd = sandbox_open_exec(k, path);
+		if (fd < 0) {
+			r.ret = fd;
+			goto out;
+		}
+		snprintf(host, sizeof host, "/proc/self/fd/%d", fd);
+	}
+	char err[256];
+	char *exe = host_path == p->exe ? strdup(p->exe) : realpath(host, NULL);
+	r.ret = os_exec_elf(p, host_path, argc, argv, envp, path, &r.exec, err, sizeof err);
+	if (fd >= 0)
+		close(fd);
+	if (r.ret == 0) {
+		r.action = SYSA_EXEC;
+		if (exe)
+			proc_set_exe(p, exe);
+	} else if (!p->alive || k->current != p) {
+		r.action = SYSA_KILLED;   /* past the point of no return */
+		r.value = SIGSEGV;
+	}
+	free(exe);
+out:
+	free_strings(argv);
+	free_strings(envp);
+	return r;
+}
+
+static int64_t sys_pipe2(struct proc *p, uint64_t va)
+{
+	int fds[2];
+	int rc = os_pipe(p, fds);
+	if (rc)
+		return rc;
+	int32_t out[2] = {fds[0], fds[1]};
+	if (put_user(p->k, va, out, 8)) {
+		os_close(p, fds[0]);
+		os_close(p, fds[1]);
+		return -EFAULT;
+	}
+	return 0;
+}
+
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 {
 	struct proc *p = k->current;
@@ -386,12 +623,12 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
 	switch (s) {
-	case S_READ: r.ret = sys_rw(p, (int)a[0], a[1], a[2], false, -1); break;
-	case S_WRITE: r.ret = sys_rw(p, (int)a[0], a[1], a[2], true, -1); break;
+	case S_READ: rw_result(&r, sys_rw(p, (int)a[0], a[1], a[2], false, -1)); break;
+	case S_WRITE: rw_result(&r, sys_rw(p, (int)a[0], a[1], a[2], true, -1)); break;
 	case S_PREAD64: r.ret = sys_rw(p, (int)a[0], a[1], a[2], false, (int64_t)a[3] < 0 ? -2 : (int64_t)a[3]); break;
 	case S_PWRITE64: r.ret = sys_rw(p, (int)a[0], a[1], a[2], true, (int64_t)a[3] < 0 ? -2 : (int64_t)a[3]); break;
-	case S_READV: r.ret = sys_rwv(p, (int)a[0], a[1], a[2], false); break;
-	case S_WRITEV: r.ret = sys_rwv(p, (int)a[0], a[1], a[2], true); break;
+	case S_READV: rw_result(&r, sys_rwv(p, (int)a[0], a[1], a[2], false)); break;
+	case S_WRITEV: rw_result(&r, sys_rwv(p, (int)a[0], a[1], a[2], true)); break;
 	case S_OPEN: r.ret = sys_openat(p, AT_FDCWD_GUEST, a[0], a[1], a[2]); break;
 	case S_OPENAT: r.ret = sys_openat(p, (int)a[0], a[1], a[2], a[3]); break;
 	case S_CLOSE: r.ret = os_close(p, (int)a[0]); break;
@@ -519,6 +756,17 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		}
 		break;
 	}
+	case S_CLONE:
+		r = k->fmt->arch == ARCH_X86_64 ? sys_clone(p, a[0], a[1], a[2], a[4], a[3])
+						: sys_clone(p, a[0], a[1], a[2], a[3], a[4]);
+		break;
+	case S_FORK: r = sys_clone(p, 17, 0, 0, 0, 0); break;
+	case S_VFORK: r = sys_clone(p, CLONE_VM | CLONE_VFORK | 17, 0, 0, 0, 0); break;
+	case S_CLONE3: r.ret = -ENOSYS; break;   /* glibc falls back to clone */
+	case S_WAIT4: r = sys_wait4(p, (int64_t)(int32_t)a[0], a[1], a[2], a[3]); break;
+	case S_EXECVE: r = sys_execve(p, a[0], a[1], a[2]); break;
+	case S_PIPE: r.ret = sys_pipe2(p, a[0]); break;
+	case S_PIPE2: r.ret = sys_pipe2(p, a[0]); break;
 	case S_CHDIR:   /* the working directory is the sandbox root, fixed for now */
 	case S_NONE:
 	case S_COUNT:
@@ -538,4 +786,9 @@ void proc_set_exe(struct proc *p, const char *host_path)
 {
 	free(p->exe);
 	p->exe = strdup(host_path);
+}
+
+const char *proc_exe(const struct proc *p)
+{
+	return p->exe;
 }

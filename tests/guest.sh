@@ -31,8 +31,10 @@ if ! cmp -s out "$EXPECTED/$name.out"; then
 	diff "$EXPECTED/$name.out" out | head -20
 	fail=1
 fi
-# A fatal fault is reported as the kernel reports it, one line.
-if [ "$want_status" -ge 129 ] && ! grep -Eq "^$name\[1\]: (segfault|bus error) at [0-9a-f]+ ip|^$name\[1\]: unhandled exception: " err; then
+# A fatal fault is reported as the kernel reports it, one line, naming
+# the process by its comm (the program's name cut to 15 characters).
+comm=$(printf '%.15s' "$name")
+if [ "$want_status" -ge 129 ] && ! grep -Eq "^$comm\[1\]: (segfault|bus error) at [0-9a-f]+ ip|^$comm\[1\]: unhandled exception: " err; then
 	echo "FAIL: $name: no kernel-style line for the fatal signal on stderr"
 	fail=1
 fi
