@@ -290,7 +290,7 @@ void release_file_pages(struct kernel *k)
 }
 
 /* ---- opening files ------------------------------------------------------------------ */
-static struct sandbox *sandbox_of(struct kernel *k, int *err)
+struct sandbox *sandbox_of(struct kernel *k, int *err)
 {
 	if (!k->sb) {
 		char msg[256];
@@ -369,7 +369,27 @@ static struct inode *inode_for(struct kernel *k, int fd, const char *path, bool 
 	return i;
 }
 
-int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
+/* A descriptor of p for a host descriptor that is not a regular file: a
+ * directory (getdents64, a base for *at calls), or a device or FIFO
+ * (I/O straight through, like the terminal). */
+static int install_special(struct proc *p, int fd, const struct stat *st, uint32_t flags)
+{
+	struct open_file *of = calloc(1, sizeof *of);
+	if (!of) {
+		close(fd);
+		return -ENOMEM;
+	}
+	if (S_ISDIR(st->st_mode))
+		*of = (struct open_file){.dir = true, .dir_fd = fd, .host_fd = -1, .flags = flags, .refcount = 1};
+	else
+		*of = (struct open_file){.host_fd = fd, .own_host_fd = true, .flags = flags, .refcount = 1};
+	int slot = fd_install(p, of, 0);
+	if (slot < 0)
+		open_file_put(p->k, of);
+	return slot;
+}
+
+int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode)
 {
 	struct kernel *k = p->k;
 	int err = 0;
@@ -377,14 +397,23 @@ int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
 	if (!sb)
 		return err;
 	int acc = (flags & OPEN_READ) && (flags & OPEN_WRITE) ? O_RDWR : (flags & OPEN_WRITE) ? O_WRONLY : O_RDONLY;
-	int hflags = acc | (flags & OPEN_CREATE ? O_CREAT : 0) | O_CLOEXEC;
-	int fd = sandbox_openat(sb, SANDBOX_CWD, path, hflags, mode);
+	int extra = (flags & OPEN_NOFOLLOW ? O_NOFOLLOW : 0) | (flags & OPEN_DIRECTORY ? O_DIRECTORY : 0);
+	int hflags = acc | extra | (flags & OPEN_CREATE ? O_CREAT : 0) | (flags & OPEN_EXCL ? O_EXCL : 0) | O_CLOEXEC;
+	int fd = sandbox_openat(sb, dirfd, path, hflags, mode);
 	if (fd < 0)
 		return fd;
+	struct stat st;
+	if (fstat(fd, &st)) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	if (!S_ISREG(st.st_mode))
+		return install_special(p, fd, &st, flags);
 	/* The kernel's own descriptor reads and writes back pages whatever the
 	 * guest asked for: open it read-write when the file allows. */
 	if (acc != O_RDWR) {
-		int rw = sandbox_openat(sb, SANDBOX_CWD, path, O_RDWR | O_CLOEXEC, 0);
+		int rw = sandbox_openat(sb, dirfd, path, O_RDWR | O_CLOEXEC | (extra & O_NOFOLLOW), 0);
 		if (rw >= 0) {
 			close(fd);
 			fd = rw;
@@ -394,11 +423,8 @@ int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
 	struct inode *i = inode_for(k, fd, path, acc == O_RDWR, &err);
 	if (!i)
 		return err;
-	if (flags & OPEN_TRUNC && (flags & OPEN_WRITE)) {
-		truncate_cache(k, i, 0);
-		if (ftruncate(i->host_fd, 0) == 0)
-			i->size = 0;
-	}
+	if (flags & OPEN_TRUNC && (flags & OPEN_WRITE))
+		os_truncate(k, i, 0);
 	struct open_file *of = calloc(1, sizeof *of);
 	if (!of)
 		return -ENOMEM;
@@ -408,6 +434,24 @@ int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
 	if (slot < 0)
 		open_file_put(k, of);
 	return slot;
+}
+
+int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
+{
+	return os_openat(p, SANDBOX_CWD, path, flags, mode);
+}
+
+/* truncate / ftruncate / O_TRUNC: pages past the new end leave the cache
+ * (and every mapping), the host file follows. */
+int os_truncate(struct kernel *k, struct inode *i, uint64_t len)
+{
+	if (!i->host_writable)
+		return -EACCES;
+	truncate_cache(k, i, (len + k->page - 1) >> k->fmt->page_shift);
+	if (ftruncate(i->host_fd, (off_t)len))
+		return -errno;
+	i->size = len;
+	return 0;
 }
 
 #define MAX_FDS 1024   /* RLIMIT_NOFILE */
@@ -464,6 +508,10 @@ void open_file_put(struct kernel *k, struct open_file *of)
 			inode_put(k, of->inode);
 		if (of->pipe)
 			pipe_release(of);
+		if (of->dir)
+			close(of->dir_fd);
+		if (of->own_host_fd)
+			close(of->host_fd);
 		free(of);
 	}
 }

@@ -54,6 +54,9 @@ struct pipe;
 struct open_file {
 	struct inode *inode;    /* a file with pages, or NULL for a host stream or a pipe */
 	struct pipe *pipe;      /* one end of a pipe (pipe.c) */
+	bool dir;               /* a directory: dir_fd is its host descriptor (getdents64, *at) */
+	int dir_fd;
+	bool own_host_fd;       /* host_fd was opened for it (not mmusim's own stdin ...) */
 	int host_fd;            /* a host stream (the terminal, a pipe): I/O passes through */
 	uint32_t flags;         /* OPEN_* */
 	uint32_t refcount;      /* descriptors referring to it */
@@ -88,6 +91,7 @@ struct proc {
 	int status;             /* exit code or 128 + signal */
 	int termsig;            /* the signal that ended it, 0 for an exit */
 	bool reaped;            /* its parent collected the status (wait4) */
+	unsigned umask;
 	struct mm mm;
 	uint64_t minflt, majflt;
 	struct open_file **fd;  /* the descriptor table */
@@ -224,6 +228,10 @@ struct open_file *fd_get(struct proc *p, int fd);
 int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowest free slot >= lowest */
 void open_file_put(struct kernel *k, struct open_file *of);
 int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
+struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first use */
+/* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
+int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
+int os_truncate(struct kernel *k, struct inode *i, uint64_t len);
 /* pipe.c */
 int os_pipe(struct proc *p, int fds[2]);
 #define ERESTARTSYS 512   /* the call would sleep: block the process, retry later */

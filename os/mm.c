@@ -495,6 +495,7 @@ static struct proc *proc_new(struct kernel *k, int pid)
 	p->k = k;
 	p->pid = pid;
 	p->alive = true;
+	p->umask = 022;
 	if (pid > k->last_pid)
 		k->last_pid = pid;
 	if (!mm_init(k, &p->mm, pid)) {
@@ -530,6 +531,7 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 		return NULL;
 	}
 	c->ppid = parent->pid;
+	c->umask = parent->umask;
 	struct mm *pm = &parent->mm, *cm = &c->mm;
 	cm->vma = malloc((pm->nvma ? pm->nvma : 1) * sizeof *cm->vma);
 	if (!cm->vma) {

@@ -227,6 +227,10 @@ int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen);
 #define OPEN_WRITE  2u
 #define OPEN_CREATE 4u
 #define OPEN_TRUNC  8u
+#define OPEN_APPEND 16u
+#define OPEN_EXCL   32u
+#define OPEN_DIRECTORY 64u   /* fail unless it is a directory */
+#define OPEN_NOFOLLOW  128u  /* fail on a symbolic link */
 int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode);  /* a descriptor or -errno */
 int os_close(struct proc *p, int fd);
 /* Make guest descriptor guest_fd refer to a host stream (stdin, stdout ...). */

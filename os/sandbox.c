@@ -363,6 +363,19 @@ int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode)
 	return r;
 }
 
+int sandbox_symlink(struct sandbox *s, const char *target, int dirfd, const char *path)
+{
+	struct last l;
+	int pfd = open_parent(s, dirfd, path, &l);
+	if (pfd < 0)
+		return pfd;
+	/* The target is stored as given: it is only text until a lookup
+	 * follows it, and every lookup is confined to the root. */
+	int r = l.type != LAST_NORM ? -EEXIST : symlinkat(target, pfd, l.name) < 0 ? -errno : 0;
+	close(pfd);
+	return r;
+}
+
 int sandbox_rename(struct sandbox *s, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 		   unsigned flags)
 {

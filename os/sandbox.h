@@ -91,6 +91,8 @@ int sandbox_access(struct sandbox *s, int dirfd, const char *path, int mode, int
 int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags);
 /* mkdirat(2). */
 int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode);
+/* symlinkat(2): a link at path holding target (any text). */
+int sandbox_symlink(struct sandbox *s, const char *target, int dirfd, const char *path);
 /* renameat2(2): flags 0, RENAME_NOREPLACE, RENAME_EXCHANGE (renameat is 0).
  * A symlink is renamed itself, never its target. */
 int sandbox_rename(struct sandbox *s, int olddirfd, const char *oldpath, int newdirfd, const char *newpath,

@@ -17,10 +17,12 @@ fi
 [ $# -gt 0 ] && [ "$1" = "--" ] && shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cd "$tmp" || exit 1
-# The guest's files live in the working directory (the sandbox root).
-timeout 120 "$MMUSIM" run "$@" "$PROGRAM" >out 2>err
+mkdir "$tmp/root" && cd "$tmp/root" || exit 1
+# The guest's files live in the working directory (the sandbox root), an
+# empty one: what it lists is what it made.
+timeout 120 "$MMUSIM" run "$@" "$PROGRAM" >"$tmp/out" 2>"$tmp/err"
 status=$?
+cd "$tmp" || exit 1
 fail=0
 if [ "$status" -ne "$want_status" ]; then
 	echo "FAIL: $name: exit status $status, expected $want_status"

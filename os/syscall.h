@@ -1,0 +1,38 @@
+/* os/ internal: what the system-call files share (syscall.c dispatches and
+ * has the process, memory and time calls; fs.c the file calls). */
+#ifndef MMUSIM_OS_SYSCALL_H
+#define MMUSIM_OS_SYSCALL_H
+
+#include "internal.h"
+
+enum sys {
+	S_NONE, S_READ, S_WRITE, S_READV, S_WRITEV, S_PREAD64, S_PWRITE64, S_OPENAT, S_OPEN, S_CLOSE, S_LSEEK,
+	S_FSTAT, S_NEWFSTATAT, S_STAT, S_LSTAT, S_IOCTL, S_BRK, S_MMAP, S_MUNMAP, S_MPROTECT, S_MADVISE, S_MSYNC,
+	S_EXIT, S_EXIT_GROUP, S_SET_TID_ADDRESS, S_SET_ROBUST_LIST, S_RSEQ, S_PRLIMIT64, S_READLINK, S_READLINKAT,
+	S_GETRANDOM, S_UNAME, S_GETPID, S_GETPPID, S_GETTID, S_GETUID, S_GETEUID, S_GETGID, S_GETEGID,
+	S_CLOCK_GETTIME, S_GETTIMEOFDAY, S_TIME, S_NANOSLEEP, S_RT_SIGACTION, S_RT_SIGPROCMASK, S_SIGALTSTACK,
+	S_FUTEX, S_SCHED_YIELD, S_GETRUSAGE, S_ARCH_PRCTL, S_GETCWD, S_CHDIR, S_FCNTL, S_DUP, S_DUP2, S_DUP3,
+	S_FSYNC, S_FADVISE64, S_ACCESS, S_FACCESSAT, S_TGKILL, S_KILL, S_CLONE, S_CLONE3, S_FORK, S_VFORK,
+	S_EXECVE, S_WAIT4, S_PIPE, S_PIPE2, S_GETDENTS64, S_UNLINK, S_UNLINKAT, S_RMDIR, S_MKDIR, S_MKDIRAT,
+	S_RENAME, S_RENAMEAT, S_RENAMEAT2, S_STATX, S_FCHDIR, S_FACCESSAT2, S_UMASK, S_SETPGID, S_GETPGID,
+	S_GETPGRP, S_SETSID, S_GETSID, S_TIMES, S_GETRLIMIT, S_SETRLIMIT, S_FTRUNCATE, S_SYMLINK, S_SYMLINKAT,
+	S_COUNT
+};
+
+#define AT_FDCWD_GUEST (-100)
+#define PATH_MAX_GUEST 4096
+#define EPOCH_SECONDS 1767225600ull   /* simulated time starts at 2026-01-01 00:00:00 UTC */
+
+/* Simulated time since boot: the cycles run (and slept), at 3 GHz. */
+uint64_t now_ns(const struct kernel *k);
+/* copy_to_user as a system call returns it: 0 or -EFAULT. */
+int64_t put_user(struct kernel *k, uint64_t va, const void *src, uint64_t len);
+/* A path argument (PATH_MAX_GUEST bytes of room): 0, -EFAULT, -ENAMETOOLONG. */
+int64_t get_path(struct kernel *k, uint64_t va, char *buf);
+/* "not implemented", once per call number, on stderr. */
+void report_enosys(struct kernel *k, uint64_t nr, enum sys s);
+
+/* The file system calls (fs.c): false when s is not one of them. */
+bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+
+#endif
