@@ -123,8 +123,8 @@ static struct region *region_of(struct cpu *c, uint64_t va)
 
 static void region_free(struct cpu *c, struct region *r)
 {
-	uc_mem_unmap(c->uc, r->start, r->end - r->start);
 	uc_ctl_remove_cache(c->uc, r->start, r->end);
+	uc_mem_unmap(c->uc, r->start, r->end - r->start);
 	munmap(r->host, r->end - r->start);
 	free(r->state);
 }
@@ -780,8 +780,8 @@ static void switch_to(struct cpu *c, struct task *t)
 		struct task *o = c->cur;
 		uc_context_save(c->uc, o->ctx);
 		for (size_t i = 0; i < c->nreg; i++) {   /* out of Unicorn, shadow kept */
-			uc_mem_unmap(c->uc, c->reg[i].start, c->reg[i].end - c->reg[i].start);
 			uc_ctl_remove_cache(c->uc, c->reg[i].start, c->reg[i].end);
+			uc_mem_unmap(c->uc, c->reg[i].start, c->reg[i].end - c->reg[i].start);
 		}
 		o->reg = c->reg;
 		o->nreg = c->nreg;

@@ -554,12 +554,9 @@ static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_faul
  * SIGBUS rather than a hang. */
 #define MAX_RETRIES 4
 
-enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
-			     struct fault_record *rec)
+static enum fault_outcome access_retry(struct kernel *k, struct proc *p, uint64_t va, enum mmu_access acc,
+				       struct mmu_xlate *x, struct fault_record *r)
 {
-	struct proc *p = k->current;
-	struct fault_record local;
-	struct fault_record *r = rec ? rec : &local;
 	for (int tries = 0; tries < MAX_RETRIES; tries++) {
 		if (mmu_access(k->mmu, va, acc, true, x))
 			return OUT_RESOLVED;
@@ -568,4 +565,21 @@ enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc,
 			return r->outcome;
 	}
 	return OUT_SIGBUS;
+}
+
+enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
+			     struct fault_record *rec)
+{
+	struct proc *p = k->current;
+	struct fault_record local;
+	enum fault_outcome o = access_retry(k, p, va, acc, x, rec ? rec : &local);
+	if (op_hooked(k)) {
+		struct os_op op = {.kind = OP_ACCESS};
+		op.u.access.va = va;
+		op.u.access.access = acc;
+		op.u.access.uaccess = k->in_uaccess;
+		op.u.access.outcome = o;
+		op_emit(k, p, &op);
+	}
+	return o;
 }

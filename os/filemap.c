@@ -447,6 +447,7 @@ int os_truncate(struct kernel *k, struct inode *i, uint64_t len)
 {
 	if (!i->host_writable)
 		return -EACCES;
+	op_file(k, k->current, OP_TRUNCATE, i, 0, 0, len);   /* for recording (ops.c) */
 	truncate_cache(k, i, (len + k->page - 1) >> k->fmt->page_shift);
 	if (ftruncate(i->host_fd, (off_t)len))
 		return -errno;
@@ -577,6 +578,7 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return host_stream_io(of->host_fd, buf, len, write);
 	}
 	struct inode *i = of->inode;
+	op_file(k, p, write ? OP_PWRITE : OP_PREAD, i, of->flags, off, len);   /* for recording (ops.c) */
 	uint64_t done = 0;
 	while (done < len) {
 		uint64_t pos = off + done, index = pos >> k->fmt->page_shift, in = pos & (k->page - 1);

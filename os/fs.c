@@ -549,13 +549,7 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_FACCESSAT2:
 	case S_SYMLINK:
 	case S_SYMLINKAT: r->ret = path_call(p, s, a); break;
-	case S_FSYNC: {
-		struct open_file *of = fd_get(p, (int)a[0]);
-		if (of && of->inode)
-			writeback_range(k, of->inode, 0, UINT64_MAX - 1);
-		r->ret = of ? 0 : -EBADF;
-		break;
-	}
+	case S_FSYNC: r->ret = os_fsync(p, (int)a[0]); break;
 	case S_FADVISE64: r->ret = fd_get(p, (int)a[0]) ? 0 : -EBADF; break;
 	case S_FTRUNCATE: r->ret = sys_ftruncate(p, (int)a[0], (int64_t)a[1]); break;
 	default: return false;

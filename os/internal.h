@@ -154,6 +154,9 @@ struct kernel {
 	void *unmap_ctx;
 	os_pc_fn pc_hook;
 	void *pc_ctx;
+	os_op_fn op_hook;           /* the operation hook (ops.c), for recording */
+	void *op_ctx;
+	bool in_uaccess;            /* os_access is copy_to_user's (and its kind's) */
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
 	struct inode *inodes;
@@ -162,6 +165,14 @@ struct kernel {
 /* kernel.c */
 void emit(struct kernel *k, struct os_event *ev);
 static inline bool observed(const struct kernel *k) { return k->nsub > 0; }
+
+/* ops.c: the operation hook. op->pid is filled in from p (0 for none). */
+static inline bool op_hooked(const struct kernel *k) { return k->op_hook != NULL; }
+void op_emit(struct kernel *k, const struct proc *p, struct os_op *op);
+/* A file operation (OP_PREAD, OP_PWRITE, OP_TRUNCATE, OP_FSYNC) on inode i
+ * by p, told before it is made. */
+void op_file(struct kernel *k, const struct proc *p, enum os_op_kind kind, const struct inode *i,
+	     uint32_t open_flags, uint64_t offset, uint64_t len);
 /* Note a step of the fault being handled (if one is). */
 static inline void record_step(struct kernel *k, enum fault_step s)
 {

@@ -119,6 +119,7 @@ void kernel_destroy(struct kernel *k)
 	if (!k)
 		return;
 	k->nsub = 0;
+	k->op_hook = NULL;
 	/* Nothing written through a shared mapping is lost: every process's
 	 * memory is released (writing back what it dirtied), then the caches. */
 	for (size_t i = 0; i < k->nprocs; i++)
@@ -165,6 +166,10 @@ void kernel_switch(struct kernel *k, struct proc *p)
 		ev.u.proc.root = p->mm.root;
 		ev.u.proc.asid = p->mm.asid;
 		emit(k, &ev);
+	}
+	if (op_hooked(k)) {
+		struct os_op op = {.kind = OP_SWITCH};
+		op_emit(k, p, &op);
 	}
 }
 

@@ -30,8 +30,10 @@ bool mm_init(struct kernel *k, struct mm *mm, int pid)
 	mm->pid = pid;
 	mm->asid = next_asid(k);
 	mm->root = table_alloc(k, mm, k->fmt->top_level);
-	if (mm->root == PT_NO_MEMORY)
+	if (mm->root == PT_NO_MEMORY) {
+		mm->root = 0;   /* no tables: nothing for a later teardown to free */
 		return false;
+	}
 	mmu_flush_asid(k->mmu, mm->asid);   /* a reused ASID must not see old entries */
 	return true;
 }
@@ -91,6 +93,28 @@ static void as_event(struct kernel *k, struct proc *p, enum os_event_kind kind, 
 	emit(k, &ev);
 }
 
+/* The operation hook's view of an address-space call (ops.c); `of` is the
+ * descriptor a mapping was asked of, if any. */
+static void as_op(struct kernel *k, struct proc *p, enum os_op_kind kind, uint64_t addr, uint64_t len, uint32_t prot,
+		  uint32_t flags, int64_t result, const struct open_file *of, uint64_t offset)
+{
+	if (!op_hooked(k))
+		return;
+	struct os_op op = {.kind = kind};
+	op.u.as.addr = addr;
+	op.u.as.len = len;
+	op.u.as.prot = prot;
+	op.u.as.flags = flags;
+	op.u.as.result = result;
+	if (of && of->inode) {
+		op.file.inode = of->inode;
+		op.file.size = of->inode->size;
+		op.file.open_flags = of->flags;
+		op.file.offset = offset;
+	}
+	op_emit(k, p, &op);
+}
+
 static void proc_event(struct kernel *k, struct proc *p, enum os_event_kind kind, int parent, int code)
 {
 	if (!observed(k))
@@ -101,6 +125,27 @@ static void proc_event(struct kernel *k, struct proc *p, enum os_event_kind kind
 	ev.u.proc.asid = p->mm.asid;
 	ev.u.proc.code = code;
 	emit(k, &ev);
+}
+
+static void exec_op(struct kernel *k, struct proc *p, uint64_t stack_top, uint64_t brk, int result)
+{
+	if (!op_hooked(k))
+		return;
+	struct os_op op = {.kind = OP_EXEC};
+	op.u.exec.stack_top = stack_top;
+	op.u.exec.brk = brk;
+	op.u.exec.result = result;
+	op_emit(k, p, &op);
+}
+
+static void fork_op(struct kernel *k, struct proc *parent, int child, int result)
+{
+	if (!op_hooked(k))
+		return;
+	struct os_op op = {.kind = OP_FORK};
+	op.u.fork.child = child;
+	op.u.fork.result = result;
+	op_emit(k, parent, &op);
 }
 
 static uint32_t prot_to_vm(uint32_t prot)
@@ -115,8 +160,10 @@ int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
 	if (!aligned(k, stack_top) || stack_top > k->user_top || stack_top < k->cfg.stack_limit + MMAP_MIN_GAP)
 		return -EINVAL;
 	mm_teardown(k, &p->mm);
-	if (!mm_init(k, &p->mm, p->pid))
+	if (!mm_init(k, &p->mm, p->pid)) {
+		exec_op(k, p, stack_top, brk, -ENOMEM);   /* the old address space went all the same */
 		return -ENOMEM;
+	}
 	struct mm *mm = &p->mm;
 	mm->stack_top = stack_top;
 	/* Linux starts with a small grows-down stack; XNU and LiteOS-A reserve
@@ -135,6 +182,7 @@ int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
 	if (k->current == p)
 		mmu_set_context(k->mmu, mm->root, mm->asid);
 	proc_event(k, p, EV_EXEC, 0, 0);
+	exec_op(k, p, stack_top, brk, 0);
 	return 0;
 }
 
@@ -148,6 +196,7 @@ int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len)
 		unmap_region(k, &p->mm, addr, addr + page_up(k, len));
 	}
 	as_event(k, p, EV_MUNMAP, addr, len, 0, 0, rc);
+	as_op(k, p, OP_MUNMAP, addr, len, 0, 0, rc, NULL, 0);
 	return rc;
 }
 
@@ -174,6 +223,8 @@ int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint
 		rc = -EINVAL;
 	} else if (of && (!(of->flags & OPEN_READ) || (shared && (prot & VM_WRITE) && !(of->flags & OPEN_WRITE)))) {
 		rc = -EACCES;       /* the descriptor must allow what the mapping does */
+	} else if (of && !of->inode) {
+		rc = -ENODEV;       /* a pipe, a terminal, a directory: nothing to map */
 	} else if (size == 0 || size > k->user_top - MMAP_MIN_ADDR) {
 		rc = -ENOMEM;
 	} else if (flags & MAPF_FIXED) {
@@ -212,6 +263,7 @@ int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint
 		}
 	}
 	as_event(k, p, EV_MMAP, addr, len, prot, flags, rc);
+	as_op(k, p, OP_MMAP, addr, len, prot, flags, rc, of, offset);
 	return rc;
 }
 
@@ -279,6 +331,7 @@ int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
 		}
 	}
 	as_event(k, p, EV_MPROTECT, addr, len, prot, 0, rc);
+	as_op(k, p, OP_MPROTECT, addr, len, prot, 0, rc, NULL, 0);
 	return rc;
 }
 
@@ -309,6 +362,7 @@ int64_t os_brk(struct proc *p, uint64_t addr)
 		}
 	}
 	as_event(k, p, EV_BRK, addr, 0, 0, 0, (int64_t)result);
+	as_op(k, p, OP_BRK, addr, 0, 0, 0, (int64_t)result, NULL, 0);
 	return (int64_t)result;
 }
 
@@ -347,6 +401,7 @@ int64_t os_msync(struct proc *p, uint64_t addr, uint64_t len, uint32_t flags)
 		}
 	}
 	as_event(k, p, EV_MSYNC, addr, len, 0, flags, rc);
+	as_op(k, p, OP_MSYNC, addr, len, 0, flags, rc, NULL, 0);
 	return rc;
 }
 
@@ -398,6 +453,7 @@ int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice a
 		}
 	}
 	as_event(k, p, EV_MADVISE, addr, len, (uint32_t)advice, 0, rc);
+	as_op(k, p, OP_MADVISE, addr, len, (uint32_t)advice, 0, rc, NULL, 0);
 	return rc;
 }
 
@@ -527,6 +583,7 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 	}
 	struct proc *c = proc_new(k, child_pid);
 	if (!c) {
+		fork_op(k, parent, child_pid, -ENOMEM);
 		*err = -ENOMEM;
 		return NULL;
 	}
@@ -559,9 +616,11 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 	}
 	if (fc.failed) {
 		proc_exit(c, 0);
+		fork_op(k, parent, child_pid, -ENOMEM);
 		*err = -ENOMEM;
 		return NULL;
 	}
+	fork_op(k, parent, child_pid, 0);
 	return c;
 }
 
@@ -585,6 +644,11 @@ void proc_exit(struct proc *p, int code)
 	p->mm.root = 0;
 	if (k->current == p)
 		k->current = NULL;
+	if (op_hooked(k)) {
+		struct os_op op = {.kind = OP_EXIT};
+		op.u.exit.code = code;
+		op_emit(k, p, &op);
+	}
 }
 
 void proc_kill(struct proc *p, int signo)

@@ -187,6 +187,58 @@ void kernel_set_unmap_hook(struct kernel *k, os_unmap_fn fn, void *ctx);
 typedef void (*os_pc_fn)(void *ctx, uint64_t *pc, char *insn, size_t len);
 void kernel_set_pc_hook(struct kernel *k, os_pc_fn fn, void *ctx);
 
+/* ---- Operations, for recording (traces/record.c) -------------------------- */
+/* The operation hook is told of every operation that changes the simulated
+ * machine's state (frames, page tables, TLBs, the page cache, processes),
+ * in the order they are made, with what a replay needs to make it again
+ * with no CPU: the accesses (the CPU's, and those of copy_to_user & co),
+ * address-space calls, processes, and page-cache I/O by read(2), write(2)
+ * and the ELF loader. Running the same operations from the same start
+ * gives the same faults. Nothing else (descriptors, pipes, paths) changes
+ * that state. The CPU's instructions are not operations: the MMU counts
+ * them (mmu_stats). An access and an address-space call are told after
+ * they are made (with their result); file operations before (with the
+ * file's size as it was). The hook sits where the state changes (os_access,
+ * kernel_switch, proc_fork/exec/exit, os_mmap ..., file_rw, os_truncate,
+ * os_fsync), so a system call built on those is recorded as it is; one
+ * that changes frames, tables or the page cache any other way must tell
+ * the hook (or `mmusim run --record` no longer replays exactly). */
+enum os_op_kind {
+	OP_ACCESS,      /* os_access: va, access, outcome; `uaccess` when copy_to_user & co made it */
+	OP_SWITCH,      /* kernel_switch: `pid` is the current process now (even if it was before) */
+	OP_FORK,        /* proc_fork: `pid` forked `child` (the parent stays current), or ran out of memory */
+	OP_EXEC,        /* proc_exec: a fresh address space, or the old one gone and no memory for a new one */
+	OP_EXIT,        /* proc_exit (or proc_kill) of a live process */
+	OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_BRK, OP_MSYNC, OP_MADVISE,   /* the calls, as made */
+	OP_PREAD, OP_PWRITE,   /* file I/O through the page cache: file.offset, file.len */
+	OP_TRUNCATE,    /* a file's size set to file.len (O_TRUNC, ftruncate): cached pages past it go */
+	OP_FSYNC,       /* a file's dirty pages written back (fsync) */
+};
+struct os_op {
+	enum os_op_kind kind;
+	int pid;                      /* the process it concerns (the current one but for OP_EXIT) */
+	union {
+		struct { uint64_t va; enum mmu_access access; bool uaccess; enum fault_outcome outcome; } access;
+		struct { int child, result; } fork;        /* result 0 or -ENOMEM */
+		struct { uint64_t stack_top, brk; int result; } exec;   /* result 0 or -ENOMEM */
+		struct { int code; } exit;                /* exit status, 128 + signal when killed */
+		/* OP_MMAP ... OP_MADVISE: the arguments (mmap: MAPF_* flags; msync:
+		 * MSF_*; madvise: prot holds the enum os_advice) and the result. */
+		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; } as;
+	} u;
+	/* OP_MMAP of a file, OP_PREAD ... OP_FSYNC: the file (NULL for an
+	 * anonymous mapping, or a descriptor with no file behind it). */
+	struct {
+		const struct inode *inode;
+		uint64_t size;            /* its size before the operation */
+		uint32_t open_flags;      /* OPEN_* of the descriptor used (mmap, pread, pwrite) */
+		uint64_t offset, len;     /* mmap: offset; pread, pwrite: offset, len; truncate: len */
+	} file;
+};
+typedef void (*os_op_fn)(void *ctx, const struct os_op *op);
+/* One hook (NULL removes it); kernel_destroy removes it first. */
+void kernel_set_op_hook(struct kernel *k, os_op_fn fn, void *ctx);
+
 /* Processes. pid 1 is created by kernel_create, empty and current. */
 struct proc *proc_find(const struct kernel *k, int pid);
 struct proc *kernel_current(const struct kernel *k);
@@ -242,6 +294,16 @@ typedef void (*file_fill_fn)(void *ctx, uint64_t offset, uint8_t *buf, size_t le
 int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn fill, void *ctx);
 /* Write every dirty page-cache page back to its file. */
 void os_sync(struct kernel *k);
+/* ftruncate(2) and fsync(2) of descriptor fd of p: 0 or -errno. */
+int64_t os_ftruncate(struct proc *p, int fd, uint64_t len);
+int64_t os_fsync(struct proc *p, int fd);
+/* The directories on the way to `path` below the sandbox root, created
+ * where missing (mkdir -p of its parent): 0 or -errno. */
+int os_mkdirs(struct kernel *k, const char *path);
+/* The file open on fd of p is known by `name` from now on (what inode_name
+ * says, events and fault records show), not by the path it was opened by:
+ * a replay's stand-in for a file whose name was a path it cannot use. */
+int os_name_file(struct proc *p, int fd, const char *name);
 /* The VMAs of a process, in address order. */
 size_t proc_vmas(const struct proc *p, const struct vma **out);
 

@@ -29,7 +29,10 @@ static uint8_t *user_page(struct kernel *k, uint64_t va, uint64_t n, enum mmu_ac
 	if (!p || !p->alive)
 		return NULL;
 	struct mmu_xlate x;
-	if (os_access(k, va, acc, &x, NULL) != OUT_RESOLVED)
+	k->in_uaccess = true;   /* for the operation hook: a failure here is -EFAULT, not a signal */
+	enum fault_outcome o = os_access(k, va, acc, &x, NULL);
+	k->in_uaccess = false;
+	if (o != OUT_RESOLVED)
 		return NULL;
 	return physmem_ptr(mmu_physmem(kernel_mmu(k)), x.pa, n);
 }

@@ -1,6 +1,13 @@
 /* mmusim replay TRACE: drive the OS model and the MMU from a JSON trace.
  * Exit status: 0 when the trace was replayed, 2 for bad input (the trace,
- * the preset or the options), 1 when an output file cannot be written. */
+ * the preset or the options), 1 when an output file cannot be written.
+ * A recorded trace (mmusim run --record) brings its program's files as
+ * "file" records: without --root they are made in a private temporary
+ * directory, removed afterwards, so that nothing of the user's is
+ * replaced. */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +72,15 @@ static const char *default_preset(enum mmu_arch arch, int personality)
 
 static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_opts o = {0};
@@ -91,6 +107,7 @@ int cmd_replay(int argc, char **argv)
 	struct kernel *k = NULL;
 	struct eventlog *log = NULL;
 	struct trace_writer *rec = NULL;
+	char scratch[PATH_MAX] = "";   /* the private root of a recorded trace */
 	rc = 2;
 	if (preset_load(pname, &p, err, sizeof err)) {
 		fprintf(stderr, "mmusim: %s\n", err);
@@ -129,6 +146,22 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "mmusim: --root %s: %s\n", o.root, err);
 		goto out;
 	}
+	if (!o.root && trace_recorded(r)) {
+		const char *tmp = getenv("TMPDIR");
+		snprintf(scratch, sizeof scratch, "%s/mmusim-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(scratch)) {
+			fprintf(stderr, "mmusim: cannot make a directory for the trace's files (%s): %s\n", scratch,
+				strerror(errno));
+			scratch[0] = '\0';
+			rc = 1;
+			goto out;
+		}
+		if (os_set_root(k, scratch, err, sizeof err)) {
+			fprintf(stderr, "mmusim: %s: %s\n", scratch, err);
+			rc = 1;
+			goto out;
+		}
+	}
 	rc = 1;
 	if (o.events) {
 		struct eventlog_info info = {p.name, personality_name(oc.personality), "replay", o.trace};
@@ -138,7 +171,8 @@ int cmd_replay(int argc, char **argv)
 		}
 		kernel_subscribe(k, eventlog_event, log);
 	}
-	if (o.record && !(rec = trace_create(o.record, arch, NULL, err, sizeof err))) {
+	if (o.record && !(rec = trace_recorded(r) ? trace_create_recorded(o.record, arch, NULL, err, sizeof err)
+						  : trace_create(o.record, arch, NULL, err, sizeof err))) {
 		fprintf(stderr, "mmusim: %s\n", err);
 		goto out;
 	}
@@ -176,7 +210,9 @@ out:
 	eventlog_abort(log);
 	if (rec)
 		trace_abort(rec);
-	kernel_destroy(k);
+	kernel_destroy(k);   /* writes back to the trace's files: before they go */
+	if (scratch[0])
+		nftw(scratch, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	trace_close(r);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /* mmusim run PROGRAM [ARGS]: run a static x86-64 or AArch64 Linux program
  * on Unicorn with the software MMU and the OS model underneath, and show
  * its faults. The guest's standard streams are mmusim's; reports go to
- * standard error. Exit status: the guest's (128 + signal when a signal
+ * standard error. --record FILE writes a trace that `mmusim replay` turns
+ * into the same faults (traces/record.c). Exit status: the guest's (128 + signal when a signal
  * killed it), 126 when the program cannot be run (not a static ELF for a
  * supported machine), 127 when it does not exist, 2 for a usage error. */
 #include <errno.h>
@@ -18,7 +19,7 @@
 #include "traces.h"
 
 struct run_opts {
-	const char *preset, *personality, *mode, *mem, *swap, *root, *events, *max_insns;
+	const char *preset, *personality, *mode, *mem, *swap, *root, *events, *max_insns, *record;
 	bool faults, stats;
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
@@ -50,6 +51,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			value = &o->root;
 		else if (!strcmp(a, "--events"))
 			value = &o->events;
+		else if (!strcmp(a, "--record"))
+			value = &o->record;
 		else if (!strcmp(a, "--max-insns"))
 			value = &o->max_insns;
 		else if (!strcmp(a, "--env")) {
@@ -156,6 +159,7 @@ int cmd_run(int argc, char **argv)
 	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
 	struct cpu *c = NULL;
 	struct eventlog *log = NULL;
+	struct recorder *rec = NULL;
 	rc = 2;
 	if (!k) {
 		fprintf(stderr, "mmusim: %s\n", err);
@@ -174,6 +178,18 @@ int cmd_run(int argc, char **argv)
 		}
 		kernel_subscribe(k, eventlog_event, log);
 	}
+	if (o.record) {
+		/* What replaying needs besides the trace: the same machine. */
+		char comment[1024];
+		snprintf(comment, sizeof comment, "mmusim run --record of %s; replay with --preset %s --personality %s%s%s%s%s",
+			 program, p.name, personality_name(oc.personality), o.mem ? " --mem " : "", o.mem ? o.mem : "",
+			 o.swap ? " --swap " : "", o.swap ? o.swap : "");
+		if (!(rec = recorder_create(o.record, k, comment, err, sizeof err))) {
+			fprintf(stderr, "mmusim: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+	}
 	struct fault_printer printer = {stderr, k};
 	if (o.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
@@ -190,6 +206,15 @@ int cmd_run(int argc, char **argv)
 	}
 	fflush(stdout);
 	rc = status;
+	if (rec) {
+		struct recorder *r = rec;
+		rec = NULL;
+		if (recorder_finish(r, err, sizeof err)) {
+			fprintf(stderr, "mmusim: %s\n", err);
+			rc = 1;
+			goto out;
+		}
+	}
 	if (log) {
 		struct eventlog *l = log;
 		log = NULL;
@@ -202,6 +227,7 @@ int cmd_run(int argc, char **argv)
 	if (o.stats)
 		report_stats(stderr, k);
 out:
+	recorder_abort(rec);
 	eventlog_abort(log);
 	cpu_destroy(c);
 	kernel_destroy(k);

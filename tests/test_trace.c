@@ -113,7 +113,9 @@ static bool t_rec_eq(const struct trace_rec *a, const struct trace_rec *b)
 	       a->flags == b->flags && a->stack_top == b->stack_top && a->brk == b->brk && a->child == b->child &&
 	       a->code == b->code && a->fd == b->fd && a->offset == b->offset && a->advice == b->advice &&
 	       a->fill == b->fill && a->fill_byte == b->fill_byte && a->has_value == b->has_value &&
-	       a->value == b->value && !a->path == !b->path && (!a->path || !strcmp(a->path, b->path));
+	       a->value == b->value && !a->path == !b->path && (!a->path || !strcmp(a->path, b->path)) &&
+	       a->uaccess == b->uaccess && a->stay == b->stay && !a->name == !b->name &&
+	       (!a->name || !strcmp(a->name, b->name));
 }
 
 /* Parses one record line (with or without its '\n') through the whole
@@ -133,6 +135,12 @@ static int t_parse_line(const char *line, struct trace_rec *rec, char *msg, size
 	int rc = -1;
 	if (r) {
 		rc = trace_next(r, rec, msg, n) == 1 ? 0 : -1;
+		/* The strings live in the reader: keep copies past its close. */
+		static char keep_path[TR_PATH_MAX + 1], keep_name[TR_PATH_MAX + 1];
+		if (!rc && rec->path)
+			rec->path = strcpy(keep_path, rec->path);
+		if (!rc && rec->name)
+			rec->name = strcpy(keep_name, rec->name);
 		struct trace_rec extra;
 		if (!rc)
 			CHECK_EQ(trace_next(r, &extra, msg, n), 0);
@@ -194,6 +202,22 @@ static const struct {
 	/* From 2^53 on counts are hex strings: JSON numbers stop being exact. */
 	{{.fd = -1, .op = TR_INSNS, .pid = -1, .len = 1ull << 53}, "{\"op\":\"insns\",\"n\":\"0x20000000000000\"}"},
 	{{.fd = -1, .op = TR_INSNS, .pid = -1, .len = (1ull << 53) - 1}, "{\"op\":\"insns\",\"n\":9007199254740991}"},
+	/* What mmusim run --record adds. */
+	{{.fd = -1, .op = TR_WRITE, .pid = -1, .va = 0x7ffd0000, .len = 1, .uaccess = true},
+	 "{\"op\":\"w\",\"va\":\"0x7ffd0000\",\"size\":1,\"uaccess\":true}"},
+	{{.fd = -1, .op = TR_WRITE, .pid = 3, .va = 0x10, .len = 2, .has_value = true, .value = 0x4142, .uaccess = true},
+	 "{\"op\":\"w\",\"va\":\"0x10\",\"size\":2,\"value\":\"0x4142\",\"uaccess\":true,\"pid\":3}"},
+	{{.fd = -1, .op = TR_READ, .pid = 2, .va = 0x20, .len = 1, .uaccess = true},
+	 "{\"op\":\"r\",\"va\":\"0x20\",\"size\":1,\"uaccess\":true,\"pid\":2}"},
+	{{.fd = -1, .op = TR_FORK, .pid = -1, .child = 2, .stay = true}, "{\"op\":\"fork\",\"child\":2,\"switch\":false}"},
+	{{.fd = 0, .op = TR_PREAD, .pid = -1, .offset = 0x40, .len = 0x230},
+	 "{\"op\":\"pread\",\"fd\":0,\"offset\":\"0x40\",\"len\":\"0x230\"}"},
+	{{.fd = 3, .op = TR_PWRITE, .pid = 2, .offset = 0, .len = 0x1000},
+	 "{\"op\":\"pwrite\",\"fd\":3,\"offset\":\"0x0\",\"len\":\"0x1000\",\"pid\":2}"},
+	{{.fd = 0, .op = TR_FTRUNCATE, .pid = -1, .len = 0}, "{\"op\":\"ftruncate\",\"fd\":0,\"len\":\"0x0\"}"},
+	{{.fd = 0, .op = TR_FSYNC, .pid = -1}, "{\"op\":\"fsync\",\"fd\":0}"},
+	{{.fd = -1, .op = TR_FILE, .pid = -1, .path = "mmusim-file-1", .len = 0xbb4d8, .name = "../bin/a \"b\""},
+	 "{\"op\":\"file\",\"path\":\"mmusim-file-1\",\"len\":\"0xbb4d8\",\"name\":\"../bin/a \\\"b\\\"\"}"},
 };
 #define NCANON (sizeof canon / sizeof canon[0])
 
@@ -400,6 +424,14 @@ static void test_record_errors(void)
 		{"{\"op\":\"brk\"}\n", "2: missing field \"addr\""},
 		{"{\"op\":\"brk\",\"addr\":4096}\n", "2: \"addr\" must be a hex string like \"0x1000\""},
 		{"{\"op\":\"fork\"}\n", "2: missing field \"child\""},
+		{"{\"op\":\"fork\",\"child\":2,\"switch\":0}\n", "2: \"switch\" must be true or false"},
+		{"{\"op\":\"r\",\"va\":\"0x1\",\"uaccess\":\"yes\"}\n", "2: \"uaccess\" must be true or false"},
+		{"{\"op\":\"x\",\"va\":\"0x1\",\"uaccess\":true}\n", "2: unknown key \"uaccess\" for op \"x\""},
+		{"{\"op\":\"pread\",\"fd\":0,\"len\":\"0x10\"}\n", "2: missing field \"offset\""},
+		{"{\"op\":\"pwrite\",\"offset\":\"0x0\",\"len\":\"0x10\"}\n", "2: missing field \"fd\""},
+		{"{\"op\":\"ftruncate\",\"fd\":0}\n", "2: missing field \"len\""},
+		{"{\"op\":\"fsync\",\"fd\":-1}\n", "2: \"fd\" must be an integer from 0 to 1048575"},
+		{"{\"op\":\"file\",\"path\":\"a\",\"len\":\"0x1\",\"name\":\"\"}\n", "2: \"name\" must be a non-empty string"},
 		{"{\"op\":\"fork\",\"child\":0}\n", "2: \"child\" must be an integer from 1 to 2147483647"},
 		{"{\"op\":\"fork\",\"child\":\"2\"}\n", "2: \"child\" must be an integer from 1 to 2147483647"},
 		{"{\"op\":\"exit\",\"code\":\"0\"}\n", "2: \"code\" must be an integer"},
@@ -502,6 +534,9 @@ static void test_header_errors(void)
 	CHECK_STR(t_error("\n \t\n{ \"arch\" : \"x86-64\", \"version\" : 1.0, \"format\" : \"mmusim-trace\" }"), "");
 	CHECK_STR(t_error("\xef\xbb\xbf" HDR), "");
 	CHECK_STR(t_error("{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"x86-64\"}\r\n"), "");
+	CHECK_STR(t_error("{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"x86-64\",\"recorded\":true}\n"), "");
+	CHECK_STR(t_error("{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"x86-64\",\"recorded\":1}\n"),
+		  "1: \"recorded\" must be true or false");
 
 	char err[1024], p[512];
 	t_path(p, sizeof p, "no-such-file.jsonl");
@@ -626,9 +661,9 @@ static void test_spellings(void)
 static int t_slow(const char *line, size_t len, struct trace_rec *rec)
 {
 	char msg[512];
-	static char path[TR_PATH_MAX + 1];
+	static char path[TR_PATH_MAX + 1], name[TR_PATH_MAX + 1];
 	cJSON *j = parse_json(line, len, msg, sizeof msg);
-	int rc = j ? decode_record(j, rec, path, msg, sizeof msg) : -1;
+	int rc = j ? decode_record(j, rec, path, name, msg, sizeof msg) : -1;
 	cJSON_Delete(j);
 	return rc;
 }
@@ -647,6 +682,7 @@ static struct trace_rec t_random_access(void)
 	case 0: r.pid = 1 + (int32_t)((x >> 36) % 8); break;
 	case 1: r.pid = (x >> 36) % 2 ? INT32_MAX : 1 + (int32_t)((x >> 36) % INT32_MAX); break;
 	}
+	r.uaccess = r.op != TR_FETCH && (y & 1);   /* copy_to_user's accesses take the fast path too */
 	return r;
 }
 
@@ -806,6 +842,24 @@ static void test_writer_files(void)
 	snprintf(expect, sizeof expect, "%s%s\n", HDR, canon[1].line);
 	CHECK_STR(now, expect);
 	free(now);
+	unlink(p);
+	CHECK_EQ(t_dir_entries(), before);
+
+	/* A recorded trace says so in its header; the reader tells. */
+	w = trace_create_recorded(p, ARCH_AARCH64, "c", err, sizeof err);
+	CHECK(w != NULL);
+	CHECK_EQ(trace_finish(w, err, sizeof err), 0);
+	now = t_read_file(p, &n);
+	CHECK_STR(now, "{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"aarch64\",\"recorded\":true,\"comment\":\"c\"}\n");
+	free(now);
+	struct trace_reader *rd = trace_open(p, err, sizeof err);
+	CHECK(rd && trace_recorded(rd));
+	trace_close(rd);
+	w = trace_create(p, ARCH_AARCH64, NULL, err, sizeof err);
+	CHECK_EQ(trace_finish(w, err, sizeof err), 0);
+	rd = trace_open(p, err, sizeof err);
+	CHECK(rd && !trace_recorded(rd));
+	trace_close(rd);
 	unlink(p);
 	CHECK_EQ(t_dir_entries(), before);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "traces.h"
@@ -15,6 +16,8 @@ struct replay_state {
 	size_t errlen;
 	struct proc *killed;     /* the last process the simulator killed */
 	bool skip;               /* the record belongs to a killed process */
+	struct file_name { char *path, *name; } *names;   /* "file" records with a "name" */
+	size_t nnames;
 };
 
 static int fail(struct replay_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -83,6 +86,8 @@ static int replay_access(struct replay_state *s, const struct trace_rec *t)
 			for (uint64_t i = 0; dst && i < n; i++)
 				dst[i] = (uint8_t)(t->value >> (8 * (va - t->va + i)));
 		}
+		if (o != OUT_RESOLVED && t->uaccess)
+			return 0;   /* copy_to_user & co: the system call fails with EFAULT, nobody dies */
 		if (o != OUT_RESOLVED) {
 			proc_kill(p, signal_of[o]);
 			s->killed = p;
@@ -109,10 +114,57 @@ static void fill_file(void *ctx, uint64_t off, uint8_t *buf, size_t n)
 	}
 }
 
+/* The name a "file" record gave the file at `path`, if any. */
+static struct file_name *name_of(struct replay_state *s, const char *path)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		if (!strcmp(s->names[i].path, path))
+			return &s->names[i];
+	return NULL;
+}
+
 static int make_file(struct replay_state *s, const struct trace_rec *t)
 {
 	int rc = os_put_file(s->k, t->path, t->len, fill_file, (void *)t);
-	return rc ? fail(s, "cannot create %s: %s", t->path, strerror(-rc)) : 0;
+	if (rc == -ENOENT && !(rc = os_mkdirs(s->k, t->path)))   /* the directories on the way, first */
+		rc = os_put_file(s->k, t->path, t->len, fill_file, (void *)t);
+	if (rc)
+		return fail(s, "cannot create %s: %s", t->path, strerror(-rc));
+	struct file_name *n = name_of(s, t->path);
+	if (n) {   /* a file made again: its name is the new record's */
+		free(n->name);
+		n->name = t->name ? strdup(t->name) : NULL;
+	} else if (t->name) {
+		struct file_name *nn = realloc(s->names, (s->nnames + 1) * sizeof *nn);
+		if (!nn)
+			return fail(s, "out of memory");
+		s->names = nn;
+		n = &s->names[s->nnames++];
+		*n = (struct file_name){strdup(t->path), strdup(t->name)};
+	} else {
+		return 0;
+	}
+	return n->path && (!t->name || n->name) ? 0 : fail(s, "out of memory");
+}
+
+/* pread / pwrite: the page cache moves as read(2) and write(2) move it;
+ * the bytes themselves are nobody's concern (a write writes zeros). In
+ * pieces that end on 64 KiB boundaries, so that no page (of any granule)
+ * is looked up twice where one call would look it up once. */
+static void file_io(struct proc *p, const struct trace_rec *t)
+{
+	static uint8_t buf[65536];
+	for (uint64_t done = 0; done < t->len;) {
+		uint64_t room = sizeof buf - ((t->offset + done) & (sizeof buf - 1));
+		uint64_t n = t->len - done < room ? t->len - done : room;
+		int64_t r = t->op == TR_PWRITE ? os_pwrite(p, t->fd, memset(buf, 0, n), n, t->offset + done)
+					       : os_pread(p, t->fd, buf, n, t->offset + done);
+		if (r <= 0)
+			break;
+		done += (uint64_t)r;
+		if ((uint64_t)r < n)
+			break;
+	}
 }
 
 static int apply(struct replay_state *s, const struct trace_rec *t)
@@ -130,6 +182,8 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 		bool x86 = kernel_format(k)->arch == ARCH_X86_64;
 		uint64_t top = t->stack_top ? t->stack_top : x86 ? 0x7ffffffff000ull : 0xffffffff0000ull;
 		int rc = proc_exec(p, top, t->brk ? t->brk : 0x600000);
+		if (rc == -ENOMEM)
+			return 0;   /* refused for want of memory, as the kernel would: not the trace's fault */
 		return rc ? fail(s, "exec: stack_top 0x%llx is not a page-aligned user address with room for the stack",
 				 (unsigned long long)top)
 			  : 0;
@@ -157,6 +211,9 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 		if (t->fd >= 0 && fd != t->fd)
 			return fd < 0 ? fail(s, "open %s: %s", t->path, strerror(-fd))
 				      : fail(s, "open %s returned fd %d, the trace says %d", t->path, fd, t->fd);
+		struct file_name *n = fd >= 0 ? name_of(s, t->path) : NULL;
+		if (n && n->name)
+			os_name_file(p, fd, n->name);
 		return 0;
 	}
 	case TR_CLOSE:
@@ -204,9 +261,10 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 			return -1;
 		int e = 0;
 		struct proc *c = proc_fork(p, t->child, &e);
-		if (!c)
-			return e == -EEXIST ? fail(s, "fork: pid %d is taken", t->child) : fail(s, "fork: out of memory");
-		kernel_switch(k, c);
+		if (!c)   /* out of memory is the kernel refusing, as the system call would: no child */
+			return e == -EEXIST ? fail(s, "fork: pid %d is taken", t->child) : 0;
+		if (!t->stay)
+			kernel_switch(k, c);
 		return 0;
 	}
 	case TR_EXIT:
@@ -215,8 +273,30 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 		proc_exit(p, t->code);
 		s->res->last_status = proc_exit_status(p);
 		return 0;
-	case TR_SWITCH:
-		return target(s, t->pid) ? 0 : -1;
+	case TR_SWITCH: {
+		struct proc *before = kernel_current(k);
+		if (!(p = target(s, t->pid)))
+			return -1;
+		if (p == before)
+			kernel_switch(k, p);   /* a context switch all the same (to the process that ran) */
+		return 0;
+	}
+	case TR_PREAD:
+	case TR_PWRITE:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		file_io(p, t);
+		return 0;
+	case TR_FTRUNCATE:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_ftruncate(p, t->fd, t->len);
+		return 0;
+	case TR_FSYNC:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_fsync(p, t->fd);
+		return 0;
 	case TR_INSNS:
 		if (!target(s, t->pid))
 			return -1;
@@ -237,10 +317,17 @@ int replay(struct kernel *k, struct trace_reader *r, const char *name, struct tr
 		if (record)
 			trace_write(record, &t);
 		if (apply(&s, &t)) {
-			if (!s.skip)
-				return -1;
+			if (!s.skip) {
+				rc = -1;
+				break;
+			}
 			res->skipped++;
 		}
 	}
+	for (size_t i = 0; i < s.nnames; i++) {
+		free(s.names[i].path);
+		free(s.names[i].name);
+	}
+	free(s.names);
 	return rc;
 }

@@ -29,6 +29,7 @@ struct trace_reader {
 	bool done;    /* trace_next returned 0 */
 	bool failed;  /* trace_next returned -1: errmsg holds why */
 	enum mmu_arch arch;
+	bool recorded; /* the header's "recorded" */
 	char *name;   /* for messages: the path, or "<stdin>" */
 	char *buf;    /* BUF_SIZE + 1 bytes: room for a NUL after a last line without '\n' */
 	size_t pos, end;
@@ -36,6 +37,7 @@ struct trace_reader {
 	uint64_t rec_line;  /* line of the last record returned (or of the error) */
 	char errmsg[1024];
 	char path[TR_PATH_MAX + 1];  /* the last record's "path" */
+	char fname[TR_PATH_MAX + 1]; /* ... and "name" */
 };
 
 /* ---- Errors ---------------------------------------------------------------- */
@@ -190,11 +192,11 @@ static int parse_hex(const char *s, uint64_t *out)
 
 enum key {
 	K_OP, K_VA, K_SIZE, K_PID, K_ADDR, K_LEN, K_PROT, K_FLAGS, K_STACK_TOP, K_BRK, K_CHILD, K_CODE, K_N,
-	K_FD, K_OFFSET, K_PATH, K_FILL, K_ADVICE, K_VALUE, K_COUNT
+	K_FD, K_OFFSET, K_PATH, K_FILL, K_ADVICE, K_VALUE, K_UACCESS, K_SWITCH, K_NAME, K_COUNT
 };
 static const char *const key_name[K_COUNT] = {
 	"op", "va", "size", "pid", "addr", "len", "prot", "flags", "stack_top", "brk", "child", "code", "n",
-	"fd", "offset", "path", "fill", "advice", "value",
+	"fd", "offset", "path", "fill", "advice", "value", "uaccess", "switch", "name",
 };
 #define B(k) (1u << (k))
 
@@ -204,8 +206,8 @@ static const struct op_info {
 	uint32_t allowed;   /* besides "op" and "pid" */
 	uint32_t required;
 } op_table[] = {
-	{"r", TR_READ, B(K_VA) | B(K_SIZE), B(K_VA)},
-	{"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE), B(K_VA)},
+	{"r", TR_READ, B(K_VA) | B(K_SIZE) | B(K_UACCESS), B(K_VA)},
+	{"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE) | B(K_UACCESS), B(K_VA)},
 	{"x", TR_FETCH, B(K_VA) | B(K_SIZE), B(K_VA)},
 	{"exec", TR_EXEC, B(K_STACK_TOP) | B(K_BRK), 0},
 	{"mmap", TR_MMAP, B(K_ADDR) | B(K_LEN) | B(K_PROT) | B(K_FLAGS) | B(K_FD) | B(K_OFFSET),
@@ -213,16 +215,20 @@ static const struct op_info {
 	{"munmap", TR_MUNMAP, B(K_ADDR) | B(K_LEN), B(K_ADDR) | B(K_LEN)},
 	{"mprotect", TR_MPROTECT, B(K_ADDR) | B(K_LEN) | B(K_PROT), B(K_ADDR) | B(K_LEN) | B(K_PROT)},
 	{"brk", TR_BRK, B(K_ADDR), B(K_ADDR)},
-	{"fork", TR_FORK, B(K_CHILD), B(K_CHILD)},
+	{"fork", TR_FORK, B(K_CHILD) | B(K_SWITCH), B(K_CHILD)},
 	{"exit", TR_EXIT, B(K_CODE), 0},
 	{"switch", TR_SWITCH, 0, B(K_PID)},
 	{"insns", TR_INSNS, B(K_N), B(K_N)},
-	{"file", TR_FILE, B(K_PATH) | B(K_LEN) | B(K_FILL), B(K_PATH) | B(K_LEN)},
+	{"file", TR_FILE, B(K_PATH) | B(K_LEN) | B(K_FILL) | B(K_NAME), B(K_PATH) | B(K_LEN)},
 	{"open", TR_OPEN, B(K_PATH) | B(K_FLAGS) | B(K_FD), B(K_PATH) | B(K_FLAGS)},
 	{"close", TR_CLOSE, B(K_FD), B(K_FD)},
 	{"msync", TR_MSYNC, B(K_ADDR) | B(K_LEN) | B(K_FLAGS), B(K_ADDR) | B(K_LEN)},
 	{"madvise", TR_MADVISE, B(K_ADDR) | B(K_LEN) | B(K_ADVICE), B(K_ADDR) | B(K_LEN) | B(K_ADVICE)},
 	{"memlimit", TR_MEMLIMIT, B(K_LEN), B(K_LEN)},
+	{"pread", TR_PREAD, B(K_FD) | B(K_OFFSET) | B(K_LEN), B(K_FD) | B(K_OFFSET) | B(K_LEN)},
+	{"pwrite", TR_PWRITE, B(K_FD) | B(K_OFFSET) | B(K_LEN), B(K_FD) | B(K_OFFSET) | B(K_LEN)},
+	{"ftruncate", TR_FTRUNCATE, B(K_FD) | B(K_LEN), B(K_FD) | B(K_LEN)},
+	{"fsync", TR_FSYNC, B(K_FD), B(K_FD)},
 };
 
 /* Each decoder returns 0, or -1 with msg filled. */
@@ -360,6 +366,14 @@ static int get_open_flags(const cJSON *v, uint32_t *out, char *msg, size_t n)
 	return 0;
 }
 
+static int get_bool(const cJSON *v, const char *key, bool *out, char *msg, size_t n)
+{
+	if (!cJSON_IsBool(v))
+		return bad(msg, n, "\"%s\" must be true or false", key);
+	*out = cJSON_IsTrue(v);
+	return 0;
+}
+
 static int get_fd(const cJSON *v, int32_t *out, char *msg, size_t n)
 {
 	double d = cJSON_IsNumber(v) ? v->valuedouble : -1;
@@ -369,12 +383,12 @@ static int get_fd(const cJSON *v, int32_t *out, char *msg, size_t n)
 	return 0;
 }
 
-static int get_path(const cJSON *v, char *path, char *msg, size_t n)
+static int get_path(const cJSON *v, const char *key, char *path, char *msg, size_t n)
 {
 	if (!cJSON_IsString(v) || !v->valuestring[0])
-		return bad(msg, n, "\"path\" must be a non-empty string");
+		return bad(msg, n, "\"%s\" must be a non-empty string", key);
 	if (strlen(v->valuestring) > TR_PATH_MAX)
-		return bad(msg, n, "\"path\" is longer than %d bytes", TR_PATH_MAX);
+		return bad(msg, n, "\"%s\" is longer than %d bytes", key, TR_PATH_MAX);
 	strcpy(path, v->valuestring);
 	return 0;
 }
@@ -410,7 +424,7 @@ static int get_advice(const cJSON *v, uint32_t *out, char *msg, size_t n)
 	return bad(msg, n, "\"advice\" must be one of normal, willneed, dontneed, hugepage, nohugepage, cold, pageout");
 }
 
-static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char *msg, size_t n)
+static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char *name, char *msg, size_t n)
 {
 	char q[80];
 	if (!cJSON_IsObject(j))
@@ -468,6 +482,8 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 				return bad(msg, n, "\"value\" must fit in the access's size (at most 8 bytes)");
 			rec->has_value = true;
 		}
+		if (f[K_UACCESS] && get_bool(f[K_UACCESS], "uaccess", &rec->uaccess, msg, n))
+			return -1;
 		break;
 	case TR_EXEC:
 		if (f[K_STACK_TOP] && get_addr(f[K_STACK_TOP], "stack_top", &rec->stack_top, msg, n))
@@ -508,14 +524,17 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 		}
 		break;
 	case TR_FILE:
-		if (get_path(f[K_PATH], path, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n))
+		if (get_path(f[K_PATH], "path", path, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n))
 			return -1;
 		if (f[K_FILL] && get_fill(f[K_FILL], rec, msg, n))
 			return -1;
+		if (f[K_NAME] && get_path(f[K_NAME], "name", name, msg, n))
+			return -1;
 		rec->path = path;
+		rec->name = f[K_NAME] ? name : NULL;
 		break;
 	case TR_OPEN:
-		if (get_path(f[K_PATH], path, msg, n) || get_open_flags(f[K_FLAGS], &rec->flags, msg, n))
+		if (get_path(f[K_PATH], "path", path, msg, n) || get_open_flags(f[K_FLAGS], &rec->flags, msg, n))
 			return -1;
 		if (f[K_FD] && get_fd(f[K_FD], &rec->fd, msg, n))
 			return -1;
@@ -533,8 +552,24 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 		if (get_addr(f[K_ADDR], "addr", &rec->va, msg, n))
 			return -1;
 		break;
-	case TR_FORK:
+	case TR_FORK: {
 		if (get_pid(f[K_CHILD], "child", &rec->child, msg, n))
+			return -1;
+		bool sw = true;
+		if (f[K_SWITCH] && get_bool(f[K_SWITCH], "switch", &sw, msg, n))
+			return -1;
+		rec->stay = !sw;
+		break;
+	}
+	case TR_PREAD:
+	case TR_PWRITE:
+	case TR_FTRUNCATE:
+	case TR_FSYNC:
+		if (get_fd(f[K_FD], &rec->fd, msg, n))
+			return -1;
+		if (f[K_OFFSET] && get_addr(f[K_OFFSET], "offset", &rec->offset, msg, n))
+			return -1;
+		if (f[K_LEN] && get_count(f[K_LEN], "len", &rec->len, msg, n))
 			return -1;
 		break;
 	case TR_EXIT:
@@ -573,7 +608,7 @@ static cJSON *parse_json(const char *line, size_t len, char *msg, size_t n)
 /* ---- Records without cJSON -------------------------------------------------- */
 
 /* The canonical access line, {"op":"r","va":"0x1000","size":8} with an
- * optional ,"pid":N before the brace. Anything else, even valid, is left to
+ * optional ,"uaccess":true (not for "x") and ,"pid":N before the brace. Anything else, even valid, is left to
  * cJSON: false. */
 static inline bool fast_access(const char *s, size_t len, struct trace_rec *rec)
 {
@@ -602,6 +637,11 @@ static inline bool fast_access(const char *s, size_t len, struct trace_rec *rec)
 		size = size * 10 + (uint32_t)(*p - '0');
 	if (size > 4096)
 		return false;
+	bool uaccess = false;
+	if (op != TR_FETCH && e - p >= 15 && !memcmp(p, ",\"uaccess\":true", 15)) {
+		uaccess = true;
+		p += 15;
+	}
 	int32_t pid = -1;
 	if (p < e && *p == ',') {
 		if (e - p < 9 || memcmp(p, ",\"pid\":", 7) != 0)
@@ -618,7 +658,7 @@ static inline bool fast_access(const char *s, size_t len, struct trace_rec *rec)
 	}
 	if (p + 1 != e || *p != '}')
 		return false;
-	*rec = (struct trace_rec){.op = op, .pid = pid, .va = va, .len = size, .fd = -1};
+	*rec = (struct trace_rec){.op = op, .pid = pid, .va = va, .len = size, .fd = -1, .uaccess = uaccess};
 	return true;
 }
 
@@ -652,6 +692,7 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 	const cJSON *version = cJSON_GetObjectItemCaseSensitive(j, "version");
 	const cJSON *arch = cJSON_GetObjectItemCaseSensitive(j, "arch");
 	const cJSON *comment = cJSON_GetObjectItemCaseSensitive(j, "comment");
+	const cJSON *recorded = cJSON_GetObjectItemCaseSensitive(j, "recorded");
 	rc = -1;
 	if (!format) {
 		bad(msg, sizeof msg, "missing header {\"format\":\"mmusim-trace\",\"version\":1,\"arch\":...}");
@@ -672,21 +713,24 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 		    cJSON_IsString(arch) ? quoted(arch->valuestring, q, sizeof q) : "(not a string)");
 	} else if (comment && !cJSON_IsString(comment)) {
 		bad(msg, sizeof msg, "\"comment\" must be a string");
+	} else if (recorded && !cJSON_IsBool(recorded)) {
+		bad(msg, sizeof msg, "\"recorded\" must be true or false");
 	} else {
 		rc = 0;
 		int seen = 0;
 		for (const cJSON *it = j->child; it && !rc; it = it->next) {
-			static const char *const hkeys[] = {"format", "version", "arch", "comment"};
+			static const char *const hkeys[] = {"format", "version", "arch", "comment", "recorded"};
 			int k = 0;
-			while (k < 4 && strcmp(it->string, hkeys[k]))
+			while (k < 5 && strcmp(it->string, hkeys[k]))
 				k++;
-			if (k == 4)
+			if (k == 5)
 				rc = bad(msg, sizeof msg, "unknown key %s in the header", quoted(it->string, q, sizeof q));
 			else if (seen & (1 << k))
 				rc = bad(msg, sizeof msg, "duplicate key \"%s\" in the header", hkeys[k]);
 			seen |= 1 << k;
 		}
 		r->arch = strcmp(arch->valuestring, "aarch64") ? ARCH_X86_64 : ARCH_AARCH64;
+		r->recorded = cJSON_IsTrue(recorded);
 	}
 	cJSON_Delete(j);
 	if (rc)
@@ -731,6 +775,11 @@ enum mmu_arch trace_arch(const struct trace_reader *r)
 	return r->arch;
 }
 
+bool trace_recorded(const struct trace_reader *r)
+{
+	return r->recorded;
+}
+
 int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t errlen)
 {
 	if (r->failed) {
@@ -758,7 +807,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t 
 			continue;
 		char msg[512];
 		cJSON *j = parse_json(line, len, msg, sizeof msg);
-		rc = j ? decode_record(j, rec, r->path, msg, sizeof msg) : -1;
+		rc = j ? decode_record(j, rec, r->path, r->fname, msg, sizeof msg) : -1;
 		cJSON_Delete(j);
 		if (rc)
 			return fail_at(r, r->lineno, err, errlen, "%s", msg);

@@ -13,6 +13,12 @@
  *   exit      op, code (always), pid
  *   switch    op, pid (always)
  *   insns     op, n, pid
+ *   (accesses add "uaccess":true after size and value when set; fork adds
+ *   "switch":false after child when the parent stays current)
+ *   pread, pwrite  op, fd, offset, len, pid
+ *   ftruncate op, fd, len, pid
+ *   fsync     op, fd, pid
+ *   (file adds "name" after fill when it has one)
  * "pid" is written whenever it is >= 0. prot is the letters in the order
  * "rwx"; flags are in the order private, shared, anonymous, fixed,
  * growsdown. The writer does not validate: a record the reader would refuse
@@ -28,9 +34,9 @@ struct trace_writer {
 	struct outfile *out;
 };
 
-/* The longest canonical line: a path of TR_PATH_MAX bytes, each escaped
- * to at most 6, plus the other fields. */
-#define LINE_MAX_LEN (6 * TR_PATH_MAX + 256)
+/* The longest canonical line: a path and a name of TR_PATH_MAX bytes each,
+ * each byte escaped to at most 6, plus the other fields. */
+#define LINE_MAX_LEN (12 * TR_PATH_MAX + 256)
 
 /* The helpers are always inlined so that the keys' lengths are constants. */
 
@@ -156,10 +162,13 @@ static char *put_flag_names(char *p, uint32_t flags, const uint32_t *bits, const
 	return p;
 }
 
-static char *put_path(char *p, const char *s)
+static char *put_path_key(char *p, const char *key, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	p = put_str(p, ",\"path\":\"");
+	*p++ = ',';
+	*p++ = '"';
+	p = put_str(p, key);
+	p = put_str(p, "\":\"");
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\') {
@@ -177,6 +186,8 @@ static char *put_path(char *p, const char *s)
 	return p;
 }
 
+static char *put_path(char *p, const char *s) { return put_path_key(p, "path", s); }
+
 /* Formats into `out`, which has room for LINE_MAX_LEN bytes; returns the
  * length (with the '\n', without a NUL). */
 static size_t format_line(const struct trace_rec *r, char *out)
@@ -187,6 +198,7 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		[TR_BRK] = "brk",     [TR_FORK] = "fork",       [TR_EXIT] = "exit",
 		[TR_SWITCH] = "switch", [TR_INSNS] = "insns", [TR_FILE] = "file", [TR_OPEN] = "open",
 		[TR_CLOSE] = "close", [TR_MSYNC] = "msync", [TR_MADVISE] = "madvise", [TR_MEMLIMIT] = "memlimit",
+		[TR_PREAD] = "pread", [TR_PWRITE] = "pwrite", [TR_FTRUNCATE] = "ftruncate", [TR_FSYNC] = "fsync",
 	};
 	static const uint32_t open_bits[] = {TR_O_READ | TR_O_WRITE, TR_O_READ, TR_O_WRITE, TR_O_CREATE, TR_O_TRUNC};
 	static const char *const open_names[] = {"rdwr", "rdonly", "wronly", "create", "trunc"};
@@ -207,6 +219,8 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		p = put_count_field(p, "size", r->len);
 		if (r->op == TR_WRITE && r->has_value)
 			p = put_hex_field(p, "value", r->value);
+		if (r->uaccess)
+			p = put_str(p, ",\"uaccess\":true");
 		break;
 	case TR_EXEC:
 		if (r->stack_top)
@@ -234,6 +248,8 @@ static size_t format_line(const struct trace_rec *r, char *out)
 			p = put_hex(p, r->fill_byte);
 			*p++ = '"';
 		}
+		if (r->name)
+			p = put_path_key(p, "name", r->name);
 		break;
 	case TR_OPEN:
 		p = put_path(p, r->path);
@@ -273,6 +289,21 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		break;
 	case TR_FORK:
 		p = put_dec_field(p, "child", r->child);
+		if (r->stay)
+			p = put_str(p, ",\"switch\":false");
+		break;
+	case TR_PREAD:
+	case TR_PWRITE:
+		p = put_dec_field(p, "fd", r->fd);
+		p = put_hex_field(p, "offset", r->offset);
+		p = put_hex_field(p, "len", r->len);
+		break;
+	case TR_FTRUNCATE:
+		p = put_dec_field(p, "fd", r->fd);
+		p = put_hex_field(p, "len", r->len);
+		break;
+	case TR_FSYNC:
+		p = put_dec_field(p, "fd", r->fd);
 		break;
 	case TR_EXIT:
 		p = put_dec_field(p, "code", r->code);
@@ -340,8 +371,8 @@ static void put_json_string(struct outfile *o, const char *s)
 	outfile_write(o, "\"", 1);
 }
 
-struct trace_writer *trace_create(const char *path, enum mmu_arch arch, const char *comment, char *err,
-				  size_t errlen)
+static struct trace_writer *create(const char *path, enum mmu_arch arch, const char *comment, bool recorded,
+				   char *err, size_t errlen)
 {
 	struct trace_writer *w = calloc(1, sizeof *w);
 	if (!w) {
@@ -355,12 +386,26 @@ struct trace_writer *trace_create(const char *path, enum mmu_arch arch, const ch
 	}
 	outfile_printf(w->out, "{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"%s\"",
 		       arch == ARCH_AARCH64 ? "aarch64" : "x86-64");
+	if (recorded)
+		outfile_write(w->out, ",\"recorded\":true", 16);
 	if (comment) {
 		outfile_write(w->out, ",\"comment\":", 11);
 		put_json_string(w->out, comment);
 	}
 	outfile_write(w->out, "}\n", 2);
 	return w;
+}
+
+struct trace_writer *trace_create(const char *path, enum mmu_arch arch, const char *comment, char *err,
+				  size_t errlen)
+{
+	return create(path, arch, comment, false, err, errlen);
+}
+
+struct trace_writer *trace_create_recorded(const char *path, enum mmu_arch arch, const char *comment, char *err,
+					   size_t errlen)
+{
+	return create(path, arch, comment, true, err, errlen);
 }
 
 void trace_write(struct trace_writer *w, const struct trace_rec *rec)

@@ -15,6 +15,7 @@ enum trace_op {
 	TR_READ, TR_WRITE, TR_FETCH,     /* accesses: "r", "w", "x" */
 	TR_EXEC, TR_MMAP, TR_MUNMAP, TR_MPROTECT, TR_BRK, TR_FORK, TR_EXIT, TR_SWITCH, TR_INSNS,
 	TR_FILE, TR_OPEN, TR_CLOSE, TR_MSYNC, TR_MADVISE, TR_MEMLIMIT,
+	TR_PREAD, TR_PWRITE, TR_FTRUNCATE, TR_FSYNC,   /* file I/O through the page cache */
 };
 
 #define TR_PROT_R 1u
@@ -50,21 +51,25 @@ struct trace_rec {
 	int32_t pid;          /* -1 when absent: the current process */
 	uint64_t va;          /* accesses; mmap (0: the kernel chooses), munmap, mprotect, brk */
 	uint64_t len;         /* accesses: size (default 1); mmap/munmap/mprotect/msync/madvise: length;
-				 insns: count; file: size; memlimit: bytes */
+				 insns: count; file: size; memlimit: bytes; pread/pwrite: bytes;
+				 ftruncate: the new size */
 	uint32_t prot;        /* TR_PROT_* (mmap, mprotect) */
 	uint32_t flags;       /* TR_MAP_* (mmap), TR_O_* (open), TR_MS_* (msync) */
 	uint64_t stack_top;   /* exec; 0: the architecture's default */
 	uint64_t brk;         /* exec; 0: the default */
 	int32_t child;        /* fork */
 	int32_t code;         /* exit */
-	int32_t fd;           /* mmap, open (the fd expected), close; -1 when absent */
-	uint64_t offset;      /* mmap of a file */
+	int32_t fd;           /* mmap, open (the fd expected), close, pread ... fsync; -1 when absent */
+	uint64_t offset;      /* mmap of a file, pread, pwrite */
 	const char *path;     /* file, open: valid until the next trace_next */
+	const char *name;     /* file: the name the kernel gives it, when not its path (NULL) */
 	uint32_t advice;      /* madvise: enum trace_advice */
 	uint32_t fill;        /* file: enum trace_fill */
 	uint8_t fill_byte;    /* file with TR_FILL_BYTE */
 	bool has_value;       /* a write that says what it writes */
 	uint64_t value;       /* little-endian, the access's size bytes (at most 8) */
+	bool uaccess;         /* an access copy_to_user & co made: a fault it cannot resolve is -EFAULT */
+	bool stay;            /* fork: the parent stays current ("switch":false) */
 };
 
 /* Reading. `path` "-" is standard input. Errors are one line, naming the
@@ -72,6 +77,8 @@ struct trace_rec {
 struct trace_reader;
 struct trace_reader *trace_open(const char *path, char *err, size_t errlen);
 enum mmu_arch trace_arch(const struct trace_reader *r);
+/* The header says "recorded": true (mmusim run --record wrote it). */
+bool trace_recorded(const struct trace_reader *r);
 /* 1: a record; 0: end of trace; -1: error (err filled, reading stops). */
 int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t errlen);
 uint64_t trace_lineno(const struct trace_reader *r);  /* line of the last record returned */
@@ -83,6 +90,9 @@ void trace_close(struct trace_reader *r);
 struct trace_writer;
 struct trace_writer *trace_create(const char *path, enum mmu_arch arch, const char *comment, char *err,
 				  size_t errlen);
+/* The same, with "recorded": true in the header. */
+struct trace_writer *trace_create_recorded(const char *path, enum mmu_arch arch, const char *comment, char *err,
+					   size_t errlen);
 void trace_write(struct trace_writer *w, const struct trace_rec *rec);
 int trace_finish(struct trace_writer *w, char *err, size_t errlen);  /* 0 or -1; frees w */
 void trace_abort(struct trace_writer *w);                            /* removes the file; frees w */
@@ -122,5 +132,19 @@ struct replay_result {
  * ("FILE:LINE: ...") for a trace that cannot be replayed. */
 int replay(struct kernel *k, struct trace_reader *r, const char *name, struct trace_writer *record,
 	   struct replay_result *res, char *err, size_t errlen);
+
+/* ---- Recording (mmusim run --record) -------------------------------------------- */
+/* A trace of everything the kernel's operation hook is told (os.h,
+ * "Operations"), written as it happens, such that replaying it on the same
+ * machine (preset, personality, memory, swap) gives the same faults; the
+ * MMU's instruction count becomes "insns" records. recorder_create sets
+ * the kernel's operation hook (and nothing else may); the trace is written
+ * through a temporary file that recorder_finish puts in place. Both
+ * recorder_finish and recorder_abort remove the hook and free r.
+ * docs/trace-format.md, "Recorded traces", says what is written. */
+struct recorder;
+struct recorder *recorder_create(const char *path, struct kernel *k, const char *comment, char *err, size_t errlen);
+int recorder_finish(struct recorder *r, char *err, size_t errlen);
+void recorder_abort(struct recorder *r);
 
 #endif
