@@ -65,6 +65,7 @@ struct task {
 	bool blocked;            /* in system call nr(args), to be made again */
 	uint64_t nr, args[6];
 	uint64_t set_tid;        /* CLONE_CHILD_SETTID, written when it first runs */
+	int pending_signal;      /* a fatal signal another process sent: it ends when next scheduled */
 	char comm[16];           /* the program's name, as the kernel's messages give it */
 };
 
@@ -403,7 +404,7 @@ static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
 {
 	if (c->f->arch == ARCH_AARCH64)
 		return size / 4;
-	struct block_count *b = &c->blocks[(addr >> 2) % BLOCK_CACHE];
+	struct block_count *b = &c->blocks[(addr * 0x9E3779B97F4A7C15ull) >> 52];   /* every address bit: blocks 3 bytes apart must not collide */
 	if (b->addr == addr && b->size == size)
 		return b->insns;
 	/* x86 instructions vary in length: count them once per block. */
@@ -578,6 +579,12 @@ static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr,
 	case SYSA_FORK:
 		fork_task(c, r);
 		break;
+	case SYSA_SIGNAL: {
+		struct task *t = task_of(c, (int)r->value);
+		if (t && !t->pending_signal)
+			t->pending_signal = r->signo;
+		break;
+	}
 	case SYSA_EXEC:
 		c->exec_pending = true;
 		c->exec = r->exec;
@@ -911,6 +918,18 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 		idx = (size_t)(t - c->tasks);
 		switch_to(c, t);
 		c->exited = c->dying = c->have_killer = c->preempt = false;
+		if (t->pending_signal) {   /* killed by another: no line, as Linux prints none */
+			c->dying = true;
+			c->signo = t->pending_signal;
+			if (t->pid == first_pid)
+				status = 128 + c->signo;
+			finish_task(c, t);
+			struct task *n = next_task(c, idx);
+			if (!n)
+				break;
+			idx = (size_t)(n - c->tasks);
+			continue;
+		}
 		if (t->blocked && !retry_blocked(c, t)) {
 			size_t live = 0;
 			for (size_t i = 0; i < c->ntasks; i++)

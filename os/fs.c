@@ -371,8 +371,22 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		int hd = host_dirfd(p, s == S_SYMLINK ? AT_FDCWD_GUEST : (int64_t)a[1]);
 		return hd < 0 && hd != SANDBOX_CWD ? hd : sandbox_symlink(sb, path2, hd, path);
 	}
+	if (s == S_LINK || s == S_LINKAT) {   /* ([olddirfd,] old, [newdirfd,] new [, flags]) */
+		bool isat = s == S_LINKAT;
+		int64_t rc = get_path(k, isat ? a[1] : a[0], path);
+		if (!rc)
+			rc = get_path(k, isat ? a[3] : a[1], path2);
+		if (rc)
+			return rc;
+		int hd1 = host_dirfd(p, isat ? (int64_t)a[0] : AT_FDCWD_GUEST);
+		int hd2 = host_dirfd(p, isat ? (int64_t)a[2] : AT_FDCWD_GUEST);
+		if ((hd1 < 0 && hd1 != SANDBOX_CWD) || (hd2 < 0 && hd2 != SANDBOX_CWD))
+			return hd1 < 0 && hd1 != SANDBOX_CWD ? hd1 : hd2;
+		return sandbox_link(sb, hd1, path, hd2, path2,
+				    isat ? (int)a[4] & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) : 0);
+	}
 	bool at = s == S_UNLINKAT || s == S_MKDIRAT || s == S_RENAMEAT || s == S_RENAMEAT2 || s == S_FACCESSAT ||
-		  s == S_FACCESSAT2;
+		  s == S_FACCESSAT2 || s == S_FCHMODAT || s == S_FCHOWNAT || s == S_UTIMENSAT;
 	int64_t dirfd = at ? (int64_t)a[0] : AT_FDCWD_GUEST;
 	const uint64_t *x = at ? a + 1 : a;
 	int64_t rc = get_path(k, x[0], path);
@@ -406,6 +420,24 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		return sandbox_rename(sb, hd, path, hd2, path2, flags);
 	}
 	case S_CHDIR: return sandbox_chdir(sb, hd, path);
+	case S_CHMOD:
+	case S_FCHMODAT: return sandbox_chmod(sb, hd, path, (unsigned)x[1], 0);
+	case S_CHOWN:
+	case S_LCHOWN:
+	case S_FCHOWNAT: {   /* root may; the host file keeps its owner unless the host allows */
+		struct stat st;
+		int flags = s == S_LCHOWN ? AT_SYMLINK_NOFOLLOW : s == S_FCHOWNAT ? (int)x[3] & AT_SYMLINK_NOFOLLOW : 0;
+		return sandbox_stat(sb, hd, path, &st, flags);
+	}
+	case S_UTIMENSAT: {
+		struct timespec ts[2];
+		uint64_t t[4];
+		if (x[1] && os_copy_from_user(k, t, x[1], sizeof t))
+			return -EFAULT;
+		for (int i = 0; i < 2; i++)
+			ts[i] = (struct timespec){.tv_sec = (time_t)t[2 * i], .tv_nsec = (long)t[2 * i + 1]};
+		return sandbox_utimens(sb, hd, path, x[1] ? ts : NULL, (int)x[2] & AT_SYMLINK_NOFOLLOW);
+	}
 	default: return -ENOSYS;
 	}
 }
@@ -451,9 +483,15 @@ static int64_t sys_fcntl(struct proc *p, int fd, uint64_t cmd, uint64_t arg)
 	if (!of)
 		return -EBADF;
 	switch (cmd) {
-	case 0:      /* F_DUPFD */
+	case 0:      /* F_DUPFD: the lowest free descriptor >= arg */
 	case 1030:   /* F_DUPFD_CLOEXEC */
-		return sys_dup(p, fd, (int)arg, false);
+		if ((int64_t)arg < 0 || arg >= 1024)
+			return -EINVAL;
+		of->refcount++;
+		int slot = fd_install(p, of, (int)arg);
+		if (slot < 0)
+			of->refcount--;
+		return slot;
 	case 1:      /* F_GETFD: close-on-exec is not kept: exec keeps every descriptor */
 	case 2:      /* F_SETFD */
 		return 0;
@@ -548,7 +586,45 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_FACCESSAT:
 	case S_FACCESSAT2:
 	case S_SYMLINK:
-	case S_SYMLINKAT: r->ret = path_call(p, s, a); break;
+	case S_SYMLINKAT:
+	case S_LINK:
+	case S_LINKAT:
+	case S_CHMOD:
+	case S_FCHMODAT:
+	case S_CHOWN:
+	case S_LCHOWN:
+	case S_FCHOWNAT: r->ret = path_call(p, s, a); break;
+	case S_UTIMENSAT:
+		if (!a[1]) {   /* futimens: the descriptor's file */
+			struct open_file *of = fd_get(p, (int)a[0]);
+			uint64_t t[4];
+			struct timespec ts[2];
+			if (!of || !(of->inode || of->dir)) {
+				r->ret = of ? -EINVAL : -EBADF;
+				break;
+			}
+			if (a[2] && os_copy_from_user(k, t, a[2], sizeof t)) {
+				r->ret = -EFAULT;
+				break;
+			}
+			for (int i = 0; i < 2; i++)
+				ts[i] = (struct timespec){.tv_sec = (time_t)t[2 * i], .tv_nsec = (long)t[2 * i + 1]};
+			r->ret = futimens(of->dir ? of->dir_fd : of->inode->host_fd, a[2] ? ts : NULL) ? -errno : 0;
+		} else {
+			r->ret = path_call(p, s, a);
+		}
+		break;
+	case S_FCHMOD:
+	case S_FCHOWN: {
+		struct open_file *of = fd_get(p, (int)a[0]);
+		if (!of)
+			r->ret = -EBADF;
+		else if (s == S_FCHOWN || !(of->inode || of->dir))
+			r->ret = 0;   /* pipes and streams: nothing kept; owners: see chown */
+		else
+			r->ret = fchmod(of->dir ? of->dir_fd : of->inode->host_fd, (mode_t)a[1] & 07777) ? -errno : 0;
+		break;
+	}
 	case S_FSYNC: r->ret = os_fsync(p, (int)a[0]); break;
 	case S_FADVISE64: r->ret = fd_get(p, (int)a[0]) ? 0 : -EBADF; break;
 	case S_FTRUNCATE: r->ret = sys_ftruncate(p, (int)a[0], (int64_t)a[1]); break;

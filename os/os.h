@@ -334,6 +334,7 @@ enum sys_action {
 	SYSA_FORK,      /* a child (pid `value`) was created: give it a copy of the
 			 * registers with the call returning 0, and `child` */
 	SYSA_EXEC,      /* a new program was loaded: start it at `exec` */
+	SYSA_SIGNAL,    /* process `value` gets fatal signal `signo` */
 };
 struct exec_image {
 	uint64_t entry;       /* e_entry + load_bias */
@@ -346,6 +347,7 @@ struct sys_result {
 	int64_t ret;
 	enum sys_action action;
 	uint64_t value;
+	int signo;
 	struct {
 		uint64_t sp;            /* a new stack (0: the parent's) */
 		uint64_t tls;           /* CLONE_SETTLS */

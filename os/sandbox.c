@@ -363,6 +363,57 @@ int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode)
 	return r;
 }
 
+/* The calls Linux has no O_PATH form for act on /proc/self/fd/N of a
+ * descriptor resolved beneath the root: the magic link names exactly that
+ * file, so nothing outside is reachable (sandbox_open checked /proc). */
+static void proc_fd_path(int fd, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", fd);
+}
+
+int sandbox_chmod(struct sandbox *s, int dirfd, const char *path, unsigned mode, int flags)
+{
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	if (fd < 0)
+		return fd;
+	char p[64];
+	proc_fd_path(fd, p, sizeof p);
+	int r = chmod(p, mode & 07777) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int sandbox_utimens(struct sandbox *s, int dirfd, const char *path, const struct timespec ts[2], int flags)
+{
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	if (fd < 0)
+		return fd;
+	char p[64];
+	proc_fd_path(fd, p, sizeof p);
+	int r = utimensat(AT_FDCWD, p, ts, 0) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+int sandbox_link(struct sandbox *s, int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
+{
+	int fd = path_fd(s, olddirfd, oldpath, !(flags & AT_SYMLINK_FOLLOW), flags);
+	if (fd < 0)
+		return fd;
+	struct last l;
+	int pfd = open_parent(s, newdirfd, newpath, &l);
+	if (pfd < 0) {
+		close(fd);
+		return pfd;
+	}
+	char p[64];
+	proc_fd_path(fd, p, sizeof p);
+	int r = l.type != LAST_NORM ? -EEXIST : linkat(AT_FDCWD, p, pfd, l.name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+	close(pfd);
+	close(fd);
+	return r;
+}
+
 int sandbox_symlink(struct sandbox *s, const char *target, int dirfd, const char *path)
 {
 	struct last l;

@@ -91,6 +91,12 @@ int sandbox_access(struct sandbox *s, int dirfd, const char *path, int mode, int
 int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags);
 /* mkdirat(2). */
 int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode);
+/* fchmodat(2) (flags AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH), utimensat(2)
+ * (ts NULL: now; UTIME_NOW / UTIME_OMIT as the call), linkat(2) (flags
+ * AT_SYMLINK_FOLLOW, AT_EMPTY_PATH). */
+int sandbox_chmod(struct sandbox *s, int dirfd, const char *path, unsigned mode, int flags);
+int sandbox_utimens(struct sandbox *s, int dirfd, const char *path, const struct timespec ts[2], int flags);
+int sandbox_link(struct sandbox *s, int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags);
 /* symlinkat(2): a link at path holding target (any text). */
 int sandbox_symlink(struct sandbox *s, const char *target, int dirfd, const char *path);
 /* renameat2(2): flags 0, RENAME_NOREPLACE, RENAME_EXCHANGE (renameat is 0).

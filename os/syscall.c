@@ -25,6 +25,8 @@ static const char *const sys_names[S_COUNT] = {
 	"execve", "wait4", "pipe", "pipe2", "getdents64", "unlink", "unlinkat", "rmdir", "mkdir", "mkdirat",
 	"rename", "renameat", "renameat2", "statx", "fchdir", "faccessat2", "umask", "setpgid", "getpgid",
 	"getpgrp", "setsid", "getsid", "times", "getrlimit", "setrlimit", "ftruncate", "symlink", "symlinkat",
+	"link", "linkat", "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "utimensat",
+	"getgroups", "clock_nanosleep", "prctl",
 };
 
 struct sysno {
@@ -49,6 +51,9 @@ static const struct sysno x86_64_table[] = {
 	{264, S_RENAMEAT}, {316, S_RENAMEAT2}, {332, S_STATX}, {81, S_FCHDIR}, {439, S_FACCESSAT2}, {95, S_UMASK},
 	{109, S_SETPGID}, {121, S_GETPGID}, {111, S_GETPGRP}, {112, S_SETSID}, {124, S_GETSID}, {100, S_TIMES},
 	{97, S_GETRLIMIT}, {160, S_SETRLIMIT}, {77, S_FTRUNCATE}, {88, S_SYMLINK}, {266, S_SYMLINKAT},
+	{86, S_LINK}, {265, S_LINKAT}, {90, S_CHMOD}, {91, S_FCHMOD}, {268, S_FCHMODAT}, {92, S_CHOWN},
+	{94, S_LCHOWN}, {93, S_FCHOWN}, {260, S_FCHOWNAT}, {280, S_UTIMENSAT}, {115, S_GETGROUPS},
+	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL},
 };
 
 static const struct sysno arm64_table[] = {
@@ -66,6 +71,8 @@ static const struct sysno arm64_table[] = {
 	{276, S_RENAMEAT2}, {291, S_STATX}, {50, S_FCHDIR}, {439, S_FACCESSAT2}, {166, S_UMASK}, {154, S_SETPGID},
 	{155, S_GETPGID}, {157, S_SETSID}, {156, S_GETSID}, {153, S_TIMES}, {163, S_GETRLIMIT}, {164, S_SETRLIMIT},
 	{46, S_FTRUNCATE}, {36, S_SYMLINKAT},
+	{37, S_LINKAT}, {52, S_FCHMOD}, {53, S_FCHMODAT}, {55, S_FCHOWN}, {54, S_FCHOWNAT}, {88, S_UTIMENSAT},
+	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -155,6 +162,43 @@ static int64_t sys_clock_gettime(struct kernel *k, uint64_t clk, uint64_t va)
 	return put_user(k, va, ts, 16);
 }
 
+/* nanosleep / clock_nanosleep: simulated time passes, nobody waits. A
+ * sleep until an absolute time (TIMER_ABSTIME) of the realtime clock
+ * counts from the epoch. */
+static int64_t sys_sleep(struct kernel *k, uint64_t clk, uint64_t flags, uint64_t va)
+{
+	uint64_t ts[2];
+	if (os_copy_from_user(k, ts, va, 16))
+		return -EFAULT;
+	if (ts[1] >= 1000000000ull || (int64_t)ts[0] < 0)
+		return -EINVAL;
+	uint64_t ns = ts[0] * 1000000000ull + ts[1];
+	if (flags & 1) {   /* TIMER_ABSTIME */
+		uint64_t now = now_ns(k) + (clk == 0 ? EPOCH_SECONDS * 1000000000ull : 0);
+		ns = ns > now ? ns - now : 0;
+	}
+	k->sleep_cycles += ns * 3;
+	return 0;
+}
+
+static int64_t sys_prctl(struct proc *p, uint64_t opt, uint64_t arg)
+{
+	switch (opt) {
+	case 15:   /* PR_SET_NAME: the name stays the program's */
+		return 0;
+	case 16: { /* PR_GET_NAME: the comm, 16 bytes */
+		char comm[16] = {0};
+		const char *name = p->exe ? strrchr(p->exe, '/') : NULL;
+		snprintf(comm, sizeof comm, "%s", name ? name + 1 : p->exe ? p->exe : "");
+		return put_user(p->k, arg, comm, sizeof comm);
+	}
+	case 23:   /* PR_CAPBSET_READ: root holds every capability Linux 6.1 knows */
+		return arg <= 40 ? 1 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int64_t sys_prlimit(struct kernel *k, uint64_t pid, uint64_t res, uint64_t new_va, uint64_t old_va)
 {
 	(void)pid;
@@ -208,6 +252,36 @@ static enum os_advice advice_of(uint64_t a)
 	}
 }
 
+
+/* kill / tgkill: a signal's default action, as no handler is delivered yet:
+ * ignored for SIGCHLD, SIGCONT, SIGURG and SIGWINCH, the end of the
+ * process for the others. pid 0 or -1 and negative groups mean the caller
+ * (every process is in its own group here). */
+static struct sys_result sys_kill(struct proc *p, int64_t pid, int sig)
+{
+	struct sys_result r = {.action = SYSA_NONE};
+	if (sig < 0 || sig > 64) {
+		r.ret = -EINVAL;
+		return r;
+	}
+	struct proc *t = pid <= 0 ? p : proc_find(p->k, (int)pid);
+	if (!t || !t->alive) {
+		r.ret = -ESRCH;
+		return r;
+	}
+	r.ret = 0;
+	if (!sig || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH)
+		return r;
+	if (t == p) {
+		r.action = SYSA_KILLED;   /* raise(), abort() */
+		r.value = (uint64_t)sig;
+	} else {
+		r.action = SYSA_SIGNAL;   /* another process: the CPU ends it when it next runs */
+		r.value = (uint64_t)t->pid;
+		r.signo = sig;
+	}
+	return r;
+}
 
 /* ---- processes ------------------------------------------------------------------- */
 #define CLONE_VM             0x00000100ull
@@ -450,16 +524,10 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		r.ret = a[0] && put_user(k, a[0], &t, 8) ? -EFAULT : (int64_t)t;
 		break;
 	}
-	case S_NANOSLEEP: {
-		uint64_t ts[2];
-		if (os_copy_from_user(k, ts, a[0], 16)) {
-			r.ret = -EFAULT;
-			break;
-		}
-		k->sleep_cycles += (ts[0] * 1000000000ull + ts[1]) * 3;   /* simulated time passes */
-		r.ret = 0;
-		break;
-	}
+	case S_NANOSLEEP: r.ret = sys_sleep(k, 0, 0, a[0]); break;
+	case S_CLOCK_NANOSLEEP: r.ret = sys_sleep(k, a[0], a[1], a[2]); break;
+	case S_GETGROUPS: r.ret = 0; break;   /* root, with no supplementary groups */
+	case S_PRCTL: r.ret = sys_prctl(p, a[0], a[1]); break;
 	case S_RT_SIGACTION:
 	case S_RT_SIGPROCMASK:
 	case S_SIGALTSTACK:
@@ -484,15 +552,8 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		}
 		break;
 	case S_KILL:
-	case S_TGKILL: {
-		int sig = (int)(s == S_KILL ? a[1] : a[2]);
-		r.ret = 0;
-		if (sig) {
-			r.action = SYSA_KILLED;   /* raise() / abort(): the signal's default action */
-			r.value = (uint64_t)sig;
-		}
+	case S_TGKILL: r = sys_kill(p, (int64_t)(int32_t)(s == S_KILL ? a[0] : a[1]), (int)(s == S_KILL ? a[1] : a[2]));
 		break;
-	}
 	case S_CLONE:
 		r = k->fmt->arch == ARCH_X86_64 ? sys_clone(p, a[0], a[1], a[2], a[4], a[3])
 						: sys_clone(p, a[0], a[1], a[2], a[3], a[4]);

@@ -1,0 +1,711 @@
+/* bench_run: how fast `mmusim run` executes guest code, against Unicorn on
+ * its own. A figure, not a test: nothing here asserts a speed, and it is
+ * not part of ctest.
+ *
+ * What runs. The same static ELF (guests/compute.c, built for x86-64 and
+ * AArch64) is run as a whole process — start-up, work, exit — in the same
+ * process of this program, by each of:
+ *   raw        Unicorn 2.0.1 alone: the ELF's PT_LOAD segments copied into
+ *              plain uc_mem_map'ed memory at their own addresses (one
+ *              region for image and brk heap, one for anonymous mmaps, one
+ *              for the stack; no MMU model, no shadow, no host
+ *              reservations), a Linux-like initial stack (argv, an empty
+ *              environment, auxv with AT_PHDR/PHENT/PHNUM, AT_PAGESZ,
+ *              AT_ENTRY, AT_RANDOM ...), and a system-call hook that does
+ *              the minimum static glibc needs: brk and anonymous mmap from
+ *              the pre-mapped areas, arch_prctl(SET_FS), prlimit64,
+ *              getrandom, write into a buffer, exit_group; everything else
+ *              returns -ENOSYS or a harmless constant. Instructions are
+ *              counted as cpu/cpu.c counts them (a UC_HOOK_BLOCK hook; on
+ *              AArch64 size / 4, on x86-64 each block decoded once by
+ *              capstone and cached by address, with a better cache index
+ *              than cpu.c's: see raw_block_hook), so the reference carries
+ *              the same small counting cost as mmusim and the counts can be
+ *              compared. It is the reference for the ratios. Same engine
+ *              set-up as cpu.c: uc_open, UC_CPU_ARM64_MAX on AArch64.
+ *   raw-nohook the same without the block hook: what counting costs. The
+ *              count shown is raw's.
+ *   raw-memhk  raw plus UC_HOOK_MEM_READ|UC_HOOK_MEM_WRITE hooks that
+ *              return at once. With any such hook, Unicorn sends every load
+ *              and store through its C helpers (no inline fast path) and
+ *              calls out: the floor for any design that sees data accesses
+ *              through memory hooks, before it does any work of its own.
+ *   functional mmusim, cpu_create(CPU_FUNCTIONAL) + cpu_run: only what the
+ *              shadow cannot serve goes to the MMU.
+ *   timing     mmusim, CPU_TIMING: every access through the TLB model.
+ * mmusim runs with the skylake preset for x86-64 and cortex-a76 for
+ * AArch64, with no event subscribers (no fault printer, no event log): what
+ * `mmusim run` does without --faults/--events.
+ *
+ * Why a whole program rather than one loop pasted into both: the question
+ * is how fast mmusim runs a guest, and a guest is a program — its glibc
+ * start-up, system calls, page faults and library code (qsort, memcpy) are
+ * part of what mmusim carries, and raw Unicorn running the same ELF
+ * executes the same instructions (the counts agree to within start-up
+ * differences of a few hundred, which the table shows). The work
+ * dominates: by default 170 to 240 million instructions against a start-up
+ * of about 7,000. The guest's output is captured in every mode and must be
+ * the same, so each mode demonstrably did the same work.
+ *
+ * Each figure is a whole run — engine creation, loading, execution,
+ * teardown — the best of --repeat runs (default 3), in CPU time of this
+ * process (user + system: the shadow's mmap calls and the SIGSEGV handler
+ * are system time), which other jobs on the machine disturb less than
+ * wall time (also shown). "model cycles" is the cost model's total
+ * (mmu_total_cycles): the same in every run of a mode, so it shows at once
+ * whether a change to the simulator's speed changed its results.
+ *
+ * usage: bench_run [--rounds N] [--kernel all|alu|matmul|sort|chase|copy|each]
+ *                  [--repeat R] [--arch x86_64|aarch64|both] [--guest NAME]
+ *                  [--guest-dir DIR] [--only raw,raw-nohook,...]
+ * --rounds (default 5) and --kernel (default all) are compute's arguments;
+ * `--kernel each` gives one table per kernel. --guest runs another guest
+ * from the build (without arguments), e.g. hello for the fixed costs. */
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unicorn/unicorn.h>
+#include <unistd.h>
+
+#include "cpu.h"
+#include "os.h"
+#include "preset.h"
+
+#ifndef MMUSIM_GUEST_DIR
+#define MMUSIM_GUEST_DIR "build/guests"
+#endif
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double wall_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* What one run produced. */
+struct result {
+	bool ok;
+	int status;
+	uint64_t insns;
+	double cpu, wall;
+	char out[512];            /* the guest's standard output (truncated) */
+	uint64_t mmu_accesses;    /* mmusim: accesses the MMU model saw */
+	uint64_t faults;          /* mmusim: page faults */
+	uint64_t cycles;          /* mmusim: the cost model's total */
+};
+
+/* ---- raw Unicorn ----------------------------------------------------------------- */
+/* Guest layout (the same on both architectures). The image and the brk heap
+ * are one region; anonymous mmaps are carved top-down from one area; the
+ * stack is another. Unicorn's RAM is anonymous host memory, touched lazily. */
+#define ALIGN 0x10000ull                 /* covers AArch64's 64 KiB segment alignment */
+#define BRK_MAX (256ull << 20)
+#define STACK_TOP 0x7ffff0000000ull
+#define STACK_SIZE (8ull << 20)
+#define MMAP_TOP (STACK_TOP - STACK_SIZE - (64ull << 20))
+#define MMAP_SIZE (512ull << 20)
+
+#define BLOCK_CACHE 4096
+struct block_count {
+	uint64_t addr;
+	uint32_t size, insns;
+};
+
+struct raw {
+	uc_engine *uc;
+	csh cs;
+	bool x86;
+	uint64_t insns;
+	uint64_t brk_start, brk_cur, brk_end;
+	uint64_t mmap_low;
+	bool exited;
+	int status;
+	char out[512];
+	size_t outlen;
+	struct block_count blocks[BLOCK_CACHE];
+};
+
+/* As cpu.c's block_insns: AArch64 instructions are 4 bytes; x86 blocks are
+ * decoded once and remembered by address. One difference: the cache slot is
+ * picked from every bit of the address. cpu.c's (addr >> 2) puts x86 blocks
+ * that start within 4 bytes of each other in one slot (qsort's loop has two,
+ * at 0x409bf0 and 0x409bf3 in compute), which then miss on every execution
+ * and cost a capstone decode each time; the reference should not carry that. */
+static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+{
+	struct raw *r = ud;
+	if (!r->x86) {
+		r->insns += size / 4;
+		return;
+	}
+	struct block_count *b = &r->blocks[(addr ^ (addr >> 12)) % BLOCK_CACHE];
+	if (b->addr == addr && b->size == size) {
+		r->insns += b->insns;
+		return;
+	}
+	uint8_t code[4096];
+	uint32_t n = size < sizeof code ? size : sizeof code, count = 0;
+	if (uc_mem_read(uc, addr, code, n) == UC_ERR_OK) {
+		cs_insn *insn;
+		count = (uint32_t)cs_disasm(r->cs, code, n, addr, 0, &insn);
+		if (count)
+			cs_free(insn, count);
+	}
+	if (!count)
+		count = 1;
+	*b = (struct block_count){addr, size, count};
+	r->insns += count;
+}
+
+static void raw_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud)
+{
+	(void)uc;
+	(void)type;
+	(void)addr;
+	(void)size;
+	(void)value;
+	(void)ud;
+}
+
+/* The system calls static glibc makes, by meaning. */
+enum { R_OTHER, R_BRK, R_MMAP, R_MUNMAP, R_MPROTECT, R_MADVISE, R_WRITE, R_EXIT, R_ARCH_PRCTL, R_SET_TID,
+       R_PRLIMIT, R_GETRANDOM, R_IOCTL };
+
+static int raw_sys_kind(bool x86, uint64_t nr)
+{
+	static const struct { uint16_t x86, a64; int kind; } map[] = {
+		{12, 214, R_BRK},      {9, 222, R_MMAP},      {11, 215, R_MUNMAP},     {10, 226, R_MPROTECT},
+		{28, 233, R_MADVISE},  {1, 64, R_WRITE},      {60, 93, R_EXIT},        {231, 94, R_EXIT},
+		{158, 0xffff, R_ARCH_PRCTL}, {218, 96, R_SET_TID}, {302, 261, R_PRLIMIT}, {318, 278, R_GETRANDOM},
+		{16, 29, R_IOCTL},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (nr == (x86 ? map[i].x86 : map[i].a64))
+			return map[i].kind;
+	return R_OTHER;
+}
+
+static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
+{
+	switch (raw_sys_kind(r->x86, nr)) {
+	case R_BRK:
+		if (a[0] >= r->brk_start && a[0] <= r->brk_end) {
+			if (a[0] < r->brk_cur) {   /* shrunk: what grows back must read as zero, as in Linux */
+				static const uint8_t zero[4096];
+				for (uint64_t at = a[0]; at < r->brk_cur; at += sizeof zero) {
+					uint64_t n = r->brk_cur - at < sizeof zero ? r->brk_cur - at : sizeof zero;
+					uc_mem_write(r->uc, at, zero, n);
+				}
+			}
+			r->brk_cur = a[0];
+		}
+		return (int64_t)r->brk_cur;
+	case R_MMAP: {
+		uint64_t len = (a[1] + 4095) & ~4095ull;
+		if (!(a[3] & 0x20) || (a[3] & 0x10))   /* only MAP_ANONYMOUS, never MAP_FIXED */
+			return -ENODEV;
+		if (!len || len > r->mmap_low - (MMAP_TOP - MMAP_SIZE))
+			return -ENOMEM;
+		r->mmap_low -= len;   /* never reused: fresh memory is zero */
+		return (int64_t)r->mmap_low;
+	}
+	case R_MUNMAP:
+	case R_MPROTECT:
+	case R_MADVISE:
+		return 0;
+	case R_WRITE: {
+		uint64_t done = 0;
+		char buf[4096];
+		while (done < a[2]) {
+			size_t n = a[2] - done < sizeof buf ? (size_t)(a[2] - done) : sizeof buf;
+			if (uc_mem_read(r->uc, a[1] + done, buf, n) != UC_ERR_OK)
+				return done ? (int64_t)done : -EFAULT;
+			if (a[0] == 1) {
+				size_t room = sizeof r->out - 1 - r->outlen, k = n < room ? n : room;
+				memcpy(r->out + r->outlen, buf, k);
+				r->outlen += k;
+				r->out[r->outlen] = 0;
+			} else if (a[0] == 2) {
+				fwrite(buf, 1, n, stderr);
+			} else {
+				return -EBADF;
+			}
+			done += n;
+		}
+		return (int64_t)done;
+	}
+	case R_EXIT:
+		r->exited = true;
+		r->status = (int)(a[0] & 0xff);
+		uc_emu_stop(r->uc);
+		return 0;
+	case R_ARCH_PRCTL:
+		if (a[0] != 0x1002)   /* ARCH_SET_FS */
+			return -EINVAL;
+		uc_reg_write(r->uc, UC_X86_REG_FS_BASE, &a[1]);
+		return 0;
+	case R_SET_TID:
+		return 1;
+	case R_PRLIMIT:
+		if (a[3]) {
+			uint64_t lim[2] = {STACK_SIZE, ~0ull};
+			uc_mem_write(r->uc, a[3], lim, sizeof lim);
+		}
+		return 0;
+	case R_GETRANDOM: {
+		uint8_t buf[256];
+		memset(buf, 0x5a, sizeof buf);
+		uint64_t n = a[1] < sizeof buf ? a[1] : sizeof buf;
+		uc_mem_write(r->uc, a[0], buf, n);
+		return (int64_t)n;
+	}
+	case R_IOCTL:
+		return -ENOTTY;
+	default:
+		return -ENOSYS;
+	}
+}
+
+static void raw_x86_syscall(uc_engine *uc, void *ud)
+{
+	static const int regs[7] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
+				    UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9};
+	uint64_t v[7];
+	for (int i = 0; i < 7; i++)
+		uc_reg_read(uc, regs[i], &v[i]);
+	int64_t ret = raw_syscall(ud, v[0], v + 1);
+	uc_reg_write(uc, UC_X86_REG_RAX, &ret);
+}
+
+static void raw_intr(uc_engine *uc, uint32_t intno, void *ud)
+{
+	struct raw *r = ud;
+	if (r->x86 || intno != 2) {   /* not a system call: the run fails */
+		fprintf(stderr, "bench_run: raw run: unexpected interrupt %u\n", intno);
+		r->exited = true;
+		r->status = 128 + 4;
+		uc_emu_stop(uc);
+		return;
+	}
+	uint64_t v[7];
+	uc_reg_read(uc, UC_ARM64_REG_X8, &v[0]);
+	for (int i = 0; i < 6; i++)
+		uc_reg_read(uc, UC_ARM64_REG_X0 + i, &v[1 + i]);
+	int64_t ret = raw_syscall(r, v[0], v + 1);
+	uc_reg_write(uc, UC_ARM64_REG_X0, &ret);
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	uint8_t *buf = malloc((size_t)st.st_size + 1);
+	ssize_t n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+	close(fd);
+	if (n != st.st_size) {
+		free(buf);
+		return NULL;
+	}
+	*len = (size_t)n;
+	return buf;
+}
+
+/* The initial stack as Linux builds it: argc, argv, envp (empty), auxv,
+ * then the strings and AT_RANDOM's bytes above. Returns the stack pointer. */
+static uint64_t raw_stack(struct raw *r, const Elf64_Ehdr *eh, uint64_t phdr, int argc, char *const argv[])
+{
+	uint8_t area[4096] = {0};
+	uint64_t base = STACK_TOP - sizeof area;   /* the strings live in the top 4 KiB */
+	size_t top = sizeof area;
+	uint64_t strs[16];
+	if (argc > 16)
+		argc = 16;
+	for (int i = argc - 1; i >= 0; i--) {
+		size_t n = strlen(argv[i]) + 1;
+		top -= n;
+		memcpy(area + top, argv[i], n);
+		strs[i] = base + top;
+	}
+	const char *platform = r->x86 ? "x86_64" : "aarch64";
+	top -= strlen(platform) + 1;
+	memcpy(area + top, platform, strlen(platform) + 1);
+	uint64_t platform_va = base + top;
+	top = (top - 16) & ~15ul;
+	for (int i = 0; i < 16; i++)
+		area[top + (size_t)i] = (uint8_t)(0xA5 ^ (i * 37));
+	uint64_t random_va = base + top;
+	uc_mem_write(r->uc, base, area, sizeof area);
+
+	uint64_t words[96];
+	size_t n = 0;
+	words[n++] = (uint64_t)argc;
+	for (int i = 0; i < argc; i++)
+		words[n++] = strs[i];
+	words[n++] = 0;   /* end of argv */
+	words[n++] = 0;   /* end of envp */
+#define AUX(t, v) (words[n++] = (t), words[n++] = (v))
+	AUX(AT_HWCAP, 0);
+	AUX(AT_PAGESZ, 4096);
+	AUX(AT_CLKTCK, 100);
+	AUX(AT_PHDR, phdr);
+	AUX(AT_PHENT, sizeof(Elf64_Phdr));
+	AUX(AT_PHNUM, eh->e_phnum);
+	AUX(AT_BASE, 0);
+	AUX(AT_FLAGS, 0);
+	AUX(AT_ENTRY, eh->e_entry);
+	AUX(AT_UID, 0);
+	AUX(AT_EUID, 0);
+	AUX(AT_GID, 0);
+	AUX(AT_EGID, 0);
+	AUX(AT_SECURE, 0);
+	AUX(AT_RANDOM, random_va);
+	AUX(AT_HWCAP2, 0);
+	AUX(AT_EXECFN, strs[0]);
+	AUX(AT_PLATFORM, platform_va);
+	AUX(AT_NULL, 0);
+#undef AUX
+	uint64_t sp = (base - n * 8) & ~15ull;
+	uc_mem_write(r->uc, sp, words, n * 8);
+	return sp;
+}
+
+/* Loads and runs the ELF; `hooks`: 0 none but system calls, 1 the block
+ * hook, 2 the block hook and empty memory hooks. */
+static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const argv[], struct result *res)
+{
+	size_t len;
+	uint8_t *elf = read_file(path, &len);
+	if (!elf) {
+		fprintf(stderr, "bench_run: %s: %s\n", path, strerror(errno));
+		return false;
+	}
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
+	if (len < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_type != ET_EXEC ||
+	    eh->e_machine != (x86 ? EM_X86_64 : EM_AARCH64) || eh->e_phoff + eh->e_phnum * sizeof(Elf64_Phdr) > len) {
+		fprintf(stderr, "bench_run: %s: not a static %s executable\n", path, x86 ? "x86-64" : "AArch64");
+		free(elf);
+		return false;
+	}
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(elf + eh->e_phoff);
+	uint64_t lo = UINT64_MAX, hi = 0, phdr = 0;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_vaddr < lo)
+			lo = ph[i].p_vaddr;
+		if (ph[i].p_vaddr + ph[i].p_memsz > hi)
+			hi = ph[i].p_vaddr + ph[i].p_memsz;
+		if (eh->e_phoff >= ph[i].p_offset && eh->e_phoff < ph[i].p_offset + ph[i].p_filesz)
+			phdr = ph[i].p_vaddr + (eh->e_phoff - ph[i].p_offset);
+	}
+	struct raw *r = calloc(1, sizeof *r);
+	if (!r || lo >= hi) {
+		free(r);
+		free(elf);
+		return false;
+	}
+	r->x86 = x86;
+	double c0 = cpu_seconds(), w0 = wall_seconds();
+	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, &r->uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &r->uc);
+	if (e != UC_ERR_OK) {
+		fprintf(stderr, "bench_run: unicorn: %s\n", uc_strerror(e));
+		free(r);
+		free(elf);
+		return false;
+	}
+	if (!x86)   /* as cpu.c: LSE atomics need more than the default A72 */
+		uc_ctl_set_cpu_model(r->uc, UC_CPU_ARM64_MAX);
+	cs_open(x86 ? CS_ARCH_X86 : CS_ARCH_ARM64, x86 ? CS_MODE_64 : CS_MODE_ARM, &r->cs);
+	uint64_t img_lo = lo & ~(ALIGN - 1), img_hi = (hi + ALIGN - 1) & ~(ALIGN - 1);
+	r->brk_start = r->brk_cur = (hi + 4095) & ~4095ull;
+	r->brk_end = img_hi + BRK_MAX;
+	r->mmap_low = MMAP_TOP;
+	uint32_t all = UC_PROT_READ | UC_PROT_WRITE | UC_PROT_EXEC;
+	bool ok = uc_mem_map(r->uc, img_lo, r->brk_end - img_lo, all) == UC_ERR_OK &&
+		  uc_mem_map(r->uc, MMAP_TOP - MMAP_SIZE, MMAP_SIZE, UC_PROT_READ | UC_PROT_WRITE) == UC_ERR_OK &&
+		  uc_mem_map(r->uc, STACK_TOP - STACK_SIZE, STACK_SIZE, UC_PROT_READ | UC_PROT_WRITE) == UC_ERR_OK;
+	for (int i = 0; ok && i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_filesz)
+			ok = ph[i].p_offset + ph[i].p_filesz <= len &&
+			     uc_mem_write(r->uc, ph[i].p_vaddr, elf + ph[i].p_offset, ph[i].p_filesz) == UC_ERR_OK;
+	uint64_t sp = ok ? raw_stack(r, eh, phdr, argc, argv) : 0;
+	uc_hook h;
+	if (hooks >= 1)
+		uc_hook_add(r->uc, &h, UC_HOOK_BLOCK, (void *)raw_block_hook, r, 1, 0);
+	if (hooks >= 2)
+		uc_hook_add(r->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)raw_mem_hook, r, 1, 0);
+	uc_hook_add(r->uc, &h, UC_HOOK_INTR, (void *)raw_intr, r, 1, 0);
+	if (x86) {
+		uc_hook_add(r->uc, &h, UC_HOOK_INSN, (void *)raw_x86_syscall, r, 1, 0, UC_X86_INS_SYSCALL);
+		uint64_t zero = 0;
+		uc_reg_write(r->uc, UC_X86_REG_RDX, &zero);
+		uc_reg_write(r->uc, UC_X86_REG_RSP, &sp);
+	} else {
+		uc_reg_write(r->uc, UC_ARM64_REG_SP, &sp);
+	}
+	if (ok) {
+		e = uc_emu_start(r->uc, eh->e_entry, UINT64_MAX, 0, 0);
+		if (e != UC_ERR_OK && !r->exited) {
+			uint64_t pc = 0;
+			uc_reg_read(r->uc, x86 ? UC_X86_REG_RIP : UC_ARM64_REG_PC, &pc);
+			fprintf(stderr, "bench_run: raw run stopped at %#" PRIx64 ": %s\n", pc, uc_strerror(e));
+		}
+	}
+	cs_close(&r->cs);
+	uc_close(r->uc);
+	res->cpu = cpu_seconds() - c0;
+	res->wall = wall_seconds() - w0;
+	res->ok = ok && r->exited;
+	res->status = r->status;
+	res->insns = r->insns;
+	snprintf(res->out, sizeof res->out, "%s", r->out);
+	free(r);
+	free(elf);
+	return res->ok;
+}
+
+/* ---- mmusim -------------------------------------------------------------------------- */
+static bool sim_run(const char *path, const char *preset_name, enum cpu_mode mode, int argc, char *const argv[],
+		    struct result *res)
+{
+	char err[512];
+	struct preset p;
+	if (preset_load(preset_name, &p, err, sizeof err)) {
+		fprintf(stderr, "bench_run: %s\n", err);
+		return false;
+	}
+	/* The guest's standard output goes to a memfd while it runs. */
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO), out = memfd_create("guest-stdout", MFD_CLOEXEC);
+	if (saved < 0 || out < 0 || dup2(out, STDOUT_FILENO) < 0) {
+		fprintf(stderr, "bench_run: cannot redirect the guest's output: %s\n", strerror(errno));
+		return false;
+	}
+	double c0 = cpu_seconds(), w0 = wall_seconds();
+	struct os_config oc;
+	os_config_default(&oc);
+	oc.thp = p.thp;
+	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
+	struct cpu_options co = {.mode = mode, .quiet = true};
+	struct cpu *c = k ? cpu_create(k, &co, err, sizeof err) : NULL;
+	char *const envp[] = {NULL};
+	int status = c ? cpu_run(c, path, argc, argv, envp, err, sizeof err) : -1;
+	if (c) {
+		res->insns = cpu_instructions(c);
+		const struct mmu_stats *st = mmu_stats(kernel_mmu(k));
+		res->mmu_accesses = st->accesses[0] + st->accesses[1] + st->accesses[2];
+		struct os_stats os;
+		kernel_stats(k, &os);
+		res->faults = os.faults;
+		res->cycles = mmu_total_cycles(kernel_mmu(k));
+	}
+	cpu_destroy(c);
+	kernel_destroy(k);
+	res->cpu = cpu_seconds() - c0;
+	res->wall = wall_seconds() - w0;
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	if (status < 0)
+		fprintf(stderr, "bench_run: mmusim: %s\n", err);
+	ssize_t n = pread(out, res->out, sizeof res->out - 1, 0);
+	res->out[n > 0 ? n : 0] = 0;
+	close(out);
+	res->ok = status >= 0;
+	res->status = status;
+	return res->ok;
+}
+
+/* ---- the table --------------------------------------------------------------------- */
+enum mode { M_RAW, M_RAW_NOHOOK, M_RAW_MEMHOOK, M_FUNCTIONAL, M_TIMING, M_COUNT };
+static const char *const mode_names[M_COUNT] = {"raw", "raw-nohook", "raw-memhk", "functional", "timing"};
+static const char *const mode_notes[M_COUNT] = {
+	"Unicorn alone, the ELF loaded by this program, block hook counting as cpu.c does (the reference)",
+	"the same without the block hook (instructions: raw's count)",
+	"raw plus UC_HOOK_MEM_READ|WRITE hooks that do nothing (instructions: raw's count)",
+	"mmusim, cpu_create(CPU_FUNCTIONAL) + cpu_run",
+	"mmusim, cpu_create(CPU_TIMING) + cpu_run",
+};
+
+static bool run_mode(enum mode m, const char *path, bool x86, int argc, char *const argv[], struct result *r)
+{
+	switch (m) {
+	case M_RAW:
+		return raw_run(path, x86, 1, argc, argv, r);
+	case M_RAW_NOHOOK:
+		return raw_run(path, x86, 0, argc, argv, r);
+	case M_RAW_MEMHOOK:
+		return raw_run(path, x86, 2, argc, argv, r);
+	case M_FUNCTIONAL:
+		return sim_run(path, x86 ? "skylake" : "cortex-a76", CPU_FUNCTIONAL, argc, argv, r);
+	case M_TIMING:
+		return sim_run(path, x86 ? "skylake" : "cortex-a76", CPU_TIMING, argc, argv, r);
+	default:
+		return false;
+	}
+}
+
+static int bench_arch(const char *dir, const char *guest, bool x86, const char *rounds, const char *kernel,
+		      int repeat, const bool want[M_COUNT])
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s/%s", dir, x86 ? "x86_64" : "aarch64", guest);
+	char *argv[] = {path, (char *)rounds, (char *)kernel, NULL};
+	int argc = strcmp(guest, "compute") ? 1 : 3;   /* another guest: no arguments */
+	printf("\n%s: %s%s%s%s%s   (preset %s; best of %d, CPU seconds of the whole run)\n", x86 ? "x86-64" : "AArch64",
+	       path, argc > 1 ? " " : "", argc > 1 ? rounds : "", argc > 1 ? " " : "", argc > 1 ? kernel : "",
+	       x86 ? "skylake" : "cortex-a76", repeat);
+	printf("  %-11s %13s %8s %8s %7s %7s %12s %7s %13s\n", "mode", "instructions", "seconds", "wall", "MIPS",
+	       "vs raw", "MMU accesses", "faults", "model cycles");
+	struct result best[M_COUNT] = {0};
+	double ratios[M_COUNT] = {0};
+	int bad = 0;
+	double ref = 0;
+	uint64_t raw_insns = 0;
+	const char *ref_out = NULL;
+	bool same = true;
+	for (int m = 0; m < M_COUNT; m++) {
+		if (!want[m])
+			continue;
+		for (int i = 0; i < repeat; i++) {
+			struct result r = {0};
+			if (!run_mode((enum mode)m, path, x86, argc, argv, &r) || r.status != 0) {
+				fprintf(stderr, "bench_run: %s run failed (status %d)\n", mode_names[m], r.status);
+				bad = 1;
+				break;
+			}
+			if (i == 0 || r.cpu < best[m].cpu)
+				best[m] = r;
+		}
+		struct result *b = &best[m];
+		if (!b->ok)
+			continue;
+		if (m == M_RAW) {
+			ref = b->cpu;
+			raw_insns = b->insns;
+		}
+		if (m == M_RAW_NOHOOK || m == M_RAW_MEMHOOK)
+			b->insns = raw_insns;   /* the same program: the counted run's figure */
+		char ratio[16] = "-", acc[24] = "-", flt[24] = "-", cyc[24] = "-";
+		if (ref > 0 && want[M_RAW]) {
+			snprintf(ratio, sizeof ratio, "%.3f", ref / b->cpu);
+			if (m >= M_FUNCTIONAL)
+				ratios[m] = ref / b->cpu;
+		}
+		if (m >= M_FUNCTIONAL) {
+			snprintf(acc, sizeof acc, "%" PRIu64, b->mmu_accesses);
+			snprintf(flt, sizeof flt, "%" PRIu64, b->faults);
+			snprintf(cyc, sizeof cyc, "%" PRIu64, b->cycles);
+		}
+		printf("  %-11s %13" PRIu64 " %8.3f %8.3f %7.1f %7s %12s %7s %13s\n", mode_names[m], b->insns, b->cpu,
+		       b->wall, b->insns ? (double)b->insns / b->cpu / 1e6 : 0.0, ratio, acc, flt, cyc);
+		fflush(stdout);
+		if (!ref_out)
+			ref_out = b->out;
+		else if (strcmp(ref_out, b->out)) {
+			fprintf(stderr, "bench_run: %s printed something else:\n  %s  vs\n  %s", mode_names[m], b->out,
+				ref_out);
+			same = false;
+			bad = 1;
+		}
+	}
+	if (ref_out)
+		printf("  guest output%s: %s", same ? " (the same in every mode)" : " (NOT the same in every mode)", ref_out);
+	for (int m = M_FUNCTIONAL; m <= M_TIMING && argc > 1; m++)   /* compute: long enough to judge */
+		if (ratios[m] > 0) {
+			double target = m == M_FUNCTIONAL ? 0.8 : 0.6;
+			printf("  %s: %.2f x raw Unicorn (target %.1f: %s)\n", mode_names[m], ratios[m], target,
+			       ratios[m] >= target ? "met" : "not met");
+		}
+	return bad;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: bench_run [--rounds N] [--kernel all|alu|matmul|sort|chase|copy|each] [--repeat R]\n"
+			"                 [--arch x86_64|aarch64|both] [--guest NAME] [--guest-dir DIR]\n"
+			"                 [--only raw,raw-nohook,raw-memhk,functional,timing]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	const char *rounds = "5", *kernel = "all", *arch = "both", *dir = MMUSIM_GUEST_DIR, *guest = "compute";
+	int repeat = 3;
+	bool want[M_COUNT] = {true, true, true, true, true};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (i + 1 == argc)
+			return usage();
+		const char *v = argv[++i];
+		if (!strcmp(a, "--rounds"))
+			rounds = v;
+		else if (!strcmp(a, "--kernel"))
+			kernel = v;
+		else if (!strcmp(a, "--arch"))
+			arch = v;
+		else if (!strcmp(a, "--guest"))
+			guest = v;
+		else if (!strcmp(a, "--guest-dir"))
+			dir = v;
+		else if (!strcmp(a, "--repeat"))
+			repeat = atoi(v);
+		else if (!strcmp(a, "--only")) {
+			memset(want, 0, sizeof want);
+			char list[256];
+			snprintf(list, sizeof list, "%s", v);
+			for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
+				int m = 0;
+				while (m < M_COUNT && strcmp(s, mode_names[m]))
+					m++;
+				if (m == M_COUNT)
+					return usage();
+				want[m] = true;
+			}
+		} else
+			return usage();
+	}
+	bool x86 = !strcmp(arch, "x86_64") || !strcmp(arch, "both"),
+	     a64 = !strcmp(arch, "aarch64") || !strcmp(arch, "both");
+	if (repeat < 1 || (!x86 && !a64))
+		return usage();
+	static const char *const kernels[] = {"alu", "matmul", "sort", "chase", "copy"};
+	bool each = !strcmp(kernel, "each");
+	printf("bench_run: %s%s%s; ratios are raw CPU time / mode CPU time (higher is better)\n", guest,
+	       strcmp(guest, "compute") ? "" : ", rounds ", strcmp(guest, "compute") ? "" : rounds);
+	printf("modes:\n");
+	for (int m = 0; m < M_COUNT; m++)
+		if (want[m])
+			printf("  %-11s %s\n", mode_names[m], mode_notes[m]);
+	printf("targets (the issue's): functional >= 0.8 x raw, timing >= 0.6 x raw\n");
+	int bad = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (!(pass == 0 ? x86 : a64))
+			continue;
+		if (!each)
+			bad |= bench_arch(dir, guest, pass == 0, rounds, kernel, repeat, want);
+		else
+			for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++)
+				bad |= bench_arch(dir, guest, pass == 0, rounds, kernels[k], repeat, want);
+	}
+	return bad;
+}
