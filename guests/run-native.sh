@@ -104,14 +104,14 @@ for src in "$here"/*.c; do
 			continue
 		fi
 		dir="$scratch/$arch-$name"
-		mkdir "$dir"
+		mkdir "$dir" "$dir/root"   # the program runs in an empty root/: what it lists is what it made
 		run=""
 		[ "$arch" = aarch64 ] && run="qemu-aarch64"
 		# The outer braces silence the shell's "Segmentation fault" notices;
 		# $wrap, $tmo and $run are empty or words to split.
 		# shellcheck disable=SC2086,SC3045
 		{
-			(cd "$dir" && { ulimit -c 0 2>/dev/null || :; } && $wrap $tmo $run "$exe") \
+			(cd "$dir/root" && { ulimit -c 0 2>/dev/null || :; } && $wrap $tmo $run "$exe") \
 				</dev/null >"$dir/stdout" 2>"$dir/stderr"
 			status=$?
 		} 2>/dev/null
