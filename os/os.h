@@ -359,7 +359,8 @@ struct sys_result {
 };
 /* System call `nr` (the architecture's number) of the current process. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t args[6]);
-const char *os_syscall_name(const struct kernel *k, uint64_t nr);
+/* Its name (in buf when the model does not know the call). */
+const char *os_syscall_name(const struct kernel *k, uint64_t nr, char *buf, size_t len);
 /* The host path readlink("/proc/self/exe") names. */
 void proc_set_exe(struct proc *p, const char *host_path);
 const char *proc_exe(const struct proc *p);

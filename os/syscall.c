@@ -6,6 +6,7 @@
 #include "syscall.h"
 
 #include <fcntl.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,8 +116,9 @@ void report_enosys(struct kernel *k, uint64_t nr, enum sys s)
 	if (k->enosys_reported[bit / 64] & (1ull << (bit % 64)))
 		return;
 	k->enosys_reported[bit / 64] |= 1ull << (bit % 64);
-	fprintf(stderr, "mmusim: system call %s (%llu) is not implemented: -ENOSYS\n", s ? sys_names[s] : "?",
-		(unsigned long long)nr);
+	char name[64];
+	fprintf(stderr, "mmusim: system call %s (%llu) is not implemented: -ENOSYS\n",
+		s ? sys_names[s] : os_syscall_name(k, nr, name, sizeof name), (unsigned long long)nr);
 }
 
 
@@ -589,9 +591,19 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	return r;
 }
 
-const char *os_syscall_name(const struct kernel *k, uint64_t nr)
+/* The names of calls the model does not have come from libseccomp's
+ * tables, which know every architecture's numbers. */
+const char *os_syscall_name(const struct kernel *k, uint64_t nr, char *buf, size_t len)
 {
-	return sys_names[sys_of(k, nr)];
+	enum sys s = sys_of(k, nr);
+	if (s != S_NONE)
+		return sys_names[s];
+	char *name = nr < 4096 ? seccomp_syscall_resolve_num_arch(
+					 k->fmt->arch == ARCH_X86_64 ? SCMP_ARCH_X86_64 : SCMP_ARCH_AARCH64, (int)nr)
+			       : NULL;
+	snprintf(buf, len, "%s", name ? name : "?");
+	free(name);
+	return buf;
 }
 
 void proc_set_exe(struct proc *p, const char *host_path)
