@@ -30,6 +30,8 @@ struct tlb_array {
 	uint64_t *plru;      /* tree bits per set (REPL_PLRU) */
 	uint64_t tick;
 	uint64_t rng;
+	uint64_t present;    /* sizes filled since creation (a superset of those held) */
+	uint32_t *mru;       /* per set: the way touched last */
 };
 
 struct tlb {

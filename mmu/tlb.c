@@ -38,7 +38,8 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 		a->rng = (seed ? seed : 1) * 0x9E3779B97F4A7C15ull + i + 1;
 		a->e = calloc(ac->entries, sizeof *a->e);
 		a->plru = calloc(a->sets, sizeof *a->plru);
-		if (!a->e || !a->plru) {
+		a->mru = calloc(a->sets, sizeof *a->mru);
+		if (!a->e || !a->plru || !a->mru) {
 			snprintf(err, errlen, "out of host memory");
 			return false;
 		}
@@ -53,6 +54,7 @@ void tlb_free(struct tlb *t)
 	for (unsigned i = 0; i < t->narrays; i++) {
 		free(t->arr[i].e);
 		free(t->arr[i].plru);
+		free(t->arr[i].mru);
 	}
 	t->narrays = 0;
 }
@@ -96,6 +98,7 @@ static uint32_t plru_victim(const struct tlb_array *a, uint32_t set)
 
 static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
 {
+	a->mru[set] = way;
 	if (a->repl == REPL_LRU)
 		a->e[set * a->ways + way].stamp = ++a->tick;
 	else if (a->repl == REPL_PLRU)
@@ -136,11 +139,15 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
 {
 	for (unsigned i = 0; i < t->narrays; i++) {
 		struct tlb_array *a = &t->arr[i];
-		for (uint64_t sizes = a->sizes; sizes; sizes &= sizes - 1) {
+		for (uint64_t sizes = a->sizes & a->present; sizes; sizes &= sizes - 1) {
 			unsigned shift = (unsigned)__builtin_ctzll(sizes);
 			uint32_t set = tlb_set(a, va, shift);
 			uint64_t key = tlb_key(va, shift);
 			struct tlb_entry *row = &a->e[set * a->ways];
+			/* The set's most recently used entry again: its position in
+			 * the replacement order cannot change, so nothing to touch. */
+			if (entry_matches(&row[a->mru[set]], key, asid))
+				return &row[a->mru[set]];
 			for (uint32_t w = 0; w < a->ways; w++)
 				if (entry_matches(&row[w], key, asid)) {
 					touch(a, set, w);
@@ -187,12 +194,18 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	uint64_t key = tlb_key(va, shift);
 	uint32_t set = tlb_set(a, va, shift);
 	struct tlb_entry *row = &a->e[set * a->ways];
-	uint32_t way = a->ways;
-	for (uint32_t w = 0; w < a->ways; w++)
+	uint32_t way = a->ways, empty = a->ways, lru = 0;
+	for (uint32_t w = 0; w < a->ways; w++) {
 		if (row[w].key == key && (row[w].asid == m->asid || row[w].global || x->global))
 			way = w; /* refresh the entry in place: no duplicates */
+		else if (row[w].key == TLB_NO_KEY && empty == a->ways)
+			empty = w;
+		if (row[w].stamp < row[lru].stamp)
+			lru = w;
+	}
 	if (way == a->ways)
-		way = victim_way(a, set);
+		way = empty < a->ways ? empty : a->repl == REPL_LRU ? lru : victim_way(a, set);
+	a->present |= 1ull << shift;
 	struct tlb_entry old = row[way];
 	row[way] = (struct tlb_entry){
 		.key = key, .frame = x->pa & ~((1ull << shift) - 1), .asid = m->asid, .shift = (uint8_t)shift,
@@ -218,7 +231,7 @@ uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 	for (unsigned i = 0; i < t->narrays; i++) {
 		struct tlb_array *a = &t->arr[i];
 		if (scope == 0) {
-			for (uint64_t sizes = a->sizes; sizes; sizes &= sizes - 1) {
+			for (uint64_t sizes = a->sizes & a->present; sizes; sizes &= sizes - 1) {
 				unsigned shift = (unsigned)__builtin_ctzll(sizes);
 				struct tlb_entry *row = &a->e[tlb_set(a, va, shift) * a->ways];
 				uint64_t key = tlb_key(va, shift);
