@@ -27,7 +27,7 @@ static const char *const sys_names[S_COUNT] = {
 	"rename", "renameat", "renameat2", "statx", "fchdir", "faccessat2", "umask", "setpgid", "getpgid",
 	"getpgrp", "setsid", "getsid", "times", "getrlimit", "setrlimit", "ftruncate", "symlink", "symlinkat",
 	"link", "linkat", "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "utimensat",
-	"getgroups", "clock_nanosleep", "prctl",
+	"getgroups", "clock_nanosleep", "prctl", "sysinfo",
 };
 
 struct sysno {
@@ -54,7 +54,7 @@ static const struct sysno x86_64_table[] = {
 	{97, S_GETRLIMIT}, {160, S_SETRLIMIT}, {77, S_FTRUNCATE}, {88, S_SYMLINK}, {266, S_SYMLINKAT},
 	{86, S_LINK}, {265, S_LINKAT}, {90, S_CHMOD}, {91, S_FCHMOD}, {268, S_FCHMODAT}, {92, S_CHOWN},
 	{94, S_LCHOWN}, {93, S_FCHOWN}, {260, S_FCHOWNAT}, {280, S_UTIMENSAT}, {115, S_GETGROUPS},
-	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL},
+	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL}, {99, S_SYSINFO},
 };
 
 static const struct sysno arm64_table[] = {
@@ -73,7 +73,7 @@ static const struct sysno arm64_table[] = {
 	{155, S_GETPGID}, {157, S_SETSID}, {156, S_GETSID}, {153, S_TIMES}, {163, S_GETRLIMIT}, {164, S_SETRLIMIT},
 	{46, S_FTRUNCATE}, {36, S_SYMLINKAT},
 	{37, S_LINKAT}, {52, S_FCHMOD}, {53, S_FCHMODAT}, {55, S_FCHOWN}, {54, S_FCHOWNAT}, {88, S_UTIMENSAT},
-	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL},
+	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL}, {179, S_SYSINFO},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -181,6 +181,26 @@ static int64_t sys_sleep(struct kernel *k, uint64_t clk, uint64_t flags, uint64_
 	}
 	k->sleep_cycles += ns * 3;
 	return 0;
+}
+
+/* struct sysinfo (64-bit): the simulated machine's memory and uptime. */
+static int64_t sys_sysinfo(struct kernel *k, uint64_t va)
+{
+	struct os_stats st;
+	kernel_stats(k, &st);
+	uint64_t q[14] = {0};
+	q[0] = now_ns(k) / 1000000000ull;                           /* uptime */
+	q[4] = st.frames_total * k->page;                           /* totalram */
+	q[5] = st.frames_free * k->page;                            /* freeram */
+	q[8] = k->swap_slots * k->page;                             /* totalswap */
+	q[9] = k->swap_free * k->page;                              /* freeswap */
+	uint16_t procs = 0;
+	for (size_t i = 0; i < k->nprocs; i++)
+		procs += k->procs[i]->alive;
+	memcpy(&q[10], &procs, 2);
+	uint32_t unit = 1;                                          /* mem_unit */
+	memcpy(&q[13], &unit, 4);
+	return put_user(k, va, q, 112);
 }
 
 static int64_t sys_prctl(struct proc *p, uint64_t opt, uint64_t arg)
@@ -530,6 +550,7 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	case S_CLOCK_NANOSLEEP: r.ret = sys_sleep(k, a[0], a[1], a[2]); break;
 	case S_GETGROUPS: r.ret = 0; break;   /* root, with no supplementary groups */
 	case S_PRCTL: r.ret = sys_prctl(p, a[0], a[1]); break;
+	case S_SYSINFO: r.ret = sys_sysinfo(k, a[0]); break;
 	case S_RT_SIGACTION:
 	case S_RT_SIGPROCMASK:
 	case S_SIGALTSTACK:
