@@ -305,6 +305,34 @@ static struct sys_result sys_kill(struct proc *p, int64_t pid, int sig)
 	return r;
 }
 
+/* futex: every process has one thread, so a wait on a word that still
+ * holds the value would sleep until another process changes it (a shared
+ * mapping) — the scheduler retries it, and ends a wait nothing can end. */
+static struct sys_result sys_futex(struct kernel *k, uint64_t uaddr, uint64_t op, uint64_t val)
+{
+	struct sys_result r = {.action = SYSA_NONE};
+	switch (op & 0x7f) {   /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
+	case 0:                /* FUTEX_WAIT */
+	case 9: {              /* FUTEX_WAIT_BITSET */
+		uint32_t cur;
+		if (os_copy_from_user(k, &cur, uaddr, 4))
+			r.ret = -EFAULT;
+		else if (cur != (uint32_t)val)
+			r.ret = -EAGAIN;
+		else
+			r.action = SYSA_BLOCK;
+		break;
+	}
+	case 1:                /* FUTEX_WAKE */
+	case 10:               /* FUTEX_WAKE_BITSET: nobody of this process waits */
+		r.ret = 0;
+		break;
+	default:
+		r.ret = -ENOSYS;
+	}
+	return r;
+}
+
 /* ---- processes ------------------------------------------------------------------- */
 #define CLONE_VM             0x00000100ull
 #define CLONE_VFORK          0x00004000ull
@@ -562,7 +590,7 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 			r.ret = put_user(k, a[2], &zero, 8);
 		}
 		break;
-	case S_FUTEX: r.ret = (a[1] & 0x7f) == 1 ? 0 : -EAGAIN; break;   /* one thread: nobody to wake or wait for */
+	case S_FUTEX: r = sys_futex(k, a[0], a[1], a[2]); break;
 	case S_SCHED_YIELD: r.ret = 0; break;
 	case S_GETRUSAGE: r.ret = sys_getrusage(p, a[1]); break;
 	case S_ARCH_PRCTL:
