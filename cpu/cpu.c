@@ -106,6 +106,12 @@ struct cpu {
 	struct exec_image exec;
 };
 
+/* The registers the bridge names, per architecture. */
+static int return_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RAX : UC_ARM64_REG_X0; }
+static int pc_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC; }
+static int sp_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RSP : UC_ARM64_REG_SP; }
+static int tls_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_FS_BASE : UC_ARM64_REG_TPIDR_EL0; }
+
 static struct cpu *active;            /* the cpu whose reservations the SIGSEGV handler serves */
 static struct sigaction previous_segv;
 
@@ -122,12 +128,28 @@ static struct region *region_of(struct cpu *c, uint64_t va)
 	return NULL;
 }
 
-static void region_free(struct cpu *c, struct region *r)
+/* Takes a region out of Unicorn (its host side stays). The translated code
+ * goes first: Unicorn finds it only while the memory is mapped. */
+static void region_unmap(struct cpu *c, struct region *r)
 {
 	uc_ctl_remove_cache(c->uc, r->start, r->end);
 	uc_mem_unmap(c->uc, r->start, r->end - r->start);
+}
+
+static void region_free(struct cpu *c, struct region *r)
+{
+	region_unmap(c, r);
 	munmap(r->host, r->end - r->start);
 	free(r->state);
+}
+
+/* Puts a region's reservation into Unicorn: readable and writable (the
+ * shadow's host protections and the hooks check data accesses), executable
+ * as its VMAs are. */
+static bool region_map(struct cpu *c, const struct region *r)
+{
+	uint32_t perms = UC_PROT_READ | UC_PROT_WRITE | (r->exec ? UC_PROT_EXEC : 0);
+	return uc_mem_map_ptr(c->uc, r->start, r->end - r->start, perms, r->host) == UC_ERR_OK;
 }
 
 static bool region_new(struct cpu *c, struct region *r, uint64_t start, uint64_t end, bool exec)
@@ -139,8 +161,7 @@ static bool region_new(struct cpu *c, struct region *r, uint64_t start, uint64_t
 		free(r->state);
 		return false;
 	}
-	uint32_t perms = UC_PROT_READ | UC_PROT_WRITE | (exec ? UC_PROT_EXEC : 0);
-	if (uc_mem_map_ptr(c->uc, start, end - start, perms, r->host) != UC_ERR_OK) {
+	if (!region_map(c, r)) {
 		munmap(r->host, end - start);
 		free(r->state);
 		return false;
@@ -470,7 +491,7 @@ static void pc_hook(void *ctx, uint64_t *pc, char *text, size_t len)
 {
 	struct cpu *c = ctx;
 	uint64_t cur = 0, va = *pc;
-	uc_reg_read(c->uc, c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC, &cur);
+	uc_reg_read(c->uc, pc_reg(c), &cur);
 	uint64_t at = va ? va : cur;
 	static uint8_t code[4096 + 16];
 	size_t n = 0;
@@ -505,10 +526,6 @@ static void pc_hook(void *ctx, uint64_t *pc, char *text, size_t len)
 }
 
 /* ---- system calls ------------------------------------------------------------------ */
-static int return_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RAX : UC_ARM64_REG_X0; }
-static int pc_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC; }
-static int sp_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RSP : UC_ARM64_REG_SP; }
-static int tls_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_FS_BASE : UC_ARM64_REG_TPIDR_EL0; }
 
 static void set_comm(struct task *t, const char *path)
 {
@@ -786,10 +803,8 @@ static void switch_to(struct cpu *c, struct task *t)
 	if (c->cur) {
 		struct task *o = c->cur;
 		uc_context_save(c->uc, o->ctx);
-		for (size_t i = 0; i < c->nreg; i++) {   /* out of Unicorn, shadow kept */
-			uc_ctl_remove_cache(c->uc, c->reg[i].start, c->reg[i].end);
-			uc_mem_unmap(c->uc, c->reg[i].start, c->reg[i].end - c->reg[i].start);
-		}
+		for (size_t i = 0; i < c->nreg; i++)   /* out of Unicorn, shadow kept */
+			region_unmap(c, &c->reg[i]);
 		o->reg = c->reg;
 		o->nreg = c->nreg;
 	}
@@ -800,10 +815,8 @@ static void switch_to(struct cpu *c, struct task *t)
 	t->nreg = 0;
 	c->hint = 0;
 	kernel_switch(c->k, t->p);
-	uint32_t rx = UC_PROT_READ | UC_PROT_WRITE;
 	for (size_t i = 0; i < c->nreg; i++)
-		uc_mem_map_ptr(c->uc, c->reg[i].start, c->reg[i].end - c->reg[i].start,
-			       rx | (c->reg[i].exec ? UC_PROT_EXEC : 0), c->reg[i].host);
+		region_map(c, &c->reg[i]);
 	sync_regions(c);
 	if (t->started)
 		uc_context_restore(c->uc, t->ctx);
@@ -820,6 +833,32 @@ static void finish_task(struct cpu *c, struct task *t)
 	}
 	task_free(c, t);
 	t->p = NULL;
+}
+
+static bool task_live(const struct task *t) { return t->p != NULL; }
+
+static size_t live_tasks(const struct cpu *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->ntasks; i++)
+		n += task_live(&c->tasks[i]);
+	return n;
+}
+
+/* Ends every process still alive: killed by signo, or (signo 0) exiting
+ * with `status`. */
+static void end_all(struct cpu *c, int signo, int status)
+{
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (task_live(&c->tasks[i])) {
+			switch_to(c, &c->tasks[i]);
+			c->dying = signo != 0;
+			c->exited = !signo;
+			c->have_killer = false;
+			c->signo = signo;
+			c->status = status;
+			finish_task(c, &c->tasks[i]);
+		}
 }
 
 /* A blocked process's system call, made again now that others have run.
@@ -860,8 +899,6 @@ static void run_slice(struct cpu *c)
 		}
 	}
 }
-
-static bool task_live(const struct task *t) { return t->p != NULL; }
 
 /* Round robin from the task after `from`, pid order as created. */
 static struct task *next_task(struct cpu *c, size_t from)
@@ -909,7 +946,6 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	sigemptyset(&sa.sa_mask);
 	active = c;
 	sigaction(SIGSEGV, &sa, &previous_segv);
-	int status = 0, first_pid = first->pid;
 	size_t idx = 0, stuck = 0;
 	for (;;) {
 		struct task *t = task_live(&c->tasks[idx]) ? &c->tasks[idx] : next_task(c, idx);
@@ -921,63 +957,32 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 		if (t->pending_signal) {   /* killed by another: no line, as Linux prints none */
 			c->dying = true;
 			c->signo = t->pending_signal;
-			if (t->pid == first_pid)
-				status = 128 + c->signo;
-			finish_task(c, t);
-			struct task *n = next_task(c, idx);
-			if (!n)
-				break;
-			idx = (size_t)(n - c->tasks);
-			continue;
-		}
-		if (t->blocked && !retry_blocked(c, t)) {
-			size_t live = 0;
-			for (size_t i = 0; i < c->ntasks; i++)
-				live += task_live(&c->tasks[i]);
-			if (++stuck > live) {   /* a whole round asleep: nothing can wake anyone */
+		} else if (t->blocked && !retry_blocked(c, t)) {
+			if (++stuck > live_tasks(c)) {   /* a whole round asleep: nothing can wake anyone */
 				fprintf(stderr, "mmusim: every process is blocked (deadlock); killing them\n");
-				for (size_t i = 0; i < c->ntasks; i++)
-					if (task_live(&c->tasks[i])) {
-						switch_to(c, &c->tasks[i]);
-						c->dying = true;
-						c->have_killer = false;
-						c->signo = SIGKILL;
-						if (c->tasks[i].pid == first_pid)
-							status = 128 + SIGKILL;
-						finish_task(c, &c->tasks[i]);
-					}
+				end_all(c, SIGKILL, 0);
 				break;
 			}
 			idx = (size_t)(next_task(c, idx) - c->tasks);
 			continue;
+		} else {
+			if (t->set_tid) {   /* schedule_tail: the child learns its tid */
+				uint32_t tid = (uint32_t)t->pid;
+				os_copy_to_user(k, t->set_tid, &tid, 4);
+				t->set_tid = 0;
+			}
+			if (!c->exited && !c->dying)   /* the retried call may have ended it */
+				run_slice(c);
 		}
 		stuck = 0;
-		if (t->set_tid) {   /* schedule_tail: the child learns its tid */
-			uint32_t tid = (uint32_t)t->pid;
-			os_copy_to_user(k, t->set_tid, &tid, 4);
-			t->set_tid = 0;
-		}
-		if (!c->exited && !c->dying)   /* the retried call may have ended it */
-			run_slice(c);
 		t = c->cur;   /* the task array moves when the slice forks */
 		idx = (size_t)(t - c->tasks);
 		if (c->halted) {
-			for (size_t i = 0; i < c->ntasks; i++)
-				if (task_live(&c->tasks[i])) {
-					switch_to(c, &c->tasks[i]);
-					c->exited = true;
-					c->dying = false;
-					c->status = 128 + SIGXCPU;
-					finish_task(c, &c->tasks[i]);
-				}
-			status = 128 + SIGXCPU;
+			end_all(c, 0, 128 + SIGXCPU);
 			break;
 		}
-		if (c->exited || c->dying) {
-			if (t->pid == first_pid)
-				status = c->dying ? 128 + c->signo : c->status;
+		if (c->exited || c->dying)
 			finish_task(c, t);
-		}
 		struct task *n = next_task(c, idx);
 		if (!n)
 			break;
@@ -985,5 +990,5 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	}
 	sigaction(SIGSEGV, &previous_segv, NULL);
 	active = NULL;
-	return status;
+	return proc_exit_status(p);   /* process 1's: its exit code, or 128 + signal */
 }

@@ -327,6 +327,14 @@ static void truncate_cache(struct kernel *k, struct inode *i, uint64_t pages)
 	}
 }
 
+struct inode *inode_lookup(const struct kernel *k, const struct stat *st)
+{
+	for (struct inode *i = k->inodes; i; i = i->next)
+		if (i->dev == (uint64_t)st->st_dev && i->ino == (uint64_t)st->st_ino)
+			return i;
+	return NULL;
+}
+
 static struct inode *inode_for(struct kernel *k, int fd, const char *path, bool want_write, int *err)
 {
 	struct stat st;
@@ -334,25 +342,25 @@ static struct inode *inode_for(struct kernel *k, int fd, const char *path, bool 
 		*err = -errno;
 		return NULL;
 	}
-	for (struct inode *i = k->inodes; i; i = i->next)
-		if (i->dev == (uint64_t)st.st_dev && i->ino == (uint64_t)st.st_ino) {
-			if (want_write && !i->host_writable) {
-				close(i->host_fd);
-				i->host_fd = fd;
-				i->host_writable = true;
-			} else {
-				close(fd);
-			}
-			/* The kernel's size stands: what was written through the page
-			 * cache is not in the host file until writeback. */
-			return i;
+	struct inode *i = inode_lookup(k, &st);
+	if (i) {
+		if (want_write && !i->host_writable) {
+			close(i->host_fd);
+			i->host_fd = fd;
+			i->host_writable = true;
+		} else {
+			close(fd);
 		}
+		/* The kernel's size stands: what was written through the page
+		 * cache is not in the host file until writeback. */
+		return i;
+	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		*err = -ENODEV;    /* only regular files have pages */
 		return NULL;
 	}
-	struct inode *i = calloc(1, sizeof *i);
+	i = calloc(1, sizeof *i);
 	if (!i) {
 		close(fd);
 		*err = -ENOMEM;
@@ -367,6 +375,20 @@ static struct inode *inode_for(struct kernel *k, int fd, const char *path, bool 
 	i->next = k->inodes;
 	k->inodes = i;
 	return i;
+}
+
+/* A new open file of inode i on p's lowest free descriptor. */
+static int install_inode(struct proc *p, struct inode *i, uint32_t flags)
+{
+	struct open_file *of = calloc(1, sizeof *of);
+	if (!of)
+		return -ENOMEM;
+	*of = (struct open_file){.inode = i, .host_fd = -1, .flags = flags, .refcount = 1};
+	inode_get(i);
+	int slot = fd_install(p, of, 0);
+	if (slot < 0)
+		open_file_put(p->k, of);
+	return slot;
 }
 
 /* A descriptor of p for a host descriptor that is not a regular file: a
@@ -425,15 +447,7 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 		return err;
 	if (flags & OPEN_TRUNC && (flags & OPEN_WRITE))
 		os_truncate(k, i, 0);
-	struct open_file *of = calloc(1, sizeof *of);
-	if (!of)
-		return -ENOMEM;
-	*of = (struct open_file){.inode = i, .host_fd = -1, .flags = flags, .refcount = 1};
-	inode_get(i);
-	int slot = fd_install(p, of, 0);
-	if (slot < 0)
-		open_file_put(k, of);
-	return slot;
+	return install_inode(p, i, flags);
 }
 
 int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
@@ -654,12 +668,11 @@ int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn 
 		off += (uint64_t)w;
 	}
 	struct stat st;
-	if (fstat(fd, &st) == 0)
-		for (struct inode *i = k->inodes; i; i = i->next)
-			if (i->dev == (uint64_t)st.st_dev && i->ino == (uint64_t)st.st_ino) {
-				truncate_cache(k, i, 0);
-				i->size = size;
-			}
+	struct inode *i = fstat(fd, &st) == 0 ? inode_lookup(k, &st) : NULL;
+	if (i) {
+		truncate_cache(k, i, 0);
+		i->size = size;
+	}
 	close(fd);
 	return 0;
 }
@@ -688,15 +701,7 @@ int os_open_host(struct proc *p, const char *host_path, const char *name)
 	struct inode *i = inode_for(k, fd, name, false, &err);
 	if (!i)
 		return err;
-	struct open_file *of = calloc(1, sizeof *of);
-	if (!of)
-		return -ENOMEM;
-	*of = (struct open_file){.inode = i, .host_fd = -1, .flags = OPEN_READ, .refcount = 1};
-	inode_get(i);
-	int slot = fd_install(p, of, 0);
-	if (slot < 0)
-		open_file_put(k, of);
-	return slot;
+	return install_inode(p, i, OPEN_READ);
 }
 
 const char *inode_name(const struct inode *ino)

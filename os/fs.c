@@ -88,15 +88,43 @@ static int64_t put_statx(struct kernel *k, uint64_t va, const struct stat *st)
 	return put_user(k, va, b, sizeof b);
 }
 
-/* A guest directory descriptor (or AT_FDCWD) as the sandbox's dirfd. */
-static int host_dirfd(struct proc *p, int64_t dirfd)
+/* A guest directory descriptor (or AT_FDCWD) as the sandbox's dirfd, in
+ * *hd (SANDBOX_CWD is negative, so the result comes apart from it). */
+static int host_dirfd(struct proc *p, int64_t dirfd, int *hd)
 {
-	if ((int32_t)dirfd == AT_FDCWD_GUEST)
-		return SANDBOX_CWD;
+	if ((int32_t)dirfd == AT_FDCWD_GUEST) {
+		*hd = SANDBOX_CWD;
+		return 0;
+	}
 	struct open_file *of = fd_get(p, (int)dirfd);
 	if (!of)
 		return -EBADF;
-	return of->dir ? of->dir_fd : -ENOTDIR;
+	if (!of->dir)
+		return -ENOTDIR;
+	*hd = of->dir_fd;
+	return 0;
+}
+
+/* utimensat's two times (NULL pointer: now, returned as NULL). */
+static int get_times(struct kernel *k, uint64_t va, struct timespec ts[2], struct timespec **out)
+{
+	*out = NULL;
+	if (!va)
+		return 0;
+	uint64_t t[4];
+	if (os_copy_from_user(k, t, va, sizeof t))
+		return -EFAULT;
+	for (int i = 0; i < 2; i++)
+		ts[i] = (struct timespec){.tv_sec = (time_t)t[2 * i], .tv_nsec = (long)t[2 * i + 1]};
+	*out = ts;
+	return 0;
+}
+
+/* The host descriptor behind an open file: its directory, its inode's, or
+ * the stream's. */
+static int backing_fd(const struct open_file *of)
+{
+	return of->dir ? of->dir_fd : of->inode ? of->inode->host_fd : of->host_fd;
 }
 
 /* What fstat says of an open file. */
@@ -109,8 +137,7 @@ static int stat_open_file(struct open_file *of, struct stat *st)
 		st->st_nlink = 1;
 		return 0;
 	}
-	int fd = of->dir ? of->dir_fd : of->inode ? of->inode->host_fd : of->host_fd;
-	if (fstat(fd, st))
+	if (fstat(backing_fd(of), st))
 		return -errno;
 	if (of->inode)
 		st->st_size = (off_t)of->inode->size;   /* the kernel's size stands (unwritten pages) */
@@ -125,18 +152,18 @@ static int stat_path(struct proc *p, int64_t dirfd, const char *path, int flags,
 		struct open_file *of = fd_get(p, (int)dirfd);
 		return of ? stat_open_file(of, st) : -EBADF;
 	}
-	int hd = host_dirfd(p, dirfd), err = 0;
-	if (hd < 0 && hd != SANDBOX_CWD)
-		return hd;
+	int hd, err = host_dirfd(p, dirfd, &hd);
+	if (err)
+		return err;
 	struct sandbox *sb = sandbox_of(k, &err);
 	if (!sb)
 		return err;
 	int rc = sandbox_stat(sb, hd, path, st, flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH));
 	if (rc)
 		return rc;
-	for (struct inode *i = k->inodes; i; i = i->next)
-		if (i->dev == (uint64_t)st->st_dev && i->ino == (uint64_t)st->st_ino)
-			st->st_size = (off_t)i->size;
+	struct inode *i = inode_lookup(k, st);
+	if (i)
+		st->st_size = (off_t)i->size;
 	return 0;
 }
 
@@ -207,9 +234,9 @@ static int64_t sys_openat(struct proc *p, int64_t dirfd, uint64_t path_va, uint6
 	int64_t rc = get_path(p->k, path_va, path);
 	if (rc)
 		return rc;
-	int hd = host_dirfd(p, dirfd);
-	if (hd < 0 && hd != SANDBOX_CWD)
-		return hd;
+	int hd;
+	if ((rc = host_dirfd(p, dirfd, &hd)))
+		return rc;
 	uint32_t acc = flags & 3, f = 0;
 	f |= acc == 1 ? OPEN_WRITE : acc == 2 ? OPEN_READ | OPEN_WRITE : OPEN_READ;
 	f |= flags & 0100 ? OPEN_CREATE : 0;
@@ -235,9 +262,9 @@ static int64_t sys_readlink(struct proc *p, int64_t dirfd, uint64_t path_va, uin
 		n = (int64_t)strlen(p->exe);
 		memcpy(target, p->exe, (size_t)n);
 	} else {
-		int hd = host_dirfd(p, dirfd), err = 0;
-		if (hd < 0 && hd != SANDBOX_CWD)
-			return hd;
+		int hd, err = host_dirfd(p, dirfd, &hd);
+		if (err)
+			return err;
 		struct sandbox *sb = sandbox_of(p->k, &err);
 		if (!sb)
 			return err;
@@ -368,8 +395,10 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 			rc = get_path(k, s == S_SYMLINK ? a[1] : a[2], path);
 		if (rc)
 			return rc;
-		int hd = host_dirfd(p, s == S_SYMLINK ? AT_FDCWD_GUEST : (int64_t)a[1]);
-		return hd < 0 && hd != SANDBOX_CWD ? hd : sandbox_symlink(sb, path2, hd, path);
+		int hd;
+		if ((rc = host_dirfd(p, s == S_SYMLINK ? AT_FDCWD_GUEST : (int64_t)a[1], &hd)))
+			return rc;
+		return sandbox_symlink(sb, path2, hd, path);
 	}
 	if (s == S_LINK || s == S_LINKAT) {   /* ([olddirfd,] old, [newdirfd,] new [, flags]) */
 		bool isat = s == S_LINKAT;
@@ -378,10 +407,10 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 			rc = get_path(k, isat ? a[3] : a[1], path2);
 		if (rc)
 			return rc;
-		int hd1 = host_dirfd(p, isat ? (int64_t)a[0] : AT_FDCWD_GUEST);
-		int hd2 = host_dirfd(p, isat ? (int64_t)a[2] : AT_FDCWD_GUEST);
-		if ((hd1 < 0 && hd1 != SANDBOX_CWD) || (hd2 < 0 && hd2 != SANDBOX_CWD))
-			return hd1 < 0 && hd1 != SANDBOX_CWD ? hd1 : hd2;
+		int hd1, hd2;
+		if ((rc = host_dirfd(p, isat ? (int64_t)a[0] : AT_FDCWD_GUEST, &hd1)) ||
+		    (rc = host_dirfd(p, isat ? (int64_t)a[2] : AT_FDCWD_GUEST, &hd2)))
+			return rc;
 		return sandbox_link(sb, hd1, path, hd2, path2,
 				    isat ? (int)a[4] & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) : 0);
 	}
@@ -392,9 +421,9 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 	int64_t rc = get_path(k, x[0], path);
 	if (rc)
 		return rc;
-	int hd = host_dirfd(p, dirfd);
-	if (hd < 0 && hd != SANDBOX_CWD)
-		return hd;
+	int hd;
+	if ((rc = host_dirfd(p, dirfd, &hd)))
+		return rc;
 	switch (s) {
 	case S_UNLINK: return sandbox_unlink(sb, hd, path, 0);
 	case S_RMDIR: return sandbox_unlink(sb, hd, path, AT_REMOVEDIR);
@@ -414,9 +443,9 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		unsigned flags = s == S_RENAMEAT2 ? (unsigned)x[3] : 0;
 		if ((rc = get_path(k, p2, path2)))
 			return rc;
-		int hd2 = host_dirfd(p, dirfd2);
-		if (hd2 < 0 && hd2 != SANDBOX_CWD)
-			return hd2;
+		int hd2;
+		if ((rc = host_dirfd(p, dirfd2, &hd2)))
+			return rc;
 		return sandbox_rename(sb, hd, path, hd2, path2, flags);
 	}
 	case S_CHDIR: return sandbox_chdir(sb, hd, path);
@@ -430,13 +459,10 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		return sandbox_stat(sb, hd, path, &st, flags);
 	}
 	case S_UTIMENSAT: {
-		struct timespec ts[2];
-		uint64_t t[4];
-		if (x[1] && os_copy_from_user(k, t, x[1], sizeof t))
-			return -EFAULT;
-		for (int i = 0; i < 2; i++)
-			ts[i] = (struct timespec){.tv_sec = (time_t)t[2 * i], .tv_nsec = (long)t[2 * i + 1]};
-		return sandbox_utimens(sb, hd, path, x[1] ? ts : NULL, (int)x[2] & AT_SYMLINK_NOFOLLOW);
+		struct timespec ts[2], *times;
+		if ((rc = get_times(k, x[1], ts, &times)))
+			return rc;
+		return sandbox_utimens(sb, hd, path, times, (int)x[2] & AT_SYMLINK_NOFOLLOW);
 	}
 	default: return -ENOSYS;
 	}
@@ -523,6 +549,21 @@ static int64_t sys_getcwd(struct proc *p, uint64_t va, uint64_t len)
 	return rc ? rc : n;
 }
 
+/* utimensat with no path: the descriptor's own file. */
+static int64_t sys_futimens(struct proc *p, int fd, uint64_t times_va)
+{
+	struct open_file *of = fd_get(p, fd);
+	if (!of)
+		return -EBADF;
+	if (!(of->inode || of->dir))
+		return -EINVAL;
+	struct timespec ts[2], *times;
+	int rc = get_times(p->k, times_va, ts, &times);
+	if (rc)
+		return rc;
+	return futimens(backing_fd(of), times) ? -errno : 0;
+}
+
 static int64_t sys_ftruncate(struct proc *p, int fd, int64_t len)
 {
 	struct open_file *of = fd_get(p, fd);
@@ -567,10 +608,9 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_GETDENTS64: r->ret = sys_getdents64(p, (int)a[0], a[1], a[2]); break;
 	case S_GETCWD: r->ret = sys_getcwd(p, a[0], a[1]); break;
 	case S_FCHDIR: {
-		int err = 0;
-		struct sandbox *sb = sandbox_of(k, &err);
-		int hd = host_dirfd(p, (int64_t)a[0]);
-		r->ret = !sb ? err : hd < 0 ? hd : sandbox_fchdir(sb, hd);
+		int hd, err = (int32_t)a[0] == AT_FDCWD_GUEST ? -EBADF : host_dirfd(p, (int64_t)a[0], &hd);
+		struct sandbox *sb = err ? NULL : sandbox_of(k, &err);
+		r->ret = sb ? sandbox_fchdir(sb, hd) : err;
 		break;
 	}
 	case S_CHDIR:
@@ -594,26 +634,7 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_CHOWN:
 	case S_LCHOWN:
 	case S_FCHOWNAT: r->ret = path_call(p, s, a); break;
-	case S_UTIMENSAT:
-		if (!a[1]) {   /* futimens: the descriptor's file */
-			struct open_file *of = fd_get(p, (int)a[0]);
-			uint64_t t[4];
-			struct timespec ts[2];
-			if (!of || !(of->inode || of->dir)) {
-				r->ret = of ? -EINVAL : -EBADF;
-				break;
-			}
-			if (a[2] && os_copy_from_user(k, t, a[2], sizeof t)) {
-				r->ret = -EFAULT;
-				break;
-			}
-			for (int i = 0; i < 2; i++)
-				ts[i] = (struct timespec){.tv_sec = (time_t)t[2 * i], .tv_nsec = (long)t[2 * i + 1]};
-			r->ret = futimens(of->dir ? of->dir_fd : of->inode->host_fd, a[2] ? ts : NULL) ? -errno : 0;
-		} else {
-			r->ret = path_call(p, s, a);
-		}
-		break;
+	case S_UTIMENSAT: r->ret = a[1] ? path_call(p, s, a) : sys_futimens(p, (int)a[0], a[2]); break;
 	case S_FCHMOD:
 	case S_FCHOWN: {
 		struct open_file *of = fd_get(p, (int)a[0]);
@@ -622,7 +643,7 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 		else if (s == S_FCHOWN || !(of->inode || of->dir))
 			r->ret = 0;   /* pipes and streams: nothing kept; owners: see chown */
 		else
-			r->ret = fchmod(of->dir ? of->dir_fd : of->inode->host_fd, (mode_t)a[1] & 07777) ? -errno : 0;
+			r->ret = fchmod(backing_fd(of), (mode_t)a[1] & 07777) ? -errno : 0;
 		break;
 	}
 	case S_FSYNC: r->ret = os_fsync(p, (int)a[0]); break;

@@ -240,6 +240,8 @@ int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowes
 void open_file_put(struct kernel *k, struct open_file *of);
 int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
 struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first use */
+struct stat;
+struct inode *inode_lookup(const struct kernel *k, const struct stat *st);   /* the kernel's, if it has it */
 /* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
 int os_truncate(struct kernel *k, struct inode *i, uint64_t len);

@@ -235,15 +235,15 @@ static int64_t sys_prlimit(struct kernel *k, uint64_t pid, uint64_t res, uint64_
 	return put_user(k, old_va, lim, 16);
 }
 
-static int64_t sys_getrusage(struct proc *p, uint64_t va)
+/* struct rusage of process p: user time `us`, its minor and major faults. */
+static int64_t put_rusage(struct kernel *k, uint64_t va, const struct proc *p, uint64_t us)
 {
-	uint64_t ru[18] = {0};        /* struct rusage: 2 timevals, then 14 longs */
-	uint64_t us = now_ns(p->k) / 1000;
+	uint64_t ru[18] = {0};        /* 2 timevals, then 14 longs */
 	ru[0] = us / 1000000;
 	ru[1] = us % 1000000;
 	ru[4 + 2] = p->minflt;        /* ru_minflt */
 	ru[4 + 3] = p->majflt;        /* ru_majflt */
-	return put_user(p->k, va, ru, sizeof ru);
+	return put_user(k, va, ru, sizeof ru);
 }
 
 
@@ -393,18 +393,9 @@ static struct sys_result sys_wait4(struct proc *p, int64_t pid, uint64_t status_
 		if (c->alive)
 			continue;
 		uint32_t st = c->termsig ? (uint32_t)c->termsig : ((uint32_t)c->status & 0xff) << 8;
-		if (status_va && put_user(k, status_va, &st, 4)) {
+		if ((status_va && put_user(k, status_va, &st, 4)) || (ru_va && put_rusage(k, ru_va, c, 0))) {
 			r.ret = -EFAULT;
 			return r;
-		}
-		if (ru_va) {
-			uint64_t ru[18] = {0};
-			ru[4 + 2] = c->minflt;
-			ru[4 + 3] = c->majflt;
-			if (put_user(k, ru_va, ru, sizeof ru)) {
-				r.ret = -EFAULT;
-				return r;
-			}
 		}
 		c->reaped = true;
 		r.ret = c->pid;
@@ -592,7 +583,7 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		break;
 	case S_FUTEX: r = sys_futex(k, a[0], a[1], a[2]); break;
 	case S_SCHED_YIELD: r.ret = 0; break;
-	case S_GETRUSAGE: r.ret = sys_getrusage(p, a[1]); break;
+	case S_GETRUSAGE: r.ret = put_rusage(k, a[1], p, now_ns(k) / 1000); break;
 	case S_ARCH_PRCTL:
 		if (a[0] == 0x1002) {   /* ARCH_SET_FS */
 			r.action = SYSA_SET_TLS;

@@ -13,12 +13,13 @@
 #include <string.h>
 
 #include "commands.h"
-#include "preset.h"
+#include "machine.h"
 #include "report.h"
 #include "traces.h"
 
 struct replay_opts {
-	const char *trace, *preset, *personality, *mem, *swap, *root, *events, *record;
+	struct machine_opts m;
+	const char *trace, *root, *events, *record;
 	bool faults, stats;
 };
 
@@ -28,13 +29,13 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 		const char *a = argv[i];
 		const char **value = NULL;
 		if (!strcmp(a, "--preset"))
-			value = &o->preset;
+			value = &o->m.preset;
 		else if (!strcmp(a, "--personality"))
-			value = &o->personality;
+			value = &o->m.personality;
 		else if (!strcmp(a, "--mem"))
-			value = &o->mem;
+			value = &o->m.mem;
 		else if (!strcmp(a, "--swap"))
-			value = &o->swap;
+			value = &o->m.swap;
 		else if (!strcmp(a, "--root"))
 			value = &o->root;
 		else if (!strcmp(a, "--events"))
@@ -62,14 +63,6 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
-/* The machine a trace runs on when no preset is named. */
-static const char *default_preset(enum mmu_arch arch, int personality)
-{
-	if (arch == ARCH_X86_64)
-		return "skylake";
-	return personality == PERS_XNU ? "apple16k" : "cortex-a76";
-}
-
 static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -89,12 +82,8 @@ int cmd_replay(int argc, char **argv)
 		return rc;
 	struct os_config oc;
 	os_config_default(&oc);
-	if (o.personality) {
-		int p = personality_by_name(o.personality);
-		if (p < 0)
-			return usage_error("unknown personality '%s' (linux, xnu, liteos)", o.personality);
-		oc.personality = (enum personality)p;
-	}
+	if ((rc = machine_personality(o.m.personality, &oc)))
+		return rc;
 	char err[512];
 	struct trace_reader *r = trace_open(o.trace, err, sizeof err);
 	if (!r) {
@@ -103,39 +92,17 @@ int cmd_replay(int argc, char **argv)
 	}
 	enum mmu_arch arch = trace_arch(r);
 	struct preset p;
-	const char *pname = o.preset ? o.preset : default_preset(arch, (int)oc.personality);
 	struct kernel *k = NULL;
 	struct eventlog *log = NULL;
 	struct trace_writer *rec = NULL;
 	char scratch[PATH_MAX] = "";   /* the private root of a recorded trace */
-	rc = 2;
-	if (preset_load(pname, &p, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+	if ((rc = machine_load(&o.m, arch, &oc, &p)))
 		goto out;
-	}
+	rc = 2;
 	if (p.mmu.fmt->arch != arch) {
 		fprintf(stderr, "mmusim: %s is an %s trace, but preset %s is %s\n", o.trace, arch_name(arch), p.name,
 			arch_name(p.mmu.fmt->arch));
 		goto out;
-	}
-	if (o.mem) {
-		unsigned long long mem = parse_size(o.mem);
-		if (!mem || mem % (1ull << p.mmu.fmt->page_shift)) {
-			fprintf(stderr, "mmusim: --mem %s: not a size that is a multiple of the %u KiB page\n", o.mem,
-				1u << (p.mmu.fmt->page_shift - 10));
-			goto out;
-		}
-		p.mmu.phys_size = mem;
-	}
-	oc.thp = p.thp;
-	if (o.swap) {
-		unsigned long long swap = parse_size(o.swap);
-		if (!swap || swap % (1ull << p.mmu.fmt->page_shift)) {
-			fprintf(stderr, "mmusim: --swap %s: not a size that is a multiple of the %u KiB page\n", o.swap,
-				1u << (p.mmu.fmt->page_shift - 10));
-			goto out;
-		}
-		oc.swap_bytes = swap;
 	}
 	k = kernel_create(&p.mmu, &oc, err, sizeof err);
 	if (!k) {

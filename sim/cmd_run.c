@@ -14,12 +14,13 @@
 
 #include "commands.h"
 #include "cpu.h"
-#include "preset.h"
+#include "machine.h"
 #include "report.h"
 #include "traces.h"
 
 struct run_opts {
-	const char *preset, *personality, *mode, *mem, *swap, *root, *events, *max_insns, *record;
+	struct machine_opts m;
+	const char *mode, *root, *events, *max_insns, *record;
 	bool faults, stats;
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
@@ -38,15 +39,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		if (!strcmp(a, "--preset"))
-			value = &o->preset;
+			value = &o->m.preset;
 		else if (!strcmp(a, "--personality"))
-			value = &o->personality;
+			value = &o->m.personality;
 		else if (!strcmp(a, "--mode"))
 			value = &o->mode;
 		else if (!strcmp(a, "--mem"))
-			value = &o->mem;
+			value = &o->m.mem;
 		else if (!strcmp(a, "--swap"))
-			value = &o->swap;
+			value = &o->m.swap;
 		else if (!strcmp(a, "--root"))
 			value = &o->root;
 		else if (!strcmp(a, "--events"))
@@ -95,25 +96,6 @@ static int elf_machine(const char *path)
 	return h[18] | h[19] << 8;
 }
 
-static const char *default_preset(int machine, enum personality pers)
-{
-	if (machine == 183)   /* EM_AARCH64 */
-		return pers == PERS_XNU ? "apple16k" : "cortex-a76";
-	return "skylake";
-}
-
-static int set_size(const char *opt, const char *text, const struct preset *p, uint64_t *out)
-{
-	unsigned long long v = parse_size(text);
-	if (!v || v % (1ull << p->mmu.fmt->page_shift)) {
-		fprintf(stderr, "mmusim: %s %s: not a size that is a multiple of the %u KiB page\n", opt, text,
-			1u << (p->mmu.fmt->page_shift - 10));
-		return 2;
-	}
-	*out = v;
-	return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
@@ -122,12 +104,8 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	struct os_config oc;
 	os_config_default(&oc);
-	if (o.personality) {
-		int p = personality_by_name(o.personality);
-		if (p < 0)
-			return usage_error("unknown personality '%s' (linux, xnu, liteos)", o.personality);
-		oc.personality = (enum personality)p;
-	}
+	if ((rc = machine_personality(o.m.personality, &oc)))
+		return rc;
 	struct cpu_options co = {.mode = CPU_TIMING};
 	if (o.mode && !strcmp(o.mode, "functional"))
 		co.mode = CPU_FUNCTIONAL;
@@ -147,15 +125,8 @@ int cmd_run(int argc, char **argv)
 	}
 	char err[512];
 	struct preset p;
-	const char *pname = o.preset ? o.preset : default_preset(elf_machine(program), oc.personality);
-	if (preset_load(pname, &p, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
-		return 2;
-	}
-	if ((o.mem && set_size("--mem", o.mem, &p, &p.mmu.phys_size)) ||
-	    (o.swap && set_size("--swap", o.swap, &p, &oc.swap_bytes)))
-		return 2;
-	oc.thp = p.thp;
+	if ((rc = machine_load(&o.m, elf_machine(program) == 183 /* EM_AARCH64 */ ? ARCH_AARCH64 : ARCH_X86_64, &oc, &p)))
+		return rc;
 	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
 	struct cpu *c = NULL;
 	struct eventlog *log = NULL;
@@ -182,8 +153,8 @@ int cmd_run(int argc, char **argv)
 		/* What replaying needs besides the trace: the same machine. */
 		char comment[1024];
 		snprintf(comment, sizeof comment, "mmusim run --record of %s; replay with --preset %s --personality %s%s%s%s%s",
-			 program, p.name, personality_name(oc.personality), o.mem ? " --mem " : "", o.mem ? o.mem : "",
-			 o.swap ? " --swap " : "", o.swap ? o.swap : "");
+			 program, p.name, personality_name(oc.personality), o.m.mem ? " --mem " : "", o.m.mem ? o.m.mem : "",
+			 o.m.swap ? " --swap " : "", o.m.swap ? o.m.swap : "");
 		if (!(rec = recorder_create(o.record, k, comment, err, sizeof err))) {
 			fprintf(stderr, "mmusim: %s\n", err);
 			rc = 1;

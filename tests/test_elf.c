@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testkernel.h"
 #include "os.h"
 #include "preset.h"
 #include "testlib.h"
@@ -20,29 +21,10 @@
 static char root[256];
 
 /* ---- kernels ------------------------------------------------------------------- */
-static struct kernel *kernel_from(const struct mmu_config *mc, const char *what, const char *pers)
-{
-	struct os_config oc;
-	os_config_default(&oc);
-	oc.personality = (enum personality)personality_by_name(pers);
-	char err[512];
-	struct kernel *k = kernel_create(mc, &oc, err, sizeof err);
-	if (!k) {
-		fprintf(stderr, "%s: %s\n", what, err);
-		exit(2);
-	}
-	return k;
-}
-
 static struct kernel *make_kernel_pers(const char *preset, const char *pers)
 {
-	struct preset p;
-	char err[512];
-	if (preset_load(preset, &p, err, sizeof err)) {
-		fprintf(stderr, "%s\n", err);
-		exit(2);
-	}
-	return kernel_from(&p.mmu, preset, pers);
+	struct os_config oc = test_os_config(pers);
+	return test_kernel(preset, 0, &oc);
 }
 
 static struct kernel *make_kernel(const char *preset) { return make_kernel_pers(preset, "linux"); }
@@ -51,7 +33,8 @@ static struct kernel *make_kernel(const char *preset) { return make_kernel_pers(
 static struct kernel *make_kernel_64k(void)
 {
 	struct mmu_config mc = test_config(&fmt_aarch64_64k, 256ull << 20, 1);
-	return kernel_from(&mc, "aarch64/64k", "linux");
+	struct os_config oc = test_os_config("linux");
+	return test_kernel_on(&mc, &oc, "aarch64/64k");
 }
 
 static uint64_t page_of(const struct kernel *k) { return 1ull << kernel_format(k)->page_shift; }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testkernel.h"
 #include "os.h"
 #include "preset.h"
 
@@ -16,20 +17,11 @@ static char root[256];
 
 static struct kernel *make_kernel(const char *preset, const char *pers, uint64_t mem, uint64_t swap)
 {
-	struct preset p;
-	char err[512];
-	if (preset_load(preset, &p, err, sizeof err)) {
-		fprintf(stderr, "%s\n", err);
-		exit(2);
-	}
-	if (mem)
-		p.mmu.phys_size = mem;
-	struct os_config oc;
-	os_config_default(&oc);
-	oc.personality = (enum personality)personality_by_name(pers);
+	struct os_config oc = test_os_config(pers);
 	oc.swap_bytes = swap;
-	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
-	if (!k || os_set_root(k, root, err, sizeof err)) {
+	struct kernel *k = test_kernel(preset, mem, &oc);
+	char err[512];
+	if (os_set_root(k, root, err, sizeof err)) {
 		fprintf(stderr, "%s/%s: %s\n", preset, pers, err);
 		exit(2);
 	}
@@ -382,18 +374,9 @@ static void oom_without_swap(void)
  * munmap and a partial mprotect split it back into pages. */
 static struct kernel *make_thp_kernel(const char *preset, uint64_t mem, int thp)
 {
-	struct preset p;
-	char err[512];
-	if (preset_load(preset, &p, err, sizeof err))
-		exit(2);
-	if (mem)
-		p.mmu.phys_size = mem;
-	struct os_config oc;
-	os_config_default(&oc);
+	struct os_config oc = test_os_config("linux");
 	oc.thp = thp;
-	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
-	if (!k)
-		exit(2);
+	struct kernel *k = test_kernel(preset, mem, &oc);
 	CHECK_EQ(proc_exec(kernel_current(k), 0x7ffff0000000ull, 0x600000), 0);
 	return k;
 }

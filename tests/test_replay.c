@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testkernel.h"
 #include "preset.h"
 #include "traces.h"
 
@@ -43,23 +44,8 @@ static void collect(void *ctx, const struct os_event *ev)
 
 static struct kernel *make_kernel(const char *preset, const char *pers, uint64_t mem)
 {
-	struct preset p;
-	char err[512];
-	if (preset_load(preset, &p, err, sizeof err)) {
-		fprintf(stderr, "%s\n", err);
-		exit(2);
-	}
-	if (mem)
-		p.mmu.phys_size = mem;
-	struct os_config oc;
-	os_config_default(&oc);
-	oc.personality = (enum personality)personality_by_name(pers);
-	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
-	if (!k) {
-		fprintf(stderr, "%s: %s\n", preset, err);
-		exit(2);
-	}
-	return k;
+	struct os_config oc = test_os_config(pers);
+	return test_kernel(preset, mem, &oc);
 }
 
 /* The example trace, with its header's arch set to the machine's. */

@@ -1,0 +1,20 @@
+/* The simulated machine `run` and `replay` build from their options. */
+#ifndef MMUSIM_MACHINE_H
+#define MMUSIM_MACHINE_H
+
+#include "os.h"
+#include "preset.h"
+
+struct machine_opts {
+	const char *preset, *personality, *mem, *swap;   /* NULL: not given */
+};
+
+/* --personality into oc (after os_config_default): 0, or 2 after a usage
+ * message. */
+int machine_personality(const char *name, struct os_config *oc);
+/* The preset (o->preset, or the default for arch and oc's personality)
+ * with --mem applied, and oc's swap area and THP policy from --swap and the
+ * preset: 0, or 2 after a one-line message. */
+int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_config *oc, struct preset *p);
+
+#endif
