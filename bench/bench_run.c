@@ -14,7 +14,9 @@
  *              AT_ENTRY, AT_RANDOM ...), and a system-call hook that does
  *              the minimum static glibc needs: brk and anonymous mmap from
  *              the pre-mapped areas, arch_prctl(SET_FS), prlimit64,
- *              getrandom, write into a buffer, exit_group; everything else
+ *              getrandom, sysinfo (the preset's memory, as mmusim answers:
+ *              glibc's qsort picks its algorithm by it), write into a
+ *              buffer, exit_group; everything else
  *              returns -ENOSYS or a harmless constant. Instructions are
  *              counted as cpu/cpu.c counts them (a UC_HOOK_BLOCK hook; on
  *              AArch64 size / 4, on x86-64 each block decoded once by
@@ -133,6 +135,7 @@ struct raw {
 	uint64_t insns;
 	uint64_t brk_start, brk_cur, brk_end;
 	uint64_t mmap_low;
+	uint64_t phys;           /* the preset's memory, for sysinfo */
 	bool exited;
 	int status;
 	char out[512];
@@ -184,7 +187,7 @@ static void raw_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int siz
 
 /* The system calls static glibc makes, by meaning. */
 enum { R_OTHER, R_BRK, R_MMAP, R_MUNMAP, R_MPROTECT, R_MADVISE, R_WRITE, R_EXIT, R_ARCH_PRCTL, R_SET_TID,
-       R_PRLIMIT, R_GETRANDOM, R_IOCTL };
+       R_PRLIMIT, R_GETRANDOM, R_IOCTL, R_SYSINFO };
 
 static int raw_sys_kind(bool x86, uint64_t nr)
 {
@@ -192,7 +195,7 @@ static int raw_sys_kind(bool x86, uint64_t nr)
 		{12, 214, R_BRK},      {9, 222, R_MMAP},      {11, 215, R_MUNMAP},     {10, 226, R_MPROTECT},
 		{28, 233, R_MADVISE},  {1, 64, R_WRITE},      {60, 93, R_EXIT},        {231, 94, R_EXIT},
 		{158, 0xffff, R_ARCH_PRCTL}, {218, 96, R_SET_TID}, {302, 261, R_PRLIMIT}, {318, 278, R_GETRANDOM},
-		{16, 29, R_IOCTL},
+		{16, 29, R_IOCTL},     {99, 179, R_SYSINFO},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (nr == (x86 ? map[i].x86 : map[i].a64))
@@ -276,6 +279,12 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 	}
 	case R_IOCTL:
 		return -ENOTTY;
+	case R_SYSINFO: {   /* glibc's qsort sizes its buffer by the memory: answer as mmusim does */
+		uint64_t q[14] = {0};
+		q[4] = q[5] = r->phys;   /* totalram, freeram */
+		q[13] = 1;               /* mem_unit */
+		return uc_mem_write(r->uc, a[0], q, 112) == UC_ERR_OK ? 0 : -EFAULT;
+	}
 	default:
 		return -ENOSYS;
 	}
@@ -391,6 +400,8 @@ static uint64_t raw_stack(struct raw *r, const Elf64_Ehdr *eh, uint64_t phdr, in
 
 /* Loads and runs the ELF; `hooks`: 0 none but system calls, 1 the block
  * hook, 2 the block hook and empty memory hooks. */
+static const char *bench_preset(bool x86) { return x86 ? "skylake" : "cortex-a76"; }
+
 static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const argv[], struct result *res)
 {
 	size_t len;
@@ -425,6 +436,15 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 		return false;
 	}
 	r->x86 = x86;
+	struct preset p;
+	char perr[256];
+	if (preset_load(bench_preset(x86), &p, perr, sizeof perr)) {
+		fprintf(stderr, "bench_run: %s\n", perr);
+		free(r);
+		free(elf);
+		return false;
+	}
+	r->phys = p.mmu.phys_size;
 	double c0 = cpu_seconds(), w0 = wall_seconds();
 	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, &r->uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &r->uc);
 	if (e != UC_ERR_OK) {
@@ -556,9 +576,9 @@ static bool run_mode(enum mode m, const char *path, bool x86, int argc, char *co
 	case M_RAW_MEMHOOK:
 		return raw_run(path, x86, 2, argc, argv, r);
 	case M_FUNCTIONAL:
-		return sim_run(path, x86 ? "skylake" : "cortex-a76", CPU_FUNCTIONAL, argc, argv, r);
+		return sim_run(path, bench_preset(x86), CPU_FUNCTIONAL, argc, argv, r);
 	case M_TIMING:
-		return sim_run(path, x86 ? "skylake" : "cortex-a76", CPU_TIMING, argc, argv, r);
+		return sim_run(path, bench_preset(x86), CPU_TIMING, argc, argv, r);
 	default:
 		return false;
 	}

@@ -23,6 +23,8 @@
 #include "cpu.h"
 
 #include <capstone/capstone.h>
+#include <link.h>
+#include <unwind.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -104,6 +106,8 @@ struct cpu {
 	bool exec_pending;       /* execve succeeded: start the new image */
 	bool halted;             /* --max-insns reached: the whole run stops */
 	struct exec_image exec;
+	uint64_t block_pc;       /* the translated block running now */
+	bool in_segv;            /* the access comes from the host SIGSEGV handler */
 };
 
 /* The registers the bridge names, per architecture. */
@@ -387,8 +391,63 @@ static bool bad_access_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
 	return false;
 }
 
-/* Instruction fetches of a page not in the shadow fault in the host while
- * Unicorn translates. Only addresses inside the reservations are ours. */
+/* The host code that faulted on a guest page is either Unicorn's
+ * translator reading instructions (called, through uc_emu_start, from this
+ * program) or a guest load: translated code, or a C helper it called. The
+ * unwinder tells them apart: it climbs from the handler through the signal
+ * frame into the faulting code; from the translator it reaches this
+ * program's own text again, from translated code (which has no unwind
+ * information) it stops. */
+struct unwind_probe {
+	bool past_handler;       /* left this program's frames (the handler's) */
+	bool back_home;          /* ... and came back to them: a translation */
+};
+
+static uintptr_t own_text_lo, own_text_hi;
+
+static bool own_text(uintptr_t ip) { return ip >= own_text_lo && ip < own_text_hi; }
+
+static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *uc, void *arg)
+{
+	struct unwind_probe *pr = arg;
+	uintptr_t ip = _Unwind_GetIP(uc);
+	if (!pr->past_handler) {
+		pr->past_handler = !own_text(ip);
+		return _URC_NO_REASON;
+	}
+	if (own_text(ip)) {
+		pr->back_home = true;
+		return _URC_END_OF_STACK;
+	}
+	return _URC_NO_REASON;
+}
+
+static bool translating(void)
+{
+	struct unwind_probe pr = {0};
+	_Unwind_Backtrace(unwind_step, &pr);
+	return pr.back_home;
+}
+
+static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	if (info->dlpi_name && info->dlpi_name[0])   /* the program itself has no name here */
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			own_text_lo = info->dlpi_addr + ph->p_vaddr;
+			own_text_hi = own_text_lo + ph->p_memsz;
+		}
+	}
+	return 1;
+}
+
+/* Guest pages not in the shadow fault in the host: instruction fetches
+ * while Unicorn translates (both modes), and in functional mode data
+ * accesses too. Only addresses inside the reservations are ours. */
 static void segv_handler(int sig, siginfo_t *si, void *uctx)
 {
 	struct cpu *c = active;
@@ -402,11 +461,17 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
 #if defined(__x86_64__)
 		write = ((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2;
 #endif
-		/* Data accesses were prepared by the pre-access hook: a read here
-		 * is the translator reading code. */
-		access_page(c, va, write ? ACC_WRITE : ACC_FETCH);   /* the exact address, as CR2/FAR hold */
-		if (r->state[(va - r->start) >> c->shift] == SHADOW_NONE)
-			scratch_cover(c, va, !write);   /* never loop on the same fault */
+		enum mmu_access acc = write ? ACC_WRITE : ACC_FETCH;
+		/* In timing mode the pre-access hook prepared data accesses: a
+		 * read here is the translator. Without hooks, ask the stack. */
+		if (!write && c->o.mode == CPU_FUNCTIONAL && (!r->exec || !translating()))
+			acc = ACC_READ;
+		c->in_segv = true;
+		access_page(c, va, acc);   /* the exact address, as CR2/FAR hold */
+		c->in_segv = false;
+		uint8_t st = r->state[(va - r->start) >> c->shift];
+		if (st == SHADOW_NONE || (write && st == SHADOW_RO))
+			scratch_cover(c, va, acc == ACC_FETCH);   /* never loop on the same fault */
 		return;
 	}
 	/* Not ours: whoever handled SIGSEGV before us. */
@@ -447,6 +512,7 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct cpu *c = ud;
 	uint32_t n = block_insns(c, addr, size);
+	c->block_pc = addr;
 	c->insns += n;
 	mmu_count_instructions(c->mmu, n);
 	if (c->o.mode == CPU_TIMING && !c->dying) {
@@ -483,14 +549,31 @@ static size_t read_code(struct cpu *c, uint64_t va, uint8_t *buf, size_t len)
 	return n;
 }
 
+/* "mnemonic operands", cut to the record's room. */
+static void insn_text(char *out, size_t len, const cs_insn *insn)
+{
+	if (snprintf(out, len, "%s %s", insn->mnemonic, insn->op_str) < 0)
+		out[0] = 0;
+}
+
 /* The faulting instruction, for fault records: its address and disassembly.
  * A fetch fault names the instruction at the fault address, except on x86
  * where one can straddle the page boundary: the block being translated
  * (from the program counter) is decoded up to the one that covers it. */
-static void pc_hook(void *ctx, uint64_t *pc, char *text, size_t len)
+static void pc_hook(void *ctx, struct fault_record *r)
 {
 	struct cpu *c = ctx;
-	uint64_t cur = 0, va = *pc;
+	uint64_t *pc = &r->pc, cur = 0, va = *pc;
+	char *text = r->insn;
+	size_t len = sizeof r->insn;
+	if (c->in_segv && r->access != ACC_FETCH) {
+		/* A data access without memory hooks (functional mode): Unicorn
+		 * keeps the guest PC only at block boundaries. */
+		*pc = c->block_pc;
+		r->pc_block = true;
+		text[0] = 0;
+		return;
+	}
 	uc_reg_read(c->uc, pc_reg(c), &cur);
 	uint64_t at = va ? va : cur;
 	static uint8_t code[4096 + 16];
@@ -505,7 +588,7 @@ static void pc_hook(void *ctx, uint64_t *pc, char *text, size_t len)
 		while (insn && cs_disasm_iter(c->cs, &b, &left, &addr, insn)) {
 			if (insn->address + insn->size > va) {
 				at = insn->address;
-				snprintf(text, len, "%s %s", insn->mnemonic, insn->op_str);
+				insn_text(text, len, insn);
 				break;
 			}
 		}
@@ -520,7 +603,7 @@ static void pc_hook(void *ctx, uint64_t *pc, char *text, size_t len)
 	n = read_code(c, at, code, 16);
 	cs_insn *insn;
 	if (n && cs_disasm(c->cs, code, n, at, 1, &insn) == 1) {
-		snprintf(text, len, "%s %s", insn->mnemonic, insn->op_str);
+		insn_text(text, len, insn);
 		cs_free(insn, 1);
 	}
 }
@@ -697,7 +780,11 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 		memset(c->trap, 0xCC, c->page);   /* int3: one byte, so any offset stops */
 	/* arm64: zeros are UDF #0, permanently undefined. */
 	uc_hook h;
-	uc_hook_add(c->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_hook, c, 1, 0);
+	/* Functional mode has no data hooks: with any, Unicorn sends every load
+	 * and store through its C helpers (bench_run's raw-memhk). Its misses
+	 * arrive through the SIGSEGV handler instead. */
+	if (c->o.mode == CPU_TIMING)
+		uc_hook_add(c->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)bad_access_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, (void *)block_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)intr_hook, c, 1, 0);
@@ -705,6 +792,10 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 	if (x86)
 		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_syscall_hook, c, 1, 0, UC_X86_INS_SYSCALL);
 	kernel_set_unmap_hook(k, unmap_hook, c);
+	if (!own_text_hi) {
+		dl_iterate_phdr(find_own_text, NULL);
+		translating();   /* the unwinder's first call loads what it needs: not in a signal handler */
+	}
 	return c;
 }
 

@@ -527,7 +527,7 @@ static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_faul
 	r->cycles = mmu_total_cycles(k->mmu) - c0;
 	if (k->pc_hook) {   /* after the fix-up, so a fetched page can be disassembled */
 		r->pc = hw->access == ACC_FETCH ? hw->va : 0;
-		k->pc_hook(k->pc_ctx, &r->pc, r->insn, sizeof r->insn);
+		k->pc_hook(k->pc_ctx, r);
 	}
 	k->rec = NULL;
 

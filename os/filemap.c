@@ -340,6 +340,7 @@ static struct inode *inode_for(struct kernel *k, int fd, const char *path, bool 
 	struct stat st;
 	if (fstat(fd, &st)) {
 		*err = -errno;
+		close(fd);
 		return NULL;
 	}
 	struct inode *i = inode_lookup(k, &st);
@@ -411,9 +412,25 @@ static int install_special(struct proc *p, int fd, const struct stat *st, uint32
 	return slot;
 }
 
+/* /proc/self/exe: the running program, wherever it lives (as execve and
+ * readlink see it). Read only: Linux refuses writers of a running
+ * program (ETXTBSY). */
+static int open_own_program(struct proc *p, uint32_t flags)
+{
+	if (flags & (OPEN_WRITE | OPEN_TRUNC))
+		return -ETXTBSY;
+	int err = 0, fd = open(p->exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	struct inode *i = inode_for(p->k, fd, p->exe, false, &err);
+	return i ? install_inode(p, i, flags) : err;
+}
+
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode)
 {
 	struct kernel *k = p->k;
+	if (!strcmp(path, "/proc/self/exe") && p->exe)
+		return open_own_program(p, flags);
 	int err = 0;
 	struct sandbox *sb = sandbox_of(k, &err);
 	if (!sb)

@@ -110,6 +110,8 @@ struct fault_record {
 	struct mmu_fault hw;         /* kind, level and the architecture's syndrome */
 	uint64_t pc;                 /* faulting instruction, when a CPU is involved */
 	char insn[64];               /* ... and its disassembly */
+	bool pc_block;               /* pc is only the start of the translated block
+	                                that made the access (functional mode) */
 	bool have_vma;
 	struct vma vma;              /* the VMA after any stack growth */
 	uint8_t nsteps;
@@ -180,11 +182,12 @@ void kernel_subscribe(struct kernel *k, os_event_fn fn, void *ctx);
  * must drop them, as a TLB must. */
 typedef void (*os_unmap_fn)(void *ctx, int pid, uint64_t va, uint64_t len);
 void kernel_set_unmap_hook(struct kernel *k, os_unmap_fn fn, void *ctx);
-/* Asked, when a fault is recorded, for the faulting instruction's address
- * and its disassembly (the CPU knows them; a trace does not). *pc comes in
- * as the fault address for an instruction fetch (the instruction is
- * there), 0 otherwise (the CPU's program counter names it). */
-typedef void (*os_pc_fn)(void *ctx, uint64_t *pc, char *insn, size_t len);
+/* Asked, when a fault is recorded, to fill in r->pc, r->insn and
+ * r->pc_block: the faulting instruction's address and disassembly (the CPU
+ * knows them; a trace does not). r->pc comes in as the fault address for
+ * an instruction fetch (the instruction is there), 0 otherwise (the CPU's
+ * program counter names it). */
+typedef void (*os_pc_fn)(void *ctx, struct fault_record *r);
 void kernel_set_pc_hook(struct kernel *k, os_pc_fn fn, void *ctx);
 
 /* ---- Operations, for recording (traces/record.c) -------------------------- */

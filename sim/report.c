@@ -21,7 +21,9 @@ void report_fault(FILE *f, const struct kernel *k, const struct fault_record *r)
 		mmu_access_name(r->access), r->va, r->major ? "major" : "minor", fault_outcome_name(r->outcome), r->cycles);
 	mmu_syndrome_describe(fmt->arch, &r->hw.syn, buf, sizeof buf);
 	fprintf(f, "  syndrome  %s\n", buf);
-	if (r->pc)
+	if (r->pc_block)
+		fprintf(f, "  insn      in the block at 0x%" PRIx64 " (functional mode knows no finer)\n", r->pc);
+	else if (r->pc)
 		fprintf(f, "  insn      0x%" PRIx64 ": %s\n", r->pc, r->insn);
 	const struct pt_level *lv = pt_level_info(fmt, r->hw.level);
 	fprintf(f, "  walk      %s fault at %s (level %d)\n", mmu_fault_kind_name(r->hw.kind), lv ? lv->name : "-",

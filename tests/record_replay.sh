@@ -24,7 +24,7 @@ fails=0 passes=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # The event log without its header and without what only a CPU knows.
-events() { tail -n +2 "$1" | sed -E 's/,"pc":"0x[0-9a-f]+","insn":"([^"\\]|\\.)*"//'; }
+events() { tail -n +2 "$1" | sed -E 's/,"pc":"0x[0-9a-f]+","insn":"([^"\\]|\\.)*"(,"pc_block":true)?//'; }
 
 # check DIR ARCH NAME STATUS [options] [-- run options]: record the guest
 # NAME in working directory DIR (its files are there), expect exit STATUS

@@ -85,6 +85,8 @@ static void write_fault(struct eventlog *log, const struct fault_record *r)
 	if (r->pc) {
 		outfile_printf(o, ",\"pc\":\"0x%" PRIx64 "\",\"insn\":", r->pc);
 		put_string(o, r->insn);
+		if (r->pc_block)
+			outfile_printf(o, ",\"pc_block\":true");
 	}
 	if (r->have_vma) {
 		char prot[4];
