@@ -136,6 +136,7 @@ static struct region *region_of(struct cpu *c, uint64_t va)
  * goes first: Unicorn finds it only while the memory is mapped. */
 static void region_unmap(struct cpu *c, struct region *r)
 {
+	mmu_forget_repeat(c->mmu);   /* a repeat skips the shadow: see mem_hook */
 	uc_ctl_remove_cache(c->uc, r->start, r->end);
 	uc_mem_unmap(c->uc, r->start, r->end - r->start);
 }
@@ -288,6 +289,7 @@ static struct task *task_of(struct cpu *c, int pid)
 static void unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
 {
 	struct cpu *c = ctx;
+	mmu_forget_repeat(c->mmu);   /* the kernel flushes the TLB too; be sure */
 	if (c->cur && c->cur->pid == pid) {
 		shadow_drop_range(c, c->reg, c->nreg, true, va, len);
 		return;
@@ -366,6 +368,13 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	struct cpu *c = ud;
 	enum mmu_access acc = type == UC_MEM_WRITE ? ACC_WRITE : ACC_READ;
 	uint64_t last = addr + (uint64_t)(size > 0 ? size - 1 : 0);
+	/* Most accesses hit the entry the access before them hit in the L1
+	 * TLB. That access went through access_page, which put the page in the
+	 * shadow with at least the entry's rights; the repeat is forgotten
+	 * whenever the shadow loses pages (unmap_hook, region_unmap), and the
+	 * kernel's own accesses leave none (os_access_repeat). */
+	if (!((last ^ addr) >> c->shift) && !c->dying && os_access_repeat(c->k, addr, acc))
+		return;
 	access_page(c, addr, acc);
 	if ((last ^ addr) >> c->shift)   /* straddles a page boundary: the second page too */
 		access_page(c, last & ~(c->page - 1), acc);
@@ -517,9 +526,11 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	mmu_count_instructions(c->mmu, n);
 	if (c->o.mode == CPU_TIMING && !c->dying) {
 		/* Fetches, accounted per block: the iTLB sees the pages it spans. */
-		access_page(c, addr, ACC_FETCH);
 		uint64_t last = addr + (size ? size - 1 : 0);
-		if ((last ^ addr) >> c->shift)
+		bool straddles = (last ^ addr) >> c->shift;
+		if (straddles || !os_access_repeat(c->k, addr, ACC_FETCH))
+			access_page(c, addr, ACC_FETCH);
+		if (straddles)
 			access_page(c, last & ~(c->page - 1), ACC_FETCH);
 	}
 	if (c->o.max_insns && c->insns >= c->o.max_insns && !c->halted) {

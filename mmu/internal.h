@@ -38,6 +38,12 @@ struct tlb {
 	uint32_t latency;
 	unsigned narrays;
 	struct tlb_array arr[TLB_MAX_ARRAYS];
+	/* The entry the last hit returned, for the 4 KiB page last_page (va >>
+	 * 12): while nothing is filled or flushed it is its set's most recent
+	 * and answers that page again exactly as a lookup would, touching
+	 * nothing. NULL when unknown. */
+	const struct tlb_entry *last;
+	uint64_t last_page;
 };
 
 /* Walk caches (x86 paging-structure caches, AArch64 walk cache): per level,

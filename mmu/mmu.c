@@ -79,6 +79,13 @@ void mmu_set_context(struct mmu *m, uint64_t root_pa, uint16_t asid)
 {
 	m->root = root_pa;
 	m->asid = asid;
+	mmu_forget_repeat(m);   /* the last hits answered for another ASID */
+}
+
+void mmu_forget_repeat(struct mmu *m)
+{
+	for (int i = 0; i < TLB_COUNT; i++)
+		m->tlb[i].last = NULL;
 }
 
 void mmu_set_pkru(struct mmu *m, uint32_t pkru) { m->pkru = pkru; }
@@ -133,20 +140,44 @@ static void xlate_from_entry(struct mmu_xlate *x, const struct tlb_entry *e, uin
 	x->walk.nsteps = 0;
 }
 
+/* The page of the TLB's last hit again (the full, unmasked address: a
+ * non-canonical one must not pass for its masked twin). */
+static inline const struct tlb_entry *repeat_entry(const struct tlb *t, uint64_t va)
+{
+	return t->last && va >> 12 == t->last_page ? t->last : NULL;
+}
+
 static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_access acc, bool user,
 		      struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[id];
 	m->st.cycles[id == TLB_L2 ? COST_TLB_L2 : COST_TLB_L1] += t->latency;
 	x->cycles += t->latency;
-	const struct tlb_entry *e = tlb_lookup(t, va & m->va_mask, m->asid);
+	const struct tlb_entry *e = repeat_entry(t, va);
+	if (!e)
+		e = tlb_lookup(t, va & m->va_mask, m->asid);
 	if (e && entry_grants(m, e, acc, user)) {
 		m->st.tlb_hits[id]++;
+		t->last = e;
+		t->last_page = va >> 12;
 		xlate_from_entry(x, e, va, id == TLB_L2 ? 2 : 1);
 		return true;
 	}
 	m->st.tlb_misses[id]++;
 	return false;
+}
+
+bool mmu_access_repeat(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
+{
+	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	struct tlb *t = &m->tlb[l1];
+	const struct tlb_entry *e = repeat_entry(t, va);
+	if (!e || !entry_grants(m, e, acc, user))
+		return false;
+	m->st.accesses[acc]++;
+	m->st.cycles[COST_TLB_L1] += t->latency;
+	m->st.tlb_hits[l1]++;
+	return true;
 }
 
 bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, struct mmu_xlate *x)

@@ -57,6 +57,7 @@ void tlb_free(struct tlb *t)
 		free(t->arr[i].mru);
 	}
 	t->narrays = 0;
+	t->last = NULL;
 }
 
 static inline uint64_t tlb_key(uint64_t va, unsigned shift)
@@ -178,6 +179,7 @@ static int array_for(const struct tlb *t, unsigned shift)
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[id];
+	t->last = NULL;
 	if (!t->narrays)
 		return;
 	unsigned tries[3] = {x->page_shift, pt_leaf_shift(m->fmt, x->leaf_level), m->fmt->page_shift};
@@ -228,6 +230,7 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 {
 	uint32_t n = 0;
+	t->last = NULL;
 	for (unsigned i = 0; i < t->narrays; i++) {
 		struct tlb_array *a = &t->arr[i];
 		if (scope == 0) {
