@@ -572,12 +572,14 @@ enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc,
 {
 	struct proc *p = k->current;
 	struct fault_record local;
-	enum fault_outcome o = access_retry(k, p, va, acc, x, rec ? rec : &local);
+	struct fault_record *r = rec ? rec : &local;
+	enum fault_outcome o = access_retry(k, p, va, acc, x, r);
 	if (op_hooked(k)) {
 		struct os_op op = {.kind = OP_ACCESS};
 		op.u.access.va = va;
 		op.u.access.access = acc;
 		op.u.access.uaccess = k->in_uaccess;
+		op.u.access.caught = o != OUT_RESOLVED && !k->in_uaccess && signal_catches(p, r->signo);
 		op.u.access.outcome = o;
 		op_emit(k, p, &op);
 	}
