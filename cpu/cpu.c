@@ -1063,7 +1063,9 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 		switch_to(c, t);
 		c->exited = c->dying = c->have_killer = c->preempt = false;
 		if (t->blocked && !retry_blocked(c, t)) {
-			if (++stuck > live_tasks(c)) {   /* a whole round asleep: nothing can wake anyone */
+			if (++stuck > live_tasks(c) && os_wait_timeout(k)) {
+				stuck = 0;   /* a timeout ends one sleep */
+			} else if (stuck > live_tasks(c)) {   /* a whole round asleep: nothing can wake anyone */
 				fprintf(stderr, "mmusim: every process is blocked (deadlock); killing them\n");
 				end_all(c, SIGKILL, 0);
 				break;

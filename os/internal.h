@@ -130,6 +130,8 @@ struct proc {
 	char *exe;              /* host path of the program it runs */
 	int pgid;               /* process group (kill(0, ...), kill(-pgid, ...)) */
 	struct signals sig;
+	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
+	uint64_t wait_deadline; /* ... that ends at this simulated time (ns) */
 };
 
 /* What differs between the kernels the handler can follow. */
@@ -283,6 +285,13 @@ int os_truncate(struct kernel *k, struct inode *i, uint64_t len);
 int os_pipe(struct proc *p, int fds[2]);
 #define ERESTARTSYS 512   /* the call would sleep: block the process, retry later */
 void pipe_release(struct open_file *of);
+/* poll's bits (the ABI's, the same on both architectures). */
+#define POLL_READABLE 0x041u   /* POLLIN | POLLRDNORM */
+#define POLL_WRITABLE 0x104u   /* POLLOUT | POLLWRNORM */
+#define POLL_ERROR    0x008u
+#define POLL_HANGUP   0x010u
+#define POLL_INVALID  0x020u
+unsigned pipe_poll(const struct open_file *of);
 int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
 void fd_table_copy(struct proc *child, const struct proc *parent);
 void fd_table_close(struct proc *p);

@@ -364,6 +364,11 @@ struct sys_result {
 /* The stack pointer of the current process as it makes the next system
  * call (sigaltstack must know whether it runs on the alternate stack). */
 void os_syscall_sp(struct kernel *k, uint64_t sp);
+/* Every process is asleep: if one sleeps with a timeout (poll), simulated
+ * time moves on to the earliest such deadline (its call, made again, times
+ * out) and true is returned; false when nothing but another process could
+ * wake them (a deadlock). */
+bool os_wait_timeout(struct kernel *k);
 /* System call `nr` (the architecture's number) of the current process. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t args[6]);
 /* Its name (in buf when the model does not know the call). */

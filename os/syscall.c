@@ -28,7 +28,7 @@ static const char *const sys_names[S_COUNT] = {
 	"getpgrp", "setsid", "getsid", "times", "getrlimit", "setrlimit", "ftruncate", "symlink", "symlinkat",
 	"link", "linkat", "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "utimensat",
 	"getgroups", "clock_nanosleep", "prctl", "sysinfo", "rt_sigpending", "rt_sigsuspend", "pause",
-	"rt_sigtimedwait", "rt_sigreturn", "tkill",
+	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll",
 };
 
 struct sysno {
@@ -56,7 +56,7 @@ static const struct sysno x86_64_table[] = {
 	{86, S_LINK}, {265, S_LINKAT}, {90, S_CHMOD}, {91, S_FCHMOD}, {268, S_FCHMODAT}, {92, S_CHOWN},
 	{94, S_LCHOWN}, {93, S_FCHOWN}, {260, S_FCHOWNAT}, {280, S_UTIMENSAT}, {115, S_GETGROUPS},
 	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL}, {99, S_SYSINFO}, {127, S_RT_SIGPENDING}, {130, S_RT_SIGSUSPEND},
-	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL},
+	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL}, {7, S_POLL}, {271, S_PPOLL},
 };
 
 static const struct sysno arm64_table[] = {
@@ -76,7 +76,7 @@ static const struct sysno arm64_table[] = {
 	{46, S_FTRUNCATE}, {36, S_SYMLINKAT},
 	{37, S_LINKAT}, {52, S_FCHMOD}, {53, S_FCHMODAT}, {55, S_FCHOWN}, {54, S_FCHOWNAT}, {88, S_UTIMENSAT},
 	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL}, {179, S_SYSINFO}, {136, S_RT_SIGPENDING},
-	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL},
+	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL}, {73, S_PPOLL},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -499,7 +499,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	struct sys_result r = {.action = SYSA_NONE};
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
-	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r))
+	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
@@ -595,9 +595,12 @@ void os_syscall_sp(struct kernel *k, uint64_t sp) { k->syscall_sp = sp; }
  * the way back to user mode. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 {
+	struct proc *p = k->current;
 	struct sys_result r = syscall_dispatch(k, nr, a);
-	if (r.action == SYSA_BLOCK && os_signal_pending(k->current))
+	if (r.action == SYSA_BLOCK && os_signal_pending(p))
 		r.action = SYSA_NONE;
+	if (r.action != SYSA_BLOCK)
+		p->timed_wait = false;   /* the wait, if any, is over */
 	return r;
 }
 
