@@ -66,6 +66,12 @@ struct task {
 	bool blocked;            /* in system call nr(args), to be made again */
 	uint64_t nr, args[6];
 	uint64_t set_tid;        /* CLONE_CHILD_SETTID, written when it first runs */
+	/* Signal work for its way back to user mode, done between
+	 * uc_emu_start calls (registers are stable there; a preemption may
+	 * come first): a system call's return with a signal to deliver, an
+	 * rt_sigreturn. */
+	struct syscall_exit sx;
+	bool sigreturn;
 	char comm[16];           /* the program's name, as the kernel's messages give it */
 };
 
@@ -102,13 +108,9 @@ struct cpu {
 	uint64_t slice_end;      /* preempt the current process at this count */
 	bool preempt;
 	bool exec_pending;       /* execve succeeded: start the new image */
-	/* Signals, handled between uc_emu_start calls (registers are stable
-	 * there): a system call's return with a signal to deliver, an
-	 * rt_sigreturn, a fault whose signal a handler catches (`dying` stops
-	 * the rest of the block, as for a fatal one; the registers as they
-	 * were at the faulting instruction are kept in fault_ctx). */
-	struct syscall_exit sx;
-	bool sigreturn;
+	/* A fault whose signal a handler catches (`dying` stops the rest of
+	 * the block, as for a fatal one; the registers as they were at the
+	 * faulting instruction are kept in fault_ctx). */
 	bool caught;
 	uc_context *fault_ctx;
 	bool halted;             /* --max-insns reached: the whole run stops */
@@ -638,7 +640,7 @@ static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr,
 		uc_emu_stop(c->uc);
 		break;
 	case SYSA_SIGRETURN:
-		c->sigreturn = true;   /* every register changes: outside the hook */
+		c->cur->sigreturn = true;   /* every register changes: outside the hook */
 		uc_emu_stop(c->uc);
 		return false;
 	case SYSA_EXEC:
@@ -658,7 +660,7 @@ static void signal_after_syscall(struct cpu *c, uint64_t nr, const uint64_t a[6]
 {
 	if (!os_signal_pending(c->cur->p))
 		return;
-	c->sx = (struct syscall_exit){.active = true, .orig = c->f->arch == ARCH_X86_64 ? nr : a[0]};
+	c->cur->sx = (struct syscall_exit){.active = true, .orig = c->f->arch == ARCH_X86_64 ? nr : a[0]};
 	uc_emu_stop(c->uc);
 }
 
@@ -940,19 +942,19 @@ static bool retry_blocked(struct cpu *c, struct task *t)
  * a kill). */
 static void deliver_signals(struct cpu *c)
 {
-	struct proc *p = c->cur->p;
+	struct task *t = c->cur;
 	struct user_regs regs;
-	if (c->sigreturn) {
-		c->sigreturn = false;
+	if (t->sigreturn) {
+		t->sigreturn = false;
 		regs_read(c->uc, c->f->arch, &regs);
 		os_sigreturn(c->k, &regs);
 		regs_write(c->uc, c->f->arch, &regs);
 	}
-	if (!os_signal_pending(p) && !c->sx.active)
+	if (!os_signal_pending(t->p) && !t->sx.active)
 		return;
 	regs_read(c->uc, c->f->arch, &regs);
-	int killer = os_signal_deliver(c->k, &regs, &c->sx);
-	c->sx.active = false;
+	int killer = os_signal_deliver(c->k, &regs, &t->sx);
+	t->sx.active = false;
 	regs_write(c->uc, c->f->arch, &regs);
 	if (killer) {
 		c->dying = true;

@@ -8,7 +8,7 @@
  *
  * In turn: a handler for SIGUSR1 sent by kill(getpid()), SA_SIGINFO (the
  * sender and the code), a signal blocked while pending then delivered on
- * unblocking, SA_RESETHAND, an ignored signal, SIGSEGV caught twice,
+ * unblocking, sa_mask, SA_RESETHAND, an ignored signal, SIGSEGV caught twice,
  * SIGPIPE ignored (EPIPE), sigaltstack, SIGCHLD with wait, a pipe read
  * interrupted by a child's kill without SA_RESTART (EINTR) and with it
  * (the read goes on), sigsuspend, and a floating-point loop interrupted by
@@ -44,6 +44,14 @@ static void on_usr(int sig)
 		if (write(ack_fd, &c, 1) != 1)
 			_exit(3);
 	}
+}
+
+static volatile int mask_in_handler;
+static void on_mask(int sig)
+{
+	sigset_t cur;
+	sigprocmask(SIG_SETMASK, NULL, &cur);
+	mask_in_handler = sigismember(&cur, SIGUSR2) && sigismember(&cur, sig);
 }
 
 static void on_info(int sig, siginfo_t *si, void *uc)
@@ -135,6 +143,18 @@ static void basic(void)
 	       (int)count);
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 	printf("unblocked: handler ran %d time(s)\n", (int)count);
+
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_mask;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	sigaction(SIGUSR1, &sa, NULL);
+	raise(SIGUSR1);
+	sigset_t after;
+	sigprocmask(SIG_SETMASK, NULL, &after);
+	printf("sa_mask: SIGUSR2 and SIGUSR1 blocked in the handler: %s, after it: %s\n", mask_in_handler ? "yes" : "no",
+	       sigismember(&after, SIGUSR2) || sigismember(&after, SIGUSR1) ? "still" : "no more");
 
 	handle(SIGUSR1, on_usr, SA_RESETHAND);
 	count = 0;
