@@ -11,7 +11,7 @@
  * unblocking, sa_mask, SA_RESETHAND, an ignored signal, SIGSEGV caught twice,
  * SIGPIPE ignored (EPIPE), sigaltstack, SIGCHLD with wait, a pipe read
  * interrupted by a child's kill without SA_RESTART (EINTR) and with it
- * (the read goes on), sigsuspend, and a floating-point loop interrupted by
+ * (the read goes on), sigsuspend, sigwait, and a floating-point loop interrupted by
  * a handler that does floating point too (its registers survive).
  *
  * Prints one line per check; exits 0. */
@@ -297,6 +297,25 @@ static void suspend(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* sigwait (rt_sigtimedwait): a blocked signal taken without a handler. */
+static void wait_for_signal(void)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		kill(getppid(), SIGUSR2);
+		_exit(0);
+	}
+	int sig = 0, rc = sigwait(&set, &sig);
+	waitpid(pid, NULL, 0);
+	printf("sigwait: returned %d with %s\n", rc, sig == SIGUSR2 ? "SIGUSR2" : "?");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* A loop that keeps its values in floating-point registers, interrupted
  * by a handler (a child's kill, delivered whenever it comes). */
 static void fp_registers(void)
@@ -328,6 +347,7 @@ int main(void)
 	interrupted_read(0);
 	interrupted_read(1);
 	suspend();
+	wait_for_signal();
 	fp_registers();
 	return 0;
 }
