@@ -283,7 +283,8 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 int os_truncate(struct kernel *k, struct inode *i, uint64_t len);
 /* pipe.c */
 int os_pipe(struct proc *p, int fds[2]);
-#define ERESTARTSYS 512   /* the call would sleep: block the process, retry later */
+#define ERESTARTSYS 512   /* the call would sleep (block, retry later); interrupted by a
+			   * handler, it restarts under SA_RESTART, else fails with EINTR */
 void pipe_release(struct open_file *of);
 /* poll's bits (the ABI's, the same on both architectures). */
 #define POLL_READABLE 0x041u   /* POLLIN | POLLRDNORM */

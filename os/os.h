@@ -332,7 +332,9 @@ enum sys_action {
 	SYSA_KILLED,    /* the process ends as signal `value` ends it (exec past its
 			 * point of no return) */
 	SYSA_BLOCK,     /* the call would sleep (wait4, an empty pipe): run another
-			 * process and make the same call again later */
+			 * process and make the same call again later; `ret` is
+			 * what it returns once a signal interrupts the sleep
+			 * (-ERESTARTSYS & co), which os_syscall then does itself */
 	SYSA_FORK,      /* a child (pid `value`) was created: give it a copy of the
 			 * registers with the call returning 0, and `child` */
 	SYSA_EXEC,      /* a new program was loaded: start it at `exec` */

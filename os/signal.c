@@ -328,8 +328,7 @@ static int64_t sys_rt_sigaction(struct proc *p, int64_t sig, uint64_t act_va, ui
 				return rc;
 		}
 		*ka = act;
-		if (sig_ignored(p, (int)sig) || act.handler == KSIG_IGN ||
-		    (act.handler == KSIG_DFL && default_ignores((int)sig)))
+		if (act.handler == KSIG_IGN || (act.handler == KSIG_DFL && default_ignores((int)sig)))
 			flush_signal(p, (int)sig);   /* POSIX: a pending signal now ignored is discarded */
 	}
 	if (oact_va && os_copy_to_user(k, oact_va, &old, sizeof old))
