@@ -21,6 +21,7 @@
  * access is pointed at a scratch page (for a fetch, a page of traps that
  * stop the emulation) and Unicorn is stopped. */
 #include "cpu.h"
+#include "regs.h"
 
 #include <capstone/capstone.h>
 #include <link.h>
@@ -67,7 +68,12 @@ struct task {
 	bool blocked;            /* in system call nr(args), to be made again */
 	uint64_t nr, args[6];
 	uint64_t set_tid;        /* CLONE_CHILD_SETTID, written when it first runs */
-	int pending_signal;      /* a fatal signal another process sent: it ends when next scheduled */
+	/* Signal work for its way back to user mode, done between
+	 * uc_emu_start calls (registers are stable there; a preemption may
+	 * come first): a system call's return with a signal to deliver, an
+	 * rt_sigreturn. */
+	struct syscall_exit sx;
+	bool sigreturn;
 	char comm[16];           /* the program's name, as the kernel's messages give it */
 };
 
@@ -104,8 +110,15 @@ struct cpu {
 	uint64_t slice_end;      /* preempt the current process at this count */
 	bool preempt;
 	bool exec_pending;       /* execve succeeded: start the new image */
+	/* A fault whose signal a handler catches (`dying` stops the rest of
+	 * the block, as for a fatal one; the registers as they were at the
+	 * faulting instruction are kept in fault_ctx). */
+	bool caught;
+	uc_context *fault_ctx;
 	bool halted;             /* --max-insns reached: the whole run stops */
 	struct exec_image exec;
+	uc_hook data_hook;       /* the pre-access memory hooks, while installed */
+	bool data_hooked;
 	uint64_t block_pc;       /* the translated block running now */
 	bool in_segv;            /* the access comes from the host SIGSEGV handler */
 };
@@ -115,6 +128,13 @@ static int return_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? 
 static int pc_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC; }
 static int sp_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RSP : UC_ARM64_REG_SP; }
 static int tls_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_FS_BASE : UC_ARM64_REG_TPIDR_EL0; }
+
+static uint64_t read_pc(struct cpu *c)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, pc_reg(c), &v);
+	return v;
+}
 
 static struct cpu *active;            /* the cpu whose reservations the SIGSEGV handler serves */
 static struct sigaction previous_segv;
@@ -200,6 +220,32 @@ static size_t wanted_regions(struct cpu *c, struct region *out, size_t max)
 	return n;
 }
 
+static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud);
+
+/* The pre-access memory hooks: always in timing mode (every access goes
+ * through the TLB model). Functional mode goes without while it can: with
+ * any memory hook Unicorn sends every load and store through its C helpers
+ * (bench_run's raw-memhk), so its data misses arrive through the SIGSEGV
+ * handler instead — where the registers are those of the block's start, not
+ * of the faulting instruction. A process that catches its faults (SIGSEGV,
+ * SIGBUS) needs them exact for the handler's frame: it runs with the hooks.
+ * Unicorn decides when it translates a block whether its accesses call the
+ * hooks, so the process's translated code goes when that changes. */
+static void data_hooks_as_needed(struct cpu *c)
+{
+	bool want = c->o.mode == CPU_TIMING || (c->cur && proc_catches_faults(c->cur->p));
+	if (want == c->data_hooked)
+		return;
+	if (want)
+		uc_hook_add(c->uc, &c->data_hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_hook, c, 1, 0);
+	else
+		uc_hook_del(c->uc, c->data_hook);
+	c->data_hooked = want;
+	for (size_t i = 0; i < c->nreg; i++)
+		if (c->reg[i].exec)
+			uc_ctl_remove_cache(c->uc, c->reg[i].start, c->reg[i].end);
+}
+
 /* Brings the Unicorn regions in line with the VMAs (after system calls). */
 static void sync_regions(struct cpu *c)
 {
@@ -229,6 +275,7 @@ static void sync_regions(struct cpu *c)
 		if (!keep_want[j] && region_new(c, &c->reg[c->nreg], want[j].start, want[j].end, want[j].exec))
 			c->nreg++;
 	c->hint = 0;
+	data_hooks_as_needed(c);
 }
 
 static void regions_clear(struct cpu *c)
@@ -318,10 +365,31 @@ static void scratch_cover(struct cpu *c, uint64_t va, bool fetch)
 		uc_ctl_remove_cache(c->uc, va & ~(c->page - 1), (va & ~(c->page - 1)) + c->page);
 }
 
+/* A fault, undefined instruction or breakpoint whose signal the process
+ * catches: it stops here, its registers as they are before the faulting
+ * instruction (a pre-access hook runs before it; `pc` names it), and the
+ * handler runs once the emulation has stopped. Returns false when the
+ * signal is not caught (the process dies of it). On x86-64 the program
+ * counter a hook sees for a lock-prefixed or SSE access is its block's
+ * start (unicorn-2.0.1.md): the handler's frame then names that. */
+static bool catch_fault(struct cpu *c, int signo, int code, uint64_t addr, uint64_t syndrome, uint64_t pc)
+{
+	if (!os_signal_fault(c->k, signo, code, addr, syndrome))
+		return false;
+	uc_context_save(c->uc, c->fault_ctx);
+	uc_context_reg_write(c->fault_ctx, pc_reg(c), &pc);
+	c->dying = c->caught = true;
+	c->signo = 0;
+	uc_emu_stop(c->uc);
+	return true;
+}
+
 static void die(struct cpu *c, enum fault_outcome o, const struct fault_record *rec)
 {
 	static const int sig[] = {[OUT_SIGSEGV] = SIGSEGV, [OUT_SIGBUS] = SIGBUS, [OUT_SIGKILL] = SIGKILL,
 				  [OUT_OOM] = SIGKILL};
+	if (!c->dying && rec && catch_fault(c, rec->signo, rec->si_code, rec->va, rec->hw.syn.code, rec->pc))
+		return;
 	if (!c->dying) {
 		c->dying = true;
 		c->signo = sig[o];
@@ -471,9 +539,9 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
 		write = ((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2;
 #endif
 		enum mmu_access acc = write ? ACC_WRITE : ACC_FETCH;
-		/* In timing mode the pre-access hook prepared data accesses: a
-		 * read here is the translator. Without hooks, ask the stack. */
-		if (!write && c->o.mode == CPU_FUNCTIONAL && (!r->exec || !translating()))
+		/* With the pre-access hooks, data accesses were prepared: a read
+		 * here is the translator. Without them, ask the stack. */
+		if (!write && !c->data_hooked && (!r->exec || !translating()))
 			acc = ACC_READ;
 		c->in_segv = true;
 		access_page(c, va, acc);   /* the exact address, as CR2/FAR hold */
@@ -577,7 +645,7 @@ static void pc_hook(void *ctx, struct fault_record *r)
 	uint64_t *pc = &r->pc, cur = 0, va = *pc;
 	char *text = r->insn;
 	size_t len = sizeof r->insn;
-	if (c->in_segv && r->access != ACC_FETCH) {
+	if (c->in_segv && !c->data_hooked && r->access != ACC_FETCH) {
 		/* A data access without memory hooks (functional mode): Unicorn
 		 * keeps the guest PC only at block boundaries. */
 		*pc = c->block_pc;
@@ -690,12 +758,14 @@ static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr,
 	case SYSA_FORK:
 		fork_task(c, r);
 		break;
-	case SYSA_SIGNAL: {
-		struct task *t = task_of(c, (int)r->value);
-		if (t && !t->pending_signal)
-			t->pending_signal = r->signo;
+	case SYSA_YIELD:
+		c->preempt = true;
+		uc_emu_stop(c->uc);
 		break;
-	}
+	case SYSA_SIGRETURN:
+		c->cur->sigreturn = true;   /* every register changes: outside the hook */
+		uc_emu_stop(c->uc);
+		return false;
 	case SYSA_EXEC:
 		c->exec_pending = true;
 		c->exec = r->exec;
@@ -706,12 +776,29 @@ static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr,
 	return true;
 }
 
+/* A call that returned (its result in the return register) with a signal
+ * to deliver: the emulation stops so that run_slice delivers it, with what
+ * a restart of the call needs. */
+static void signal_after_syscall(struct cpu *c, uint64_t nr, const uint64_t a[6])
+{
+	if (!os_signal_pending(c->cur->p))
+		return;
+	c->cur->sx = (struct syscall_exit){.active = true, .orig = c->f->arch == ARCH_X86_64 ? nr : a[0]};
+	uc_emu_stop(c->uc);
+}
+
 static void do_syscall(struct cpu *c, uint64_t nr, uint64_t a[6])
 {
+	uint64_t sp = 0;
+	uc_reg_read(c->uc, sp_reg(c), &sp);
+	os_syscall_sp(c->k, sp);
 	struct sys_result r = os_syscall(c->k, nr, a);
 	uint64_t ret = (uint64_t)r.ret;
-	if (apply_result(c, &r, nr, a))
+	if (apply_result(c, &r, nr, a)) {
 		uc_reg_write(c->uc, return_reg(c), &ret);
+		if (!c->exited && !c->dying)
+			signal_after_syscall(c, nr, a);
+	}
 	sync_regions(c);
 }
 
@@ -723,6 +810,18 @@ static void x86_syscall_hook(uc_engine *uc, void *ud)
 	for (int i = 0; i < 7; i++)
 		uc_reg_read(uc, regs[i], &v[i]);
 	do_syscall(ud, v[0], v + 1);
+}
+
+/* SIGILL (ILL_ILLOPC) or SIGTRAP (SI_KERNEL, as x86's int3 gives it) for
+ * the instruction at the program counter: to a handler, or the end. */
+static void insn_signal(struct cpu *c, int signo)
+{
+	uint64_t pc = read_pc(c);
+	if (!c->dying && !catch_fault(c, signo, signo == SIGILL ? ILL_ILLOPC : SI_KERNEL, pc, 0, pc)) {
+		c->dying = true;
+		c->signo = signo;
+	}
+	uc_emu_stop(c->uc);
 }
 
 static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
@@ -737,21 +836,13 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
 		return;
 	}
 	/* A trap page, int3, an undefined instruction. */
-	if (!c->dying) {
-		c->dying = true;
-		c->signo = intno == 3 ? SIGTRAP : SIGILL;
-	}
-	uc_emu_stop(uc);
+	insn_signal(c, intno == 3 ? SIGTRAP : SIGILL);
 }
 
 static bool invalid_insn_hook(uc_engine *uc, void *ud)
 {
-	struct cpu *c = ud;
-	if (!c->dying) {
-		c->dying = true;
-		c->signo = SIGILL;
-	}
-	uc_emu_stop(uc);
+	(void)uc;
+	insn_signal(ud, SIGILL);
 	return false;
 }
 
@@ -791,11 +882,6 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 		memset(c->trap, 0xCC, c->page);   /* int3: one byte, so any offset stops */
 	/* arm64: zeros are UDF #0, permanently undefined. */
 	uc_hook h;
-	/* Functional mode has no data hooks: with any, Unicorn sends every load
-	 * and store through its C helpers (bench_run's raw-memhk). Its misses
-	 * arrive through the SIGSEGV handler instead. */
-	if (c->o.mode == CPU_TIMING)
-		uc_hook_add(c->uc, &h, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)bad_access_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, (void *)block_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)intr_hook, c, 1, 0);
@@ -840,6 +926,8 @@ void cpu_destroy(struct cpu *c)
 	for (size_t i = 0; i < c->ntasks; i++)
 		task_free(c, &c->tasks[i]);
 	free(c->tasks);
+	if (c->fault_ctx)
+		uc_context_free(c->fault_ctx);
 	regions_clear(c);
 	free(c->reg);
 	munmap(c->trap, c->page);
@@ -870,13 +958,6 @@ static void set_start_registers(struct cpu *c, const struct exec_image *img)
 		uc_reg_write(c->uc, UC_ARM64_REG_SP, &img->sp);
 		uc_reg_write(c->uc, UC_ARM64_REG_PC, &img->entry);
 	}
-}
-
-static uint64_t read_pc(struct cpu *c)
-{
-	uint64_t v = 0;
-	uc_reg_read(c->uc, pc_reg(c), &v);
-	return v;
 }
 
 /* What Linux prints when a process dies of a fault (show_signal_msg on x86,
@@ -972,10 +1053,55 @@ static bool retry_blocked(struct cpu *c, struct task *t)
 		return false;
 	t->blocked = false;
 	uint64_t ret = (uint64_t)r.ret;
-	if (apply_result(c, &r, t->nr, t->args))
+	if (apply_result(c, &r, t->nr, t->args)) {
 		uc_reg_write(c->uc, return_reg(c), &ret);
+		if (!c->exited && !c->dying)
+			signal_after_syscall(c, t->nr, t->args);
+	}
 	sync_regions(c);
 	return true;
+}
+
+/* On the way back to user mode: rt_sigreturn's registers, then the signals
+ * to deliver (a handler's frame, the restart of an interrupted call, or
+ * the end of the process: no kernel line for it, as Linux prints none for
+ * a kill). */
+static void deliver_signals(struct cpu *c)
+{
+	struct task *t = c->cur;
+	struct user_regs regs;
+	if (t->sigreturn) {
+		t->sigreturn = false;
+		regs_read(c->uc, c->f->arch, &regs);
+		os_sigreturn(c->k, &regs);
+		regs_write(c->uc, c->f->arch, &regs);
+	}
+	if (!os_signal_pending(t->p) && !t->sx.active)
+		return;
+	regs_read(c->uc, c->f->arch, &regs);
+	int killer = os_signal_deliver(c->k, &regs, &t->sx);
+	t->sx.active = false;
+	regs_write(c->uc, c->f->arch, &regs);
+	if (killer) {
+		c->dying = true;
+		c->have_killer = false;
+		c->signo = killer;
+	}
+}
+
+/* After a caught fault: the registers as they were at the faulting
+ * instruction, and no scratch page left where the process goes on (its
+ * accesses there reach the MMU again). */
+static void resume_at_fault(struct cpu *c)
+{
+	uc_context_restore(c->uc, c->fault_ctx);
+	for (size_t i = 0; i < c->nreg; i++) {
+		struct region *r = &c->reg[i];
+		for (uint64_t a = r->start; a < r->end; a += c->page)
+			if (r->state[(a - r->start) >> c->shift] == SHADOW_SCRATCH)
+				shadow_drop_range(c, r, 1, true, a, c->page);
+	}
+	c->dying = c->caught = false;
 }
 
 /* Runs the current process for a slice: until it exits, dies, blocks,
@@ -985,8 +1111,15 @@ static void run_slice(struct cpu *c)
 	c->slice_end = c->insns + QUANTUM;
 	c->preempt = false;
 	for (;;) {
+		deliver_signals(c);
+		if (c->dying)
+			return;
 		uint64_t pc = read_pc(c);
 		uc_err e = uc_emu_start(c->uc, pc, UINT64_MAX, 0, 0);
+		if (c->caught) {
+			resume_at_fault(c);
+			continue;
+		}
 		if (c->exited || c->dying || c->halted || c->preempt || c->cur->blocked)
 			return;
 		if (c->exec_pending) {   /* the new program, in the same slice */
@@ -1030,7 +1163,8 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	proc_set_exe(p, real ? real : program);
 	free(real);
 	c->tasks = calloc(1, sizeof *c->tasks);
-	if (!c->tasks || uc_context_alloc(c->uc, &c->tasks[0].ctx) != UC_ERR_OK) {
+	if (!c->tasks || uc_context_alloc(c->uc, &c->tasks[0].ctx) != UC_ERR_OK ||
+	    uc_context_alloc(c->uc, &c->fault_ctx) != UC_ERR_OK) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -1056,11 +1190,10 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 		idx = (size_t)(t - c->tasks);
 		switch_to(c, t);
 		c->exited = c->dying = c->have_killer = c->preempt = false;
-		if (t->pending_signal) {   /* killed by another: no line, as Linux prints none */
-			c->dying = true;
-			c->signo = t->pending_signal;
-		} else if (t->blocked && !retry_blocked(c, t)) {
-			if (++stuck > live_tasks(c)) {   /* a whole round asleep: nothing can wake anyone */
+		if (t->blocked && !retry_blocked(c, t)) {
+			if (++stuck > live_tasks(c) && os_wait_timeout(k)) {
+				stuck = 0;   /* a timeout ends one sleep */
+			} else if (stuck > live_tasks(c)) {   /* a whole round asleep: nothing can wake anyone */
 				fprintf(stderr, "mmusim: every process is blocked (deadlock); killing them\n");
 				end_all(c, SIGKILL, 0);
 				break;

@@ -578,7 +578,8 @@ enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc,
 {
 	struct proc *p = k->current;
 	struct fault_record local;
-	enum fault_outcome o = access_retry(k, p, va, acc, x, rec ? rec : &local);
+	struct fault_record *r = rec ? rec : &local;
+	enum fault_outcome o = access_retry(k, p, va, acc, x, r);
 	/* The kernel's own accesses (copy_to_user...) leave nothing to repeat:
 	 * os_access_repeat promises the CPU that it made the last access to
 	 * the page, so that its shadow of guest memory holds it. */
@@ -589,6 +590,7 @@ enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc,
 		op.u.access.va = va;
 		op.u.access.access = acc;
 		op.u.access.uaccess = k->in_uaccess;
+		op.u.access.caught = o != OUT_RESOLVED && !k->in_uaccess && signal_catches(p, r->signo);
 		op.u.access.outcome = o;
 		op_emit(k, p, &op);
 	}

@@ -335,16 +335,15 @@ static int64_t sys_dup(struct proc *p, int fd, int to, bool exact)
 	return slot;
 }
 
-/* A read or write whose result may be "would sleep" or a broken pipe. */
-static void rw_result(struct sys_result *r, int64_t ret)
+/* A read or write whose result may be "would sleep" or a broken pipe
+ * (EPIPE, and SIGPIPE for the writer, as pipe_write sends it). */
+static void rw_result(struct proc *p, struct sys_result *r, int64_t ret)
 {
 	r->ret = ret;
-	if (ret == -ERESTARTSYS) {
+	if (ret == -ERESTARTSYS)
 		r->action = SYSA_BLOCK;
-	} else if (ret == -EPIPE) {
-		r->action = SYSA_KILLED;   /* SIGPIPE, whose default action ends the process */
-		r->value = SIGPIPE;
-	}
+	else if (ret == -EPIPE)
+		signal_send(p, &(struct ksiginfo){.signo = SIGPIPE, .pid = p->pid});
 }
 
 static int64_t sys_pipe2(struct proc *p, uint64_t va)
@@ -581,12 +580,12 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	struct kernel *k = p->k;
 	int64_t pos3 = (int64_t)a[3] < 0 ? -2 : (int64_t)a[3];
 	switch (s) {
-	case S_READ: rw_result(r, sys_rw(p, (int)a[0], a[1], a[2], false, -1)); break;
-	case S_WRITE: rw_result(r, sys_rw(p, (int)a[0], a[1], a[2], true, -1)); break;
+	case S_READ: rw_result(p, r, sys_rw(p, (int)a[0], a[1], a[2], false, -1)); break;
+	case S_WRITE: rw_result(p, r, sys_rw(p, (int)a[0], a[1], a[2], true, -1)); break;
 	case S_PREAD64: r->ret = sys_rw(p, (int)a[0], a[1], a[2], false, pos3); break;
 	case S_PWRITE64: r->ret = sys_rw(p, (int)a[0], a[1], a[2], true, pos3); break;
-	case S_READV: rw_result(r, sys_rwv(p, (int)a[0], a[1], a[2], false)); break;
-	case S_WRITEV: rw_result(r, sys_rwv(p, (int)a[0], a[1], a[2], true)); break;
+	case S_READV: rw_result(p, r, sys_rwv(p, (int)a[0], a[1], a[2], false)); break;
+	case S_WRITEV: rw_result(p, r, sys_rwv(p, (int)a[0], a[1], a[2], true)); break;
 	case S_OPEN: r->ret = sys_openat(p, AT_FDCWD_GUEST, a[0], a[1], a[2]); break;
 	case S_OPENAT: r->ret = sys_openat(p, (int64_t)a[0], a[1], a[2], a[3]); break;
 	case S_CLOSE: r->ret = os_close(p, (int)a[0]); break;

@@ -84,6 +84,37 @@ struct mm {
 	uint64_t rss_anon, rss_file, pt_pages, swap_entries;
 };
 
+/* A signal as it waits to be delivered: what its siginfo says. */
+struct ksiginfo {
+	int signo, code;
+	int pid;                /* the sender (kill), the child (SIGCHLD) */
+	int status;             /* SIGCHLD: the exit code or the signal */
+	uint64_t addr;          /* faults: si_addr */
+	uint64_t syndrome;      /* faults: the x86-64 error code, the arm64 ESR */
+};
+/* struct sigaction as the kernel keeps it (the ABI's layout on both
+ * architectures: arm64 defines SA_RESTORER too). */
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+#define NSIG_GUEST 64
+#define SIGQUEUE_MAX 128
+/* A process's signals (kernel/signal.c's sighand, blocked, pending,
+ * sas_ss_*): actions and the blocked mask are inherited by fork (and the
+ * mask by exec), pending signals are not. Bit n-1 of a mask is signal n. */
+struct signals {
+	struct k_sigaction action[NSIG_GUEST];
+	uint64_t blocked;
+	uint64_t saved_mask;    /* rt_sigsuspend's: the mask to put back */
+	bool restore_mask;      /* ... once a handler's frame holds it, or the call returns */
+	uint64_t pending;
+	struct ksiginfo queue[SIGQUEUE_MAX];   /* in the order sent */
+	int nqueue;
+	uint64_t ss_sp, ss_size;   /* sigaltstack (ss_size 0: none) */
+	bool ss_autodisarm;
+	uint64_t sigpage;       /* arm64: the page holding the return trampoline (0: none yet) */
+};
+
 struct proc {
 	struct kernel *k;
 	int pid, ppid;
@@ -97,6 +128,10 @@ struct proc {
 	struct open_file **fd;  /* the descriptor table */
 	int nfd;
 	char *exe;              /* host path of the program it runs */
+	int pgid;               /* process group (kill(0, ...), kill(-pgid, ...)) */
+	struct signals sig;
+	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
+	uint64_t wait_deadline; /* ... that ends at this simulated time (ns) */
 };
 
 /* What differs between the kernels the handler can follow. */
@@ -148,6 +183,7 @@ struct kernel {
 	uint16_t *swap_map;         /* entries naming each slot */
 	uint32_t *swap_cache;       /* slot -> frame while in the swap cache */
 	uint64_t sleep_cycles;      /* simulated time slept (nanosleep) */
+	uint64_t syscall_sp;        /* the stack pointer the current system call was made with */
 	uint64_t rng;               /* getrandom's deterministic generator */
 	uint64_t enosys_reported[8];
 	os_unmap_fn unmap_hook;
@@ -247,8 +283,16 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 int os_truncate(struct kernel *k, struct inode *i, uint64_t len);
 /* pipe.c */
 int os_pipe(struct proc *p, int fds[2]);
-#define ERESTARTSYS 512   /* the call would sleep: block the process, retry later */
+#define ERESTARTSYS 512   /* the call would sleep (block, retry later); interrupted by a
+			   * handler, it restarts under SA_RESTART, else fails with EINTR */
 void pipe_release(struct open_file *of);
+/* poll's bits (the ABI's, the same on both architectures). */
+#define POLL_READABLE 0x041u   /* POLLIN | POLLRDNORM */
+#define POLL_WRITABLE 0x104u   /* POLLOUT | POLLWRNORM */
+#define POLL_ERROR    0x008u
+#define POLL_HANGUP   0x010u
+#define POLL_INVALID  0x020u
+unsigned pipe_poll(const struct open_file *of);
 int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
 void fd_table_copy(struct proc *child, const struct proc *parent);
 void fd_table_close(struct proc *p);
@@ -278,6 +322,34 @@ static inline uint64_t pte_present_view(const struct pt_format *f, uint64_t raw)
 {
 	return raw && pte_is_protnone(f, raw) ? pte_from_protnone(f, raw) : raw;
 }
+
+/* signal.c */
+#define ERESTARTNOINTR 513         /* restart whatever the handler says */
+#define ERESTARTNOHAND 514         /* restart unless a handler ran (sigsuspend, pause, poll) */
+/* Queue a signal for p (the ignored ones are dropped, as Linux's sig_ignored). */
+void signal_send(struct proc *p, const struct ksiginfo *info);
+/* p ended: its parent learns it (SIGCHLD), unless nobody is to wait for it. */
+void signal_child_exit(struct proc *p);
+void signal_fork(struct proc *child, const struct proc *parent);
+void signal_exec(struct proc *p);
+/* Whether a fault's signal goes to a handler the current process has. */
+bool signal_catches(const struct proc *p, int signo);
+/* The signal system calls: false when s is not one of them. */
+enum sys;
+struct sys_result;
+bool signal_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+
+/* sigframe.c: the architecture's rt_sigframe. */
+/* Builds p's frame for `info` on its stack (or alternate stack) and points
+ * regs at the handler: 0, or -EFAULT when the frame cannot be written. */
+int setup_rt_frame(struct proc *p, const struct ksiginfo *info, const struct k_sigaction *ka, uint64_t saved_mask,
+		   struct user_regs *regs);
+/* Restores regs and the blocked mask from the frame at the stack pointer:
+ * 0, or -EFAULT for a frame that cannot be read or is not valid. */
+int restore_rt_frame(struct proc *p, struct user_regs *regs);
+bool on_sig_stack(const struct proc *p, uint64_t sp);
+/* struct siginfo as the ABI lays it out (128 bytes, the same on both). */
+void siginfo_bytes(const struct ksiginfo *info, uint8_t out[128]);
 
 /* mm.c */
 bool mm_init(struct kernel *k, struct mm *mm, int pid);

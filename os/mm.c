@@ -552,6 +552,7 @@ static struct proc *proc_new(struct kernel *k, int pid)
 	p->pid = pid;
 	p->alive = true;
 	p->umask = 022;
+	p->pgid = pid;
 	if (pid > k->last_pid)
 		k->last_pid = pid;
 	if (!mm_init(k, &p->mm, pid)) {
@@ -589,9 +590,11 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 	}
 	c->ppid = parent->pid;
 	c->umask = parent->umask;
+	signal_fork(c, parent);
 	struct mm *pm = &parent->mm, *cm = &c->mm;
 	cm->vma = malloc((pm->nvma ? pm->nvma : 1) * sizeof *cm->vma);
 	if (!cm->vma) {
+		c->reaped = true;   /* never ran: its parent is not told */
 		proc_exit(c, 0);
 		*err = -ENOMEM;
 		return NULL;
@@ -615,6 +618,7 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 		mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
 	}
 	if (fc.failed) {
+		c->reaped = true;
 		proc_exit(c, 0);
 		fork_op(k, parent, child_pid, -ENOMEM);
 		*err = -ENOMEM;
@@ -634,6 +638,7 @@ void proc_exit(struct proc *p, int code)
 	fd_table_close(p);
 	p->alive = false;
 	p->status = code;
+	signal_child_exit(p);
 	for (size_t i = 0; i < k->nprocs; i++)   /* orphans: nobody will wait for them */
 		if (k->procs[i]->ppid == p->pid) {
 			k->procs[i]->ppid = 0;

@@ -207,7 +207,8 @@ void kernel_set_pc_hook(struct kernel *k, os_pc_fn fn, void *ctx);
  * that changes frames, tables or the page cache any other way must tell
  * the hook (or `mmusim run --record` no longer replays exactly). */
 enum os_op_kind {
-	OP_ACCESS,      /* os_access: va, access, outcome; `uaccess` when copy_to_user & co made it */
+	OP_ACCESS,      /* os_access: va, access, outcome; `uaccess` when copy_to_user & co made it;
+			 * `caught` when the fault's signal goes to a handler (the process lives on) */
 	OP_SWITCH,      /* kernel_switch: `pid` is the current process now (even if it was before) */
 	OP_FORK,        /* proc_fork: `pid` forked `child` (the parent stays current), or ran out of memory */
 	OP_EXEC,        /* proc_exec: a fresh address space, or the old one gone and no memory for a new one */
@@ -221,7 +222,7 @@ struct os_op {
 	enum os_op_kind kind;
 	int pid;                      /* the process it concerns (the current one but for OP_EXIT) */
 	union {
-		struct { uint64_t va; enum mmu_access access; bool uaccess; enum fault_outcome outcome; } access;
+		struct { uint64_t va; enum mmu_access access; bool uaccess, caught; enum fault_outcome outcome; } access;
 		struct { int child, result; } fork;        /* result 0 or -ENOMEM */
 		struct { uint64_t stack_top, brk; int result; } exec;   /* result 0 or -ENOMEM */
 		struct { int code; } exit;                /* exit status, 128 + signal when killed */
@@ -336,13 +337,19 @@ enum sys_action {
 	SYSA_NONE,
 	SYSA_EXIT,      /* the process exits with status `value` */
 	SYSA_SET_TLS,   /* x86-64 arch_prctl(ARCH_SET_FS): FS base = value */
-	SYSA_KILLED,    /* a signal (value) whose default action ends the process */
+	SYSA_KILLED,    /* the process ends as signal `value` ends it (exec past its
+			 * point of no return) */
 	SYSA_BLOCK,     /* the call would sleep (wait4, an empty pipe): run another
-			 * process and make the same call again later */
+			 * process and make the same call again later; `ret` is
+			 * what it returns once a signal interrupts the sleep
+			 * (-ERESTARTSYS & co), which os_syscall then does itself */
 	SYSA_FORK,      /* a child (pid `value`) was created: give it a copy of the
 			 * registers with the call returning 0, and `child` */
 	SYSA_EXEC,      /* a new program was loaded: start it at `exec` */
-	SYSA_SIGNAL,    /* process `value` gets fatal signal `signo` */
+	SYSA_YIELD,     /* a signal went to another process: it runs next (as Linux's
+			 * wake-up preemption lets a woken process run at once) */
+	SYSA_SIGRETURN, /* rt_sigreturn: the registers come from the signal frame
+			 * (os_sigreturn), the return register included */
 };
 struct exec_image {
 	uint64_t entry;       /* e_entry + load_bias */
@@ -355,7 +362,6 @@ struct sys_result {
 	int64_t ret;
 	enum sys_action action;
 	uint64_t value;
-	int signo;
 	struct {
 		uint64_t sp;            /* a new stack (0: the parent's) */
 		uint64_t tls;           /* CLONE_SETTLS */
@@ -365,6 +371,14 @@ struct sys_result {
 	} child;
 	struct exec_image exec;
 };
+/* The stack pointer of the current process as it makes the next system
+ * call (sigaltstack must know whether it runs on the alternate stack). */
+void os_syscall_sp(struct kernel *k, uint64_t sp);
+/* Every process is asleep: if one sleeps with a timeout (poll), simulated
+ * time moves on to the earliest such deadline (its call, made again, times
+ * out) and true is returned; false when nothing but another process could
+ * wake them (a deadlock). */
+bool os_wait_timeout(struct kernel *k);
 /* System call `nr` (the architecture's number) of the current process. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t args[6]);
 /* Its name (in buf when the model does not know the call). */
@@ -372,6 +386,60 @@ const char *os_syscall_name(const struct kernel *k, uint64_t nr, char *buf, size
 /* The host path readlink("/proc/self/exe") names. */
 void proc_set_exe(struct proc *p, const char *host_path);
 const char *proc_exe(const struct proc *p);
+
+/* ---- Signals (os/signal.c, os/sigframe.c) ------------------------------------ */
+/* The user-mode registers a signal frame saves and rt_sigreturn restores,
+ * as plain numbers: the CPU reads them out of its emulator and writes them
+ * back, os/ lays them out as the architecture's struct sigcontext. x86-64
+ * general registers are kept in sigcontext's order. */
+enum { X86_R8, X86_R9, X86_R10, X86_R11, X86_R12, X86_R13, X86_R14, X86_R15,
+       X86_RDI, X86_RSI, X86_RBP, X86_RBX, X86_RDX, X86_RAX, X86_RCX };
+struct user_regs {
+	uint64_t r[31];          /* x86-64: X86_*; arm64: x0..x30 */
+	uint64_t sp, pc;
+	uint64_t flags;          /* RFLAGS; PSTATE */
+	uint8_t v[32][16];       /* xmm0..xmm15; v0..v31 */
+	uint32_t fpsr, fpcr;     /* arm64 FPSR and FPCR; x86-64: fpcr is MXCSR */
+	uint16_t fcw, fsw, ftw;  /* x86-64 x87 control, status and (full) tag words */
+	uint8_t st[8][10];       /* x86-64 x87 registers */
+};
+
+/* The system call a return to user mode comes from, if any: its result
+ * is in the return register, and a -ERESTART* result is turned into
+ * -EINTR or a restart (the program counter back on the instruction, the
+ * first argument register as it was: x86-64's rax holds the call number,
+ * arm64's x0 the first argument, both overwritten by the result). */
+struct syscall_exit {
+	bool active;
+	uint64_t orig;           /* x86-64 orig_rax; arm64 orig_x0 */
+};
+
+/* Is a signal pending that p does not block (the way back to user mode
+ * must deliver it)? */
+bool os_signal_pending(const struct proc *p);
+/* On the way back to user mode of the current process: every pending
+ * signal it does not block, as Linux's get_signal and handle_signal do.
+ * Ignored ones are discarded; one with a handler gets a frame on the user
+ * stack (or the alternate one) and regs enter the handler; one whose
+ * default action ends the process stops there: returns its number
+ * (nothing else is done). Returns 0 otherwise; regs may have changed
+ * either way (a frame, a restarted call). */
+int os_signal_deliver(struct kernel *k, struct user_regs *regs, const struct syscall_exit *sx);
+/* rt_sigreturn of the current process: regs (the ones it made the call
+ * with) become those its signal frame saved, and the blocked mask the
+ * frame's. A frame that cannot be read or is not valid makes a SIGSEGV,
+ * as Linux's badframe does (os_signal_deliver delivers it). */
+void os_sigreturn(struct kernel *k, struct user_regs *regs);
+/* A fault (or an undefined instruction, a breakpoint) the kernel answers
+ * with signal `signo` (si_code `code`, si_addr `addr`, the architecture's
+ * syndrome for the frame: x86-64 error code, arm64 ESR). Linux's force_sig:
+ * if the current process has a handler for it and does not block it, the
+ * signal is queued for the handler and true returned; otherwise false
+ * (the process dies of it, as before). */
+bool os_signal_fault(struct kernel *k, int signo, int code, uint64_t addr, uint64_t syndrome);
+/* Has p a handler for SIGSEGV or SIGBUS (blocked or not)? Its faults may
+ * then return to it, from the registers before the faulting instruction. */
+bool proc_catches_faults(const struct proc *p);
 
 /* ---- Statistics ---------------------------------------------------------- */
 struct os_stats {

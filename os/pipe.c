@@ -82,3 +82,13 @@ int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write)
 	pp->len -= (uint32_t)n;
 	return (int64_t)n;
 }
+
+/* pipe_poll: readable with bytes in it or no writer left (end of file,
+ * POLLHUP); writable with room, POLLERR with no reader left. */
+unsigned pipe_poll(const struct open_file *of)
+{
+	const struct pipe *pp = of->pipe;
+	if (of->flags & OPEN_READ)
+		return (pp->len ? POLL_READABLE : 0) | (pp->writers ? 0 : POLL_HANGUP);
+	return (pp->len < PIPE_SIZE ? POLL_WRITABLE : 0) | (pp->readers ? 0 : POLL_ERROR);
+}

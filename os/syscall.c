@@ -27,7 +27,8 @@ static const char *const sys_names[S_COUNT] = {
 	"rename", "renameat", "renameat2", "statx", "fchdir", "faccessat2", "umask", "setpgid", "getpgid",
 	"getpgrp", "setsid", "getsid", "times", "getrlimit", "setrlimit", "ftruncate", "symlink", "symlinkat",
 	"link", "linkat", "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "utimensat",
-	"getgroups", "clock_nanosleep", "prctl", "sysinfo",
+	"getgroups", "clock_nanosleep", "prctl", "sysinfo", "rt_sigpending", "rt_sigsuspend", "pause",
+	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll",
 };
 
 struct sysno {
@@ -54,7 +55,8 @@ static const struct sysno x86_64_table[] = {
 	{97, S_GETRLIMIT}, {160, S_SETRLIMIT}, {77, S_FTRUNCATE}, {88, S_SYMLINK}, {266, S_SYMLINKAT},
 	{86, S_LINK}, {265, S_LINKAT}, {90, S_CHMOD}, {91, S_FCHMOD}, {268, S_FCHMODAT}, {92, S_CHOWN},
 	{94, S_LCHOWN}, {93, S_FCHOWN}, {260, S_FCHOWNAT}, {280, S_UTIMENSAT}, {115, S_GETGROUPS},
-	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL}, {99, S_SYSINFO},
+	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL}, {99, S_SYSINFO}, {127, S_RT_SIGPENDING}, {130, S_RT_SIGSUSPEND},
+	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL}, {7, S_POLL}, {271, S_PPOLL},
 };
 
 static const struct sysno arm64_table[] = {
@@ -73,7 +75,8 @@ static const struct sysno arm64_table[] = {
 	{155, S_GETPGID}, {157, S_SETSID}, {156, S_GETSID}, {153, S_TIMES}, {163, S_GETRLIMIT}, {164, S_SETRLIMIT},
 	{46, S_FTRUNCATE}, {36, S_SYMLINKAT},
 	{37, S_LINKAT}, {52, S_FCHMOD}, {53, S_FCHMODAT}, {55, S_FCHOWN}, {54, S_FCHOWNAT}, {88, S_UTIMENSAT},
-	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL}, {179, S_SYSINFO},
+	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL}, {179, S_SYSINFO}, {136, S_RT_SIGPENDING},
+	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL}, {73, S_PPOLL},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -275,36 +278,6 @@ static enum os_advice advice_of(uint64_t a)
 }
 
 
-/* kill / tgkill: a signal's default action, as no handler is delivered yet:
- * ignored for SIGCHLD, SIGCONT, SIGURG and SIGWINCH, the end of the
- * process for the others. pid 0 or -1 and negative groups mean the caller
- * (every process is in its own group here). */
-static struct sys_result sys_kill(struct proc *p, int64_t pid, int sig)
-{
-	struct sys_result r = {.action = SYSA_NONE};
-	if (sig < 0 || sig > 64) {
-		r.ret = -EINVAL;
-		return r;
-	}
-	struct proc *t = pid <= 0 ? p : proc_find(p->k, (int)pid);
-	if (!t || !t->alive) {
-		r.ret = -ESRCH;
-		return r;
-	}
-	r.ret = 0;
-	if (!sig || sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH)
-		return r;
-	if (t == p) {
-		r.action = SYSA_KILLED;   /* raise(), abort() */
-		r.value = (uint64_t)sig;
-	} else {
-		r.action = SYSA_SIGNAL;   /* another process: the CPU ends it when it next runs */
-		r.value = (uint64_t)t->pid;
-		r.signo = sig;
-	}
-	return r;
-}
-
 /* futex: every process has one thread, so a wait on a word that still
  * holds the value would sleep until another process changes it (a shared
  * mapping) — the scheduler retries it, and ends a wait nothing can end. */
@@ -320,7 +293,7 @@ static struct sys_result sys_futex(struct kernel *k, uint64_t uaddr, uint64_t op
 		else if (cur != (uint32_t)val)
 			r.ret = -EAGAIN;
 		else
-			r.action = SYSA_BLOCK;
+			r = (struct sys_result){.ret = -ERESTARTSYS, .action = SYSA_BLOCK};
 		break;
 	}
 	case 1:                /* FUTEX_WAKE */
@@ -364,8 +337,8 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 	c->exe = p->exe ? strdup(p->exe) : NULL;
 	uint32_t pid = (uint32_t)c->pid;
 	if ((flags & CLONE_PARENT_SETTID) && put_user(k, ptid, &pid, 4)) {
+		c->reaped = true;   /* nobody is told: it never ran */
 		proc_exit(c, 0);
-		c->reaped = true;
 		r.ret = -EFAULT;
 		return r;
 	}
@@ -406,7 +379,7 @@ static struct sys_result sys_wait4(struct proc *p, int64_t pid, uint64_t status_
 	else if (options & 1)   /* WNOHANG */
 		r.ret = 0;
 	else
-		r.action = SYSA_BLOCK;
+		r = (struct sys_result){.ret = -ERESTARTSYS, .action = SYSA_BLOCK};
 	return r;
 }
 
@@ -505,6 +478,7 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 		close(fd);
 	if (r.ret == 0) {
 		r.action = SYSA_EXEC;
+		signal_exec(p);
 		if (exe)
 			proc_set_exe(p, exe);
 	} else if (!p->alive || k->current != p) {
@@ -519,13 +493,13 @@ out:
 }
 
 
-struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
+static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_t a[6])
 {
 	struct proc *p = k->current;
 	struct sys_result r = {.action = SYSA_NONE};
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
-	if (fs_syscall(p, s, a, &r))
+	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
@@ -570,17 +544,6 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	case S_GETGROUPS: r.ret = 0; break;   /* root, with no supplementary groups */
 	case S_PRCTL: r.ret = sys_prctl(p, a[0], a[1]); break;
 	case S_SYSINFO: r.ret = sys_sysinfo(k, a[0]); break;
-	case S_RT_SIGACTION:
-	case S_RT_SIGPROCMASK:
-	case S_SIGALTSTACK:
-		/* Recorded nowhere yet: no signal is delivered to a handler (a
-		 * fatal signal kills the process, as with SIG_DFL). */
-		r.ret = 0;
-		if (s == S_RT_SIGPROCMASK && a[2]) {
-			uint64_t zero = 0;
-			r.ret = put_user(k, a[2], &zero, 8);
-		}
-		break;
 	case S_FUTEX: r = sys_futex(k, a[0], a[1], a[2]); break;
 	case S_SCHED_YIELD: r.ret = 0; break;
 	case S_GETRUSAGE: r.ret = put_rusage(k, a[1], p, now_ns(k) / 1000); break;
@@ -592,9 +555,6 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		} else {
 			r.ret = -EINVAL;
 		}
-		break;
-	case S_KILL:
-	case S_TGKILL: r = sys_kill(p, (int64_t)(int32_t)(s == S_KILL ? a[0] : a[1]), (int)(s == S_KILL ? a[1] : a[2]));
 		break;
 	case S_CLONE:
 		r = k->fmt->arch == ARCH_X86_64 ? sys_clone(p, a[0], a[1], a[2], a[4], a[3])
@@ -610,11 +570,7 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		p->umask = (unsigned)a[0] & 0777;
 		break;
 	}
-	case S_SETPGID: r.ret = 0; break;   /* no terminals, no job control: groups change nothing */
-	case S_GETPGID:
-	case S_GETPGRP:
 	case S_GETSID: r.ret = p->pid == 1 || !p->ppid ? p->pid : 1; break;
-	case S_SETSID: r.ret = p->pid; break;
 	case S_TIMES: {   /* clock ticks of 10 ms; the process's user time is the simulated time */
 		uint64_t ticks = now_ns(k) / 10000000ull;
 		uint64_t t[4] = {ticks, 0, 0, 0};
@@ -628,6 +584,23 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		r.ret = -ENOSYS;
 		break;
 	}
+	return r;
+}
+
+void os_syscall_sp(struct kernel *k, uint64_t sp) { k->syscall_sp = sp; }
+
+/* A call that would sleep with a signal to deliver does not: it returns
+ * the code it gives when interrupted (-ERESTARTSYS & co: delivery decides
+ * between EINTR and a restart, -EINTR), and the signal is delivered on
+ * the way back to user mode. */
+struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
+{
+	struct proc *p = k->current;
+	struct sys_result r = syscall_dispatch(k, nr, a);
+	if (r.action == SYSA_BLOCK && os_signal_pending(p))
+		r.action = SYSA_NONE;
+	if (r.action != SYSA_BLOCK)
+		p->timed_wait = false;   /* the wait, if any, is over */
 	return r;
 }
 

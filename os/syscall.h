@@ -17,7 +17,8 @@ enum sys {
 	S_RENAME, S_RENAMEAT, S_RENAMEAT2, S_STATX, S_FCHDIR, S_FACCESSAT2, S_UMASK, S_SETPGID, S_GETPGID,
 	S_GETPGRP, S_SETSID, S_GETSID, S_TIMES, S_GETRLIMIT, S_SETRLIMIT, S_FTRUNCATE, S_SYMLINK, S_SYMLINKAT,
 	S_LINK, S_LINKAT, S_CHMOD, S_FCHMOD, S_FCHMODAT, S_CHOWN, S_LCHOWN, S_FCHOWN, S_FCHOWNAT, S_UTIMENSAT,
-	S_GETGROUPS, S_CLOCK_NANOSLEEP, S_PRCTL, S_SYSINFO, S_COUNT
+	S_GETGROUPS, S_CLOCK_NANOSLEEP, S_PRCTL, S_SYSINFO, S_RT_SIGPENDING, S_RT_SIGSUSPEND, S_PAUSE,
+	S_RT_SIGTIMEDWAIT, S_RT_SIGRETURN, S_TKILL, S_POLL, S_PPOLL, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -33,6 +34,8 @@ int64_t get_path(struct kernel *k, uint64_t va, char *buf);
 /* "not implemented", once per call number, on stderr. */
 void report_enosys(struct kernel *k, uint64_t nr, enum sys s);
 
+/* poll and ppoll (poll.c): false when s is not one of them. */
+bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 /* The file system calls (fs.c): false when s is not one of them. */
 bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 

@@ -70,7 +70,7 @@ check() {
 }
 
 for arch in x86_64 aarch64; do
-	for g in mmap_write malloc_touch file_read file_shared fork_cow pipe execve; do
+	for g in mmap_write malloc_touch file_read file_shared fork_cow pipe execve signals; do
 		check "$tmp/$arch-$g" $arch $g 0
 	done
 	check "$tmp/$arch-segv" $arch segv_bad_permission 139
@@ -83,6 +83,7 @@ for arch in x86_64 aarch64; do
 	# and so the trace.
 	check "$tmp/$arch-fn-fork" $arch fork_cow 0 -- --mode functional
 	check "$tmp/$arch-fn-exec" $arch execve 0 -- --mode functional
+	check "$tmp/$arch-fn-signals" $arch signals 0 -- --mode functional
 done
 # Memory pressure: reclaim and swap, and an out-of-memory kill.
 check "$tmp/swap" x86_64 malloc_touch 0 --mem 1M --swap 8M

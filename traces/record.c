@@ -6,7 +6,9 @@
  *
  * One record per operation, in order:
  *   - each translation (os_access) is an access of size 1 at the exact
- *     address, "uaccess" when copy_to_user & co made it;
+ *     address, "uaccess" when copy_to_user & co made it, "caught" when its
+ *     fault's signal went to the program's handler (the process lives on;
+ *     the frame the kernel then writes is copy_to_user's);
  *   - the MMU's instruction count, as it grows, is an "insns" record for
  *     the current process, written when that process stops being current
  *     (a switch, its exit, its fatal fault) and at the end: where between
@@ -319,7 +321,8 @@ static void on_op(void *ctx, const struct os_op *op)
 		t.va = op->u.access.va;
 		t.len = 1;
 		t.uaccess = op->u.access.uaccess && op->u.access.access != ACC_FETCH;
-		bool fatal = !t.uaccess && op->u.access.outcome != OUT_RESOLVED;
+		t.caught = op->u.access.caught;
+		bool fatal = !t.uaccess && !t.caught && op->u.access.outcome != OUT_RESOLVED;
 		if (fatal)
 			flush_insns(r);
 		put(r, &t);

@@ -88,6 +88,8 @@ static int replay_access(struct replay_state *s, const struct trace_rec *t)
 		}
 		if (o != OUT_RESOLVED && t->uaccess)
 			return 0;   /* copy_to_user & co: the system call fails with EFAULT, nobody dies */
+		if (o != OUT_RESOLVED && t->caught)
+			return 0;   /* the program's handler took the signal: it goes on */
 		if (o != OUT_RESOLVED) {
 			proc_kill(p, signal_of[o]);
 			s->killed = p;

@@ -192,11 +192,11 @@ static int parse_hex(const char *s, uint64_t *out)
 
 enum key {
 	K_OP, K_VA, K_SIZE, K_PID, K_ADDR, K_LEN, K_PROT, K_FLAGS, K_STACK_TOP, K_BRK, K_CHILD, K_CODE, K_N,
-	K_FD, K_OFFSET, K_PATH, K_FILL, K_ADVICE, K_VALUE, K_UACCESS, K_SWITCH, K_NAME, K_COUNT
+	K_FD, K_OFFSET, K_PATH, K_FILL, K_ADVICE, K_VALUE, K_UACCESS, K_SWITCH, K_NAME, K_CAUGHT, K_COUNT
 };
 static const char *const key_name[K_COUNT] = {
 	"op", "va", "size", "pid", "addr", "len", "prot", "flags", "stack_top", "brk", "child", "code", "n",
-	"fd", "offset", "path", "fill", "advice", "value", "uaccess", "switch", "name",
+	"fd", "offset", "path", "fill", "advice", "value", "uaccess", "switch", "name", "caught",
 };
 #define B(k) (1u << (k))
 
@@ -206,9 +206,9 @@ static const struct op_info {
 	uint32_t allowed;   /* besides "op" and "pid" */
 	uint32_t required;
 } op_table[] = {
-	{"r", TR_READ, B(K_VA) | B(K_SIZE) | B(K_UACCESS), B(K_VA)},
-	{"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE) | B(K_UACCESS), B(K_VA)},
-	{"x", TR_FETCH, B(K_VA) | B(K_SIZE), B(K_VA)},
+	{"r", TR_READ, B(K_VA) | B(K_SIZE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
+	{"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
+	{"x", TR_FETCH, B(K_VA) | B(K_SIZE) | B(K_CAUGHT), B(K_VA)},
 	{"exec", TR_EXEC, B(K_STACK_TOP) | B(K_BRK), 0},
 	{"mmap", TR_MMAP, B(K_ADDR) | B(K_LEN) | B(K_PROT) | B(K_FLAGS) | B(K_FD) | B(K_OFFSET),
 	 B(K_LEN) | B(K_PROT) | B(K_FLAGS)},
@@ -483,6 +483,8 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 			rec->has_value = true;
 		}
 		if (f[K_UACCESS] && get_bool(f[K_UACCESS], "uaccess", &rec->uaccess, msg, n))
+			return -1;
+		if (f[K_CAUGHT] && get_bool(f[K_CAUGHT], "caught", &rec->caught, msg, n))
 			return -1;
 		break;
 	case TR_EXEC:

@@ -13,7 +13,8 @@
  *   exit      op, code (always), pid
  *   switch    op, pid (always)
  *   insns     op, n, pid
- *   (accesses add "uaccess":true after size and value when set; fork adds
+ *   (accesses add "uaccess":true after size and value when set, then
+ *   "caught":true when set; fork adds
  *   "switch":false after child when the parent stays current)
  *   pread, pwrite  op, fd, offset, len, pid
  *   ftruncate op, fd, len, pid
@@ -221,6 +222,8 @@ static size_t format_line(const struct trace_rec *r, char *out)
 			p = put_hex_field(p, "value", r->value);
 		if (r->uaccess)
 			p = put_str(p, ",\"uaccess\":true");
+		if (r->caught)
+			p = put_str(p, ",\"caught\":true");
 		break;
 	case TR_EXEC:
 		if (r->stack_top)

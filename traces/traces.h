@@ -69,6 +69,7 @@ struct trace_rec {
 	bool has_value;       /* a write that says what it writes */
 	uint64_t value;       /* little-endian, the access's size bytes (at most 8) */
 	bool uaccess;         /* an access copy_to_user & co made: a fault it cannot resolve is -EFAULT */
+	bool caught;          /* a fault it cannot resolve is caught by the process's signal handler */
 	bool stay;            /* fork: the parent stays current ("switch":false) */
 };
 
