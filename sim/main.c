@@ -31,6 +31,12 @@ static const char usage[] =
 	"                            --record FILE (a trace whose replay gives the same faults)\n"
 	"  replay TRACE [options]    replay a JSON trace (- for standard input) through the OS\n"
 	"                            model and the MMU\n"
+	"  view EVENTS [options]     the classroom view of an event log: the faulting address's\n"
+	"                            fields, the page tables and the walk, VMAs, frames, TLBs,\n"
+	"                            fault by fault (keys: space, arrows, Home/End, +/-, Tab,\n"
+	"                            s, ?, q). --headless --frames DIR writes one PNG a fault\n"
+	"                            without a display; --size WxH, --first N, --last N,\n"
+	"                            --fault N, --layout (each frame's entry cells and links)\n"
 	"  convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
 	"                            turn a Valgrind lackey --trace-mem=yes log into a trace\n"
 	"  help                      this text\n"
@@ -73,6 +79,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "view"))
+		return cmd_view(argc - 1, argv + 1);
 	if (!strcmp(cmd, "convert"))
 		return cmd_convert(argc - 1, argv + 1);
 	if (cmd[0] == '-')

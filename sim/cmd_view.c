@@ -1,0 +1,95 @@
+/* mmusim view EVENTS.jsonl: the classroom view of an event log (gui/).
+ * Exit status: 0, 1 when SDL cannot start or a frame cannot be written,
+ * 2 for a usage error or a malformed log. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "gui.h"
+
+static int parse_count(const char *opt, const char *s, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > 1 << 30)
+		return usage_error("%s needs a positive number, not '%s'", opt, s);
+	*out = (int)v;
+	return 0;
+}
+
+int view_option(int argc, char **argv, int *i, struct gui_options *o)
+{
+	const char *a = argv[*i];
+	if (!strcmp(a, "--headless")) {
+		o->headless = true;
+		return 1;
+	}
+	if (!strcmp(a, "--layout")) {
+		o->layout = stdout;
+		return 1;
+	}
+	if (strcmp(a, "--frames") && strcmp(a, "--size") && strcmp(a, "--first") && strcmp(a, "--last") &&
+	    strcmp(a, "--fault"))
+		return 0;
+	if (++*i == argc)
+		return -usage_error("%s needs a value", a);
+	const char *v = argv[*i];
+	if (!strcmp(a, "--frames"))
+		o->frames_dir = v;
+	else if (!strcmp(a, "--size")) {
+		char x;
+		if (sscanf(v, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 640 ||
+		    o->height < 400 || o->width > 8192 || o->height > 8192)
+			return -usage_error("--size needs WIDTHxHEIGHT, at least 640x400, not '%s'", v);
+	} else if (!strcmp(a, "--first"))
+		return parse_count(a, v, &o->first) ? -2 : 1;
+	else if (!strcmp(a, "--last"))
+		return parse_count(a, v, &o->last) ? -2 : 1;
+	else if (!strcmp(a, "--fault")) {
+		if (parse_count(a, v, &o->first))
+			return -2;
+		o->last = o->first;
+	}
+	return 1;
+}
+
+int view_check(const struct gui_options *o)
+{
+	if (o->headless && !o->frames_dir && !o->layout)
+		return usage_error("--headless needs --frames DIR (or --layout)");
+	if (!o->headless && (o->frames_dir || o->layout))
+		return usage_error("--frames and --layout go with --headless");
+	if (o->first && o->last && o->last < o->first)
+		return usage_error("--last %d comes before --first %d", o->last, o->first);
+	return 0;
+}
+
+int cmd_view(int argc, char **argv)
+{
+	struct gui_options o = {0};
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		int r = view_option(argc, argv, &i, &o);
+		if (r < 0)
+			return -r;
+		if (r)
+			continue;
+		if (argv[i][0] == '-' && argv[i][1])
+			return usage_error("unknown option '%s' for view", argv[i]);
+		if (path)
+			return usage_error("view takes one event log, not '%s' too", argv[i]);
+		path = argv[i];
+	}
+	if (!path)
+		return usage_error("view needs an event log (mmusim run/replay --events FILE; - for standard input)");
+	int rc = view_check(&o);
+	if (rc)
+		return rc;
+	if (!strcmp(path, "-"))
+		return gui_view_fd(STDIN_FILENO, "<stdin>", &o);
+	return gui_view_file(path, &o);
+}
