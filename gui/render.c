@@ -724,6 +724,41 @@ static SDL_Color pid_color(int pid)
 	return c[(unsigned)pid % 6];
 }
 
+struct frame_grid {
+	int x, y, cell, cols, bottom;
+	int chip_y;              /* the processes' chips: bottom edge, centres, pids */
+	const int *chip_x, *chip_pid;
+	int nchip;
+};
+
+/* The sharing links: a frame mapped by two or more processes, to each of
+ * them; each link ends at its own point on the frame's top edge. Lines
+ * first (under the frames), then with `marks` the ends on top. */
+static void draw_sharing(struct renderer *r, const struct step_view *v, const struct mappers *mp,
+			 const struct frame_grid *g, bool marks)
+{
+	const struct theme *th = &gui_theme;
+	for (uint64_t f = 0; f < v->m->nframes; f++) {
+		if (mp[f].npids < 2)
+			continue;
+		int fx = g->x + (int)(f % (uint64_t)g->cols) * g->cell, fy = g->y + (int)(f / (uint64_t)g->cols) * g->cell;
+		if (fy + g->cell > g->bottom)
+			continue;
+		for (int k = 0; k < mp[f].npids; k++)
+			for (int c = 0; c < g->nchip; c++) {
+				if (g->chip_pid[c] != mp[f].pid[k])
+					continue;
+				int ex = fx + (g->cell - 1) * (k + 1) / (mp[f].npids + 1), ey = fy + 1;
+				if (marks) {
+					fill(r, ex - 1, ey - 1, 3, 3, th->link);
+					continue;
+				}
+				line(r, g->chip_x[c], g->chip_y, ex, ey, th->link, 2);
+				lay_link(r, f << v->fmt->page_shift, g->chip_pid[c], g->chip_x[c], g->chip_y, ex, ey);
+			}
+	}
+}
+
 static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect a)
 {
 	const struct theme *th = &gui_theme;
@@ -781,20 +816,8 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 				fault_frame = d.oa >> v->fmt->page_shift;
 		}
 	}
-	/* the sharing links: a frame mapped by two or more processes, to each */
-	for (uint64_t f = 0; f < m->nframes; f++) {
-		if (mp[f].npids < 2)
-			continue;
-		int fx = a.x + (int)(f % (uint64_t)cols) * cell + cell / 2, fy = gy + (int)(f / (uint64_t)cols) * cell + cell / 2;
-		if (fy > a.y + a.h)
-			continue;
-		for (int k = 0; k < mp[f].npids; k++)
-			for (int c = 0; c < nchip; c++)
-				if (chip_pid[c] == mp[f].pid[k]) {
-					line(r, chip_x[c], cy + chip_h, fx, fy, th->link, 3);
-					lay_link(r, f << v->fmt->page_shift, chip_pid[c], chip_x[c], cy + chip_h, fx, fy);
-				}
-	}
+	struct frame_grid g = {a.x, gy, cell, cols, a.y + a.h, cy + chip_h, chip_x, chip_pid, nchip};
+	draw_sharing(r, v, mp, &g, false);
 	for (uint64_t f = 0; f < m->nframes; f++) {
 		int fx = a.x + (int)(f % (uint64_t)cols) * cell, fy = gy + (int)(f / (uint64_t)cols) * cell;
 		if (fy + cell > a.y + a.h)
@@ -806,6 +829,7 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		if (f == fault_frame)
 			outline(r, (SDL_Rect){fx - 2, fy - 2, cell + 3, cell + 3}, th->fault, 2);
 	}
+	draw_sharing(r, v, mp, &g, true);   /* the links' ends on top of the frames */
 	free(mp);
 }
 
