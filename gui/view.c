@@ -280,8 +280,33 @@ static void show(struct viewer *v)
 	v->dirty = false;
 }
 
+/* MMUSIM_VIEW_KEYS="right left tab s q": keys to press, one a frame, for
+ * testing the window without a person (with SDL_VIDEODRIVER=offscreen). */
+static const char *press_scripted_key(const char *script)
+{
+	static const struct {
+		const char *name;
+		SDL_Keycode key;
+	} keys[] = {{"right", SDLK_RIGHT}, {"left", SDLK_LEFT}, {"home", SDLK_HOME}, {"end", SDLK_END},
+		    {"space", SDLK_SPACE}, {"plus", SDLK_PLUS},  {"minus", SDLK_MINUS}, {"tab", SDLK_TAB},
+		    {"s", SDLK_s},         {"?", SDLK_QUESTION}, {"q", SDLK_q}};
+	while (*script == ' ')
+		script++;
+	size_t len = strcspn(script, " ");
+	if (!len)
+		return NULL;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strlen(keys[i].name) == len && !strncmp(script, keys[i].name, len)) {
+			SDL_Event e = {.type = SDL_KEYDOWN};
+			e.key.keysym.sym = keys[i].key;
+			SDL_PushEvent(&e);
+		}
+	return script + len;
+}
+
 static int run_window(struct evlog *log, int fd, const struct gui_options *o)
 {
+	const char *script = getenv("MMUSIM_VIEW_KEYS");
 	char err[1024];
 	if (SDL_Init(SDL_INIT_VIDEO)) {
 		fprintf(stderr, "mmusim: cannot open a window (%s); --headless --frames DIR renders without a display\n",
@@ -308,6 +333,8 @@ static int run_window(struct evlog *log, int fd, const struct gui_options *o)
 	v.s = (struct render_state){.speed = 4, .hover_x = -1, .hover_y = -1, .live = fd >= 0};
 	go_to(&v, 0);
 	while (!v.quit) {
+		if (script)
+			script = press_scripted_key(script);
 		if (v.fd >= 0 && read_live(&v)) {
 			v.status = 2;
 			break;

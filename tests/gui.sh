@@ -45,6 +45,17 @@ else
 	fail "view --layout:"; cat layout
 fi
 
+# The window (on SDL's offscreen driver), driven by scripted keys: steps,
+# a screenshot, another process, help, play; q quits with status 0.
+MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space q" SDL_VIDEODRIVER=offscreen \
+	"$MMUSIM" view x86_64-fork_cow.jsonl 2>err
+st=$?
+if [ $st -eq 0 ] && [ -s mmusim-fault-00002.png ] && grep -q "saved mmusim-fault-00002.png" err; then
+	passes=$((passes + 1))
+else
+	fail "the window: status $st"; cat err
+fi
+
 # Malformed logs: one line naming the file and line, status 2.
 head -3 x86_64-mmap_write.jsonl >bad-json.jsonl
 echo '{"seq":3,"ev":"pte","pid":1,' >>bad-json.jsonl

@@ -87,6 +87,15 @@ static void check_walks(const char *name, struct renderer *r, struct model *m)
 			      "%s: fault %d: the walk's entry [%u] of table 0x%llx is %d,%d,%d, not the walk colour", name, f->n,
 			      p->index, (unsigned long long)p->table, got.r, got.g, got.b);
 		}
+		if (k == 0 && lay->ncell) {   /* the mouse over an entry: its bits in a box beside it */
+			struct layout_cell c = lay->cell[0];
+			struct render_state hs = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4,
+						  .hover_x = c.r.x + 4, .hover_y = c.r.y + 4};
+			render_frame(r, m, &hs);
+			SDL_Color got = pixel(s, hs.hover_x + 17, hs.hover_y + 30);
+			CHECK(same_color(got, gui_theme.walk), "%s: no box with the entry's bits beside the mouse", name);
+			render(r, m, k);
+		}
 		if (strcmp(f->outcome, "resolved"))
 			continue;
 		int walk = 0;
