@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -66,6 +68,52 @@ int view_check(const struct gui_options *o)
 	if (o->first && o->last && o->last < o->first)
 		return usage_error("--last %d comes before --first %d", o->last, o->first);
 	return 0;
+}
+
+int view_options_check(bool view, const char *events, const struct gui_options *o)
+{
+	if (!view && (o->headless || o->frames_dir || o->layout || o->first || o->last || o->width))
+		return usage_error("--headless, --frames, --size, --first, --last, --fault and --layout go with --view");
+	if (view && events)
+		return usage_error("--view shows the event log as it is made; leave out --events (or view it later)");
+	return view ? view_check(o) : 0;
+}
+
+int view_live(const struct gui_options *o, const char *name, int (*body)(void *ctx, const char *events), void *ctx)
+{
+	int p[2];
+	if (pipe(p)) {
+		fprintf(stderr, "mmusim: cannot make a pipe for the view: %s\n", strerror(errno));
+		return 1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "mmusim: cannot fork for the view: %s\n", strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return 1;
+	}
+	if (pid == 0) {   /* the simulation: its event log into the pipe */
+		close(p[0]);
+		char path[32];
+		snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+		int rc = body(ctx, path);
+		fflush(stdout);
+		exit(rc);
+	}
+	close(p[1]);
+	int rc = gui_view_fd(p[0], name, o);
+	close(p[0]);   /* a view closed early ends the simulation (SIGPIPE) */
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (rc)
+		return rc;
+	if (WIFSIGNALED(st))
+		return WTERMSIG(st) == SIGPIPE ? 0 : 128 + WTERMSIG(st);
+	return WEXITSTATUS(st);
 }
 
 int cmd_view(int argc, char **argv)

@@ -56,6 +56,27 @@ else
 	fail "the window: status $st"; cat err
 fi
 
+# Live: run --view and replay --view; the guest's output passes through,
+# the status is the guest's, the frames are those of the log.
+"$MMUSIM" run --view --headless --frames live "$GUESTS/aarch64/mmap_write" >out 2>err
+st=$?
+"$MMUSIM" run --events live.jsonl "$GUESTS/aarch64/mmap_write" >out2 2>&1   # stdout a file too: glibc buffers by its kind
+n=$(grep -c '"ev":"fault"' live.jsonl)
+if [ $st -eq 0 ] && [ "$(cat out)" = A ] && [ "$(ls live | wc -l)" -eq "$n" ] && [ "$n" -gt 0 ]; then
+	passes=$((passes + 1))
+else
+	fail "run --view --headless: status $st, output '$(cat out)', $(ls live | wc -l) frames for $n faults"; cat err
+fi
+"$MMUSIM" run --view --headless --frames live2 "$GUESTS/x86_64/segv_bad_address" >/dev/null 2>&1
+st=$?
+[ $st -eq 139 ] && [ -s live2/fault-00001.png ] && passes=$((passes + 1)) || fail "run --view of a SIGSEGV: status $st"
+MMUSIM_VIEW_KEYS="right end left q" SDL_VIDEODRIVER=offscreen \
+	"$MMUSIM" replay "$SRC/traces/examples/fork-cow.jsonl" --view 2>err
+st=$?
+[ $st -eq 0 ] && [ ! -s err ] && passes=$((passes + 1)) || { fail "replay --view: status $st"; cat err; }
+"$MMUSIM" replay "$SRC/traces/examples/fork-cow.jsonl" --view --events x.jsonl 2>err
+[ $? -eq 2 ] && passes=$((passes + 1)) || fail "replay --view --events: not a usage error"
+
 # Malformed logs: one line naming the file and line, status 2.
 head -3 x86_64-mmap_write.jsonl >bad-json.jsonl
 echo '{"seq":3,"ev":"pte","pid":1,' >>bad-json.jsonl
