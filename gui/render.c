@@ -652,11 +652,14 @@ static void draw_va_split(struct renderer *r, const struct step_view *v, SDL_Rec
 		if (faulting)
 			outline(r, (SDL_Rect){x, a.y, w, a.h}, th->fg, 2);
 		SDL_Color tc = faulting ? th->bg : th->fg;
-		textf(r, r->sans_bold, x + 4, a.y + 2, tc, w - 8, "%s %d:%d", f[i].name, f[i].hi, f[i].lo);
+		if (f[i].level == 99)   /* narrow: the bits alone */
+			textf(r, r->sans_bold, x + 4, a.y + 2, tc, w - 8, "%d:%d", f[i].hi, f[i].lo);
+		else
+			textf(r, r->sans_bold, x + 4, a.y + 2, tc, w - 8, "%s %d:%d", f[i].name, f[i].hi, f[i].lo);
 		if (f[i].level == 100)
 			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "0x%0*" PRIx64, (nb + 3) / 4, val);
 		else if (f[i].level == 99)
-			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%s", val ? "ones" : "zeros");
+			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%s", val ? "sign 1s" : "sign 0s");
 		else
 			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%" PRIu64, val);
 		x += w + r->m;
