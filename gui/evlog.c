@@ -201,7 +201,7 @@ static void read_tlb_fill(struct line_ctx *c, const cJSON *o, struct gev *e)
 	int64_t array = get_int(c, o, "array"), set = get_int(c, o, "set"), way = get_int(c, o, "way");
 	if (c->failed)
 		return;
-	if (t < 0 || array < 0 || array >= TLB_MAX_ARRAYS || set < 0 || set >= 65536 || way < 0 || way >= 256) {
+	if (t < 0 || array < 0 || array >= TLB_MAX_ARRAYS || set < 0 || set >= 8192 || way < 0 || way >= 64) {
 		fail(c, "tlb_fill names no TLB slot (tlb, array, set or way out of range)");
 		return;
 	}

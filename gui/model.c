@@ -548,12 +548,25 @@ void model_free(struct model *m)
 	state_clear(m);
 }
 
+/* A live log can grow the frames or the TLBs seen: the state's arrays
+ * then no longer fit. */
+static bool sizes_changed(const struct model *m)
+{
+	const struct evlog *l = m->log;
+	if (m->nframes != l->max_frame)
+		return true;
+	for (int t = 0; t < TLB_KINDS; t++)
+		for (int a = 0; a < TLB_MAX_ARRAYS; a++)
+			if (m->tlb[t][a].sets != l->tlb_sets[t][a] || m->tlb[t][a].ways != l->tlb_ways[t][a])
+				return true;
+	return false;
+}
+
 void model_goto(struct model *m, size_t k)
 {
 	struct model_checkpoints *cp = m->cp;
 	const struct evlog *l = m->log;
-	if (cp->nframes != l->max_frame || l->tlb_sets[0][0] != m->tlb[0][0].sets ||
-	    l->tlb_sets[1][0] != m->tlb[1][0].sets || l->tlb_sets[2][0] != m->tlb[2][0].sets) {
+	if (cp->nframes != l->max_frame || sizes_changed(m)) {
 		/* a live log grew: the sizes changed, start over */
 		checkpoints_drop(cp);
 		cp->nframes = l->max_frame;

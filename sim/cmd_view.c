@@ -2,6 +2,7 @@
  * Exit status: 0, 1 when SDL cannot start or a frame cannot be written,
  * 2 for a usage error or a malformed log. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,14 +106,20 @@ int view_live(const struct gui_options *o, const char *name, int (*body)(void *c
 	}
 	close(p[1]);
 	int rc = gui_view_fd(p[0], name, o);
-	close(p[0]);   /* a view closed early ends the simulation (SIGPIPE) */
+	/* A view closed before the log ended ends the simulation. */
+	char c;
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	bool ended = read(p[0], &c, 1) == 0;
+	if (!ended)
+		kill(pid, SIGTERM);
+	close(p[0]);
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (rc)
 		return rc;
 	if (WIFSIGNALED(st))
-		return WTERMSIG(st) == SIGPIPE ? 0 : 128 + WTERMSIG(st);
+		return !ended || WTERMSIG(st) == SIGPIPE ? 0 : 128 + WTERMSIG(st);
 	return WEXITSTATUS(st);
 }
 
