@@ -308,6 +308,9 @@ static int run_window(struct evlog *log, int fd, const struct gui_options *o)
 {
 	const char *script = getenv("MMUSIM_VIEW_KEYS");
 	char err[1024];
+	/* We draw in software: the window's own framebuffer, no GL (nothing to
+	 * gain, and no driver loaded for it). */
+	SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
 	if (SDL_Init(SDL_INIT_VIDEO)) {
 		fprintf(stderr, "mmusim: cannot open a window (%s); --headless --frames DIR renders without a display\n",
 			SDL_GetError());
