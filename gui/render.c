@@ -416,6 +416,38 @@ static void entry_flags(const struct pt_format *fmt, int level, uint64_t raw, ch
 		 p.global ? "" : " nG", p.nx ? " UXN" : "", p.dbm ? " DBM" : "");
 }
 
+/* Whether the space-separated word w (of length n) is one of list's words. */
+static bool has_word(const char *list, const char *w, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, " ");
+		if (len == n && !strncmp(p, w, n))
+			return true;
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* The entry's flags word by word; with `flash`, those the entry did not
+ * have before this step (old: its flags before, "" when it is new) in the
+ * changed colour. */
+static void draw_flags(struct renderer *r, const char *flags, const char *old, int x, int y, int right, SDL_Color fg,
+		       bool flash)
+{
+	char word[32];
+	for (const char *p = flags; *p && x < right;) {
+		size_t n = strcspn(p, " ");
+		snprintf(word, sizeof word, "%.*s ", (int)(n < 30 ? n : 30), p);
+		bool changed = *old && !has_word(old, p, n);
+		x += text(r, r->mono_small, word, x, y, changed && flash ? gui_theme.changed : fg, right - x);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
 static void draw_entry(struct renderer *r, const struct step_view *v, const struct gtable *t, const struct gentry *e,
 		       SDL_Rect a)
 {
@@ -439,7 +471,10 @@ static void draw_entry(struct renderer *r, const struct step_view *v, const stru
 	if (c >= 0 && v->change[c].old && (v->s->flash_on || v->s->anim >= 1.0))
 		valc = state == CELL_PLAIN ? th->changed : dark(th->changed, 2, 3);
 	x += textf(r, r->mono_small, x, a.y, valc, a.x + a.w - x, "%016" PRIx64 " ", e->val);
-	text(r, r->mono_small, flags, x, a.y, fg, a.x + a.w - x - 2);
+	char old_flags[64] = "";
+	if (c >= 0 && v->change[c].old)
+		entry_flags(v->fmt, t->level, v->change[c].old, old_flags, sizeof old_flags);
+	draw_flags(r, flags, old_flags, x, a.y, a.x + a.w - 2, fg, v->s->flash_on || v->s->anim >= 1.0);
 	if (state == CELL_NEW || state == CELL_CHANGED || (c >= 0 && (state == CELL_WALK || state == CELL_PATH))) {
 		bool fresh = c >= 0 && !v->change[c].old;
 		if (v->s->anim >= 1.0 || v->s->flash_on)
@@ -659,7 +694,7 @@ static void draw_va_split(struct renderer *r, const struct step_view *v, SDL_Rec
 		if (f[i].level == 100)
 			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "0x%0*" PRIx64, (nb + 3) / 4, val);
 		else if (f[i].level == 99)
-			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%s", val ? "sign 1s" : "sign 0s");
+			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%s", val ? "1s" : "0s");
 		else
 			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%" PRIu64, val);
 		x += w + r->m;

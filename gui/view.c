@@ -130,7 +130,7 @@ static void save_screenshot(struct viewer *v)
 		fprintf(stderr, "mmusim: saved %s\n", path);
 }
 
-static void on_key(struct viewer *v, SDL_Keycode key, Uint16 mod)
+static void on_key(struct viewer *v, SDL_Keycode key)
 {
 	size_t n = model_steps(v->log);
 	switch (key) {
@@ -174,10 +174,10 @@ static void on_key(struct viewer *v, SDL_Keycode key, Uint16 mod)
 	case SDLK_s:
 		save_screenshot(v);
 		break;
-	case SDLK_SLASH:
+	case SDLK_SLASH:      /* ? on most layouts */
 	case SDLK_QUESTION:
-		if (key == SDLK_QUESTION || (mod & KMOD_SHIFT) || key == SDLK_SLASH)
-			v->s.help = !v->s.help;
+	case SDLK_h:
+		v->s.help = !v->s.help;
 		break;
 	default:
 		return;
@@ -193,7 +193,7 @@ static void on_event(struct viewer *v, const SDL_Event *e)
 		v->quit = true;
 		break;
 	case SDL_KEYDOWN:
-		on_key(v, e->key.keysym.sym, e->key.keysym.mod);
+		on_key(v, e->key.keysym.sym);
 		break;
 	case SDL_MOUSEMOTION:
 		v->s.hover_x = e->motion.x;
