@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "gui.h"
 #include "machine.h"
 #include "report.h"
 #include "traces.h"
@@ -20,7 +21,8 @@
 struct replay_opts {
 	struct machine_opts m;
 	const char *trace, *root, *events, *record;
-	bool faults, stats;
+	bool faults, stats, view;
+	struct gui_options gui;   /* --view and its options */
 };
 
 static int parse_args(int argc, char **argv, struct replay_opts *o)
@@ -28,8 +30,15 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **value = NULL;
+		int v = view_option(argc, argv, &i, &o->gui);
+		if (v < 0)
+			return -v;
+		if (v)
+			continue;
 		if (!strcmp(a, "--preset"))
 			value = &o->m.preset;
+		else if (!strcmp(a, "--view"))
+			o->view = true;
 		else if (!strcmp(a, "--personality"))
 			value = &o->m.personality;
 		else if (!strcmp(a, "--mem"))
@@ -60,7 +69,7 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	}
 	if (!o->trace)
 		return usage_error("replay needs a trace file (or - for standard input)");
-	return 0;
+	return view_options_check(o->view, o->events, &o->gui);
 }
 
 static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
@@ -74,12 +83,30 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+static int replay_trace(struct replay_opts *opts);
+
+static int replay_with_events(void *ctx, const char *events)
+{
+	struct replay_opts *o = ctx;
+	o->events = events;
+	return replay_trace(o);
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	struct replay_opts o = {0};
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	if (o.view)
+		return view_live(&o.gui, o.trace, replay_with_events, &o);
+	return replay_trace(&o);
+}
+
+static int replay_trace(struct replay_opts *opts)
+{
+	struct replay_opts o = *opts;
+	int rc;
 	struct os_config oc;
 	os_config_default(&oc);
 	if ((rc = machine_personality(o.m.personality, &oc)))

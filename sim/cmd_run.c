@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "cpu.h"
+#include "gui.h"
 #include "machine.h"
 #include "report.h"
 #include "traces.h"
@@ -21,7 +22,8 @@
 struct run_opts {
 	struct machine_opts m;
 	const char *mode, *root, *events, *max_insns, *record;
-	bool faults, stats;
+	bool faults, stats, view;
+	struct gui_options gui;   /* --view and its options */
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
 	int argc;            /* the program and its arguments */
@@ -38,10 +40,17 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			i++;
 			break;
 		}
+		int v = view_option(argc, argv, &i, &o->gui);
+		if (v < 0)
+			return -v;
+		if (v)
+			continue;
 		if (!strcmp(a, "--preset"))
 			value = &o->m.preset;
 		else if (!strcmp(a, "--personality"))
 			value = &o->m.personality;
+		else if (!strcmp(a, "--view"))
+			o->view = true;
 		else if (!strcmp(a, "--mode"))
 			value = &o->mode;
 		else if (!strcmp(a, "--mem"))
@@ -76,6 +85,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (i == argc)
 		return usage_error("run needs a program (a static x86-64 or AArch64 Linux executable)");
+	int rc = view_options_check(o->view, o->events, &o->gui);
+	if (rc)
+		return rc;
 	o->argc = argc - i;
 	o->argv = argv + i;
 	return 0;
@@ -96,12 +108,30 @@ static int elf_machine(const char *path)
 	return h[18] | h[19] << 8;
 }
 
+static int run_program(struct run_opts *opts);
+
+static int run_with_events(void *ctx, const char *events)
+{
+	struct run_opts *o = ctx;
+	o->events = events;
+	return run_program(o);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o = {0};
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	if (o.view)
+		return view_live(&o.gui, o.argv[0], run_with_events, &o);
+	return run_program(&o);
+}
+
+static int run_program(struct run_opts *opts)
+{
+	struct run_opts o = *opts;
+	int rc;
 	struct os_config oc;
 	os_config_default(&oc);
 	if ((rc = machine_personality(o.m.personality, &oc)))

@@ -28,9 +28,16 @@ static const char usage[] =
 	"                            (every fault on stderr), --stats, --events FILE, --root\n"
 	"                            DIR (the guest's files; default: the working directory),\n"
 	"                            --mem SIZE, --swap SIZE, --max-insns N, --env NAME=VALUE,\n"
-	"                            --record FILE (a trace whose replay gives the same faults)\n"
+	"                            --record FILE (a trace whose replay gives the same faults),\n"
+	"                            --view (the view below, live, with its options)\n"
 	"  replay TRACE [options]    replay a JSON trace (- for standard input) through the OS\n"
-	"                            model and the MMU\n"
+	"                            model and the MMU; --view shows it live\n"
+	"  view EVENTS [options]     the classroom view of an event log: the faulting address's\n"
+	"                            fields, the page tables and the walk, VMAs, frames, TLBs,\n"
+	"                            fault by fault (keys: space, arrows, Home/End, +/-, Tab,\n"
+	"                            s, ?, q). --headless --frames DIR writes one PNG a fault\n"
+	"                            without a display; --size WxH, --first N, --last N,\n"
+	"                            --fault N, --layout (each frame's entry cells and links)\n"
 	"  convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
 	"                            turn a Valgrind lackey --trace-mem=yes log into a trace\n"
 	"  help                      this text\n"
@@ -73,6 +80,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (!strcmp(cmd, "run"))
 		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "view"))
+		return cmd_view(argc - 1, argv + 1);
 	if (!strcmp(cmd, "convert"))
 		return cmd_convert(argc - 1, argv + 1);
 	if (cmd[0] == '-')

@@ -78,9 +78,10 @@ struct outfile *outfile_open(const char *path, char *err, size_t errlen)
 		free_outfile(o);
 		return NULL;
 	}
-	if (!strcmp(path, "-")) {
+	if (!strcmp(path, "-") || !strncmp(path, "/dev/fd/", 8)) {
+		/* a stream (the live view's pipe): written as is, nothing to rename */
 		o->is_stdout = true;
-		o->fd = STDOUT_FILENO;
+		o->fd = path[0] == '-' ? STDOUT_FILENO : atoi(path + 8);
 		fflush(stdout);
 		return o;
 	}

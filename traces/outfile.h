@@ -1,7 +1,8 @@
 /* traces/ internal: an output file that appears whole or not at all. Data
  * goes to "<path>.tmp.<pid>" through a large buffer; outfile_commit renames
  * it onto `path`, outfile_abort removes it. "-" writes to standard output
- * (nothing to rename; abort just drops what is still buffered). Write errors
+ * and "/dev/fd/N" to descriptor N (streams: nothing to rename; abort just
+ * drops what is still buffered). Write errors
  * are kept and reported by outfile_commit, so writers need not check each
  * call. Used by the trace writer and the event-log writer. */
 #ifndef MMUSIM_OUTFILE_H

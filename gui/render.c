@@ -1,0 +1,1141 @@
+/* The renderer: draws one step of the model onto an SDL surface — the
+ * faulting address split into its index fields, the process's page tables
+ * with the walk path, the VMAs, the physical frames with the processes that
+ * share them, the TLBs and the fault panel — and records where every entry
+ * cell and sharing link went (the layout), for mouse hover and the tests.
+ * Everything is drawn into a plain RGB surface with SDL_FillRect, blits of
+ * SDL_ttf text and our own lines, so the same step gives the same pixels. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define FONT_DIR "/usr/share/fonts/truetype/dejavu/"
+#define FONT_SANS FONT_DIR "DejaVuSans.ttf"
+#define FONT_SANS_BOLD FONT_DIR "DejaVuSans-Bold.ttf"
+#define FONT_MONO FONT_DIR "DejaVuSansMono.ttf"
+
+const struct theme gui_theme = {
+	.bg = {0, 0, 0, 255},
+	.fg = {255, 255, 255, 255},
+	.dim = {150, 150, 150, 255},
+	.panel = {30, 30, 40, 255},
+	.walk = {255, 230, 0, 255},
+	.path = {0, 190, 215, 255},
+	.fresh = {0, 255, 0, 255},
+	.changed = {255, 60, 60, 255},
+	.link = {255, 0, 255, 255},
+	.fault = {255, 60, 60, 255},
+	.victim = {255, 60, 60, 255},
+	.fill = {255, 230, 0, 255},
+	/* by level + 1: -1 (PML5 / L-1), 0, 1, 2, 3 */
+	.level = {{255, 110, 170, 255}, {190, 120, 255, 255}, {90, 170, 255, 255}, {80, 220, 120, 255},
+		  {255, 170, 60, 255}},
+	.use = {{45, 45, 50, 255}, {70, 130, 255, 255}, {255, 170, 60, 255}, {225, 225, 225, 255},
+		{60, 200, 90, 255}},
+};
+
+struct renderer {
+	SDL_Surface *surf;
+	TTF_Font *mono, *mono_small, *sans, *sans_bold, *big;
+	int font_px;              /* the size the fonts were opened at */
+	int m;                    /* margin */
+	struct layout lay;
+};
+
+/* ------------------------------------------------------------ fonts, surface */
+
+static void close_fonts(struct renderer *r)
+{
+	TTF_Font **f[] = {&r->mono, &r->mono_small, &r->sans, &r->sans_bold, &r->big};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		if (*f[i])
+			TTF_CloseFont(*f[i]);
+		*f[i] = NULL;
+	}
+}
+
+static int open_fonts(struct renderer *r, int px, char *err, size_t errlen)
+{
+	if (px == r->font_px && r->mono)
+		return 0;
+	close_fonts(r);
+	r->mono = TTF_OpenFont(FONT_MONO, px);
+	r->mono_small = TTF_OpenFont(FONT_MONO, px * 13 / 16);
+	r->sans = TTF_OpenFont(FONT_SANS, px);
+	r->sans_bold = TTF_OpenFont(FONT_SANS_BOLD, px);
+	r->big = TTF_OpenFont(FONT_SANS_BOLD, px * 22 / 16);
+	if (!r->mono || !r->mono_small || !r->sans || !r->sans_bold || !r->big) {
+		snprintf(err, errlen, "cannot open the DejaVu fonts in %s: %s", FONT_DIR, TTF_GetError());
+		close_fonts(r);
+		return -1;
+	}
+	r->font_px = px;
+	return 0;
+}
+
+int renderer_resize(struct renderer *r, int w, int h, char *err, size_t errlen)
+{
+	if (w < 640)
+		w = 640;
+	if (h < 400)
+		h = 400;
+	if (r->surf && r->surf->w == w && r->surf->h == h)
+		return 0;
+	if (r->surf)
+		SDL_FreeSurface(r->surf);
+	r->surf = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGB888);
+	if (!r->surf) {
+		snprintf(err, errlen, "cannot make a %dx%d surface: %s", w, h, SDL_GetError());
+		return -1;
+	}
+	double s = fmin(w / 1600.0, h / 900.0);
+	int px = (int)lround(16 * s);
+	if (px < 10)
+		px = 10;
+	r->m = px / 2;
+	return open_fonts(r, px, err, errlen);
+}
+
+struct renderer *renderer_create(int w, int h, char *err, size_t errlen)
+{
+	if (!TTF_WasInit() && TTF_Init()) {
+		snprintf(err, errlen, "cannot start SDL_ttf: %s", TTF_GetError());
+		return NULL;
+	}
+	struct renderer *r = calloc(1, sizeof *r);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (renderer_resize(r, w, h, err, errlen)) {
+		renderer_destroy(r);
+		return NULL;
+	}
+	return r;
+}
+
+void renderer_destroy(struct renderer *r)
+{
+	if (!r)
+		return;
+	close_fonts(r);
+	if (r->surf)
+		SDL_FreeSurface(r->surf);
+	free(r->lay.cell);
+	free(r->lay.link);
+	free(r);
+	if (TTF_WasInit())
+		TTF_Quit();
+}
+
+SDL_Surface *renderer_surface(struct renderer *r) { return r->surf; }
+const struct layout *renderer_layout(const struct renderer *r) { return &r->lay; }
+
+/* ------------------------------------------------------------ drawing */
+
+static Uint32 rgb(const struct renderer *r, SDL_Color c) { return SDL_MapRGB(r->surf->format, c.r, c.g, c.b); }
+
+static SDL_Color dark(SDL_Color c, int num, int den)
+{
+	return (SDL_Color){(Uint8)(c.r * num / den), (Uint8)(c.g * num / den), (Uint8)(c.b * num / den), 255};
+}
+
+static void fill(struct renderer *r, int x, int y, int w, int h, SDL_Color c)
+{
+	SDL_Rect rect = {x, y, w, h};
+	SDL_FillRect(r->surf, &rect, rgb(r, c));
+}
+
+static void outline(struct renderer *r, SDL_Rect a, SDL_Color c, int t)
+{
+	fill(r, a.x, a.y, a.w, t, c);
+	fill(r, a.x, a.y + a.h - t, a.w, t, c);
+	fill(r, a.x, a.y, t, a.h, c);
+	fill(r, a.x + a.w - t, a.y, t, a.h, c);
+}
+
+/* A line t pixels thick (squares along Bresenham's line). */
+static void line(struct renderer *r, int x1, int y1, int x2, int y2, SDL_Color c, int t)
+{
+	int dx = abs(x2 - x1), dy = -abs(y2 - y1), sx = x1 < x2 ? 1 : -1, sy = y1 < y2 ? 1 : -1;
+	int e = dx + dy;
+	Uint32 px = rgb(r, c);
+	for (;;) {
+		SDL_Rect dot = {x1 - t / 2, y1 - t / 2, t, t};
+		SDL_FillRect(r->surf, &dot, px);
+		if (x1 == x2 && y1 == y2)
+			break;
+		int e2 = 2 * e;
+		if (e2 >= dy) {
+			e += dy;
+			x1 += sx;
+		}
+		if (e2 <= dx) {
+			e += dx;
+			y1 += sy;
+		}
+	}
+}
+
+static int text_width(TTF_Font *f, const char *s)
+{
+	int w = 0, h = 0;
+	if (*s)
+		TTF_SizeUTF8(f, s, &w, &h);
+	return w;
+}
+
+/* Draws s at (x, y), clipped to max_w (0: no limit); returns its width. */
+static int text(struct renderer *r, TTF_Font *f, const char *s, int x, int y, SDL_Color c, int max_w)
+{
+	if (!*s)
+		return 0;
+	SDL_Surface *t = TTF_RenderUTF8_Blended(f, s, c);
+	if (!t)
+		return 0;
+	SDL_Rect src = {0, 0, t->w, t->h}, dst = {x, y, 0, 0};
+	if (max_w > 0 && src.w > max_w)
+		src.w = max_w;
+	SDL_BlitSurface(t, &src, r->surf, &dst);
+	int w = src.w;
+	SDL_FreeSurface(t);
+	return w;
+}
+
+static int textf(struct renderer *r, TTF_Font *f, int x, int y, SDL_Color c, int max_w, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+static int textf(struct renderer *r, TTF_Font *f, int x, int y, SDL_Color c, int max_w, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return text(r, f, buf, x, y, c, max_w);
+}
+
+/* Word-wraps s into width w from (x, y); returns the height used. A
+ * continuation line is indented by `indent` pixels. */
+static int text_wrapped(struct renderer *r, TTF_Font *f, const char *s, int x, int y, int w, SDL_Color c,
+			int indent, int max_lines)
+{
+	int lh = TTF_FontLineSkip(f), lines = 0;
+	char buf[1024];
+	while (*s && lines < max_lines) {
+		int avail = w - (lines ? indent : 0);
+		size_t n = strlen(s), fit = 0;
+		/* the longest prefix ending at a space (or the whole rest) that fits */
+		for (size_t i = 1; i <= n && i < sizeof buf; i++) {
+			if (i < n && s[i] != ' ')
+				continue;
+			memcpy(buf, s, i);
+			buf[i] = '\0';
+			if (text_width(f, buf) > avail && fit)
+				break;
+			fit = i;
+			if (text_width(f, buf) > avail)
+				break;
+		}
+		if (!fit)
+			fit = n < sizeof buf - 1 ? n : sizeof buf - 1;
+		memcpy(buf, s, fit);
+		buf[fit] = '\0';
+		if (lines + 1 == max_lines && fit < n) {
+			size_t k = fit > 3 ? fit - 3 : 0;
+			strcpy(buf + k, "...");
+		}
+		text(r, f, buf, x + (lines ? indent : 0), y + lines * lh, c, avail);
+		lines++;
+		s += fit;
+		while (*s == ' ')
+			s++;
+	}
+	return lines * lh;
+}
+
+static SDL_Color level_color(int level)
+{
+	int i = level + 1;
+	return gui_theme.level[i < 0 ? 0 : i > 4 ? 4 : i];
+}
+
+/* ------------------------------------------------------------ layout records */
+
+static void lay_cell(struct renderer *r, SDL_Rect a, const struct gtable *t, const struct gentry *e, int state)
+{
+	struct layout *l = &r->lay;
+	if (l->ncell == l->ccap) {
+		int cap = l->ccap ? l->ccap * 2 : 256;
+		struct layout_cell *n = realloc(l->cell, (size_t)cap * sizeof *n);
+		if (!n)
+			return;
+		l->cell = n;
+		l->ccap = cap;
+	}
+	l->cell[l->ncell++] = (struct layout_cell){a, t->pa, e->index, t->level, state, e->val};
+}
+
+static void lay_link(struct renderer *r, uint64_t frame, int pid, int x1, int y1, int x2, int y2)
+{
+	struct layout *l = &r->lay;
+	if (l->nlink == l->lcap) {
+		int cap = l->lcap ? l->lcap * 2 : 64;
+		struct layout_link *n = realloc(l->link, (size_t)cap * sizeof *n);
+		if (!n)
+			return;
+		l->link = n;
+		l->lcap = cap;
+	}
+	l->link[l->nlink++] = (struct layout_link){frame, pid, x1, y1, x2, y2};
+}
+
+void layout_print(FILE *f, const struct layout *lay, size_t step)
+{
+	fprintf(f, "step %zu pid %d\n", step + 1, lay->pid);
+	static const char *const states[] = {"plain", "walk", "path", "new", "changed"};
+	for (int i = 0; i < lay->ncell; i++) {
+		const struct layout_cell *c = &lay->cell[i];
+		fprintf(f, "cell table 0x%" PRIx64 " index %u level %d %s %d %d %d %d\n", c->table, c->index, c->level,
+			states[c->state], c->r.x, c->r.y, c->r.w, c->r.h);
+	}
+	for (int i = 0; i < lay->nlink; i++) {
+		const struct layout_link *k = &lay->link[i];
+		fprintf(f, "link frame 0x%" PRIx64 " pid %d %d %d %d %d\n", k->frame, k->pid, k->x1, k->y1, k->x2, k->y2);
+	}
+}
+
+/* ------------------------------------------------------------ the step's changes */
+
+#define MAX_CHANGES 512
+
+struct step_view {
+	const struct model *m;
+	const struct evlog *log;
+	const struct pt_format *fmt;
+	const struct render_state *s;
+	const struct gfault *fault;
+	int pid;
+	size_t begin, end;
+	struct walk_cell walk[PT_MAX_LEVELS];
+	int nwalk;
+	struct {
+		uint64_t table, old, val;
+		uint32_t index;
+	} change[MAX_CHANGES];
+	int nchange;
+	uint64_t new_table[64];
+	int nnew_table;
+	const struct gev *fill[TLB_KINDS];  /* the step's last fill of each TLB */
+};
+
+static void collect_changes(struct step_view *v)
+{
+	for (size_t i = v->begin; i < v->end; i++) {
+		const struct gev *e = &v->log->ev[i];
+		if (e->kind == GEV_TABLE_ALLOC && v->nnew_table < 64)
+			v->new_table[v->nnew_table++] = e->pa;
+		if (e->kind == GEV_TLB_FILL)
+			v->fill[e->tlb] = e;
+		if (e->kind != GEV_PTE)
+			continue;
+		int j;
+		for (j = 0; j < v->nchange; j++)
+			if (v->change[j].table == e->pa && v->change[j].index == e->index)
+				break;
+		if (j == v->nchange) {
+			if (v->nchange == MAX_CHANGES)
+				continue;
+			v->nchange++;
+			v->change[j].table = e->pa;
+			v->change[j].index = e->index;
+			v->change[j].old = e->old;
+		}
+		v->change[j].val = e->val;
+	}
+}
+
+static int find_change(const struct step_view *v, uint64_t table, uint32_t index)
+{
+	for (int j = 0; j < v->nchange; j++)
+		if (v->change[j].table == table && v->change[j].index == index)
+			return j;
+	return -1;
+}
+
+static bool is_new_table(const struct step_view *v, uint64_t pa)
+{
+	for (int i = 0; i < v->nnew_table; i++)
+		if (v->new_table[i] == pa)
+			return true;
+	return false;
+}
+
+/* The state of an entry cell: on the walk (down to the faulting level), on
+ * the path below it, written in this step, or plain. */
+static int cell_state(const struct step_view *v, const struct gtable *t, uint32_t index)
+{
+	for (int i = 0; i < v->nwalk; i++) {
+		if (v->walk[i].table != t->pa || v->walk[i].index != index)
+			continue;
+		/* the walk descends level by level while the step animates */
+		if (v->s->anim < 1.0 && i > (int)(v->s->anim * (v->nwalk + 1)))
+			break;
+		return v->fault && v->walk[i].level <= v->fault->level ? CELL_WALK : CELL_PATH;
+	}
+	int c = find_change(v, t->pa, index);
+	if (c >= 0)
+		return v->change[c].old ? CELL_CHANGED : CELL_NEW;
+	return CELL_PLAIN;
+}
+
+/* ------------------------------------------------------------ entries */
+
+/* The entry's bits in a few letters: "RW US A D NX" or "AP01 AF nG UXN DBM" (T: a table). */
+static void entry_flags(const struct pt_format *fmt, int level, uint64_t raw, char *buf, size_t len)
+{
+	struct pte p = pte_decode(fmt, level, raw);
+	if (p.kind == PTE_INVALID) {
+		snprintf(buf, len, "%s", raw ? "swap/none" : "-");
+		return;
+	}
+	if (fmt->arch == ARCH_X86_64) {
+		snprintf(buf, len, "%s%s %s%s%s%s%s", p.kind == PTE_TABLE ? "T " : p.kind == PTE_BLOCK ? "PS " : "",
+			 p.write ? "RW" : "RO", p.user ? "US" : "S", p.accessed ? " A" : "", p.dirty ? " D" : "",
+			 p.global ? " G" : "", p.nx ? " NX" : "");
+		return;
+	}
+	if (p.kind == PTE_TABLE) {
+		snprintf(buf, len, "T%s%s%s", p.nx ? " UXNT" : "", p.pxn ? " PXNT" : "", p.write ? "" : " APT1");
+		return;
+	}
+	unsigned ap = (p.user ? 1u : 0u) | (p.write ? 0u : 2u);
+	snprintf(buf, len, "%sAP%u%u%s%s%s%s", p.kind == PTE_BLOCK ? "B " : "", ap >> 1, ap & 1, p.accessed ? " AF" : "",
+		 p.global ? "" : " nG", p.nx ? " UXN" : "", p.dbm ? " DBM" : "");
+}
+
+/* Whether the space-separated word w (of length n) is one of list's words. */
+static bool has_word(const char *list, const char *w, size_t n)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, " ");
+		if (len == n && !strncmp(p, w, n))
+			return true;
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	return false;
+}
+
+/* The entry's flags word by word; with `flash`, those the entry did not
+ * have before this step (old: its flags before, "" when it is new) in the
+ * changed colour. */
+static void draw_flags(struct renderer *r, const char *flags, const char *old, int x, int y, int right, SDL_Color fg,
+		       bool flash)
+{
+	char word[32];
+	for (const char *p = flags; *p && x < right;) {
+		size_t n = strcspn(p, " ");
+		snprintf(word, sizeof word, "%.*s ", (int)(n < 30 ? n : 30), p);
+		bool changed = *old && !has_word(old, p, n);
+		x += text(r, r->mono_small, word, x, y, changed && flash ? gui_theme.changed : fg, right - x);
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void draw_entry(struct renderer *r, const struct step_view *v, const struct gtable *t, const struct gentry *e,
+		       SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	int state = cell_state(v, t, e->index);
+	SDL_Color bg = th->panel, fg = th->fg;
+	if (state == CELL_WALK) {
+		bg = th->walk;
+		fg = th->bg;
+	} else if (state == CELL_PATH) {
+		bg = th->path;
+		fg = th->bg;
+	}
+	fill(r, a.x, a.y, a.w, a.h, bg);
+	char flags[64];
+	entry_flags(v->fmt, t->level, e->val, flags, sizeof flags);
+	int x = a.x + 3;
+	x += textf(r, r->mono_small, x, a.y, fg, a.w - 6, "%3u ", e->index);
+	int c = find_change(v, t->pa, e->index);
+	SDL_Color valc = fg;
+	if (c >= 0 && v->change[c].old && (v->s->flash_on || v->s->anim >= 1.0))
+		valc = state == CELL_PLAIN ? th->changed : dark(th->changed, 2, 3);
+	x += textf(r, r->mono_small, x, a.y, valc, a.x + a.w - x, "%016" PRIx64 " ", e->val);
+	char old_flags[64] = "";
+	if (c >= 0 && v->change[c].old)
+		entry_flags(v->fmt, t->level, v->change[c].old, old_flags, sizeof old_flags);
+	draw_flags(r, flags, old_flags, x, a.y, a.x + a.w - 2, fg, v->s->flash_on || v->s->anim >= 1.0);
+	if (state == CELL_NEW || state == CELL_CHANGED || (c >= 0 && (state == CELL_WALK || state == CELL_PATH))) {
+		bool fresh = c >= 0 && !v->change[c].old;
+		if (v->s->anim >= 1.0 || v->s->flash_on)
+			outline(r, a, fresh ? th->fresh : th->changed, 2);
+	}
+	lay_cell(r, a, t, e, state);
+}
+
+/* ------------------------------------------------------------ the tree */
+
+struct column {
+	const struct gtable *t[4096];
+	int n;
+};
+
+static int table_order(const void *a, const void *b)
+{
+	const struct gtable *x = *(const struct gtable *const *)a, *y = *(const struct gtable *const *)b;
+	uint64_t kx = x->n ? x->e[0].va : UINT64_MAX, ky = y->n ? y->e[0].va : UINT64_MAX;
+	if (kx != ky)
+		return kx < ky ? -1 : 1;
+	return x->pa < y->pa ? -1 : x->pa > y->pa;
+}
+
+static void gather_tables(const struct model *m, int pid, int level, struct column *col)
+{
+	col->n = 0;
+	for (uint64_t f = 0; f < m->nframes && col->n < 4096; f++) {
+		const struct gtable *t = m->table[f];
+		if (t && t->pid == pid && t->level == level)
+			col->t[col->n++] = t;
+	}
+	qsort(col->t, (size_t)col->n, sizeof col->t[0], table_order);
+}
+
+/* The entry this table should show first: on the walk, else changed. */
+static int table_focus(const struct step_view *v, const struct gtable *t)
+{
+	for (int i = 0; i < v->nwalk; i++)
+		if (v->walk[i].table == t->pa) {
+			int k = 0;
+			while (k < t->n && t->e[k].index < v->walk[i].index)
+				k++;
+			return k < t->n ? k : t->n - 1;
+		}
+	for (int k = 0; k < t->n; k++)
+		if (find_change(v, t->pa, t->e[k].index) >= 0)
+			return k;
+	return 0;
+}
+
+static bool on_walk(const struct step_view *v, uint64_t table)
+{
+	for (int i = 0; i < v->nwalk; i++)
+		if (v->walk[i].table == table)
+			return true;
+	return false;
+}
+
+struct placed {   /* where a table went, to draw the links into it */
+	uint64_t pa;
+	int x, y;
+};
+
+static void draw_table(struct renderer *r, const struct step_view *v, const struct gtable *t, SDL_Rect a, int cap,
+		       int rh, struct placed *pl, int *npl)
+{
+	const struct theme *th = &gui_theme;
+	bool fresh = is_new_table(v, t->pa);
+	SDL_Color lc = level_color(t->level);
+	fill(r, a.x, a.y, a.w, rh, dark(lc, 1, 3));
+	textf(r, r->mono_small, a.x + 3, a.y, th->fg, a.w - 6, "@0x%" PRIx64 "  %d entr%s%s", t->pa, t->n,
+	      t->n == 1 ? "y" : "ies", fresh ? "  NEW" : "");
+	if (*npl < 4096)
+		pl[(*npl)++] = (struct placed){t->pa, a.x, a.y + rh / 2};
+	int first = 0, shown = t->n < cap ? t->n : cap;
+	if (t->n > cap) {
+		first = table_focus(v, t) - cap / 2;
+		if (first < 0)
+			first = 0;
+		if (first + cap > t->n)
+			first = t->n - cap;
+	}
+	for (int i = 0; i < shown; i++) {
+		SDL_Rect e = {a.x, a.y + rh * (i + 1), a.w, rh - 1};
+		draw_entry(r, v, t, &t->e[first + i], e);
+	}
+	outline(r, (SDL_Rect){a.x - 1, a.y - 1, a.w + 2, rh * (shown + 1) + 2}, fresh ? th->fresh : lc, fresh ? 2 : 1);
+}
+
+/* Rows a table takes when it may show `cap` entries. */
+static int table_rows(const struct gtable *t, int cap) { return 1 + (t->n < cap ? t->n : cap); }
+
+static void draw_links(struct renderer *r, const struct step_view *v, const struct placed *pl, int npl)
+{
+	const struct layout *l = &r->lay;
+	for (int i = 0; i < l->ncell; i++) {
+		const struct layout_cell *c = &l->cell[i];
+		struct pte d = pte_decode(v->fmt, c->level, c->val);
+		if (d.kind != PTE_TABLE)
+			continue;
+		for (int j = 0; j < npl; j++) {
+			if (pl[j].pa != d.oa)
+				continue;
+			bool path = c->state == CELL_WALK || c->state == CELL_PATH;
+			SDL_Color col = path ? gui_theme.walk : dark(level_color(c->level + 1), 2, 3);
+			int x1 = c->r.x + c->r.w, y1 = c->r.y + c->r.h / 2, x2 = pl[j].x - 2, y2 = pl[j].y;
+			int mx = (x1 + x2) / 2;
+			line(r, x1, y1, mx, y1, col, path ? 3 : 1);
+			line(r, mx, y1, mx, y2, col, path ? 3 : 1);
+			line(r, mx, y2, x2, y2, col, path ? 3 : 1);
+		}
+	}
+}
+
+static void draw_tree(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct pt_format *fmt = v->fmt;
+	int ncol = PT_LEVEL_LEAF - fmt->top_level + 1;
+	int gap = r->m * 3, colw = (a.w - gap * (ncol - 1)) / ncol;
+	int rh = TTF_FontLineSkip(r->mono_small) + 1;
+	int hh = TTF_FontLineSkip(r->sans_bold) + 4;
+	static struct column col;
+	static struct placed pl[4096];
+	int npl = 0;
+	const struct gproc *p = model_proc(v->m, v->pid);
+	for (int c = 0; c < ncol; c++) {
+		int level = fmt->top_level + c;
+		int x = a.x + c * (colw + gap);
+		const struct pt_level *li = pt_level_info(fmt, level);
+		fill(r, x, a.y, colw, hh - 4, level_color(level));
+		textf(r, r->sans_bold, x + 4, a.y, th->bg, colw - 8, "%s  (level %d)", li->name, level);
+		if (!p)
+			continue;
+		gather_tables(v->m, v->pid, level, &col);
+		int rows = (a.h - hh) / rh;
+		int path_i = -1;
+		for (int i = 0; i < col.n; i++)
+			if (on_walk(v, col.t[i]->pa))
+				path_i = i;
+		/* entries per table: the walk's table gets more */
+		int cap = col.n ? rows / col.n - 2 : rows;
+		if (cap < 3)
+			cap = 3;
+		int path_cap = rows / 2 > cap ? rows / 2 : cap;
+		int start = 0, used = 0;
+		if (path_i >= 0) {
+			for (int i = 0; i <= path_i; i++)
+				used += table_rows(col.t[i], i == path_i ? path_cap : cap) + 1;
+			if (used > rows)
+				start = path_i;
+		}
+		int y = a.y + hh, bottom = a.y + a.h;
+		if (start) {
+			textf(r, r->mono_small, x, y, th->dim, colw, "... %d table%s above", start, start == 1 ? "" : "s");
+			y += rh;
+		}
+		int i;
+		for (i = start; i < col.n; i++) {
+			int tc = i == path_i ? path_cap : cap;
+			int need = table_rows(col.t[i], tc) * rh;
+			if (y + need > bottom - (i + 1 < col.n ? rh : 0)) {
+				tc = (bottom - y - rh) / rh - 1 - (i + 1 < col.n);
+				if (tc < 1)
+					break;
+				need = table_rows(col.t[i], tc) * rh;
+			}
+			draw_table(r, v, col.t[i], (SDL_Rect){x, y, colw, need}, tc, rh, pl, &npl);
+			y += need + r->m / 2;
+		}
+		if (i < col.n)
+			textf(r, r->mono_small, x, bottom - rh, th->dim, colw, "... %d more table%s", col.n - i,
+			      col.n - i == 1 ? "" : "s");
+	}
+	draw_links(r, v, pl, npl);
+}
+
+/* ------------------------------------------------------------ the address */
+
+struct va_field {
+	const char *name;
+	int hi, lo;
+	SDL_Color c;
+	int level;     /* 99: the sign extension, 100: the page offset */
+};
+
+static void draw_va_split(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct pt_format *fmt = v->fmt;
+	uint64_t va = v->fault ? v->fault->va : 0;
+	int x = a.x;
+	x += textf(r, r->big, x, a.y + a.h / 4, th->fg, 0, "va 0x%016" PRIx64 " = ", va) + r->m;
+	struct va_field f[PT_MAX_LEVELS + 2];
+	int n = 0;
+	f[n++] = (struct va_field){"sign", 63, fmt->va_bits, th->dim, 99};
+	for (int level = fmt->top_level; level <= PT_LEVEL_LEAF; level++) {
+		const struct pt_level *li = pt_level_info(fmt, level);
+		f[n++] = (struct va_field){li->name, li->va_shift + li->index_bits - 1, li->va_shift, level_color(level), level};
+	}
+	f[n++] = (struct va_field){"offset", fmt->page_shift - 1, 0, th->fg, 100};
+	int total = a.x + a.w - x - r->m * (n - 1), bits = 64;
+	for (int i = 0; i < n; i++) {
+		int nb = f[i].hi - f[i].lo + 1;
+		int w = f[i].level == 99 ? total * 8 / 100 : (total * 92 / 100) * nb / (bits - 64 + fmt->va_bits);
+		uint64_t val = (va >> f[i].lo) & (nb >= 64 ? ~0ull : ((1ull << nb) - 1));
+		bool faulting = v->fault && f[i].level == v->fault->level;
+		fill(r, x, a.y, w, a.h, faulting ? f[i].c : dark(f[i].c, 1, 2));
+		if (faulting)
+			outline(r, (SDL_Rect){x, a.y, w, a.h}, th->fg, 2);
+		SDL_Color tc = faulting ? th->bg : th->fg;
+		if (f[i].level == 99)   /* narrow: the bits alone */
+			textf(r, r->sans_bold, x + 4, a.y + 2, tc, w - 8, "%d:%d", f[i].hi, f[i].lo);
+		else
+			textf(r, r->sans_bold, x + 4, a.y + 2, tc, w - 8, "%s %d:%d", f[i].name, f[i].hi, f[i].lo);
+		if (f[i].level == 100)
+			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "0x%0*" PRIx64, (nb + 3) / 4, val);
+		else if (f[i].level == 99)
+			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%s", val ? "1s" : "0s");
+		else
+			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "%" PRIu64, val);
+		x += w + r->m;
+	}
+}
+
+/* ------------------------------------------------------------ VMAs */
+
+static SDL_Color prot_color(const char *prot)
+{
+	if (prot[2] == 'x')
+		return (SDL_Color){60, 170, 80, 255};
+	if (prot[1] == 'w')
+		return (SDL_Color){60, 110, 220, 255};
+	if (prot[0] == 'r')
+		return (SDL_Color){120, 120, 140, 255};
+	return (SDL_Color){60, 40, 40, 255};
+}
+
+static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct gproc *p = model_proc(v->m, v->pid);
+	int lh = TTF_FontLineSkip(r->sans);
+	int x0 = a.x + text(r, r->sans_bold, "VMAs", a.x, a.y + (a.h - lh) / 2, th->fg, 0) + r->m;
+	if (!p || !p->nvma)
+		return;
+	double weight[1024], total = 0;
+	int n = p->nvma < 1024 ? p->nvma : 1024, gap = 3;
+	for (int i = 0; i < n; i++) {
+		double pages = (double)((p->vma[i].end - p->vma[i].start) >> v->fmt->page_shift);
+		weight[i] = 1 + log2(pages < 1 ? 1 : pages);
+		total += weight[i];
+	}
+	int avail = a.x + a.w - x0 - gap * n, x = x0;
+	int bar_y = a.y + lh, bar_h = a.h - lh;
+	for (int i = 0; i < n; i++) {
+		const struct gvma *g = &p->vma[i];
+		int w = (int)(avail * weight[i] / total);
+		if (w < 2)
+			w = 2;
+		fill(r, x, bar_y, w, bar_h, prot_color(g->prot));
+		textf(r, r->mono_small, x + 2, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->fg, w - 4, "%s %s",
+		      g->prot, g->kind);
+		if (v->fault && v->fault->va >= g->start && v->fault->va < g->end) {
+			int fx = x + (int)((double)(v->fault->va - g->start) / (double)(g->end - g->start) * w);
+			fill(r, fx - 1, a.y + lh / 2, 3, a.h - lh / 2, th->fault);
+			outline(r, (SDL_Rect){x, bar_y, w, bar_h}, th->fg, 2);
+			textf(r, r->mono_small, fx + 4 > a.x + a.w - 200 ? fx - 200 : fx + 4, a.y, th->fault, 0,
+			      "0x%" PRIx64, v->fault->va);
+		}
+		x += w + gap;
+	}
+	/* a fault outside every VMA: mark it at the end */
+	if (v->fault && !v->fault->has_vma)
+		textf(r, r->mono_small, x0, a.y, th->fault, 0, "0x%" PRIx64 ": no VMA", v->fault->va);
+}
+
+/* ------------------------------------------------------------ frames */
+
+static SDL_Color pid_color(int pid)
+{
+	static const SDL_Color c[] = {{255, 255, 255, 255}, {255, 230, 0, 255}, {0, 230, 230, 255},
+				      {255, 140, 200, 255}, {170, 255, 120, 255}, {255, 160, 80, 255}};
+	return c[(unsigned)pid % 6];
+}
+
+struct frame_grid {
+	int x, y, cell, cols, bottom;
+	int chip_y;              /* the processes' chips: bottom edge, centres, pids */
+	const int *chip_x, *chip_pid;
+	int nchip;
+};
+
+/* The sharing links: a frame mapped by two or more processes, to each of
+ * them; each link ends at its own point on the frame's top edge. Lines
+ * first (under the frames), then with `marks` the ends on top. */
+static void draw_sharing(struct renderer *r, const struct step_view *v, const struct mappers *mp,
+			 const struct frame_grid *g, bool marks)
+{
+	const struct theme *th = &gui_theme;
+	for (uint64_t f = 0; f < v->m->nframes; f++) {
+		if (mp[f].npids < 2)
+			continue;
+		int fx = g->x + (int)(f % (uint64_t)g->cols) * g->cell, fy = g->y + (int)(f / (uint64_t)g->cols) * g->cell;
+		if (fy + g->cell > g->bottom)
+			continue;
+		for (int k = 0; k < mp[f].npids; k++)
+			for (int c = 0; c < g->nchip; c++) {
+				if (g->chip_pid[c] != mp[f].pid[k])
+					continue;
+				int ex = fx + (g->cell - 1) * (k + 1) / (mp[f].npids + 1), ey = fy + 1;
+				if (marks) {
+					fill(r, ex - 1, ey - 1, 3, 3, th->link);
+					continue;
+				}
+				line(r, g->chip_x[c], g->chip_y, ex, ey, th->link, 2);
+				lay_link(r, f << v->fmt->page_shift, g->chip_pid[c], g->chip_x[c], g->chip_y, ex, ey);
+			}
+	}
+}
+
+static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct model *m = v->m;
+	int lh = TTF_FontLineSkip(r->sans);
+	int x = a.x + text(r, r->sans_bold, "Physical frames", a.x, a.y, th->fg, 0) + r->m * 2;
+	static const char *const names[USE_COUNT] = {"free", "anonymous", "page table", "zero page", "page cache"};
+	for (int u = 0; u < USE_COUNT; u++) {
+		fill(r, x, a.y + lh / 4, lh / 2, lh / 2, th->use[u]);
+		x += lh / 2 + 4;
+		x += text(r, r->sans, names[u], x, a.y, th->fg, 0) + r->m * 2;
+	}
+	text(r, r->sans, "digits: mappings;  lines: frames shared between processes", x, a.y, th->dim, a.x + a.w - x);
+	/* the processes, as chips the sharing links start from */
+	int cy = a.y + lh + 2, cx = a.x, chip_h = lh + 4;
+	int chip_x[256], chip_pid[256], nchip = 0;
+	for (int i = 0; i < m->nproc && nchip < 256; i++) {
+		const struct gproc *p = &m->proc[i];
+		if (!p->alive)
+			continue;
+		char label[32];
+		snprintf(label, sizeof label, "pid %d", p->pid);
+		int w = text_width(r->sans_bold, label) + 12;
+		fill(r, cx, cy, w, chip_h, pid_color(p->pid));
+		text(r, r->sans_bold, label, cx + 6, cy + 2, th->bg, 0);
+		if (p->pid == v->pid)
+			outline(r, (SDL_Rect){cx - 3, cy - 3, w + 6, chip_h + 6}, th->fg, 2);
+		chip_x[nchip] = cx + w / 2;
+		chip_pid[nchip++] = p->pid;
+		cx += w + r->m * 2;
+	}
+	int gy = cy + chip_h + 2 * lh, gh = a.y + a.h - gy;
+	uint64_t n = m->nframes ? m->nframes : 1;
+	int cell = (int)sqrt((double)a.w * gh / (double)n);
+	if (cell > 28)
+		cell = 28;
+	if (cell < 2)
+		cell = 2;
+	int cols = a.w / cell;
+	while (cols > 0 && (int)((n + (uint64_t)cols - 1) / (uint64_t)cols) * cell > gh && cell > 2) {
+		cell--;
+		cols = a.w / cell;
+	}
+	struct mappers *mp = calloc(n, sizeof *mp);
+	if (!mp)
+		return;
+	model_collect_mappers(m, mp);
+	uint64_t fault_frame = UINT64_MAX;
+	if (v->fault && v->nwalk) {
+		const struct walk_cell *w = &v->walk[v->nwalk - 1];
+		const struct gentry *e = table_entry(model_table(m, w->table), w->index);
+		if (e) {
+			struct pte d = pte_decode(v->fmt, w->level, e->val);
+			if (d.kind == PTE_PAGE || d.kind == PTE_BLOCK)
+				fault_frame = d.oa >> v->fmt->page_shift;
+		}
+	}
+	struct frame_grid g = {a.x, gy, cell, cols, a.y + a.h, cy + chip_h, chip_x, chip_pid, nchip};
+	draw_sharing(r, v, mp, &g, false);
+	for (uint64_t f = 0; f < m->nframes; f++) {
+		int fx = a.x + (int)(f % (uint64_t)cols) * cell, fy = gy + (int)(f / (uint64_t)cols) * cell;
+		if (fy + cell > a.y + a.h)
+			break;
+		fill(r, fx, fy, cell - 1, cell - 1, th->use[m->use[f]]);
+		if (cell >= 14 && mp[f].count)
+			textf(r, r->mono_small, fx + 1, fy + (cell - TTF_FontLineSkip(r->mono_small)) / 2, th->bg, cell - 2,
+			      "%u", mp[f].count);
+		if (f == fault_frame)
+			outline(r, (SDL_Rect){fx - 2, fy - 2, cell + 3, cell + 3}, th->fault, 2);
+	}
+	draw_sharing(r, v, mp, &g, true);   /* the links' ends on top of the frames */
+	free(mp);
+}
+
+/* ------------------------------------------------------------ TLBs */
+
+static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	static const char *const names[TLB_KINDS] = {"L1 iTLB", "L1 dTLB", "L2 TLB"};
+	int lh = TTF_FontLineSkip(r->sans), sh = TTF_FontLineSkip(r->mono_small);
+	int y = a.y;
+	text(r, r->sans_bold, "TLBs", a.x, y, th->fg, 0);
+	y += lh;
+	const struct gproc *p = model_proc(v->m, v->pid);
+	int asid = p ? p->asid : -1;
+	for (int t = 0; t < TLB_KINDS; t++)
+		for (int ar = 0; ar < TLB_MAX_ARRAYS; ar++) {
+			const struct gtlb *g = &v->m->tlb[t][ar];
+			if (!g->sets || y + sh * 2 > a.y + a.h)
+				continue;
+			const struct gev *fl = v->fill[t] && v->fill[t]->array == ar ? v->fill[t] : NULL;
+			int x = a.x;
+			x += textf(r, r->mono_small, x, y, th->fg, 0, "%s %" PRIu64 "K %ux%u ", names[t], g->size >> 10, g->sets,
+				   g->ways);
+			if (fl)
+				textf(r, r->mono_small, x, y, th->walk, a.x + a.w - x, "fill set %u way %u", fl->index, fl->way);
+			if (fl && fl->victim.valid)
+				textf(r, r->mono_small, a.x + a.w / 2, y + sh, th->victim, a.w / 2, "victim 0x%" PRIx64,
+				      fl->victim.va);
+			y += sh + (fl && fl->victim.valid ? sh : 0);
+			/* each set a row of its ways; as many sets side by side as fit */
+			int maxh = (a.y + a.h - y) / 2, cell = 14, per_row = 1, rows = 1;
+			for (; cell > 3; cell--) {
+				per_row = a.w / ((int)g->ways * cell + 2);
+				if (per_row < 1)
+					continue;
+				rows = ((int)g->sets + per_row - 1) / per_row;
+				if (rows * cell <= maxh)
+					break;
+			}
+			if (per_row < 1) {
+				per_row = 1;
+				rows = (int)g->sets;
+			}
+			int ways_row = a.w / cell;   /* a set wider than the panel wraps */
+			int set_w = (int)g->ways * cell + 2, set_rows = 1;
+			if ((int)g->ways > ways_row) {
+				set_rows = ((int)g->ways + ways_row - 1) / ways_row;
+				set_w = a.w;
+			}
+			for (uint32_t s = 0; s < g->sets; s++) {
+				int bx = a.x + (int)(s % (uint32_t)per_row) * set_w;
+				int by = y + (int)(s / (uint32_t)per_row) * cell * set_rows;
+				for (uint32_t w = 0; w < g->ways; w++) {
+					const struct tlb_entry_ev *e = &g->slot[(size_t)s * g->ways + w];
+					SDL_Color c = th->use[USE_FREE];
+					if (e->valid)
+						c = e->global ? th->dim : e->asid == asid ? th->use[USE_ANON] : dark(th->use[USE_ANON], 1, 2);
+					bool filled = fl && fl->index == s && fl->way == w;
+					if (filled)
+						c = th->fill;
+					int cx = bx + (int)(w % (uint32_t)ways_row) * cell, cy = by + (int)(w / (uint32_t)ways_row) * cell;
+					if (cy + cell > a.y + a.h)
+						continue;
+					fill(r, cx, cy, cell - 1, cell - 1, c);
+					if (filled && fl->victim.valid)
+						outline(r, (SDL_Rect){cx - 1, cy - 1, cell + 1, cell + 1}, th->victim, 2);
+				}
+			}
+			y += rows * cell * set_rows + r->m;
+		}
+}
+
+/* ------------------------------------------------------------ the fault panel */
+
+static void draw_fault_panel(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct gfault *f = v->fault;
+	int lh = TTF_FontLineSkip(r->sans), y = a.y, w = a.w;
+	fill(r, a.x - r->m / 2, a.y - r->m / 2, a.w + r->m, a.h + r->m / 2, th->panel);
+	if (!f) {
+		text(r, r->sans_bold, "no faults in this log", a.x, y, th->fg, w);
+		return;
+	}
+	textf(r, r->big, a.x, y, th->fault, w, "%s fault, %s", f->access, f->kind);
+	y += TTF_FontLineSkip(r->big);
+	const struct pt_level *li = pt_level_info(v->fmt, f->level);
+	textf(r, r->sans, a.x, y, th->fg, w, "at %s (level %d), %s, %s", li ? li->name : "?", f->level,
+	      f->major ? "major" : "minor", f->outcome);
+	y += lh;
+	textf(r, r->mono, a.x, y, th->fg, w, "%" PRIu64 " cycles", f->cycles);
+	y += lh + 4;
+	char buf[1024];
+	if (f->has_syn) {
+		mmu_syndrome_describe(v->fmt->arch, &f->syn, buf, sizeof buf);
+		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->fg, r->m * 2, 4) + 4;
+	}
+	if (f->has_pc) {
+		snprintf(buf, sizeof buf, "insn 0x%" PRIx64 ": %s", f->pc, f->insn ? f->insn : "?");
+		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->walk, r->m * 2, 2) + 4;
+	}
+	if (f->has_vma)
+		snprintf(buf, sizeof buf, "vma 0x%" PRIx64 "-0x%" PRIx64 " %s %s%s%s", f->vma_start, f->vma_end, f->vma_prot,
+			 f->vma_flags, f->vma_file ? " " : "", f->vma_file ? f->vma_file : "");
+	else
+		snprintf(buf, sizeof buf, "vma none");
+	y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->fg, r->m * 2, 2) + 4;
+	snprintf(buf, sizeof buf, "path %s", f->path ? f->path : "");
+	y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->path, r->m * 2, 4) + 4;
+	snprintf(buf, sizeof buf, "%s %s", v->log->personality[0] ? v->log->personality : "kernel", f->chain ? f->chain : "");
+	y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->level[1], r->m * 2, 8) + 4;
+	textf(r, r->sans, a.x, y, th->fg, w, "%d table%s, %d frame%s allocated, %d copied", f->tables,
+	      f->tables == 1 ? "" : "s", f->frames, f->frames == 1 ? "" : "s", f->copied);
+	y += lh;
+	for (int i = 0; i < f->nptes && y + lh <= a.y + a.h; i++) {
+		const struct gpte *p = &f->ptes[i];
+		const struct pt_level *pl = pt_level_info(v->fmt, p->level);
+		textf(r, r->mono_small, a.x, y, level_color(p->level), w, "%s[%u] %" PRIx64 " -> %" PRIx64,
+		      pl ? pl->name : "?", p->index, p->old, p->val);
+		y += TTF_FontLineSkip(r->mono_small);
+	}
+}
+
+/* ------------------------------------------------------------ overlays */
+
+static void draw_help(struct renderer *r)
+{
+	const struct theme *th = &gui_theme;
+	static const char *const lines[] = {
+		"space   play / pause",
+		"->  <-  one fault forward / back",
+		"Home End   first / last fault",
+		"+  -    faster / slower",
+		"Tab     next process",
+		"s       save a PNG screenshot",
+		"?       this help",
+		"q Esc   quit",
+		"mouse over an entry: its bits",
+		"",
+		"yellow: the walk down to the faulting level",
+		"cyan: the rest of the path after the fault",
+		"green outline: a new entry; red: a changed one",
+		"magenta lines: frames shared between processes",
+	};
+	int n = sizeof lines / sizeof lines[0], lh = TTF_FontLineSkip(r->mono);
+	int w = r->surf->w / 2, h = (n + 2) * lh, x = (r->surf->w - w) / 2, y = (r->surf->h - h) / 2;
+	fill(r, x, y, w, h, th->panel);
+	outline(r, (SDL_Rect){x, y, w, h}, th->fg, 3);
+	for (int i = 0; i < n; i++)
+		text(r, r->mono, lines[i], x + lh, y + lh * (i + 1), th->fg, w - 2 * lh);
+}
+
+static void draw_hover(struct renderer *r, const struct step_view *v)
+{
+	const struct theme *th = &gui_theme;
+	int hx = v->s->hover_x, hy = v->s->hover_y;
+	const struct layout_cell *c = NULL;
+	for (int i = 0; i < r->lay.ncell; i++) {
+		const SDL_Rect *a = &r->lay.cell[i].r;
+		if (hx >= a->x && hx < a->x + a->w && hy >= a->y && hy < a->y + a->h)
+			c = &r->lay.cell[i];
+	}
+	if (!c)
+		return;
+	char lines[40][160];
+	int n = 0;
+	const struct pt_level *li = pt_level_info(v->fmt, c->level);
+	snprintf(lines[n++], 160, "%s[%u] in table @0x%" PRIx64 " = 0x%016" PRIx64, li ? li->name : "?", c->index, c->table,
+		 c->val);
+	pte_describe(v->fmt, c->level, c->val, lines[n++], 160);
+	struct pte d = pte_decode(v->fmt, c->level, c->val);
+	int where = d.kind == PTE_TABLE ? PTF_TABLE : PTF_LEAF;
+	for (const struct pte_field *f = v->fmt->fields; f && f->name && n < 40; f++) {
+		if (!(f->where & where))
+			continue;
+		uint64_t val = (c->val >> f->lo) & (f->width >= 64 ? ~0ull : ((1ull << f->width) - 1));
+		if (f->width > 8)
+			snprintf(lines[n++], 160, "%-10s %2u:%-2u = 0x%" PRIx64 "  %s", f->name, f->lo + f->width - 1, f->lo, val,
+				 f->what);
+		else
+			snprintf(lines[n++], 160, "%-10s %2u:%-2u = %" PRIu64 "  %s", f->name, f->lo + f->width - 1, f->lo, val,
+				 f->what);
+	}
+	int lh = TTF_FontLineSkip(r->mono_small), w = 0;
+	for (int i = 0; i < n; i++) {
+		int tw = text_width(r->mono_small, lines[i]);
+		w = tw > w ? tw : w;
+	}
+	w += 16;
+	if (w > r->surf->w - 20)
+		w = r->surf->w - 20;
+	int h = n * lh + 12, x = hx + 16, y = hy + 16;
+	if (x + w > r->surf->w)
+		x = r->surf->w - w - 4;
+	if (y + h > r->surf->h)
+		y = hy - h - 8 < 0 ? 0 : hy - h - 8;
+	fill(r, x, y, w, h, th->bg);
+	outline(r, (SDL_Rect){x, y, w, h}, th->walk, 2);
+	for (int i = 0; i < n; i++)
+		text(r, r->mono_small, lines[i], x + 8, y + 6 + i * lh, i ? th->fg : th->walk, w - 16);
+}
+
+/* ------------------------------------------------------------ the frame */
+
+static void draw_header(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct render_state *s = v->s;
+	int x = a.x;
+	if (v->fault)
+		x += textf(r, r->big, x, a.y, th->fg, 0, "fault %d of %zu   pid %d", v->fault->n, v->log->nfaults, v->fault->pid);
+	else
+		x += text(r, r->big, "no faults", x, a.y, th->fg, 0);
+	if (v->pid != (v->fault ? v->fault->pid : v->m->current_pid))
+		x += textf(r, r->big, x, a.y, th->walk, 0, "   showing pid %d", v->pid);
+	x += r->m * 4;
+	x += textf(r, r->sans, x, a.y + 4, th->dim, 0, "%s  %s  %s  %s", v->fmt->name, v->log->preset, v->log->personality,
+		   v->log->name);
+	char right[96];
+	snprintf(right, sizeof right, "%s%s  %d/s   ? help", s->live ? "live  " : "", s->playing ? "playing" : "paused",
+		 s->speed);
+	int rw = text_width(r->sans, right);
+	text(r, r->sans, right, a.x + a.w - rw, a.y + 4, th->dim, 0);
+}
+
+void render_frame(struct renderer *r, const struct model *m, const struct render_state *s)
+{
+	static struct step_view v;
+	memset(&v, 0, sizeof v);
+	v.m = m;
+	v.log = m->log;
+	v.fmt = m->log->fmt;
+	v.s = s;
+	v.fault = model_step_fault(m->log, s->step);
+	v.pid = s->pid ? s->pid : v.fault ? v.fault->pid : m->current_pid;
+	v.begin = model_step_begin(m->log, s->step);
+	v.end = model_step_end(m->log, s->step);
+	if (v.fault)
+		v.nwalk = model_walk(m, v.pid, v.fault->va, v.walk, PT_MAX_LEVELS);
+	collect_changes(&v);
+	r->lay.ncell = r->lay.nlink = 0;
+	r->lay.pid = v.pid;
+
+	int W = r->surf->w, H = r->surf->h, mg = r->m;
+	SDL_FillRect(r->surf, NULL, rgb(r, gui_theme.bg));
+	int head_h = TTF_FontLineSkip(r->big) + mg;
+	int right_w = W * 27 / 100, left_w = W - right_w - 3 * mg;
+	int va_h = TTF_FontLineSkip(r->sans_bold) + TTF_FontLineSkip(r->mono) + 6;
+	int y = mg;
+	draw_header(r, &v, (SDL_Rect){mg, y, W - 2 * mg, head_h});
+	y += head_h;
+	draw_va_split(r, &v, (SDL_Rect){mg, y, left_w, va_h});
+	y += va_h + mg;
+	int vma_h = TTF_FontLineSkip(r->sans) + TTF_FontLineSkip(r->mono_small) + 8;
+	int frames_h = H * 22 / 100;
+	int tree_h = H - y - vma_h - frames_h - 3 * mg;
+	draw_tree(r, &v, (SDL_Rect){mg, y, left_w, tree_h});
+	y += tree_h + mg;
+	draw_vmas(r, &v, (SDL_Rect){mg, y, left_w, vma_h});
+	y += vma_h + mg;
+	draw_frames(r, &v, (SDL_Rect){mg, y, left_w, H - y - mg});
+	int rx = W - right_w - mg, ry = head_h + mg + va_h / 2;
+	int fault_h = (H - ry) * 58 / 100;
+	draw_fault_panel(r, &v, (SDL_Rect){rx, ry, right_w, fault_h});
+	draw_tlbs(r, &v, (SDL_Rect){rx, ry + fault_h + mg, right_w, H - ry - fault_h - 2 * mg});
+	if (s->hover_x >= 0)
+		draw_hover(r, &v);
+	if (s->help)
+		draw_help(r);
+}

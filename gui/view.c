@@ -1,0 +1,426 @@
+/* The view loops: headless (one PNG per fault) and interactive (an SDL
+ * window, keys and mouse), over a finished log or one still arriving on a
+ * descriptor (a live run). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gui.h"
+#include "internal.h"
+
+#define DEFAULT_W 1600
+#define DEFAULT_H 900
+#define ANIM_MS 700
+
+static void report(const char *err) { fprintf(stderr, "mmusim: %s\n", err); }
+
+static void frame_size(const struct gui_options *o, int *w, int *h)
+{
+	*w = o->width > 0 ? o->width : DEFAULT_W;
+	*h = o->height > 0 ? o->height : DEFAULT_H;
+}
+
+/* ------------------------------------------------------------ headless */
+
+static int render_headless(const struct evlog *log, const struct gui_options *o)
+{
+	char err[1024];
+	setenv("SDL_VIDEODRIVER", "offscreen", 1);
+	if (SDL_Init(SDL_INIT_VIDEO)) {
+		fprintf(stderr, "mmusim: cannot start SDL (offscreen): %s\n", SDL_GetError());
+		return 1;
+	}
+	if (o->frames_dir && mkdir(o->frames_dir, 0777) && errno != EEXIST) {
+		fprintf(stderr, "mmusim: %s: %s\n", o->frames_dir, strerror(errno));
+		SDL_Quit();
+		return 1;
+	}
+	int w, h, rc = 0;
+	frame_size(o, &w, &h);
+	struct renderer *r = renderer_create(w, h, err, sizeof err);
+	if (!r) {
+		report(err);
+		SDL_Quit();
+		return 1;
+	}
+	struct model m;
+	model_init(&m, log);
+	size_t n = model_steps(log);
+	size_t first = o->first > 0 ? (size_t)o->first - 1 : 0, last = o->last > 0 ? (size_t)o->last : n;
+	if (last > n)
+		last = n;
+	for (size_t k = first; k < last; k++) {
+		model_goto(&m, k);
+		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4, .hover_x = -1, .hover_y = -1};
+		render_frame(r, &m, &s);
+		if (o->layout)
+			layout_print(o->layout, renderer_layout(r), k);
+		if (o->frames_dir) {
+			char path[4096];
+			snprintf(path, sizeof path, "%s/fault-%05zu.png", o->frames_dir, k + 1);
+			if (png_write(path, renderer_surface(r), err, sizeof err)) {
+				report(err);
+				rc = 1;
+				break;
+			}
+		}
+	}
+	model_free(&m);
+	renderer_destroy(r);
+	SDL_Quit();
+	return rc;
+}
+
+/* ------------------------------------------------------------ interactive */
+
+struct viewer {
+	struct evlog *log;
+	int fd;                 /* a live log's descriptor, or -1 */
+	struct model m;
+	struct renderer *r;
+	SDL_Window *win;
+	struct render_state s;
+	Uint32 anim_start, last_advance;
+	bool dirty, quit;
+	int status;
+};
+
+static void go_to(struct viewer *v, size_t k)
+{
+	size_t n = model_steps(v->log);
+	if (k >= n)
+		k = n - 1;
+	if (k != v->s.step)
+		v->s.pid = 0;
+	v->s.step = k;
+	model_goto(&v->m, k);
+	v->anim_start = SDL_GetTicks();
+	v->dirty = true;
+}
+
+static void next_process(struct viewer *v)
+{
+	const struct model *m = &v->m;
+	const struct gfault *f = model_step_fault(v->log, v->s.step);
+	int cur = v->s.pid ? v->s.pid : f ? f->pid : m->current_pid, best = 0, lowest = 0;
+	for (int i = 0; i < m->nproc; i++) {
+		int pid = m->proc[i].pid;
+		if (!m->proc[i].alive)
+			continue;
+		if (pid > cur && (!best || pid < best))
+			best = pid;
+		if (!lowest || pid < lowest)
+			lowest = pid;
+	}
+	v->s.pid = best ? best : lowest;
+	v->dirty = true;
+}
+
+static void save_screenshot(struct viewer *v)
+{
+	char path[64], err[512];
+	snprintf(path, sizeof path, "mmusim-fault-%05zu.png", v->s.step + 1);
+	if (png_write(path, renderer_surface(v->r), err, sizeof err))
+		report(err);
+	else
+		fprintf(stderr, "mmusim: saved %s\n", path);
+}
+
+static void on_key(struct viewer *v, SDL_Keycode key)
+{
+	size_t n = model_steps(v->log);
+	switch (key) {
+	case SDLK_q:
+	case SDLK_ESCAPE:
+		if (v->s.help && key == SDLK_ESCAPE)
+			v->s.help = false;
+		else
+			v->quit = true;
+		break;
+	case SDLK_SPACE:
+		v->s.playing = !v->s.playing;
+		v->last_advance = SDL_GetTicks();
+		break;
+	case SDLK_RIGHT:
+		go_to(v, v->s.step + 1);
+		break;
+	case SDLK_LEFT:
+		go_to(v, v->s.step ? v->s.step - 1 : 0);
+		break;
+	case SDLK_HOME:
+		go_to(v, 0);
+		break;
+	case SDLK_END:
+		go_to(v, n - 1);
+		break;
+	case SDLK_PLUS:
+	case SDLK_KP_PLUS:
+	case SDLK_EQUALS:
+		if (v->s.speed < 64)
+			v->s.speed *= 2;
+		break;
+	case SDLK_MINUS:
+	case SDLK_KP_MINUS:
+		if (v->s.speed > 1)
+			v->s.speed /= 2;
+		break;
+	case SDLK_TAB:
+		next_process(v);
+		break;
+	case SDLK_s:
+		save_screenshot(v);
+		break;
+	case SDLK_SLASH:      /* ? on most layouts */
+	case SDLK_QUESTION:
+	case SDLK_h:
+		v->s.help = !v->s.help;
+		break;
+	default:
+		return;
+	}
+	v->dirty = true;
+}
+
+static void on_event(struct viewer *v, const SDL_Event *e)
+{
+	char err[512];
+	switch (e->type) {
+	case SDL_QUIT:
+		v->quit = true;
+		break;
+	case SDL_KEYDOWN:
+		on_key(v, e->key.keysym.sym);
+		break;
+	case SDL_MOUSEMOTION:
+		v->s.hover_x = e->motion.x;
+		v->s.hover_y = e->motion.y;
+		v->dirty = true;
+		break;
+	case SDL_WINDOWEVENT:
+		if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
+			if (renderer_resize(v->r, e->window.data1, e->window.data2, err, sizeof err)) {
+				report(err);
+				v->status = 1;
+				v->quit = true;
+			}
+		} else if (e->window.event == SDL_WINDOWEVENT_LEAVE)
+			v->s.hover_x = v->s.hover_y = -1;
+		v->dirty = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* A live log: whatever has arrived. Returns -1 on a malformed line. */
+static int read_live(struct viewer *v)
+{
+	char buf[65536], err[1024];
+	while (v->fd >= 0) {
+		struct pollfd p = {v->fd, POLLIN, 0};
+		if (poll(&p, 1, 0) <= 0)
+			return 0;
+		ssize_t n = read(v->fd, buf, sizeof buf);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return 0;
+		if (n <= 0) {
+			v->fd = -1;
+			v->s.live = false;
+			v->dirty = true;
+			return 0;
+		}
+		size_t before = v->log->nfaults;
+		if (evlog_feed(v->log, buf, (size_t)n, err, sizeof err)) {
+			report(err);
+			return -1;
+		}
+		if (v->log->nfaults != before) {
+			v->dirty = true;
+			if (before == 0)
+				go_to(v, 0);
+		}
+	}
+	return 0;
+}
+
+static void advance_playing(struct viewer *v)
+{
+	if (!v->s.playing)
+		return;
+	Uint32 now = SDL_GetTicks();
+	if (now - v->last_advance < 1000u / (Uint32)v->s.speed)
+		return;
+	v->last_advance = now;
+	if (v->s.step + 1 < model_steps(v->log))
+		go_to(v, v->s.step + 1);
+	else if (v->fd < 0)
+		v->s.playing = false;
+	v->dirty = true;
+}
+
+static void show(struct viewer *v)
+{
+	Uint32 since = SDL_GetTicks() - v->anim_start;
+	bool animating = since < ANIM_MS;
+	if (!v->dirty && !animating)
+		return;
+	v->s.anim = animating ? (double)since / ANIM_MS : 1.0;
+	v->s.flash_on = !animating || (since / 120) % 2 == 0;
+	v->s.nsteps = model_steps(v->log);
+	render_frame(v->r, &v->m, &v->s);
+	SDL_Surface *ws = SDL_GetWindowSurface(v->win);
+	if (ws) {
+		SDL_BlitSurface(renderer_surface(v->r), NULL, ws, NULL);
+		SDL_UpdateWindowSurface(v->win);
+	}
+	v->dirty = false;
+}
+
+/* MMUSIM_VIEW_KEYS="right left tab s q": keys to press, one a frame, for
+ * testing the window without a person (with SDL_VIDEODRIVER=offscreen). */
+static const char *press_scripted_key(const char *script)
+{
+	static const struct {
+		const char *name;
+		SDL_Keycode key;
+	} keys[] = {{"right", SDLK_RIGHT}, {"left", SDLK_LEFT}, {"home", SDLK_HOME}, {"end", SDLK_END},
+		    {"space", SDLK_SPACE}, {"plus", SDLK_PLUS},  {"minus", SDLK_MINUS}, {"tab", SDLK_TAB},
+		    {"s", SDLK_s},         {"?", SDLK_QUESTION}, {"q", SDLK_q}};
+	while (*script == ' ')
+		script++;
+	size_t len = strcspn(script, " ");
+	if (!len)
+		return NULL;
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strlen(keys[i].name) == len && !strncmp(script, keys[i].name, len)) {
+			SDL_Event e = {.type = SDL_KEYDOWN};
+			e.key.keysym.sym = keys[i].key;
+			SDL_PushEvent(&e);
+		}
+	return script + len;
+}
+
+static int run_window(struct evlog *log, int fd, const struct gui_options *o)
+{
+	const char *script = getenv("MMUSIM_VIEW_KEYS");
+	char err[1024];
+	/* We draw in software: the window's own framebuffer, no GL (nothing to
+	 * gain, and no driver loaded for it). */
+	SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+	if (SDL_Init(SDL_INIT_VIDEO)) {
+		fprintf(stderr, "mmusim: cannot open a window (%s); --headless --frames DIR renders without a display\n",
+			SDL_GetError());
+		return 1;
+	}
+	struct viewer v = {.log = log, .fd = fd, .status = 0};
+	int w, h;
+	frame_size(o, &w, &h);
+	v.win = SDL_CreateWindow("mmusim view", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h,
+				 SDL_WINDOW_RESIZABLE);
+	if (!v.win) {
+		fprintf(stderr, "mmusim: cannot open a window: %s\n", SDL_GetError());
+		SDL_Quit();
+		return 1;
+	}
+	if (!(v.r = renderer_create(w, h, err, sizeof err))) {
+		report(err);
+		SDL_DestroyWindow(v.win);
+		SDL_Quit();
+		return 1;
+	}
+	model_init(&v.m, log);
+	v.s = (struct render_state){.speed = 4, .hover_x = -1, .hover_y = -1, .live = fd >= 0};
+	go_to(&v, 0);
+	while (!v.quit) {
+		if (script)
+			script = press_scripted_key(script);
+		if (v.fd >= 0 && read_live(&v)) {
+			v.status = 2;
+			break;
+		}
+		SDL_Event e;
+		if (SDL_WaitEventTimeout(&e, 15)) {
+			on_event(&v, &e);
+			while (SDL_PollEvent(&e))
+				on_event(&v, &e);
+		}
+		advance_playing(&v);
+		show(&v);
+	}
+	model_free(&v.m);
+	renderer_destroy(v.r);
+	SDL_DestroyWindow(v.win);
+	SDL_Quit();
+	return v.status;
+}
+
+/* ------------------------------------------------------------ entry points */
+
+int gui_view_file(const char *path, const struct gui_options *o)
+{
+	struct evlog log;
+	char err[1024];
+	evlog_init(&log, path);
+	if (evlog_read_file(&log, path, err, sizeof err)) {
+		report(err);
+		evlog_free(&log);
+		return 2;
+	}
+	int rc = o->headless ? render_headless(&log, o) : run_window(&log, -1, o);
+	evlog_free(&log);
+	return rc;
+}
+
+/* Headless reads the whole stream first; the window shows it as it comes. */
+int gui_view_fd(int fd, const char *name, const struct gui_options *o)
+{
+	struct evlog log;
+	char err[1024], buf[65536];
+	evlog_init(&log, name);
+	int rc = 0;
+	if (o->headless) {
+		ssize_t n;
+		while ((n = read(fd, buf, sizeof buf)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				fprintf(stderr, "mmusim: %s: %s\n", name, strerror(errno));
+				rc = 1;
+				break;
+			}
+			if (evlog_feed(&log, buf, (size_t)n, err, sizeof err)) {
+				report(err);
+				rc = 2;
+				break;
+			}
+		}
+		if (!rc && !log.header_seen) {
+			fprintf(stderr, "mmusim: %s: no events arrived\n", name);
+			rc = 2;
+		}
+		if (!rc)
+			rc = render_headless(&log, o);
+	} else {
+		/* the header has to arrive before anything can be drawn */
+		while (!log.header_seen && !rc) {
+			ssize_t n = read(fd, buf, sizeof buf);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				fprintf(stderr, "mmusim: %s: no events arrived\n", name);
+				rc = 2;
+			} else if (evlog_feed(&log, buf, (size_t)n, err, sizeof err)) {
+				report(err);
+				rc = 2;
+			}
+		}
+		if (!rc)
+			rc = run_window(&log, fd, o);
+	}
+	evlog_free(&log);
+	return rc;
+}

@@ -1,0 +1,106 @@
+#!/bin/sh
+# The classroom view, headless: event logs made here from guest runs on
+# both architectures and a replayed trace, checked by test_gui (walk path
+# pixels, forward-then-back, fork sharing links); `mmusim view --headless
+# --frames` writes the same PNG bytes twice; a malformed log gets one line
+# "file:line: reason" and status 2.
+# usage: gui.sh MMUSIM TEST_GUI GUEST_DIR SOURCE_DIR
+set -u
+MMUSIM=$1 TEST_GUI=$2 GUESTS=$3 SRC=$4
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp" || exit 1
+fails=0 passes=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+for arch in x86_64 aarch64; do
+	for g in fork_cow mmap_write; do
+		"$MMUSIM" run --events "$arch-$g.jsonl" "$GUESTS/$arch/$g" >/dev/null 2>&1 || fail "run $arch $g: exit $?"
+	done
+done
+"$MMUSIM" replay "$SRC/traces/examples/zero-then-cow.jsonl" --events replay.jsonl || fail "replay: exit $?"
+
+if "$TEST_GUI" --fork x86_64-fork_cow.jsonl --fork aarch64-fork_cow.jsonl x86_64-mmap_write.jsonl \
+	aarch64-mmap_write.jsonl replay.jsonl; then
+	passes=$((passes + 1))
+else
+	fail "test_gui"
+fi
+
+# The same log gives the same PNG bytes; one file a fault, PNGs.
+"$MMUSIM" view --headless --frames a --first 1 --last 3 x86_64-fork_cow.jsonl || fail "view --frames: exit $?"
+"$MMUSIM" view --headless --frames b --first 1 --last 3 x86_64-fork_cow.jsonl || fail "view --frames: exit $?"
+if [ "$(ls a)" = "$(printf 'fault-00001.png\nfault-00002.png\nfault-00003.png')" ] && cmp -s a/fault-00002.png b/fault-00002.png &&
+   [ "$(head -c 8 a/fault-00001.png | od -An -c | tr -d ' ')" = "211PNG\r\n032\n" ]; then
+	passes=$((passes + 1))
+else
+	fail "view --headless --frames: files $(ls a | tr '\n' ' '), not the same bytes twice or not PNG"
+fi
+
+# --layout: the cells of the walk, one a line.
+"$MMUSIM" view --headless --layout --fault 2 replay.jsonl >layout || fail "view --layout: exit $?"
+if grep -q "^step 2 pid 1$" layout && grep -q "^cell table 0x[0-9a-f]* index [0-9]* level 3 walk " layout; then
+	passes=$((passes + 1))
+else
+	fail "view --layout:"; cat layout
+fi
+
+# The window (on SDL's offscreen driver), driven by scripted keys: steps,
+# a screenshot, another process, help, play; q quits with status 0.
+MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space q" SDL_VIDEODRIVER=offscreen \
+	"$MMUSIM" view x86_64-fork_cow.jsonl 2>err
+st=$?
+if [ $st -eq 0 ] && [ -s mmusim-fault-00002.png ] && grep -q "saved mmusim-fault-00002.png" err; then
+	passes=$((passes + 1))
+else
+	fail "the window: status $st"; cat err
+fi
+
+# Live: run --view and replay --view; the guest's output passes through,
+# the status is the guest's, the frames are those of the log.
+"$MMUSIM" run --view --headless --frames live "$GUESTS/aarch64/mmap_write" >out 2>err
+st=$?
+"$MMUSIM" run --events live.jsonl "$GUESTS/aarch64/mmap_write" >out2 2>&1   # stdout a file too: glibc buffers by its kind
+n=$(grep -c '"ev":"fault"' live.jsonl)
+if [ $st -eq 0 ] && [ "$(cat out)" = A ] && [ "$(ls live | wc -l)" -eq "$n" ] && [ "$n" -gt 0 ]; then
+	passes=$((passes + 1))
+else
+	fail "run --view --headless: status $st, output '$(cat out)', $(ls live | wc -l) frames for $n faults"; cat err
+fi
+"$MMUSIM" run --view --headless --frames live2 "$GUESTS/x86_64/segv_bad_address" >/dev/null 2>&1
+st=$?
+[ $st -eq 139 ] && [ -s live2/fault-00001.png ] && passes=$((passes + 1)) || fail "run --view of a SIGSEGV: status $st"
+MMUSIM_VIEW_KEYS="right end left q" SDL_VIDEODRIVER=offscreen \
+	"$MMUSIM" replay "$SRC/traces/examples/fork-cow.jsonl" --view 2>err
+st=$?
+[ $st -eq 0 ] && [ ! -s err ] && passes=$((passes + 1)) || { fail "replay --view: status $st"; cat err; }
+"$MMUSIM" replay "$SRC/traces/examples/fork-cow.jsonl" --view --events x.jsonl 2>err
+[ $? -eq 2 ] && passes=$((passes + 1)) || fail "replay --view --events: not a usage error"
+
+# Malformed logs: one line naming the file and line, status 2.
+head -3 x86_64-mmap_write.jsonl >bad-json.jsonl
+echo '{"seq":3,"ev":"pte","pid":1,' >>bad-json.jsonl
+head -2 x86_64-mmap_write.jsonl >bad-field.jsonl
+echo '{"seq":2,"ev":"pte","pid":1,"level":3,"table":12,"index":0,"va":"0x0","old":"0x0","new":"0x1"}' >>bad-field.jsonl
+echo '{"hello":1}' >bad-header.jsonl
+: >empty.jsonl
+malformed() {
+	file=$1 want=$2
+	"$MMUSIM" view --headless --frames out "$file" >out 2>err
+	st=$?
+	if [ $st -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "^mmusim: $want" err && [ ! -s out ]; then
+		passes=$((passes + 1))
+	else
+		fail "$file: status $st, stderr:"; cat err
+	fi
+}
+malformed bad-json.jsonl "bad-json.jsonl:4: not valid JSON"
+malformed bad-field.jsonl 'bad-field.jsonl:3: "table" is not a hex string'
+malformed bad-header.jsonl "bad-header.jsonl:1: not an mmusim event log"
+malformed empty.jsonl "empty.jsonl:1: empty"
+malformed missing.jsonl "missing.jsonl: No such file"
+"$MMUSIM" view --headless x86_64-mmap_write.jsonl 2>err
+[ $? -eq 2 ] && grep -q "needs --frames" err && passes=$((passes + 1)) || fail "--headless without --frames"
+
+echo "gui: $passes passed, $fails failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,231 @@
+/* The classroom view, rendered headless, checked against the event logs
+ * it draws (tests/gui.sh makes them from guest runs and a replay):
+ * - the walk path: every entry a fault's record names on its walk (a pte
+ *   the handler wrote at or above the faulting level, at the faulting
+ *   address's index) is drawn in the walk colour, and the walk's cells are
+ *   as many as the levels down to the faulting one;
+ * - stepping forward then back (and far away then back) gives the frame
+ *   a fresh model gives, pixel for pixel;
+ * - after a fork, a frame the child later copies on write is still shared
+ *   before that: linked to the child and to its parent.
+ * Usage: test_gui [--fork] LOG... (--fork: the next log must show a
+ * shared frame). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int failures, checks;
+
+#define CHECK(cond, ...)                                                         \
+	do {                                                                     \
+		checks++;                                                        \
+		if (!(cond)) {                                                   \
+			failures++;                                              \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);     \
+			fprintf(stderr, __VA_ARGS__);                            \
+			fputc('\n', stderr);                                     \
+		}                                                                \
+	} while (0)
+
+static SDL_Color pixel(SDL_Surface *s, int x, int y)
+{
+	SDL_Color c = {0, 0, 0, 255};
+	if (x < 0 || y < 0 || x >= s->w || y >= s->h)
+		return c;
+	Uint32 px;
+	memcpy(&px, (const Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch + (size_t)x * 4, 4);
+	SDL_GetRGB(px, s->format, &c.r, &c.g, &c.b);
+	return c;
+}
+
+static bool same_color(SDL_Color a, SDL_Color b) { return a.r == b.r && a.g == b.g && a.b == b.b; }
+
+static void render(struct renderer *r, struct model *m, size_t k)
+{
+	model_goto(m, k);
+	struct render_state s = {.step = k, .nsteps = model_steps(m->log), .anim = 1.0, .speed = 4, .hover_x = -1,
+				 .hover_y = -1};
+	render_frame(r, m, &s);
+}
+
+static const struct layout_cell *find_cell(const struct layout *l, uint64_t table, uint32_t index)
+{
+	for (int i = 0; i < l->ncell; i++)
+		if (l->cell[i].table == table && l->cell[i].index == index)
+			return &l->cell[i];
+	return NULL;
+}
+
+/* The faults to look at: all of a short log, else a spread of them. */
+static bool sampled(size_t k, size_t n) { return n <= 16 || k % (n / 12) == 0 || k + 1 == n; }
+
+static void check_walks(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	const struct pt_format *fmt = l->fmt;
+	int named = 0;
+	for (size_t k = 0; k < l->nfaults; k++) {
+		const struct gfault *f = &l->faults[k];
+		if (!sampled(k, l->nfaults))
+			continue;
+		render(r, m, k);
+		const struct layout *lay = renderer_layout(r);
+		SDL_Surface *s = renderer_surface(r);
+		for (int i = 0; i < f->nptes; i++) {
+			const struct gpte *p = &f->ptes[i];
+			if (p->level > f->level || p->index != pt_index(fmt, p->level, f->va) || !p->val)
+				continue;
+			const struct layout_cell *c = find_cell(lay, p->table, p->index);
+			CHECK(c, "%s: fault %d: no cell for the walk's entry [%u] of table 0x%llx", name, f->n, p->index,
+			      (unsigned long long)p->table);
+			if (!c)
+				continue;
+			named++;
+			SDL_Color got = pixel(s, c->r.x + 2, c->r.y + c->r.h / 2);
+			CHECK(same_color(got, gui_theme.walk),
+			      "%s: fault %d: the walk's entry [%u] of table 0x%llx is %d,%d,%d, not the walk colour", name, f->n,
+			      p->index, (unsigned long long)p->table, got.r, got.g, got.b);
+		}
+		if (k == 0 && lay->ncell) {   /* the mouse over an entry: its bits in a box beside it */
+			struct layout_cell c = lay->cell[0];
+			struct render_state hs = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4,
+						  .hover_x = c.r.x + 4, .hover_y = c.r.y + 4};
+			render_frame(r, m, &hs);
+			SDL_Color got = pixel(s, hs.hover_x + 17, hs.hover_y + 30);
+			CHECK(same_color(got, gui_theme.walk), "%s: no box with the entry's bits beside the mouse", name);
+			render(r, m, k);
+		}
+		if (strcmp(f->outcome, "resolved"))
+			continue;
+		int walk = 0;
+		for (int i = 0; i < lay->ncell; i++)
+			if (lay->cell[i].state == CELL_WALK) {
+				walk++;
+				SDL_Color got = pixel(s, lay->cell[i].r.x + 2, lay->cell[i].r.y + lay->cell[i].r.h / 2);
+				CHECK(same_color(got, gui_theme.walk), "%s: fault %d: a walk cell is not drawn in the walk colour",
+				      name, f->n);
+			}
+		CHECK(walk == f->level - fmt->top_level + 1, "%s: fault %d at level %d: %d walk cells", name, f->n, f->level,
+		      walk);
+	}
+	CHECK(named > 0, "%s: no fault's walk entries were checked", name);
+}
+
+/* Fault k drawn from a fresh model (only ever stepped forward) is the
+ * picture the long-lived one must give after stepping forward and back. */
+static void check_back_and_forth(const char *name, struct renderer *r, struct model *m)
+{
+	size_t n = model_steps(m->log);
+	SDL_Surface *s = renderer_surface(r);
+	size_t bytes = (size_t)s->pitch * (size_t)s->h;
+	unsigned char *fresh = malloc(bytes);
+	size_t ks[] = {0, n / 3, n / 2, n > 1 ? n - 2 : 0};
+	for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+		size_t k = ks[i];
+		struct model first;
+		model_init(&first, m->log);
+		render(r, &first, k);
+		memcpy(fresh, s->pixels, bytes);
+		model_free(&first);
+		render(r, m, k + 1 < n ? k + 1 : k);
+		render(r, m, k);
+		CHECK(!memcmp(fresh, s->pixels, bytes), "%s: fault %zu, forward then back, is not the same picture", name,
+		      k + 1);
+		render(r, m, n - 1);   /* far ahead and back (from a checkpoint) */
+		render(r, m, k);
+		CHECK(!memcmp(fresh, s->pixels, bytes), "%s: fault %zu, after the last fault and back, is not the same picture",
+		      name, k + 1);
+	}
+	free(fresh);
+}
+
+/* The step just before the one holding event i. */
+static size_t step_before_event(const struct evlog *l, size_t i)
+{
+	size_t k = 0;
+	while (k + 1 < model_steps(l) && model_step_end(l, k) <= i)
+		k++;
+	return k ? k - 1 : 0;
+}
+
+static void check_fork_sharing(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	int linked = 0;
+	for (size_t i = 0; i < l->nev && linked < 3; i++) {
+		const struct gev *cow = &l->ev[i];
+		if (cow->kind != GEV_COW_COPY)
+			continue;
+		/* the child's parent, from its proc_create */
+		int parent = 0;
+		size_t created = 0;
+		for (size_t j = 0; j < i; j++)
+			if (l->ev[j].kind == GEV_PROC_CREATE && l->ev[j].pid == cow->pid) {
+				parent = l->ev[j].parent;
+				created = j;
+			}
+		size_t k = step_before_event(l, i);
+		if (!parent || model_step_end(l, k) <= created)
+			continue;
+		render(r, m, k);
+		const struct layout *lay = renderer_layout(r);
+		SDL_Surface *s = renderer_surface(r);
+		bool to_child = false, to_parent = false;
+		for (int j = 0; j < lay->nlink; j++) {
+			const struct layout_link *ln = &lay->link[j];
+			if (ln->frame != cow->pa)
+				continue;
+			SDL_Color got = pixel(s, ln->x2, ln->y2);
+			CHECK(same_color(got, gui_theme.link), "%s: step %zu: the link of frame 0x%llx to pid %d is not drawn",
+			      name, k + 1, (unsigned long long)ln->frame, ln->pid);
+			to_child |= ln->pid == cow->pid;
+			to_parent |= ln->pid == parent;
+		}
+		CHECK(to_child && to_parent, "%s: step %zu: frame 0x%llx (copied later by pid %d) is not linked to %s", name,
+		      k + 1, (unsigned long long)cow->pa, cow->pid, to_child ? "the parent" : "the child");
+		linked++;
+	}
+	CHECK(linked > 0, "%s: no frame shared after the fork was found to check", name);
+}
+
+int main(int argc, char **argv)
+{
+	setenv("SDL_VIDEODRIVER", "offscreen", 1);
+	if (SDL_Init(SDL_INIT_VIDEO)) {
+		fprintf(stderr, "test_gui: SDL: %s\n", SDL_GetError());
+		return 1;
+	}
+	char err[1024];
+	struct renderer *r = renderer_create(1280, 720, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "test_gui: %s\n", err);
+		return 1;
+	}
+	bool fork = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--fork")) {
+			fork = true;
+			continue;
+		}
+		struct evlog l;
+		evlog_init(&l, argv[i]);
+		if (evlog_read_file(&l, argv[i], err, sizeof err)) {
+			CHECK(0, "%s", err);
+			continue;
+		}
+		struct model m;
+		model_init(&m, &l);
+		check_walks(argv[i], r, &m);
+		check_back_and_forth(argv[i], r, &m);
+		if (fork)
+			check_fork_sharing(argv[i], r, &m);
+		fork = false;
+		model_free(&m);
+		evlog_free(&l);
+	}
+	renderer_destroy(r);
+	SDL_Quit();
+	printf("test_gui: %d passed, %d failed\n", checks - failures, failures);
+	return failures != 0;
+}
