@@ -120,6 +120,9 @@ struct cpu {
 	uc_hook data_hook;       /* the pre-access memory hooks, while installed */
 	bool data_hooked;
 	uint64_t block_pc;       /* the translated block running now */
+	bool hooked;             /* the last data access, already accounted by */
+	uint64_t hooked_page;    /* the TLB model, may still fault in the host */
+	enum mmu_access hooked_acc;
 	bool in_segv;            /* the access comes from the host SIGSEGV handler */
 };
 
@@ -156,7 +159,7 @@ static struct region *region_of(struct cpu *c, uint64_t va)
  * goes first: Unicorn finds it only while the memory is mapped. */
 static void region_unmap(struct cpu *c, struct region *r)
 {
-	mmu_forget_repeat(c->mmu);   /* a repeat skips the shadow: see mem_hook */
+	c->hooked = false;
 	uc_ctl_remove_cache(c->uc, r->start, r->end);
 	uc_mem_unmap(c->uc, r->start, r->end - r->start);
 }
@@ -336,7 +339,7 @@ static struct task *task_of(struct cpu *c, int pid)
 static void unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
 {
 	struct cpu *c = ctx;
-	mmu_forget_repeat(c->mmu);   /* the kernel flushes the TLB too; be sure */
+	c->hooked = false;
 	if (c->cur && c->cur->pid == pid) {
 		shadow_drop_range(c, c->reg, c->nreg, true, va, len);
 		return;
@@ -405,6 +408,7 @@ static void die(struct cpu *c, enum fault_outcome o, const struct fault_record *
  * the shadow gets the page when it can be had. */
 static void access_page(struct cpu *c, uint64_t va, enum mmu_access acc)
 {
+	c->hooked = false;   /* the shadow may change from here */
 	struct region *r = region_of(c, va);
 	if (!r)
 		return;   /* outside every region: Unicorn's unmapped hook takes it */
@@ -436,13 +440,16 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	struct cpu *c = ud;
 	enum mmu_access acc = type == UC_MEM_WRITE ? ACC_WRITE : ACC_READ;
 	uint64_t last = addr + (uint64_t)(size > 0 ? size - 1 : 0);
-	/* Most accesses hit the entry the access before them hit in the L1
-	 * TLB. That access went through access_page, which put the page in the
-	 * shadow with at least the entry's rights; the repeat is forgotten
-	 * whenever the shadow loses pages (unmap_hook, region_unmap), and the
-	 * kernel's own accesses leave none (os_access_repeat). */
-	if (!((last ^ addr) >> c->shift) && !c->dying && os_access_repeat(c->k, addr, acc))
+	/* Most accesses hit the L1 TLB: accounted, done. The shadow serves
+	 * the access if it holds the page; if not (the kernel's own accesses
+	 * and a region made anew fill neither), the host faults right after,
+	 * and the SIGSEGV handler knows it by `hooked`. */
+	if (!((last ^ addr) >> c->shift) && !c->dying && os_access_l1(c->k, addr, acc)) {
+		c->hooked_page = addr >> c->shift;
+		c->hooked_acc = acc;
+		c->hooked = true;
 		return;
+	}
 	access_page(c, addr, acc);
 	if ((last ^ addr) >> c->shift)   /* straddles a page boundary: the second page too */
 		access_page(c, last & ~(c->page - 1), acc);
@@ -522,6 +529,23 @@ static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
+/* The access mem_hook accounted as an L1 TLB hit faulted in the host:
+ * the shadow lacks the page. The tables allow the access (the TLB holds
+ * nothing they do not), so it only needs the page. */
+static void fill_hooked(struct cpu *c, struct region *r, uint64_t va)
+{
+	struct mmu_xlate x;
+	enum mmu_access acc = c->hooked_acc;
+	c->hooked = false;
+	if (os_probe_access(c->k, va, acc, &x))
+		shadow_set(c, r, va & ~(c->page - 1), &x);
+	else
+		access_page(c, va, acc);   /* not expected: let the kernel say */
+	if (r->state[(va - r->start) >> c->shift] == SHADOW_NONE ||
+	    (acc == ACC_WRITE && r->state[(va - r->start) >> c->shift] == SHADOW_RO))
+		scratch_cover(c, va, false);   /* never loop on the same fault */
+}
+
 /* Guest pages not in the shadow fault in the host: instruction fetches
  * while Unicorn translates (both modes), and in functional mode data
  * accesses too. Only addresses inside the reservations are ours. */
@@ -539,8 +563,13 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
 		write = ((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2;
 #endif
 		enum mmu_access acc = write ? ACC_WRITE : ACC_FETCH;
-		/* With the pre-access hooks, data accesses were prepared: a read
-		 * here is the translator. Without them, ask the stack. */
+		/* With the pre-access hooks, a data access was prepared by its hook
+		 * (or accounted there: `hooked`); a read here is otherwise the
+		 * translator. Without them, ask the stack. */
+		if (c->hooked && c->hooked_page == va >> c->shift && (c->hooked_acc == ACC_WRITE) == write) {
+			fill_hooked(c, r, va);
+			return;
+		}
 		if (!write && !c->data_hooked && (!r->exec || !translating()))
 			acc = ACC_READ;
 		c->in_segv = true;
@@ -596,7 +625,7 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		/* Fetches, accounted per block: the iTLB sees the pages it spans. */
 		uint64_t last = addr + (size ? size - 1 : 0);
 		bool straddles = (last ^ addr) >> c->shift;
-		if (straddles || !os_access_repeat(c->k, addr, ACC_FETCH))
+		if (straddles || !os_access_l1(c->k, addr, ACC_FETCH))   /* the block ran: its page is in the shadow */
 			access_page(c, addr, ACC_FETCH);
 		if (straddles)
 			access_page(c, last & ~(c->page - 1), ACC_FETCH);
@@ -789,6 +818,7 @@ static void signal_after_syscall(struct cpu *c, uint64_t nr, const uint64_t a[6]
 
 static void do_syscall(struct cpu *c, uint64_t nr, uint64_t a[6])
 {
+	c->hooked = false;
 	uint64_t sp = 0;
 	uc_reg_read(c->uc, sp_reg(c), &sp);
 	os_syscall_sp(c->k, sp);

@@ -13,7 +13,6 @@
 struct tlb_entry {
 	uint64_t key;
 	uint64_t frame;      /* physical base of the region this entry maps */
-	uint64_t stamp;      /* last use, for LRU */
 	uint16_t asid;
 	uint8_t shift;
 	uint8_t perm_user, perm_kernel;
@@ -27,6 +26,8 @@ struct tlb_array {
 	uint32_t sets, ways;
 	enum tlb_repl repl;
 	struct tlb_entry *e; /* sets * ways, set-major */
+	uint64_t *keys;      /* e[i].key again, packed: what lookups scan */
+	uint64_t *stamps;    /* per entry: its last use, for LRU (packed: what fills scan) */
 	uint64_t *plru;      /* tree bits per set (REPL_PLRU) */
 	uint64_t tick;
 	uint64_t rng;
@@ -44,6 +45,9 @@ struct tlb {
 	 * nothing. NULL when unknown. */
 	const struct tlb_entry *last;
 	uint64_t last_page;
+	/* The 4 KiB page (va >> 12) the last lookup missed, for the same
+	 * ASID: until a fill it misses again. ~0 when none. */
+	uint64_t missed_page;
 };
 
 /* Walk caches (x86 paging-structure caches, AArch64 walk cache): per level,

@@ -75,17 +75,19 @@ void mmu_destroy(struct mmu *m)
 const struct mmu_config *mmu_config_of(const struct mmu *m) { return &m->cfg; }
 struct physmem *mmu_physmem(const struct mmu *m) { return m->pm; }
 
+static void forget_last_hits(struct mmu *m)
+{
+	for (int i = 0; i < TLB_COUNT; i++) {
+		m->tlb[i].last = NULL;
+		m->tlb[i].missed_page = ~0ull;
+	}
+}
+
 void mmu_set_context(struct mmu *m, uint64_t root_pa, uint16_t asid)
 {
 	m->root = root_pa;
 	m->asid = asid;
-	mmu_forget_repeat(m);   /* the last hits answered for another ASID */
-}
-
-void mmu_forget_repeat(struct mmu *m)
-{
-	for (int i = 0; i < TLB_COUNT; i++)
-		m->tlb[i].last = NULL;
+	forget_last_hits(m);   /* they answered for another ASID */
 }
 
 void mmu_set_pkru(struct mmu *m, uint32_t pkru) { m->pkru = pkru; }
@@ -154,7 +156,7 @@ static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_acces
 	m->st.cycles[id == TLB_L2 ? COST_TLB_L2 : COST_TLB_L1] += t->latency;
 	x->cycles += t->latency;
 	const struct tlb_entry *e = repeat_entry(t, va);
-	if (!e)
+	if (!e && va >> 12 != t->missed_page)   /* a miss misses again until a fill */
 		e = tlb_lookup(t, va & m->va_mask, m->asid);
 	if (e && entry_grants(m, e, acc, user)) {
 		m->st.tlb_hits[id]++;
@@ -167,13 +169,24 @@ static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_acces
 	return false;
 }
 
-bool mmu_access_repeat(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
+bool mmu_access_l1(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	struct tlb *t = &m->tlb[l1];
 	const struct tlb_entry *e = repeat_entry(t, va);
+	if (!e) {
+		if (!t->narrays || ((va & ~m->va_mask) && !mmu_va_in_range(m, va)))
+			return false;
+		/* A hit touches its entry as mmu_access's lookup will; a second
+		 * touch of the set's most recent entry changes nothing. */
+		e = tlb_lookup(t, va & m->va_mask, m->asid);
+		if (!e)
+			t->missed_page = va >> 12;
+	}
 	if (!e || !entry_grants(m, e, acc, user))
 		return false;
+	t->last = e;
+	t->last_page = va >> 12;
 	m->st.accesses[acc]++;
 	m->st.cycles[COST_TLB_L1] += t->latency;
 	m->st.tlb_hits[l1]++;

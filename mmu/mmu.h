@@ -297,12 +297,9 @@ void mmu_set_observer(struct mmu *m, mmu_event_fn fn, void *ctx);
  * Returns true on success; on a fault x->fault says what happened. */
 bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, struct mmu_xlate *x);
 /* mmu_access's quickest case, for callers that need no translation back:
- * an access to the page its L1 TLB's last hit was for, granted by that same
- * entry. Accounted exactly as mmu_access would; false (and nothing
- * accounted) when it is not that case. */
-bool mmu_access_repeat(struct mmu *m, uint64_t va, enum mmu_access acc, bool user);
-/* No repeat until the next hit (results are the same either way). */
-void mmu_forget_repeat(struct mmu *m);
+ * an L1 TLB hit that grants the access. Accounted exactly as mmu_access
+ * would; false (and nothing accounted) when it is not that case. */
+bool mmu_access_l1(struct mmu *m, uint64_t va, enum mmu_access acc, bool user);
 
 /* A walk from `root` without TLBs (but with A/D updates unless `probe`). */
 bool mmu_walk(struct mmu *m, uint64_t root_pa, uint64_t va, enum mmu_access acc, bool user,

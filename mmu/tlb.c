@@ -39,13 +39,16 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 		a->e = calloc(ac->entries, sizeof *a->e);
 		a->plru = calloc(a->sets, sizeof *a->plru);
 		a->mru = calloc(a->sets, sizeof *a->mru);
-		if (!a->e || !a->plru || !a->mru) {
+		a->keys = malloc(ac->entries * sizeof *a->keys);
+		a->stamps = calloc(ac->entries, sizeof *a->stamps);
+		if (!a->e || !a->plru || !a->mru || !a->keys || !a->stamps) {
 			snprintf(err, errlen, "out of host memory");
 			return false;
 		}
 		for (uint32_t k = 0; k < ac->entries; k++)
-			a->e[k].key = TLB_NO_KEY;
+			a->e[k].key = a->keys[k] = TLB_NO_KEY;
 	}
+	t->missed_page = ~0ull;
 	return true;
 }
 
@@ -55,6 +58,8 @@ void tlb_free(struct tlb *t)
 		free(t->arr[i].e);
 		free(t->arr[i].plru);
 		free(t->arr[i].mru);
+		free(t->arr[i].keys);
+		free(t->arr[i].stamps);
 	}
 	t->narrays = 0;
 	t->last = NULL;
@@ -101,7 +106,7 @@ static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
 {
 	a->mru[set] = way;
 	if (a->repl == REPL_LRU)
-		a->e[set * a->ways + way].stamp = ++a->tick;
+		a->stamps[set * a->ways + way] = ++a->tick;
 	else if (a->repl == REPL_PLRU)
 		plru_touch(a, set, way);
 }
@@ -116,7 +121,7 @@ static uint32_t victim_way(struct tlb_array *a, uint32_t set)
 	case REPL_LRU: {
 		uint32_t v = 0;
 		for (uint32_t w = 1; w < a->ways; w++)
-			if (row[w].stamp < row[v].stamp)
+			if (a->stamps[set * a->ways + w] < a->stamps[set * a->ways + v])
 				v = w;
 		return v;
 	}
@@ -145,12 +150,13 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
 			uint32_t set = tlb_set(a, va, shift);
 			uint64_t key = tlb_key(va, shift);
 			struct tlb_entry *row = &a->e[set * a->ways];
+			const uint64_t *keys = &a->keys[set * a->ways];
 			/* The set's most recently used entry again: its position in
 			 * the replacement order cannot change, so nothing to touch. */
 			if (entry_matches(&row[a->mru[set]], key, asid))
 				return &row[a->mru[set]];
 			for (uint32_t w = 0; w < a->ways; w++)
-				if (entry_matches(&row[w], key, asid)) {
+				if (keys[w] == key && entry_matches(&row[w], key, asid)) {
 					touch(a, set, w);
 					return &row[w];
 				}
@@ -180,6 +186,7 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[id];
 	t->last = NULL;
+	t->missed_page = ~0ull;
 	if (!t->narrays)
 		return;
 	unsigned tries[3] = {x->page_shift, pt_leaf_shift(m->fmt, x->leaf_level), m->fmt->page_shift};
@@ -196,14 +203,19 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	uint64_t key = tlb_key(va, shift);
 	uint32_t set = tlb_set(a, va, shift);
 	struct tlb_entry *row = &a->e[set * a->ways];
+	uint64_t *keys = &a->keys[set * a->ways];
+	const uint64_t *stamps = &a->stamps[set * a->ways];
 	uint32_t way = a->ways, empty = a->ways, lru = 0;
+	uint64_t oldest = stamps[0];
 	for (uint32_t w = 0; w < a->ways; w++) {
-		if (row[w].key == key && (row[w].asid == m->asid || row[w].global || x->global))
+		if (keys[w] == key && (row[w].asid == m->asid || row[w].global || x->global))
 			way = w; /* refresh the entry in place: no duplicates */
-		else if (row[w].key == TLB_NO_KEY && empty == a->ways)
+		else if (keys[w] == TLB_NO_KEY && empty == a->ways)
 			empty = w;
-		if (row[w].stamp < row[lru].stamp)
+		if (stamps[w] < oldest) {
+			oldest = stamps[w];
 			lru = w;
+		}
 	}
 	if (way == a->ways)
 		way = empty < a->ways ? empty : a->repl == REPL_LRU ? lru : victim_way(a, set);
@@ -214,6 +226,7 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 		.perm_user = x->perm_user, .perm_kernel = x->perm_kernel, .dirty = x->dirty, .global = x->global,
 		.pkey = x->pkey, .level = x->leaf_level,
 	};
+	keys[way] = key;
 	touch(a, set, way);
 	if (m->observer) {
 		struct mmu_event ev = {.kind = MMU_EV_TLB_FILL, .tlb = id, .array = (uint8_t)ai, .set = set, .way = way,
@@ -231,6 +244,7 @@ uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 {
 	uint32_t n = 0;
 	t->last = NULL;
+	t->missed_page = ~0ull;
 	for (unsigned i = 0; i < t->narrays; i++) {
 		struct tlb_array *a = &t->arr[i];
 		if (scope == 0) {
@@ -240,7 +254,7 @@ uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 				uint64_t key = tlb_key(va, shift);
 				for (uint32_t w = 0; w < a->ways; w++)
 					if (entry_matches(&row[w], key, asid)) {
-						row[w].key = TLB_NO_KEY;
+						row[w].key = a->keys[tlb_set(a, va, shift) * a->ways + w] = TLB_NO_KEY;
 						n++;
 					}
 			}
@@ -249,7 +263,7 @@ uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 		for (uint32_t k = 0; k < a->sets * a->ways; k++) {
 			struct tlb_entry *e = &a->e[k];
 			if (e->key != TLB_NO_KEY && (scope == 2 || (!e->global && e->asid == asid))) {
-				e->key = TLB_NO_KEY;
+				e->key = a->keys[k] = TLB_NO_KEY;
 				n++;
 			}
 		}

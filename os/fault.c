@@ -567,10 +567,15 @@ static enum fault_outcome access_retry(struct kernel *k, struct proc *p, uint64_
 	return OUT_SIGBUS;
 }
 
-/* The CPU's repeated access (os.h). */
-bool os_access_repeat(struct kernel *k, uint64_t va, enum mmu_access acc)
+bool os_access_l1(struct kernel *k, uint64_t va, enum mmu_access acc)
 {
-	return !op_hooked(k) && mmu_access_repeat(k->mmu, va, acc, true);
+	return !op_hooked(k) && mmu_access_l1(k->mmu, va, acc, true);
+}
+
+bool os_probe_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x)
+{
+	struct proc *p = k->current;
+	return p && mmu_walk(k->mmu, p->mm.root, va, acc, true, true, x);
 }
 
 enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
@@ -580,11 +585,6 @@ enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc,
 	struct fault_record local;
 	struct fault_record *r = rec ? rec : &local;
 	enum fault_outcome o = access_retry(k, p, va, acc, x, r);
-	/* The kernel's own accesses (copy_to_user...) leave nothing to repeat:
-	 * os_access_repeat promises the CPU that it made the last access to
-	 * the page, so that its shadow of guest memory holds it. */
-	if (k->in_uaccess)
-		mmu_forget_repeat(k->mmu);
 	if (op_hooked(k)) {
 		struct os_op op = {.kind = OP_ACCESS};
 		op.u.access.va = va;

@@ -316,11 +316,13 @@ size_t proc_vmas(const struct proc *p, const struct vma **out);
  * receives the last fault's record. */
 enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
 			     struct fault_record *rec);
-/* os_access's quickest case, accounted the same: the access hits the entry
- * its L1 TLB answered last (mmu_access_repeat) for an access the CPU made
- * (not the kernel's copy_to_user and the like), and nobody records
- * accesses. False, with nothing done, otherwise. */
-bool os_access_repeat(struct kernel *k, uint64_t va, enum mmu_access acc);
+/* os_access's quickest case, accounted the same: an L1 TLB hit
+ * (mmu_access_l1), while nobody records accesses. False, with nothing
+ * done, otherwise. */
+bool os_access_l1(struct kernel *k, uint64_t va, enum mmu_access acc);
+/* What the current process's page tables say of an access, with no side
+ * effect (no TLB, no A/D update, no cost): true when they allow it. */
+bool os_probe_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x);
 
 /* What a frame holds and who refers to it (for tests and viewers). */
 struct frame_info {
