@@ -113,6 +113,18 @@ static void on_fp(int sig)
 	count++;
 }
 
+/* A child that sends `sig` to this process and ends. */
+static pid_t child_sends(int sig)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		kill(getppid(), sig);
+		_exit(0);
+	}
+	return pid;
+}
+
 static void handle(int sig, void (*fn)(int), int flags)
 {
 	struct sigaction sa;
@@ -316,12 +328,7 @@ static void suspend(void)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	handle(SIGUSR1, on_usr, 0);
 	count = 0;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		kill(getppid(), SIGUSR1);
-		_exit(0);
-	}
+	pid_t pid = child_sends(SIGUSR1);
 	sigemptyset(&none);
 	int rc = sigsuspend(&none);
 	int err = errno;
@@ -340,12 +347,7 @@ static void wait_for_signal(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		kill(getppid(), SIGUSR2);
-		_exit(0);
-	}
+	pid_t pid = child_sends(SIGUSR2);
 	int sig = 0, rc = sigwait(&set, &sig);
 	waitpid(pid, NULL, 0);
 	printf("sigwait: returned %d with %s\n", rc, sig == SIGUSR2 ? "SIGUSR2" : "?");
@@ -358,12 +360,7 @@ static void fp_registers(void)
 {
 	handle(SIGUSR1, on_fp, 0);
 	count = 0;
-	fflush(stdout);
-	pid_t pid = fork();
-	if (pid == 0) {
-		kill(getppid(), SIGUSR1);
-		_exit(0);
-	}
+	pid_t pid = child_sends(SIGUSR1);
 	double a = 1.0, b = 0.5;
 	for (int i = 0; i < 3000000; i++) {
 		a = a * 0.999999 + b;
