@@ -425,6 +425,32 @@ static void read_event_fields(struct line_ctx *c, const cJSON *o, struct gev *e)
 	}
 }
 
+/* The header's "tlb": each TLB's arrays as [sets, ways, page size] (logs
+ * without it get the geometry their fills show). Geometry beyond what a
+ * fill may name is ignored. */
+static void read_tlb_geometry(struct evlog *l, const cJSON *tlb)
+{
+	for (int t = 0; t < TLB_KINDS; t++) {
+		const cJSON *arrays = cJSON_GetObjectItemCaseSensitive(tlb, tlb_names[t]);
+		int a = 0;
+		const cJSON *g;
+		cJSON_ArrayForEach(g, arrays) {
+			if (a == TLB_MAX_ARRAYS)
+				break;
+			const cJSON *sets = cJSON_GetArrayItem(g, 0), *ways = cJSON_GetArrayItem(g, 1);
+			if (cJSON_IsNumber(sets) && cJSON_IsNumber(ways) && sets->valuedouble >= 1 &&
+			    ways->valuedouble >= 1 && sets->valuedouble <= 8192 && ways->valuedouble <= 64) {
+				l->tlb_sets[t][a] = (uint32_t)sets->valuedouble;
+				l->tlb_ways[t][a] = (uint32_t)ways->valuedouble;
+			}
+			const cJSON *page = cJSON_GetArrayItem(g, 2);
+			if (cJSON_IsNumber(page) && page->valuedouble >= 4096 && page->valuedouble <= 0x1p40)
+				l->tlb_size[t][a] = (uint64_t)page->valuedouble;
+			a++;
+		}
+	}
+}
+
 static int read_header(struct line_ctx *c, const cJSON *o)
 {
 	struct evlog *l = c->l;
@@ -447,6 +473,7 @@ static int read_header(struct line_ctx *c, const cJSON *o)
 		snprintf(l->preset, sizeof l->preset, "%s", get_str(c, o, "preset"));
 	if (has(o, "personality"))
 		snprintf(l->personality, sizeof l->personality, "%s", get_str(c, o, "personality"));
+	read_tlb_geometry(l, cJSON_GetObjectItemCaseSensitive(o, "tlb"));
 	if (c->failed)
 		return -1;
 	l->header_seen = true;

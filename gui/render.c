@@ -883,15 +883,26 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 	y += lh;
 	const struct gproc *p = model_proc(v->m, v->pid);
 	int asid = p ? p->asid : -1;
+	/* The arrays share the height by their entries, each at least a row. */
+	long left = 0;
+	int nleft = 0;
+	for (int t = 0; t < TLB_KINDS; t++)
+		for (int ar = 0; ar < TLB_MAX_ARRAYS; ar++) {
+			left += (long)v->m->tlb[t][ar].sets * v->m->tlb[t][ar].ways;
+			nleft += v->m->tlb[t][ar].sets > 0;
+		}
 	for (int t = 0; t < TLB_KINDS; t++)
 		for (int ar = 0; ar < TLB_MAX_ARRAYS; ar++) {
 			const struct gtlb *g = &v->m->tlb[t][ar];
-			if (!g->sets || y + sh * 2 > a.y + a.h)
+			if (!g->sets)
 				continue;
+			if (y + sh * 2 > a.y + a.h)
+				break;
 			const struct gev *fl = v->fill[t] && v->fill[t]->array == ar ? v->fill[t] : NULL;
 			int x = a.x;
-			x += textf(r, r->mono_small, x, y, th->fg, 0, "%s %" PRIu64 "K %ux%u ", names[t], g->size >> 10, g->sets,
-				   g->ways);
+			x += textf(r, r->mono_small, x, y, th->fg, 0, "%s %" PRIu64 "%c %ux%u ", names[t],
+				   g->size >= 1ull << 30 ? g->size >> 30 : g->size >= 1ull << 20 ? g->size >> 20 : g->size >> 10,
+				   g->size >= 1ull << 30 ? 'G' : g->size >= 1ull << 20 ? 'M' : 'K', g->sets, g->ways);
 			if (fl)
 				textf(r, r->mono_small, x, y, th->walk, a.x + a.w - x, "fill set %u way %u", fl->index, fl->way);
 			if (fl && fl->victim.valid)
@@ -899,7 +910,13 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 				      fl->victim.va);
 			y += sh + (fl && fl->victim.valid ? sh : 0);
 			/* each set a row of its ways; as many sets side by side as fit */
-			int maxh = (a.y + a.h - y) / 2, cell = 14, per_row = 1, rows = 1;
+			long mine = (long)g->sets * g->ways;
+			int room = a.y + a.h - y - (nleft - 1) * (sh + 8);   /* the others' labels and a row each */
+			int maxh = (int)(room * mine / left), cell = 14, per_row = 1, rows = 1;
+			if (maxh < 8)
+				maxh = 8;
+			left -= mine;
+			nleft--;
 			for (; cell > 3; cell--) {
 				per_row = a.w / ((int)g->ways * cell + 2);
 				if (per_row < 1)
@@ -1131,7 +1148,7 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 	y += vma_h + mg;
 	draw_frames(r, &v, (SDL_Rect){mg, y, left_w, H - y - mg});
 	int rx = W - right_w - mg, ry = head_h + mg + va_h / 2;
-	int fault_h = (H - ry) * 58 / 100;
+	int fault_h = (H - ry) * 46 / 100;
 	draw_fault_panel(r, &v, (SDL_Rect){rx, ry, right_w, fault_h});
 	draw_tlbs(r, &v, (SDL_Rect){rx, ry + fault_h + mg, right_w, H - ry - fault_h - 2 * mg});
 	if (s->hover_x >= 0)

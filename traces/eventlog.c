@@ -33,6 +33,27 @@ static void put_string(struct outfile *o, const char *s)
 	outfile_write(o, "\"", 1);
 }
 
+/* "tlb":{"L1i":[[sets,ways,page],...],"L1d":[...],"L2":[...]}: each TLB's
+ * arrays (page: the smallest page size it holds, in bytes), so that a
+ * viewer draws them whole, not only the slots the run filled. */
+static void put_tlb_geometry(struct outfile *o, const struct mmu_config *cfg)
+{
+	const struct tlb_config *tlbs[] = {&cfg->l1i, &cfg->l1d, &cfg->l2};
+	static const char *const names[] = {"L1i", "L1d", "L2"};
+	outfile_write(o, "\"tlb\":{", 7);
+	for (int t = 0; t < 3; t++) {
+		outfile_printf(o, "%s\"%s\":[", t ? "," : "", names[t]);
+		for (unsigned a = 0; a < tlbs[t]->narrays; a++) {
+			const struct tlb_array_config *ac = &tlbs[t]->array[a];
+			uint32_t ways = ac->ways ? ac->ways : ac->entries;
+			outfile_printf(o, "%s[%u,%u,%llu]", a ? "," : "", ac->entries / ways, ways,
+				       1ull << __builtin_ctzll(ac->sizes));
+		}
+		outfile_write(o, "]", 1);
+	}
+	outfile_write(o, "},", 2);
+}
+
 struct eventlog *eventlog_create(const char *path, const struct kernel *k, const struct eventlog_info *info,
 				 char *err, size_t errlen)
 {
@@ -50,6 +71,7 @@ struct eventlog *eventlog_create(const char *path, const struct kernel *k, const
 	struct outfile *o = log->out;
 	outfile_printf(o, "{\"format\":\"mmusim-events\",\"version\":1,\"arch\":\"%s\",\"paging\":\"%s\",\"page_size\":%u,",
 		       arch_name(log->fmt->arch), log->fmt->id, 1u << log->fmt->page_shift);
+	put_tlb_geometry(o, mmu_config_of(kernel_mmu(k)));
 	outfile_write(o, "\"preset\":", 9);
 	put_string(o, info->preset);
 	outfile_write(o, ",\"personality\":", 15);
