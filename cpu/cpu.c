@@ -120,8 +120,10 @@ struct cpu {
 	uc_hook data_hook;       /* the pre-access memory hooks, while installed */
 	bool data_hooked;
 	uint64_t block_pc;       /* the translated block running now */
-	bool hooked;             /* the last data access, already accounted by */
-	uint64_t hooked_page;    /* the TLB model, may still fault in the host */
+	/* The last data access mem_hook accounted as an L1 TLB hit: the host
+	 * may still fault on it (forgotten when the shadow loses pages). */
+	bool hooked;
+	uint64_t hooked_page;
 	enum mmu_access hooked_acc;
 	bool in_segv;            /* the access comes from the host SIGSEGV handler */
 };
@@ -159,7 +161,7 @@ static struct region *region_of(struct cpu *c, uint64_t va)
  * goes first: Unicorn finds it only while the memory is mapped. */
 static void region_unmap(struct cpu *c, struct region *r)
 {
-	c->hooked = false;
+	c->hooked = false;   /* its pages leave the shadow */
 	uc_ctl_remove_cache(c->uc, r->start, r->end);
 	uc_mem_unmap(c->uc, r->start, r->end - r->start);
 }
@@ -339,7 +341,7 @@ static struct task *task_of(struct cpu *c, int pid)
 static void unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
 {
 	struct cpu *c = ctx;
-	c->hooked = false;
+	c->hooked = false;   /* pages leave the shadow */
 	if (c->cur && c->cur->pid == pid) {
 		shadow_drop_range(c, c->reg, c->nreg, true, va, len);
 		return;
@@ -404,19 +406,30 @@ static void die(struct cpu *c, enum fault_outcome o, const struct fault_record *
 	uc_emu_stop(c->uc);
 }
 
+static bool shadow_serves(const struct cpu *c, const struct region *r, uint64_t va, enum mmu_access acc)
+{
+	uint8_t st = r->state[(va - r->start) >> c->shift];
+	return st == SHADOW_RW || (st == SHADOW_RO && acc != ACC_WRITE);
+}
+
+/* What the shadow still cannot serve after a fault goes to the scratch
+ * page: the host never faults on it again. */
+static void cover_unserved(struct cpu *c, const struct region *r, uint64_t va, enum mmu_access acc)
+{
+	if (!shadow_serves(c, r, va, acc))
+		scratch_cover(c, va, acc == ACC_FETCH);
+}
+
 /* One access to the page at va through the MMU (and the fault handler);
  * the shadow gets the page when it can be had. */
 static void access_page(struct cpu *c, uint64_t va, enum mmu_access acc)
 {
-	c->hooked = false;   /* the shadow may change from here */
 	struct region *r = region_of(c, va);
 	if (!r)
 		return;   /* outside every region: Unicorn's unmapped hook takes it */
-	uint8_t st = r->state[(va - r->start) >> c->shift];
-	bool served = st == SHADOW_RW || (st == SHADOW_RO && acc != ACC_WRITE);
+	bool served = shadow_serves(c, r, va, acc);
 	if (c->dying) {
-		if (!served)
-			scratch_cover(c, va, acc == ACC_FETCH);
+		cover_unserved(c, r, va, acc);
 		return;
 	}
 	if (served && c->o.mode == CPU_FUNCTIONAL)
@@ -541,14 +554,13 @@ static void fill_hooked(struct cpu *c, struct region *r, uint64_t va)
 		shadow_set(c, r, va & ~(c->page - 1), &x);
 	else
 		access_page(c, va, acc);   /* not expected: let the kernel say */
-	if (r->state[(va - r->start) >> c->shift] == SHADOW_NONE ||
-	    (acc == ACC_WRITE && r->state[(va - r->start) >> c->shift] == SHADOW_RO))
-		scratch_cover(c, va, false);   /* never loop on the same fault */
+	cover_unserved(c, r, va, acc);
 }
 
 /* Guest pages not in the shadow fault in the host: instruction fetches
- * while Unicorn translates (both modes), and in functional mode data
- * accesses too. Only addresses inside the reservations are ours. */
+ * while Unicorn translates, and data accesses (with the hooks, only those
+ * mem_hook accounted as TLB hits). Only addresses inside the reservations
+ * are ours. */
 static void segv_handler(int sig, siginfo_t *si, void *uctx)
 {
 	struct cpu *c = active;
@@ -575,9 +587,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
 		c->in_segv = true;
 		access_page(c, va, acc);   /* the exact address, as CR2/FAR hold */
 		c->in_segv = false;
-		uint8_t st = r->state[(va - r->start) >> c->shift];
-		if (st == SHADOW_NONE || (write && st == SHADOW_RO))
-			scratch_cover(c, va, acc == ACC_FETCH);   /* never loop on the same fault */
+		cover_unserved(c, r, va, acc);
 		return;
 	}
 	/* Not ours: whoever handled SIGSEGV before us. */
@@ -818,7 +828,6 @@ static void signal_after_syscall(struct cpu *c, uint64_t nr, const uint64_t a[6]
 
 static void do_syscall(struct cpu *c, uint64_t nr, uint64_t a[6])
 {
-	c->hooked = false;
 	uint64_t sp = 0;
 	uc_reg_read(c->uc, sp_reg(c), &sp);
 	os_syscall_sp(c->k, sp);

@@ -7,11 +7,8 @@
 
 #define TLB_NO_KEY UINT64_MAX
 
-/* One TLB way. `key` is the VA of the mapping's base, truncated to the format's
- * VA width, with the mapping's size shift in the low bits (bases are at least
- * 4 KiB aligned, so the two never overlap). */
+/* One TLB way (its key is in the array's `keys`). */
 struct tlb_entry {
-	uint64_t key;
 	uint64_t frame;      /* physical base of the region this entry maps */
 	uint16_t asid;
 	uint8_t shift;
@@ -26,7 +23,11 @@ struct tlb_array {
 	uint32_t sets, ways;
 	enum tlb_repl repl;
 	struct tlb_entry *e; /* sets * ways, set-major */
-	uint64_t *keys;      /* e[i].key again, packed: what lookups scan */
+	/* Per entry, packed (what lookups scan): the VA of the mapping's base,
+	 * truncated to the format's VA width, with the mapping's size shift in
+	 * the low bits (bases are at least 4 KiB aligned, so the two never
+	 * overlap); TLB_NO_KEY when the way is empty. */
+	uint64_t *keys;
 	uint64_t *stamps;    /* per entry: its last use, for LRU (packed: what fills scan) */
 	uint64_t *plru;      /* tree bits per set (REPL_PLRU) */
 	uint64_t tick;
@@ -104,6 +105,7 @@ void tlb_free(struct tlb *t);
 const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid);
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x);
 uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid);
+void tlb_forget(struct tlb *t);   /* no remembered hit or miss (struct tlb's last, missed_page) */
 
 /* walk.c */
 bool wc_init(struct walk_cache *w, const struct walk_cache_config *c, char *err, size_t errlen);

@@ -75,19 +75,12 @@ void mmu_destroy(struct mmu *m)
 const struct mmu_config *mmu_config_of(const struct mmu *m) { return &m->cfg; }
 struct physmem *mmu_physmem(const struct mmu *m) { return m->pm; }
 
-static void forget_last_hits(struct mmu *m)
-{
-	for (int i = 0; i < TLB_COUNT; i++) {
-		m->tlb[i].last = NULL;
-		m->tlb[i].missed_page = ~0ull;
-	}
-}
-
 void mmu_set_context(struct mmu *m, uint64_t root_pa, uint16_t asid)
 {
 	m->root = root_pa;
 	m->asid = asid;
-	forget_last_hits(m);   /* they answered for another ASID */
+	for (int i = 0; i < TLB_COUNT; i++)
+		tlb_forget(&m->tlb[i]);   /* what it remembers was for another ASID */
 }
 
 void mmu_set_pkru(struct mmu *m, uint32_t pkru) { m->pkru = pkru; }
@@ -142,11 +135,25 @@ static void xlate_from_entry(struct mmu_xlate *x, const struct tlb_entry *e, uin
 	x->walk.nsteps = 0;
 }
 
-/* The page of the TLB's last hit again (the full, unmasked address: a
- * non-canonical one must not pass for its masked twin). */
-static inline const struct tlb_entry *repeat_entry(const struct tlb *t, uint64_t va)
+/* The entry of TLB t that grants the access, or NULL. A hit is remembered:
+ * its page (the full, unmasked address: a non-canonical one must not pass
+ * for its masked twin) gets it again without a lookup while nothing is
+ * filled or flushed, as it is its set's most recent and a lookup would
+ * touch nothing. So is a page that missed: it misses again until a fill. */
+static const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, uint64_t va, enum mmu_access acc, bool user)
 {
-	return t->last && va >> 12 == t->last_page ? t->last : NULL;
+	uint64_t page = va >> 12;
+	const struct tlb_entry *e = t->last && page == t->last_page ? t->last : NULL;
+	if (!e && page != t->missed_page) {
+		e = tlb_lookup(t, va & m->va_mask, m->asid);
+		if (!e)
+			t->missed_page = page;
+	}
+	if (!e || !entry_grants(m, e, acc, user))
+		return NULL;
+	t->last = e;
+	t->last_page = page;
+	return e;
 }
 
 static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_access acc, bool user,
@@ -155,13 +162,9 @@ static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_acces
 	struct tlb *t = &m->tlb[id];
 	m->st.cycles[id == TLB_L2 ? COST_TLB_L2 : COST_TLB_L1] += t->latency;
 	x->cycles += t->latency;
-	const struct tlb_entry *e = repeat_entry(t, va);
-	if (!e && va >> 12 != t->missed_page)   /* a miss misses again until a fill */
-		e = tlb_lookup(t, va & m->va_mask, m->asid);
-	if (e && entry_grants(m, e, acc, user)) {
+	const struct tlb_entry *e = tlb_answer(m, t, va, acc, user);
+	if (e) {
 		m->st.tlb_hits[id]++;
-		t->last = e;
-		t->last_page = va >> 12;
 		xlate_from_entry(x, e, va, id == TLB_L2 ? 2 : 1);
 		return true;
 	}
@@ -173,20 +176,8 @@ bool mmu_access_l1(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	struct tlb *t = &m->tlb[l1];
-	const struct tlb_entry *e = repeat_entry(t, va);
-	if (!e) {
-		if (!t->narrays || ((va & ~m->va_mask) && !mmu_va_in_range(m, va)))
-			return false;
-		/* A hit touches its entry as mmu_access's lookup will; a second
-		 * touch of the set's most recent entry changes nothing. */
-		e = tlb_lookup(t, va & m->va_mask, m->asid);
-		if (!e)
-			t->missed_page = va >> 12;
-	}
-	if (!e || !entry_grants(m, e, acc, user))
+	if (!t->narrays || ((va & ~m->va_mask) && !mmu_va_in_range(m, va)) || !tlb_answer(m, t, va, acc, user))
 		return false;
-	t->last = e;
-	t->last_page = va >> 12;
 	m->st.accesses[acc]++;
 	m->st.cycles[COST_TLB_L1] += t->latency;
 	m->st.tlb_hits[l1]++;

@@ -12,6 +12,12 @@
 
 static bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
+void tlb_forget(struct tlb *t)
+{
+	t->last = NULL;
+	t->missed_page = ~0ull;
+}
+
 bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof *t);
@@ -46,9 +52,9 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 			return false;
 		}
 		for (uint32_t k = 0; k < ac->entries; k++)
-			a->e[k].key = a->keys[k] = TLB_NO_KEY;
+			a->keys[k] = TLB_NO_KEY;
 	}
-	t->missed_page = ~0ull;
+	tlb_forget(t);
 	return true;
 }
 
@@ -62,7 +68,7 @@ void tlb_free(struct tlb *t)
 		free(t->arr[i].stamps);
 	}
 	t->narrays = 0;
-	t->last = NULL;
+	tlb_forget(t);
 }
 
 static inline uint64_t tlb_key(uint64_t va, unsigned shift)
@@ -111,20 +117,13 @@ static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
 		plru_touch(a, set, way);
 }
 
-static uint32_t victim_way(struct tlb_array *a, uint32_t set)
+/* The way a fill replaces in a full set; `lru` is the least recently
+ * used one (REPL_LRU). */
+static uint32_t victim_way(struct tlb_array *a, uint32_t set, uint32_t lru)
 {
-	struct tlb_entry *row = &a->e[set * a->ways];
-	for (uint32_t w = 0; w < a->ways; w++)
-		if (row[w].key == TLB_NO_KEY)
-			return w;
 	switch (a->repl) {
-	case REPL_LRU: {
-		uint32_t v = 0;
-		for (uint32_t w = 1; w < a->ways; w++)
-			if (a->stamps[set * a->ways + w] < a->stamps[set * a->ways + v])
-				v = w;
-		return v;
-	}
+	case REPL_LRU:
+		return lru;
 	case REPL_PLRU:
 		return plru_victim(a, set);
 	case REPL_RANDOM:
@@ -136,9 +135,10 @@ static uint32_t victim_way(struct tlb_array *a, uint32_t set)
 	return 0;
 }
 
-static inline bool entry_matches(const struct tlb_entry *e, uint64_t key, uint16_t asid)
+/* Entry i of array a maps key for asid. */
+static inline bool entry_matches(const struct tlb_array *a, size_t i, uint64_t key, uint16_t asid)
 {
-	return e->key == key && (e->global || e->asid == asid);
+	return a->keys[i] == key && (a->e[i].global || a->e[i].asid == asid);
 }
 
 const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
@@ -149,27 +149,26 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
 			unsigned shift = (unsigned)__builtin_ctzll(sizes);
 			uint32_t set = tlb_set(a, va, shift);
 			uint64_t key = tlb_key(va, shift);
-			struct tlb_entry *row = &a->e[set * a->ways];
-			const uint64_t *keys = &a->keys[set * a->ways];
+			size_t row = (size_t)set * a->ways;
 			/* The set's most recently used entry again: its position in
 			 * the replacement order cannot change, so nothing to touch. */
-			if (entry_matches(&row[a->mru[set]], key, asid))
-				return &row[a->mru[set]];
+			if (entry_matches(a, row + a->mru[set], key, asid))
+				return &a->e[row + a->mru[set]];
 			for (uint32_t w = 0; w < a->ways; w++)
-				if (keys[w] == key && entry_matches(&row[w], key, asid)) {
+				if (entry_matches(a, row + w, key, asid)) {
 					touch(a, set, w);
-					return &row[w];
+					return &a->e[row + w];
 				}
 		}
 	}
 	return NULL;
 }
 
-static struct tlb_slot slot_of(const struct tlb_entry *e)
+static struct tlb_slot slot_of(uint64_t key, const struct tlb_entry *e)
 {
-	if (e->key == TLB_NO_KEY)
+	if (key == TLB_NO_KEY)
 		return (struct tlb_slot){0};
-	return (struct tlb_slot){.va = e->key & ~0xFFFull, .asid = e->asid, .shift = e->shift, .valid = true,
+	return (struct tlb_slot){.va = key & ~0xFFFull, .asid = e->asid, .shift = e->shift, .valid = true,
 				 .global = e->global};
 }
 
@@ -185,8 +184,7 @@ static int array_for(const struct tlb *t, unsigned shift)
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[id];
-	t->last = NULL;
-	t->missed_page = ~0ull;
+	tlb_forget(t);
 	if (!t->narrays)
 		return;
 	unsigned tries[3] = {x->page_shift, pt_leaf_shift(m->fmt, x->leaf_level), m->fmt->page_shift};
@@ -218,11 +216,12 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 		}
 	}
 	if (way == a->ways)
-		way = empty < a->ways ? empty : a->repl == REPL_LRU ? lru : victim_way(a, set);
+		way = empty < a->ways ? empty : victim_way(a, set, lru);
 	a->present |= 1ull << shift;
 	struct tlb_entry old = row[way];
+	uint64_t old_key = keys[way];
 	row[way] = (struct tlb_entry){
-		.key = key, .frame = x->pa & ~((1ull << shift) - 1), .asid = m->asid, .shift = (uint8_t)shift,
+		.frame = x->pa & ~((1ull << shift) - 1), .asid = m->asid, .shift = (uint8_t)shift,
 		.perm_user = x->perm_user, .perm_kernel = x->perm_kernel, .dirty = x->dirty, .global = x->global,
 		.pkey = x->pkey, .level = x->leaf_level,
 	};
@@ -230,9 +229,9 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	touch(a, set, way);
 	if (m->observer) {
 		struct mmu_event ev = {.kind = MMU_EV_TLB_FILL, .tlb = id, .array = (uint8_t)ai, .set = set, .way = way,
-				       .filled = slot_of(&row[way])};
-		if (old.key != key || old.asid != m->asid)
-			ev.victim = slot_of(&old);
+				       .filled = slot_of(key, &row[way])};
+		if (old_key != key || old.asid != m->asid)
+			ev.victim = slot_of(old_key, &old);
 		mmu_emit(m, &ev);
 	}
 }
@@ -243,27 +242,26 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 {
 	uint32_t n = 0;
-	t->last = NULL;
-	t->missed_page = ~0ull;
+	tlb_forget(t);
 	for (unsigned i = 0; i < t->narrays; i++) {
 		struct tlb_array *a = &t->arr[i];
 		if (scope == 0) {
 			for (uint64_t sizes = a->sizes & a->present; sizes; sizes &= sizes - 1) {
 				unsigned shift = (unsigned)__builtin_ctzll(sizes);
-				struct tlb_entry *row = &a->e[tlb_set(a, va, shift) * a->ways];
+				size_t row = (size_t)tlb_set(a, va, shift) * a->ways;
 				uint64_t key = tlb_key(va, shift);
 				for (uint32_t w = 0; w < a->ways; w++)
-					if (entry_matches(&row[w], key, asid)) {
-						row[w].key = a->keys[tlb_set(a, va, shift) * a->ways + w] = TLB_NO_KEY;
+					if (entry_matches(a, row + w, key, asid)) {
+						a->keys[row + w] = TLB_NO_KEY;
 						n++;
 					}
 			}
 			continue;
 		}
 		for (uint32_t k = 0; k < a->sets * a->ways; k++) {
-			struct tlb_entry *e = &a->e[k];
-			if (e->key != TLB_NO_KEY && (scope == 2 || (!e->global && e->asid == asid))) {
-				e->key = a->keys[k] = TLB_NO_KEY;
+			const struct tlb_entry *e = &a->e[k];
+			if (a->keys[k] != TLB_NO_KEY && (scope == 2 || (!e->global && e->asid == asid))) {
+				a->keys[k] = TLB_NO_KEY;
 				n++;
 			}
 		}
@@ -277,6 +275,7 @@ bool mmu_tlb_slot(const struct mmu *m, enum tlb_id t, unsigned array, uint32_t s
 	const struct tlb *tl = &m->tlb[t];
 	if (array >= tl->narrays || set >= tl->arr[array].sets || way >= tl->arr[array].ways)
 		return false;
-	*out = slot_of(&tl->arr[array].e[set * tl->arr[array].ways + way]);
+	size_t i = (size_t)set * tl->arr[array].ways + way;
+	*out = slot_of(tl->arr[array].keys[i], &tl->arr[array].e[i]);
 	return true;
 }

@@ -131,15 +131,8 @@ static int replay_trace(struct replay_opts *opts)
 			arch_name(p.mmu.fmt->arch));
 		goto out;
 	}
-	k = kernel_create(&p.mmu, &oc, err, sizeof err);
-	if (!k) {
-		fprintf(stderr, "mmusim: %s\n", err);
+	if (!(k = machine_kernel(&p, &oc, o.root)))
 		goto out;
-	}
-	if (o.root && os_set_root(k, o.root, err, sizeof err)) {
-		fprintf(stderr, "mmusim: --root %s: %s\n", o.root, err);
-		goto out;
-	}
 	if (!o.root && trace_recorded(r)) {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(scratch, sizeof scratch, "%s/mmusim-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -159,11 +152,8 @@ static int replay_trace(struct replay_opts *opts)
 	rc = 1;
 	if (o.events) {
 		struct eventlog_info info = {p.name, personality_name(oc.personality), "replay", o.trace};
-		if (!(log = eventlog_create(o.events, k, &info, err, sizeof err))) {
-			fprintf(stderr, "mmusim: %s\n", err);
+		if (!(log = machine_eventlog(o.events, k, &info)))
 			goto out;
-		}
-		kernel_subscribe(k, eventlog_event, log);
 	}
 	if (o.record && !(rec = trace_recorded(r) ? trace_create_recorded(o.record, arch, NULL, err, sizeof err)
 						  : trace_create(o.record, arch, NULL, err, sizeof err))) {
@@ -181,14 +171,8 @@ static int replay_trace(struct replay_opts *opts)
 	}
 	if (res.skipped)
 		fprintf(stderr, "mmusim: %llu records of killed processes were skipped\n", (unsigned long long)res.skipped);
-	if (log) {
-		struct eventlog *l = log;
-		log = NULL;
-		if (eventlog_finish(l, k, err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
-			goto out;
-		}
-	}
+	if (machine_eventlog_finish(&log, k))
+		goto out;
 	if (rec) {
 		struct trace_writer *w = rec;
 		rec = NULL;

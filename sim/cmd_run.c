@@ -157,27 +157,18 @@ static int run_program(struct run_opts *opts)
 	struct preset p;
 	if ((rc = machine_load(&o.m, elf_machine(program) == 183 /* EM_AARCH64 */ ? ARCH_AARCH64 : ARCH_X86_64, &oc, &p)))
 		return rc;
-	struct kernel *k = kernel_create(&p.mmu, &oc, err, sizeof err);
+	struct kernel *k = machine_kernel(&p, &oc, o.root);
 	struct cpu *c = NULL;
 	struct eventlog *log = NULL;
 	struct recorder *rec = NULL;
 	rc = 2;
-	if (!k) {
-		fprintf(stderr, "mmusim: %s\n", err);
+	if (!k)
 		goto out;
-	}
-	if (o.root && os_set_root(k, o.root, err, sizeof err)) {
-		fprintf(stderr, "mmusim: --root %s: %s\n", o.root, err);
-		goto out;
-	}
+	rc = 1;
 	if (o.events) {
 		struct eventlog_info info = {p.name, personality_name(oc.personality), "run", program};
-		if (!(log = eventlog_create(o.events, k, &info, err, sizeof err))) {
-			fprintf(stderr, "mmusim: %s\n", err);
-			rc = 1;
+		if (!(log = machine_eventlog(o.events, k, &info)))
 			goto out;
-		}
-		kernel_subscribe(k, eventlog_event, log);
 	}
 	if (o.record) {
 		/* What replaying needs besides the trace: the same machine. */
@@ -187,7 +178,6 @@ static int run_program(struct run_opts *opts)
 			 o.m.swap ? " --swap " : "", o.m.swap ? o.m.swap : "");
 		if (!(rec = recorder_create(o.record, k, comment, err, sizeof err))) {
 			fprintf(stderr, "mmusim: %s\n", err);
-			rc = 1;
 			goto out;
 		}
 	}
@@ -196,7 +186,6 @@ static int run_program(struct run_opts *opts)
 		kernel_subscribe(k, report_fault_event, &printer);
 	if (!(c = cpu_create(k, &co, err, sizeof err))) {
 		fprintf(stderr, "mmusim: %s\n", err);
-		rc = 1;
 		goto out;
 	}
 	int status = cpu_run(c, program, o.argc, o.argv, o.env, err, sizeof err);
@@ -216,14 +205,9 @@ static int run_program(struct run_opts *opts)
 			goto out;
 		}
 	}
-	if (log) {
-		struct eventlog *l = log;
-		log = NULL;
-		if (eventlog_finish(l, k, err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
-			rc = 1;
-			goto out;
-		}
+	if (machine_eventlog_finish(&log, k)) {
+		rc = 1;
+		goto out;
 	}
 	if (o.stats)
 		report_stats(stderr, k);

@@ -51,3 +51,43 @@ int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_con
 	oc->thp = p->thp;
 	return 0;
 }
+
+struct kernel *machine_kernel(const struct preset *p, const struct os_config *oc, const char *root)
+{
+	char err[512];
+	struct kernel *k = kernel_create(&p->mmu, oc, err, sizeof err);
+	if (!k) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		return NULL;
+	}
+	if (root && os_set_root(k, root, err, sizeof err)) {
+		fprintf(stderr, "mmusim: --root %s: %s\n", root, err);
+		kernel_destroy(k);
+		return NULL;
+	}
+	return k;
+}
+
+struct eventlog *machine_eventlog(const char *path, struct kernel *k, const struct eventlog_info *info)
+{
+	char err[512];
+	struct eventlog *log = eventlog_create(path, k, info, err, sizeof err);
+	if (!log) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		return NULL;
+	}
+	kernel_subscribe(k, eventlog_event, log);
+	return log;
+}
+
+int machine_eventlog_finish(struct eventlog **log, const struct kernel *k)
+{
+	struct eventlog *l = *log;
+	char err[512];
+	*log = NULL;
+	if (l && eventlog_finish(l, k, err, sizeof err)) {
+		fprintf(stderr, "mmusim: %s\n", err);
+		return 1;
+	}
+	return 0;
+}

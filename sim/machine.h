@@ -4,6 +4,7 @@
 
 #include "os.h"
 #include "preset.h"
+#include "traces.h"
 
 struct machine_opts {
 	const char *preset, *personality, *mem, *swap;   /* NULL: not given */
@@ -16,5 +17,14 @@ int machine_personality(const char *name, struct os_config *oc);
  * with --mem applied, and oc's swap area and THP policy from --swap and the
  * preset: 0, or 2 after a one-line message. */
 int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_config *oc, struct preset *p);
+
+/* The kernel for p and oc, its files below `root` (NULL: the working
+ * directory): NULL after a one-line message. */
+struct kernel *machine_kernel(const struct preset *p, const struct os_config *oc, const char *root);
+/* An event log of k at path, subscribed to k's events: NULL after a
+ * one-line message. */
+struct eventlog *machine_eventlog(const char *path, struct kernel *k, const struct eventlog_info *info);
+/* Finishes *log (if any; *log is NULL after): 0, or 1 after a message. */
+int machine_eventlog_finish(struct eventlog **log, const struct kernel *k);
 
 #endif

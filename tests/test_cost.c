@@ -4,7 +4,6 @@
  * its closed form, the per-access cycles must add up to the translation
  * categories and the total must be the sum of all categories. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -45,17 +44,7 @@ static uint64_t map_user(struct tspace *s, uint64_t va, bool exec, bool dirty)
 	return frame;
 }
 
-static struct mmu *new_mmu(const struct mmu_config *c, struct tspace *s)
-{
-	char err[200];
-	struct mmu *m = mmu_create(c, s->pm, err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "mmu_create: %s\n", err);
-		exit(2);
-	}
-	mmu_set_context(m, s->root, 0);
-	return m;
-}
+static struct mmu *new_mmu(const struct mmu_config *c, struct tspace *s) { return tspace_mmu(s, c, 0); }
 
 /* Walk caches on the top level and the PD / L2 level, none on PDPT / L1. */
 static void add_walk_caches(struct mmu_config *c, const struct pt_format *f)
@@ -68,12 +57,7 @@ static uint32_t wc_latency(int level) { return level == 0 ? WC_TOP_LAT : level =
 
 static void run(const char *name, void (*fn)(const struct pt_format *))
 {
-	for (size_t i = 0; i < NFORMATS; i++) {
-		int before = check_failed;
-		fn(formats[i]);
-		if (check_failed != before)
-			fprintf(stderr, "  ^ %d failure(s) in %s [%s]\n", check_failed - before, name, formats[i]->id);
-	}
+	run_on_formats(name, fn, formats, NFORMATS, &check_failed);
 }
 
 /* ---- the scripted sequence -------------------------------------------------- */

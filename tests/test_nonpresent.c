@@ -3,7 +3,6 @@
  * worked out by hand from the kernel's macros, their classification, their
  * description, and that the walker faults on them as on any not-present
  * entry. */
-#include <stdlib.h>
 
 #include "check.h"
 #include "testlib.h"
@@ -222,14 +221,7 @@ static void describe(void)
 static struct mmu *new_mmu(struct tspace *s)
 {
 	struct mmu_config c = test_config(s->f, s->pm->size, 10);
-	char err[200];
-	struct mmu *m = mmu_create(&c, s->pm, err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "mmu_create: %s\n", err);
-		exit(2);
-	}
-	mmu_set_context(m, s->root, 1);
-	return m;
+	return tspace_mmu(s, &c, 1);
 }
 
 static void walks(void)

@@ -4,7 +4,6 @@
  * contiguous mappings, and the events the TLBs report. Most tests run on both
  * x86-64 4-level paging and the AArch64 4 KiB granule. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -58,14 +57,7 @@ static void map_range(struct tspace *s, uint64_t va, uint64_t n)
 
 static struct mmu *new_mmu(const struct mmu_config *c, struct tspace *s, uint16_t asid)
 {
-	char err[200];
-	struct mmu *m = mmu_create(c, s->pm, err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "mmu_create: %s\n", err);
-		exit(2);
-	}
-	mmu_set_context(m, s->root, asid);
-	return m;
+	return tspace_mmu(s, c, asid);
 }
 
 static struct mmu_config base_config(const struct tspace *s)
@@ -143,12 +135,7 @@ static void log_event(void *ctx, const struct mmu_event *ev)
 
 static void run(const char *name, void (*fn)(const struct pt_format *))
 {
-	for (size_t i = 0; i < NFORMATS; i++) {
-		int before = check_failed;
-		fn(formats[i]);
-		if (check_failed != before)
-			fprintf(stderr, "  ^ %d failure(s) in %s [%s]\n", check_failed - before, name, formats[i]->id);
-	}
+	run_on_formats(name, fn, formats, NFORMATS, &check_failed);
 }
 
 /* ---- 1. sequential sweep -------------------------------------------------- */

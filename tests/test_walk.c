@@ -3,7 +3,6 @@
  * leaves, reserved bits, A/D and AF/DBM updates, protection keys, VA range
  * checks and walks that run off physical memory. No TLBs are configured, so
  * every access walks. */
-#include <stdlib.h>
 
 #include "check.h"
 #include "testlib.h"
@@ -20,14 +19,7 @@ static struct mmu *new_mmu(struct tspace *s, bool hw_af, bool hw_dbm, uint8_t pa
 	c.hw_dbm = hw_dbm;
 	if (pa_bits)
 		c.pa_bits = pa_bits;
-	char err[200];
-	struct mmu *m = mmu_create(&c, s->pm, err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "mmu_create: %s\n", err);
-		exit(2);
-	}
-	mmu_set_context(m, s->root, 1);
-	return m;
+	return tspace_mmu(s, &c, 1);
 }
 
 static bool x86(const struct tspace *s) { return s->f->arch == ARCH_X86_64; }

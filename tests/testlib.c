@@ -81,3 +81,26 @@ struct tlb_config test_tlb(uint32_t latency, uint32_t entries, uint32_t ways, ui
 	t.array[0] = (struct tlb_array_config){.sizes = sizes, .entries = entries, .ways = ways, .repl = repl};
 	return t;
 }
+
+struct mmu *tspace_mmu(struct tspace *s, const struct mmu_config *c, uint16_t asid)
+{
+	char err[200];
+	struct mmu *m = mmu_create(c, s->pm, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "mmu_create: %s\n", err);
+		exit(2);
+	}
+	mmu_set_context(m, s->root, asid);
+	return m;
+}
+
+void run_on_formats(const char *name, void (*fn)(const struct pt_format *), const struct pt_format *const *formats,
+		    size_t n, const int *failed)
+{
+	for (size_t i = 0; i < n; i++) {
+		int before = *failed;
+		fn(formats[i]);
+		if (*failed != before)
+			fprintf(stderr, "  ^ %d failure(s) in %s [%s]\n", *failed - before, name, formats[i]->id);
+	}
+}

@@ -24,6 +24,14 @@ uint64_t tspace_map(struct tspace *s, uint64_t va, int level, const struct pte *
 /* A user page (x86: P RW US, A/D as given; AArch64: AF set, AP EL0, nG). */
 struct pte tspace_user_page(const struct tspace *s, uint64_t frame, bool write, bool exec);
 
+/* An MMU with configuration c over s's memory, its context s's root and
+ * asid (exits the test program if it cannot be made). */
+struct mmu *tspace_mmu(struct tspace *s, const struct mmu_config *c, uint16_t asid);
+/* fn(f) for each of the n formats; a format under which it failed is named
+ * on stderr. `failed` is the test's failure count (check.h). */
+void run_on_formats(const char *name, void (*fn)(const struct pt_format *), const struct pt_format *const *formats,
+		    size_t n, const int *failed);
+
 /* A configuration with no TLBs and no walk caches, walk reads costing
  * `walk_latency` cycles and every fault cost zero. */
 struct mmu_config test_config(const struct pt_format *f, uint64_t phys_size, uint32_t walk_latency);
