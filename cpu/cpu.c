@@ -453,11 +453,13 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	struct cpu *c = ud;
 	enum mmu_access acc = type == UC_MEM_WRITE ? ACC_WRITE : ACC_READ;
 	uint64_t last = addr + (uint64_t)(size > 0 ? size - 1 : 0);
-	/* Most accesses hit the L1 TLB: accounted, done. The shadow serves
-	 * the access if it holds the page; if not (the kernel's own accesses
-	 * and a region made anew fill neither), the host faults right after,
-	 * and the SIGSEGV handler knows it by `hooked`. */
-	if (!((last ^ addr) >> c->shift) && !c->dying && os_access_l1(c->k, addr, acc)) {
+	/* Timing mode: most accesses hit the L1 TLB: accounted, done. The
+	 * shadow serves the access if it holds the page; if not (the kernel's
+	 * own accesses and a region made anew fill neither), the host faults
+	 * right after, and the SIGSEGV handler knows it by `hooked`. (Functional
+	 * mode, hooked for a process that catches its faults, accounts nothing
+	 * the shadow serves.) */
+	if (c->o.mode == CPU_TIMING && !((last ^ addr) >> c->shift) && !c->dying && os_access_l1(c->k, addr, acc)) {
 		c->hooked_page = addr >> c->shift;
 		c->hooked_acc = acc;
 		c->hooked = true;
