@@ -23,17 +23,24 @@ struct tlb_array {
 	uint32_t sets, ways;
 	enum tlb_repl repl;
 	struct tlb_entry *e; /* sets * ways, set-major */
-	/* Per entry, packed (what lookups scan): the VA of the mapping's base,
-	 * truncated to the format's VA width, with the mapping's size shift in
-	 * the low bits (bases are at least 4 KiB aligned, so the two never
-	 * overlap); TLB_NO_KEY when the way is empty. */
+	/* Per entry, packed (what lookups compare): the VA of the mapping's
+	 * base, truncated to the format's VA width, with the mapping's size
+	 * shift in the low bits (bases are at least 4 KiB aligned, so the two
+	 * never overlap); TLB_NO_KEY when the way is empty. */
 	uint64_t *keys;
-	uint64_t *stamps;    /* per entry: its last use, for LRU (packed: what fills scan) */
+	/* The CAM: a hash index from key to the entries holding it (entry
+	 * index + 1 in `bucket`, chained through `chain`; 0 ends a chain), so
+	 * a lookup or fill costs the same in a 48-way set as in a 4-way one. */
+	uint32_t *bucket, *chain;
+	unsigned hash_bits;
+	/* Per set, its ways from most to least recently used (`newer`/`older`
+	 * per entry, NO_WAY at the ends; `head` the most recent, `tail` the
+	 * least). Empty ways sit at the tail, lowest index last: a fill takes
+	 * the tail, which is the first empty way or else the LRU one. */
+	uint32_t *head, *tail, *newer, *older;
 	uint64_t *plru;      /* tree bits per set (REPL_PLRU) */
-	uint64_t tick;
 	uint64_t rng;
 	uint64_t present;    /* sizes filled since creation (a superset of those held) */
-	uint32_t *mru;       /* per set: the way touched last */
 };
 
 struct tlb {

@@ -18,6 +18,25 @@ void tlb_forget(struct tlb *t)
 	t->missed_page = ~0ull;
 }
 
+#define NO_WAY UINT32_MAX
+
+static unsigned log2u(uint32_t v) { return 31u - (unsigned)__builtin_clz(v); }
+
+/* Every way of every set empty, in the order fills take them: way 0 at
+ * the tail. */
+static void order_reset(struct tlb_array *a)
+{
+	for (uint32_t set = 0; set < a->sets; set++) {
+		size_t row = (size_t)set * a->ways;
+		for (uint32_t w = 0; w < a->ways; w++) {
+			a->newer[row + w] = w + 1 < a->ways ? w + 1 : NO_WAY;
+			a->older[row + w] = w ? w - 1 : NO_WAY;
+		}
+		a->head[set] = a->ways - 1;
+		a->tail[set] = 0;
+	}
+}
+
 bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof *t);
@@ -27,9 +46,10 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 		const struct tlb_array_config *ac = &c->array[i];
 		struct tlb_array *a = &t->arr[i];
 		uint32_t ways = ac->ways ? ac->ways : ac->entries;
-		if (!ac->entries || !ac->sizes || ac->entries % ways || !is_pow2(ac->entries / ways)) {
-			snprintf(err, errlen, "TLB array %u: entries/ways must be a power of two (%u/%u)", i,
-				 ac->entries, ways);
+		if (!ac->entries || !ac->sizes || ac->entries % ways || !is_pow2(ac->entries / ways) ||
+		    ac->entries > (1u << 24)) {
+			snprintf(err, errlen, "TLB array %u: entries/ways must be a power of two (%u/%u), entries at most 2^24",
+				 i, ac->entries, ways);
 			return false;
 		}
 		if (ac->repl == REPL_PLRU && (!is_pow2(ways) || ways > 64)) {
@@ -42,17 +62,24 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 		a->sets = ac->entries / ways;
 		a->repl = ac->repl;
 		a->rng = (seed ? seed : 1) * 0x9E3779B97F4A7C15ull + i + 1;
+		a->hash_bits = log2u(ac->entries) + 2;   /* a load of at most 1/4: chains of about one */
 		a->e = calloc(ac->entries, sizeof *a->e);
 		a->plru = calloc(a->sets, sizeof *a->plru);
-		a->mru = calloc(a->sets, sizeof *a->mru);
 		a->keys = malloc(ac->entries * sizeof *a->keys);
-		a->stamps = calloc(ac->entries, sizeof *a->stamps);
-		if (!a->e || !a->plru || !a->mru || !a->keys || !a->stamps) {
+		a->bucket = calloc((size_t)1 << a->hash_bits, sizeof *a->bucket);
+		a->chain = calloc(ac->entries, sizeof *a->chain);
+		a->head = malloc(a->sets * sizeof *a->head);
+		a->tail = malloc(a->sets * sizeof *a->tail);
+		a->newer = malloc(ac->entries * sizeof *a->newer);
+		a->older = malloc(ac->entries * sizeof *a->older);
+		if (!a->e || !a->plru || !a->keys || !a->bucket || !a->chain || !a->head || !a->tail || !a->newer ||
+		    !a->older) {
 			snprintf(err, errlen, "out of host memory");
 			return false;
 		}
 		for (uint32_t k = 0; k < ac->entries; k++)
 			a->keys[k] = TLB_NO_KEY;
+		order_reset(a);
 	}
 	tlb_forget(t);
 	return true;
@@ -61,11 +88,16 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 void tlb_free(struct tlb *t)
 {
 	for (unsigned i = 0; i < t->narrays; i++) {
-		free(t->arr[i].e);
-		free(t->arr[i].plru);
-		free(t->arr[i].mru);
-		free(t->arr[i].keys);
-		free(t->arr[i].stamps);
+		struct tlb_array *a = &t->arr[i];
+		free(a->e);
+		free(a->plru);
+		free(a->keys);
+		free(a->bucket);
+		free(a->chain);
+		free(a->head);
+		free(a->tail);
+		free(a->newer);
+		free(a->older);
 	}
 	t->narrays = 0;
 	tlb_forget(t);
@@ -80,8 +112,6 @@ static inline uint32_t tlb_set(const struct tlb_array *a, uint64_t va, unsigned 
 {
 	return (uint32_t)(va >> shift) & (a->sets - 1);
 }
-
-static unsigned log2u(uint32_t v) { return 31u - (unsigned)__builtin_clz(v); }
 
 /* Tree pseudo-LRU: node bits point towards the half to evict next. */
 static void plru_touch(struct tlb_array *a, uint32_t set, uint32_t way)
@@ -108,22 +138,71 @@ static uint32_t plru_victim(const struct tlb_array *a, uint32_t set)
 	return node - a->ways;
 }
 
+/* The recency order of a set (see struct tlb_array). */
+static void order_unlink(struct tlb_array *a, uint32_t set, uint32_t way)
+{
+	size_t row = (size_t)set * a->ways;
+	uint32_t n = a->newer[row + way], o = a->older[row + way];
+	if (n == NO_WAY)
+		a->head[set] = o;
+	else
+		a->older[row + n] = o;
+	if (o == NO_WAY)
+		a->tail[set] = n;
+	else
+		a->newer[row + o] = n;
+}
+
+/* Put `way` (unlinked) just newer than `older`, NO_WAY: at the tail. */
+static void order_insert(struct tlb_array *a, uint32_t set, uint32_t way, uint32_t older)
+{
+	size_t row = (size_t)set * a->ways;
+	uint32_t newer = older == NO_WAY ? a->tail[set] : a->newer[row + older];
+	a->older[row + way] = older;
+	a->newer[row + way] = newer;
+	if (older == NO_WAY)
+		a->tail[set] = way;
+	else
+		a->newer[row + older] = way;
+	if (newer == NO_WAY)
+		a->head[set] = way;
+	else
+		a->older[row + newer] = way;
+}
+
 static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
 {
-	a->mru[set] = way;
-	if (a->repl == REPL_LRU)
-		a->stamps[set * a->ways + way] = ++a->tick;
-	else if (a->repl == REPL_PLRU)
+	if (a->head[set] != way) {
+		order_unlink(a, set, way);
+		order_insert(a, set, way, a->head[set]);
+	}
+	if (a->repl == REPL_PLRU)
 		plru_touch(a, set, way);
 }
 
-/* The way a fill replaces in a full set; `lru` is the least recently
- * used one (REPL_LRU). */
-static uint32_t victim_way(struct tlb_array *a, uint32_t set, uint32_t lru)
+/* An emptied way joins the empty ones at the tail, in index order (the
+ * lowest last), so fills keep taking the first empty way. */
+static void order_emptied(struct tlb_array *a, uint32_t set, uint32_t way)
 {
+	size_t row = (size_t)set * a->ways;
+	order_unlink(a, set, way);
+	uint32_t older = NO_WAY, t = a->tail[set];
+	while (t != NO_WAY && a->keys[row + t] == TLB_NO_KEY && t < way) {
+		older = t;
+		t = a->newer[row + t];
+	}
+	order_insert(a, set, way, older);
+}
+
+/* The way a fill replaces: the first empty one, else the policy's. */
+static uint32_t victim_way(struct tlb_array *a, uint32_t set)
+{
+	uint32_t tail = a->tail[set];
+	if (a->keys[(size_t)set * a->ways + tail] == TLB_NO_KEY)
+		return tail;
 	switch (a->repl) {
 	case REPL_LRU:
-		return lru;
+		return tail;
 	case REPL_PLRU:
 		return plru_victim(a, set);
 	case REPL_RANDOM:
@@ -135,10 +214,47 @@ static uint32_t victim_way(struct tlb_array *a, uint32_t set, uint32_t lru)
 	return 0;
 }
 
+static inline uint32_t *hash_bucket(const struct tlb_array *a, uint64_t key)
+{
+	return &a->bucket[(key * 0x9E3779B97F4A7C15ull) >> (64 - a->hash_bits)];
+}
+
+static void hash_insert(struct tlb_array *a, size_t i)
+{
+	uint32_t *b = hash_bucket(a, a->keys[i]);
+	a->chain[i] = *b;
+	*b = (uint32_t)i + 1;
+}
+
+static void hash_remove(struct tlb_array *a, size_t i)
+{
+	uint32_t *link = hash_bucket(a, a->keys[i]);
+	while (*link != i + 1)
+		link = &a->chain[*link - 1];
+	*link = a->chain[i];
+}
+
+/* Empty entry i of set `set`. */
+static void entry_drop(struct tlb_array *a, uint32_t set, size_t i)
+{
+	hash_remove(a, i);
+	a->keys[i] = TLB_NO_KEY;
+	order_emptied(a, set, (uint32_t)(i - (size_t)set * a->ways));
+}
+
 /* Entry i of array a maps key for asid. */
 static inline bool entry_matches(const struct tlb_array *a, size_t i, uint64_t key, uint16_t asid)
 {
 	return a->keys[i] == key && (a->e[i].global || a->e[i].asid == asid);
+}
+
+/* The entry holding key for asid, as an index + 1; 0 if none. */
+static inline uint32_t entry_find(const struct tlb_array *a, uint64_t key, uint16_t asid)
+{
+	uint32_t j = *hash_bucket(a, key);
+	while (j && !entry_matches(a, j - 1, key, asid))
+		j = a->chain[j - 1];
+	return j;
 }
 
 const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
@@ -152,13 +268,13 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
 			size_t row = (size_t)set * a->ways;
 			/* The set's most recently used entry again: its position in
 			 * the replacement order cannot change, so nothing to touch. */
-			if (entry_matches(a, row + a->mru[set], key, asid))
-				return &a->e[row + a->mru[set]];
-			for (uint32_t w = 0; w < a->ways; w++)
-				if (entry_matches(a, row + w, key, asid)) {
-					touch(a, set, w);
-					return &a->e[row + w];
-				}
+			if (entry_matches(a, row + a->head[set], key, asid))
+				return &a->e[row + a->head[set]];
+			uint32_t j = entry_find(a, key, asid);
+			if (j) {
+				touch(a, set, (uint32_t)(j - 1 - row));
+				return &a->e[j - 1];
+			}
 		}
 	}
 	return NULL;
@@ -181,6 +297,17 @@ static int array_for(const struct tlb *t, unsigned shift)
 	return -1;
 }
 
+/* The entry a fill of key replaces in place (no duplicates): one for the
+ * same ASID or a global one, or any ASID's when the new one is global; as
+ * an index + 1, 0 if none. */
+static uint32_t entry_to_refresh(const struct tlb_array *a, uint64_t key, uint16_t asid, bool global)
+{
+	uint32_t j = *hash_bucket(a, key);
+	while (j && !(a->keys[j - 1] == key && (a->e[j - 1].asid == asid || a->e[j - 1].global || global)))
+		j = a->chain[j - 1];
+	return j;
+}
+
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[id];
@@ -200,36 +327,28 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	uint64_t va = x->va & m->va_mask;
 	uint64_t key = tlb_key(va, shift);
 	uint32_t set = tlb_set(a, va, shift);
-	struct tlb_entry *row = &a->e[set * a->ways];
-	uint64_t *keys = &a->keys[set * a->ways];
-	const uint64_t *stamps = &a->stamps[set * a->ways];
-	uint32_t way = a->ways, empty = a->ways, lru = 0;
-	uint64_t oldest = stamps[0];
-	for (uint32_t w = 0; w < a->ways; w++) {
-		if (keys[w] == key && (row[w].asid == m->asid || row[w].global || x->global))
-			way = w; /* refresh the entry in place: no duplicates */
-		else if (keys[w] == TLB_NO_KEY && empty == a->ways)
-			empty = w;
-		if (stamps[w] < oldest) {
-			oldest = stamps[w];
-			lru = w;
-		}
-	}
-	if (way == a->ways)
-		way = empty < a->ways ? empty : victim_way(a, set, lru);
+	size_t row = (size_t)set * a->ways;
+	uint32_t j = entry_to_refresh(a, key, m->asid, x->global);
+	uint32_t way = j ? (uint32_t)(j - 1 - row) : victim_way(a, set);
+	size_t i = row + way;
 	a->present |= 1ull << shift;
-	struct tlb_entry old = row[way];
-	uint64_t old_key = keys[way];
-	row[way] = (struct tlb_entry){
+	struct tlb_entry old = a->e[i];
+	uint64_t old_key = a->keys[i];
+	if (old_key != key) {
+		if (old_key != TLB_NO_KEY)
+			hash_remove(a, i);
+		a->keys[i] = key;
+		hash_insert(a, i);
+	}
+	a->e[i] = (struct tlb_entry){
 		.frame = x->pa & ~((1ull << shift) - 1), .asid = m->asid, .shift = (uint8_t)shift,
 		.perm_user = x->perm_user, .perm_kernel = x->perm_kernel, .dirty = x->dirty, .global = x->global,
 		.pkey = x->pkey, .level = x->leaf_level,
 	};
-	keys[way] = key;
 	touch(a, set, way);
 	if (m->observer) {
 		struct mmu_event ev = {.kind = MMU_EV_TLB_FILL, .tlb = id, .array = (uint8_t)ai, .set = set, .way = way,
-				       .filled = slot_of(key, &row[way])};
+				       .filled = slot_of(key, &a->e[i])};
 		if (old_key != key || old.asid != m->asid)
 			ev.victim = slot_of(old_key, &old);
 		mmu_emit(m, &ev);
@@ -248,20 +367,16 @@ uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 		if (scope == 0) {
 			for (uint64_t sizes = a->sizes & a->present; sizes; sizes &= sizes - 1) {
 				unsigned shift = (unsigned)__builtin_ctzll(sizes);
-				size_t row = (size_t)tlb_set(a, va, shift) * a->ways;
 				uint64_t key = tlb_key(va, shift);
-				for (uint32_t w = 0; w < a->ways; w++)
-					if (entry_matches(a, row + w, key, asid)) {
-						a->keys[row + w] = TLB_NO_KEY;
-						n++;
-					}
+				for (uint32_t j; (j = entry_find(a, key, asid)); n++)
+					entry_drop(a, tlb_set(a, va, shift), j - 1);
 			}
 			continue;
 		}
 		for (uint32_t k = 0; k < a->sets * a->ways; k++) {
 			const struct tlb_entry *e = &a->e[k];
 			if (a->keys[k] != TLB_NO_KEY && (scope == 2 || (!e->global && e->asid == asid))) {
-				a->keys[k] = TLB_NO_KEY;
+				entry_drop(a, k / a->ways, k);
 				n++;
 			}
 		}

@@ -452,6 +452,84 @@ static void test_replacement(const struct pt_format *f)
 	tspace_free(&s);
 }
 
+/* ---- 4b. a wide fully associative LRU TLB (Cortex-A76's 48-way L1) ----- */
+
+/* A reference LRU over `ways` slots: slot order by last use, empty slots
+ * taken lowest first. */
+struct lru_ref {
+	unsigned ways;
+	uint64_t page[64], used[64]; /* page 0: empty */
+	uint64_t now;
+};
+
+/* The way an access to page lands in (hit or fill). */
+static unsigned lru_ref_access(struct lru_ref *r, uint64_t page)
+{
+	unsigned w, victim = 0;
+	for (w = 0; w < r->ways && r->page[w] != page; w++)
+		;
+	if (w == r->ways) {
+		for (unsigned v = 0; v < r->ways; v++) {
+			if (!r->page[v]) {
+				victim = v;
+				break;
+			}
+			if (r->used[v] < r->used[victim])
+				victim = v;
+		}
+		w = victim;
+		r->page[w] = page;
+	}
+	r->used[w] = ++r->now;
+	return w;
+}
+
+static void test_wide_lru(const struct pt_format *f)
+{
+	enum { W = 48, P = 160 };
+	struct tspace s;
+	tspace_init(&s, f, 512);
+	map_range(&s, BASE, P);
+	struct mmu_config c = base_config(&s);
+	c.l1d = test_tlb(L1_LAT, W, 0, SZ_4K, REPL_LRU);
+	struct mmu *m = new_mmu(&c, &s, 0);
+	struct lru_ref ref = {.ways = W};
+	uint64_t st = 7;
+	/* Fill all 48, then empty two ways in the middle: the next two new
+	 * pages go to them, lowest first, before anything is evicted. */
+	for (uint64_t p = 0; p < W; p++) {
+		rd(m, BASE + p * PAGE);
+		lru_ref_access(&ref, p + 1);
+	}
+	CHECK_EQ(way_of(m, W, BASE + 17 * PAGE), 17);
+	mmu_flush_va(m, BASE + 5 * PAGE, 0);
+	mmu_flush_va(m, BASE + 17 * PAGE, 0);
+	ref.page[17] = ref.page[5] = 0;
+	CHECK_EQ(count_valid(m, TLB_L1D), W - 2);
+	rd(m, BASE + 100 * PAGE);
+	CHECK_EQ(way_of(m, W, BASE + 100 * PAGE), 5);
+	rd(m, BASE + 101 * PAGE);
+	CHECK_EQ(way_of(m, W, BASE + 101 * PAGE), 17);
+	lru_ref_access(&ref, 101);
+	lru_ref_access(&ref, 102);
+	/* Then random reuse over 160 pages: every hit, miss and way as LRU. */
+	unsigned wrong = 0;
+	for (int i = 0; i < 20000; i++) {
+		uint64_t p = lcg(&st) % P;
+		uint64_t misses = mmu_stats(m)->tlb_misses[TLB_L1D];
+		bool ref_hit = false;
+		for (unsigned w = 0; w < W; w++)
+			ref_hit |= ref.page[w] == p + 1;
+		unsigned w = lru_ref_access(&ref, p + 1);
+		rd(m, BASE + p * PAGE);
+		bool hit = mmu_stats(m)->tlb_misses[TLB_L1D] == misses;
+		wrong += hit != ref_hit || way_of(m, W, BASE + p * PAGE) != (int)w;
+	}
+	CHECK_EQ(wrong, 0);
+	mmu_destroy(m);
+	tspace_free(&s);
+}
+
 /* ---- 5. ASIDs and global entries ------------------------------------------ */
 
 static void test_asid(const struct pt_format *f)
@@ -1015,6 +1093,7 @@ int main(void)
 	run("cyclic sweep vs capacity", test_cyclic_capacity);
 	run("set conflicts", test_set_conflicts);
 	run("replacement", test_replacement);
+	run("wide LRU", test_wide_lru);
 	run("ASIDs", test_asid);
 	run("invalidation", test_invalidation);
 	run("fault invalidation", test_fault_invalidates);
