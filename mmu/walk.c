@@ -85,8 +85,11 @@ uint32_t wc_flush(struct walk_cache *w, int scope, uint64_t va, unsigned shift, 
 	uint32_t n = 0;
 	if (!w->e)
 		return 0;
-	for (uint32_t i = 0; i < w->sets * w->ways; i++) {
-		struct wc_entry *e = &w->e[i];
+	/* One address: only its set can hold it. */
+	struct wc_entry *first = scope == 0 ? wc_set(w, va >> shift) : w->e;
+	uint32_t count = scope == 0 ? w->ways : w->sets * w->ways;
+	for (uint32_t i = 0; i < count; i++) {
+		struct wc_entry *e = &first[i];
 		if (e->tag == TLB_NO_KEY)
 			continue;
 		if (scope == 2 || (e->asid == asid && (scope == 1 || e->tag == va >> shift))) {
