@@ -74,5 +74,15 @@ extern const struct op_info trace_ops[TR_FSYNC + 1];
 #define BIN_MAGIC_LEN 8
 int bin_read_header(struct trace_reader *r, char *err, size_t errlen);
 int bin_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t errlen);
+/* Replay's quick path: up to `max` plain accesses (no pid, value, uaccess or
+ * caught, size 1 to 8) decoded in one go; 0 when the next record is anything
+ * else (or there is none, or it is malformed): bin_next's to return or
+ * refuse. Each has its offset, for messages. */
+struct bin_access {
+	uint64_t va, at;
+	uint8_t op, len;
+};
+#define BIN_ACCESS_MAX 11   /* the longest plain access: a tag and a 10-byte delta */
+size_t bin_access_run(struct trace_reader *r, struct bin_access *out, size_t max, char *err, size_t errlen);
 
 #endif

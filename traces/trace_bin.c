@@ -222,7 +222,7 @@ struct cursor {
 	const char *why;   /* set when a read failed */
 };
 
-static bool get_varint(struct cursor *c, uint64_t *out)
+static bool get_varint_slow(struct cursor *c, uint64_t *out)
 {
 	uint64_t v = 0;
 	for (int shift = 0; shift < 70; shift += 7) {
@@ -243,6 +243,20 @@ static bool get_varint(struct cursor *c, uint64_t *out)
 	}
 	c->why = "varint longer than 10 bytes";
 	return false;
+}
+
+static inline bool get_varint(struct cursor *c, uint64_t *out)
+{
+	if (c->p < c->end && *c->p < 0x80) {   /* one byte: most deltas and fields */
+		*out = *c->p++;
+		return true;
+	}
+	if (c->end - c->p >= 2 && c->p[1] < 0x80) {
+		*out = (uint64_t)(c->p[0] & 0x7f) | (uint64_t)c->p[1] << 7;
+		c->p += 2;
+		return true;
+	}
+	return get_varint_slow(c, out);
 }
 
 /* The JSON reader's ranges. */
@@ -560,11 +574,14 @@ int bin_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t er
 	if (c.p == c.end)
 		return reader_fail(r, c.at, err, errlen, "truncated: the trace has no end record");
 	unsigned tag = *c.p++;
-	/* The common case first: an access with no extension and a 1-byte delta. */
-	if ((tag & (TAG_OTHER | TAG_EXT | TAG_RESERVED)) < TAG_OTHER && c.p < c.end && *c.p < 0x80) {
+	/* The common case first: an access with no extension byte. */
+	if ((tag & (TAG_OTHER | TAG_EXT | TAG_RESERVED)) < TAG_OTHER) {
+		uint64_t delta;
+		if (!get_varint(&c, &delta))
+			return fail(r, &c, err, errlen);
 		enum trace_op op = (enum trace_op)(tag & 3);
 		uint64_t *last = &r->last_va[op == TR_FETCH];
-		*last += (uint64_t)unzigzag(*c.p++);
+		*last += (uint64_t)unzigzag(delta);
 		*rec = (struct trace_rec){.op = op, .pid = -1, .fd = -1, .va = *last, .len = ((tag >> 2) & 7) + 1};
 	} else if (tag == TAG_END) {
 		return end_of_trace(r, &c, err, errlen);
@@ -579,4 +596,35 @@ int bin_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t er
 	r->rec_line = c.at;
 	r->records++;
 	return 1;
+}
+
+size_t bin_access_run(struct trace_reader *r, struct bin_access *out, size_t max, char *err, size_t errlen)
+{
+	if (r->failed || r->done || ensure(r, BIN_MAX_RECORD, err, errlen))
+		return 0;
+	const uint8_t *buf = (const uint8_t *)r->buf;
+	struct cursor c = {.p = buf + r->pos, .end = buf + r->end};
+	uint64_t last[2] = {r->last_va[0], r->last_va[1]};   /* in registers, not memory, across the run */
+	size_t n = 0;
+	while (n < max && c.end - c.p >= BIN_ACCESS_MAX) {
+		const uint8_t *at = c.p;
+		unsigned tag = *c.p++;
+		uint64_t delta;
+		/* Anything but a plain access, or a bad varint, is bin_next's. */
+		if ((tag & (TAG_OTHER | TAG_EXT | TAG_RESERVED)) >= TAG_OTHER || !get_varint(&c, &delta)) {
+			c.p = at;
+			break;
+		}
+		unsigned op = tag & 3, fetch = op == TR_FETCH;
+		last[fetch] += (uint64_t)unzigzag(delta);
+		out[n++] = (struct bin_access){.va = last[fetch], .at = r->base + (uint64_t)(at - buf),
+					       .op = (uint8_t)op, .len = (uint8_t)(((tag >> 2) & 7) + 1)};
+	}
+	r->last_va[0] = last[0];
+	r->last_va[1] = last[1];
+	r->pos = (size_t)(c.p - buf);
+	r->records += n;
+	if (n)
+		r->rec_line = out[n - 1].at;
+	return n;
 }
