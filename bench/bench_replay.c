@@ -14,11 +14,21 @@
  * All three must end with the same fault count (printed). A figure, not a
  * test.
  *
- * usage: bench_replay [MILLION_ACCESSES [DIR [RUNS]]] */
+ * With --scale, instead: for each size (million accesses) a trace of the
+ * wide workload in both forms, each replayed on skylake in a child process
+ * of its own, printing the time, the cost per access (linear growth keeps
+ * it flat) and the child's peak resident size (getrusage ru_maxrss) against
+ * the guest's resident memory (frames in use): the reader streams.
+ *
+ * usage: bench_replay [MILLION_ACCESSES [DIR [RUNS]]]
+ *        bench_replay --scale DIR MILLION_ACCESSES... */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -229,8 +239,66 @@ static void decode_only(const char *what, const char *path, int runs)
 	       (double)st.st_size / (double)got);
 }
 
+/* One replay in a child process: its time and peak memory. */
+static void scale_one(const char *path, const char *form, uint64_t n)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid) {
+		int st;
+		waitpid(pid, &st, 0);
+		return;
+	}
+	struct kernel *k = machine("skylake");
+	char err[512];
+	struct trace_reader *r = k ? trace_open(path, err, sizeof err) : NULL;
+	if (!r)
+		_exit(1);
+	struct replay_result res = {0};
+	double t0 = now();
+	if (replay(k, r, path, NULL, &res, err, sizeof err)) {
+		fprintf(stderr, "bench_replay: %s\n", err);
+		_exit(1);
+	}
+	double dt = now() - t0;
+	struct os_stats st;
+	kernel_stats(k, &st);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double guest = (double)((st.frames_total - st.frames_free) << kernel_format(k)->page_shift) / (1 << 20);
+	double peak = (double)ru.ru_maxrss / 1024;
+	printf("  %4" PRIu64 " M  %-6s %7.2f s  %6.1f ns/access  %6.2f M accesses/s  peak RSS %6.1f MiB = guest %5.1f MiB "
+	       "+ %5.1f MiB\n",
+	       n / 1000000, form, dt, dt * 1e9 / (double)res.accesses, (double)res.accesses / dt / 1e6, peak, guest,
+	       peak - guest);
+	fflush(stdout);
+	_exit(0);
+}
+
+static int scale(int argc, char **argv)
+{
+	const char *dir = argv[2];
+	const struct shape wide = {"wide: 64 MiB", 64ull << 20};
+	printf("bench_replay --scale: %s, skylake, one process per replay\n", wide.name);
+	for (int i = 3; i < argc; i++) {
+		uint64_t n = strtoull(argv[i], NULL, 10) * 1000000ull;
+		char jsonl[512], bin[512];
+		snprintf(jsonl, sizeof jsonl, "%s/bench_scale.%d.jsonl", dir, (int)getpid());
+		snprintf(bin, sizeof bin, "%s/bench_scale.%d.mtr", dir, (int)getpid());
+		if (write_trace(jsonl, false, ARCH_X86_64, &wide, n) || write_trace(bin, true, ARCH_X86_64, &wide, n))
+			return 1;
+		scale_one(jsonl, "jsonl", n);
+		scale_one(bin, "binary", n);
+		unlink(jsonl);
+		unlink(bin);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 3 && !strcmp(argv[1], "--scale"))
+		return scale(argc, argv);
 	uint64_t n = (argc > 1 ? strtoull(argv[1], NULL, 10) : 10) * 1000000ull;
 	const char *dir = argc > 2 ? argv[2] : "/tmp";
 	int runs = argc > 3 ? atoi(argv[3]) : 3;
