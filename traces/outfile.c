@@ -57,6 +57,12 @@ static void write_all(struct outfile *o, const char *p, size_t len)
 	}
 }
 
+void outfile_fail(struct outfile *o, int errnum)
+{
+	if (!o->error)
+		o->error = errnum;
+}
+
 static void flush_buf(struct outfile *o)
 {
 	write_all(o, o->buf, o->used);

@@ -16,6 +16,9 @@ struct outfile;
 struct outfile *outfile_open(const char *path, char *err, size_t errlen);
 /* 0, or -1 once a write has failed (the error is kept for outfile_commit). */
 int outfile_write(struct outfile *o, const void *data, size_t len);
+/* Marks the file failed with errno `errnum` (a writer's own trouble, such as
+ * memory), as a failed write would: outfile_commit reports it. */
+void outfile_fail(struct outfile *o, int errnum);
 int outfile_printf(struct outfile *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Flushes, closes and renames into place; frees o. 0, or -1 with err filled
  * and the temporary file removed. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reader.h"
 #include "traces.h"
 
 struct replay_state {
@@ -65,6 +66,15 @@ static struct proc *target(struct replay_state *s, int32_t pid)
 
 static const int signal_of[] = {[OUT_SIGSEGV] = SIGSEGV, [OUT_SIGBUS] = SIGBUS, [OUT_SIGKILL] = SIGKILL, [OUT_OOM] = SIGKILL};
 
+/* An access by the current process within one page that the L1 TLB
+ * answers is all most records are: os_access_l1 accounts it as os_access
+ * would (nobody records accesses in a replay), without the rest. */
+static inline bool l1_hit(struct replay_state *s, uint64_t va, uint64_t len, enum trace_op op, uint64_t page)
+{
+	enum mmu_access acc = op == TR_READ ? ACC_READ : op == TR_WRITE ? ACC_WRITE : ACC_FETCH;
+	return ((va ^ (va + len - 1)) < page) && kernel_current(s->k) && os_access_l1(s->k, va, acc);
+}
+
 static int replay_access(struct replay_state *s, const struct trace_rec *t)
 {
 	struct proc *p = target(s, t->pid);
@@ -72,6 +82,10 @@ static int replay_access(struct replay_state *s, const struct trace_rec *t)
 		return -1;
 	enum mmu_access acc = t->op == TR_READ ? ACC_READ : t->op == TR_WRITE ? ACC_WRITE : ACC_FETCH;
 	uint64_t page = 1ull << kernel_format(s->k)->page_shift;
+	if (!t->has_value && p == kernel_current(s->k) && l1_hit(s, t->va, t->len, t->op, page)) {
+		s->res->accesses++;
+		return 0;
+	}
 	uint64_t va = t->va, end = t->va + t->len;   /* the reader bounds len to 1..4096 */
 	while (va < end) {
 		/* An access that crosses a page boundary is one access per page. */
@@ -308,22 +322,64 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 	return fail(s, "unknown record");
 }
 
+/* One record, and what became of it: 0, or -1 for an error in the trace. */
+static int replay_record(struct replay_state *s, const struct trace_rec *t, struct trace_writer *record)
+{
+	s->res->records++;
+	if (record)
+		trace_write(record, t);
+	if (apply(s, t)) {
+		if (!s->skip)
+			return -1;
+		s->res->skipped++;
+	}
+	return 0;
+}
+
+/* A binary trace's runs of plain accesses, decoded in batches (no
+ * trace_rec each). 1: the trace has more; 0: at a record the run does not
+ * cover; -1: an error in the trace. */
+static int replay_access_run(struct replay_state *s, struct trace_reader *r)
+{
+	struct bin_access run[256];
+	size_t n = bin_access_run(r, run, sizeof run / sizeof run[0], s->err, s->errlen);
+	uint64_t page = 1ull << kernel_format(s->k)->page_shift;
+	for (size_t i = 0; i < n; i++) {
+		const struct bin_access *a = &run[i];
+		if (l1_hit(s, a->va, a->len, (enum trace_op)a->op, page)) {
+			s->res->records++;
+			s->res->accesses++;
+			continue;
+		}
+		struct trace_rec t = {.op = (enum trace_op)a->op, .pid = -1, .fd = -1, .va = a->va, .len = a->len};
+		uint64_t end_of_run = r->rec_line;
+		r->rec_line = a->at;   /* for a message about this record */
+		int rc = replay_record(s, &t, NULL);
+		r->rec_line = end_of_run;
+		if (rc)
+			return -1;
+	}
+	return n > 0;
+}
+
 int replay(struct kernel *k, struct trace_reader *r, const char *name, struct trace_writer *record,
 	   struct replay_result *res, char *err, size_t errlen)
 {
 	struct replay_state s = {.k = k, .r = r, .name = name, .res = res, .err = err, .errlen = errlen};
+	bool runs = trace_is_binary(r) && !record;
 	struct trace_rec t;
 	int rc;
-	while ((rc = trace_next(r, &t, err, errlen)) == 1) {
-		res->records++;
-		if (record)
-			trace_write(record, &t);
-		if (apply(&s, &t)) {
-			if (!s.skip) {
-				rc = -1;
+	for (;;) {
+		if (runs && (rc = replay_access_run(&s, r)) != 0) {
+			if (rc < 0)
 				break;
-			}
-			res->skipped++;
+			continue;
+		}
+		if ((rc = trace_next(r, &t, err, errlen)) != 1)
+			break;
+		if (replay_record(&s, &t, record)) {
+			rc = -1;
+			break;
 		}
 	}
 	for (size_t i = 0; i < s.nnames; i++) {

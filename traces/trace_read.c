@@ -16,42 +16,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reader.h"
 #include "traces.h"
-
-#define MAX_LINE (1u << 20)            /* longest line accepted, without its '\n' */
-#define BUF_SIZE (2 * MAX_LINE + 2)    /* a whole line plus at least 1 MiB to read into */
-#define JSON_EXACT_LIMIT 9007199254740992.0 /* 2^53: JSON integers below are exact doubles */
-
-struct trace_reader {
-	int fd;
-	bool own_fd;
-	bool eof;     /* read() returned 0 */
-	bool done;    /* trace_next returned 0 */
-	bool failed;  /* trace_next returned -1: errmsg holds why */
-	enum mmu_arch arch;
-	bool recorded; /* the header's "recorded" */
-	char *name;   /* for messages: the path, or "<stdin>" */
-	char *buf;    /* BUF_SIZE + 1 bytes: room for a NUL after a last line without '\n' */
-	size_t pos, end;
-	uint64_t lineno;    /* lines taken from the input so far */
-	uint64_t rec_line;  /* line of the last record returned (or of the error) */
-	char errmsg[1024];
-	char path[TR_PATH_MAX + 1];  /* the last record's "path" */
-	char fname[TR_PATH_MAX + 1]; /* ... and "name" */
-};
 
 /* ---- Errors ---------------------------------------------------------------- */
 
-static int fail_at(struct trace_reader *r, uint64_t line, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
-static int fail_at(struct trace_reader *r, uint64_t line, char *err, size_t errlen, const char *fmt, ...)
+int reader_fail(struct trace_reader *r, uint64_t line, char *err, size_t errlen, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (line)
+	if (line || r->binary)   /* a binary trace's offset 0 is a position too */
 		snprintf(r->errmsg, sizeof r->errmsg, "%s:%" PRIu64 ": %s", r->name, line, msg);
 	else
 		snprintf(r->errmsg, sizeof r->errmsg, "%s: %s", r->name, msg);
@@ -95,6 +72,37 @@ static const char *quoted(const char *s, char *out, size_t n)
 
 /* ---- Lines ----------------------------------------------------------------- */
 
+int reader_more(struct trace_reader *r, char *err, size_t errlen)
+{
+	size_t avail = r->end - r->pos;
+	if (r->pos) {
+		memmove(r->buf, r->buf + r->pos, avail);
+		r->base += r->pos;
+		r->pos = 0;
+		r->end = avail;
+	}
+	if (r->mem) {
+		size_t n = r->mem_len - r->mem_pos < BUF_SIZE - r->end ? r->mem_len - r->mem_pos : BUF_SIZE - r->end;
+		memcpy(r->buf + r->end, r->mem + r->mem_pos, n);
+		r->mem_pos += n;
+		r->end += n;
+		r->eof = r->mem_pos == r->mem_len;
+		return 0;
+	}
+	for (;;) {
+		ssize_t got = read(r->fd, r->buf + r->end, BUF_SIZE - r->end);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return reader_fail(r, r->binary ? r->base + r->end : 0, err, errlen, "read error: %s",
+					   strerror(errno));
+		if (got == 0)
+			r->eof = true;
+		r->end += (size_t)got;
+		return 0;
+	}
+}
+
 /* 1: a line (NUL-terminated in place, without its '\n'); 0: end of input;
  * -1: error. */
 static int next_line(struct trace_reader *r, char **line, size_t *len, char *err, size_t errlen)
@@ -108,7 +116,7 @@ static int next_line(struct trace_reader *r, char **line, size_t *len, char *err
 			size_t n = (size_t)(nl - p);
 			r->lineno++;
 			if (n > MAX_LINE)
-				return fail_at(r, r->lineno, err, errlen, "line longer than 1 MiB");
+				return reader_fail(r, r->lineno, err, errlen, "line longer than 1 MiB");
 			*nl = 0;
 			r->pos += n + 1;
 			*line = p;
@@ -117,7 +125,7 @@ static int next_line(struct trace_reader *r, char **line, size_t *len, char *err
 		}
 		scanned = avail;
 		if (avail > MAX_LINE)
-			return fail_at(r, r->lineno + 1, err, errlen, "line longer than 1 MiB");
+			return reader_fail(r, r->lineno + 1, err, errlen, "line longer than 1 MiB");
 		if (r->eof) {
 			if (!avail)
 				return 0;
@@ -128,20 +136,8 @@ static int next_line(struct trace_reader *r, char **line, size_t *len, char *err
 			*len = avail;
 			return 1;
 		}
-		if (r->pos) {
-			memmove(r->buf, p, avail);
-			r->pos = 0;
-			r->end = avail;
-		}
-		ssize_t got = read(r->fd, r->buf + r->end, BUF_SIZE - r->end);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			return fail_at(r, 0, err, errlen, "read error: %s", strerror(errno));
-		}
-		if (got == 0)
-			r->eof = true;
-		r->end += (size_t)got;
+		if (reader_more(r, err, errlen))
+			return -1;
 	}
 }
 
@@ -190,46 +186,40 @@ static int parse_hex(const char *s, uint64_t *out)
 
 /* ---- Records through cJSON ------------------------------------------------- */
 
-enum key {
-	K_OP, K_VA, K_SIZE, K_PID, K_ADDR, K_LEN, K_PROT, K_FLAGS, K_STACK_TOP, K_BRK, K_CHILD, K_CODE, K_N,
-	K_FD, K_OFFSET, K_PATH, K_FILL, K_ADVICE, K_VALUE, K_UACCESS, K_SWITCH, K_NAME, K_CAUGHT, K_COUNT
-};
-static const char *const key_name[K_COUNT] = {
+#define JSON_EXACT_LIMIT 9007199254740992.0 /* 2^53: JSON integers below are exact doubles */
+
+const char *const trace_key_name[K_COUNT] = {
 	"op", "va", "size", "pid", "addr", "len", "prot", "flags", "stack_top", "brk", "child", "code", "n",
 	"fd", "offset", "path", "fill", "advice", "value", "uaccess", "switch", "name", "caught",
 };
-#define B(k) (1u << (k))
+#define key_name trace_key_name
 
-static const struct op_info {
-	const char *name;
-	enum trace_op op;
-	uint32_t allowed;   /* besides "op" and "pid" */
-	uint32_t required;
-} op_table[] = {
-	{"r", TR_READ, B(K_VA) | B(K_SIZE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
-	{"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
-	{"x", TR_FETCH, B(K_VA) | B(K_SIZE) | B(K_CAUGHT), B(K_VA)},
-	{"exec", TR_EXEC, B(K_STACK_TOP) | B(K_BRK), 0},
-	{"mmap", TR_MMAP, B(K_ADDR) | B(K_LEN) | B(K_PROT) | B(K_FLAGS) | B(K_FD) | B(K_OFFSET),
-	 B(K_LEN) | B(K_PROT) | B(K_FLAGS)},
-	{"munmap", TR_MUNMAP, B(K_ADDR) | B(K_LEN), B(K_ADDR) | B(K_LEN)},
-	{"mprotect", TR_MPROTECT, B(K_ADDR) | B(K_LEN) | B(K_PROT), B(K_ADDR) | B(K_LEN) | B(K_PROT)},
-	{"brk", TR_BRK, B(K_ADDR), B(K_ADDR)},
-	{"fork", TR_FORK, B(K_CHILD) | B(K_SWITCH), B(K_CHILD)},
-	{"exit", TR_EXIT, B(K_CODE), 0},
-	{"switch", TR_SWITCH, 0, B(K_PID)},
-	{"insns", TR_INSNS, B(K_N), B(K_N)},
-	{"file", TR_FILE, B(K_PATH) | B(K_LEN) | B(K_FILL) | B(K_NAME), B(K_PATH) | B(K_LEN)},
-	{"open", TR_OPEN, B(K_PATH) | B(K_FLAGS) | B(K_FD), B(K_PATH) | B(K_FLAGS)},
-	{"close", TR_CLOSE, B(K_FD), B(K_FD)},
-	{"msync", TR_MSYNC, B(K_ADDR) | B(K_LEN) | B(K_FLAGS), B(K_ADDR) | B(K_LEN)},
-	{"madvise", TR_MADVISE, B(K_ADDR) | B(K_LEN) | B(K_ADVICE), B(K_ADDR) | B(K_LEN) | B(K_ADVICE)},
-	{"memlimit", TR_MEMLIMIT, B(K_LEN), B(K_LEN)},
-	{"pread", TR_PREAD, B(K_FD) | B(K_OFFSET) | B(K_LEN), B(K_FD) | B(K_OFFSET) | B(K_LEN)},
-	{"pwrite", TR_PWRITE, B(K_FD) | B(K_OFFSET) | B(K_LEN), B(K_FD) | B(K_OFFSET) | B(K_LEN)},
-	{"ftruncate", TR_FTRUNCATE, B(K_FD) | B(K_LEN), B(K_FD) | B(K_LEN)},
-	{"fsync", TR_FSYNC, B(K_FD), B(K_FD)},
+const struct op_info trace_ops[TR_FSYNC + 1] = {
+	[TR_READ] = {"r", TR_READ, B(K_VA) | B(K_SIZE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
+	[TR_WRITE] = {"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
+	[TR_FETCH] = {"x", TR_FETCH, B(K_VA) | B(K_SIZE) | B(K_CAUGHT), B(K_VA)},
+	[TR_EXEC] = {"exec", TR_EXEC, B(K_STACK_TOP) | B(K_BRK), 0},
+	[TR_MMAP] = {"mmap", TR_MMAP, B(K_ADDR) | B(K_LEN) | B(K_PROT) | B(K_FLAGS) | B(K_FD) | B(K_OFFSET),
+		     B(K_LEN) | B(K_PROT) | B(K_FLAGS)},
+	[TR_MUNMAP] = {"munmap", TR_MUNMAP, B(K_ADDR) | B(K_LEN), B(K_ADDR) | B(K_LEN)},
+	[TR_MPROTECT] = {"mprotect", TR_MPROTECT, B(K_ADDR) | B(K_LEN) | B(K_PROT), B(K_ADDR) | B(K_LEN) | B(K_PROT)},
+	[TR_BRK] = {"brk", TR_BRK, B(K_ADDR), B(K_ADDR)},
+	[TR_FORK] = {"fork", TR_FORK, B(K_CHILD) | B(K_SWITCH), B(K_CHILD)},
+	[TR_EXIT] = {"exit", TR_EXIT, B(K_CODE), 0},
+	[TR_SWITCH] = {"switch", TR_SWITCH, 0, B(K_PID)},
+	[TR_INSNS] = {"insns", TR_INSNS, B(K_N), B(K_N)},
+	[TR_FILE] = {"file", TR_FILE, B(K_PATH) | B(K_LEN) | B(K_FILL) | B(K_NAME), B(K_PATH) | B(K_LEN)},
+	[TR_OPEN] = {"open", TR_OPEN, B(K_PATH) | B(K_FLAGS) | B(K_FD), B(K_PATH) | B(K_FLAGS)},
+	[TR_CLOSE] = {"close", TR_CLOSE, B(K_FD), B(K_FD)},
+	[TR_MSYNC] = {"msync", TR_MSYNC, B(K_ADDR) | B(K_LEN) | B(K_FLAGS), B(K_ADDR) | B(K_LEN)},
+	[TR_MADVISE] = {"madvise", TR_MADVISE, B(K_ADDR) | B(K_LEN) | B(K_ADVICE), B(K_ADDR) | B(K_LEN) | B(K_ADVICE)},
+	[TR_MEMLIMIT] = {"memlimit", TR_MEMLIMIT, B(K_LEN), B(K_LEN)},
+	[TR_PREAD] = {"pread", TR_PREAD, B(K_FD) | B(K_OFFSET) | B(K_LEN), B(K_FD) | B(K_OFFSET) | B(K_LEN)},
+	[TR_PWRITE] = {"pwrite", TR_PWRITE, B(K_FD) | B(K_OFFSET) | B(K_LEN), B(K_FD) | B(K_OFFSET) | B(K_LEN)},
+	[TR_FTRUNCATE] = {"ftruncate", TR_FTRUNCATE, B(K_FD) | B(K_LEN), B(K_FD) | B(K_LEN)},
+	[TR_FSYNC] = {"fsync", TR_FSYNC, B(K_FD), B(K_FD)},
 };
+#define op_table trace_ops
 
 /* Each decoder returns 0, or -1 with msg filled. */
 static int bad(char *msg, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -684,12 +674,12 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 	if (rc < 0)
 		return -1;
 	if (rc == 0)
-		return fail_at(r, r->lineno ? r->lineno : 1, err, errlen,
+		return reader_fail(r, r->lineno ? r->lineno : 1, err, errlen,
 			       "missing header {\"format\":\"mmusim-trace\",\"version\":1,\"arch\":...}: the file is empty");
 	char msg[512], q[80];
 	cJSON *j = parse_json(line, len, msg, sizeof msg);
 	if (!j)
-		return fail_at(r, r->lineno, err, errlen, "%s", msg);
+		return reader_fail(r, r->lineno, err, errlen, "%s", msg);
 	const cJSON *format = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "format") : NULL;
 	const cJSON *version = cJSON_GetObjectItemCaseSensitive(j, "version");
 	const cJSON *arch = cJSON_GetObjectItemCaseSensitive(j, "arch");
@@ -733,27 +723,55 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 		}
 		r->arch = strcmp(arch->valuestring, "aarch64") ? ARCH_X86_64 : ARCH_AARCH64;
 		r->recorded = cJSON_IsTrue(recorded);
+		if (!rc && comment && !(r->comment = strdup(comment->valuestring)))
+			rc = bad(msg, sizeof msg, "out of memory");
 	}
 	cJSON_Delete(j);
 	if (rc)
-		return fail_at(r, r->lineno, err, errlen, "%s", msg);
+		return reader_fail(r, r->lineno, err, errlen, "%s", msg);
 	r->rec_line = r->lineno;
 	return 0;
 }
 
-struct trace_reader *trace_open(const char *path, char *err, size_t errlen)
+/* A reader of `name` with nothing read yet; NULL when out of memory. */
+static struct trace_reader *reader_new(const char *name, char *err, size_t errlen)
 {
 	struct trace_reader *r = calloc(1, sizeof *r);
-	bool is_stdin = !strcmp(path, "-");
 	if (r) {
-		r->name = strdup(is_stdin ? "<stdin>" : path);
+		r->name = strdup(name);
 		r->buf = malloc(BUF_SIZE + 1);
 	}
 	if (!r || !r->name || !r->buf) {
-		snprintf(err, errlen, "%s: out of memory", path);
+		snprintf(err, errlen, "%s: out of memory", name);
 		trace_close(r);
 		return NULL;
 	}
+	return r;
+}
+
+/* Reads the header of whichever form the input is: a binary trace starts
+ * with BIN_MAGIC's first byte, which no JSON text can start with. */
+static struct trace_reader *start(struct trace_reader *r, char *err, size_t errlen)
+{
+	while (r->end == 0 && !r->eof)
+		if (reader_more(r, err, errlen)) {
+			trace_close(r);
+			return NULL;
+		}
+	r->binary = r->end > 0 && r->buf[0] == BIN_MAGIC[0];
+	if (r->binary ? bin_read_header(r, err, errlen) : read_header(r, err, errlen)) {
+		trace_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct trace_reader *trace_open(const char *path, char *err, size_t errlen)
+{
+	bool is_stdin = !strcmp(path, "-");
+	struct trace_reader *r = reader_new(is_stdin ? "<stdin>" : path, err, errlen);
+	if (!r)
+		return NULL;
 	if (is_stdin) {
 		r->fd = STDIN_FILENO;
 	} else {
@@ -765,11 +783,28 @@ struct trace_reader *trace_open(const char *path, char *err, size_t errlen)
 		}
 		r->own_fd = true;
 	}
-	if (read_header(r, err, errlen)) {
-		trace_close(r);
+	return start(r, err, errlen);
+}
+
+struct trace_reader *trace_open_buffer(const void *data, size_t len, const char *name, char *err, size_t errlen)
+{
+	struct trace_reader *r = reader_new(name, err, errlen);
+	if (!r)
 		return NULL;
-	}
-	return r;
+	r->fd = -1;
+	r->mem = data ? data : (const uint8_t *)"";
+	r->mem_len = data ? len : 0;
+	return start(r, err, errlen);
+}
+
+bool trace_is_binary(const struct trace_reader *r)
+{
+	return r->binary;
+}
+
+const char *trace_comment(const struct trace_reader *r)
+{
+	return r->comment;
 }
 
 enum mmu_arch trace_arch(const struct trace_reader *r)
@@ -791,6 +826,8 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t 
 	}
 	if (r->done)
 		return 0;
+	if (r->binary)
+		return bin_next(r, rec, err, errlen);
 	for (;;) {
 		char *line;
 		size_t len;
@@ -812,7 +849,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t 
 		rc = j ? decode_record(j, rec, r->path, r->fname, msg, sizeof msg) : -1;
 		cJSON_Delete(j);
 		if (rc)
-			return fail_at(r, r->lineno, err, errlen, "%s", msg);
+			return reader_fail(r, r->lineno, err, errlen, "%s", msg);
 		r->rec_line = r->lineno;
 		return 1;
 	}
@@ -830,6 +867,7 @@ void trace_close(struct trace_reader *r)
 	if (r->own_fd)
 		close(r->fd);
 	free(r->name);
+	free(r->comment);
 	free(r->buf);
 	free(r);
 }

@@ -24,15 +24,20 @@
  * "rwx"; flags are in the order private, shared, anonymous, fixed,
  * growsdown. The writer does not validate: a record the reader would refuse
  * (no private/shared, size 0, ...) is written as it is. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "outfile.h"
+#include "trace_bin.h"
 #include "traces.h"
 
 struct trace_writer {
 	struct outfile *out;
+	bool binary;           /* the compact binary form (trace_bin.c) */
+	uint64_t last_va[2];   /* binary: the previous data and fetch addresses */
+	uint64_t records;      /* binary: for the end record */
 };
 
 /* The longest canonical line: a path and a name of TR_PATH_MAX bytes each,
@@ -411,14 +416,59 @@ struct trace_writer *trace_create_recorded(const char *path, enum mmu_arch arch,
 	return create(path, arch, comment, true, err, errlen);
 }
 
+struct trace_writer *trace_create_binary(const char *path, enum mmu_arch arch, const char *comment, bool recorded,
+					 char *err, size_t errlen)
+{
+	struct trace_writer *w = calloc(1, sizeof *w);
+	if (!w) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	w->out = outfile_open(path, err, errlen);
+	if (!w->out) {
+		free(w);
+		return NULL;
+	}
+	w->binary = true;
+	uint8_t head[BIN_FIXED_MAX];
+	size_t clen = comment ? strlen(comment) : 0;
+	outfile_write(w->out, head, bin_header(head, arch, recorded, clen));
+	outfile_write(w->out, comment ? comment : "", clen);
+	return w;
+}
+
+/* A record in the binary form: on the stack unless its strings are long. */
+static void write_binary(struct trace_writer *w, const struct trace_rec *rec)
+{
+	uint8_t small[BIN_MAX_RECORD];
+	size_t need = bin_encoded_max(rec);
+	uint8_t *buf = need <= sizeof small ? small : malloc(need);
+	if (!buf) {
+		outfile_fail(w->out, ENOMEM);
+		return;
+	}
+	outfile_write(w->out, buf, bin_encode(rec, w->last_va, buf));
+	w->records++;
+	if (buf != small)
+		free(buf);
+}
+
 void trace_write(struct trace_writer *w, const struct trace_rec *rec)
 {
+	if (w->binary) {
+		write_binary(w, rec);
+		return;
+	}
 	char line[LINE_MAX_LEN];
 	outfile_write(w->out, line, format_line(rec, line));
 }
 
 int trace_finish(struct trace_writer *w, char *err, size_t errlen)
 {
+	if (w->binary) {
+		uint8_t end[BIN_FIXED_MAX];
+		outfile_write(w->out, end, bin_end(end, w->records));
+	}
 	int rc = outfile_commit(w->out, err, errlen);
 	free(w);
 	return rc;

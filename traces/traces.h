@@ -73,16 +73,28 @@ struct trace_rec {
 	bool stay;            /* fork: the parent stays current ("switch":false) */
 };
 
-/* Reading. `path` "-" is standard input. Errors are one line, naming the
- * file and line: "trace.jsonl:12: unknown op \"frob\"". */
+/* Reading, of either form. `path` "-" is standard input. Errors are one
+ * line, naming the file and line (binary: byte offset):
+ * "trace.jsonl:12: unknown op \"frob\"", "trace.mtr:4711: truncated record". */
 struct trace_reader;
 struct trace_reader *trace_open(const char *path, char *err, size_t errlen);
 enum mmu_arch trace_arch(const struct trace_reader *r);
 /* The header says "recorded": true (mmusim run --record wrote it). */
 bool trace_recorded(const struct trace_reader *r);
+/* The same, of a trace in memory (`len` bytes at `data`, which must stay
+ * valid until trace_close), named `name` in messages: the entry point for
+ * tests and fuzzing, which never touches the file system. */
+struct trace_reader *trace_open_buffer(const void *data, size_t len, const char *name, char *err, size_t errlen);
+/* The input is the binary form (docs/trace-format.md, "Binary form"), not
+ * JSON Lines; trace_open tells them apart by the first byte. */
+bool trace_is_binary(const struct trace_reader *r);
+/* The header's comment, or NULL. */
+const char *trace_comment(const struct trace_reader *r);
 /* 1: a record; 0: end of trace; -1: error (err filled, reading stops). */
 int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t errlen);
-uint64_t trace_lineno(const struct trace_reader *r);  /* line of the last record returned */
+/* Where the last record returned is: its line, or in a binary trace its
+ * byte offset (what error messages name after the file). */
+uint64_t trace_lineno(const struct trace_reader *r);
 void trace_close(struct trace_reader *r);
 
 /* Writing, in canonical form. Output goes to a temporary file beside `path`
@@ -94,6 +106,9 @@ struct trace_writer *trace_create(const char *path, enum mmu_arch arch, const ch
 /* The same, with "recorded": true in the header. */
 struct trace_writer *trace_create_recorded(const char *path, enum mmu_arch arch, const char *comment, char *err,
 					   size_t errlen);
+/* The same in the compact binary form ("recorded": `recorded`). */
+struct trace_writer *trace_create_binary(const char *path, enum mmu_arch arch, const char *comment, bool recorded,
+					 char *err, size_t errlen);
 void trace_write(struct trace_writer *w, const struct trace_rec *rec);
 int trace_finish(struct trace_writer *w, char *err, size_t errlen);  /* 0 or -1; frees w */
 void trace_abort(struct trace_writer *w);                            /* removes the file; frees w */
