@@ -1,0 +1,119 @@
+#!/bin/sh
+# Runs every benchmark once, in one go on this machine, and writes
+# bench/RESULTS.md (each figure with the command that produced it and its
+# whole output) and bench/results.png (guest speed against raw Unicorn).
+#
+#   sh bench/results.sh [BUILD_DIR]
+#
+# BUILD_DIR (default build/) must hold a finished build. Needs valgrind
+# (the cachegrind and lackey comparisons) and gnuplot (the plot); Debian:
+# apt-get install valgrind gnuplot-nox (.ci/install-deps installs both).
+# Takes about 5 minutes on 2 cores; run it on a quiet machine: every figure
+# is a ratio to a baseline measured in the same run, but noise still shows.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+out=$here/RESULTS.md
+png=$here/results.png
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+command -v valgrind >/dev/null || { echo "results.sh: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
+command -v gnuplot >/dev/null || { echo "results.sh: gnuplot not found (apt-get install gnuplot-nox)" >&2; exit 1; }
+
+# run NAME COMMAND...: the command's output into $work/NAME, echoed.
+run() {
+	name=$1
+	shift
+	echo "== $*" >&2
+	(cd "$build" && "$@") >"$work/$name" 2>&1 || { cat "$work/$name" >&2; echo "results.sh: '$*' failed" >&2; exit 1; }
+	printf '%s\n' "$*" >"$work/$name.cmd"
+	cat "$work/$name" >&2
+}
+
+modes=raw,raw-memhk,functional,timing,cachegrind,lackey,lackey-mem
+run compute ./bench_run --kernel alu --rounds 5 --arch both --only $modes
+run memory ./bench_run --kernel chase --rounds 5 --arch both --only $modes
+run mix ./bench_run --kernel all --rounds 5 --arch both --only raw,raw-memhk,functional,timing
+run replay ./bench_replay 10 "$work" 3
+run replay_scale ./bench_replay --scale "$work" 10 30 100
+run faults ./bench_fault
+run scale ./bench_scale
+
+# "vs raw" of each mode in a bench_run table: lines "ARCH MODE RATIO".
+ratios() {
+	awk '/^(x86-64|AArch64):/ { arch = $1; sub(":", "", arch) }
+	     /^  (raw|raw-memhk|functional|timing|cachegrind|lackey|lackey-mem) +[0-9]/ { print arch, $1, $6 }' "$work/$1"
+}
+
+# The plot: for each guest and architecture, each mode's speed as a share
+# of raw Unicorn's (higher is faster), with the targets drawn in.
+for g in compute memory mix; do ratios $g | sed "s/^/$g /"; done >"$work/ratios.dat"
+awk '{ key = $1 " " $2; if (!(key in seen)) { seen[key] = 1; order[n++] = key }
+       v[key, $3] = $4 }
+     END {
+           for (i = 0; i < n; i++) { k = order[i]; split(k, p, " ")
+             label = (p[1] == "compute" ? "alu" : p[1] == "memory" ? "chase" : "all") "/" p[2]
+             printf "%s", label
+             m["1"] = "raw-memhk"; m["2"] = "functional"; m["3"] = "timing"; m["4"] = "cachegrind"; m["5"] = "lackey"
+             for (j = 1; j <= 5; j++) { x = v[k, m[j ""]]; printf " %s", (x == "" ? "-" : x) }
+             printf "\n" } }' "$work/ratios.dat" >"$work/plot.dat"
+gnuplot <<EOF
+set terminal pngcairo size 1100,560 font "DejaVu Sans,10"
+set output "$png"
+set title "Guest speed as a share of raw Unicorn's (same run; higher is faster)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set datafile missing "-"
+set key outside right top
+set ylabel "raw Unicorn CPU time / mode CPU time"
+set yrange [0:*]
+set grid ytics
+set xtics rotate by -20
+set arrow from graph 0, first 0.8 to graph 1, first 0.8 nohead dt 2 lc rgb "#1b7837"
+set arrow from graph 0, first 0.6 to graph 1, first 0.6 nohead dt 2 lc rgb "#b2182b"
+set label "functional target 0.8" at graph 0.01, first 0.83 tc rgb "#1b7837"
+set label "timing target 0.6" at graph 0.01, first 0.63 tc rgb "#b2182b"
+plot "$work/plot.dat" using 2:xtic(1) title "raw + empty memory hooks", \
+     '' using 3 title "mmusim functional", '' using 4 title "mmusim timing", \
+     '' using 5 title "valgrind cachegrind", '' using 6 title "valgrind lackey"
+EOF
+
+section() {   # TITLE NAME...: each run's command and output
+	printf '\n### %s\n' "$1"
+	shift
+	for n in "$@"; do
+		printf '\n`%s` (in the build directory):\n\n```\n' "$(cat "$work/$n.cmd")"
+		cat "$work/$n"
+		printf '```\n'
+	done
+}
+
+{
+	printf '# mmusim benchmark results\n\n'
+	printf 'Written by `sh bench/results.sh` on %s, %s, %s CPUs (%s), at commit %s. ' \
+		"$(date -u +%Y-%m-%d)" "$(uname -srm)" "$(nproc)" \
+		"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
+		"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+	printf 'Every ratio is against a baseline measured in the same run. CPU seconds, best of 3 unless said.\n\n'
+	printf '![guest speed against raw Unicorn](results.png)\n\n'
+	printf '## Targets\n\n'
+	printf '| figure | target | measured |\n|---|---|---|\n'
+	for g in compute memory mix; do
+		label=$(case $g in compute) echo "compute-bound (alu)";; memory) echo "memory-bound (chase)";; mix) echo "all kernels";; esac)
+		ratios $g | awk -v l="$label" '$2 == "functional" { printf "| functional, %s, %s | >= 0.8 x raw | %s |\n", l, $1, $3 }
+		                               $2 == "timing" { printf "| timing, %s, %s | >= 0.6 x raw | %s |\n", l, $1, $3 }'
+		grep -E '^  timing: [0-9.]+ x (cachegrind|lackey)' "$work/$g" | sed -E "s/^  timing: ([0-9.]+) x ([a-z-]+)'s time \(target ([^:]+): .*/| timing's time \/ \2's, $label, x86-64 | \3 | \1 |/" || true
+	done
+	printf '| replay from JSONL, from binary (M accesses/s) | >= 5, >= 50 | below |\n'
+	printf '| host time per minor fault (zero-fill, COW) | < 1 us | below |\n'
+	printf '| peak RSS at 1 M resident pages, at 100 M trace accesses | <= guest + 64 MiB | below |\n'
+	section "Guest execution: compute-bound (compute's alu kernel)" compute
+	section "Guest execution: memory-bound (compute's chase kernel: a new page on almost every load)" memory
+	section "Guest execution: the whole compute mix (alu, matmul, sort, chase, copy)" mix
+	section "Replay: JSONL and binary traces against a bare loop over the same model" replay replay_scale
+	section "Faults: host time per simulated minor fault, against Linux" faults
+	section "Scale: resident pages and processes" scale
+} >"$out"
+echo "results.sh: wrote $out and $png" >&2
