@@ -13,6 +13,7 @@ struct preset {
 	char path[512];
 	struct mmu_config mmu;
 	int thp;            /* THP_NEVER, THP_MADVISE, THP_ALWAYS (os.h) */
+	double clock_ghz;   /* the clock its cycle figures assume; 0: not given */
 };
 
 /* Parse a preset from JSON text; `origin` names it in error messages.
@@ -20,6 +21,11 @@ struct preset {
 int preset_parse(const char *json, const char *origin, struct preset *out, char *err, size_t errlen);
 /* Load by file path, or by name from the preset directory. */
 int preset_load(const char *name_or_path, struct preset *out, char *err, size_t errlen);
+/* The same, with settings "KEY=VALUE" applied to the JSON first (--set):
+ * KEY is a path of the preset's keys, "tlb.l1d.arrays[0].entries" (or
+ * arrays.0.entries); VALUE is JSON if it parses as JSON, else a string. */
+int preset_load_set(const char *name_or_path, const char *const *set, int nset, struct preset *out, char *err,
+		    size_t errlen);
 /* The directory searched for presets by name ($MMUSIM_PRESETS overrides). */
 const char *preset_dir(void);
 /* Names of the bundled presets, sorted; returns how many (at most max). */

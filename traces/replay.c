@@ -315,7 +315,8 @@ int replay(struct kernel *k, struct trace_reader *r, const char *name, struct tr
 	struct trace_rec t;
 	int rc;
 	while ((rc = trace_next(r, &t, err, errlen)) == 1) {
-		res->records++;
+		if ((++res->records & 0xffff) == 0 && res->progress)
+			res->progress(res->progress_ctx, r, res->records);
 		if (record)
 			trace_write(record, &t);
 		if (apply(&s, &t)) {

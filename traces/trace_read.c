@@ -741,6 +741,12 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 	return 0;
 }
 
+uint64_t trace_offset(const struct trace_reader *r)
+{
+	off_t at = lseek(r->fd, 0, SEEK_CUR);
+	return at < 0 ? 0 : (uint64_t)at - (r->end - r->pos);
+}
+
 struct trace_reader *trace_open(const char *path, char *err, size_t errlen)
 {
 	struct trace_reader *r = calloc(1, sizeof *r);
