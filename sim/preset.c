@@ -345,24 +345,20 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	return c.failed ? -1 : 0;
 }
 
-/* An installed mmusim finds its presets beside it (PREFIX/bin/mmusim,
- * PREFIX/share/mmusim/presets); one run from the build tree, in the source
- * tree it was built from. */
-static const char *installed_preset_dir(void)
+bool installed_path(const char *sub, char *buf, size_t len)
 {
-	static char dir[PATH_MAX];
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
-		return NULL;
+		return false;
 	exe[n] = 0;
 	char *slash = strrchr(exe, '/');
 	if (!slash)
-		return NULL;
+		return false;
 	*slash = 0;
 	struct stat st;
-	snprintf(dir, sizeof dir, "%.*s/../share/mmusim/presets", PATH_MAX - 64, exe);
-	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? dir : NULL;
+	int w = snprintf(buf, len, "%s/../share/mmusim/%s", exe, sub);
+	return w > 0 && (size_t)w < len && stat(buf, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 const char *preset_dir(void)
@@ -370,8 +366,8 @@ const char *preset_dir(void)
 	const char *env = getenv("MMUSIM_PRESETS");
 	if (env && *env)
 		return env;
-	const char *installed = installed_preset_dir();
-	return installed ? installed : MMUSIM_PRESET_DIR;
+	static char installed[PATH_MAX];
+	return installed_path("presets", installed, sizeof installed) ? installed : MMUSIM_PRESET_DIR;
 }
 
 static char *read_file(const char *path, char *err, size_t errlen)
@@ -503,7 +499,7 @@ static char *apply_settings(const char *json, const char *origin, const char *co
 int preset_load_set(const char *name_or_path, const char *const *set, int nset, struct preset *out, char *err,
 		    size_t errlen)
 {
-	char path[512];
+	char path[PATH_MAX + 80];
 	if (strchr(name_or_path, '/') || strstr(name_or_path, ".json"))
 		snprintf(path, sizeof path, "%s", name_or_path);
 	else
@@ -525,7 +521,7 @@ int preset_load_set(const char *name_or_path, const char *const *set, int nset, 
 	int rc = preset_parse(json, base, out, err, errlen);
 	free(json);
 	if (rc == 0)
-		snprintf(out->path, sizeof out->path, "%s", path);
+		snprintf(out->path, sizeof out->path, "%.*s", (int)sizeof out->path - 1, path);
 	return rc;
 }
 

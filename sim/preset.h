@@ -3,6 +3,7 @@
 #ifndef MMUSIM_PRESET_H
 #define MMUSIM_PRESET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mmu.h"
@@ -28,6 +29,10 @@ int preset_load_set(const char *name_or_path, const char *const *set, int nset, 
 		    size_t errlen);
 /* The directory searched for presets by name ($MMUSIM_PRESETS overrides). */
 const char *preset_dir(void);
+/* An installed mmusim finds its data beside it (PREFIX/bin/mmusim,
+ * PREFIX/share/mmusim/SUB); one run from the build tree, in the trees it
+ * was built from. True, with the directory in buf, when installed. */
+bool installed_path(const char *sub, char *buf, size_t len);
 /* Names of the bundled presets, sorted; returns how many (at most max). */
 int preset_list(char names[][64], int max);
 
