@@ -25,6 +25,7 @@ enum { MAX_PARAMS = 8, MAX_VALUES = 256, MAX_POINTS = 100000 };
 
 struct param {
 	char *key;
+	char *buf;                 /* the values, split in place */
 	char *values[MAX_VALUES];
 	int n;
 };
@@ -78,22 +79,22 @@ static int parse_param(struct sweep_opts *o, const char *arg)
 	const char *eq = strchr(arg, '=');
 	if (!eq || eq == arg || !eq[1])
 		return usage_error("--param needs KEY=V1,V2,..., not '%s'", arg);
-	struct param *p = &o->params[o->nparams];
+	struct param *p = &o->params[o->nparams++];   /* counted now: cmd_sweep frees it */
 	p->key = strndup(arg, (size_t)(eq - arg));
-	char *values = strdup(eq + 1), *save = NULL;
-	if (!p->key || !values)
+	p->buf = strdup(eq + 1);
+	if (!p->key || !p->buf)
 		return usage_error("out of memory");
-	for (int i = 0; i < o->nparams; i++)
+	for (int i = 0; i < o->nparams - 1; i++)
 		if (!strcmp(o->params[i].key, p->key))
 			return usage_error("--param %s given twice", p->key);
-	for (char *v = strtok_r(values, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+	if (eq[1] == ',' || eq[strlen(eq) - 1] == ',' || strstr(eq, ",,"))
+		return usage_error("--param %s: an empty value", p->key);
+	char *save = NULL;
+	for (char *v = strtok_r(p->buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
 		if (p->n == MAX_VALUES)
 			return usage_error("--param %s: at most %d values", p->key, MAX_VALUES);
 		p->values[p->n++] = v;
 	}
-	if (!p->n || eq[strlen(eq) - 1] == ',' || strstr(eq, ",,") || eq[1] == ',')
-		return usage_error("--param %s: an empty value", p->key);
-	o->nparams++;
 	return 0;
 }
 
@@ -486,7 +487,7 @@ int cmd_sweep(int argc, char **argv)
 	}
 	for (int i = 0; i < o.nparams; i++) {
 		free(o.params[i].key);
-		free(o.params[i].n ? o.params[i].values[0] : NULL);
+		free(o.params[i].buf);
 	}
 	return rc;
 }

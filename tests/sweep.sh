@@ -81,5 +81,22 @@ usage --param thp=never --frob -- replay "$TRACE"
 [ $? = 1 ] && grep -q "^mmusim: sweep point 2 (tlb.l1d.arrays\[0\].entries=33) failed with status 2: .*power of two" err &&
 	grep -q '^2,33,2,,' bad.csv && grep -q '^1,32,0,[0-9]' bad.csv && pass || fail "a bad point: $(cat err bad.csv)"
 
+# Progress bars: on a terminal (script(1) gives one), not into a file, not
+# with --no-progress. A replay reports every 65,536 records: a long trace.
+if command -v script >/dev/null; then
+	awk 'BEGIN { print "{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"x86-64\"}";
+		     print "{\"op\":\"exec\"}";
+		     print "{\"op\":\"mmap\",\"addr\":\"0x40000000\",\"len\":\"0x100000\",\"prot\":\"rw\",\"flags\":\"private,anonymous,fixed\"}";
+		     for (i = 0; i < 200000; i++) printf "{\"op\":\"r\",\"va\":\"0x%x\"}\n", 1073741824 + (i % 256) * 4096 }' >long.jsonl
+	script -qec "$MMUSIM replay long.jsonl" /dev/null >tty.out
+	grep -q "replay \[#*\.*\] *[0-9]*%  *[0-9]* records" tty.out && pass || fail "no progress bar on a terminal: $(cat tty.out)"
+	script -qec "$MMUSIM replay long.jsonl --no-progress" /dev/null >tty.out
+	grep -q "records" tty.out && fail "--no-progress shows a bar" || pass
+	"$MMUSIM" replay long.jsonl 2>err >/dev/null
+	[ ! -s err ] && pass || fail "a progress bar into a file: $(cat err)"
+	script -qec "$MMUSIM sweep --param thp=never,madvise -- replay $TRACE" /dev/null >tty.out
+	grep -q "sweep \[#*\.*\] *[0-9]*%  *[0-9]* points" tty.out && pass || fail "no sweep progress bar: $(cat tty.out)"
+fi
+
 echo "sweep: $passes passed, $fails failed"
 [ $fails = 0 ]
