@@ -190,6 +190,8 @@ struct kernel {
 	void *unmap_ctx;
 	os_pc_fn pc_hook;
 	void *pc_ctx;
+	os_syscall_fn syscall_hook;
+	void *syscall_ctx;
 	os_op_fn op_hook;           /* the operation hook (ops.c), for recording */
 	void *op_ctx;
 	bool in_uaccess;            /* os_access is copy_to_user's (and its kind's) */

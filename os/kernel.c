@@ -231,3 +231,9 @@ void kernel_set_pc_hook(struct kernel *k, os_pc_fn fn, void *ctx)
 	k->pc_hook = fn;
 	k->pc_ctx = ctx;
 }
+
+void kernel_set_syscall_hook(struct kernel *k, os_syscall_fn fn, void *ctx)
+{
+	k->syscall_hook = fn;
+	k->syscall_ctx = ctx;
+}

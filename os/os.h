@@ -383,6 +383,13 @@ void os_syscall_sp(struct kernel *k, uint64_t sp);
 bool os_wait_timeout(struct kernel *k);
 /* System call `nr` (the architecture's number) of the current process. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t args[6]);
+/* Told of every system call once os_syscall has made it: process `pid`,
+ * the call and its arguments, what it returns (a call that would sleep
+ * comes back SYSA_BLOCK, and is made again later), and the MMU's cycle
+ * count when it began (the Chrome trace's slices). */
+typedef void (*os_syscall_fn)(void *ctx, int pid, uint64_t nr, const uint64_t args[6], const struct sys_result *r,
+			      uint64_t start_cycles);
+void kernel_set_syscall_hook(struct kernel *k, os_syscall_fn fn, void *ctx);
 /* Its name (in buf when the model does not know the call). */
 const char *os_syscall_name(const struct kernel *k, uint64_t nr, char *buf, size_t len);
 /* The host path readlink("/proc/self/exe") names. */

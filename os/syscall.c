@@ -596,11 +596,18 @@ void os_syscall_sp(struct kernel *k, uint64_t sp) { k->syscall_sp = sp; }
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 {
 	struct proc *p = k->current;
+	int pid = p->pid;
+	uint64_t start = k->syscall_hook ? mmu_total_cycles(k->mmu) : 0;
+	uint64_t args[6];
+	if (k->syscall_hook)
+		memcpy(args, a, sizeof args);   /* as called: the call may change a[] */
 	struct sys_result r = syscall_dispatch(k, nr, a);
 	if (r.action == SYSA_BLOCK && os_signal_pending(p))
 		r.action = SYSA_NONE;
 	if (r.action != SYSA_BLOCK)
 		p->timed_wait = false;   /* the wait, if any, is over */
+	if (k->syscall_hook)
+		k->syscall_hook(k->syscall_ctx, pid, nr, args, &r, start);
 	return r;
 }
 

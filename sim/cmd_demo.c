@@ -7,6 +7,7 @@
  * the VA split into its index fields, each entry read, A/D/AF updates, TLB
  * hits, and faults with the syndrome the architecture reports. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -210,7 +211,9 @@ static int demo_guests(void)
 	int rc = 0;
 	for (int i = 0; i < 2; i++) {
 		char path[4096];
-		snprintf(path, sizeof path, "%s/%s/mmap_write", MMUSIM_GUEST_DIR, arches[i]);
+		char installed[PATH_MAX - 64];
+		snprintf(path, sizeof path, "%s/%s/mmap_write",
+			 installed_path("guests", installed, sizeof installed) ? installed : MMUSIM_GUEST_DIR, arches[i]);
 		if (access(path, X_OK)) {
 			fprintf(stderr, "mmusim: demo: %s is missing: build the guests first (cmake --build build)\n", path);
 			return 1;

@@ -68,6 +68,8 @@ static int show(const char *name)
 	printf("  paging         %s (%s)\n", m->fmt->name, m->fmt->id);
 	printf("  memory         %s physical, %u-bit physical addresses\n", mem, m->pa_bits);
 	printf("  base CPI       %u.%03u\n", m->cpi_milli / 1000, m->cpi_milli % 1000);
+	if (p.clock_ghz > 0)
+		printf("  clock          %g GHz (cycles to time in the Chrome trace)\n", p.clock_ghz);
 	if (m->fmt->arch == ARCH_AARCH64)
 		printf("  hardware AF    %s, hardware DBM %s\n", m->hw_af ? "on" : "off", m->hw_dbm ? "on" : "off");
 	printf("TLBs:\n");

@@ -11,10 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "gui.h"
 #include "machine.h"
+#include "outputs.h"
 #include "report.h"
 #include "traces.h"
 
@@ -23,6 +25,7 @@ struct replay_opts {
 	const char *trace, *root, *events, *record;
 	bool faults, stats, view;
 	struct gui_options gui;   /* --view and its options */
+	struct output_opts out;   /* --chrome-trace, --stats-json, --color, --progress */
 };
 
 static int parse_args(int argc, char **argv, struct replay_opts *o)
@@ -31,6 +34,10 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 		const char *a = argv[i];
 		const char **value = NULL;
 		int v = view_option(argc, argv, &i, &o->gui);
+		if (!v)
+			v = machine_option(argc, argv, &i, &o->m);
+		if (!v)
+			v = output_option(argc, argv, &i, &o->out);
 		if (v < 0)
 			return -v;
 		if (v)
@@ -85,6 +92,21 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 static int replay_trace(struct replay_opts *opts);
 
+/* The trace's size in bytes, when it is a regular file (0: unknown, as
+ * for standard input: the bar is then a counter). */
+static uint64_t trace_size(const char *path)
+{
+	struct stat st;
+	if (!strcmp(path, "-") || stat(path, &st) || !S_ISREG(st.st_mode))
+		return 0;
+	return (uint64_t)st.st_size;
+}
+
+static void replay_progress(void *ctx, const struct trace_reader *r, uint64_t records)
+{
+	progress_update(ctx, trace_offset(r), records);
+}
+
 static int replay_with_events(void *ctx, const char *events)
 {
 	struct replay_opts *o = ctx;
@@ -122,6 +144,7 @@ static int replay_trace(struct replay_opts *opts)
 	struct kernel *k = NULL;
 	struct eventlog *log = NULL;
 	struct trace_writer *rec = NULL;
+	struct outputs outs = {0};
 	char scratch[PATH_MAX] = "";   /* the private root of a recorded trace */
 	if ((rc = machine_load(&o.m, arch, &oc, &p)))
 		goto out;
@@ -155,23 +178,34 @@ static int replay_trace(struct replay_opts *opts)
 		if (!(log = machine_eventlog(o.events, k, &info)))
 			goto out;
 	}
+	struct eventlog_info replay_info = {p.name, personality_name(oc.personality), "replay", o.trace};
+	if (outputs_start(&outs, &o.out, k, &p, &replay_info))
+		goto out;
 	if (o.record && !(rec = trace_recorded(r) ? trace_create_recorded(o.record, arch, NULL, err, sizeof err)
 						  : trace_create(o.record, arch, NULL, err, sizeof err))) {
 		fprintf(stderr, "mmusim: %s\n", err);
 		goto out;
 	}
-	struct fault_printer printer = {stderr, k};
+	struct fault_printer printer = {stderr, k, color_wanted(o.out.color, stderr)};
 	if (o.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
 	struct replay_result res = {0};
-	if (replay(k, r, o.trace, rec, &res, err, sizeof err)) {
+	struct progress bar;
+	/* The bar and the inspector would share a terminal line: not both. */
+	progress_start(&bar, o.faults && o.out.progress == PROGRESS_AUTO ? PROGRESS_NEVER : o.out.progress, "replay",
+		       "records", trace_size(o.trace));
+	res.progress = replay_progress;
+	res.progress_ctx = &bar;
+	int replayed = replay(k, r, o.trace, rec, &res, err, sizeof err);
+	progress_end(&bar);
+	if (replayed) {
 		fprintf(stderr, "mmusim: %s\n", err);
 		rc = 2;
 		goto out;
 	}
 	if (res.skipped)
 		fprintf(stderr, "mmusim: %llu records of killed processes were skipped\n", (unsigned long long)res.skipped);
-	if (machine_eventlog_finish(&log, k))
+	if (outputs_finish(&outs, &o.out, k) || machine_eventlog_finish(&log, k))
 		goto out;
 	if (rec) {
 		struct trace_writer *w = rec;
@@ -185,6 +219,7 @@ static int replay_trace(struct replay_opts *opts)
 		report_stats(stdout, k);
 	rc = 0;
 out:
+	outputs_abort(&outs);
 	eventlog_abort(log);
 	if (rec)
 		trace_abort(rec);

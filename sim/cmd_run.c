@@ -16,6 +16,7 @@
 #include "cpu.h"
 #include "gui.h"
 #include "machine.h"
+#include "outputs.h"
 #include "report.h"
 #include "traces.h"
 
@@ -24,6 +25,7 @@ struct run_opts {
 	const char *mode, *root, *events, *max_insns, *record;
 	bool faults, stats, view;
 	struct gui_options gui;   /* --view and its options */
+	struct output_opts out;   /* --chrome-trace, --stats-json, --color, --progress */
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
 	int argc;            /* the program and its arguments */
@@ -41,6 +43,10 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			break;
 		}
 		int v = view_option(argc, argv, &i, &o->gui);
+		if (!v)
+			v = machine_option(argc, argv, &i, &o->m);
+		if (!v)
+			v = output_option(argc, argv, &i, &o->out);
 		if (v < 0)
 			return -v;
 		if (v)
@@ -161,6 +167,7 @@ static int run_program(struct run_opts *opts)
 	struct cpu *c = NULL;
 	struct eventlog *log = NULL;
 	struct recorder *rec = NULL;
+	struct outputs outs = {0};
 	rc = 2;
 	if (!k)
 		goto out;
@@ -170,6 +177,9 @@ static int run_program(struct run_opts *opts)
 		if (!(log = machine_eventlog(o.events, k, &info)))
 			goto out;
 	}
+	struct eventlog_info run_info = {p.name, personality_name(oc.personality), "run", program};
+	if (outputs_start(&outs, &o.out, k, &p, &run_info))
+		goto out;
 	if (o.record) {
 		/* What replaying needs besides the trace: the same machine. */
 		char comment[1024];
@@ -181,7 +191,7 @@ static int run_program(struct run_opts *opts)
 			goto out;
 		}
 	}
-	struct fault_printer printer = {stderr, k};
+	struct fault_printer printer = {stderr, k, color_wanted(o.out.color, stderr)};
 	if (o.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
 	if (!(c = cpu_create(k, &co, err, sizeof err))) {
@@ -205,7 +215,7 @@ static int run_program(struct run_opts *opts)
 			goto out;
 		}
 	}
-	if (machine_eventlog_finish(&log, k)) {
+	if (outputs_finish(&outs, &o.out, k) || machine_eventlog_finish(&log, k)) {
 		rc = 1;
 		goto out;
 	}
@@ -213,6 +223,7 @@ static int run_program(struct run_opts *opts)
 		report_stats(stderr, k);
 out:
 	recorder_abort(rec);
+	outputs_abort(&outs);
 	eventlog_abort(log);
 	cpu_destroy(c);
 	kernel_destroy(k);

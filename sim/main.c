@@ -29,9 +29,15 @@ static const char usage[] =
 	"                            DIR (the guest's files; default: the working directory),\n"
 	"                            --mem SIZE, --swap SIZE, --max-insns N, --env NAME=VALUE,\n"
 	"                            --record FILE (a trace whose replay gives the same faults),\n"
+	"                            --chrome-trace FILE (for Perfetto), --stats-json FILE,\n"
+	"                            --set KEY=VALUE (a preset key), --color[=WHEN],\n"
 	"                            --view (the view below, live, with its options)\n"
 	"  replay TRACE [options]    replay a trace, JSON Lines or binary (- for standard input),\n"
 	"                            through the OS model and the MMU; --view shows it live\n"
+	"  sweep --param KEY=V1,V2,... [options] -- replay TRACE | run PROGRAM\n"
+	"                            the trace or program over a grid of preset parameters,\n"
+	"                            one process a point (--jobs N): a CSV and a PNG plot;\n"
+	"                            --list, --point K and --merge split it over machines\n"
 	"  view EVENTS [options]     the classroom view of an event log: the faulting address's\n"
 	"                            fields, the page tables and the walk, VMAs, frames, TLBs,\n"
 	"                            fault by fault (keys: space, arrows, Home/End, +/-, Tab,\n"
@@ -48,6 +54,7 @@ static const char usage[] =
 	"  -h, --help                this text\n"
 	"  --version                 the version\n"
 	"\n"
+	"'mmusim COMMAND --help' describes a command; man mmusim, all of them.\n"
 	"Presets are read from " "$MMUSIM_PRESETS or the bundled presets/ directory.\n";
 
 int usage_error(const char *fmt, ...)
@@ -74,6 +81,8 @@ int main(int argc, char **argv)
 		printf("mmusim %s\n", MMUSIM_VERSION);
 		return 0;
 	}
+	if (command_help(cmd, argc - 1, argv + 1) == 0)
+		return 0;
 	if (!strcmp(cmd, "presets"))
 		return cmd_presets(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))
@@ -84,6 +93,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(cmd, "view"))
 		return cmd_view(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sweep"))
+		return cmd_sweep(argc - 1, argv + 1);
 	if (!strcmp(cmd, "convert"))
 		return cmd_convert(argc - 1, argv + 1);
 	if (cmd[0] == '-')

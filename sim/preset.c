@@ -10,7 +10,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef MMUSIM_PRESET_DIR
 #define MMUSIM_PRESET_DIR "presets"
@@ -226,7 +229,7 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	}
 	static const char *const top_keys[] = {"name", "description", "paging", "phys_mem", "pa_bits", "cpi",
 					       "seed", "hw_af", "hw_dbm", "memory", "walker", "tlb",
-					       "walk_cache", "fault_costs", "thp", NULL};
+					       "walk_cache", "fault_costs", "thp", "clock_ghz", NULL};
 	check_keys(&c, root, "", top_keys);
 	struct mmu_config *m = &out->mmu;
 
@@ -252,6 +255,8 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 		out->thp = 2;
 	else if (s)
 		fail(&c, "key \"thp\" must be \"never\", \"madvise\" or \"always\", not \"%s\"", s);
+	if (cJSON_GetObjectItemCaseSensitive(root, "clock_ghz"))
+		out->clock_ghz = get_number(&c, root, "", "clock_ghz", 0.001, 1000);
 	m->hw_af = get_bool(&c, root, "", "hw_af", false);
 	m->hw_dbm = get_bool(&c, root, "", "hw_dbm", false);
 	if (m->fmt && m->fmt->arch == ARCH_X86_64 && (m->hw_af || m->hw_dbm))
@@ -340,10 +345,29 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	return c.failed ? -1 : 0;
 }
 
+bool installed_path(const char *sub, char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return false;
+	*slash = 0;
+	struct stat st;
+	int w = snprintf(buf, len, "%s/../share/mmusim/%s", exe, sub);
+	return w > 0 && (size_t)w < len && stat(buf, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 const char *preset_dir(void)
 {
 	const char *env = getenv("MMUSIM_PRESETS");
-	return env && *env ? env : MMUSIM_PRESET_DIR;
+	if (env && *env)
+		return env;
+	static char installed[PATH_MAX];
+	return installed_path("presets", installed, sizeof installed) ? installed : MMUSIM_PRESET_DIR;
 }
 
 static char *read_file(const char *path, char *err, size_t errlen)
@@ -387,9 +411,95 @@ fail:
 	return NULL;
 }
 
-int preset_load(const char *name_or_path, struct preset *out, char *err, size_t errlen)
+/* The JSON item `path` ("tlb.l1d.arrays[0].entries" or
+ * "tlb.l1d.arrays.0.entries") names: its parent and, when it exists, the
+ * item. A missing last key of an object is left for the caller to add. */
+static cJSON *find_parent(cJSON *root, const char *path, char *key, size_t keylen, cJSON **item)
 {
-	char path[512];
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *p = buf; *p; p++)
+		if (*p == '[' || *p == ']')
+			*p = '.';
+	cJSON *parent = NULL, *cur = root;
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ".", &save); tok; tok = strtok_r(NULL, ".", &save)) {
+		if (!cur)
+			return NULL;   /* a key below one that does not exist */
+		parent = cur;
+		snprintf(key, keylen, "%s", tok);
+		if (cJSON_IsArray(cur)) {
+			char *end;
+			long i = strtol(tok, &end, 10);
+			cur = *end || i < 0 ? NULL : cJSON_GetArrayItem(cur, (int)i);
+			if (!cur)
+				return NULL;
+		} else if (cJSON_IsObject(cur)) {
+			cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
+		} else {
+			return NULL;
+		}
+	}
+	*item = cur;
+	return parent;
+}
+
+/* One KEY=VALUE setting: VALUE is JSON when it parses as JSON (a number,
+ * true, a list), else a string ("always", "4K"). */
+static int apply_setting(cJSON *root, const char *setting, const char *origin, char *err, size_t errlen)
+{
+	const char *eq = strchr(setting, '=');
+	char path[256], key[128];
+	if (!eq || eq == setting || (size_t)(eq - setting) >= sizeof path) {
+		snprintf(err, errlen, "--set %s: not KEY=VALUE", setting);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%.*s", (int)(eq - setting), setting);
+	cJSON *item = NULL, *parent = find_parent(root, path, key, sizeof key, &item);
+	if (!parent || (!item && !cJSON_IsObject(parent))) {
+		snprintf(err, errlen, "--set %s: preset %s has no key \"%s\"", setting, origin, path);
+		return -1;
+	}
+	cJSON *value = cJSON_Parse(eq + 1);
+	if (!value)
+		value = cJSON_CreateString(eq + 1);
+	if (!value) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (!item)
+		cJSON_AddItemToObject(parent, key, value);
+	else if (cJSON_IsObject(parent))
+		cJSON_ReplaceItemInObjectCaseSensitive(parent, key, value);   /* keeps the key's name */
+	else
+		cJSON_ReplaceItemViaPointer(parent, item, value);
+	return 0;
+}
+
+/* The preset's JSON with the settings applied, printed again. */
+static char *apply_settings(const char *json, const char *origin, const char *const *set, int nset, char *err,
+			    size_t errlen)
+{
+	cJSON *root = cJSON_Parse(json);
+	if (!root || !cJSON_IsObject(root)) {
+		snprintf(err, errlen, "preset %s: not a JSON object%s", origin, root ? "" : " (malformed JSON)");
+		cJSON_Delete(root);
+		return NULL;
+	}
+	char *out = NULL;
+	int i = 0;
+	while (i < nset && apply_setting(root, set[i], origin, err, errlen) == 0)
+		i++;
+	if (i == nset && !(out = cJSON_PrintUnformatted(root)))
+		snprintf(err, errlen, "out of memory");
+	cJSON_Delete(root);
+	return out;
+}
+
+int preset_load_set(const char *name_or_path, const char *const *set, int nset, struct preset *out, char *err,
+		    size_t errlen)
+{
+	char path[PATH_MAX + 80];
 	if (strchr(name_or_path, '/') || strstr(name_or_path, ".json"))
 		snprintf(path, sizeof path, "%s", name_or_path);
 	else
@@ -401,11 +511,23 @@ int preset_load(const char *name_or_path, struct preset *out, char *err, size_t 
 		return -1;
 	}
 	const char *base = strrchr(path, '/');
-	int rc = preset_parse(json, base ? base + 1 : path, out, err, errlen);
+	base = base ? base + 1 : path;
+	if (nset) {
+		char *changed = apply_settings(json, base, set, nset, err, errlen);
+		free(json);
+		if (!(json = changed))
+			return -1;
+	}
+	int rc = preset_parse(json, base, out, err, errlen);
 	free(json);
 	if (rc == 0)
-		snprintf(out->path, sizeof out->path, "%s", path);
+		snprintf(out->path, sizeof out->path, "%.*s", (int)sizeof out->path - 1, path);
 	return rc;
+}
+
+int preset_load(const char *name_or_path, struct preset *out, char *err, size_t errlen)
+{
+	return preset_load_set(name_or_path, NULL, 0, out, err, errlen);
 }
 
 static int cmp_names(const void *a, const void *b) { return strcmp(a, b); }

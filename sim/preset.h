@@ -3,6 +3,7 @@
 #ifndef MMUSIM_PRESET_H
 #define MMUSIM_PRESET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mmu.h"
@@ -13,6 +14,7 @@ struct preset {
 	char path[512];
 	struct mmu_config mmu;
 	int thp;            /* THP_NEVER, THP_MADVISE, THP_ALWAYS (os.h) */
+	double clock_ghz;   /* the clock its cycle figures assume; 0: not given */
 };
 
 /* Parse a preset from JSON text; `origin` names it in error messages.
@@ -20,8 +22,17 @@ struct preset {
 int preset_parse(const char *json, const char *origin, struct preset *out, char *err, size_t errlen);
 /* Load by file path, or by name from the preset directory. */
 int preset_load(const char *name_or_path, struct preset *out, char *err, size_t errlen);
+/* The same, with settings "KEY=VALUE" applied to the JSON first (--set):
+ * KEY is a path of the preset's keys, "tlb.l1d.arrays[0].entries" (or
+ * arrays.0.entries); VALUE is JSON if it parses as JSON, else a string. */
+int preset_load_set(const char *name_or_path, const char *const *set, int nset, struct preset *out, char *err,
+		    size_t errlen);
 /* The directory searched for presets by name ($MMUSIM_PRESETS overrides). */
 const char *preset_dir(void);
+/* An installed mmusim finds its data beside it (PREFIX/bin/mmusim,
+ * PREFIX/share/mmusim/SUB); one run from the build tree, in the trees it
+ * was built from. True, with the directory in buf, when installed. */
+bool installed_path(const char *sub, char *buf, size_t len);
 /* Names of the bundled presets, sorted; returns how many (at most max). */
 int preset_list(char names[][64], int max);
 

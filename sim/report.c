@@ -2,6 +2,9 @@
 #include "report.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 static void vma_text(const struct vma *v, char *buf, size_t len)
 {
@@ -13,57 +16,124 @@ static void vma_text(const struct vma *v, char *buf, size_t len)
 		 what, v->flags & VM_GROWSDOWN ? " grows-down" : "");
 }
 
-void report_fault(FILE *f, const struct kernel *k, const struct fault_record *r)
+/* ANSI SGR sequences of the inspector's colours; "" without colour. */
+struct palette {
+	const char *bold, *label, *ok, *bad, *major, *old, *new, *off;
+};
+static const struct palette plain = {"", "", "", "", "", "", "", ""};
+static const struct palette ansi = {"\033[1m", "\033[36m", "\033[32m", "\033[1;31m", "\033[33m", "\033[31m",
+				    "\033[32m", "\033[0m"};
+
+/* "  label     " in the label colour, padded to the inspector's column. */
+static void label(FILE *f, const struct palette *c, const char *name)
 {
+	fprintf(f, "  %s%-9s%s ", c->label, name, c->off);
+}
+
+static void report_header(FILE *f, const struct palette *c, const struct fault_record *r)
+{
+	fprintf(f, "%sfault #%" PRIu64 "%s  pid %d  %s 0x%" PRIx64 "  %s%s%s, %s%s%s, %" PRIu64 " cycles\n", c->bold, r->seq,
+		c->off, r->pid, mmu_access_name(r->access), r->va, r->major ? c->major : "", r->major ? "major" : "minor",
+		r->major ? c->off : "", r->outcome == OUT_RESOLVED ? c->ok : c->bad, fault_outcome_name(r->outcome), c->off,
+		r->cycles);
+}
+
+static void report_ptes(FILE *f, const struct palette *c, const struct pt_format *fmt, const struct fault_record *r)
+{
+	for (int i = 0; i < r->npte; i++) {
+		const struct pte_change *p = &r->pte[i];
+		char was[160], now[160];
+		pte_describe(fmt, p->level, p->old, was, sizeof was);
+		pte_describe(fmt, p->level, p->new, now, sizeof now);
+		label(f, c, i ? "" : "ptes");
+		fprintf(f, "%s[%u] @0x%" PRIx64 ": %s0x%016" PRIx64 "%s -> %s0x%016" PRIx64 "%s\n",
+			pt_level_info(fmt, p->level)->name, p->index, p->table_pa + (uint64_t)8 * p->index, c->old, p->old,
+			c->off, c->new, p->new, c->off);
+		fprintf(f, "            %s  =>  %s\n", was, now);
+	}
+}
+
+void report_fault_color(FILE *f, const struct kernel *k, const struct fault_record *r, bool color)
+{
+	const struct palette *c = color ? &ansi : &plain;
 	const struct pt_format *fmt = kernel_format(k);
 	char buf[256];
-	fprintf(f, "fault #%" PRIu64 "  pid %d  %s 0x%" PRIx64 "  %s, %s, %" PRIu64 " cycles\n", r->seq, r->pid,
-		mmu_access_name(r->access), r->va, r->major ? "major" : "minor", fault_outcome_name(r->outcome), r->cycles);
+	report_header(f, c, r);
 	mmu_syndrome_describe(fmt->arch, &r->hw.syn, buf, sizeof buf);
-	fprintf(f, "  syndrome  %s\n", buf);
-	if (r->pc_block)
-		fprintf(f, "  insn      in the block at 0x%" PRIx64 " (functional mode knows no finer)\n", r->pc);
-	else if (r->pc)
-		fprintf(f, "  insn      0x%" PRIx64 ": %s\n", r->pc, r->insn);
+	label(f, c, "syndrome");
+	fprintf(f, "%s\n", buf);
+	if (r->pc_block) {
+		label(f, c, "insn");
+		fprintf(f, "in the block at 0x%" PRIx64 " (functional mode knows no finer)\n", r->pc);
+	} else if (r->pc) {
+		label(f, c, "insn");
+		fprintf(f, "0x%" PRIx64 ": %s\n", r->pc, r->insn);
+	}
 	const struct pt_level *lv = pt_level_info(fmt, r->hw.level);
-	fprintf(f, "  walk      %s fault at %s (level %d)\n", mmu_fault_kind_name(r->hw.kind), lv ? lv->name : "-",
-		r->hw.level);
+	label(f, c, "walk");
+	fprintf(f, "%s fault at %s (level %d)\n", mmu_fault_kind_name(r->hw.kind), lv ? lv->name : "-", r->hw.level);
+	label(f, c, "vma");
 	if (r->have_vma) {
 		vma_text(&r->vma, buf, sizeof buf);
-		fprintf(f, "  vma       %s\n", buf);
+		fprintf(f, "%s\n", buf);
 	} else {
-		fprintf(f, "  vma       none\n");
+		fprintf(f, "none\n");
 	}
-	fprintf(f, "  path     ");
+	fprintf(f, "  %spath%s     ", c->label, c->off);
 	for (int i = 0; i < r->nsteps; i++)
 		fprintf(f, "%s%s", i ? " > " : " ", fault_step_name((enum fault_step)r->steps[i]));
-	fprintf(f, "\n  %-9s", personality_name(kernel_personality(k)));
+	fprintf(f, "\n  %s%-9s%s", c->label, personality_name(kernel_personality(k)), c->off);
 	for (int i = 0; i < r->nchain; i++)
 		fprintf(f, "%s%s", i ? " > " : " ", r->chain[i]);
 	fprintf(f, "\n");
-	for (int i = 0; i < r->npte; i++) {
-		const struct pte_change *c = &r->pte[i];
-		char was[160], now[160];
-		pte_describe(fmt, c->level, c->old, was, sizeof was);
-		pte_describe(fmt, c->level, c->new, now, sizeof now);
-		fprintf(f, "  %-9s %s[%u] @0x%" PRIx64 ": 0x%016" PRIx64 " -> 0x%016" PRIx64 "\n", i ? "" : "ptes",
-			pt_level_info(fmt, c->level)->name, c->index, c->table_pa + (uint64_t)8 * c->index, c->old, c->new);
-		fprintf(f, "            %s  =>  %s\n", was, now);
-	}
-	if (r->tables_allocated || r->frames_allocated || r->frames_copied)
-		fprintf(f, "  frames    %u table%s, %u frame%s allocated, %u copied\n", r->tables_allocated,
+	report_ptes(f, c, fmt, r);
+	if (r->tables_allocated || r->frames_allocated || r->frames_copied) {
+		label(f, c, "frames");
+		fprintf(f, "%u table%s, %u frame%s allocated, %u copied\n", r->tables_allocated,
 			r->tables_allocated == 1 ? "" : "s", r->frames_allocated, r->frames_allocated == 1 ? "" : "s",
 			r->frames_copied);
-	if (r->outcome != OUT_RESOLVED)
-		fprintf(f, "  signal    %d (si_code %d)\n", r->signo, r->si_code);
+	}
+	if (r->outcome != OUT_RESOLVED) {
+		label(f, c, "signal");
+		fprintf(f, "%s%d (si_code %d)%s\n", c->bad, r->signo, r->si_code, c->off);
+	}
 	fprintf(f, "\n");
+}
+
+void report_fault(FILE *f, const struct kernel *k, const struct fault_record *r)
+{
+	report_fault_color(f, k, r, false);
 }
 
 void report_fault_event(void *ctx, const struct os_event *ev)
 {
 	const struct fault_printer *p = ctx;
 	if (ev->kind == EV_FAULT)
-		report_fault(p->out, p->k, ev->u.fault);
+		report_fault_color(p->out, p->k, ev->u.fault, p->color);
+}
+
+bool color_wanted(enum color_mode mode, FILE *f)
+{
+	if (mode != COLOR_AUTO)
+		return mode == COLOR_ALWAYS;
+	const char *no = getenv("NO_COLOR");   /* https://no-color.org: set and not empty */
+	return isatty(fileno(f)) && !(no && *no);
+}
+
+int color_option(const char *arg, enum color_mode *mode)
+{
+	if (strncmp(arg, "--color", 7) || (arg[7] && arg[7] != '='))
+		return 0;
+	const char *v = arg[7] ? arg + 8 : "always";
+	if (!strcmp(v, "auto"))
+		*mode = COLOR_AUTO;
+	else if (!strcmp(v, "always"))
+		*mode = COLOR_ALWAYS;
+	else if (!strcmp(v, "never"))
+		*mode = COLOR_NEVER;
+	else
+		return -1;
+	return 1;
 }
 
 void report_stats(FILE *f, const struct kernel *k)

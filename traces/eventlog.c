@@ -236,9 +236,8 @@ void eventlog_event(void *ctx, const struct os_event *ev)
 	outfile_write(o, "}\n", 2);
 }
 
-static void write_stats(struct eventlog *log, const struct kernel *k)
+static void write_stats(struct outfile *o, const struct kernel *k)
 {
-	struct outfile *o = log->out;
 	const struct mmu_stats *m = mmu_stats(kernel_mmu(k));
 	struct os_stats s;
 	kernel_stats(k, &s);
@@ -263,7 +262,7 @@ static void write_stats(struct eventlog *log, const struct kernel *k)
 		outfile_printf(o, "%s\"%s\":{\"hits\":%" PRIu64 ",\"misses\":%" PRIu64 "}", t ? "," : "", mmu_tlb_name((enum tlb_id)t),
 			       m->tlb_hits[t], m->tlb_misses[t]);
 	outfile_printf(o, "},\"walks\":%" PRIu64 ",\"walk_reads\":%" PRIu64 ",\"walk_cache_hits\":{", m->walks, m->walk_reads);
-	const struct pt_format *f = log->fmt;
+	const struct pt_format *f = kernel_format(k);
 	for (int l = f->top_level; l < PT_LEVEL_LEAF; l++)
 		outfile_printf(o, "%s\"%s\":%" PRIu64, l > f->top_level ? "," : "", pt_level_info(f, l)->name,
 			       m->walk_cache_hits[l - f->top_level]);
@@ -281,7 +280,7 @@ static void write_stats(struct eventlog *log, const struct kernel *k)
 
 int eventlog_finish(struct eventlog *log, const struct kernel *k, char *err, size_t errlen)
 {
-	write_stats(log, k);
+	write_stats(log->out, k);
 	int rc = outfile_commit(log->out, err, errlen);
 	free(log);
 	return rc;
@@ -293,4 +292,13 @@ void eventlog_abort(struct eventlog *log)
 		return;
 	outfile_abort(log->out);
 	free(log);
+}
+
+int stats_json_write(const char *path, const struct kernel *k, char *err, size_t errlen)
+{
+	struct outfile *o = outfile_open(path, err, errlen);
+	if (!o)
+		return -1;
+	write_stats(o, k);
+	return outfile_commit(o, err, errlen);
 }

@@ -369,7 +369,12 @@ int replay(struct kernel *k, struct trace_reader *r, const char *name, struct tr
 	bool runs = trace_is_binary(r) && !record;
 	struct trace_rec t;
 	int rc;
+	uint64_t next_progress = 1 << 16;
 	for (;;) {
+		if (res->progress && res->records >= next_progress) {   /* every 65,536 records or so */
+			res->progress(res->progress_ctx, r, res->records);
+			next_progress = res->records + (1 << 16);
+		}
 		if (runs && (rc = replay_access_run(&s, r)) != 0) {
 			if (rc < 0)
 				break;

@@ -733,6 +733,11 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 	return 0;
 }
 
+uint64_t trace_offset(const struct trace_reader *r)
+{
+	return r->base + r->pos;
+}
+
 /* A reader of `name` with nothing read yet; NULL when out of memory. */
 static struct trace_reader *reader_new(const char *name, char *err, size_t errlen)
 {

@@ -95,6 +95,8 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t 
 /* Where the last record returned is: its line, or in a binary trace its
  * byte offset (what error messages name after the file). */
 uint64_t trace_lineno(const struct trace_reader *r);
+/* How far reading has got in the input, in bytes (for a progress bar). */
+uint64_t trace_offset(const struct trace_reader *r);
 void trace_close(struct trace_reader *r);
 
 /* Writing, in canonical form. Output goes to a temporary file beside `path`
@@ -136,9 +138,27 @@ void eventlog_event(void *ctx, const struct os_event *ev);
 /* Appends the stats record and puts the file in place; frees log. */
 int eventlog_finish(struct eventlog *log, const struct kernel *k, char *err, size_t errlen);
 void eventlog_abort(struct eventlog *log);
+/* The stats record alone (one line, as the event log ends), to `path`
+ * (--stats-json; what mmusim sweep reads from each point). 0 or -1. */
+int stats_json_write(const char *path, const struct kernel *k, char *err, size_t errlen);
+
+/* ---- Chrome trace (docs/chrome-trace.md) ------------------------------------ */
+/* The Trace Event Format that Perfetto and chrome://tracing open: per
+ * process, its lifetime, system calls and faults (with their details as
+ * args) as slices on simulated time (cycles at clock_ghz; 1 GHz when 0).
+ * Subscribes to k's events and sets its system-call hook; the file is
+ * written, sorted by time, when chrome_trace_finish puts it in place. */
+struct chrome_trace;
+struct chrome_trace *chrome_trace_create(const char *path, struct kernel *k, const struct eventlog_info *info,
+					 double clock_ghz, char *err, size_t errlen);
+int chrome_trace_finish(struct chrome_trace *t, char *err, size_t errlen);   /* 0 or -1; frees t */
+void chrome_trace_abort(struct chrome_trace *t);                              /* NULL is fine */
 
 /* ---- Replay -------------------------------------------------------------------- */
 struct replay_result {
+	/* Called, when set, every 65,536 records (a progress bar). */
+	void (*progress)(void *ctx, const struct trace_reader *r, uint64_t records);
+	void *progress_ctx;
 	uint64_t records, accesses;
 	uint64_t skipped;        /* records of processes the simulator had killed */
 	int last_status;         /* exit status of the last process to end (128 + signal if killed) */

@@ -1,0 +1,143 @@
+/* Each subcommand's --help: its usage and options, on standard output. The
+ * man page (docs/mmusim.1) says the same at more length. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+struct command_help {
+	const char *name, *text;
+};
+
+static const struct command_help helps[] = {
+	{"demo",
+	 "usage: mmusim demo\n"
+	 "       mmusim demo --tables [--preset NAME]...\n"
+	 "\n"
+	 "Runs the bundled mmap_write guest (mmap a page, write 'A') on x86-64 and\n"
+	 "AArch64 with --faults: every fault of a real program explained. With\n"
+	 "--tables, walks hand-built x86-64 and AArch64 page tables through the TLBs\n"
+	 "and the walker instead, on the presets named (default: all of them).\n"},
+	{"presets",
+	 "usage: mmusim presets [NAME]\n"
+	 "\n"
+	 "Lists the machine presets ($MMUSIM_PRESETS, or the bundled ones), or shows\n"
+	 "preset NAME (a name or a .json path) in full. Keys: docs/presets.md.\n"},
+	{"run",
+	 "usage: mmusim run [options] PROGRAM [ARGS...]\n"
+	 "\n"
+	 "Runs a static x86-64 or AArch64 Linux program on Unicorn over the software\n"
+	 "MMU and the OS model. Its standard streams are mmusim's; mmusim exits with\n"
+	 "its status (128 + signal when one killed it; 126: not a program mmusim can\n"
+	 "run; 127: no such file; 2: a usage error).\n"
+	 "\n"
+	 "  --preset NAME           the machine (default by the ELF's machine: skylake,\n"
+	 "                          cortex-a76, apple16k with --personality xnu)\n"
+	 "  --set KEY=VALUE         change one preset key for this run, e.g.\n"
+	 "                          thp=always, tlb.l1d.arrays[0].entries=32 (repeatable)\n"
+	 "  --personality linux|xnu|liteos   the kernel whose policies the OS model follows\n"
+	 "  --mode timing|functional  every access through the TLBs (default), or only\n"
+	 "                          what the shadow of guest memory lacks (faster)\n"
+	 "  --mem SIZE, --swap SIZE physical memory; a swap area\n"
+	 "  --root DIR              the guest's files (default: the working directory)\n"
+	 "  --env NAME=VALUE        the guest's environment (empty otherwise; repeatable)\n"
+	 "  --max-insns N           stop after N instructions\n"
+	 "  --faults                every fault explained, on standard error\n"
+	 "  --color[=auto|always|never]  colour in the fault inspector (auto: on a\n"
+	 "                          terminal, unless NO_COLOR is set)\n"
+	 "  --stats                 a summary on standard error\n"
+	 "  --stats-json FILE       the summary as one JSON object\n"
+	 "  --events FILE           every event as JSON Lines (docs/event-log.md)\n"
+	 "  --chrome-trace FILE     faults, system calls and processes for Perfetto or\n"
+	 "                          chrome://tracing (docs/chrome-trace.md)\n"
+	 "  --record FILE           a trace whose replay gives the same faults\n"
+	 "  --view                  the classroom view, live (see mmusim view --help)\n"
+	 "  -h, --help              this text\n"},
+	{"replay",
+	 "usage: mmusim replay TRACE [options]\n"
+	 "\n"
+	 "Replays a JSON trace (docs/trace-format.md; - for standard input) through\n"
+	 "the OS model and the MMU, no CPU involved. The same trace and options give\n"
+	 "the same bytes. Exit status 0, 2 for bad input, 1 when an output cannot be\n"
+	 "written.\n"
+	 "\n"
+	 "  --preset NAME           the machine (default: skylake for x86-64 traces,\n"
+	 "                          cortex-a76 for AArch64)\n"
+	 "  --set KEY=VALUE         change one preset key for this replay (repeatable)\n"
+	 "  --personality linux|xnu|liteos, --mem SIZE, --swap SIZE, --root DIR\n"
+	 "                          as for run\n"
+	 "  --faults                every fault explained, on standard error\n"
+	 "  --color[=auto|always|never]  colour in the fault inspector\n"
+	 "  --stats                 a summary on standard output\n"
+	 "  --stats-json FILE       the summary as one JSON object\n"
+	 "  --events FILE           every event as JSON Lines (docs/event-log.md)\n"
+	 "  --chrome-trace FILE     faults and processes for Perfetto or chrome://tracing\n"
+	 "  --record FILE           the replayed trace, in canonical form\n"
+	 "  --progress, --no-progress  a progress bar on standard error (default: when it\n"
+	 "                          is a terminal and --faults is not given)\n"
+	 "  --view                  the classroom view, live (see mmusim view --help)\n"
+	 "  -h, --help              this text\n"},
+	{"view",
+	 "usage: mmusim view EVENTS.jsonl [options]\n"
+	 "\n"
+	 "The classroom view of an event log: the faulting address's fields, the page\n"
+	 "tables and the walk, VMAs, frames, TLBs, fault by fault. Keys: space\n"
+	 "play/pause, arrows one fault, Home/End, +/- speed, Tab next process, s a\n"
+	 "screenshot, ? help, q quit.\n"
+	 "\n"
+	 "  --headless              no window: with --frames, one PNG a fault\n"
+	 "  --frames DIR            where --headless writes its PNGs\n"
+	 "  --size WxH              the picture's size (at least 640x400)\n"
+	 "  --first N, --last N     the faults shown\n"
+	 "  --fault N               only fault N\n"
+	 "  --layout                print where each entry cell and link was drawn\n"
+	 "  -h, --help              this text\n"},
+	{"convert",
+	 "usage: mmusim convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
+	 "\n"
+	 "Turns a Valgrind --tool=lackey --trace-mem=yes log into a trace (OUT: - for\n"
+	 "standard output); the trace first maps every region the log touches.\n"},
+	{NULL, NULL},
+};
+
+/* Options of run that take a value: a word after one is not the program. */
+static bool takes_value(const char *opt)
+{
+	static const char *const opts[] = {"--preset", "--personality", "--mode", "--mem", "--swap", "--root",
+					   "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace",
+					   "--stats-json", "--frames", "--size", "--first", "--last", "--fault", NULL};
+	for (int i = 0; opts[i]; i++)
+		if (!strcmp(opt, opts[i]))
+			return true;
+	return false;
+}
+
+/* Is this a request for the command's help? For run, only among mmusim's
+ * options: after the program, --help is the program's. */
+static bool wants_help(const char *cmd, int argc, char **argv)
+{
+	bool run = !strcmp(cmd, "run");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return true;
+		if (!strcmp(a, "--") || (run && a[0] != '-'))
+			return false;
+		if (run && takes_value(a))
+			i++;
+	}
+	return false;
+}
+
+int command_help(const char *cmd, int argc, char **argv)
+{
+	for (int i = 0; helps[i].name; i++)
+		if (!strcmp(cmd, helps[i].name)) {
+			if (!wants_help(cmd, argc, argv))
+				return -1;
+			fputs(helps[i].text, stdout);
+			return 0;
+		}
+	return -1;
+}
