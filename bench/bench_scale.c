@@ -2,11 +2,16 @@
  * simulates. Figures, not a test.
  *
  *   resident   N guest pages written once each (N up to 1,048,576: 4 GiB
- *              of 4 KiB pages), the OS model driven directly (os_access;
- *              no guest CPU), physical memory N pages + 64 MiB. Each N runs
+ *              of 4 KiB pages), the OS model driven directly (os_access,
+ *              then the store into the frame; no guest CPU), physical
+ *              memory N pages + 64 MiB. Each N runs
  *              in a child process of its own, so its peak RSS
  *              (ru_maxrss) is its own: shown against the guest's resident
  *              size (target: at most guest RSS + 64 MiB).
+ *   guest      `mmusim run --mem M GUEST/malloc_touch MIB`: a real program
+ *              touching MIB MiB a page at a time (up to 4 GiB = 1 M pages),
+ *              Unicorn and the bridge included; peak RSS of the whole
+ *              mmusim process against the guest's resident size.
  *   processes  `mmusim run GUEST/fork_loop N`: N processes created, each
  *              writing a page (COW), exiting and reaped, one after another,
  *              on both architectures; CPU time and peak RSS of the whole
@@ -60,8 +65,11 @@ static void resident_child(uint64_t pages, int fd)
 			struct mmu_xlate x;
 			double t = now();
 			uint64_t done = 0;
-			for (uint64_t i = 0; i < pages; i++)
+			for (uint64_t i = 0; i < pages; i++) {
 				done += os_access(k, (uint64_t)a + i * page, ACC_WRITE, &x, NULL) == OUT_RESOLVED;
+				/* the guest's store: the frame is a hole until written */
+				*(volatile uint8_t *)physmem_ptr(mmu_physmem(kernel_mmu(k)), x.pa, 1) = 1;
+			}
 			pt.seconds = now() - t;
 			struct rusage ru;
 			getrusage(RUSAGE_SELF, &ru);
@@ -96,8 +104,8 @@ static struct point resident(uint64_t pages)
 	return pt;
 }
 
-/* `mmusim run GUEST N` as a child: its CPU time and peak RSS. */
-static struct point run_guest(const char *mmusim, const char *guest, long n)
+/* `mmusim run [--mem MEM] GUEST N` as a child: its CPU time and peak RSS. */
+static struct point run_guest(const char *mmusim, const char *mem, const char *guest, long n)
 {
 	struct point pt = {0};
 	char arg[32];
@@ -107,7 +115,10 @@ static struct point run_guest(const char *mmusim, const char *guest, long n)
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(127);
-		execl(mmusim, mmusim, "run", guest, arg, (char *)NULL);
+		if (mem)
+			execl(mmusim, mmusim, "run", "--mem", mem, guest, arg, (char *)NULL);
+		else
+			execl(mmusim, mmusim, "run", guest, arg, (char *)NULL);
 		_exit(127);
 	}
 	int status;
@@ -156,14 +167,32 @@ int main(int argc, char **argv)
 		bad |= !pt.ok;
 	}
 	printf("  target: RSS - guest <= 64 MiB\n\n");
+	static const char *const arches[] = {"x86_64", "aarch64"};
+	printf("bench_scale: a guest touching memory, `mmusim run --mem M malloc_touch MIB`\n");
+	printf("  %-8s %10s %10s %12s %12s %12s %14s\n", "arch", "pages", "seconds", "us/page", "guest MiB",
+	       "peak RSS MiB", "RSS - guest");
+	for (int a = 0; a < 2; a++) {
+		char guest[4096];
+		snprintf(guest, sizeof guest, "%s/%s/malloc_touch", guest_dir, arches[a]);
+		for (uint64_t n = max_pages / 4; n <= max_pages; n *= 2) {
+			long mib = (long)(n / 256);
+			char mem[32];
+			snprintf(mem, sizeof mem, "%ldM", mib + 128);
+			struct point pt = run_guest(mmusim, mem, guest, mib);
+			double rss_mib = (double)pt.maxrss_kib / 1024;
+			printf("  %-8s %10" PRIu64 " %10.3f %12.2f %12ld %12.0f %14.1f%s\n", arches[a], n, pt.seconds,
+			       pt.seconds * 1e6 / (double)n, mib, rss_mib, rss_mib - (double)mib, pt.ok ? "" : "  FAILED");
+			bad |= !pt.ok;
+		}
+	}
+	printf("  target: RSS - guest <= 64 MiB\n\n");
 	printf("bench_scale: processes, `mmusim run fork_loop N` (each child writes a page and exits)\n");
 	printf("  %-8s %8s %10s %12s %12s\n", "arch", "N", "seconds", "ms/process", "peak RSS MiB");
-	static const char *const arches[] = {"x86_64", "aarch64"};
 	for (int a = 0; a < 2; a++) {
 		char guest[4096];
 		snprintf(guest, sizeof guest, "%s/%s/fork_loop", guest_dir, arches[a]);
 		for (long n = max_procs / 4; n <= max_procs; n *= 2) {
-			struct point pt = run_guest(mmusim, guest, n);
+			struct point pt = run_guest(mmusim, NULL, guest, n);
 			printf("  %-8s %8ld %10.3f %12.3f %12.0f%s\n", arches[a], n, pt.seconds, pt.seconds * 1e3 / (double)n,
 			       (double)pt.maxrss_kib / 1024, pt.ok ? "" : "  FAILED");
 			bad |= !pt.ok;

@@ -18,8 +18,8 @@ int main(int argc, char **argv)
 	if (argc > 1) {
 		char *end;
 		mib = strtoul(argv[1], &end, 10);
-		if (*end != '\0' || mib < 1 || mib > 1024) {
-			fprintf(stderr, "usage: %s [MiB, 1..1024]\n", argv[0]);
+		if (*end != '\0' || mib < 1 || mib > 4096) {
+			fprintf(stderr, "usage: %s [MiB, 1..4096]\n", argv[0]);
 			return 2;
 		}
 	}

@@ -30,6 +30,10 @@ static inline uint64_t physmem_frames(const struct physmem *pm) { return pm->siz
 void *physmem_ptr(const struct physmem *pm, uint64_t pa, uint64_t len);
 uint64_t physmem_read64(const struct physmem *pm, uint64_t pa);
 void physmem_write64(struct physmem *pm, uint64_t pa, uint64_t v);
+/* Gives [pa, pa+len) back to the host: it reads as zeros again and holds no
+ * host memory until written (a hole punched in the memfd; every mapping of
+ * it, the bridge's included, sees the zeros). */
+void physmem_discard(struct physmem *pm, uint64_t pa, uint64_t len);
 
 /* ------------------------------------------------------------------------
  * Page-table formats. Levels are numbered the architectural way, counting

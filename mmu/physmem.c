@@ -3,6 +3,7 @@
  * place however many virtual mappings point at them. */
 #include "mmu.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -62,4 +63,12 @@ uint64_t physmem_read64(const struct physmem *pm, uint64_t pa)
 void physmem_write64(struct physmem *pm, uint64_t pa, uint64_t v)
 {
 	memcpy(pm->base + pa, &v, sizeof v);
+}
+
+void physmem_discard(struct physmem *pm, uint64_t pa, uint64_t len)
+{
+	if (pa >= pm->size || len > pm->size - pa)
+		return;
+	if (fallocate(pm->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)pa, (off_t)len) != 0)
+		memset(pm->base + pa, 0, len);   /* no hole punching here: zeros all the same */
 }

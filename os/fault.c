@@ -86,9 +86,14 @@ static bool access_allowed(const struct kernel *k, const struct vma *v, const st
 	return v->flags & (hw->access == ACC_FETCH ? VM_EXEC : VM_READ);
 }
 
+/* A frame from frame_alloc is zeros already (free frames are holes in
+ * physical memory, frames.c): clearing it is only the cost the model
+ * charges. Writing the zeros here would also map the page into the
+ * kernel's view of physical memory, besides the guest's, and the host
+ * would count it twice in mmusim's RSS. */
 static void zero_frame(struct kernel *k, uint64_t pfn)
 {
-	memset(physmem_ptr(k->pm, pfn_pa(k, pfn), k->page), 0, k->page);
+	(void)pfn;
 	mmu_charge(k->mmu, COST_ZERO, k->page / 1024);
 }
 
@@ -367,8 +372,7 @@ static bool do_huge_anonymous(struct kernel *k, struct mm *mm, const struct vma 
 		k->st.thp_fallbacks++;
 		return false;
 	}
-	memset(physmem_ptr(k->pm, pfn_pa(k, head), size), 0, size);
-	mmu_charge(k->mmu, COST_ZERO, size / 1024);
+	mmu_charge(k->mmu, COST_ZERO, size / 1024);   /* zeros already: see zero_frame */
 	struct page *pg = pfn_page(k, head);
 	pg->mapcount = 1;
 	pg->index = haddr >> k->fmt->page_shift;

@@ -141,6 +141,9 @@ static void frame_free(struct kernel *k, uint64_t pfn)
 	f->by_use[USE_FREE] += n;
 	f->nfree += n;
 	frame_event(k, EV_FRAME_FREE, pfn, use);
+	/* A free frame is a hole in physical memory: it costs the host nothing
+	 * and reads as zeros, so a frame handed out needs no clearing. */
+	physmem_discard(k->pm, pfn_pa(k, pfn), n * k->page);
 	for (uint64_t i = 0; i < n; i++)
 		f->page[pfn + i].use = USE_FREE;
 	while (order < BUDDY_MAX_ORDER) {   /* coalesce with free buddies */
