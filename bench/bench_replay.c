@@ -6,7 +6,7 @@
  * accesses as JSON Lines and in the binary form, then on each machine
  * measures, in one process:
  *   ceiling  the same accesses made by a bare loop that calls the OS model
- *            and MMU directly (os_access_l1, else os_access), no trace;
+ *            and MMU directly (os_access_tlb, else os_access), no trace;
  *   jsonl    mmusim's replay of the JSON Lines trace;
  *   binary   the same of the binary trace;
  * each in accesses per second, the best of R runs (a fresh kernel each),
@@ -153,7 +153,7 @@ static int ceiling_run(const char *preset, const struct shape *sh, uint64_t n, s
 			for (uint64_t va = chunk[i].va; va < chunk[i].end; va = (va | (page - 1)) + 1) {
 				struct mmu_xlate x;
 				accesses++;
-				if (!os_access_l1(k, va, chunk[i].acc))
+				if (!os_access_tlb(k, va, chunk[i].acc))
 					os_access(k, va, chunk[i].acc, &x, NULL);
 			}
 		}

@@ -172,15 +172,32 @@ static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_acces
 	return false;
 }
 
-bool mmu_access_l1(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
+bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
-	struct tlb *t = &m->tlb[l1];
-	if (!t->narrays || ((va & ~m->va_mask) && !mmu_va_in_range(m, va)) || !tlb_answer(m, t, va, acc, user))
+	struct tlb *t = &m->tlb[l1], *t2 = &m->tlb[TLB_L2];
+	if (!t->narrays || ((va & ~m->va_mask) && !mmu_va_in_range(m, va)))
+		return false;
+	if (tlb_answer(m, t, va, acc, user)) {
+		m->st.accesses[acc]++;
+		m->st.cycles[COST_TLB_L1] += t->latency;
+		m->st.tlb_hits[l1]++;
+		return true;
+	}
+	/* An L1 miss the L2 TLB answers: mmu_access's accounting and fill,
+	 * without the translation. A miss in both is left to mmu_access,
+	 * uncounted here (the remembered misses spare it the lookups). */
+	const struct tlb_entry *e = t2->narrays ? tlb_answer(m, t2, va, acc, user) : NULL;
+	if (!e)
 		return false;
 	m->st.accesses[acc]++;
 	m->st.cycles[COST_TLB_L1] += t->latency;
-	m->st.tlb_hits[l1]++;
+	m->st.tlb_misses[l1]++;
+	m->st.cycles[COST_TLB_L2] += t2->latency;
+	m->st.tlb_hits[TLB_L2]++;
+	struct mmu_xlate x;
+	xlate_from_entry(&x, e, va, 2);
+	tlb_fill(m, l1, &x);
 	return true;
 }
 

@@ -300,10 +300,11 @@ void mmu_set_observer(struct mmu *m, mmu_event_fn fn, void *ctx);
 /* Translate one access through the TLBs, walking on a miss; charges cycles.
  * Returns true on success; on a fault x->fault says what happened. */
 bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, struct mmu_xlate *x);
-/* mmu_access's quickest case, for callers that need no translation back:
- * an L1 TLB hit that grants the access. Accounted exactly as mmu_access
- * would; false (and nothing accounted) when it is not that case. */
-bool mmu_access_l1(struct mmu *m, uint64_t va, enum mmu_access acc, bool user);
+/* mmu_access's common cases, for callers that need no translation back:
+ * the TLBs grant the access (an L1 hit, or an L1 miss the L2 TLB answers,
+ * filling L1). Accounted exactly as mmu_access would; false (and nothing
+ * accounted) when a walk is needed. */
+bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user);
 
 /* A walk from `root` without TLBs (but with A/D updates unless `probe`). */
 bool mmu_walk(struct mmu *m, uint64_t root_pa, uint64_t va, enum mmu_access acc, bool user,

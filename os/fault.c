@@ -571,9 +571,9 @@ static enum fault_outcome access_retry(struct kernel *k, struct proc *p, uint64_
 	return OUT_SIGBUS;
 }
 
-bool os_access_l1(struct kernel *k, uint64_t va, enum mmu_access acc)
+bool os_access_tlb(struct kernel *k, uint64_t va, enum mmu_access acc)
 {
-	return !op_hooked(k) && mmu_access_l1(k->mmu, va, acc, true);
+	return !op_hooked(k) && mmu_access_tlb(k->mmu, va, acc, true);
 }
 
 bool os_probe_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x)

@@ -316,10 +316,10 @@ size_t proc_vmas(const struct proc *p, const struct vma **out);
  * receives the last fault's record. */
 enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
 			     struct fault_record *rec);
-/* os_access's quickest case, accounted the same: an L1 TLB hit
- * (mmu_access_l1), while nobody records accesses. False, with nothing
+/* os_access's quick cases, accounted the same: the TLBs grant the access
+ * (mmu_access_tlb), while nobody records accesses. False, with nothing
  * done, otherwise. */
-bool os_access_l1(struct kernel *k, uint64_t va, enum mmu_access acc);
+bool os_access_tlb(struct kernel *k, uint64_t va, enum mmu_access acc);
 /* What the current process's page tables say of an access, with no side
  * effect (no TLB, no A/D update, no cost): true when they allow it. */
 bool os_probe_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x);

@@ -66,13 +66,13 @@ static struct proc *target(struct replay_state *s, int32_t pid)
 
 static const int signal_of[] = {[OUT_SIGSEGV] = SIGSEGV, [OUT_SIGBUS] = SIGBUS, [OUT_SIGKILL] = SIGKILL, [OUT_OOM] = SIGKILL};
 
-/* An access by the current process within one page that the L1 TLB
- * answers is all most records are: os_access_l1 accounts it as os_access
+/* An access by the current process within one page that the TLBs
+ * answer is all most records are: os_access_tlb accounts it as os_access
  * would (nobody records accesses in a replay), without the rest. */
-static inline bool l1_hit(struct replay_state *s, uint64_t va, uint64_t len, enum trace_op op, uint64_t page)
+static inline bool tlb_hit(struct replay_state *s, uint64_t va, uint64_t len, enum trace_op op, uint64_t page)
 {
 	enum mmu_access acc = op == TR_READ ? ACC_READ : op == TR_WRITE ? ACC_WRITE : ACC_FETCH;
-	return ((va ^ (va + len - 1)) < page) && kernel_current(s->k) && os_access_l1(s->k, va, acc);
+	return ((va ^ (va + len - 1)) < page) && kernel_current(s->k) && os_access_tlb(s->k, va, acc);
 }
 
 static int replay_access(struct replay_state *s, const struct trace_rec *t)
@@ -82,7 +82,7 @@ static int replay_access(struct replay_state *s, const struct trace_rec *t)
 		return -1;
 	enum mmu_access acc = t->op == TR_READ ? ACC_READ : t->op == TR_WRITE ? ACC_WRITE : ACC_FETCH;
 	uint64_t page = 1ull << kernel_format(s->k)->page_shift;
-	if (!t->has_value && p == kernel_current(s->k) && l1_hit(s, t->va, t->len, t->op, page)) {
+	if (!t->has_value && p == kernel_current(s->k) && tlb_hit(s, t->va, t->len, t->op, page)) {
 		s->res->accesses++;
 		return 0;
 	}
@@ -346,7 +346,7 @@ static int replay_access_run(struct replay_state *s, struct trace_reader *r)
 	uint64_t page = 1ull << kernel_format(s->k)->page_shift;
 	for (size_t i = 0; i < n; i++) {
 		const struct bin_access *a = &run[i];
-		if (l1_hit(s, a->va, a->len, (enum trace_op)a->op, page)) {
+		if (tlb_hit(s, a->va, a->len, (enum trace_op)a->op, page)) {
 			s->res->records++;
 			s->res->accesses++;
 			continue;
