@@ -57,8 +57,9 @@ static const struct command_help helps[] = {
 	{"replay",
 	 "usage: mmusim replay TRACE [options]\n"
 	 "\n"
-	 "Replays a JSON trace (docs/trace-format.md; - for standard input) through\n"
-	 "the OS model and the MMU, no CPU involved. The same trace and options give\n"
+	 "Replays a trace, JSON Lines or the binary form (docs/trace-format.md; told\n"
+	 "apart by the first byte; - for standard input) through the OS model and\n"
+	 "the MMU, no CPU involved. The same trace and options give\n"
 	 "the same bytes. Exit status 0, 2 for bad input, 1 when an output cannot be\n"
 	 "written.\n"
 	 "\n"
@@ -95,9 +96,15 @@ static const struct command_help helps[] = {
 	 "  -h, --help              this text\n"},
 	{"convert",
 	 "usage: mmusim convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
+	 "       mmusim convert --to binary|jsonl IN OUT\n"
 	 "\n"
-	 "Turns a Valgrind --tool=lackey --trace-mem=yes log into a trace (OUT: - for\n"
-	 "standard output); the trace first maps every region the log touches.\n"},
+	 "--from lackey turns a Valgrind --tool=lackey --trace-mem=yes log into a\n"
+	 "trace; the trace first maps every region the log touches. --to rewrites a\n"
+	 "trace (either form) in the compact binary form or as JSON Lines: the same\n"
+	 "records, so both replay alike (docs/trace-format.md). IN and OUT: - for\n"
+	 "standard input and output.\n"
+	 "\n"
+	 "  -h, --help              this text\n"},
 	{NULL, NULL},
 };
 
