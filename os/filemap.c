@@ -162,7 +162,7 @@ uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *
 		done += (uint64_t)n;
 	}
 	pg->flags = PG_UPTODATE;
-	pg->mapping = i;
+	pg->mapping = i->id;
 	pg->index = index;
 	if (!pc_insert(i, index, pfn)) {
 		frame_put(k, pfn);
@@ -208,7 +208,7 @@ void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx)
 		for (size_t j = 0; j < p->mm.nvma; j++) {
 			const struct vma *v = &p->mm.vma[j];
 			uint64_t first = v->offset >> shift, count = (v->end - v->start) >> shift;
-			if (v->file == pg->mapping && pg->index >= first && pg->index < first + count)
+			if (v->file && v->file == page_inode(k, pg) && pg->index >= first && pg->index < first + count)
 				rmap_check(k, p, v->start + ((pg->index - first) << shift), pfn, fn, ctx);
 		}
 	}
@@ -284,6 +284,9 @@ void release_file_pages(struct kernel *k)
 		free(i->pc_pfn);
 		free(i);
 	}
+	free(k->inode_table);
+	k->inode_table = NULL;
+	k->ninodes = k->inode_cap = 0;
 	if (k->sb)
 		sandbox_close(k->sb);
 	k->sb = NULL;
@@ -367,6 +370,20 @@ static struct inode *inode_for(struct kernel *k, int fd, const char *path, bool 
 		*err = -ENOMEM;
 		return NULL;
 	}
+	if (k->ninodes == k->inode_cap) {
+		uint32_t cap = k->inode_cap ? 2 * k->inode_cap : 16;
+		struct inode **t = realloc(k->inode_table, cap * sizeof *t);
+		if (!t) {
+			free(i);
+			close(fd);
+			*err = -ENOMEM;
+			return NULL;
+		}
+		k->inode_table = t;
+		k->inode_cap = cap;
+	}
+	k->inode_table[k->ninodes++] = i;
+	i->id = k->ninodes;
 	i->dev = (uint64_t)st.st_dev;
 	i->ino = (uint64_t)st.st_ino;
 	i->host_fd = fd;

@@ -18,7 +18,7 @@ static void free_list_add(struct frames *f, unsigned order, uint64_t pfn)
 		f->page[p->next].prev = (uint32_t)pfn;
 	f->free_head[order] = (uint32_t)pfn;
 	p->order = (uint8_t)order;
-	p->free_block = true;
+	p->flags = PG_BUDDY;
 	p->use = USE_FREE;
 }
 
@@ -31,7 +31,7 @@ static void free_list_del(struct frames *f, unsigned order, uint64_t pfn)
 		f->free_head[order] = p->next;
 	if (p->next != NONE)
 		f->page[p->next].prev = p->prev;
-	p->free_block = false;
+	p->flags &= (uint8_t)~PG_BUDDY;
 }
 
 bool frames_init(struct kernel *k)
@@ -148,7 +148,7 @@ static void frame_free(struct kernel *k, uint64_t pfn)
 		f->page[pfn + i].use = USE_FREE;
 	while (order < BUDDY_MAX_ORDER) {   /* coalesce with free buddies */
 		uint64_t buddy = pfn ^ (1ull << order);
-		if (buddy >= f->n || buddy == 0 || !f->page[buddy].free_block || f->page[buddy].order != order)
+		if (buddy >= f->n || buddy == 0 || !(f->page[buddy].flags & PG_BUDDY) || f->page[buddy].order != order)
 			break;
 		free_list_del(f, order, buddy);
 		pfn &= ~(1ull << order);

@@ -14,21 +14,23 @@
 #define PG_LOCKED    0x04   /* I/O in progress */
 #define PG_WRITEBACK 0x08
 #define PG_REFERENCED 0x10
+#define PG_BUDDY     0x20   /* heads a free block in the buddy lists */
 
 /* struct page: one per frame, as Linux keeps them. */
 struct page {
+	uint64_t index;       /* page index in its file; for anonymous pages va >> page_shift */
 	uint32_t refcount;    /* references: mappings, the page cache, the kernel */
 	uint32_t mapcount;    /* page-table entries mapping it */
+	uint32_t next, prev;  /* buddy free-list links (frame numbers; UINT32_MAX = none) */
+	union {
+		uint32_t swap_slot;  /* anonymous: in the swap cache under this slot (0: not) */
+		uint32_t mapping;    /* USE_PAGECACHE: the file's inode (page_inode) */
+	};
 	uint8_t use;          /* enum frame_use */
 	uint8_t order;        /* buddy order of the block this frame heads */
 	uint8_t flags;        /* PG_* */
-	bool free_block;      /* heads a free block in the buddy lists */
 	uint8_t lru;          /* LRU_* list it is on */
-	uint32_t next, prev;  /* buddy free-list links (frame numbers; UINT32_MAX = none) */
-	struct inode *mapping;/* the file whose page cache holds it */
-	uint64_t index;       /* page index in that file; for anonymous pages va >> page_shift */
-	uint64_t swap_slot;   /* in the swap cache under this slot (0: not) */
-};   /* 48 bytes: one per frame, so 4 GiB of 4 KiB frames cost 48 MiB */
+};   /* 32 bytes, one per frame in use: 4 GiB of 4 KiB frames cost 32 MiB */
 #define LRU_NONE 0
 #define LRU_INACTIVE 1
 #define LRU_ACTIVE 2
@@ -42,6 +44,7 @@ struct inode {
 	uint64_t size;
 	char name[256];         /* the guest path it was first opened by */
 	uint32_t refcount;      /* open files and VMAs */
+	uint32_t id;            /* its place in the kernel's inode table, from 1 (struct page's mapping) */
 	/* The page cache: an open-addressing hash of page index -> frame. */
 	uint64_t *pc_index;
 	uint32_t *pc_pfn;
@@ -198,6 +201,8 @@ struct kernel {
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
 	struct inode *inodes;
+	struct inode **inode_table; /* by id - 1 */
+	uint32_t ninodes, inode_cap;
 };
 
 /* kernel.c */
@@ -225,6 +230,11 @@ uint64_t frame_alloc(struct kernel *k, unsigned order, enum frame_use use);
 void frame_get(struct kernel *k, uint64_t pfn);
 void frame_put(struct kernel *k, uint64_t pfn);   /* frees at refcount 0 */
 static inline struct page *pfn_page(struct kernel *k, uint64_t pfn) { return &k->frames.page[pfn]; }
+/* The file a page-cache page belongs to. */
+static inline struct inode *page_inode(const struct kernel *k, const struct page *pg)
+{
+	return pg->use == USE_PAGECACHE && pg->mapping ? k->inode_table[pg->mapping - 1] : NULL;
+}
 static inline uint64_t pfn_pa(const struct kernel *k, uint64_t pfn) { return pfn << k->fmt->page_shift; }
 static inline uint64_t pa_pfn(const struct kernel *k, uint64_t pa) { return pa >> k->fmt->page_shift; }
 

@@ -79,7 +79,7 @@ bool swap_init(struct kernel *k, char *err, size_t errlen)
 	if (!k->cfg.swap_bytes)
 		return true;
 	k->swap_slots = k->cfg.swap_bytes >> k->fmt->page_shift;
-	if (k->swap_slots < 2 || k->swap_slots > pte_swap_max_offset(k->fmt)) {
+	if (k->swap_slots < 2 || k->swap_slots > pte_swap_max_offset(k->fmt) || k->swap_slots > UINT32_MAX) {
 		snprintf(err, errlen, "swap of %llu bytes: too small or too large", (unsigned long long)k->cfg.swap_bytes);
 		return false;
 	}
@@ -213,7 +213,7 @@ static bool evict(struct kernel *k, uint64_t pfn)
 	if (!evictable(pg) || pg->order)
 		return false;      /* pinned, or a huge page (not split for reclaim here) */
 	if (pg->use == USE_PAGECACHE) {
-		struct inode *i = pg->mapping;
+		struct inode *i = page_inode(k, pg);
 		if (pg->flags & PG_DIRTY)
 			writeback_range(k, i, pg->index, pg->index);
 		struct unmap_ctx u = {0};
@@ -370,7 +370,7 @@ void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t
 		r->major = true;
 		struct page *pg = pfn_page(k, pfn);
 		pg->index = va >> k->fmt->page_shift;
-		pg->swap_slot = slot;        /* the swap cache holds this reference */
+		pg->swap_slot = (uint32_t)slot;   /* the swap cache holds this reference (slots fit: swap_init) */
 		k->swap_cache[slot] = (uint32_t)pfn;
 		lru_add(k, pfn);
 		k->st.swapins++;

@@ -19,6 +19,7 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "draw.h"
 #include "sweep.h"
 
 enum { MAX_PARAMS = 8, MAX_VALUES = 256, MAX_POINTS = 100000 };
@@ -391,7 +392,10 @@ static int write_outputs(struct sweep_table *t, const char *csv, const char *plo
 	} else if (fflush(stdout)) {
 		return 1;
 	}
-	if (plot && sweep_plot(t, plot, err, sizeof err)) {
+	const struct draw_api *draw = plot ? draw_load() : NULL;
+	if (plot && !draw)
+		return 1;
+	if (plot && draw->sweep_plot(t, plot, err, sizeof err)) {
 		fprintf(stderr, "mmusim: %s\n", err);
 		return 1;
 	}
@@ -474,6 +478,8 @@ int cmd_sweep(int argc, char **argv)
 			return sweep_usage();
 	struct sweep_opts o = {0};
 	int rc = parse_args(argc, argv, &o);
+	if (!rc && o.plot && !o.list && !draw_load())   /* before the grid runs, not after */
+		rc = 1;
 	if (!rc && o.merge)
 		rc = merge(&o);
 	else if (!rc) {

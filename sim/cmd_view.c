@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "draw.h"
 #include "gui.h"
 
 static int parse_count(const char *opt, const char *s, int *out)
@@ -82,6 +83,9 @@ int view_options_check(bool view, const char *events, const struct gui_options *
 
 int view_live(const struct gui_options *o, const char *name, int (*body)(void *ctx, const char *events), void *ctx)
 {
+	const struct draw_api *draw = draw_load();   /* before the simulation starts */
+	if (!draw)
+		return 1;
 	int p[2];
 	if (pipe(p)) {
 		fprintf(stderr, "mmusim: cannot make a pipe for the view: %s\n", strerror(errno));
@@ -105,7 +109,7 @@ int view_live(const struct gui_options *o, const char *name, int (*body)(void *c
 		exit(rc);
 	}
 	close(p[1]);
-	int rc = gui_view_fd(p[0], name, o);
+	int rc = draw->view_fd(p[0], name, o);
 	/* A view closed before the log ended ends the simulation. */
 	char c;
 	fcntl(p[0], F_SETFL, O_NONBLOCK);
@@ -144,7 +148,10 @@ int cmd_view(int argc, char **argv)
 	int rc = view_check(&o);
 	if (rc)
 		return rc;
+	const struct draw_api *draw = draw_load();
+	if (!draw)
+		return 1;
 	if (!strcmp(path, "-"))
-		return gui_view_fd(STDIN_FILENO, "<stdin>", &o);
-	return gui_view_file(path, &o);
+		return draw->view_fd(STDIN_FILENO, "<stdin>", &o);
+	return draw->view_file(path, &o);
 }

@@ -102,5 +102,18 @@ malformed missing.jsonl "missing.jsonl: No such file"
 "$MMUSIM" view --headless x86_64-mmap_write.jsonl 2>err
 [ $? -eq 2 ] && grep -q "needs --frames" err && passes=$((passes + 1)) || fail "--headless without --frames"
 
+# The drawing code is a module loaded on use (sim/draw.h): a binary without
+# it still runs guests, and says in one line why it cannot show a view.
+mkdir lone && cp "$MMUSIM" lone/
+lone/mmusim run "$GUESTS/x86_64/hello" >out 2>err && grep -q "hello, world" out && passes=$((passes + 1)) ||
+	fail "run without mmusim-draw.so"
+lone/mmusim view --headless --frames c x86_64-mmap_write.jsonl 2>err
+st=$?
+if [ $st -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "cannot load the drawing module" err; then
+	passes=$((passes + 1))
+else
+	fail "view without mmusim-draw.so: status $st, stderr:"; cat err
+fi
+
 echo "gui: $passes passed, $fails failed"
 [ $fails -eq 0 ]
