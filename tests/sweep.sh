@@ -58,6 +58,14 @@ done
 "$MMUSIM" sweep --merge --csv merged.csv --plot merged.png part-*.csv || fail "--merge exit $?"
 cmp -s all.csv merged.csv && pass || fail "merged table differs from the whole sweep"
 cmp -s all.png merged.png && pass || fail "merged plot differs from the whole sweep's"
+# The README's GNU parallel recipe, as written there (mmusim on PATH).
+mkdir par
+# shellcheck disable=SC2086
+"$MMUSIM" sweep $grid --list | cut -f1 |
+	(cd par && PATH=$(dirname "$MMUSIM"):$PATH parallel --will-cite mmusim sweep $grid --point {} --csv part-{}.csv \
+		-- replay "$TRACE") || fail "GNU parallel exit $?"
+"$MMUSIM" sweep --merge --csv par.csv par/part-*.csv && cmp -s all.csv par.csv && pass ||
+	fail "the table from GNU parallel differs from the whole sweep"
 "$MMUSIM" sweep --merge part-1.csv part-1.csv >/dev/null 2>err
 [ $? = 1 ] && grep -q "point 1 is in the tables twice" err && pass || fail "merge of a duplicate: $(cat err)"
 
