@@ -1002,12 +1002,16 @@ static void set_start_registers(struct cpu *c, const struct exec_image *img)
 }
 
 /* What Linux prints when a process dies of a fault (show_signal_msg on x86,
- * arm64_show_signal on arm64). */
+ * arm64_show_signal on arm64), or of the OOM killer. */
 static void report_death(struct cpu *c, struct task *t)
 {
 	if (c->o.quiet || !c->have_killer)
 		return;
 	const struct fault_record *r = &c->killer;
+	if (r->outcome == OUT_OOM) {   /* oom_kill_process: the faulting process is the victim */
+		fprintf(stderr, "Out of memory: Killed process %d (%s)\n", t->pid, t->comm);
+		return;
+	}
 	uint64_t sp = 0;
 	uc_reg_read(c->uc, sp_reg(c), &sp);
 	if (c->f->arch == ARCH_X86_64)
