@@ -1,20 +1,34 @@
 #include "fuzz_kernel.h"
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "preset.h"
 
+static char root_dir[] = "/tmp/mmusim-fuzz-XXXXXX";
+
+static int remove_one(const char *path, const struct stat *st, int type, struct FTW *f)
+{
+	(void)st, (void)type, (void)f;
+	return remove(path);
+}
+
+/* The files replayed traces made go when the fuzzer exits. */
+static void remove_root(void) { nftw(root_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS); }
+
 static const char *sandbox_root(void)
 {
-	static char dir[] = "/tmp/mmusim-fuzz-XXXXXX";
 	static bool made;
-	if (!made && !mkdtemp(dir)) {
-		perror("mkdtemp");
-		abort();
+	if (!made) {
+		if (!mkdtemp(root_dir)) {
+			perror("mkdtemp");
+			abort();
+		}
+		atexit(remove_root);
+		made = true;
 	}
-	made = true;
-	return dir;
+	return root_dir;
 }
 
 struct kernel *fuzz_kernel(enum mmu_arch arch)
