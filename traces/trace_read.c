@@ -242,8 +242,6 @@ static int get_addr(const cJSON *v, const char *key, uint64_t *out, char *msg, s
 	return 0;
 }
 
-#define TRACE_FILE_MAX (1ull << 30)
-
 static int get_count(const cJSON *v, const char *key, uint64_t *out, char *msg, size_t n)
 {
 	if (cJSON_IsString(v)) {
@@ -520,10 +518,8 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 	case TR_FILE:
 		if (get_path(f[K_PATH], "path", path, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n))
 			return -1;
-		/* Replay writes the file to the host disk: a typo in "len" must
-		 * not fill it. */
-		if (rec->len > TRACE_FILE_MAX)
-			return bad(msg, n, "\"len\" is more than the 1 GiB a file record may have");
+		if (rec->len > TR_FILE_MAX)
+			return bad(msg, n, TR_FILE_TOO_BIG);
 		if (f[K_FILL] && get_fill(f[K_FILL], rec, msg, n))
 			return -1;
 		if (f[K_NAME] && get_path(f[K_NAME], "name", name, msg, n))

@@ -3,9 +3,9 @@
  * read; a trace that reads whole is then replayed on a small machine.
  *
  * The reader is reached only through trace_open, which decides the format
- * from the file's first bytes: a second trace format is fuzzed by this same
- * harness once trace_open knows it; give it seeds in corpus/trace/ (or its
- * own corpus directory, run with this binary). */
+ * from the file's first byte: JSON Lines and the binary form alike (seeds of
+ * both in corpus/trace/: *.jsonl and *.mtr); a form added later is fuzzed
+ * by this same harness once trace_open knows it and seeds of it are there. */
 #include <stdio.h>
 #include <string.h>
 
