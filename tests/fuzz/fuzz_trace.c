@@ -43,7 +43,7 @@ static void replay_all(const char *path, enum mmu_arch arch)
 	if (!r)
 		__builtin_trap();   /* it opened a moment ago */
 	struct kernel *k = fuzz_kernel(arch);
-	struct replay_result res;
+	struct replay_result res = {0};   /* no progress callback */
 	replay(k, r, "fuzz", NULL, &res, err, sizeof err);
 	trace_close(r);
 	kernel_destroy(k);
