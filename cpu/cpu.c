@@ -115,7 +115,7 @@ struct cpu {
 	 * faulting instruction are kept in fault_ctx). */
 	bool caught;
 	uc_context *fault_ctx;
-	bool halted;             /* --max-insns reached: the whole run stops */
+	bool halted;             /* --max-insns reached, or SIGINT/SIGTERM: the whole run stops */
 	struct exec_image exec;
 	uc_hook data_hook;       /* the pre-access memory hooks, while installed */
 	bool data_hooked;
@@ -143,6 +143,37 @@ static uint64_t read_pc(struct cpu *c)
 
 static struct cpu *active;            /* the cpu whose reservations the SIGSEGV handler serves */
 static struct sigaction previous_segv;
+
+/* SIGINT or SIGTERM to mmusim: the signal's number, set by the handler and
+ * read at the next translated block or scheduling round, which stop the
+ * run the normal way (every process killed by that signal: shared file
+ * pages written back, the event log finished). The handler only stores a
+ * sig_atomic_t: async-signal-safe. SA_RESETHAND: a second one kills. */
+static volatile sig_atomic_t stop_signal;
+static struct sigaction previous_int, previous_term;
+
+static void stop_handler(int signo) { stop_signal = signo; }
+
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = stop_handler;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, &previous_int);
+	sigaction(SIGTERM, &sa, &previous_term);
+	/* Ignored when mmusim started (a background job of a shell without job
+	 * control): stays ignored, as ^C is meant for the foreground. */
+	if (previous_int.sa_handler == SIG_IGN)
+		sigaction(SIGINT, &previous_int, NULL);
+}
+
+static void release_stop_signals(void)
+{
+	sigaction(SIGINT, &previous_int, NULL);
+	sigaction(SIGTERM, &previous_term, NULL);
+}
 
 /* ---- regions -------------------------------------------------------------------- */
 static struct region *region_of(struct cpu *c, uint64_t va)
@@ -642,6 +673,10 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		if (straddles)
 			access_page(c, last & ~(c->page - 1), ACC_FETCH);
 	}
+	if (stop_signal && !c->halted) {
+		c->halted = true;
+		uc_emu_stop(uc);
+	}
 	if (c->o.max_insns && c->insns >= c->o.max_insns && !c->halted) {
 		fprintf(stderr, "mmusim: stopped after %" PRIu64 " instructions (--max-insns)\n", c->insns);
 		c->halted = true;
@@ -1002,12 +1037,16 @@ static void set_start_registers(struct cpu *c, const struct exec_image *img)
 }
 
 /* What Linux prints when a process dies of a fault (show_signal_msg on x86,
- * arm64_show_signal on arm64). */
+ * arm64_show_signal on arm64), or of the OOM killer. */
 static void report_death(struct cpu *c, struct task *t)
 {
 	if (c->o.quiet || !c->have_killer)
 		return;
 	const struct fault_record *r = &c->killer;
+	if (r->outcome == OUT_OOM) {   /* oom_kill_process: the faulting process is the victim */
+		fprintf(stderr, "Out of memory: Killed process %d (%s)\n", t->pid, t->comm);
+		return;
+	}
 	uint64_t sp = 0;
 	uc_reg_read(c->uc, sp_reg(c), &sp);
 	if (c->f->arch == ARCH_X86_64)
@@ -1187,6 +1226,18 @@ static struct task *next_task(struct cpu *c, size_t from)
 	return NULL;
 }
 
+/* SIGINT or SIGTERM came: every process dies of it, as a terminal's ^C
+ * kills the foreground process group. */
+static bool stopped_by_signal(struct cpu *c)
+{
+	int signo = stop_signal;
+	if (!signo)
+		return false;
+	fprintf(stderr, "mmusim: %s: stopping every process\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	end_all(c, signo, 0);
+	return true;
+}
+
 int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], char *const envp[], char *err,
 	    size_t errlen)
 {
@@ -1223,8 +1274,11 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	sigemptyset(&sa.sa_mask);
 	active = c;
 	sigaction(SIGSEGV, &sa, &previous_segv);
+	catch_stop_signals();
 	size_t idx = 0, stuck = 0;
 	for (;;) {
+		if (stopped_by_signal(c))
+			break;
 		struct task *t = task_live(&c->tasks[idx]) ? &c->tasks[idx] : next_task(c, idx);
 		if (!t)
 			break;
@@ -1253,6 +1307,8 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 		stuck = 0;
 		t = c->cur;   /* the task array moves when the slice forks */
 		idx = (size_t)(t - c->tasks);
+		if (stopped_by_signal(c))
+			break;
 		if (c->halted) {
 			end_all(c, 0, 128 + SIGXCPU);
 			break;
@@ -1265,6 +1321,7 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 		idx = (size_t)(n - c->tasks);
 	}
 	sigaction(SIGSEGV, &previous_segv, NULL);
+	release_stop_signals();
 	active = NULL;
 	return proc_exit_status(p);   /* process 1's: its exit code, or 128 + signal */
 }

@@ -73,7 +73,10 @@ static int64_t get_int(struct line_ctx *c, const cJSON *o, const char *key)
 	const cJSON *v = field(c, o, key);
 	if (!v)
 		return 0;
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(int64_t)v->valuedouble) {
+	/* In range before the cast: converting a double outside int64_t is
+	 * undefined (found by fuzzing: 1.2e55). */
+	double d = cJSON_IsNumber(v) ? v->valuedouble : 0.5;
+	if (!(d >= -0x1p63 && d < 0x1p63) || d != (double)(int64_t)d) {
 		fail(c, "\"%s\" is not an integer", key);
 		return 0;
 	}

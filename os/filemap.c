@@ -691,7 +691,11 @@ int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn 
 	if (fd < 0)
 		return fd;
 	static uint8_t chunk[1 << 16];
-	for (uint64_t off = 0; off < size;) {
+	if (!fill && ftruncate(fd, (off_t)size)) {   /* zeros: a sparse file, nothing written */
+		close(fd);
+		return -EIO;
+	}
+	for (uint64_t off = 0; fill && off < size;) {
 		size_t n = size - off < sizeof chunk ? (size_t)(size - off) : sizeof chunk;
 		fill(ctx, off, chunk, n);
 		ssize_t w = pwrite(fd, chunk, n, (off_t)off);

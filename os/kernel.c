@@ -11,6 +11,7 @@ void os_config_default(struct os_config *c)
 	*c = (struct os_config){
 		.personality = PERS_LINUX,
 		.stack_limit = 8ull << 20,          /* RLIMIT_STACK default */
+		.max_procs = 256,                   /* RLIMIT_NPROC: stops a fork bomb, not a shell */
 		.stack_guard_gap = 256ull << 12,    /* Linux stack_guard_gap: 256 pages */
 		.fault_around_bytes = 64ull << 10,  /* Linux fault_around_bytes default */
 		.thp = THP_MADVISE,

@@ -599,7 +599,8 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	memcpy(cm->vma, pm->vma, pm->nvma * sizeof *cm->vma);
+	if (pm->nvma)   /* a process with no VMAs has no array at all */
+		memcpy(cm->vma, pm->vma, pm->nvma * sizeof *cm->vma);
 	cm->nvma = cm->cap = pm->nvma;
 	for (size_t i = 0; i < cm->nvma; i++)
 		if (cm->vma[i].file)

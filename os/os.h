@@ -23,6 +23,7 @@ struct os_config {
 	uint64_t stack_guard_gap;  /* Linux stack_guard_gap (256 pages of 4 KiB) */
 	uint64_t fault_around_bytes; /* Linux fault_around_bytes (64 KiB), where the personality has it */
 	uint64_t swap_bytes;       /* size of the swap area (0: none) */
+	uint32_t max_procs;        /* RLIMIT_NPROC: processes, zombies included; fork beyond is -EAGAIN */
 	enum { THP_NEVER, THP_MADVISE, THP_ALWAYS } thp;   /* transparent huge pages (Linux) */
 };
 void os_config_default(struct os_config *c);
@@ -293,7 +294,8 @@ int os_close(struct proc *p, int fd);
 int os_attach_host_fd(struct proc *p, int guest_fd, int host_fd, uint32_t flags);
 int64_t os_pread(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off);
 int64_t os_pwrite(struct proc *p, int fd, const void *buf, uint64_t len, uint64_t off);
-/* A file as it is on disk before the run (not in the page cache). */
+/* A file as it is on disk before the run (not in the page cache); fill NULL:
+ * zeros, as a sparse file. */
 typedef void (*file_fill_fn)(void *ctx, uint64_t offset, uint8_t *buf, size_t len);
 int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn fill, void *ctx);
 /* Write every dirty page-cache page back to its file. */

@@ -160,6 +160,10 @@ static int64_t sys_getrandom(struct kernel *k, uint64_t va, uint64_t len)
 
 static int64_t sys_clock_gettime(struct kernel *k, uint64_t clk, uint64_t va)
 {
+	/* posix_clock ids 0..11 less 10 (unused); negative ids name another
+	 * process's or thread's CPU clock, which the model does not have. */
+	if (clk > 11 || clk == 10)
+		return -EINVAL;
 	uint64_t ns = now_ns(k);
 	if (clk == 0 || clk == 5 || clk == 8 || clk == 11)   /* REALTIME, *_COARSE, TAI... */
 		ns += EPOCH_SECONDS * 1000000000ull;
@@ -235,6 +239,8 @@ static int64_t sys_prlimit(struct kernel *k, uint64_t pid, uint64_t res, uint64_
 		lim[0] = k->cfg.stack_limit;
 	else if (res == 7)             /* RLIMIT_NOFILE */
 		lim[0] = lim[1] = 1024;
+	else if (res == 6)             /* RLIMIT_NPROC */
+		lim[0] = lim[1] = k->cfg.max_procs;
 	return put_user(k, old_va, lim, 16);
 }
 
@@ -314,6 +320,17 @@ static struct sys_result sys_futex(struct kernel *k, uint64_t uaddr, uint64_t op
 #define CLONE_PARENT_SETTID  0x00100000ull
 #define CLONE_CHILD_SETTID   0x01000000ull
 
+/* The processes RLIMIT_NPROC counts: the living, and the zombies their
+ * parents have not waited for yet (they hold their slot, as in Linux). An
+ * orphan is marked reaped while it still runs: nobody will wait for it. */
+static uint32_t procs_counted(const struct kernel *k)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < k->nprocs; i++)
+		n += k->procs[i]->alive || !k->procs[i]->reaped;
+	return n;
+}
+
 /* fork semantics: a copy of the address space (copy-on-write) and of the
  * descriptor table. CLONE_VM without CLONE_VFORK would be a thread, which
  * the model does not have; vfork is a fork (the child gets its own copy:
@@ -328,6 +345,10 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 		return r;
 	}
 	struct kernel *k = p->k;
+	if (procs_counted(k) >= k->cfg.max_procs) {   /* copy_process: RLIMIT_NPROC */
+		r.ret = -EAGAIN;
+		return r;
+	}
 	int err = 0;
 	struct proc *c = proc_fork(p, k->last_pid + 1, &err);
 	if (!c) {

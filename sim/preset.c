@@ -39,6 +39,11 @@ static void fail(struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
 	va_end(ap);
+	/* The message quotes keys and values from the file: a control
+	 * character there (a newline in a key) must not break the one line. */
+	for (char *e = c->err; *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 }
 
 static void join(char *out, size_t len, const char *path, const char *key)

@@ -35,8 +35,15 @@ if ! cmp -s out "$EXPECTED/$name.out"; then
 fi
 # A fatal fault is reported as the kernel reports it, one line, naming
 # the process by its comm (the program's name cut to 15 characters).
+# The OOM killer (SIGKILL) and the instruction budget (--max-insns, which
+# ends the run as RLIMIT_CPU would: SIGXCPU) say so instead.
 comm=$(printf '%.15s' "$name")
-if [ "$want_status" -ge 129 ] && ! grep -Eq "^$comm\[1\]: (segfault|bus error) at [0-9a-f]+ ip|^$comm\[1\]: unhandled exception: " err; then
+case $want_status in
+137) fatal_line="^Out of memory: Killed process [0-9]+ \\($comm\\)$" ;;
+152) fatal_line="^mmusim: stopped after [0-9]+ instructions \\(--max-insns\\)$" ;;
+*) fatal_line="^$comm\\[1\\]: (segfault|bus error) at [0-9a-f]+ ip|^$comm\\[1\\]: unhandled exception: " ;;
+esac
+if [ "$want_status" -ge 129 ] && ! grep -Eq "$fatal_line" err; then
 	echo "FAIL: $name: no kernel-style line for the fatal signal on stderr"
 	fail=1
 fi

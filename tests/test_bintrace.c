@@ -377,6 +377,9 @@ static void test_record_errors(void)
 	EXPECT_BODY(1, "truncated record", OTHER(TR_OPEN), 0x80, 0x81, 0x02, 0x01, 0x05, 'a', 'b');
 	/* file: len (5), path (15), fill (16). */
 	EXPECT_BODY(1, "\"fill\" must be 0 to 257", OTHER(TR_FILE), 0xa0, 0x80, 0x06, 0x01, 0x01, 'a', 0x82, 0x02);
+	/* len 2^30 + 1: more than a file record may have (replay writes it to disk) */
+	EXPECT_BODY(1, "\"len\" is more than the 1 GiB", OTHER(TR_FILE), 0xa0, 0x80, 0x02, 0x81, 0x80, 0x80, 0x80, 0x04, 0x01,
+		    'a');
 	/* The end record's count. */
 	EXPECT_BODY(2, "the end record counts 2 records, the trace has 1", 0x00, 0x02);
 	static const uint8_t no_end[] = {0x89, 'M', 'T', 'R', '\r', '\n', 0x1a, '\n', 1, 1, 0, 0, 0x00, 0x02};

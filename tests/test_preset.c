@@ -141,6 +141,8 @@ static void bad_size(cJSON *r)
 	cJSON_AddItemToArray(sizes, cJSON_CreateString("3K"));
 	cJSON_ReplaceItemInObject(a, "page_sizes", sizes);
 }
+/* A newline in a key (found by fuzzing): the error stays one line. */
+static void newline_in_key(cJSON *r) { cJSON_AddNumberToObject(r, "\n paging", 1); }
 static void negative_latency(cJSON *r) { cJSON_ReplaceItemInObject(at(r, "memory", NULL), "l2", cJSON_CreateNumber(-3)); }
 
 static void refusals(void)
@@ -157,6 +159,7 @@ static void refusals(void)
 	refused(hw_af_on_x86, "hw_af");
 	refused(bad_size, "tlb.l1d.arrays[0].page_sizes");
 	refused(negative_latency, "memory.l2");
+	refused(newline_in_key, "unknown key \"? paging\"");
 
 	struct preset p;
 	char err[256];

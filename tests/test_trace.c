@@ -393,6 +393,9 @@ static void test_record_errors(void)
 		 "2: \"len\" is too large for a JSON number: write it as a hex string"},
 		{"{\"op\":\"mmap\",\"len\":\"0x11112222333344445\",\"prot\":\"rw\",\"flags\":\"private\"}\n",
 		 "2: \"len\" does not fit in 64 bits"},
+		/* found by fuzzing: replay would write 17 GiB to the host disk */
+		{"{\"op\":\"file\",\"path\":\"d\",\"len\":\"0x445464748\",\"fill\":\"offsets\"}\n",
+		 "2: \"len\" is more than the 1 GiB a file record may have"},
 		{"{\"op\":\"mmap\",\"len\":4096,\"prot\":\"rr\",\"flags\":\"private\"}\n",
 		 "2: \"prot\" must be letters from \"rwx\", each at most once, or \"\""},
 		{"{\"op\":\"mmap\",\"len\":4096,\"prot\":\"rq\",\"flags\":\"private\"}\n",

@@ -141,9 +141,10 @@ static struct file_name *name_of(struct replay_state *s, const char *path)
 
 static int make_file(struct replay_state *s, const struct trace_rec *t)
 {
-	int rc = os_put_file(s->k, t->path, t->len, fill_file, (void *)t);
+	file_fill_fn fill = t->fill == TR_FILL_ZERO ? NULL : fill_file;
+	int rc = os_put_file(s->k, t->path, t->len, fill, (void *)t);
 	if (rc == -ENOENT && !(rc = os_mkdirs(s->k, t->path)))   /* the directories on the way, first */
-		rc = os_put_file(s->k, t->path, t->len, fill_file, (void *)t);
+		rc = os_put_file(s->k, t->path, t->len, fill, (void *)t);
 	if (rc)
 		return fail(s, "cannot create %s: %s", t->path, strerror(-rc));
 	struct file_name *n = name_of(s, t->path);

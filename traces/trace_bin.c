@@ -489,6 +489,10 @@ static bool decode_other(struct trace_reader *r, struct cursor *c, unsigned op, 
 	for (int k = 1; k < K_COUNT; k++)
 		if ((keys & B(k)) && !decode_key(r, c, k, rec))
 			return false;
+	if (op == TR_FILE && rec->len > TR_FILE_MAX) {
+		c->why = TR_FILE_TOO_BIG;
+		return false;
+	}
 	return check_flags(c, rec, (uint32_t)keys);
 }
 

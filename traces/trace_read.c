@@ -518,6 +518,8 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 	case TR_FILE:
 		if (get_path(f[K_PATH], "path", path, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n))
 			return -1;
+		if (rec->len > TR_FILE_MAX)
+			return bad(msg, n, TR_FILE_TOO_BIG);
 		if (f[K_FILL] && get_fill(f[K_FILL], rec, msg, n))
 			return -1;
 		if (f[K_NAME] && get_path(f[K_NAME], "name", name, msg, n))

@@ -45,6 +45,10 @@ enum trace_advice { TR_ADV_NORMAL, TR_ADV_WILLNEED, TR_ADV_DONTNEED, TR_ADV_HUGE
  * or one byte repeated. */
 enum trace_fill { TR_FILL_ZERO, TR_FILL_OFFSETS, TR_FILL_BYTE };
 #define TR_PATH_MAX 1024
+/* A "file" record's largest "len": replay writes the file to the host
+ * disk, and a typo must not fill it (both forms refuse more). */
+#define TR_FILE_MAX (1ull << 30)
+#define TR_FILE_TOO_BIG "\"len\" is more than the 1 GiB a file record may have"
 
 struct trace_rec {
 	enum trace_op op;

@@ -1,0 +1,12 @@
+/* A small simulated machine for the harnesses that run what they parse:
+ * the default preset of `arch` with 16 MiB of physical memory and 16 MiB
+ * of swap, the Linux personality, the guest's files below an empty
+ * temporary directory. Aborts if it cannot be made (not the input's fault). */
+#ifndef MMUSIM_FUZZ_KERNEL_H
+#define MMUSIM_FUZZ_KERNEL_H
+
+#include "os.h"
+
+struct kernel *fuzz_kernel(enum mmu_arch arch);
+
+#endif
