@@ -144,37 +144,6 @@ static uint64_t read_pc(struct cpu *c)
 static struct cpu *active;            /* the cpu whose reservations the SIGSEGV handler serves */
 static struct sigaction previous_segv;
 
-/* SIGINT or SIGTERM to mmusim: the signal's number, set by the handler and
- * read at the next translated block or scheduling round, which stop the
- * run the normal way (every process killed by that signal: shared file
- * pages written back, the event log finished). The handler only stores a
- * sig_atomic_t: async-signal-safe. SA_RESETHAND: a second one kills. */
-static volatile sig_atomic_t stop_signal;
-static struct sigaction previous_int, previous_term;
-
-static void stop_handler(int signo) { stop_signal = signo; }
-
-static void catch_stop_signals(void)
-{
-	struct sigaction sa = {0};
-	sa.sa_handler = stop_handler;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	stop_signal = 0;
-	sigaction(SIGINT, &sa, &previous_int);
-	sigaction(SIGTERM, &sa, &previous_term);
-	/* Ignored when mmusim started (a background job of a shell without job
-	 * control): stays ignored, as ^C is meant for the foreground. */
-	if (previous_int.sa_handler == SIG_IGN)
-		sigaction(SIGINT, &previous_int, NULL);
-}
-
-static void release_stop_signals(void)
-{
-	sigaction(SIGINT, &previous_int, NULL);
-	sigaction(SIGTERM, &previous_term, NULL);
-}
-
 /* ---- regions -------------------------------------------------------------------- */
 static struct region *region_of(struct cpu *c, uint64_t va)
 {
@@ -673,7 +642,7 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		if (straddles)
 			access_page(c, last & ~(c->page - 1), ACC_FETCH);
 	}
-	if (stop_signal && !c->halted) {
+	if (c->o.stop && *c->o.stop && !c->halted) {
 		c->halted = true;
 		uc_emu_stop(uc);
 	}
@@ -1230,7 +1199,7 @@ static struct task *next_task(struct cpu *c, size_t from)
  * kills the foreground process group. */
 static bool stopped_by_signal(struct cpu *c)
 {
-	int signo = stop_signal;
+	int signo = c->o.stop ? *c->o.stop : 0;
 	if (!signo)
 		return false;
 	fprintf(stderr, "mmusim: %s: stopping every process\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
@@ -1274,7 +1243,6 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	sigemptyset(&sa.sa_mask);
 	active = c;
 	sigaction(SIGSEGV, &sa, &previous_segv);
-	catch_stop_signals();
 	size_t idx = 0, stuck = 0;
 	for (;;) {
 		if (stopped_by_signal(c))
@@ -1321,7 +1289,6 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 		idx = (size_t)(n - c->tasks);
 	}
 	sigaction(SIGSEGV, &previous_segv, NULL);
-	release_stop_signals();
 	active = NULL;
 	return proc_exit_status(p);   /* process 1's: its exit code, or 128 + signal */
 }

@@ -12,6 +12,7 @@
 #ifndef MMUSIM_CPU_H
 #define MMUSIM_CPU_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ struct cpu_options {
 	enum cpu_mode mode;
 	uint64_t max_insns;   /* stop after this many instructions (0: no limit) */
 	bool quiet;           /* no kernel-style segfault lines on stderr */
+	/* When set, a signal number the caller's handler stores (sim/stop.h):
+	 * at the next block every process dies of that signal, the normal way. */
+	const volatile sig_atomic_t *stop;
 };
 
 struct cpu;

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "stop.h"
 #include "gui.h"
 #include "machine.h"
 #include "outputs.h"
@@ -196,8 +197,13 @@ static int replay_trace(struct replay_opts *opts)
 		       "records", trace_size(o.trace));
 	res.progress = replay_progress;
 	res.progress_ctx = &bar;
+	res.stop = stop_signals_catch();
 	int replayed = replay(k, r, o.trace, rec, &res, err, sizeof err);
+	stop_signals_release();
 	progress_end(&bar);
+	if (res.stopped)   /* then the usual ending: files written back, outputs finished */
+		fprintf(stderr, "mmusim: %s: replay stopped after %llu records\n", res.stopped == SIGINT ? "SIGINT" : "SIGTERM",
+			(unsigned long long)res.records);
 	if (replayed) {
 		fprintf(stderr, "mmusim: %s\n", err);
 		rc = 2;
@@ -217,7 +223,7 @@ static int replay_trace(struct replay_opts *opts)
 	}
 	if (o.stats)
 		report_stats(stdout, k);
-	rc = 0;
+	rc = res.stopped ? 128 + res.stopped : 0;
 out:
 	outputs_abort(&outs);
 	eventlog_abort(log);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "stop.h"
 #include "cpu.h"
 #include "gui.h"
 #include "machine.h"
@@ -194,11 +195,14 @@ static int run_program(struct run_opts *opts)
 	struct fault_printer printer = {stderr, k, color_wanted(o.out.color, stderr)};
 	if (o.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
+	co.stop = stop_signals_catch();
 	if (!(c = cpu_create(k, &co, err, sizeof err))) {
+		stop_signals_release();
 		fprintf(stderr, "mmusim: %s\n", err);
 		goto out;
 	}
 	int status = cpu_run(c, program, o.argc, o.argv, o.env, err, sizeof err);
+	stop_signals_release();
 	if (status < 0) {
 		fprintf(stderr, "mmusim: %s\n", err);
 		rc = 126;

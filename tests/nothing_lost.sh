@@ -7,7 +7,10 @@
 #      128 + the signal, the file holds the rounds the guest had reached
 #      (pages written in order: each page's number is its predecessor's or
 #      one less, and no less than the last round the guest reported), and
-#      the event log is whole, its last line the closing stats record.
+#      the event log is whole, its last line the closing stats record;
+#   3. when a replay fed by a live producer (a pipe that never ends) is
+#      stopped by either signal: the trace's shared file holds the writes
+#      replayed (never msynced), the event log is whole, status 128 + sig.
 # usage: nothing_lost.sh MMUSIM GUEST_DIR
 set -u
 MMUSIM=$(realpath "$1") GUESTS=$(realpath "$2")
@@ -81,5 +84,56 @@ stopped_run x86_64 INT 130
 stopped_run aarch64 TERM 143
 stopped_run aarch64 INT 130
 stopped_run x86_64 TERM 143
+# A producer that never ends: 64 pages of a shared file mapping written
+# (a marker each), then reads, a batch every 50 ms.
+producer() {
+	echo '{"format":"mmusim-trace","version":1,"arch":"x86-64"}'
+	echo '{"op":"file","path":"data.bin","len":"0x40000","fill":"zero"}'
+	echo '{"op":"exec","stack_top":"0x7ffff0000000"}'
+	echo '{"op":"open","path":"data.bin","flags":"rdwr","fd":0}'
+	echo '{"op":"mmap","addr":"0x40000000","len":"0x40000","prot":"rw","flags":"shared,fixed","fd":0,"offset":"0x0"}'
+	for p in $(seq 0 63); do
+		printf '{"op":"w","va":"0x%x","size":8,"value":"0x%016x"}\n' $((0x40000000 + p * 4096)) $((0x1000 + p))
+	done
+	while :; do
+		for i in $(seq 0 99); do
+			printf '{"op":"r","va":"0x%x","size":8}\n' $((0x40000000 + i * 4096 % 0x40000))
+		done
+		sleep 0.05
+	done
+}
+
+stopped_replay() {
+	sig=$1 want=$2
+	dir="$tmp/replay-$sig" && mkdir -p "$dir/root" && cd "$dir" || exit 1
+	producer 2>/dev/null | env --default-signal=INT "$MMUSIM" replay - --root root --events ev.jsonl >out 2>err &
+	pid=$!
+	n=0
+	until [ -s root/data.bin ] && [ "$(grep -c '"ev":"fault"' ev.jsonl 2>/dev/null)" -ge 1 ] 2>/dev/null || [ $n -ge 20 ]; do
+		n=$((n + 1))
+		sleep 0.1
+	done
+	sleep 0.5
+	kill -"$sig" "$pid"
+	( sleep 30; kill -KILL "$pid" 2>/dev/null ) &
+	killer=$!
+	wait "$pid"
+	status=$?
+	kill "$killer" 2>/dev/null
+	pid=""
+	[ "$status" -eq "$want" ] || fail "replay SIG$sig: exit status $status, expected $want: $(cat err)"
+	grep -q "^mmusim: SIG$sig: replay stopped after [0-9]* records$" err || fail "replay SIG$sig: no notice: $(cat err)"
+	bad=0
+	for p in $(seq 0 63); do
+		v=$(od -A n -t u8 -j $((p * 4096)) -N 8 root/data.bin | tr -d ' ')
+		[ "$v" = $((0x1000 + p)) ] || bad=$((bad + 1))
+	done
+	[ $bad -eq 0 ] || fail "replay SIG$sig: $bad of 64 pages of the shared file lack their write"
+	event_log_whole ev.jsonl "replay SIG$sig"
+	echo "replay SIG$sig: stopped with status $status, 64 shared pages written back"
+}
+stopped_replay TERM 143
+stopped_replay INT 130
+
 [ $fails -eq 0 ] || exit 1
 echo "nothing_lost: ok"

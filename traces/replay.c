@@ -372,6 +372,11 @@ int replay(struct kernel *k, struct trace_reader *r, const char *name, struct tr
 	int rc;
 	uint64_t next_progress = 1 << 16;
 	for (;;) {
+		if (res->stop && *res->stop) {
+			res->stopped = *res->stop;
+			rc = 0;
+			break;
+		}
 		if (res->progress && res->records >= next_progress) {   /* every 65,536 records or so */
 			res->progress(res->progress_ctx, r, res->records);
 			next_progress = res->records + (1 << 16);

@@ -3,6 +3,7 @@
 #ifndef MMUSIM_TRACES_H
 #define MMUSIM_TRACES_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -163,6 +164,10 @@ struct replay_result {
 	/* Called, when set, every 65,536 records (a progress bar). */
 	void (*progress)(void *ctx, const struct trace_reader *r, uint64_t records);
 	void *progress_ctx;
+	/* When set, a signal number the caller's handler stores: replay stops
+	 * before the next record, returns 0 and says which in `stopped`. */
+	const volatile sig_atomic_t *stop;
+	int stopped;
 	uint64_t records, accesses;
 	uint64_t skipped;        /* records of processes the simulator had killed */
 	int last_status;         /* exit status of the last process to end (128 + signal if killed) */

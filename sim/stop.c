@@ -1,0 +1,30 @@
+/* See stop.h. */
+#include "stop.h"
+
+#include <string.h>
+
+static volatile sig_atomic_t stop_signal;
+static struct sigaction previous_int, previous_term;
+
+static void stop_handler(int signo) { stop_signal = signo; }   /* async-signal-safe: a store */
+
+const volatile sig_atomic_t *stop_signals_catch(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = stop_handler;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, &previous_int);
+	sigaction(SIGTERM, &sa, &previous_term);
+	if (previous_int.sa_handler == SIG_IGN)
+		sigaction(SIGINT, &previous_int, NULL);
+	return &stop_signal;
+}
+
+void stop_signals_release(void)
+{
+	sigaction(SIGINT, &previous_int, NULL);
+	sigaction(SIGTERM, &previous_term, NULL);
+}

@@ -1,0 +1,18 @@
+/* SIGINT and SIGTERM to mmusim end a run or a replay the normal way: the
+ * handler only records the signal; the simulation looks at the flag
+ * between blocks or records, stops, and the usual ending follows (shared
+ * file pages written back, the event log finished with its stats record),
+ * then mmusim exits 128 + the signal. SA_RESETHAND: a second one kills at
+ * once. A SIGINT ignored when mmusim started (a background job) stays
+ * ignored: ^C is for the foreground. */
+#ifndef MMUSIM_STOP_H
+#define MMUSIM_STOP_H
+
+#include <signal.h>
+
+/* Installs the handlers; the flag they set (0 until a signal comes). */
+const volatile sig_atomic_t *stop_signals_catch(void);
+/* Puts back what was there before. */
+void stop_signals_release(void);
+
+#endif
