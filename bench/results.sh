@@ -106,9 +106,20 @@ section() {   # TITLE NAME...: each run's command and output
 		                               $2 == "timing" { printf "| timing, %s, %s | >= 0.6 x raw | %s |\n", l, $1, $3 }'
 		grep -E '^  timing: [0-9.]+ x (cachegrind|lackey)' "$work/$g" | sed -E "s/^  timing: ([0-9.]+) x ([a-z-]+)'s time \(target ([^:]+): .*/| timing's time \/ \2's, $label, x86-64 | \3 | \1 |/" || true
 	done
-	printf '| replay from JSONL, from binary (M accesses/s) | >= 5, >= 50 | below |\n'
-	printf '| host time per minor fault (zero-fill, COW) | < 1 us | below |\n'
-	printf '| peak RSS at 1 M resident pages, at 100 M trace accesses | <= guest + 64 MiB | below |\n'
+	# Replay: "  MACHINE, WORKLOAD (best of 3)" then the jsonl and binary rates.
+	awk '/^  [a-z0-9-]+, (wide|hot)/ { sub(/^  /, ""); sub(/ \(best.*/, ""); at = $0 }
+	     /^    (jsonl|binary) / { printf "| replay from %s, %s | >= %s M accesses/s | %s (%s of the ceiling) |\n",
+	                               ($1 == "jsonl" ? "JSON Lines" : "binary"), at, ($1 == "jsonl" ? 5 : 50), $2, $5 }' "$work/replay"
+	awk '/^ +[0-9]+ M +(jsonl|binary)/ { printf "| replay of %s M accesses from %s: cost per access, peak RSS | linear; <= guest + 64 MiB | %s ns; %s MiB (guest frames %s MiB, never written: holes) |\n", $1, $3, $6, $13, $17 }' "$work/replay_scale"
+	awk '/^  Linux/ { lz = $4; lc = $5 }
+	     /^  mmusim/ { printf "| host ns per zero-fill fault, %s (in brackets: os_access alone) | < 1000 (Linux here: %s) | %s (%s) |\n", $2, lz, $3, $5
+	                   printf "| host ns per COW fault, %s (in brackets: os_access alone) | < 1000 (Linux here: %s) | %s (%s) |\n", $2, lc, $4, $6 }' "$work/faults"
+	awk '/^bench_scale: resident/ { part = "model" } /^bench_scale: a guest/ { part = "guest" } /^bench_scale: processes/ { part = "procs" }
+	     part == "model" && $1 == 1048576 { printf "| 1 M resident pages (4 GiB), OS model alone: ns/page, peak RSS - guest | linear; <= 64 MiB | %s; %s MiB |\n", $3, $6 }
+	     part == "guest" && $2 == 1048576 { printf "| the %s guest touching 4 GiB: peak RSS - guest | <= 64 MiB | %s MiB |\n", $1, $7 }
+	     part == "procs" && ($2 == 250 || $2 == 1000) { ms[$1, $2] = $4 }
+	     END { split("x86_64 aarch64", as, " ")
+	           for (i = 1; i <= 2; i++) printf "| fork loop, %s: ms per process at 250 and 1,000 processes | flat (linear cost) | %s, %s |\n", as[i], ms[as[i], 250], ms[as[i], 1000] }' "$work/scale"
 	section "Guest execution: compute-bound (compute's alu kernel)" compute
 	section "Guest execution: memory-bound (compute's chase kernel: a new page on almost every load)" memory
 	section "Guest execution: the whole compute mix (alu, matmul, sort, chase, copy)" mix
