@@ -35,6 +35,18 @@ event_log_whole() {
 	tail -n 1 "$1" | grep -q '^{"ev":"stats".*}$' || fail "$2: the event log does not end with the stats record"
 }
 
+# Sends SIG to mmusim (pid) and waits for it; a mmusim that ignored the
+# signal is killed after 30 s (and fails). Sets status.
+signal_and_wait() {
+	kill -"$2" "$1"
+	( sleep 30; kill -KILL "$1" 2>/dev/null ) &
+	killer=$!
+	wait "$1"
+	status=$?
+	kill "$killer" 2>/dev/null
+	pid=""
+}
+
 normal_run() {
 	arch=$1
 	dir="$tmp/normal-$arch" && mkdir "$dir" && cd "$dir" || exit 1
@@ -57,14 +69,7 @@ stopped_run() {
 		[ $n -le 600 ] || { fail "$arch: no round reported in 60 s"; return; }
 		sleep 0.1
 	done
-	kill -"$sig" "$pid"
-	# A mmusim that ignored the signal is killed after 30 s (and fails).
-	( sleep 30; kill -KILL "$pid" 2>/dev/null ) &
-	killer=$!
-	wait "$pid"
-	status=$?
-	kill "$killer" 2>/dev/null
-	pid=""
+	signal_and_wait "$pid" "$sig"
 	[ "$status" -eq "$want" ] || fail "$arch: SIG$sig: exit status $status, expected $want"
 	grep -q "^mmusim: SIG$sig: stopping every process$" err || fail "$arch: SIG$sig: no notice on stderr"
 	last=$(grep '^round' out | tail -n 1 | cut -d' ' -f2)
@@ -114,13 +119,7 @@ stopped_replay() {
 		sleep 0.1
 	done
 	sleep 0.5
-	kill -"$sig" "$pid"
-	( sleep 30; kill -KILL "$pid" 2>/dev/null ) &
-	killer=$!
-	wait "$pid"
-	status=$?
-	kill "$killer" 2>/dev/null
-	pid=""
+	signal_and_wait "$pid" "$sig"
 	[ "$status" -eq "$want" ] || fail "replay SIG$sig: exit status $status, expected $want: $(cat err)"
 	grep -q "^mmusim: SIG$sig: replay stopped after [0-9]* records$" err || fail "replay SIG$sig: no notice: $(cat err)"
 	bad=0

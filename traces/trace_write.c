@@ -379,8 +379,8 @@ static void put_json_string(struct outfile *o, const char *s)
 	outfile_write(o, "\"", 1);
 }
 
-static struct trace_writer *create(const char *path, enum mmu_arch arch, const char *comment, bool recorded,
-				   char *err, size_t errlen)
+/* A writer on a new output file at path, nothing written yet. */
+static struct trace_writer *writer_open(const char *path, char *err, size_t errlen)
 {
 	struct trace_writer *w = calloc(1, sizeof *w);
 	if (!w) {
@@ -392,6 +392,15 @@ static struct trace_writer *create(const char *path, enum mmu_arch arch, const c
 		free(w);
 		return NULL;
 	}
+	return w;
+}
+
+static struct trace_writer *create(const char *path, enum mmu_arch arch, const char *comment, bool recorded,
+				   char *err, size_t errlen)
+{
+	struct trace_writer *w = writer_open(path, err, errlen);
+	if (!w)
+		return NULL;
 	outfile_printf(w->out, "{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"%s\"",
 		       arch == ARCH_AARCH64 ? "aarch64" : "x86-64");
 	if (recorded)
@@ -419,16 +428,9 @@ struct trace_writer *trace_create_recorded(const char *path, enum mmu_arch arch,
 struct trace_writer *trace_create_binary(const char *path, enum mmu_arch arch, const char *comment, bool recorded,
 					 char *err, size_t errlen)
 {
-	struct trace_writer *w = calloc(1, sizeof *w);
-	if (!w) {
-		snprintf(err, errlen, "%s: out of memory", path);
+	struct trace_writer *w = writer_open(path, err, errlen);
+	if (!w)
 		return NULL;
-	}
-	w->out = outfile_open(path, err, errlen);
-	if (!w->out) {
-		free(w);
-		return NULL;
-	}
 	w->binary = true;
 	uint8_t head[BIN_FIXED_MAX];
 	size_t clen = comment ? strlen(comment) : 0;
