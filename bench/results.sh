@@ -71,10 +71,11 @@ set ylabel "raw Unicorn CPU time / mode CPU time"
 set yrange [0:*]
 set grid ytics
 set xtics rotate by -20
+set offsets 0, 1.3, 0, 0   # room on the right for the targets' labels
 set arrow from graph 0, first 0.8 to graph 1, first 0.8 nohead dt 2 lc rgb "#1b7837"
 set arrow from graph 0, first 0.6 to graph 1, first 0.6 nohead dt 2 lc rgb "#b2182b"
-set label "functional target 0.8" at graph 0.01, first 0.83 tc rgb "#1b7837"
-set label "timing target 0.6" at graph 0.01, first 0.63 tc rgb "#b2182b"
+set label "functional target 0.8" at graph 0.99, first 0.83 right tc rgb "#1b7837"
+set label "timing target 0.6" at graph 0.99, first 0.63 right tc rgb "#b2182b"
 plot "$work/plot.dat" using 2:xtic(1) title "raw + empty memory hooks", \
      '' using 3 title "mmusim functional", '' using 4 title "mmusim timing", \
      '' using 5 title "valgrind cachegrind", '' using 6 title "valgrind lackey"
