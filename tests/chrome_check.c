@@ -7,8 +7,8 @@
  * - one fault slice per fault the stats count, with the fault's details as
  *   args (address, access, syndrome, path, chain, entries, outcome);
  * - the system calls named are there (a run; a replay has none);
- * - slices on one track nest (a slice inside another ends inside it), and
- *   come sorted by time. */
+ * - slices on one track nest (a slice inside another ends inside it); they
+ *   are written as they complete, not sorted (the viewers sort). */
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -75,8 +75,9 @@ static void check_nesting(const struct span *s, int n)
 {
 	int bad = 0;
 	for (int i = 0; i < n; i++)
-		for (int j = i + 1; j < n; j++)
-			if (s[i].pid == s[j].pid && s[j].ts < s[i].end - 1e-6 && s[j].end > s[i].end + 1e-6 && bad++ < 3)
+		for (int j = 0; j < n; j++)   /* j starts inside i and ends after it: in any order */
+			if (i != j && s[i].pid == s[j].pid && s[j].ts > s[i].ts + 1e-6 && s[j].ts < s[i].end - 1e-6 &&
+			    s[j].end > s[i].end + 1e-6 && bad++ < 3)
 				fprintf(stderr, "pid %d: [%f, %f] overlaps [%f, %f]\n", s[i].pid, s[i].ts, s[i].end, s[j].ts,
 					s[j].end);
 	CHECK(bad == 0);
@@ -95,8 +96,6 @@ int main(int argc, char **argv)
 	CHECK(str(trace, "displayTimeUnit") != NULL);
 	int n = cJSON_GetArraySize(events), faults = 0, names = 0, lives = 0, children = 0, nspans = 0;
 	struct span *spans = calloc((size_t)n + 1, sizeof *spans);
-	bool sorted = true;
-	double last_ts = -1;
 	const cJSON *ev;
 	cJSON_ArrayForEach(ev, events)
 	{
@@ -108,8 +107,6 @@ int main(int argc, char **argv)
 			names += !strcmp(name, "process_name") && num(ev, "pid") > 0;
 			continue;
 		}
-		sorted &= num(ev, "ts") >= last_ts;
-		last_ts = num(ev, "ts");
 		if (strcmp(ph, "X"))
 			continue;
 		spans[nspans++] = (struct span){(int)num(ev, "pid"), num(ev, "ts"), num(ev, "ts") + num(ev, "dur")};
@@ -121,7 +118,6 @@ int main(int argc, char **argv)
 			children += num(cJSON_GetObjectItemCaseSensitive(ev, "args"), "parent") >= 1;
 		}
 	}
-	CHECK(sorted);
 	CHECK_EQ(names, nprocs);
 	CHECK_EQ(lives, nprocs);
 	CHECK_EQ(children, nprocs - 1);

@@ -5,11 +5,10 @@
  * cycle count when an event happened, in microseconds at the preset's
  * clock (1 GHz when the preset names none). docs/chrome-trace.md.
  *
- * Events are built with cJSON and kept until the end, then written sorted
- * by time (a longer slice first when two start together), so that a slice
- * always comes before the slices inside it, whatever order the kernel
- * told of them (a system call is told of when it returns, after its
- * faults). */
+ * Each event is written as it is complete (built with cJSON), so memory
+ * stays the same however long the run: not in time order (a system call
+ * is told of when it returns, after its faults; a process's lifetime at
+ * the end), which the format allows and both viewers sort out. */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,12 +17,6 @@
 
 #include "outfile.h"
 #include "traces.h"
-
-struct slice {
-	double ts, dur;     /* microseconds */
-	uint64_t order;     /* the order it was made in: ties keep it */
-	char *json;
-};
 
 struct track {           /* one process */
 	int pid, parent, code;
@@ -37,8 +30,7 @@ struct chrome_trace {
 	struct kernel *k;
 	double cycles_per_us;
 	bool failed;          /* out of memory: reported by finish */
-	struct slice *slices;
-	size_t nslices, cap;
+	uint64_t nevents;     /* written so far */
 	struct track *tracks;
 	size_t ntracks;
 	int running;          /* the pid on the CPU track, 0 for none */
@@ -69,28 +61,17 @@ static struct track *track_of(struct chrome_trace *t, int pid)
 	return tr;
 }
 
-/* Keeps one event (takes ev). */
-static void keep(struct chrome_trace *t, cJSON *ev, double ts, double dur)
+/* Writes one event (takes ev). */
+static void keep(struct chrome_trace *t, cJSON *ev)
 {
 	char *json = ev ? cJSON_PrintUnformatted(ev) : NULL;
 	cJSON_Delete(ev);
-	if (json && t->nslices == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct slice *n = realloc(t->slices, cap * sizeof *n);
-		if (!n) {
-			free(json);
-			json = NULL;
-		} else {
-			t->slices = n;
-			t->cap = cap;
-		}
-	}
 	if (!json) {
 		t->failed = true;
 		return;
 	}
-	t->slices[t->nslices] = (struct slice){ts, dur, t->nslices, json};
-	t->nslices++;
+	outfile_printf(t->out, "%s%s", t->nevents++ ? ",\n" : "", json);
+	free(json);
 }
 
 /* {"name","cat","ph","pid","tid","ts"[,"dur"],"args"}: args is taken. */
@@ -110,7 +91,7 @@ static void event(struct chrome_trace *t, const char *name, const char *cat, con
 		cJSON_AddStringToObject(ev, "s", "t");   /* an instant on its thread's track */
 	if (args)
 		cJSON_AddItemToObject(ev, "args", args);
-	keep(t, ev, ts, dur);
+	keep(t, ev);
 	struct track *tr = pid ? track_of(t, pid) : NULL;
 	if (tr && ts + dur > tr->end)
 		tr->end = ts + dur;
@@ -321,6 +302,7 @@ struct chrome_trace *chrome_trace_create(const char *path, struct kernel *k, con
 		free(t);
 		return NULL;
 	}
+	outfile_printf(t->out, "{\"traceEvents\":[\n");
 	t->k = k;
 	t->clock_ghz = clock_ghz;
 	t->cycles_per_us = (clock_ghz > 0 ? clock_ghz : 1.0) * 1000.0;
@@ -337,16 +319,6 @@ struct chrome_trace *chrome_trace_create(const char *path, struct kernel *k, con
 	return t;
 }
 
-static int by_time(const void *a, const void *b)
-{
-	const struct slice *x = a, *y = b;
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	if (x->dur != y->dur)
-		return x->dur > y->dur ? -1 : 1;   /* the enclosing slice first */
-	return x->order < y->order ? -1 : x->order > y->order;
-}
-
 static void metadata(struct chrome_trace *t, const char *what, int pid, const char *name, int sort)
 {
 	cJSON *ev = cJSON_CreateObject();
@@ -359,7 +331,7 @@ static void metadata(struct chrome_trace *t, const char *what, int pid, const ch
 		cJSON_AddStringToObject(a, "name", name);
 	else
 		cJSON_AddNumberToObject(a, "sort_index", sort);
-	keep(t, ev, -1, 0);   /* before every timed event */
+	keep(t, ev);
 }
 
 /* Each process's name and lifetime slice, which ends when it exited or with
@@ -394,11 +366,10 @@ static void close_tracks(struct chrome_trace *t)
 	}
 }
 
-static void write_all(struct chrome_trace *t)
+static void write_trailer(struct chrome_trace *t)
 {
 	struct outfile *o = t->out;
-	qsort(t->slices, t->nslices, sizeof *t->slices, by_time);
-	outfile_printf(o, "{\"displayTimeUnit\":\"ns\",\"otherData\":");
+	outfile_printf(o, "\n],\"displayTimeUnit\":\"ns\",\"otherData\":");
 	cJSON *other = cJSON_CreateObject();
 	cJSON_AddStringToObject(other, "generator", "mmusim");
 	cJSON_AddStringToObject(other, "preset", t->info[0]);
@@ -413,19 +384,13 @@ static void write_all(struct chrome_trace *t)
 	if (!s)
 		t->failed = true;
 	else
-		outfile_printf(o, "%s,\n\"traceEvents\":[\n", s);
+		outfile_printf(o, "%s}\n", s);
 	free(s);
-	for (size_t i = 0; i < t->nslices; i++)
-		outfile_printf(o, "%s%s\n", t->slices[i].json, i + 1 < t->nslices ? "," : "");
-	outfile_printf(o, "]}\n");
 }
 
 static void release(struct chrome_trace *t)
 {
 	kernel_set_syscall_hook(t->k, NULL, NULL);
-	for (size_t i = 0; i < t->nslices; i++)
-		free(t->slices[i].json);
-	free(t->slices);
 	free(t->tracks);
 	free(t);
 }
@@ -433,7 +398,7 @@ static void release(struct chrome_trace *t)
 int chrome_trace_finish(struct chrome_trace *t, char *err, size_t errlen)
 {
 	close_tracks(t);
-	write_all(t);
+	write_trailer(t);
 	int rc;
 	if (t->failed) {
 		outfile_abort(t->out);
