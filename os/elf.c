@@ -320,7 +320,7 @@ static int parse(struct proc *p, int fd, const char *name, struct image *im, cha
 		im->bias = page_down(k, base - im->load[0].vaddr);   /* ELF_PAGESTART(load_bias - vaddr) */
 	}
 	uint64_t stack_top = stack_top_for(k);
-	uint64_t limit = stack_top > k->cfg.stack_limit ? page_down(k, stack_top - k->cfg.stack_limit) : 0;
+	uint64_t limit = stack_top > proc_stack_limit(p) ? page_down(k, stack_top - proc_stack_limit(p)) : 0;
 	uint64_t brk = 0;
 	for (int i = 0; i < im->nload; i++) {
 		const struct load *l = &im->load[i];
@@ -379,10 +379,10 @@ struct strings {
 };
 
 /* bprm_stack_limits and copy_strings' checks. */
-static int check_strings(const struct kernel *k, int argc, char *const argv[], char *const envp[], const char *execfn,
+static int check_strings(const struct proc *p, int argc, char *const argv[], char *const envp[], const char *execfn,
 			 struct strings *s, const char *name, char *err, size_t errlen)
 {
-	uint64_t max_str = MAX_ARG_PAGES * k->page;
+	uint64_t max_str = MAX_ARG_PAGES * p->k->page;
 	s->argc = argc;
 	s->envc = 0;
 	s->bytes = strlen(execfn) + 1;
@@ -405,8 +405,8 @@ static int check_strings(const struct kernel *k, int argc, char *const argv[], c
 		s->bytes += n;
 	}
 	uint64_t limit = STK_LIM / 4 * 3;
-	if (k->cfg.stack_limit / 4 < limit)
-		limit = k->cfg.stack_limit / 4;
+	if (proc_stack_limit(p) / 4 < limit)
+		limit = proc_stack_limit(p) / 4;
 	if (limit < ARG_MAX_BYTES)
 		limit = ARG_MAX_BYTES;
 	uint64_t ptrs = ((uint64_t)s->argc + (uint64_t)s->envc) * 8;
@@ -597,11 +597,11 @@ int os_exec_elf(struct proc *p, const char *host_path, int argc, char *const arg
 	struct strings s;
 	int rc = parse(p, fd, name, im, err, errlen);
 	if (!rc)
-		rc = check_strings(k, argc, argv, envp, execfn, &s, name, err, errlen);
+		rc = check_strings(p, argc, argv, envp, execfn, &s, name, err, errlen);
 	uint64_t top = stack_top_for(k);
 	if (!rc && (rc = proc_exec(p, top, im->brk)))
 		fail(err, errlen, rc, "%s: cannot set up the address space (stack top 0x%llx, RLIMIT_STACK %llu)", name,
-		     (unsigned long long)top, (unsigned long long)k->cfg.stack_limit);
+		     (unsigned long long)top, (unsigned long long)proc_stack_limit(p));
 	if (rc) {
 		os_close(p, fd);
 		free(im);

@@ -58,7 +58,7 @@ static struct vma *find_vma_or_grow(struct kernel *k, struct mm *mm, uint64_t va
 	/* expand_downwards: within RLIMIT_STACK, and stack_guard_gap clear of
 	 * the accessible VMA below. */
 	uint64_t start = va & ~(k->page - 1);
-	if (v->end - start > k->cfg.stack_limit)
+	if (k->current && v->end - start > proc_stack_limit(k->current))
 		return NULL;
 	struct vma *prev = vma_prev(mm, v);
 	if (prev && !(prev->flags & VM_GROWSDOWN) && (prev->flags & (VM_READ | VM_WRITE | VM_EXEC)) &&

@@ -503,14 +503,12 @@ int os_truncate(struct kernel *k, struct inode *i, uint64_t len)
 	return 0;
 }
 
-#define MAX_FDS 1024   /* RLIMIT_NOFILE */
-
 int fd_install(struct proc *p, struct open_file *of, int lowest)
 {
 	int slot = lowest;
 	while (slot < p->nfd && p->fd[slot])
 		slot++;
-	if (slot >= MAX_FDS)
+	if ((uint64_t)slot >= p->rlim[RLIM_NOFILE][0] || slot >= (int)RLIM_NOFILE_MAX)
 		return -EMFILE;
 	if (slot >= p->nfd) {
 		int n = p->nfd ? p->nfd : 16;

@@ -118,6 +118,14 @@ struct signals {
 	uint64_t sigpage;       /* arm64: the page holding the return trampoline (0: none yet) */
 };
 
+/* Resource limits (getrlimit/setrlimit/prlimit64), per process, inherited
+ * by fork and kept across exec: Linux's numbering. */
+#define RLIMITS 16
+#define RLIM_STACK 3
+#define RLIM_NPROC 6
+#define RLIM_NOFILE 7
+#define RLIM_NOFILE_MAX (1u << 20)   /* fs.nr_open: no hard RLIMIT_NOFILE above it */
+
 struct proc {
 	struct kernel *k;
 	int pid, ppid;
@@ -126,6 +134,7 @@ struct proc {
 	int termsig;            /* the signal that ended it, 0 for an exit */
 	bool reaped;            /* its parent collected the status (wait4) */
 	unsigned umask;
+	uint64_t rlim[RLIMITS][2]; /* soft, hard; UINT64_MAX: unlimited */
 	struct mm mm;
 	uint64_t minflt, majflt;
 	struct open_file **fd;  /* the descriptor table */
@@ -365,6 +374,9 @@ void siginfo_bytes(const struct ksiginfo *info, uint8_t out[128]);
 
 /* mm.c */
 bool mm_init(struct kernel *k, struct mm *mm, int pid);
+/* syscall.c: a new process's resource limits. */
+void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2]);
+static inline uint64_t proc_stack_limit(const struct proc *p) { return p->rlim[RLIM_STACK][0]; }
 struct proc *proc_create(struct kernel *k, int pid);
 
 #endif

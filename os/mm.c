@@ -552,6 +552,7 @@ static struct proc *proc_new(struct kernel *k, int pid)
 	p->pid = pid;
 	p->alive = true;
 	p->umask = 022;
+	rlimits_default(k, p->rlim);
 	p->pgid = pid;
 	if (pid > k->last_pid)
 		k->last_pid = pid;
@@ -590,6 +591,7 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 	}
 	c->ppid = parent->pid;
 	c->umask = parent->umask;
+	memcpy(c->rlim, parent->rlim, sizeof c->rlim);
 	signal_fork(c, parent);
 	struct mm *pm = &parent->mm, *cm = &c->mm;
 	cm->vma = malloc((pm->nvma ? pm->nvma : 1) * sizeof *cm->vma);

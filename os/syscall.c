@@ -228,20 +228,49 @@ static int64_t sys_prctl(struct proc *p, uint64_t opt, uint64_t arg)
 	}
 }
 
+/* What a process starts with: Linux's defaults for a root login (no
+ * limit but the stack's 8 MiB, core files off, 1024 descriptors of 4096,
+ * 8 MiB locked; RLIMIT_NPROC, RLIMIT_SIGPENDING: the process limit). */
+void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2])
+{
+	for (int r = 0; r < RLIMITS; r++)
+		rlim[r][0] = rlim[r][1] = UINT64_MAX;
+	rlim[RLIM_STACK][0] = k->cfg.stack_limit;
+	rlim[4][0] = 0;                                   /* RLIMIT_CORE */
+	rlim[RLIM_NPROC][0] = rlim[RLIM_NPROC][1] = k->cfg.max_procs;
+	rlim[RLIM_NOFILE][0] = 1024;
+	rlim[RLIM_NOFILE][1] = 4096;
+	rlim[8][0] = rlim[8][1] = 8ull << 20;             /* RLIMIT_MEMLOCK */
+	rlim[11][0] = rlim[11][1] = k->cfg.max_procs;     /* RLIMIT_SIGPENDING */
+	rlim[12][0] = rlim[12][1] = 819200;               /* RLIMIT_MSGQUEUE */
+	rlim[13][0] = rlim[13][1] = 0;                    /* RLIMIT_NICE */
+	rlim[14][0] = rlim[14][1] = 0;                    /* RLIMIT_RTPRIO */
+}
+
+/* prlimit64 (and getrlimit/setrlimit: pid 0). The caller is root, so it
+ * may raise a hard limit (CAP_SYS_RESOURCE), but not RLIMIT_NOFILE's past
+ * fs.nr_open. As on Linux, root's RLIMIT_NPROC limits nothing; the
+ * kernel's own process limit (threads-max) does. */
 static int64_t sys_prlimit(struct kernel *k, uint64_t pid, uint64_t res, uint64_t new_va, uint64_t old_va)
 {
-	(void)pid;
-	(void)new_va;
-	if (!old_va)
-		return 0;
-	uint64_t lim[2] = {UINT64_MAX, UINT64_MAX};
-	if (res == 3)                  /* RLIMIT_STACK */
-		lim[0] = k->cfg.stack_limit;
-	else if (res == 7)             /* RLIMIT_NOFILE */
-		lim[0] = lim[1] = 1024;
-	else if (res == 6)             /* RLIMIT_NPROC */
-		lim[0] = lim[1] = k->cfg.max_procs;
-	return put_user(k, old_va, lim, 16);
+	uint64_t lim[2];
+	if (new_va && os_copy_from_user(k, lim, new_va, sizeof lim))
+		return -EFAULT;
+	if (res >= RLIMITS)
+		return -EINVAL;
+	struct proc *p = pid ? proc_find(k, (int)pid) : k->current;
+	if (!p || !p->alive)
+		return -ESRCH;
+	if (new_va && lim[0] > lim[1])
+		return -EINVAL;
+	if (new_va && res == RLIM_NOFILE && lim[1] > RLIM_NOFILE_MAX)
+		return -EPERM;
+	uint64_t old[2] = {p->rlim[res][0], p->rlim[res][1]};
+	if (new_va) {
+		p->rlim[res][0] = lim[0];
+		p->rlim[res][1] = lim[1];
+	}
+	return old_va && put_user(k, old_va, old, sizeof old) ? -EFAULT : 0;
 }
 
 /* struct rusage of process p: user time `us`, its minor and major faults. */
@@ -599,7 +628,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 		break;
 	}
 	case S_GETRLIMIT: r.ret = sys_prlimit(k, 0, a[0], 0, a[1]); break;
-	case S_SETRLIMIT: r.ret = 0; break;
+	case S_SETRLIMIT: r.ret = sys_prlimit(k, 0, a[0], a[1], 0); break;
 	default:
 		report_enosys(k, nr, s);
 		r.ret = -ENOSYS;
