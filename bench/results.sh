@@ -111,7 +111,7 @@ section() {   # TITLE NAME...: each run's command and output
 	awk '/^  [a-z0-9-]+, (wide|hot)/ { sub(/^  /, ""); sub(/ \(best.*/, ""); at = $0 }
 	     /^    (jsonl|binary) / { printf "| replay from %s, %s | >= %s M accesses/s | %s (%s of the ceiling) |\n",
 	                               ($1 == "jsonl" ? "JSON Lines" : "binary"), at, ($1 == "jsonl" ? 5 : 50), $2, $5 }' "$work/replay"
-	awk '/^ +[0-9]+ M +(jsonl|binary)/ { printf "| replay of %s M accesses from %s: cost per access, peak RSS | linear; <= guest + 64 MiB | %s ns; %s MiB (guest frames %s MiB, never written: holes) |\n", $1, $3, $6, $13, $17 }' "$work/replay_scale"
+	awk '/^ +[0-9]+ M +(jsonl|binary)/ { printf "| replay of %s M accesses from %s: cost per access, peak RSS | linear; <= guest + 64 MiB | %s ns; %s MiB (guest frames %s MiB, never written: holes) |\n", $1, $3, $6, $13, $19 }' "$work/replay_scale"
 	awk '/^  Linux/ { lz = $4; lc = $5 }
 	     /^  mmusim/ { printf "| host ns per zero-fill fault, %s (in brackets: os_access alone) | < 1000 (Linux here: %s) | %s (%s) |\n", $2, lz, $3, $5
 	                   printf "| host ns per COW fault, %s (in brackets: os_access alone) | < 1000 (Linux here: %s) | %s (%s) |\n", $2, lc, $4, $6 }' "$work/faults"
