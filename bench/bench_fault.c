@@ -29,15 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "os.h"
 #include "preset.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 struct figures {
 	double zero_ns, cow_ns;             /* the whole fault, as the guest sees it */
@@ -49,16 +43,18 @@ struct figures {
  * behind physical memory, which is the host kernel's time, not ours). */
 enum warmth { COLD, WARM };
 
+static void keep_min(double *best, double v)
+{
+	if (!*best || v < *best)
+		*best = v;
+}
+
 static void keep_best(struct figures *best, struct figures f)
 {
-	if (!best->zero_ns || f.zero_ns < best->zero_ns)
-		best->zero_ns = f.zero_ns;
-	if (!best->cow_ns || f.cow_ns < best->cow_ns)
-		best->cow_ns = f.cow_ns;
-	if (!best->zero_model_ns || f.zero_model_ns < best->zero_model_ns)
-		best->zero_model_ns = f.zero_model_ns;
-	if (!best->cow_model_ns || f.cow_model_ns < best->cow_model_ns)
-		best->cow_model_ns = f.cow_model_ns;
+	keep_min(&best->zero_ns, f.zero_ns);
+	keep_min(&best->cow_ns, f.cow_ns);
+	keep_min(&best->zero_model_ns, f.zero_model_ns);
+	keep_min(&best->cow_model_ns, f.cow_model_ns);
 }
 
 /* Linux: the child reports its COW time through a pipe. */

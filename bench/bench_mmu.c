@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "preset.h"
 
 static uint64_t next_frame = 1;
@@ -20,13 +21,6 @@ static uint64_t alloc_frame(void *ctx, int level)
 	(void)level;
 	uint64_t pa = next_frame++ << pm->page_shift;
 	return physmem_ptr(pm, pa, 1ull << pm->page_shift) ? pa : PT_NO_MEMORY;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 static void run(struct mmu *m, const char *what, uint64_t base, uint64_t pages, uint64_t n)

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "preset.h"
 #include "traces.h"
 #include "workload.h"
@@ -42,13 +43,6 @@ struct shape {
 	const char *name;
 	uint64_t region;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* The i-th access of the workload, as the trace holds it. */
 static struct trace_rec next_access(struct workload *wl)

@@ -29,15 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "os.h"
 #include "preset.h"
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 struct point {
 	double seconds;

@@ -140,7 +140,8 @@ static void xlate_from_entry(struct mmu_xlate *x, const struct tlb_entry *e, uin
  * for its masked twin) gets it again without a lookup while nothing is
  * filled or flushed, as it is its set's most recent and a lookup would
  * touch nothing. So is a page that missed: it misses again until a fill. */
-static const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, uint64_t va, enum mmu_access acc, bool user)
+static inline const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, uint64_t va, enum mmu_access acc,
+						 bool user)
 {
 	uint64_t page = va >> 12;
 	const struct tlb_entry *e = t->last && page == t->last_page ? t->last : NULL;
@@ -156,63 +157,79 @@ static const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, uint64_t
 	return e;
 }
 
-static bool probe_tlb(struct mmu *m, enum tlb_id id, uint64_t va, enum mmu_access acc, bool user,
-		      struct mmu_xlate *x)
+/* The TLB level that grants an access: 1 (L1), 2 (L2), or 0 when none does
+ * or the address is one no TLB holds; *e its entry. Counts nothing: a miss
+ * is remembered (tlb_answer), so an access asked about again costs no
+ * lookup. */
+static inline int tlb_level(struct mmu *m, enum tlb_id l1, uint64_t va, enum mmu_access acc, bool user,
+		     const struct tlb_entry **e)
 {
-	struct tlb *t = &m->tlb[id];
-	m->st.cycles[id == TLB_L2 ? COST_TLB_L2 : COST_TLB_L1] += t->latency;
-	x->cycles += t->latency;
-	const struct tlb_entry *e = tlb_answer(m, t, va, acc, user);
-	if (e) {
+	*e = NULL;
+	if ((va & ~m->va_mask) && !mmu_va_in_range(m, va))
+		return 0;
+	if (m->tlb[l1].narrays && (*e = tlb_answer(m, &m->tlb[l1], va, acc, user)))
+		return 1;
+	if (m->tlb[TLB_L2].narrays && (*e = tlb_answer(m, &m->tlb[TLB_L2], va, acc, user)))
+		return 2;
+	return 0;
+}
+
+/* One TLB looked up: its latency charged, a hit or a miss counted. */
+static inline uint32_t count_probe(struct mmu *m, enum tlb_id id, bool hit)
+{
+	uint32_t latency = m->tlb[id].latency;
+	m->st.cycles[id == TLB_L2 ? COST_TLB_L2 : COST_TLB_L1] += latency;
+	if (hit)
 		m->st.tlb_hits[id]++;
-		xlate_from_entry(x, e, va, id == TLB_L2 ? 2 : 1);
-		return true;
-	}
-	m->st.tlb_misses[id]++;
-	return false;
+	else
+		m->st.tlb_misses[id]++;
+	return latency;
+}
+
+/* Counts the lookups of an access the TLBs answered at `level` (0: it
+ * missed in each TLB it was looked up in, or none could hold it) and
+ * returns the cycles they took. */
+static inline uint32_t count_lookups(struct mmu *m, enum tlb_id l1, uint64_t va, int level)
+{
+	uint32_t cycles = 0;
+	if (!level && (va & ~m->va_mask) && !mmu_va_in_range(m, va))
+		return 0;
+	if (m->tlb[l1].narrays)
+		cycles += count_probe(m, l1, level == 1);
+	if (level != 1 && m->tlb[TLB_L2].narrays)
+		cycles += count_probe(m, TLB_L2, level == 2);
+	return cycles;
 }
 
 bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
-	struct tlb *t = &m->tlb[l1], *t2 = &m->tlb[TLB_L2];
-	if (!t->narrays || ((va & ~m->va_mask) && !mmu_va_in_range(m, va)))
-		return false;
-	if (tlb_answer(m, t, va, acc, user)) {
-		m->st.accesses[acc]++;
-		m->st.cycles[COST_TLB_L1] += t->latency;
-		m->st.tlb_hits[l1]++;
-		return true;
-	}
-	/* An L1 miss the L2 TLB answers: mmu_access's accounting and fill,
-	 * without the translation. A miss in both is left to mmu_access,
-	 * uncounted here (the remembered misses spare it the lookups). */
-	const struct tlb_entry *e = t2->narrays ? tlb_answer(m, t2, va, acc, user) : NULL;
-	if (!e)
-		return false;
+	const struct tlb_entry *e;
+	int level = tlb_level(m, l1, va, acc, user, &e);
+	if (!level)
+		return false;   /* a walk is needed: mmu_access counts it all */
 	m->st.accesses[acc]++;
-	m->st.cycles[COST_TLB_L1] += t->latency;
-	m->st.tlb_misses[l1]++;
-	m->st.cycles[COST_TLB_L2] += t2->latency;
-	m->st.tlb_hits[TLB_L2]++;
-	struct mmu_xlate x;
-	xlate_from_entry(&x, e, va, 2);
-	tlb_fill(m, l1, &x);
+	count_lookups(m, l1, va, level);
+	if (level == 2) {
+		struct mmu_xlate x;
+		xlate_from_entry(&x, e, va, 2);
+		tlb_fill(m, l1, &x);
+	}
 	return true;
 }
 
 bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, struct mmu_xlate *x)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	const struct tlb_entry *e;
+	int level = tlb_level(m, l1, va, acc, user, &e);
 	m->st.accesses[acc]++;
-	x->cycles = 0;
-	if (!(va & ~m->va_mask) || mmu_va_in_range(m, va)) {
-		if (m->tlb[l1].narrays && probe_tlb(m, l1, va, acc, user, x))
-			return true;
-		if (m->tlb[TLB_L2].narrays && probe_tlb(m, TLB_L2, va, acc, user, x)) {
+	x->cycles = count_lookups(m, l1, va, level);
+	if (level) {
+		xlate_from_entry(x, e, va, level);
+		if (level == 2)
 			tlb_fill(m, l1, x);
-			return true;
-		}
+		return true;
 	}
 	if (!walk_translate(m, m->root, m->asid, va, acc, user, false, true, x)) {
 		m->st.faults[x->fault.kind]++;

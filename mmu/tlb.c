@@ -248,11 +248,12 @@ static inline bool entry_matches(const struct tlb_array *a, size_t i, uint64_t k
 	return a->keys[i] == key && (a->e[i].global || a->e[i].asid == asid);
 }
 
-/* The entry holding key for asid, as an index + 1; 0 if none. */
-static inline uint32_t entry_find(const struct tlb_array *a, uint64_t key, uint16_t asid)
+/* The entry holding key for asid (for any ASID when any_asid), as an
+ * index + 1; 0 if none. */
+static inline uint32_t entry_find(const struct tlb_array *a, uint64_t key, uint16_t asid, bool any_asid)
 {
 	uint32_t j = *hash_bucket(a, key);
-	while (j && !entry_matches(a, j - 1, key, asid))
+	while (j && !(any_asid ? a->keys[j - 1] == key : entry_matches(a, j - 1, key, asid)))
 		j = a->chain[j - 1];
 	return j;
 }
@@ -270,7 +271,7 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
 			 * the replacement order cannot change, so nothing to touch. */
 			if (entry_matches(a, row + a->head[set], key, asid))
 				return &a->e[row + a->head[set]];
-			uint32_t j = entry_find(a, key, asid);
+			uint32_t j = entry_find(a, key, asid, false);
 			if (j) {
 				touch(a, set, (uint32_t)(j - 1 - row));
 				return &a->e[j - 1];
@@ -297,17 +298,6 @@ static int array_for(const struct tlb *t, unsigned shift)
 	return -1;
 }
 
-/* The entry a fill of key replaces in place (no duplicates): one for the
- * same ASID or a global one, or any ASID's when the new one is global; as
- * an index + 1, 0 if none. */
-static uint32_t entry_to_refresh(const struct tlb_array *a, uint64_t key, uint16_t asid, bool global)
-{
-	uint32_t j = *hash_bucket(a, key);
-	while (j && !(a->keys[j - 1] == key && (a->e[j - 1].asid == asid || a->e[j - 1].global || global)))
-		j = a->chain[j - 1];
-	return j;
-}
-
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[id];
@@ -328,7 +318,9 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	uint64_t key = tlb_key(va, shift);
 	uint32_t set = tlb_set(a, va, shift);
 	size_t row = (size_t)set * a->ways;
-	uint32_t j = entry_to_refresh(a, key, m->asid, x->global);
+	/* Refreshed in place, not duplicated: the entry for this ASID or a
+	 * global one, or any ASID's when the new one is global. */
+	uint32_t j = entry_find(a, key, m->asid, x->global);
 	uint32_t way = j ? (uint32_t)(j - 1 - row) : victim_way(a, set);
 	size_t i = row + way;
 	a->present |= 1ull << shift;
@@ -368,7 +360,7 @@ uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid)
 			for (uint64_t sizes = a->sizes & a->present; sizes; sizes &= sizes - 1) {
 				unsigned shift = (unsigned)__builtin_ctzll(sizes);
 				uint64_t key = tlb_key(va, shift);
-				for (uint32_t j; (j = entry_find(a, key, asid)); n++)
+				for (uint32_t j; (j = entry_find(a, key, asid, false)); n++)
 					entry_drop(a, tlb_set(a, va, shift), j - 1);
 			}
 			continue;
