@@ -29,9 +29,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "os.h"
-#include "preset.h"
+#include "bench/clock.h"
+#include "os/os.h"
+#include "sim/preset.h"
 
 struct figures {
 	double zero_ns, cow_ns;             /* the whole fault, as the guest sees it */

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "clock.h"
-#include "internal.h"
+#include "bench/clock.h"
+#include "gui/internal.h"
 
 int main(int argc, char **argv)
 {

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "clock.h"
-#include "preset.h"
+#include "bench/clock.h"
+#include "sim/preset.h"
 
 static uint64_t next_frame = 1;
 static struct physmem *pm;

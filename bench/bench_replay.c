@@ -32,10 +32,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "preset.h"
-#include "traces.h"
-#include "workload.h"
+#include "bench/clock.h"
+#include "sim/preset.h"
+#include "traces/traces.h"
+#include "bench/workload.h"
 
 #define BASE 0x10000000ull
 

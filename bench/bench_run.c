@@ -79,9 +79,9 @@
 #include <unicorn/unicorn.h>
 #include <unistd.h>
 
-#include "cpu.h"
-#include "os.h"
-#include "preset.h"
+#include "cpu/cpu.h"
+#include "os/os.h"
+#include "sim/preset.h"
 
 #ifndef MMUSIM_GUEST_DIR
 #define MMUSIM_GUEST_DIR "build/guests"

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "clock.h"
-#include "traces.h"
-#include "workload.h"
+#include "bench/clock.h"
+#include "traces/traces.h"
+#include "bench/workload.h"
 
 int main(int argc, char **argv)
 {

@@ -15,8 +15,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "os.h"
-#include "preset.h"
+#include "os/os.h"
+#include "sim/preset.h"
 
 #define ANON (64ull << 20)
 #define FILE_SIZE (16ull << 20)

@@ -20,8 +20,8 @@
  * into MMU fetches. A fault the kernel cannot resolve kills the process: the
  * access is pointed at a scratch page (for a fetch, a page of traps that
  * stop the emulation) and Unicorn is stopped. */
-#include "cpu.h"
-#include "regs.h"
+#include "cpu/cpu.h"
+#include "cpu/regs.h"
 
 #include <capstone/capstone.h>
 #include <link.h>

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "os.h"
+#include "os/os.h"
 
 enum cpu_mode {
 	CPU_TIMING,      /* every data access through the TLB model; fetches per block; cycles */

@@ -1,7 +1,7 @@
 /* The registers of a signal frame, between Unicorn and os/. On arm64 only
  * the condition flags of PSTATE pass (NZCV): the exception level and the
  * rest are the emulator's, and a frame must not change them. */
-#include "regs.h"
+#include "cpu/regs.h"
 
 static const int x86_gpr[] = {
 	UC_X86_REG_R8,  UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,

@@ -5,7 +5,7 @@
 
 #include <unicorn/unicorn.h>
 
-#include "os.h"
+#include "os/os.h"
 
 void regs_read(uc_engine *uc, enum mmu_arch arch, struct user_regs *r);
 void regs_write(uc_engine *uc, enum mmu_arch arch, const struct user_regs *r);

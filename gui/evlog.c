@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gui/internal.h"
 
 struct line_ctx {
 	struct evlog *l;

@@ -12,7 +12,7 @@
 #include <SDL.h>
 #include <SDL_ttf.h>
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 /* ---------------------------------------------------------------- events */
 

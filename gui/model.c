@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gui/internal.h"
 
 #define CHECKPOINT_EVERY 32
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gui/internal.h"
 
 struct png_err {
 	char *err;

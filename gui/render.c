@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gui/internal.h"
 
 #define FONT_DIR "/usr/share/fonts/truetype/dejavu/"
 #define FONT_SANS FONT_DIR "DejaVuSans.ttf"

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gui.h"
-#include "internal.h"
+#include "gui/gui.h"
+#include "gui/internal.h"
 
 #define DEFAULT_W 1600
 #define DEFAULT_H 900

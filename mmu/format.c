@@ -3,7 +3,7 @@
  * x86-64: Intel SDM Vol. 3A, 4.5 (4-level and 5-level paging), tables 4-14
  * to 4-20. AArch64: Arm ARM D8.3 (VMSAv8-64 translation table descriptor
  * formats), stage 1, 48-bit VA. */
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
 #ifndef MMUSIM_MMU_INTERNAL_H
 #define MMUSIM_MMU_INTERNAL_H
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #define TLB_NO_KEY UINT64_MAX
 

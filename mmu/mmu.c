@@ -1,7 +1,7 @@
 /* One access, end to end: L1 TLB, L2 TLB, then the walker; the TLBs are
  * filled on the way back. Every probed TLB level costs its latency; a walk
  * costs its walk-cache hit and one memory read per entry. */
-#include "internal.h"
+#include "mmu/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Physical memory: a memfd mapped once, shared. The Unicorn bridge maps the
  * same file's pages into guest reservations, so a frame's bytes live in one
  * place however many virtual mappings point at them. */
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #include <fcntl.h>
 #include <stdlib.h>

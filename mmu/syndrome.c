@@ -11,7 +11,7 @@
  * 5:0 is 0b0000LL address size, 0b0001LL translation, 0b0010LL access flag,
  * 0b0011LL permission (LL = level), 0b010000 synchronous external abort,
  * 0b0101LL external abort on a table walk. FAR_EL1 holds the VA. */
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 #include <stdio.h>
 

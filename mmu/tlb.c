@@ -4,7 +4,7 @@
  * every size it holds, as the hardware does in parallel. A mapping larger than
  * any array of a level holds is splintered into the largest size it does
  * hold, down to the base page. */
-#include "internal.h"
+#include "mmu/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * beyond the PA size (AArch64 address size fault) come next; on AArch64 the
  * access flag is checked at the leaf before permissions (Arm ARM
  * AArch64.S1Translate); permissions are accumulated over every level. */
-#include "internal.h"
+#include "mmu/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

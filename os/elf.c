@@ -28,7 +28,7 @@
  *                    (Linux 6.1 places a static PIE, which has no
  *                    interpreter, in the mmap area instead; a fixed base
  *                    keeps it where a PIE program would go.) */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <elf.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
  *   7. AArch64 access-flag and software dirty-state faults
  *   8. no memory: the OOM outcome
  * The personality decides the policies and names the kernel's functions. */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <string.h>
 

@@ -7,8 +7,8 @@
  * page is mapped writable only by a write fault, which marks it dirty;
  * writeback write-protects every mapping again (page_mkclean) and writes the
  * page to the host file, so the next write faults and dirties it anew. */
-#include "internal.h"
-#include "sandbox.h"
+#include "os/internal.h"
+#include "os/sandbox.h"
 
 #include <fcntl.h>
 #include <stdio.h>

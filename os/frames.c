@@ -2,7 +2,7 @@
  * allocator), with a struct page per frame. Frame 0 is never handed out.
  * Allocation is deterministic: the lowest free block of the smallest
  * sufficient order, so the same run gets the same frames. */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
 
 #include <errno.h>
 
-#include "os.h"
+#include "os/os.h"
 
 #define NO_PFN UINT64_MAX
 

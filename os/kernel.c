@@ -1,6 +1,6 @@
 /* The kernel object: physical memory and the MMU it runs on, the frame
  * allocator, the processes, and the event bus. */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Address spaces: exec's layout, mmap/munmap/mprotect/brk with the system
  * calls' rules and errors, fork and exit. */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -11,8 +11,8 @@
  * here). A system call made of several of them (execve, read) is told as
  * its parts; one that changes none of that state (open, close, dup, pipe,
  * stat, rename ...) is not told at all. */
-#include "internal.h"
-#include "sandbox.h"
+#include "os/internal.h"
+#include "os/sandbox.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 /* ---- Configuration ------------------------------------------------------ */
 enum personality { PERS_LINUX, PERS_XNU, PERS_LITEOS };

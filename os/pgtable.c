@@ -2,7 +2,7 @@
  * the frame allocator; every entry written is recorded (in the fault being
  * handled and on the event bus); removing or downgrading a present entry
  * invalidates its TLB entry by VA and ASID. */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <string.h>
 

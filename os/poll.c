@@ -11,7 +11,7 @@
  * signal comes (-ERESTARTNOHAND: EINTR once a handler ran), or the
  * timeout has passed in simulated time (the scheduler moves the clock to
  * the earliest such deadline when nothing else can run: os_wait_timeout). */
-#include "syscall.h"
+#include "os/syscall.h"
 
 #include <signal.h>
 #include <string.h>

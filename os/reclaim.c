@@ -10,7 +10,7 @@
  * it becomes a swap entry in the architecture's encoding. A swapped-in page
  * stays in the swap cache while other entries still name its slot, so a
  * page shared by copy-on-write is still one page after it comes back. */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,7 @@
  * signal whose default action dumps core ends the process with the same
  * status as one that does not: the guest's core limit is 0, as Debian's
  * default, so there is never a dump (no 0x80 in the wait status). */
-#include "syscall.h"
+#include "os/syscall.h"
 
 #include <signal.h>
 #include <string.h>

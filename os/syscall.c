@@ -3,7 +3,7 @@
  * include/uapi/asm-generic/unistd.h). Arguments that are guest pointers go
  * through copy_from_user / copy_to_user: a bad pointer is -EFAULT, never a
  * host crash. Time is simulated, from cycles, so runs are deterministic. */
-#include "syscall.h"
+#include "os/syscall.h"
 
 #include <fcntl.h>
 #include <seccomp.h>

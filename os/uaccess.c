@@ -11,7 +11,7 @@
  * the bytes move through physical memory. A fault the handler cannot
  * resolve makes the copy fail with -EFAULT; the process is not killed -
  * the system call returns the error (Linux's exception-table fixup). */
-#include "internal.h"
+#include "os/internal.h"
 
 #include <string.h>
 

@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "traces.h"
+#include "sim/commands.h"
+#include "traces/traces.h"
 
 /* Every record of `in` to `out` in the form asked for; the header's arch,
  * comment and "recorded" go along. */

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "preset.h"
+#include "sim/commands.h"
+#include "sim/preset.h"
 
 struct space {
 	struct physmem *pm;

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "preset.h"
+#include "sim/commands.h"
+#include "sim/preset.h"
 
 static void size_name(uint64_t bytes, char *buf, size_t len)
 {

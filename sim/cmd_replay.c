@@ -13,13 +13,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "commands.h"
-#include "stop.h"
-#include "gui.h"
-#include "machine.h"
-#include "outputs.h"
-#include "report.h"
-#include "traces.h"
+#include "sim/commands.h"
+#include "sim/stop.h"
+#include "gui/gui.h"
+#include "sim/machine.h"
+#include "sim/outputs.h"
+#include "sim/report.h"
+#include "traces/traces.h"
 
 struct replay_opts {
 	struct machine_opts m;

@@ -12,14 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "stop.h"
-#include "cpu.h"
-#include "gui.h"
-#include "machine.h"
-#include "outputs.h"
-#include "report.h"
-#include "traces.h"
+#include "sim/commands.h"
+#include "sim/stop.h"
+#include "cpu/cpu.h"
+#include "gui/gui.h"
+#include "sim/machine.h"
+#include "sim/outputs.h"
+#include "sim/report.h"
+#include "traces/traces.h"
 
 struct run_opts {
 	struct machine_opts m;

@@ -17,10 +17,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "progress.h"
-#include "draw.h"
-#include "sweep.h"
+#include "sim/commands.h"
+#include "sim/progress.h"
+#include "sim/draw.h"
+#include "sim/sweep.h"
 
 enum { MAX_PARAMS = 8, MAX_VALUES = 256, MAX_POINTS = 100000 };
 

@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "draw.h"
-#include "gui.h"
+#include "sim/commands.h"
+#include "sim/draw.h"
+#include "gui/gui.h"
 
 static int parse_count(const char *opt, const char *s, int *out)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "draw.h"
+#include "sim/draw.h"
 
 #ifndef MMUSIM_DRAW_INSTALLED
 #define MMUSIM_DRAW_INSTALLED "../lib/mmusim/mmusim-draw.so"   /* relative to the binary's directory */

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "sim/commands.h"
 
 struct command_help {
 	const char *name, *text;

@@ -1,11 +1,11 @@
 /* The machine both `run` and `replay` simulate: a preset, a personality,
  * physical memory and swap. */
-#include "machine.h"
+#include "sim/machine.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "sim/commands.h"
 
 int machine_personality(const char *name, struct os_config *oc)
 {

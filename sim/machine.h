@@ -2,9 +2,9 @@
 #ifndef MMUSIM_MACHINE_H
 #define MMUSIM_MACHINE_H
 
-#include "os.h"
-#include "preset.h"
-#include "traces.h"
+#include "os/os.h"
+#include "sim/preset.h"
+#include "traces/traces.h"
 
 #define MACHINE_MAX_SETTINGS 32
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
-#include "preset.h"
+#include "sim/commands.h"
+#include "sim/preset.h"
 
 static const char usage[] =
 	"usage: mmusim <command> [options]\n"

@@ -1,10 +1,10 @@
 /* --chrome-trace, --stats-json, --color, --progress for run and replay. */
-#include "outputs.h"
+#include "sim/outputs.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "sim/commands.h"
 
 int output_option(int argc, char **argv, int *i, struct output_opts *o)
 {

@@ -4,10 +4,10 @@
 #ifndef MMUSIM_OUTPUTS_H
 #define MMUSIM_OUTPUTS_H
 
-#include "preset.h"
-#include "progress.h"
-#include "report.h"
-#include "traces.h"
+#include "sim/preset.h"
+#include "sim/progress.h"
+#include "sim/report.h"
+#include "traces/traces.h"
 
 struct output_opts {
 	const char *chrome_trace, *stats_json;   /* NULL: not asked for */

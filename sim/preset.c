@@ -1,7 +1,7 @@
 /* Preset parsing with cJSON. Strict: a missing key, a key of the wrong type
  * and an unknown key (a typo would otherwise silently fall back to nothing)
  * are each refused with the key's full path. */
-#include "preset.h"
+#include "sim/preset.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>

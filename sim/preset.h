@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 struct preset {
 	char name[64];

@@ -1,7 +1,7 @@
 /* The progress bar: "\r label [#####.....]  42%  1234567 records", redrawn
  * in place; a line of its own that progress_end clears, so that what else
  * goes to standard error afterwards starts at the left margin. */
-#include "progress.h"
+#include "sim/progress.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* The fault inspector and the statistics summary. */
-#include "report.h"
+#include "sim/report.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

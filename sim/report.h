@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "os.h"
+#include "os/os.h"
 
 /* One readable block per fault; with colour, ANSI escapes mark the
  * labels, the outcome and the entries' old and new values. */

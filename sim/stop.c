@@ -1,5 +1,5 @@
 /* See stop.h. */
-#include "stop.h"
+#include "sim/stop.h"
 
 #include <string.h>
 

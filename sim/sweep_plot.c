@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sweep.h"
+#include "sim/sweep.h"
 
 enum { LEFT = 96, RIGHT = 24, TOP = 56, BOTTOM = 64, GAP = 70, LEGEND_ROW = 18, MAX_LEGEND = 12 };
 

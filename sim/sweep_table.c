@@ -1,7 +1,7 @@
 /* The sweep's table: one row a point, built from each point's stats JSON
  * (--stats-json, the event log's stats record), written and read as CSV
  * so that points run on other machines can be merged. */
-#include "sweep.h"
+#include "sim/sweep.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "traces.h"
+#include "tests/check.h"
+#include "traces/traces.h"
 
 static char tdir[256];
 

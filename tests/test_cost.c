@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
-#include "testlib.h"
+#include "tests/check.h"
+#include "tests/testlib.h"
 
 #define PAGE 4096ull
 #define L1_LAT 1

@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "testkernel.h"
-#include "os.h"
-#include "preset.h"
-#include "testlib.h"
+#include "tests/check.h"
+#include "tests/testkernel.h"
+#include "os/os.h"
+#include "sim/preset.h"
+#include "tests/testlib.h"
 
 static char root[256];
 

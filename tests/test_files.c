@@ -8,10 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "testkernel.h"
-#include "os.h"
-#include "preset.h"
+#include "tests/check.h"
+#include "tests/testkernel.h"
+#include "os/os.h"
+#include "sim/preset.h"
 
 static char root[256];
 

@@ -1,8 +1,8 @@
 /* Descriptor encodings, bit-exact against values worked out by hand from the
  * manuals (Intel SDM Vol. 3A tables 4-15..4-20; Arm ARM D8.3), for every
  * format and granule, plus the level geometry of each format. */
-#include "check.h"
-#include "mmu.h"
+#include "tests/check.h"
+#include "mmu/mmu.h"
 
 static void check_roundtrip(const struct pt_format *f, int level, const struct pte *p, uint64_t expect)
 {

@@ -4,8 +4,8 @@
  * description, and that the walker faults on them as on any not-present
  * entry. */
 
-#include "check.h"
-#include "testlib.h"
+#include "tests/check.h"
+#include "tests/testlib.h"
 
 static const struct pt_format *const x86 = &fmt_x86_64_4level;
 static const struct pt_format *const a64 = &fmt_aarch64_4k;

@@ -4,8 +4,8 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 
-#include "check.h"
-#include "preset.h"
+#include "tests/check.h"
+#include "sim/preset.h"
 
 static char *slurp(const char *path)
 {

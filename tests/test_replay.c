@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "testkernel.h"
-#include "preset.h"
-#include "traces.h"
+#include "tests/check.h"
+#include "tests/testkernel.h"
+#include "sim/preset.h"
+#include "traces/traces.h"
 
 static const char *examples;
 

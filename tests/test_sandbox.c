@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "sandbox.h"
+#include "tests/check.h"
+#include "os/sandbox.h"
 
 static char top[256];   /* the temporary directory: root/ and the outside files */
 static char rootdir[PATH_MAX];

@@ -1,8 +1,8 @@
 /* Fault syndromes for every fault kind at every level on both architectures,
  * as literal values from the manuals: x86 #PF error code bits (SDM 4.7) and
  * AArch64 ESR_EL1 (EC, IL, WnR, DFSC/IFSC). */
-#include "check.h"
-#include "mmu.h"
+#include "tests/check.h"
+#include "mmu/mmu.h"
 
 static struct mmu_syndrome syn(enum mmu_arch arch, enum mmu_fault_kind k, int level, enum mmu_access a, bool user)
 {

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
-#include "testlib.h"
+#include "tests/check.h"
+#include "tests/testlib.h"
 
 #define PAGE 4096ull
 #define BASE 0x10000000ull          /* user VA, aligned well beyond 2 MiB */

@@ -12,7 +12,7 @@
 
 #include "../traces/trace_read.c"
 
-#include "check.h"
+#include "tests/check.h"
 
 #ifndef MMUSIM_TEST_DATA
 #define MMUSIM_TEST_DATA "tests/data"

@@ -4,8 +4,8 @@
  * checks and walks that run off physical memory. No TLBs are configured, so
  * every access walks. */
 
-#include "check.h"
-#include "testlib.h"
+#include "tests/check.h"
+#include "tests/testlib.h"
 
 static const struct pt_format *const formats[] = {
 	&fmt_x86_64_4level, &fmt_x86_64_5level, &fmt_aarch64_4k, &fmt_aarch64_16k, &fmt_aarch64_64k,

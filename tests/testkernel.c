@@ -1,9 +1,9 @@
-#include "testkernel.h"
+#include "tests/testkernel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "preset.h"
+#include "sim/preset.h"
 
 struct os_config test_os_config(const char *pers)
 {

@@ -3,7 +3,7 @@
 #ifndef MMUSIM_TESTKERNEL_H
 #define MMUSIM_TESTKERNEL_H
 
-#include "os.h"
+#include "os/os.h"
 
 /* The default kernel configuration with personality `pers`. */
 struct os_config test_os_config(const char *pers);

@@ -1,4 +1,4 @@
-#include "testlib.h"
+#include "tests/testlib.h"
 
 #include <stdio.h>
 #include <stdlib.h>

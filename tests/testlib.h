@@ -4,7 +4,7 @@
 #ifndef MMUSIM_TESTLIB_H
 #define MMUSIM_TESTLIB_H
 
-#include "mmu.h"
+#include "mmu/mmu.h"
 
 struct tspace {
 	struct physmem *pm;

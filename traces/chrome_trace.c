@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outfile.h"
-#include "traces.h"
+#include "traces/outfile.h"
+#include "traces/traces.h"
 
 struct track {           /* one process */
 	int pid, parent, code;

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outfile.h"
-#include "traces.h"
+#include "traces/outfile.h"
+#include "traces/traces.h"
 
 struct eventlog {
 	struct outfile *out;

@@ -27,7 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "traces.h"
+#include "traces/traces.h"
 
 #define MERGE_GAP (1ull << 20)
 #define EMPTY_SLOT UINT64_MAX

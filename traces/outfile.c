@@ -1,7 +1,7 @@
 /* Output files written to a temporary name and renamed into place on commit
  * (outfile.h). Buffered by hand on a raw descriptor, so every write error is
  * seen and kept. */
-#include "outfile.h"
+#include "traces/outfile.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "traces.h"
+#include "traces/traces.h"
 
 #define MAX_LINE (1u << 20)            /* longest line accepted, without its '\n' */
 #define BUF_SIZE (2 * MAX_LINE + 2)    /* a whole line plus at least 1 MiB to read into */

@@ -42,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "traces.h"
+#include "traces/traces.h"
 
 struct rec_file {
 	const struct inode *inode;

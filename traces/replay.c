@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
-#include "traces.h"
+#include "traces/reader.h"
+#include "traces/traces.h"
 
 struct replay_state {
 	struct kernel *k;

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
-#include "trace_bin.h"
+#include "traces/reader.h"
+#include "traces/trace_bin.h"
 
 #define BIN_VERSION 1
 #define BIN_ARCH_X86_64 1

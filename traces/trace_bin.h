@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "traces.h"
+#include "traces/traces.h"
 
 /* Room for the header without its comment's bytes, for the end record, and
  * for any record without its strings' bytes. */

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "reader.h"
-#include "traces.h"
+#include "traces/reader.h"
+#include "traces/traces.h"
 
 /* ---- Errors ---------------------------------------------------------------- */
 

@@ -29,9 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "outfile.h"
-#include "trace_bin.h"
-#include "traces.h"
+#include "traces/outfile.h"
+#include "traces/trace_bin.h"
+#include "traces/traces.h"
 
 struct trace_writer {
 	struct outfile *out;

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "mmu.h"
-#include "os.h"
+#include "mmu/mmu.h"
+#include "os/os.h"
 
 /* ---- Trace records ------------------------------------------------------ */
 enum trace_op {

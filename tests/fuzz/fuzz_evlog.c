@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fuzz_input.h"
-#include "internal.h"
+#include "tests/fuzz/fuzz_input.h"
+#include "gui/internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-#include "fuzz_input.h"
+#include "tests/fuzz/fuzz_input.h"
 
 #include <stdio.h>
 #include <stdlib.h>

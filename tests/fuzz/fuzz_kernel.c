@@ -1,10 +1,10 @@
-#include "fuzz_kernel.h"
+#include "tests/fuzz/fuzz_kernel.h"
 
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "preset.h"
+#include "sim/preset.h"
 
 static char root_dir[] = "/tmp/mmusim-fuzz-XXXXXX";
 

@@ -5,7 +5,7 @@
 #ifndef MMUSIM_FUZZ_KERNEL_H
 #define MMUSIM_FUZZ_KERNEL_H
 
-#include "os.h"
+#include "os/os.h"
 
 struct kernel *fuzz_kernel(enum mmu_arch arch);
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fuzz_input.h"
-#include "traces.h"
+#include "tests/fuzz/fuzz_input.h"
+#include "traces/traces.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

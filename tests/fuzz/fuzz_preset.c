@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fuzz_input.h"
-#include "preset.h"
+#include "tests/fuzz/fuzz_input.h"
+#include "sim/preset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

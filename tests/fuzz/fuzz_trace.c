@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fuzz_input.h"
-#include "fuzz_kernel.h"
-#include "traces.h"
+#include "tests/fuzz/fuzz_input.h"
+#include "tests/fuzz/fuzz_kernel.h"
+#include "traces/traces.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
