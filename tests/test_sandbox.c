@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
-#include "os/sandbox.h"
+#include "os/kernel/sandbox.h"
 
 static char top[256];   /* the temporary directory: root/ and the outside files */
 static char rootdir[PATH_MAX];

@@ -3,7 +3,7 @@
  * readers left, would sleep: -ERESTARTSYS tells the caller to block the
  * process and retry the call when another has run. No reader left: EPIPE
  * (and SIGPIPE, which the system-call layer raises). */
-#include "os/internal.h"
+#include "os/kernel/kernel.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
  *   7. AArch64 access-flag and software dirty-state faults
  *   8. no memory: the OOM outcome
  * The personality decides the policies and names the kernel's functions. */
-#include "os/internal.h"
+#include "os/mm/mm.h"
 
 #include <string.h>
 
@@ -47,8 +47,9 @@ static void oom(struct kernel *k, struct fault_record *r)
 }
 
 /* Step 2: the VMA, growing a stack if that is what the address asks for. */
-static struct vma *find_vma_or_grow(struct kernel *k, struct mm *mm, uint64_t va)
+static struct vma *find_vma_or_grow(struct kernel *k, const struct mm_task *t, uint64_t va)
 {
+	struct mm *mm = t->mm;
 	record_step(k, STEP_FIND_VMA);
 	struct vma *v = vma_find(mm, va);
 	if (!v || v->start <= va)
@@ -58,7 +59,7 @@ static struct vma *find_vma_or_grow(struct kernel *k, struct mm *mm, uint64_t va
 	/* expand_downwards: within RLIMIT_STACK, and stack_guard_gap clear of
 	 * the accessible VMA below. */
 	uint64_t start = va & ~(k->page - 1);
-	if (k->current && v->end - start > proc_stack_limit(k->current))
+	if (v->end - start > t->stack_limit)
 		return NULL;
 	struct vma *prev = vma_prev(mm, v);
 	if (prev && !(prev->flags & VM_GROWSDOWN) && (prev->flags & (VM_READ | VM_WRITE | VM_EXEC)) &&
@@ -474,7 +475,7 @@ static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *
 	set_access_flags(k, mm, va, PT_LEVEL_LEAF, entry, raw, d, r);
 }
 
-static void resolve(struct kernel *k, struct proc *p, struct fault_record *r)
+static void resolve(struct kernel *k, const struct mm_task *t, struct fault_record *r)
 {
 	const struct mmu_fault *hw = &r->hw;
 	if (hw->kind == FAULT_NONCANONICAL || r->va >= k->user_top) {
@@ -490,7 +491,7 @@ static void resolve(struct kernel *k, struct proc *p, struct fault_record *r)
 			finish(r, OUT_SIGBUS, SIGBUS, BUS_OBJERR);
 		return;
 	}
-	struct vma *v = find_vma_or_grow(k, &p->mm, r->va);
+	struct vma *v = find_vma_or_grow(k, t, r->va);
 	if (!v) {
 		bad_area(k, r, SEGV_MAPERR);
 		return;
@@ -510,14 +511,15 @@ static void resolve(struct kernel *k, struct proc *p, struct fault_record *r)
 			finish(r, OUT_SIGSEGV, SIGSEGV, SEGV_ACCERR);
 		return;
 	}
-	handle_pte_fault(k, &p->mm, v, r);
+	handle_pte_fault(k, t->mm, v, r);
 }
 
-static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_fault *hw, struct fault_record *r)
+static void handle_fault(struct kernel *k, const struct mm_task *t, const struct mmu_fault *hw,
+			 struct fault_record *r)
 {
 	memset(r, 0, sizeof *r);
 	r->seq = ++k->fault_seq;
-	r->pid = p->pid;
+	r->pid = t->mm->pid;
 	r->va = hw->va;
 	r->access = hw->access;
 	r->hw = *hw;
@@ -526,7 +528,7 @@ static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_faul
 	mmu_charge(k->mmu, COST_TRAP, 1);
 	mmu_charge(k->mmu, COST_HANDLER, 1);
 	record_step(k, STEP_ENTRY);
-	resolve(k, p, r);
+	resolve(k, t, r);
 	personality_chain(k, r);
 	r->cycles = mmu_total_cycles(k->mmu) - c0;
 	if (k->pc_hook) {   /* after the fix-up, so a fetched page can be disassembled */
@@ -539,14 +541,14 @@ static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_faul
 	if (r->outcome == OUT_RESOLVED) {
 		k->st.minor += !r->major;
 		k->st.major += r->major;
-		p->minflt += !r->major;
-		p->majflt += r->major;
+		t->counts->minflt += !r->major;
+		t->counts->majflt += r->major;
 	}
 	k->st.by_outcome[r->outcome]++;
 	for (int i = 0; i < r->nsteps; i++)
 		k->st.by_step[r->steps[i]]++;
 	if (observed(k)) {
-		struct os_event ev = {.kind = EV_FAULT, .pid = p->pid};
+		struct os_event ev = {.kind = EV_FAULT, .pid = t->mm->pid};
 		ev.u.fault = r;
 		emit(k, &ev);
 	}
@@ -558,13 +560,13 @@ static void handle_fault(struct kernel *k, struct proc *p, const struct mmu_faul
  * SIGBUS rather than a hang. */
 #define MAX_RETRIES 4
 
-static enum fault_outcome access_retry(struct kernel *k, struct proc *p, uint64_t va, enum mmu_access acc,
-				       struct mmu_xlate *x, struct fault_record *r)
+enum fault_outcome mm_access(struct kernel *k, const struct mm_task *t, uint64_t va, enum mmu_access acc,
+			     struct mmu_xlate *x, struct fault_record *r)
 {
 	for (int tries = 0; tries < MAX_RETRIES; tries++) {
 		if (mmu_access(k->mmu, va, acc, true, x))
 			return OUT_RESOLVED;
-		handle_fault(k, p, &x->fault, r);
+		handle_fault(k, t, &x->fault, r);
 		if (r->outcome != OUT_RESOLVED)
 			return r->outcome;
 	}
@@ -578,25 +580,6 @@ bool os_access_tlb(struct kernel *k, uint64_t va, enum mmu_access acc)
 
 bool os_probe_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x)
 {
-	struct proc *p = k->current;
-	return p && mmu_walk(k->mmu, p->mm.root, va, acc, true, true, x);
-}
-
-enum fault_outcome os_access(struct kernel *k, uint64_t va, enum mmu_access acc, struct mmu_xlate *x,
-			     struct fault_record *rec)
-{
-	struct proc *p = k->current;
-	struct fault_record local;
-	struct fault_record *r = rec ? rec : &local;
-	enum fault_outcome o = access_retry(k, p, va, acc, x, r);
-	if (op_hooked(k)) {
-		struct os_op op = {.kind = OP_ACCESS};
-		op.u.access.va = va;
-		op.u.access.access = acc;
-		op.u.access.uaccess = k->in_uaccess;
-		op.u.access.caught = o != OUT_RESOLVED && !k->in_uaccess && signal_catches(p, r->signo);
-		op.u.access.outcome = o;
-		op_emit(k, p, &op);
-	}
-	return o;
+	struct mm *mm = k->mm_current;
+	return mm && mmu_walk(k->mmu, mm->root, va, acc, true, true, x);
 }

@@ -3,7 +3,7 @@
  * include/uapi/asm-generic/unistd.h). Arguments that are guest pointers go
  * through copy_from_user / copy_to_user: a bad pointer is -EFAULT, never a
  * host crash. Time is simulated, from cycles, so runs are deterministic. */
-#include "os/syscall.h"
+#include "os/kernel/syscall.h"
 
 #include <fcntl.h>
 #include <seccomp.h>
@@ -96,7 +96,7 @@ static enum sys sys_of(const struct kernel *k, uint64_t nr)
 
 uint64_t now_ns(const struct kernel *k)
 {
-	return (mmu_total_cycles(k->mmu) + k->sleep_cycles) / 3;
+	return (mmu_total_cycles(k->mmu) + k->svc->sleep_cycles) / 3;
 }
 
 int64_t put_user(struct kernel *k, uint64_t va, const void *src, uint64_t len)
@@ -116,9 +116,9 @@ int64_t get_path(struct kernel *k, uint64_t va, char *buf)
 void report_enosys(struct kernel *k, uint64_t nr, enum sys s)
 {
 	uint64_t bit = nr < 512 ? nr : 511;
-	if (k->enosys_reported[bit / 64] & (1ull << (bit % 64)))
+	if (k->svc->enosys_reported[bit / 64] & (1ull << (bit % 64)))
 		return;
-	k->enosys_reported[bit / 64] |= 1ull << (bit % 64);
+	k->svc->enosys_reported[bit / 64] |= 1ull << (bit % 64);
 	char name[64];
 	fprintf(stderr, "mmusim: system call %s (%llu) is not implemented: -ENOSYS\n",
 		s ? sys_names[s] : os_syscall_name(k, nr, name, sizeof name), (unsigned long long)nr);
@@ -146,10 +146,10 @@ static int64_t sys_getrandom(struct kernel *k, uint64_t va, uint64_t len)
 	while (done < len) {
 		uint64_t n = len - done < sizeof b ? len - done : sizeof b;
 		for (uint64_t i = 0; i < n; i++) {   /* deterministic: xorshift from a fixed seed */
-			k->rng ^= k->rng << 13;
-			k->rng ^= k->rng >> 7;
-			k->rng ^= k->rng << 17;
-			b[i] = (uint8_t)k->rng;
+			k->svc->rng ^= k->svc->rng << 13;
+			k->svc->rng ^= k->svc->rng >> 7;
+			k->svc->rng ^= k->svc->rng << 17;
+			b[i] = (uint8_t)k->svc->rng;
 		}
 		if (put_user(k, va + done, b, n))
 			return done ? (int64_t)done : -EFAULT;
@@ -186,7 +186,7 @@ static int64_t sys_sleep(struct kernel *k, uint64_t clk, uint64_t flags, uint64_
 		uint64_t now = now_ns(k) + (clk == 0 ? EPOCH_SECONDS * 1000000000ull : 0);
 		ns = ns > now ? ns - now : 0;
 	}
-	k->sleep_cycles += ns * 3;
+	k->svc->sleep_cycles += ns * 3;
 	return 0;
 }
 
@@ -202,8 +202,8 @@ static int64_t sys_sysinfo(struct kernel *k, uint64_t va)
 	q[8] = k->swap_slots * k->page;                             /* totalswap */
 	q[9] = k->swap_free * k->page;                              /* freeswap */
 	uint16_t procs = 0;
-	for (size_t i = 0; i < k->nprocs; i++)
-		procs += k->procs[i]->alive;
+	for (size_t i = 0; i < k->svc->nprocs; i++)
+		procs += k->svc->procs[i]->alive;
 	memcpy(&q[10], &procs, 2);
 	uint32_t unit = 1;                                          /* mem_unit */
 	memcpy(&q[13], &unit, 4);
@@ -258,7 +258,7 @@ static int64_t sys_prlimit(struct kernel *k, uint64_t pid, uint64_t res, uint64_
 		return -EFAULT;
 	if (res >= RLIMITS)
 		return -EINVAL;
-	struct proc *p = pid ? proc_find(k, (int)pid) : k->current;
+	struct proc *p = pid ? proc_find(k, (int)pid) : k->svc->current;
 	if (!p || !p->alive)
 		return -ESRCH;
 	if (new_va && lim[0] > lim[1])
@@ -279,8 +279,8 @@ static int64_t put_rusage(struct kernel *k, uint64_t va, const struct proc *p, u
 	uint64_t ru[18] = {0};        /* 2 timevals, then 14 longs */
 	ru[0] = us / 1000000;
 	ru[1] = us % 1000000;
-	ru[4 + 2] = p->minflt;        /* ru_minflt */
-	ru[4 + 3] = p->majflt;        /* ru_majflt */
+	ru[4 + 2] = p->flt.minflt;        /* ru_minflt */
+	ru[4 + 3] = p->flt.majflt;        /* ru_majflt */
 	return put_user(k, va, ru, sizeof ru);
 }
 
@@ -355,8 +355,8 @@ static struct sys_result sys_futex(struct kernel *k, uint64_t uaddr, uint64_t op
 static uint32_t procs_counted(const struct kernel *k)
 {
 	uint32_t n = 0;
-	for (size_t i = 0; i < k->nprocs; i++)
-		n += k->procs[i]->alive || !k->procs[i]->reaped;
+	for (size_t i = 0; i < k->svc->nprocs; i++)
+		n += k->svc->procs[i]->alive || !k->svc->procs[i]->reaped;
 	return n;
 }
 
@@ -379,7 +379,7 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 		return r;
 	}
 	int err = 0;
-	struct proc *c = proc_fork(p, k->last_pid + 1, &err);
+	struct proc *c = proc_fork(p, k->svc->last_pid + 1, &err);
 	if (!c) {
 		r.ret = err == -EEXIST ? -EAGAIN : err;
 		return r;
@@ -408,8 +408,8 @@ static struct sys_result sys_wait4(struct proc *p, int64_t pid, uint64_t status_
 	struct kernel *k = p->k;
 	struct sys_result r = {.action = SYSA_NONE};
 	bool any = false;
-	for (size_t i = 0; i < k->nprocs; i++) {
-		struct proc *c = k->procs[i];
+	for (size_t i = 0; i < k->svc->nprocs; i++) {
+		struct proc *c = k->svc->procs[i];
 		if (c->ppid != p->pid || c->reaped || (pid > 0 && c->pid != pid))
 			continue;
 		any = true;
@@ -531,7 +531,7 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 		signal_exec(p);
 		if (exe)
 			proc_set_exe(p, exe);
-	} else if (!p->alive || k->current != p) {
+	} else if (!p->alive || k->svc->current != p) {
 		r.action = SYSA_KILLED;   /* past the point of no return */
 		r.value = SIGSEGV;
 	}
@@ -545,7 +545,7 @@ out:
 
 static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_t a[6])
 {
-	struct proc *p = k->current;
+	struct proc *p = k->svc->current;
 	struct sys_result r = {.action = SYSA_NONE};
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
@@ -637,7 +637,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	return r;
 }
 
-void os_syscall_sp(struct kernel *k, uint64_t sp) { k->syscall_sp = sp; }
+void os_syscall_sp(struct kernel *k, uint64_t sp) { k->svc->syscall_sp = sp; }
 
 /* A call that would sleep with a signal to deliver does not: it returns
  * the code it gives when interrupted (-ERESTARTSYS & co: delivery decides
@@ -645,19 +645,19 @@ void os_syscall_sp(struct kernel *k, uint64_t sp) { k->syscall_sp = sp; }
  * the way back to user mode. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 {
-	struct proc *p = k->current;
+	struct proc *p = k->svc->current;
 	int pid = p->pid;
-	uint64_t start = k->syscall_hook ? mmu_total_cycles(k->mmu) : 0;
+	uint64_t start = k->svc->syscall_hook ? mmu_total_cycles(k->mmu) : 0;
 	uint64_t args[6];
-	if (k->syscall_hook)
+	if (k->svc->syscall_hook)
 		memcpy(args, a, sizeof args);   /* as called: the call may change a[] */
 	struct sys_result r = syscall_dispatch(k, nr, a);
 	if (r.action == SYSA_BLOCK && os_signal_pending(p))
 		r.action = SYSA_NONE;
 	if (r.action != SYSA_BLOCK)
 		p->timed_wait = false;   /* the wait, if any, is over */
-	if (k->syscall_hook)
-		k->syscall_hook(k->syscall_ctx, pid, nr, args, &r, start);
+	if (k->svc->syscall_hook)
+		k->svc->syscall_hook(k->svc->syscall_ctx, pid, nr, args, &r, start);
 	return r;
 }
 

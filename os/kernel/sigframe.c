@@ -18,7 +18,7 @@
  * sigcontext: fault_address, regs[31], sp, pc, pstate, and __reserved
  * holding an fpsimd_context, an esr_context for a fault, and the end
  * marker); above it the frame record (fp, lr) x29 points at. */
-#include "os/internal.h"
+#include "os/kernel/kernel.h"
 
 #include <signal.h>
 #include <string.h>

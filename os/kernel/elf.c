@@ -28,7 +28,7 @@
  *                    (Linux 6.1 places a static PIE, which has no
  *                    interpreter, in the mmap area instead; a fixed base
  *                    keeps it where a PIE program would go.) */
-#include "os/internal.h"
+#include "os/kernel/kernel.h"
 
 #include <elf.h>
 #include <stdarg.h>
@@ -579,7 +579,7 @@ int os_exec_elf(struct proc *p, const char *host_path, int argc, char *const arg
 	}
 	if (!execfn)
 		execfn = host_path;
-	if (k->current != p)
+	if (k->svc->current != p)
 		kernel_switch(k, p);   /* exec runs in the process that calls it */
 	int fd = os_open_host(p, host_path, execfn);
 	if (fd < 0) {

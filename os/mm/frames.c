@@ -2,7 +2,7 @@
  * allocator), with a struct page per frame. Frame 0 is never handed out.
  * Allocation is deterministic: the lowest free block of the smallest
  * sufficient order, so the same run gets the same frames. */
-#include "os/internal.h"
+#include "os/mm/mm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +78,7 @@ static void frame_event(struct kernel *k, enum os_event_kind kind, uint64_t pfn,
 {
 	if (!observed(k))
 		return;
-	struct os_event ev = {.kind = kind, .pid = k->current ? k->current->pid : 0};
+	struct os_event ev = {.kind = kind, .pid = current_pid(k)};
 	ev.u.frame.pa = pfn_pa(k, pfn);
 	ev.u.frame.use = use;
 	ev.u.frame.refcount = k->frames.page[pfn].refcount;

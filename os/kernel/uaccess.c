@@ -11,7 +11,7 @@
  * the bytes move through physical memory. A fault the handler cannot
  * resolve makes the copy fail with -EFAULT; the process is not killed -
  * the system call returns the error (Linux's exception-table fixup). */
-#include "os/internal.h"
+#include "os/kernel/kernel.h"
 
 #include <string.h>
 
@@ -25,13 +25,13 @@ static bool range_ok(const struct kernel *k, uint64_t va, uint64_t len)
  * the access cannot be made. */
 static uint8_t *user_page(struct kernel *k, uint64_t va, uint64_t n, enum mmu_access acc)
 {
-	struct proc *p = k->current;
+	struct proc *p = k->svc->current;
 	if (!p || !p->alive)
 		return NULL;
 	struct mmu_xlate x;
-	k->in_uaccess = true;   /* for the operation hook: a failure here is -EFAULT, not a signal */
+	k->svc->in_uaccess = true;   /* for the operation hook: a failure here is -EFAULT, not a signal */
 	enum fault_outcome o = os_access(k, va, acc, &x, NULL);
-	k->in_uaccess = false;
+	k->svc->in_uaccess = false;
 	if (o != OUT_RESOLVED)
 		return NULL;
 	return physmem_ptr(mmu_physmem(kernel_mmu(k)), x.pa, n);

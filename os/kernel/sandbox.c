@@ -2,7 +2,7 @@
  * openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS from a directory
  * inside the root, so the kernel itself refuses anything that would leave
  * it, at every step, symlinks included. */
-#include "os/sandbox.h"
+#include "os/kernel/sandbox.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -3,7 +3,7 @@
 #ifndef MMUSIM_OS_SYSCALL_H
 #define MMUSIM_OS_SYSCALL_H
 
-#include "os/internal.h"
+#include "os/kernel/kernel.h"
 
 enum sys {
 	S_NONE, S_READ, S_WRITE, S_READV, S_WRITEV, S_PREAD64, S_PWRITE64, S_OPENAT, S_OPEN, S_CLOSE, S_LSEEK,

@@ -2,7 +2,7 @@
  * the frame allocator; every entry written is recorded (in the fault being
  * handled and on the event bus); removing or downgrading a present entry
  * invalidates its TLB entry by VA and ASID. */
-#include "os/internal.h"
+#include "os/mm/mm.h"
 
 #include <string.h>
 
@@ -213,12 +213,12 @@ struct split_ctx {
 	bool failed;
 };
 
-static void split_one(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void split_one(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
 		      void *ctx)
 {
 	(void)raw;
 	struct split_ctx *c = ctx;
-	if (level < PT_LEVEL_LEAF && !split_block(k, &p->mm, va, level, entry))
+	if (level < PT_LEVEL_LEAF && !split_block(k, mm, va, level, entry))
 		c->failed = true;
 }
 

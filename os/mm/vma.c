@@ -2,7 +2,7 @@
  * vma_find is a binary search (as fast as Linux's find_vma on a tree);
  * insertion, splitting and removal move the tail of the array, which for the
  * tens to thousands of VMAs a process has is a short memmove. */
-#include "os/internal.h"
+#include "os/mm/mm.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * sleh_synchronous / handle_user_abort, osfmk/vm/vm_fault.c. LiteOS-A:
  * arch/arm/arm/src/los_exc.c OsArmSharedPageFault, kernel/base/vm/
  * los_vm_fault.c OsVmPageFaultHandler. */
-#include "os/internal.h"
+#include "os/mm/mm.h"
 
 #include <string.h>
 

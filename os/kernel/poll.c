@@ -11,7 +11,7 @@
  * signal comes (-ERESTARTNOHAND: EINTR once a handler ran), or the
  * timeout has passed in simulated time (the scheduler moves the clock to
  * the earliest such deadline when nothing else can run: os_wait_timeout). */
-#include "os/syscall.h"
+#include "os/kernel/syscall.h"
 
 #include <signal.h>
 #include <string.h>
@@ -129,13 +129,13 @@ bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_re
 bool os_wait_timeout(struct kernel *k)
 {
 	uint64_t first = UINT64_MAX;
-	for (size_t i = 0; i < k->nprocs; i++)
-		if (k->procs[i]->alive && k->procs[i]->timed_wait && k->procs[i]->wait_deadline < first)
-			first = k->procs[i]->wait_deadline;
+	for (size_t i = 0; i < k->svc->nprocs; i++)
+		if (k->svc->procs[i]->alive && k->svc->procs[i]->timed_wait && k->svc->procs[i]->wait_deadline < first)
+			first = k->svc->procs[i]->wait_deadline;
 	if (first == UINT64_MAX)
 		return false;
 	uint64_t now = now_ns(k);
 	if (first > now)
-		k->sleep_cycles += (first - now) * 3;
+		k->svc->sleep_cycles += (first - now) * 3;
 	return true;
 }

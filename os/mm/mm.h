@@ -1,10 +1,13 @@
-/* os/ internals. Nothing outside os/ includes this. */
-#ifndef MMUSIM_OS_INTERNAL_H
-#define MMUSIM_OS_INTERNAL_H
+/* os/mm: the memory manager — frames, address spaces, VMAs, page tables,
+ * the fault handler, the page cache, rmap, reclaim and swap. Private to
+ * os/. It reports on the bus beneath it (os/events) and never calls up
+ * into the kernel services (os/kernel), which call down into it. */
+#ifndef MMUSIM_OS_MM_H
+#define MMUSIM_OS_MM_H
 
 #include <errno.h>
 
-#include "os/os.h"
+#include "os/events/events.h"
 
 #define NO_PFN UINT64_MAX
 
@@ -35,6 +38,7 @@ struct page {
 #define LRU_INACTIVE 1
 #define LRU_ACTIVE 2
 
+
 /* A host file as the kernel knows it: one per (device, inode) however often
  * it is opened, so every mapping of a file shares one page cache. */
 struct inode {
@@ -50,20 +54,6 @@ struct inode {
 	uint32_t *pc_pfn;
 	uint64_t pc_cap, pc_count;
 	struct inode *next;
-};
-
-/* An open file description (what a descriptor refers to). */
-struct pipe;
-struct open_file {
-	struct inode *inode;    /* a file with pages, or NULL for a host stream or a pipe */
-	struct pipe *pipe;      /* one end of a pipe (pipe.c) */
-	bool dir;               /* a directory: dir_fd is its host descriptor (getdents64, *at) */
-	int dir_fd;
-	bool own_host_fd;       /* host_fd was opened for it (not mmusim's own stdin ...) */
-	int host_fd;            /* a host stream (the terminal, a pipe): I/O passes through */
-	uint32_t flags;         /* OPEN_* */
-	uint32_t refcount;      /* descriptors referring to it */
-	uint64_t pos;           /* the file position (read, write, lseek) */
 };
 
 #define BUDDY_MAX_ORDER 19
@@ -87,63 +77,15 @@ struct mm {
 	uint64_t rss_anon, rss_file, pt_pages, swap_entries;
 };
 
-/* A signal as it waits to be delivered: what its siginfo says. */
-struct ksiginfo {
-	int signo, code;
-	int pid;                /* the sender (kill), the child (SIGCHLD) */
-	int status;             /* SIGCHLD: the exit code or the signal */
-	uint64_t addr;          /* faults: si_addr */
-	uint64_t syndrome;      /* faults: the x86-64 error code, the arm64 ESR */
+/* What the memory manager needs of the task an access is made for; the
+ * kernel services own the task (struct proc) and fill this in. */
+struct fault_counts {
+	uint64_t minflt, majflt;     /* faults resolved without and with I/O (getrusage) */
 };
-/* struct sigaction as the kernel keeps it (the ABI's layout on both
- * architectures: arm64 defines SA_RESTORER too). */
-struct k_sigaction {
-	uint64_t handler, flags, restorer, mask;
-};
-#define NSIG_GUEST 64
-#define SIGQUEUE_MAX 128
-/* A process's signals (kernel/signal.c's sighand, blocked, pending,
- * sas_ss_*): actions and the blocked mask are inherited by fork (and the
- * mask by exec), pending signals are not. Bit n-1 of a mask is signal n. */
-struct signals {
-	struct k_sigaction action[NSIG_GUEST];
-	uint64_t blocked;
-	uint64_t saved_mask;    /* rt_sigsuspend's: the mask to put back */
-	bool restore_mask;      /* ... once a handler's frame holds it, or the call returns */
-	uint64_t pending;
-	struct ksiginfo queue[SIGQUEUE_MAX];   /* in the order sent */
-	int nqueue;
-	uint64_t ss_sp, ss_size;   /* sigaltstack (ss_size 0: none) */
-	bool ss_autodisarm;
-	uint64_t sigpage;       /* arm64: the page holding the return trampoline (0: none yet) */
-};
-
-/* Resource limits (getrlimit/setrlimit/prlimit64), per process, inherited
- * by fork and kept across exec: Linux's numbering. */
-#define RLIMITS 16
-#define RLIM_STACK 3
-#define RLIM_NPROC 6
-#define RLIM_NOFILE 7
-#define RLIM_NOFILE_MAX (1u << 20)   /* fs.nr_open: no hard RLIMIT_NOFILE above it */
-
-struct proc {
-	struct kernel *k;
-	int pid, ppid;
-	bool alive;
-	int status;             /* exit code or 128 + signal */
-	int termsig;            /* the signal that ended it, 0 for an exit */
-	bool reaped;            /* its parent collected the status (wait4) */
-	unsigned umask;
-	uint64_t rlim[RLIMITS][2]; /* soft, hard; UINT64_MAX: unlimited */
-	struct mm mm;
-	uint64_t minflt, majflt;
-	struct open_file **fd;  /* the descriptor table */
-	int nfd;
-	char *exe;              /* host path of the program it runs */
-	int pgid;               /* process group (kill(0, ...), kill(-pgid, ...)) */
-	struct signals sig;
-	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
-	uint64_t wait_deadline; /* ... that ends at this simulated time (ns) */
+struct mm_task {
+	struct mm *mm;
+	uint64_t stack_limit;        /* RLIMIT_STACK: how far its stack may grow */
+	struct fault_counts *counts;
 };
 
 /* What differs between the kernels the handler can follow. */
@@ -163,7 +105,11 @@ const struct personality_desc *personality_desc(enum personality p);
 /* Fill rec->chain with the personality's functions for the steps taken. */
 void personality_chain(const struct kernel *k, struct fault_record *rec);
 
-#define MAX_SUBSCRIBERS 8
+struct services;   /* the kernel services' own state (os/kernel/kernel.h) */
+
+/* The kernel as the memory manager sees it: physical memory, the MMU, the
+ * frames, the address spaces, the page cache and swap, and the bus. The
+ * services' state hangs off `svc`, which nothing in os/mm reads. */
 struct kernel {
 	struct os_config cfg;
 	const struct personality_desc *pers;
@@ -174,17 +120,16 @@ struct kernel {
 	uint64_t user_top;      /* first address above user space */
 	struct frames frames;
 	uint64_t zero_pfn;
-	struct proc **procs;    /* indexed by slot; pids are looked up linearly */
-	size_t nprocs, cap;
-	struct proc *current;
 	uint16_t next_asid;
-	os_event_fn sub[MAX_SUBSCRIBERS];
-	void *sub_ctx[MAX_SUBSCRIBERS];
-	int nsub;
-	uint64_t event_seq, fault_seq;
-	int last_pid;           /* the highest pid given out */
+	struct event_bus bus;
+	uint64_t fault_seq;
 	struct fault_record *rec;   /* the fault being handled, if any */
 	struct os_stats st;
+	/* Every live address space, in the order their processes were made
+	 * (rmap walks them in that order). */
+	struct mm **mms;
+	size_t nmms, mms_cap;
+	struct mm *mm_current;      /* the running process's (NULL once it exited) */
 	/* LRU lists (index 0 inactive, 1 active), by frame number. */
 	uint32_t lru_head[2], lru_tail[2];
 	uint64_t lru_count[2];
@@ -194,43 +139,38 @@ struct kernel {
 	uint64_t swap_slots, swap_free, swap_next;
 	uint16_t *swap_map;         /* entries naming each slot */
 	uint32_t *swap_cache;       /* slot -> frame while in the swap cache */
-	uint64_t sleep_cycles;      /* simulated time slept (nanosleep) */
-	uint64_t syscall_sp;        /* the stack pointer the current system call was made with */
-	uint64_t rng;               /* getrandom's deterministic generator */
-	uint64_t enosys_reported[8];
 	os_unmap_fn unmap_hook;
 	void *unmap_ctx;
 	os_pc_fn pc_hook;
 	void *pc_ctx;
-	os_syscall_fn syscall_hook;
-	void *syscall_ctx;
-	os_op_fn op_hook;           /* the operation hook (ops.c), for recording */
-	void *op_ctx;
-	bool in_uaccess;            /* os_access is copy_to_user's (and its kind's) */
-	struct sandbox *sb;         /* the file namespace (created on first use) */
-	char *root;                 /* its root directory */
 	struct inode *inodes;
 	struct inode **inode_table; /* by id - 1 */
 	uint32_t ninodes, inode_cap;
+	struct services *svc;
 };
 
-/* kernel.c */
-void emit(struct kernel *k, struct os_event *ev);
-static inline bool observed(const struct kernel *k) { return k->nsub > 0; }
-
-/* ops.c: the operation hook. op->pid is filled in from p (0 for none). */
-static inline bool op_hooked(const struct kernel *k) { return k->op_hook != NULL; }
-void op_emit(struct kernel *k, const struct proc *p, struct os_op *op);
-/* A file operation (OP_PREAD, OP_PWRITE, OP_TRUNCATE, OP_FSYNC) on inode i
- * by p, told before it is made. */
-void op_file(struct kernel *k, const struct proc *p, enum os_op_kind kind, const struct inode *i,
-	     uint32_t open_flags, uint64_t offset, uint64_t len);
+/* The bus, as the memory manager and the services use it. */
+static inline void emit(struct kernel *k, struct os_event *ev) { bus_emit(&k->bus, ev); }
+static inline bool observed(const struct kernel *k) { return bus_observed(&k->bus); }
+static inline bool op_hooked(const struct kernel *k) { return bus_op_hooked(&k->bus); }
+static inline void op_emit(struct kernel *k, int pid, struct os_op *op) { bus_op(&k->bus, pid, op); }
+/* The process events name when no other is concerned: the running one. */
+static inline int current_pid(const struct kernel *k) { return k->mm_current ? k->mm_current->pid : 0; }
 /* Note a step of the fault being handled (if one is). */
 static inline void record_step(struct kernel *k, enum fault_step s)
 {
 	if (k->rec && k->rec->nsteps < FAULT_MAX_STEPS)
 		k->rec->steps[k->rec->nsteps++] = (uint8_t)s;
 }
+
+/* memory.c: the memory manager's part of kernel_create and kernel_destroy. */
+bool mm_kernel_init(struct kernel *k, const struct mmu_config *mc, char *err, size_t errlen);
+void mm_kernel_release(struct kernel *k);   /* writes back shared pages, drops the page cache */
+void mm_kernel_destroy(struct kernel *k);
+/* A file operation (OP_PREAD, OP_PWRITE, OP_TRUNCATE, OP_FSYNC) on inode i
+ * by process pid, told to the operation hook before it is made. */
+void op_file(struct kernel *k, int pid, enum os_op_kind kind, const struct inode *i, uint32_t open_flags,
+	     uint64_t offset, uint64_t len);
 
 /* frames.c */
 bool frames_init(struct kernel *k);
@@ -280,48 +220,42 @@ void pt_for_each_leaf(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 /* Unmap [start, end): drop the pages, free tables no VMA needs any more. */
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
 void free_all_tables(struct kernel *k, struct mm *mm);
+/* A PROT_NONE entry still holds its frame: seen as the present entry it
+ * restores to. Every other entry as it is. */
+static inline uint64_t pte_present_view(const struct pt_format *f, uint64_t raw)
+{
+	return raw && pte_is_protnone(f, raw) ? pte_from_protnone(f, raw) : raw;
+}
 
-/* filemap.c: files, the page cache, writeback, reverse mapping */
+/* pagecache.c: inodes, the page cache, read/write through it, writeback */
 void inode_get(struct inode *i);
 void inode_put(struct kernel *k, struct inode *i);
 uint64_t inode_pages(const struct kernel *k, const struct inode *i);   /* pages that hold file data */
+struct stat;
+struct inode *inode_lookup(const struct kernel *k, const struct stat *st);   /* the kernel's, if it has it */
+/* The inode of host descriptor fd (taken over: closed when not kept),
+ * made on first sight; NULL with *err = -errno. */
+struct inode *inode_of_host_fd(struct kernel *k, int fd, const char *path, bool want_write, int *err);
 /* The page-cache frame for (inode, index), read from the host file on a
  * miss (*major set); NO_PFN when no frame can be had. The caller gets a
  * reference. */
 uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *major);
 uint64_t pagecache_lookup(const struct inode *i, uint64_t index);
+void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index);
+/* read(2) and write(2) of a file, through its page cache: bytes moved or -errno. */
+int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len, uint64_t off, bool write);
+/* Cached pages at or beyond page `pages` leave the cache and every mapping. */
+void pagecache_truncate(struct kernel *k, struct inode *i, uint64_t pages);
+int os_truncate(struct kernel *k, struct inode *i, uint64_t len);   /* tells the operation hook */
 void writeback_range(struct kernel *k, struct inode *i, uint64_t first, uint64_t last);
-void release_file_pages(struct kernel *k);   /* kernel teardown: write back, drop caches */
-struct open_file *fd_get(struct proc *p, int fd);
-int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowest free slot >= lowest */
-void open_file_put(struct kernel *k, struct open_file *of);
-int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
-struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first use */
-struct stat;
-struct inode *inode_lookup(const struct kernel *k, const struct stat *st);   /* the kernel's, if it has it */
-/* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
-int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
-int os_truncate(struct kernel *k, struct inode *i, uint64_t len);
-/* pipe.c */
-int os_pipe(struct proc *p, int fds[2]);
-#define ERESTARTSYS 512   /* the call would sleep (block, retry later); interrupted by a
-			   * handler, it restarts under SA_RESTART, else fails with EINTR */
-void pipe_release(struct open_file *of);
-/* poll's bits (the ABI's, the same on both architectures). */
-#define POLL_READABLE 0x041u   /* POLLIN | POLLRDNORM */
-#define POLL_WRITABLE 0x104u   /* POLLOUT | POLLWRNORM */
-#define POLL_ERROR    0x008u
-#define POLL_HANGUP   0x010u
-#define POLL_INVALID  0x020u
-unsigned pipe_poll(const struct open_file *of);
-int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
-void fd_table_copy(struct proc *child, const struct proc *parent);
-void fd_table_close(struct proc *p);
-/* Calls fn for every page-table entry that maps frame pfn. */
-typedef void (*rmap_fn)(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+bool vma_is_file(const struct vma *v);
+
+/* rmap.c: every page-table entry that maps a frame, in every address space. */
+bool mm_register(struct kernel *k, struct mm *mm);
+void mm_unregister(struct kernel *k, struct mm *mm);
+typedef void (*rmap_fn)(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
 			void *ctx);
 void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx);
-bool vma_is_file(const struct vma *v);
 
 /* reclaim.c */
 void lru_init(struct kernel *k);
@@ -335,48 +269,29 @@ bool over_limit(const struct kernel *k);
 int64_t reclaim_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, bool pageout);
 void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry, uint64_t raw,
 		  struct fault_record *r);
-void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index);
 
-/* A PROT_NONE entry still holds its frame: seen as the present entry it
- * restores to. Every other entry as it is. */
-static inline uint64_t pte_present_view(const struct pt_format *f, uint64_t raw)
-{
-	return raw && pte_is_protnone(f, raw) ? pte_from_protnone(f, raw) : raw;
-}
+/* fault.c: an access by task t, its faults handled and the access retried;
+ * the outcome, and the last fault's record in r. */
+enum fault_outcome mm_access(struct kernel *k, const struct mm_task *t, uint64_t va, enum mmu_access acc,
+			     struct mmu_xlate *x, struct fault_record *r);
 
-/* signal.c */
-#define ERESTARTNOINTR 513         /* restart whatever the handler says */
-#define ERESTARTNOHAND 514         /* restart unless a handler ran (sigsuspend, pause, poll) */
-/* Queue a signal for p (the ignored ones are dropped, as Linux's sig_ignored). */
-void signal_send(struct proc *p, const struct ksiginfo *info);
-/* p ended: its parent learns it (SIGCHLD), unless nobody is to wait for it. */
-void signal_child_exit(struct proc *p);
-void signal_fork(struct proc *child, const struct proc *parent);
-void signal_exec(struct proc *p);
-/* Whether a fault's signal goes to a handler the current process has. */
-bool signal_catches(const struct proc *p, int signo);
-/* The signal system calls: false when s is not one of them. */
-enum sys;
-struct sys_result;
-bool signal_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
-
-/* sigframe.c: the architecture's rt_sigframe. */
-/* Builds p's frame for `info` on its stack (or alternate stack) and points
- * regs at the handler: 0, or -EFAULT when the frame cannot be written. */
-int setup_rt_frame(struct proc *p, const struct ksiginfo *info, const struct k_sigaction *ka, uint64_t saved_mask,
-		   struct user_regs *regs);
-/* Restores regs and the blocked mask from the frame at the stack pointer:
- * 0, or -EFAULT for a frame that cannot be read or is not valid. */
-int restore_rt_frame(struct proc *p, struct user_regs *regs);
-bool on_sig_stack(const struct proc *p, uint64_t sp);
-/* struct siginfo as the ABI lays it out (128 bytes, the same on both). */
-void siginfo_bytes(const struct ksiginfo *info, uint8_t out[128]);
-
-/* mm.c */
+/* mmap.c: address spaces and the calls that change them. Each returns what
+ * the system call returns (a result >= 0 or -errno). */
 bool mm_init(struct kernel *k, struct mm *mm, int pid);
-/* syscall.c: a new process's resource limits. */
-void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2]);
-static inline uint64_t proc_stack_limit(const struct proc *p) { return p->rlim[RLIM_STACK][0]; }
-struct proc *proc_create(struct kernel *k, int pid);
+void mm_teardown(struct kernel *k, struct mm *mm);
+/* exec's fresh address space: a stack ending at stack_top, the heap at brk. */
+int mm_exec(struct kernel *k, struct mm *mm, uint64_t stack_top, uint64_t brk);
+/* fork's copy: the VMAs and layout first, then the page tables (dup_mmap). */
+bool mm_dup_vmas(struct mm *child, const struct mm *parent);
+bool mm_dup_tables(struct kernel *k, struct mm *child, struct mm *parent);
+int64_t mm_mmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+		struct inode *file, uint64_t offset);
+int64_t mm_munmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len);
+int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
+int64_t mm_brk(struct kernel *k, struct mm *mm, uint64_t addr);
+int64_t mm_msync(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags);
+int64_t mm_madvise(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, enum os_advice advice);
+/* As the kernel reads its own tables (follow_page). */
+bool mm_translate(struct kernel *k, struct mm *mm, uint64_t va, uint64_t *pa);
 
 #endif

@@ -10,7 +10,7 @@
  * it becomes a swap entry in the architecture's encoding. A swapped-in page
  * stays in the swap cache while other entries still name its slot, so a
  * page shared by copy-on-write is still one page after it comes back. */
-#include "os/internal.h"
+#include "os/mm/mm.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +126,7 @@ static void swap_event(struct kernel *k, enum os_event_kind kind, uint64_t pfn, 
 {
 	if (!observed(k))
 		return;
-	struct os_event ev = {.kind = kind, .pid = k->current ? k->current->pid : 0};
+	struct os_event ev = {.kind = kind, .pid = current_pid(k)};
 	ev.u.cache.pa = pfn_pa(k, pfn);
 	ev.u.cache.index = slot;
 	ev.u.cache.file = "swap";
@@ -151,7 +151,7 @@ void swap_slot_put(struct kernel *k, uint64_t slot)
 }
 
 /* ---- the accessed bits ----------------------------------------------------------- */
-static void clear_young_one(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void clear_young_one(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
 			    void *ctx)
 {
 	bool *young = ctx;
@@ -160,7 +160,7 @@ static void clear_young_one(struct kernel *k, struct proc *p, uint64_t va, int l
 		return;
 	*young = true;
 	d.accessed = false;    /* ptep_clear_flush_young: cleared, and the TLB entry invalidated */
-	pte_write(k, &p->mm, va, level, entry, pte_encode(k->fmt, level, &d), true);
+	pte_write(k, mm, va, level, entry, pte_encode(k->fmt, level, &d), true);
 }
 
 static bool page_referenced(struct kernel *k, uint64_t pfn)
@@ -179,20 +179,20 @@ struct unmap_ctx {
 	uint64_t slot;
 };
 
-static void unmap_for_reclaim(struct kernel *k, struct proc *p, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void unmap_for_reclaim(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
 			      void *ctx)
 {
 	(void)level;   /* huge pages are not reclaimed: always a page */
 	struct unmap_ctx *u = ctx;
 	uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, raw)).oa);
 	struct page *pg = pfn_page(k, pfn);
-	pte_write(k, &p->mm, va, PT_LEVEL_LEAF, entry, u->swap_entry, true);
+	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, u->swap_entry, true);
 	if (u->swap_entry) {
 		k->swap_map[u->slot]++;
-		p->mm.rss_anon--;
-		p->mm.swap_entries++;
+		mm->rss_anon--;
+		mm->swap_entries++;
 	} else {
-		p->mm.rss_file--;
+		mm->rss_file--;
 	}
 	pg->mapcount--;
 	frame_put(k, pfn);

@@ -1,6 +1,6 @@
-/* Address spaces: exec's layout, mmap/munmap/mprotect/brk with the system
- * calls' rules and errors, fork and exit. */
-#include "os/internal.h"
+/* Address spaces: exec's layout, mmap/munmap/mprotect/brk/msync/madvise
+ * with the system calls' rules and errors, fork's copy and exit's teardown. */
+#include "os/mm/mm.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +67,7 @@ static void unmap_region(struct kernel *k, struct mm *mm, uint64_t start, uint64
 	free(wb);
 }
 
-static void mm_teardown(struct kernel *k, struct mm *mm)
+void mm_teardown(struct kernel *k, struct mm *mm)
 {
 	if (mm->root) {
 		unmap_region(k, mm, 0, k->user_top);
@@ -79,92 +79,21 @@ static void mm_teardown(struct kernel *k, struct mm *mm)
 	mm->nvma = mm->cap = 0;
 }
 
-static void as_event(struct kernel *k, struct proc *p, enum os_event_kind kind, uint64_t addr, uint64_t len,
-		     uint32_t prot, uint32_t flags, int64_t result)
-{
-	if (!observed(k))
-		return;
-	struct os_event ev = {.kind = kind, .pid = p->pid};
-	ev.u.as.addr = addr;
-	ev.u.as.len = len;
-	ev.u.as.prot = prot;
-	ev.u.as.flags = flags;
-	ev.u.as.result = result;
-	emit(k, &ev);
-}
-
-/* The operation hook's view of an address-space call (ops.c); `of` is the
- * descriptor a mapping was asked of, if any. */
-static void as_op(struct kernel *k, struct proc *p, enum os_op_kind kind, uint64_t addr, uint64_t len, uint32_t prot,
-		  uint32_t flags, int64_t result, const struct open_file *of, uint64_t offset)
-{
-	if (!op_hooked(k))
-		return;
-	struct os_op op = {.kind = kind};
-	op.u.as.addr = addr;
-	op.u.as.len = len;
-	op.u.as.prot = prot;
-	op.u.as.flags = flags;
-	op.u.as.result = result;
-	if (of && of->inode) {
-		op.file.inode = of->inode;
-		op.file.size = of->inode->size;
-		op.file.open_flags = of->flags;
-		op.file.offset = offset;
-	}
-	op_emit(k, p, &op);
-}
-
-static void proc_event(struct kernel *k, struct proc *p, enum os_event_kind kind, int parent, int code)
-{
-	if (!observed(k))
-		return;
-	struct os_event ev = {.kind = kind, .pid = p->pid};
-	ev.u.proc.parent = parent;
-	ev.u.proc.root = p->mm.root;
-	ev.u.proc.asid = p->mm.asid;
-	ev.u.proc.code = code;
-	emit(k, &ev);
-}
-
-static void exec_op(struct kernel *k, struct proc *p, uint64_t stack_top, uint64_t brk, int result)
-{
-	if (!op_hooked(k))
-		return;
-	struct os_op op = {.kind = OP_EXEC};
-	op.u.exec.stack_top = stack_top;
-	op.u.exec.brk = brk;
-	op.u.exec.result = result;
-	op_emit(k, p, &op);
-}
-
-static void fork_op(struct kernel *k, struct proc *parent, int child, int result)
-{
-	if (!op_hooked(k))
-		return;
-	struct os_op op = {.kind = OP_FORK};
-	op.u.fork.child = child;
-	op.u.fork.result = result;
-	op_emit(k, parent, &op);
-}
-
 static uint32_t prot_to_vm(uint32_t prot)
 {
 	/* PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4: the same bits as VM_*. */
 	return prot & (VM_READ | VM_WRITE | VM_EXEC);
 }
 
-int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
+/* Linux's load_elf_binary after the point of no return: the old address
+ * space goes, a new one gets the stack and an empty heap. */
+int mm_exec(struct kernel *k, struct mm *mm, uint64_t stack_top, uint64_t brk)
 {
-	struct kernel *k = p->k;
 	if (!aligned(k, stack_top) || stack_top > k->user_top || stack_top < k->cfg.stack_limit + MMAP_MIN_GAP)
 		return -EINVAL;
-	mm_teardown(k, &p->mm);
-	if (!mm_init(k, &p->mm, p->pid)) {
-		exec_op(k, p, stack_top, brk, -ENOMEM);   /* the old address space went all the same */
-		return -ENOMEM;
-	}
-	struct mm *mm = &p->mm;
+	mm_teardown(k, mm);
+	if (!mm_init(k, mm, mm->pid))
+		return -ENOMEM;   /* the old address space went all the same */
 	mm->stack_top = stack_top;
 	/* Linux starts with a small grows-down stack; XNU and LiteOS-A reserve
 	 * the whole stack up front and never grow it. */
@@ -179,25 +108,17 @@ int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
 		return -ENOMEM;
 	mm->start_brk = mm->brk = page_up(k, brk);
 	mm->mmap_base = stack_top - MMAP_MIN_GAP;
-	if (k->current == p)
+	if (k->mm_current == mm)
 		mmu_set_context(k->mmu, mm->root, mm->asid);
-	proc_event(k, p, EV_EXEC, 0, 0);
-	exec_op(k, p, stack_top, brk, 0);
 	return 0;
 }
 
-int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len)
+int64_t mm_munmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len)
 {
-	struct kernel *k = p->k;
-	int64_t rc = 0;
-	if (!aligned(k, addr) || !len || addr >= k->user_top || page_up(k, len) > k->user_top - addr) {
-		rc = -EINVAL;
-	} else {
-		unmap_region(k, &p->mm, addr, addr + page_up(k, len));
-	}
-	as_event(k, p, EV_MUNMAP, addr, len, 0, 0, rc);
-	as_op(k, p, OP_MUNMAP, addr, len, 0, 0, rc, NULL, 0);
-	return rc;
+	if (!aligned(k, addr) || !len || addr >= k->user_top || page_up(k, len) > k->user_top - addr)
+		return -EINVAL;
+	unmap_region(k, mm, addr, addr + page_up(k, len));
+	return 0;
 }
 
 static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
@@ -206,26 +127,14 @@ static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
 	return !v || v->start >= end;
 }
 
-int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, int fd,
-		uint64_t offset)
+/* The descriptor's checks are the caller's (os_mmap): here the range. */
+int64_t mm_mmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags,
+		struct inode *file, uint64_t offset)
 {
-	struct kernel *k = p->k;
-	struct mm *mm = &p->mm;
 	int64_t rc;
 	uint64_t size = page_up(k, len);
-	bool shared = flags & MAPF_SHARED, priv = flags & MAPF_PRIVATE;
-	struct open_file *of = flags & MAPF_ANONYMOUS ? NULL : fd_get(p, fd);
-	if (!len || shared == priv || (prot & ~7u)) {
-		rc = -EINVAL;
-	} else if (!(flags & MAPF_ANONYMOUS) && !of) {
-		rc = -EBADF;
-	} else if (of && (!aligned(k, offset) || offset + size < offset)) {
-		rc = -EINVAL;
-	} else if (of && (!(of->flags & OPEN_READ) || (shared && (prot & VM_WRITE) && !(of->flags & OPEN_WRITE)))) {
-		rc = -EACCES;       /* the descriptor must allow what the mapping does */
-	} else if (of && !of->inode) {
-		rc = -ENODEV;       /* a pipe, a terminal, a directory: nothing to map */
-	} else if (size == 0 || size > k->user_top - MMAP_MIN_ADDR) {
+	bool shared = flags & MAPF_SHARED;
+	if (size == 0 || size > k->user_top - MMAP_MIN_ADDR) {
 		rc = -ENOMEM;
 	} else if (flags & MAPF_FIXED) {
 		if (!aligned(k, addr))
@@ -251,19 +160,17 @@ int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint
 		struct vma v = {.start = start, .end = start + size, .flags = prot_to_vm(prot)};
 		v.flags |= shared ? VM_SHARED : 0;
 		v.flags |= flags & MAPF_GROWSDOWN ? VM_GROWSDOWN : 0;
-		if (of) {
-			v.file = of->inode;
+		if (file) {
+			v.file = file;
 			v.offset = offset;
 			inode_get(v.file);
 		}
 		if (!vma_insert(mm, v)) {
-			if (of)
+			if (file)
 				inode_put(k, v.file);
 			rc = -ENOMEM;
 		}
 	}
-	as_event(k, p, EV_MMAP, addr, len, prot, flags, rc);
-	as_op(k, p, OP_MMAP, addr, len, prot, flags, rc, of, offset);
 	return rc;
 }
 
@@ -296,10 +203,8 @@ static void protect_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level
 	}
 }
 
-int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
+int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot)
 {
-	struct kernel *k = p->k;
-	struct mm *mm = &p->mm;
 	int64_t rc = 0;
 	uint64_t end = addr + page_up(k, len);
 	if (!aligned(k, addr) || (prot & ~7u) || addr >= k->user_top || page_up(k, len) > k->user_top - addr) {
@@ -330,15 +235,11 @@ int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
 			vma_merge_around(mm, end);
 		}
 	}
-	as_event(k, p, EV_MPROTECT, addr, len, prot, 0, rc);
-	as_op(k, p, OP_MPROTECT, addr, len, prot, 0, rc, NULL, 0);
 	return rc;
 }
 
-int64_t os_brk(struct proc *p, uint64_t addr)
+int64_t mm_brk(struct kernel *k, struct mm *mm, uint64_t addr)
 {
-	struct kernel *k = p->k;
-	struct mm *mm = &p->mm;
 	uint64_t result = mm->brk;
 	if (addr >= mm->start_brk && addr < k->user_top) {
 		uint64_t oldend = page_up(k, mm->brk), newend = page_up(k, addr);
@@ -361,21 +262,18 @@ int64_t os_brk(struct proc *p, uint64_t addr)
 				mm->brk = result = addr;
 		}
 	}
-	as_event(k, p, EV_BRK, addr, 0, 0, 0, (int64_t)result);
-	as_op(k, p, OP_BRK, addr, 0, 0, 0, (int64_t)result, NULL, 0);
 	return (int64_t)result;
 }
 
 /* The range must be mapped throughout (-ENOMEM otherwise), as msync and
  * madvise require. */
-static int64_t check_range(struct proc *p, uint64_t addr, uint64_t len, uint64_t *end)
+static int64_t check_range(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint64_t *end)
 {
-	struct kernel *k = p->k;
 	if (!aligned(k, addr) || addr >= k->user_top || page_up(k, len) > k->user_top - addr)
 		return -EINVAL;
 	*end = addr + page_up(k, len);
 	for (uint64_t a = addr; a < *end;) {
-		struct vma *v = vma_find(&p->mm, a);
+		struct vma *v = vma_find(mm, a);
 		if (!v || v->start > a)
 			return -ENOMEM;
 		a = v->end;
@@ -383,15 +281,14 @@ static int64_t check_range(struct proc *p, uint64_t addr, uint64_t len, uint64_t
 	return 0;
 }
 
-int64_t os_msync(struct proc *p, uint64_t addr, uint64_t len, uint32_t flags)
+int64_t mm_msync(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags)
 {
-	struct kernel *k = p->k;
 	uint64_t end = 0;
-	int64_t rc = (flags & MSF_SYNC) && (flags & MSF_ASYNC) ? -EINVAL : check_range(p, addr, len, &end);
+	int64_t rc = (flags & MSF_SYNC) && (flags & MSF_ASYNC) ? -EINVAL : check_range(k, mm, addr, len, &end);
 	/* MS_SYNC writes the range's dirty pages back now; MS_ASYNC and
 	 * MS_INVALIDATE ask nothing of a kernel with a unified page cache. */
 	if (rc == 0 && (flags & MSF_SYNC)) {
-		for (struct vma *v = vma_find(&p->mm, addr); v && v->start < end; v = vma_find(&p->mm, v->end)) {
+		for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = vma_find(mm, v->end)) {
 			if (!v->file || !(v->flags & VM_SHARED))
 				continue;
 			uint64_t s = addr > v->start ? addr : v->start, e = end < v->end ? end : v->end;
@@ -400,17 +297,13 @@ int64_t os_msync(struct proc *p, uint64_t addr, uint64_t len, uint32_t flags)
 			writeback_range(k, v->file, first, last);
 		}
 	}
-	as_event(k, p, EV_MSYNC, addr, len, 0, flags, rc);
-	as_op(k, p, OP_MSYNC, addr, len, 0, flags, rc, NULL, 0);
 	return rc;
 }
 
-int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice advice)
+int64_t mm_madvise(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, enum os_advice advice)
 {
-	struct kernel *k = p->k;
-	struct mm *mm = &p->mm;
 	uint64_t end = 0;
-	int64_t rc = check_range(p, addr, len, &end);
+	int64_t rc = check_range(k, mm, addr, len, &end);
 	if (rc == 0) {
 		switch (advice) {
 		case ADV_NORMAL:
@@ -452,20 +345,12 @@ int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice a
 			break;
 		}
 	}
-	as_event(k, p, EV_MADVISE, addr, len, (uint32_t)advice, 0, rc);
-	as_op(k, p, OP_MADVISE, addr, len, (uint32_t)advice, 0, rc, NULL, 0);
 	return rc;
-}
-
-size_t proc_vmas(const struct proc *p, const struct vma **out)
-{
-	*out = p->mm.vma;
-	return p->mm.nvma;
 }
 
 /* ---- fork -------------------------------------------------------------------- */
 struct fork_ctx {
-	struct proc *child;
+	struct mm *child;
 	bool write_protected, failed;
 };
 
@@ -485,7 +370,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		/* copy_nonpresent_pte: a swap entry is shared, its slot counted twice. */
 		if (!pte_is_swap(k->fmt, raw))
 			return;
-		if ((centry = entry_lookup(k, &c->child->mm, va, level, true)) == PT_NO_MEMORY) {
+		if ((centry = entry_lookup(k, c->child, va, level, true)) == PT_NO_MEMORY) {
 			c->failed = true;
 			return;
 		}
@@ -493,8 +378,8 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		uint64_t slot;
 		pte_swap_decode(k->fmt, raw, &type, &slot);
 		k->swap_map[slot]++;
-		c->child->mm.swap_entries++;
-		pte_write(k, &c->child->mm, va, level, centry, raw, false);
+		c->child->swap_entries++;
+		pte_write(k, c->child, va, level, centry, raw, false);
 		return;
 	}
 	uint64_t cval = raw;   /* a PROT_NONE entry is copied as it is */
@@ -518,150 +403,63 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 			d.accessed = false;
 		cval = pte_encode(k->fmt, level, &d);
 	}
-	if ((centry = entry_lookup(k, &c->child->mm, va, level, true)) == PT_NO_MEMORY) {
+	if ((centry = entry_lookup(k, c->child, va, level, true)) == PT_NO_MEMORY) {
 		c->failed = true;
 		return;
 	}
-	pte_write(k, &c->child->mm, va, level, centry, cval, false);
+	pte_write(k, c->child, va, level, centry, cval, false);
 	uint64_t pfn = pa_pfn(k, d.oa);
 	struct page *pg = pfn_page(k, pfn);
 	if (pg->use != USE_ZERO) {
 		frame_get(k, pfn);
 		pg->mapcount++;
 		if (pg->use == USE_PAGECACHE)
-			c->child->mm.rss_file++;
+			c->child->rss_file++;
 		else
-			c->child->mm.rss_anon += 1ull << block_order(k, level);
+			c->child->rss_anon += 1ull << block_order(k, level);
 	}
 }
 
-static struct proc *proc_new(struct kernel *k, int pid)
+bool mm_dup_vmas(struct mm *cm, const struct mm *pm)
 {
-	if (k->nprocs == k->cap) {
-		size_t cap = k->cap ? k->cap * 2 : 16;
-		struct proc **np = realloc(k->procs, cap * sizeof *np);
-		if (!np)
-			return NULL;
-		k->procs = np;
-		k->cap = cap;
-	}
-	struct proc *p = calloc(1, sizeof *p);
-	if (!p)
-		return NULL;
-	p->k = k;
-	p->pid = pid;
-	p->alive = true;
-	p->umask = 022;
-	rlimits_default(k, p->rlim);
-	p->pgid = pid;
-	if (pid > k->last_pid)
-		k->last_pid = pid;
-	if (!mm_init(k, &p->mm, pid)) {
-		free(p);
-		return NULL;
-	}
-	k->procs[k->nprocs++] = p;
-	return p;
-}
-
-struct proc *proc_create(struct kernel *k, int pid)
-{
-	struct proc *p = proc_new(k, pid);
-	if (p)
-		proc_event(k, p, EV_PROC_CREATE, 0, 0);
-	return p;
-}
-
-struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
-{
-	struct kernel *k = parent->k;
-	if (!parent->alive) {
-		*err = -ESRCH;
-		return NULL;
-	}
-	if (child_pid <= 0 || proc_find(k, child_pid)) {
-		*err = -EEXIST;
-		return NULL;
-	}
-	struct proc *c = proc_new(k, child_pid);
-	if (!c) {
-		fork_op(k, parent, child_pid, -ENOMEM);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	c->ppid = parent->pid;
-	c->umask = parent->umask;
-	memcpy(c->rlim, parent->rlim, sizeof c->rlim);
-	signal_fork(c, parent);
-	struct mm *pm = &parent->mm, *cm = &c->mm;
 	cm->vma = malloc((pm->nvma ? pm->nvma : 1) * sizeof *cm->vma);
-	if (!cm->vma) {
-		c->reaped = true;   /* never ran: its parent is not told */
-		proc_exit(c, 0);
-		*err = -ENOMEM;
-		return NULL;
-	}
+	if (!cm->vma)
+		return false;
 	if (pm->nvma)   /* a process with no VMAs has no array at all */
 		memcpy(cm->vma, pm->vma, pm->nvma * sizeof *cm->vma);
 	cm->nvma = cm->cap = pm->nvma;
 	for (size_t i = 0; i < cm->nvma; i++)
 		if (cm->vma[i].file)
 			inode_get(cm->vma[i].file);
-	fd_table_copy(c, parent);
 	cm->start_brk = pm->start_brk;
 	cm->brk = pm->brk;
 	cm->mmap_base = pm->mmap_base;
 	cm->stack_top = pm->stack_top;
-	proc_event(k, c, EV_PROC_CREATE, parent->pid, 0);
-	struct fork_ctx fc = {.child = c};
+	return true;
+}
+
+bool mm_dup_tables(struct kernel *k, struct mm *cm, struct mm *pm)
+{
+	struct fork_ctx fc = {.child = cm};
 	for (size_t i = 0; i < pm->nvma && !fc.failed; i++)
 		pt_for_each_leaf(k, pm, pm->vma[i].start, pm->vma[i].end, fork_leaf, &fc);
 	if (fc.write_protected) {   /* flush_tlb_mm(oldmm) */
 		mmu_flush_asid(k->mmu, pm->asid);
 		mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
 	}
-	if (fc.failed) {
-		c->reaped = true;
-		proc_exit(c, 0);
-		fork_op(k, parent, child_pid, -ENOMEM);
-		*err = -ENOMEM;
-		return NULL;
-	}
-	fork_op(k, parent, child_pid, 0);
-	return c;
+	return !fc.failed;
 }
 
-void proc_exit(struct proc *p, int code)
+/* As the kernel reads its own tables (follow_page), not as the MMU does:
+ * an entry whose access flag is clear still maps its frame. */
+bool mm_translate(struct kernel *k, struct mm *mm, uint64_t va, uint64_t *pa)
 {
-	struct kernel *k = p->k;
-	if (!p->alive)
-		return;
-	uint64_t root = p->mm.root;     /* the event names the tree that went */
-	mm_teardown(k, &p->mm);
-	fd_table_close(p);
-	p->alive = false;
-	p->status = code;
-	signal_child_exit(p);
-	for (size_t i = 0; i < k->nprocs; i++)   /* orphans: nobody will wait for them */
-		if (k->procs[i]->ppid == p->pid) {
-			k->procs[i]->ppid = 0;
-			k->procs[i]->reaped = true;
-		}
-	p->mm.root = root;
-	proc_event(k, p, EV_PROC_EXIT, p->ppid, code);
-	p->mm.root = 0;
-	if (k->current == p)
-		k->current = NULL;
-	if (op_hooked(k)) {
-		struct os_op op = {.kind = OP_EXIT};
-		op.u.exit.code = code;
-		op_emit(k, p, &op);
-	}
-}
-
-void proc_kill(struct proc *p, int signo)
-{
-	if (p->alive)
-		p->termsig = signo;
-	proc_exit(p, 128 + signo);
+	uint64_t entry = pte_lookup(k, mm, va & ~(k->page - 1), false);
+	if (entry == PT_NO_MEMORY)
+		return false;
+	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, physmem_read64(k->pm, entry));
+	if (d.kind == PTE_INVALID)
+		return false;
+	*pa = d.oa + (va & (k->page - 1));
+	return true;
 }

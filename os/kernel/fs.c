@@ -2,7 +2,7 @@
  * cache for files, straight through for the terminal, pipes), paths in the
  * sandbox (sandbox.h: nothing outside the root is ever touched), stat,
  * directories. The guest's flags are converted to the host's here. */
-#include "os/syscall.h"
+#include "os/kernel/syscall.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -16,7 +16,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "os/sandbox.h"
+#include "os/kernel/sandbox.h"
 
 /* Open flags that differ between the architectures (the rest are equal:
  * O_CREAT 0100, O_EXCL 0200, O_TRUNC 01000, O_APPEND 02000, O_CLOEXEC). */

@@ -10,7 +10,7 @@
  * signal whose default action dumps core ends the process with the same
  * status as one that does not: the guest's core limit is 0, as Debian's
  * default, so there is never a dump (no 0x80 in the wait status). */
-#include "os/syscall.h"
+#include "os/kernel/syscall.h"
 
 #include <signal.h>
 #include <string.h>
@@ -153,7 +153,7 @@ bool proc_catches_faults(const struct proc *p)
 
 bool os_signal_fault(struct kernel *k, int signo, int code, uint64_t addr, uint64_t syndrome)
 {
-	struct proc *p = k->current;
+	struct proc *p = k->svc->current;
 	if (!signal_catches(p, signo))
 		return false;
 	queue_signal(p, &(struct ksiginfo){.signo = signo, .code = code, .addr = addr, .syndrome = syndrome});
@@ -272,7 +272,7 @@ static void signal_delivered(struct proc *p, int sig, struct k_sigaction *ka)
 
 int os_signal_deliver(struct kernel *k, struct user_regs *regs, const struct syscall_exit *sx)
 {
-	struct proc *p = k->current;
+	struct proc *p = k->svc->current;
 	bool in_syscall = sx && sx->active;
 	int killer = 0;
 	struct ksiginfo info;
@@ -313,7 +313,7 @@ int os_signal_deliver(struct kernel *k, struct user_regs *regs, const struct sys
 
 void os_sigreturn(struct kernel *k, struct user_regs *regs)
 {
-	struct proc *p = k->current;
+	struct proc *p = k->svc->current;
 	if (restore_rt_frame(p, regs))
 		signal_force(p, &(struct ksiginfo){.signo = SIGSEGV, .code = SI_KERNEL});
 }
@@ -382,7 +382,7 @@ static int64_t sys_sigaltstack(struct proc *p, uint64_t ss_va, uint64_t oss_va)
 {
 	struct kernel *k = p->k;
 	struct signals *s = &p->sig;
-	bool on = on_sig_stack(p, k->syscall_sp);
+	bool on = on_sig_stack(p, k->svc->syscall_sp);
 	uint64_t old[3] = {s->ss_sp, (uint64_t)((on ? SS_ONSTACK_K : s->ss_size ? 0 : SS_DISABLE_K) |
 						(s->ss_autodisarm ? SS_AUTODISARM_K : 0)),
 			   s->ss_size};
@@ -453,7 +453,7 @@ static struct sys_result sys_rt_sigtimedwait(struct proc *p, uint64_t set_va, ui
 		siginfo_bytes(&info, si);
 		r.ret = info_va && put_user(k, info_va, si, sizeof si) ? -EFAULT : sig;
 	} else if (ts_va) {
-		k->sleep_cycles += (ts[0] * 1000000000ull + ts[1]) * 3;
+		k->svc->sleep_cycles += (ts[0] * 1000000000ull + ts[1]) * 3;
 		r.ret = -EAGAIN;
 	} else {
 		r.ret = -EINTR;   /* what it returns if another signal's handler ends the wait */
@@ -487,8 +487,8 @@ static int64_t sys_kill(struct proc *p, int64_t pid, int64_t sig, struct sys_res
 		return kill_one(p, proc_find(k, (int)pid), (int)sig, SI_USER, r);
 	int pgid = pid == 0 ? p->pgid : (int)-pid;
 	bool found = false;
-	for (size_t i = 0; i < k->nprocs; i++) {
-		struct proc *t = k->procs[i];
+	for (size_t i = 0; i < k->svc->nprocs; i++) {
+		struct proc *t = k->svc->procs[i];
 		if (!t->alive || (pid == -1 ? t->pid == 1 || t == p : t->pgid != pgid))
 			continue;
 		found = true;

@@ -1,0 +1,167 @@
+/* os/kernel: the kernel services — processes and their lifecycle, system
+ * calls, files and the descriptor table, the file namespace and sandbox,
+ * pipes, poll, signals and signal frames, the ELF loader, rlimits. Built on
+ * the memory manager (os/mm), which it calls down into. Private to os/. */
+#ifndef MMUSIM_OS_KERNEL_H
+#define MMUSIM_OS_KERNEL_H
+
+#include "os/mm/mm.h"
+
+/* An open file description (what a descriptor refers to). */
+struct pipe;
+struct open_file {
+	struct inode *inode;    /* a file with pages, or NULL for a host stream or a pipe */
+	struct pipe *pipe;      /* one end of a pipe (pipe.c) */
+	bool dir;               /* a directory: dir_fd is its host descriptor (getdents64, *at) */
+	int dir_fd;
+	bool own_host_fd;       /* host_fd was opened for it (not mmusim's own stdin ...) */
+	int host_fd;            /* a host stream (the terminal, a pipe): I/O passes through */
+	uint32_t flags;         /* OPEN_* */
+	uint32_t refcount;      /* descriptors referring to it */
+	uint64_t pos;           /* the file position (read, write, lseek) */
+};
+
+/* A signal as it waits to be delivered: what its siginfo says. */
+struct ksiginfo {
+	int signo, code;
+	int pid;                /* the sender (kill), the child (SIGCHLD) */
+	int status;             /* SIGCHLD: the exit code or the signal */
+	uint64_t addr;          /* faults: si_addr */
+	uint64_t syndrome;      /* faults: the x86-64 error code, the arm64 ESR */
+};
+/* struct sigaction as the kernel keeps it (the ABI's layout on both
+ * architectures: arm64 defines SA_RESTORER too). */
+struct k_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+#define NSIG_GUEST 64
+#define SIGQUEUE_MAX 128
+/* A process's signals (kernel/signal.c's sighand, blocked, pending,
+ * sas_ss_*): actions and the blocked mask are inherited by fork (and the
+ * mask by exec), pending signals are not. Bit n-1 of a mask is signal n. */
+struct signals {
+	struct k_sigaction action[NSIG_GUEST];
+	uint64_t blocked;
+	uint64_t saved_mask;    /* rt_sigsuspend's: the mask to put back */
+	bool restore_mask;      /* ... once a handler's frame holds it, or the call returns */
+	uint64_t pending;
+	struct ksiginfo queue[SIGQUEUE_MAX];   /* in the order sent */
+	int nqueue;
+	uint64_t ss_sp, ss_size;   /* sigaltstack (ss_size 0: none) */
+	bool ss_autodisarm;
+	uint64_t sigpage;       /* arm64: the page holding the return trampoline (0: none yet) */
+};
+
+/* Resource limits (getrlimit/setrlimit/prlimit64), per process, inherited
+ * by fork and kept across exec: Linux's numbering. */
+#define RLIMITS 16
+#define RLIM_STACK 3
+#define RLIM_NPROC 6
+#define RLIM_NOFILE 7
+#define RLIM_NOFILE_MAX (1u << 20)   /* fs.nr_open: no hard RLIMIT_NOFILE above it */
+
+struct proc {
+	struct kernel *k;
+	int pid, ppid;
+	bool alive;
+	int status;             /* exit code or 128 + signal */
+	int termsig;            /* the signal that ended it, 0 for an exit */
+	bool reaped;            /* its parent collected the status (wait4) */
+	unsigned umask;
+	uint64_t rlim[RLIMITS][2]; /* soft, hard; UINT64_MAX: unlimited */
+	struct mm mm;
+	struct fault_counts flt;   /* its faults (getrusage) */
+	struct open_file **fd;  /* the descriptor table */
+	int nfd;
+	char *exe;              /* host path of the program it runs */
+	int pgid;               /* process group (kill(0, ...), kill(-pgid, ...)) */
+	struct signals sig;
+	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
+	uint64_t wait_deadline; /* ... that ends at this simulated time (ns) */
+};
+
+/* The services' own state (k->svc). */
+struct services {
+	struct proc **procs;    /* indexed by slot; pids are looked up linearly */
+	size_t nprocs, cap;
+	struct proc *current;
+	int last_pid;           /* the highest pid given out */
+	uint64_t sleep_cycles;      /* simulated time slept (nanosleep) */
+	uint64_t syscall_sp;        /* the stack pointer the current system call was made with */
+	uint64_t rng;               /* getrandom's deterministic generator */
+	uint64_t enosys_reported[8];
+	os_syscall_fn syscall_hook;
+	void *syscall_ctx;
+	bool in_uaccess;            /* os_access is copy_to_user's (and its kind's) */
+	struct sandbox *sb;         /* the file namespace (created on first use) */
+	char *root;                 /* its root directory */
+};
+
+static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }
+/* What the memory manager needs of p for an access on its behalf. */
+static inline struct mm_task proc_task(struct proc *p)
+{
+	return (struct mm_task){.mm = &p->mm, .stack_limit = p->rlim[RLIM_STACK][0], .counts = &p->flt};
+}
+
+/* proc.c */
+struct proc *proc_create(struct kernel *k, int pid);
+/* syscall.c: a new process's resource limits. */
+void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2]);
+static inline uint64_t proc_stack_limit(const struct proc *p) { return p->rlim[RLIM_STACK][0]; }
+
+/* files.c: descriptors and opening files */
+struct open_file *fd_get(struct proc *p, int fd);
+int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowest free slot >= lowest */
+void open_file_put(struct kernel *k, struct open_file *of);
+void fd_table_copy(struct proc *child, const struct proc *parent);
+void fd_table_close(struct proc *p);
+int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
+struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first use */
+/* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
+int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
+void files_release(struct kernel *k);   /* kernel teardown: the sandbox closed */
+
+/* pipe.c */
+int os_pipe(struct proc *p, int fds[2]);
+#define ERESTARTSYS 512   /* the call would sleep (block, retry later); interrupted by a
+			   * handler, it restarts under SA_RESTART, else fails with EINTR */
+void pipe_release(struct open_file *of);
+/* poll's bits (the ABI's, the same on both architectures). */
+#define POLL_READABLE 0x041u   /* POLLIN | POLLRDNORM */
+#define POLL_WRITABLE 0x104u   /* POLLOUT | POLLWRNORM */
+#define POLL_ERROR    0x008u
+#define POLL_HANGUP   0x010u
+#define POLL_INVALID  0x020u
+unsigned pipe_poll(const struct open_file *of);
+int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
+
+/* signal.c */
+#define ERESTARTNOINTR 513         /* restart whatever the handler says */
+#define ERESTARTNOHAND 514         /* restart unless a handler ran (sigsuspend, pause, poll) */
+/* Queue a signal for p (the ignored ones are dropped, as Linux's sig_ignored). */
+void signal_send(struct proc *p, const struct ksiginfo *info);
+/* p ended: its parent learns it (SIGCHLD), unless nobody is to wait for it. */
+void signal_child_exit(struct proc *p);
+void signal_fork(struct proc *child, const struct proc *parent);
+void signal_exec(struct proc *p);
+/* Whether a fault's signal goes to a handler the current process has. */
+bool signal_catches(const struct proc *p, int signo);
+/* The signal system calls: false when s is not one of them. */
+enum sys;
+struct sys_result;
+bool signal_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+
+/* sigframe.c: the architecture's rt_sigframe. */
+/* Builds p's frame for `info` on its stack (or alternate stack) and points
+ * regs at the handler: 0, or -EFAULT when the frame cannot be written. */
+int setup_rt_frame(struct proc *p, const struct ksiginfo *info, const struct k_sigaction *ka, uint64_t saved_mask,
+		   struct user_regs *regs);
+/* Restores regs and the blocked mask from the frame at the stack pointer:
+ * 0, or -EFAULT for a frame that cannot be read or is not valid. */
+int restore_rt_frame(struct proc *p, struct user_regs *regs);
+bool on_sig_stack(const struct proc *p, uint64_t sp);
+/* struct siginfo as the ABI lays it out (128 bytes, the same on both). */
+void siginfo_bytes(const struct ksiginfo *info, uint8_t out[128]);
+
+#endif
