@@ -277,6 +277,11 @@ END {
 		}
 	} while (changed)
 	if (bad) exit 2
+	for (i = 1; i <= npref; i++) {
+		found = 0
+		for (p in exists) if (index(p, pref[i]) == 1) { found = 1; break }
+		if (!found) printf "layering: note: %s: layer %s: no file starts with %s\n", rules, preflayer[i], pref[i]
+	}
 	for (i = 1; i <= npriv; i++)
 		if (substr(priv[i], 1, 1) != "*" && !(priv[i] in exists))
 			printf "layering: note: %s:%d: private %s: no such file\n", rules, privline[i], priv[i]
