@@ -164,15 +164,19 @@ function layerof(p,    i, best, bl) {
 		if (index(p, pref[i]) == 1 && length(pref[i]) > bl) { best = preflayer[i]; bl = length(pref[i]) }
 	return best
 }
-function isprivate(p,    i, s) {
+# The folder a private header may be included from ("" when it is public):
+# its own, or the one a PATH:FOLDER entry names.
+function privscope(p,    i, s, c) {
 	for (i = 1; i <= npriv; i++) {
 		s = priv[i]
 		if (substr(s, 1, 1) == "*") {
 			s = substr(s, 2)
-			if (length(p) >= length(s) && substr(p, length(p) - length(s) + 1) == s) return 1
-		} else if (p == s) return 1
+			if (length(p) >= length(s) && substr(p, length(p) - length(s) + 1) == s) return dirof(p)
+		} else if ((c = index(s, ":")) > 0) {
+			if (p == substr(s, 1, c - 1)) return substr(s, c + 1)
+		} else if (p == s) return dirof(p)
 	}
-	return 0
+	return ""
 }
 function tablerr(msg) { printf "layering: %s:%d: %s\n", rules, rline, msg > "/dev/stderr"; bad = 1 }
 function report(kind, file, what, text,    k) {
@@ -283,7 +287,8 @@ END {
 		if (!found) printf "layering: note: %s: layer %s: no file starts with %s\n", rules, preflayer[i], pref[i]
 	}
 	for (i = 1; i <= npriv; i++)
-		if (substr(priv[i], 1, 1) != "*" && !(priv[i] in exists))
+		pp = priv[i]; if (index(pp, ":")) pp = substr(pp, 1, index(pp, ":") - 1)
+		if (substr(pp, 1, 1) != "*" && !(pp in exists))
 			printf "layering: note: %s:%d: private %s: no such file\n", rules, privline[i], priv[i]
 
 	# ---- every source file has a layer
@@ -308,8 +313,8 @@ END {
 		if (from == "" || to == "") continue   # reported as unmapped
 		if (!((from, to) in allow))
 			report("include", file, r, file ":" lno " " r ": " from " -> " to)
-		if (isprivate(r)) {
-			d = dirof(r); fd = dirof(file)
+		if ((d = privscope(r)) != "") {
+			fd = dirof(file)
 			if (fd != d && index(fd, d "/") != 1)
 				report("private", file, r, file ":" lno " " r ": " from " -> " to " (private to " d "/)")
 		}
