@@ -109,52 +109,72 @@ static void new_anon_mapping(struct kernel *k, struct mm *mm, uint64_t pfn, uint
 	lru_add(k, pfn);
 }
 
-/* Step 5: do_anonymous_page. */
-static void do_anonymous(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
-			 struct fault_record *r)
+/* The leaf entry the handler settles on for the faulting page. */
+static void set_pte(const struct vm_fault *vmf, const struct pte *d)
 {
+	pte_write(vmf->k, vmf->mm, vmf->address, PT_LEVEL_LEAF, vmf->pte, pte_make(vmf->k, PT_LEVEL_LEAF, d), true);
+}
+
+static void cow_event(const struct vm_fault *vmf, uint64_t from, uint64_t to)
+{
+	struct kernel *k = vmf->k;
+	if (!observed(k))
+		return;
+	struct os_event ev = {.kind = EV_COW_COPY, .pid = vmf->mm->pid};
+	ev.u.cow.va = vmf->address;
+	ev.u.cow.from = from;
+	ev.u.cow.to = to;
+	emit(k, &ev);
+}
+
+/* Step 5: do_anonymous_page. */
+static void do_anonymous(const struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	const struct vma *v = vmf->vma;
 	bool shared = v->flags & VM_SHARED;
-	if (r->access != ACC_WRITE && k->pers->zero_page && !shared) {
+	if (vmf->access != ACC_WRITE && k->pers->zero_page && !shared) {
 		struct pte z = leaf_for_vma(k, v, pfn_pa(k, k->zero_pfn), false, false);
-		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &z), true);
+		set_pte(vmf, &z);
 		record_step(k, STEP_ZERO_PAGE);
-		finish(r, OUT_RESOLVED, 0, 0);
+		finish(vmf->r, OUT_RESOLVED, 0, 0);
 		return;
 	}
 	uint64_t pfn = frame_alloc(k, 0, USE_ANON);
 	if (pfn == NO_PFN) {
 		record_step(k, STEP_ANON_PAGE);   /* attempted */
-		oom(k, r);
+		oom(k, vmf->r);
 		return;
 	}
 	zero_frame(k, pfn);
-	new_anon_mapping(k, mm, pfn, va);
+	new_anon_mapping(k, vmf->mm, pfn, vmf->address);
 	bool writable = v->flags & VM_WRITE;
 	struct pte p = leaf_for_vma(k, v, pfn_pa(k, pfn), writable, writable);
-	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
+	set_pte(vmf, &p);
 	record_step(k, STEP_ANON_PAGE);
-	finish(r, OUT_RESOLVED, 0, 0);
+	finish(vmf->r, OUT_RESOLVED, 0, 0);
 }
 
 /* Step 6: do_wp_page. A frame mapped or referenced elsewhere (or the zero
  * page) is copied; a frame only this entry holds is made writable in place. */
-static void do_wp_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
-		       struct pte d, struct fault_record *r)
+static void do_wp_page(const struct vm_fault *vmf, struct pte d)
 {
+	struct kernel *k = vmf->k;
+	struct mm *mm = vmf->mm;
 	uint64_t old = pa_pfn(k, d.oa);
 	struct page *pg = pfn_page(k, old);
 	bool from_zero = pg->use == USE_ZERO;
 	if (!from_zero && pg->refcount == 1) {
-		struct pte w = leaf_for_vma(k, v, d.oa, true, true);
-		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &w), true);
+		struct pte w = leaf_for_vma(k, vmf->vma, d.oa, true, true);
+		set_pte(vmf, &w);
 		record_step(k, STEP_WP_REUSE);
-		finish(r, OUT_RESOLVED, 0, 0);
+		finish(vmf->r, OUT_RESOLVED, 0, 0);
 		return;
 	}
 	uint64_t pfn = frame_alloc(k, 0, USE_ANON);
 	if (pfn == NO_PFN) {
 		record_step(k, STEP_WP_COPY);     /* attempted */
-		oom(k, r);
+		oom(k, vmf->r);
 		return;
 	}
 	if (from_zero) {
@@ -162,12 +182,12 @@ static void do_wp_page(struct kernel *k, struct mm *mm, const struct vma *v, uin
 	} else {
 		memcpy(physmem_ptr(k->pm, pfn_pa(k, pfn), k->page), physmem_ptr(k->pm, d.oa, k->page), k->page);
 		mmu_charge(k->mmu, COST_COPY, k->page / 1024);
-		r->frames_copied++;
+		vmf->r->frames_copied++;
 		k->st.cow_copies++;
 	}
-	new_anon_mapping(k, mm, pfn, va);
-	struct pte w = leaf_for_vma(k, v, pfn_pa(k, pfn), true, true);
-	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &w), true);
+	new_anon_mapping(k, mm, pfn, vmf->address);
+	struct pte w = leaf_for_vma(k, vmf->vma, pfn_pa(k, pfn), true, true);
+	set_pte(vmf, &w);
 	if (!from_zero) {
 		pg->mapcount--;
 		if (pg->use == USE_PAGECACHE)
@@ -176,26 +196,22 @@ static void do_wp_page(struct kernel *k, struct mm *mm, const struct vma *v, uin
 			mm->rss_anon--;
 		frame_put(k, old);
 	}
-	if (observed(k)) {
-		struct os_event ev = {.kind = EV_COW_COPY, .pid = mm->pid};
-		ev.u.cow.va = va;
-		ev.u.cow.from = d.oa;
-		ev.u.cow.to = pfn_pa(k, pfn);
-		emit(k, &ev);
-	}
+	cow_event(vmf, d.oa, pfn_pa(k, pfn));
 	record_step(k, STEP_WP_COPY);
-	finish(r, OUT_RESOLVED, 0, 0);
+	finish(vmf->r, OUT_RESOLVED, 0, 0);
 }
 
 /* ---- file-backed pages (mm/memory.c do_fault, mm/filemap.c) ---------------- */
-static void map_cache_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
-			   uint64_t pfn, bool writable, bool old)
+/* Maps page-cache frame pfn at va (the faulting page, or a neighbour that
+ * fault-around maps) through the entry at `at`. */
+static void map_cache_page(const struct vm_fault *vmf, uint64_t va, ptep_t at, uint64_t pfn, bool writable, bool old)
 {
-	struct pte p = leaf_for_vma(k, v, pfn_pa(k, pfn), writable, writable);
+	struct kernel *k = vmf->k;
+	struct pte p = leaf_for_vma(k, vmf->vma, pfn_pa(k, pfn), writable, writable);
 	p.accessed = !old;
-	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
+	pte_write(k, vmf->mm, va, PT_LEVEL_LEAF, at, pte_make(k, PT_LEVEL_LEAF, &p), true);
 	pfn_page(k, pfn)->mapcount++;
-	mm->rss_file++;
+	vmf->mm->rss_file++;
 }
 
 /* The page-cache frame behind `index`, with a reference; a miss is a major
@@ -219,8 +235,11 @@ static uint64_t file_index(const struct kernel *k, const struct vma *v, uint64_t
 /* do_fault_around: map the neighbours of a read fault that are already in
  * the page cache, within fault_around_bytes, the VMA and the page table.
  * Returns whether the faulting page itself was among them. */
-static bool fault_around(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, struct fault_record *r)
+static bool fault_around(const struct vm_fault *vmf)
 {
+	struct kernel *k = vmf->k;
+	const struct vma *v = vmf->vma;
+	uint64_t va = vmf->address;
 	uint64_t bytes = k->pers->fault_around ? k->cfg.fault_around_bytes : 0;
 	if (bytes <= k->page)
 		return false;
@@ -247,28 +266,51 @@ static bool fault_around(struct kernel *k, struct mm *mm, const struct vma *v, u
 		uint64_t pfn = pagecache_lookup(v->file, index);
 		if (pfn == NO_PFN || !(pfn_page(k, pfn)->flags & PG_UPTODATE))
 			continue;
-		uint64_t e = pte_lookup(k, mm, a, false);
-		if (e == PT_NO_MEMORY || physmem_read64(k->pm, e))
+		ptep_t at = pte_lookup(k, vmf->mm, a, false);
+		if (ptep_none(at) || pte_read(k, at).raw)
 			continue;
 		frame_get(k, pfn);
-		map_cache_page(k, mm, v, a, e, pfn, false, old_prefault && a != va);
+		map_cache_page(vmf, a, at, pfn, false, old_prefault && a != va);
 		mapped++;
 		target |= a == va;
 	}
 	if (mapped)
 		record_step(k, STEP_FAULT_AROUND);
-	r->pages_around = (uint16_t)mapped;
+	vmf->r->pages_around = (uint16_t)mapped;
 	return target;
 }
 
-/* do_fault: read, private write (copy) or shared write. */
-static void do_fault(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
-		     struct fault_record *r)
+/* do_cow_fault's private copy of page-cache frame pfn. */
+static void cow_file_page(const struct vm_fault *vmf, uint64_t pfn)
 {
-	uint64_t index = file_index(k, v, va);
+	struct kernel *k = vmf->k;
+	uint64_t copy = frame_alloc(k, 0, USE_ANON);
+	if (copy == NO_PFN) {
+		frame_put(k, pfn);
+		oom(k, vmf->r);
+		return;
+	}
+	memcpy(physmem_ptr(k->pm, pfn_pa(k, copy), k->page), physmem_ptr(k->pm, pfn_pa(k, pfn), k->page), k->page);
+	mmu_charge(k->mmu, COST_COPY, k->page / 1024);
+	vmf->r->frames_copied++;
+	frame_put(k, pfn);
+	new_anon_mapping(k, vmf->mm, copy, vmf->address);
+	struct pte p = leaf_for_vma(k, vmf->vma, pfn_pa(k, copy), true, true);
+	set_pte(vmf, &p);
+	cow_event(vmf, pfn_pa(k, pfn), pfn_pa(k, copy));
+	finish(vmf->r, OUT_RESOLVED, 0, 0);
+}
+
+/* do_fault: read, private write (copy) or shared write. */
+static void do_fault(const struct vm_fault *vmf)
+{
+	struct kernel *k = vmf->k;
+	const struct vma *v = vmf->vma;
+	struct fault_record *r = vmf->r;
+	uint64_t index = file_index(k, v, vmf->address);
 	bool beyond = index >= inode_pages(k, v->file);
-	if (r->access != ACC_WRITE) {
-		if (!beyond && fault_around(k, mm, v, va, r)) {
+	if (vmf->access != ACC_WRITE) {
+		if (!beyond && fault_around(vmf)) {
 			finish(r, OUT_RESOLVED, 0, 0);
 			return;
 		}
@@ -286,65 +328,47 @@ static void do_fault(struct kernel *k, struct mm *mm, const struct vma *v, uint6
 		oom(k, r);
 		return;
 	}
-	if (r->access != ACC_WRITE) {          /* do_read_fault: read-only, even if writable */
-		map_cache_page(k, mm, v, va, entry, pfn, false, false);
+	if (vmf->access != ACC_WRITE) {        /* do_read_fault: read-only, even if writable */
+		map_cache_page(vmf, vmf->address, vmf->pte, pfn, false, false);
 	} else if (v->flags & VM_SHARED) {     /* do_shared_fault: writable, dirty */
 		pfn_page(k, pfn)->flags |= PG_DIRTY;
-		map_cache_page(k, mm, v, va, entry, pfn, true, false);
+		map_cache_page(vmf, vmf->address, vmf->pte, pfn, true, false);
 	} else {                               /* do_cow_fault: a private copy */
-		uint64_t copy = frame_alloc(k, 0, USE_ANON);
-		if (copy == NO_PFN) {
-			frame_put(k, pfn);
-			oom(k, r);
-			return;
-		}
-		memcpy(physmem_ptr(k->pm, pfn_pa(k, copy), k->page), physmem_ptr(k->pm, pfn_pa(k, pfn), k->page), k->page);
-		mmu_charge(k->mmu, COST_COPY, k->page / 1024);
-		r->frames_copied++;
-		frame_put(k, pfn);
-		new_anon_mapping(k, mm, copy, va);
-		struct pte p = leaf_for_vma(k, v, pfn_pa(k, copy), true, true);
-		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
-		if (observed(k)) {
-			struct os_event ev = {.kind = EV_COW_COPY, .pid = mm->pid};
-			ev.u.cow.va = va;
-			ev.u.cow.from = pfn_pa(k, pfn);
-			ev.u.cow.to = pfn_pa(k, copy);
-			emit(k, &ev);
-		}
+		cow_file_page(vmf, pfn);
+		return;
 	}
 	finish(r, OUT_RESOLVED, 0, 0);
 }
 
 /* wp_page_shared: a write to a clean page of a shared mapping makes it
  * writable and dirty in place; nothing is copied. */
-static void wp_page_shared(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry,
-			   struct pte d, struct fault_record *r)
+static void wp_page_shared(const struct vm_fault *vmf, struct pte d)
 {
+	struct kernel *k = vmf->k;
 	struct page *pg = pfn_page(k, pa_pfn(k, d.oa));
 	pg->flags |= PG_DIRTY;
-	struct pte w = leaf_for_vma(k, v, d.oa, true, true);
-	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &w), true);
+	struct pte w = leaf_for_vma(k, vmf->vma, d.oa, true, true);
+	set_pte(vmf, &w);
 	record_step(k, STEP_WP_SHARED);
-	finish(r, OUT_RESOLVED, 0, 0);
+	finish(vmf->r, OUT_RESOLVED, 0, 0);
 }
 
-/* The end of handle_pte_fault and huge_pmd_set_accessed: the entry made
- * young, and written if anything changed; if nothing did, the fault was
- * spurious (the entry already allowed the access). */
-static void set_access_flags(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
-			     struct pte d, struct fault_record *r)
+/* The end of handle_pte_fault and huge_pmd_set_accessed: the entry at `at`
+ * (for va, at `level`) made young, and written if anything changed; if
+ * nothing did, the fault was spurious (the entry already allowed it). */
+static void set_access_flags(const struct vm_fault *vmf, uint64_t va, int level, ptep_t at, pte_t orig, struct pte d)
 {
+	struct kernel *k = vmf->k;
 	if (!d.accessed) {
 		d.accessed = true;                         /* pte_mkyoung */
 		record_step(k, STEP_SET_YOUNG);
 	}
-	uint64_t val = pte_encode(k->fmt, level, &d);
-	if (val == raw)
+	pte_t val = pte_make(k, level, &d);
+	if (val.raw == orig.raw)
 		record_step(k, STEP_SPURIOUS);
 	else
-		pte_write(k, mm, va, level, entry, val, true);
-	finish(r, OUT_RESOLVED, 0, 0);
+		pte_write(k, vmf->mm, va, level, at, val, true);
+	finish(vmf->r, OUT_RESOLVED, 0, 0);
 }
 
 /* ---- transparent huge pages (mm/huge_memory.c) ------------------------------ */
@@ -357,14 +381,17 @@ static bool thp_enabled(const struct kernel *k, const struct vma *v)
 
 /* do_huge_pmd_anonymous_page: an empty level-2 entry whose whole region
  * lies in the VMA gets a huge page. False to fall back to base pages. */
-static bool do_huge_anonymous(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, struct fault_record *r)
+static bool do_huge_anonymous(const struct vm_fault *vmf)
 {
+	struct kernel *k = vmf->k;
+	const struct vma *v = vmf->vma;
+	struct fault_record *r = vmf->r;
 	const int level = PT_LEVEL_LEAF - 1;
-	uint64_t size = 1ull << pt_leaf_shift(k->fmt, level), haddr = va & ~(size - 1);
+	uint64_t size = 1ull << pt_leaf_shift(k->fmt, level), haddr = vmf->address & ~(size - 1);
 	if (!thp_enabled(k, v) || !pt_level_info(k->fmt, level)->block_ok || haddr < v->start || haddr + size > v->end)
 		return false;
-	uint64_t entry = entry_lookup(k, mm, haddr, level, true);
-	if (entry == PT_NO_MEMORY || physmem_read64(k->pm, entry))
+	ptep_t at = entry_lookup(k, vmf->mm, haddr, level, true);
+	if (ptep_none(at) || pte_read(k, at).raw)
 		return false;   /* a page table is there already: base pages */
 	unsigned order = block_order(k, level);
 	uint64_t head = frame_alloc(k, order, USE_ANON);
@@ -377,12 +404,12 @@ static bool do_huge_anonymous(struct kernel *k, struct mm *mm, const struct vma 
 	struct page *pg = pfn_page(k, head);
 	pg->mapcount = 1;
 	pg->index = haddr >> k->fmt->page_shift;
-	mm->rss_anon += 1ull << order;
+	vmf->mm->rss_anon += 1ull << order;
 	lru_add(k, head);
 	bool writable = v->flags & VM_WRITE;
 	struct pte b = leaf_for_vma(k, v, pfn_pa(k, head), writable, writable);
 	b.kind = PTE_BLOCK;
-	pte_write(k, mm, haddr, level, entry, pte_encode(k->fmt, level, &b), true);
+	pte_write(k, vmf->mm, haddr, level, at, pte_make(k, level, &b), true);
 	r->frames_allocated++;
 	r->huge = true;
 	k->st.thp_allocs++;
@@ -391,18 +418,19 @@ static bool do_huge_anonymous(struct kernel *k, struct mm *mm, const struct vma 
 	return true;
 }
 
-/* A fault where a block entry maps the address (wp_huge_pmd,
- * huge_pmd_set_accessed). Returns false when the block was split and the
- * fault goes on at the page level. */
-static bool huge_block_fault(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, int level,
-			     uint64_t entry, struct fault_record *r)
+/* A fault where a block entry (at `at`, `level`) maps the address
+ * (wp_huge_pmd, huge_pmd_set_accessed). Returns false when the block was
+ * split and the fault goes on at the page level. */
+static bool huge_block_fault(const struct vm_fault *vmf, int level, ptep_t at)
 {
-	uint64_t raw = physmem_read64(k->pm, entry);
-	struct pte d = pte_decode(k->fmt, level, raw);
-	uint64_t base = va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1);
-	if (r->access == ACC_WRITE && !d.write && !d.dbm) {
+	struct kernel *k = vmf->k;
+	struct fault_record *r = vmf->r;
+	pte_t orig = pte_read(k, at);
+	struct pte d = pte_decode(k->fmt, level, orig.raw);
+	uint64_t base = vmf->address & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1);
+	if (vmf->access == ACC_WRITE && !d.write && !d.dbm) {
 		uint64_t head = pa_pfn(k, d.oa);
-		if (pfn_page(k, head)->refcount > 1 || (v->flags & VM_SHARED)) {
+		if (pfn_page(k, head)->refcount > 1 || (vmf->vma->flags & VM_SHARED)) {
 			/* do_huge_pmd_wp_page: shared, so split and copy a page. */
 			record_step(k, STEP_SPLIT_HUGE);
 			if (!split_huge_page(k, head)) {
@@ -414,65 +442,65 @@ static bool huge_block_fault(struct kernel *k, struct mm *mm, const struct vma *
 		d.write = true;
 		d.dirty = true;
 		record_step(k, STEP_WP_REUSE);
-	} else if (r->access == ACC_WRITE && !d.write) {
+	} else if (vmf->access == ACC_WRITE && !d.write) {
 		d.write = true;
 		record_step(k, STEP_SET_DIRTY);
 	}
 	r->huge = true;
-	set_access_flags(k, mm, base, level, entry, raw, d, r);
+	set_access_flags(vmf, base, level, at, orig, d);
 	return true;
 }
 
 /* Steps 4 to 8 for an address inside an allowed VMA. */
-static void handle_pte_fault(struct kernel *k, struct mm *mm, const struct vma *v, struct fault_record *r)
+static void handle_pte_fault(struct vm_fault *vmf)
 {
-	uint64_t va = r->va & ~(k->page - 1);
+	struct kernel *k = vmf->k;
 	int level;
-	uint64_t leaf = leaf_lookup(k, mm, va, &level);
-	if (leaf != PT_NO_MEMORY && level < PT_LEVEL_LEAF &&
-	    pte_decode(k->fmt, level, physmem_read64(k->pm, leaf)).kind == PTE_BLOCK &&
-	    huge_block_fault(k, mm, v, va, level, leaf, r))
+	ptep_t leaf = leaf_lookup(k, vmf->mm, vmf->address, &level);
+	if (!ptep_none(leaf) && level < PT_LEVEL_LEAF &&
+	    pte_decode(k->fmt, level, pte_read(k, leaf).raw).kind == PTE_BLOCK && huge_block_fault(vmf, level, leaf))
 		return;
-	if (leaf == PT_NO_MEMORY && do_huge_anonymous(k, mm, v, va, r))
+	if (ptep_none(leaf) && do_huge_anonymous(vmf))
 		return;
-	uint64_t entry = pte_lookup(k, mm, va, true);
-	if (entry == PT_NO_MEMORY) {
-		oom(k, r);
+	vmf->pte = pte_lookup(k, vmf->mm, vmf->address, true);
+	if (ptep_none(vmf->pte)) {
+		oom(k, vmf->r);
 		return;
 	}
-	uint64_t raw = physmem_read64(k->pm, entry);
+	vmf->orig_pte = pte_read(k, vmf->pte);
+	uint64_t raw = vmf->orig_pte.raw;
 	if (raw && pte_is_protnone(k->fmt, raw)) {
 		/* A PROT_NONE entry in a VMA that allows the access again: restore it. */
-		pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_from_protnone(k->fmt, raw), true);
+		pte_write(k, vmf->mm, vmf->address, PT_LEVEL_LEAF, vmf->pte, (pte_t){pte_from_protnone(k->fmt, raw)}, true);
 		record_step(k, STEP_SPURIOUS);
-		finish(r, OUT_RESOLVED, 0, 0);
+		finish(vmf->r, OUT_RESOLVED, 0, 0);
 		return;
 	}
 	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, raw);
 	if (d.kind == PTE_INVALID) {
 		if (raw && pte_is_swap(k->fmt, raw))
-			do_swap_page(k, mm, v, va, entry, raw, r);
-		else if (v->file)
-			do_fault(k, mm, v, va, entry, r);
+			do_swap_page(vmf);
+		else if (vmf->vma->file)
+			do_fault(vmf);
 		else
-			do_anonymous(k, mm, v, va, entry, r);
+			do_anonymous(vmf);
 		return;
 	}
 	/* handle_pte_fault: a write to a read-only entry goes to do_wp_page
 	 * before anything else; otherwise the entry is made dirty (a DBM page)
 	 * and young. */
-	if (r->access == ACC_WRITE && !d.write) {
+	if (vmf->access == ACC_WRITE && !d.write) {
 		if (!d.dbm) {
-			if ((v->flags & (VM_WRITE | VM_SHARED)) == (VM_WRITE | VM_SHARED))
-				wp_page_shared(k, mm, v, va, entry, d, r);
+			if ((vmf->vma->flags & (VM_WRITE | VM_SHARED)) == (VM_WRITE | VM_SHARED))
+				wp_page_shared(vmf, d);
 			else
-				do_wp_page(k, mm, v, va, entry, d, r);
+				do_wp_page(vmf, d);
 			return;
 		}
 		d.write = true;                            /* pte_mkdirty: clear AP[2] */
 		record_step(k, STEP_SET_DIRTY);
 	}
-	set_access_flags(k, mm, va, PT_LEVEL_LEAF, entry, raw, d, r);
+	set_access_flags(vmf, vmf->address, PT_LEVEL_LEAF, vmf->pte, vmf->orig_pte, d);
 }
 
 static void resolve(struct kernel *k, const struct mm_task *t, struct fault_record *r)
@@ -511,7 +539,9 @@ static void resolve(struct kernel *k, const struct mm_task *t, struct fault_reco
 			finish(r, OUT_SIGSEGV, SIGSEGV, SEGV_ACCERR);
 		return;
 	}
-	handle_pte_fault(k, t->mm, v, r);
+	struct vm_fault vmf = {.k = k, .mm = t->mm, .vma = v, .address = r->va & ~(k->page - 1), .access = r->access,
+			       .r = r};
+	handle_pte_fault(&vmf);
 }
 
 static void handle_fault(struct kernel *k, const struct mm_task *t, const struct mmu_fault *hw,

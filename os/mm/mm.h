@@ -197,25 +197,34 @@ void vma_merge_around(struct mm *mm, uint64_t addr);
 uint64_t vma_gap_topdown(struct mm *mm, uint64_t len, uint64_t below, uint64_t floor);
 
 /* pgtable.c */
+/* An entry's value and where it lives, as Linux's pte_t and pte_t *: two
+ * types of their own, so neither is taken for the other or for an address. */
+typedef struct { uint64_t raw; } pte_t;
+typedef struct { uint64_t pa; } ptep_t;
+static inline bool ptep_none(ptep_t p) { return p.pa == PT_NO_MEMORY; }
+static inline pte_t pte_read(const struct kernel *k, ptep_t p) { return (pte_t){physmem_read64(k->pm, p.pa)}; }
 uint64_t table_alloc(struct kernel *k, struct mm *mm, int level);   /* pa or PT_NO_MEMORY */
-/* The leaf entry's address for va, allocating missing tables (counted in
- * the current fault record) when `alloc`; PT_NO_MEMORY if missing. */
-uint64_t pte_lookup(struct kernel *k, struct mm *mm, uint64_t va, bool alloc);
+/* The leaf entry for va, allocating missing tables (counted in the current
+ * fault record) when `alloc`; none (ptep_none) if missing. */
+ptep_t pte_lookup(struct kernel *k, struct mm *mm, uint64_t va, bool alloc);
 /* The entry for va at `level` (building tables when `alloc`), and the leaf
  * entry mapping va whatever its level (*level: 3, or a block's level). */
-uint64_t entry_lookup(struct kernel *k, struct mm *mm, uint64_t va, int level, bool alloc);
-uint64_t leaf_lookup(struct kernel *k, struct mm *mm, uint64_t va, int *level);
+ptep_t entry_lookup(struct kernel *k, struct mm *mm, uint64_t va, int level, bool alloc);
+ptep_t leaf_lookup(struct kernel *k, struct mm *mm, uint64_t va, int *level);
 unsigned block_order(const struct kernel *k, int level);   /* base pages in a block at level */
 bool split_huge_page(struct kernel *k, uint64_t head);
 /* Write an entry; a removal or downgrade of a present entry invalidates the
  * TLB for (va, asid) unless the caller batches (`flush` false). */
-void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry_pa, uint64_t val,
-	       bool flush);
+void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t val, bool flush);
 /* The leaf a kernel would write for a page of `vma`. */
 struct pte leaf_for_vma(const struct kernel *k, const struct vma *v, uint64_t pa, bool writable, bool dirty);
+/* An entry to write, from its decoded form. */
+static inline pte_t pte_make(const struct kernel *k, int level, const struct pte *d)
+{
+	return (pte_t){pte_encode(k->fmt, level, d)};
+}
 /* Calls fn for every leaf entry present in [start, end). */
-typedef void (*leaf_fn)(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry_pa,
-			uint64_t raw, void *ctx);
+typedef void (*leaf_fn)(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig, void *ctx);
 void pt_for_each_leaf(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, leaf_fn fn, void *ctx);
 /* Unmap [start, end): drop the pages, free tables no VMA needs any more. */
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
@@ -253,8 +262,7 @@ bool vma_is_file(const struct vma *v);
 /* rmap.c: every page-table entry that maps a frame, in every address space. */
 bool mm_register(struct kernel *k, struct mm *mm);
 void mm_unregister(struct kernel *k, struct mm *mm);
-typedef void (*rmap_fn)(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
-			void *ctx);
+typedef void (*rmap_fn)(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig, void *ctx);
 void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx);
 
 /* reclaim.c */
@@ -267,8 +275,19 @@ void swap_slot_put(struct kernel *k, uint64_t slot);
 uint64_t reclaim(struct kernel *k, uint64_t want);
 bool over_limit(const struct kernel *k);
 int64_t reclaim_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, bool pageout);
-void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry, uint64_t raw,
-		  struct fault_record *r);
+/* The fault being handled, as Linux's struct vm_fault: where it happened
+ * and what the handler found there, carried from step to step. */
+struct vm_fault {
+	struct kernel *k;
+	struct mm *mm;
+	const struct vma *vma;
+	uint64_t address;            /* the faulting page */
+	enum mmu_access access;
+	ptep_t pte;                  /* the leaf entry for it */
+	pte_t orig_pte;              /* its value when the handler looked */
+	struct fault_record *r;
+};
+void do_swap_page(const struct vm_fault *vmf);
 
 /* fault.c: an access by task t, its faults handled and the access retried;
  * the outcome, and the last fault's record in r. */

@@ -183,11 +183,11 @@ struct protect_ctx {
  * permission is never granted here (a later write fault decides between
  * reuse and copy, as Linux does for private memory). PROT_NONE keeps the
  * page in an entry the hardware treats as not present (pte_make_protnone). */
-static void protect_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void protect_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
 			 void *ctx)
 {
 	struct protect_ctx *c = ctx;
-	struct pte n = pte_decode(k->fmt, level, pte_present_view(k->fmt, raw));
+	struct pte n = pte_decode(k->fmt, level, pte_present_view(k->fmt, orig.raw));
 	if (n.kind == PTE_INVALID)
 		return;
 	bool writable = c->v->flags & VM_WRITE;
@@ -197,8 +197,8 @@ static void protect_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level
 	uint64_t val = pte_encode(k->fmt, level, &n);
 	if (!(c->v->flags & (VM_READ | VM_WRITE | VM_EXEC)))
 		val = pte_make_protnone(k->fmt, val);   /* the frame stays; the hardware sees nothing */
-	if (val != raw) {
-		pte_write(k, mm, va, level, entry, val, true);
+	if (val != orig.raw) {
+		pte_write(k, mm, va, level, at, (pte_t){val}, true);
 		c->changed = true;
 	}
 }
@@ -357,20 +357,20 @@ struct fork_ctx {
 /* copy_present_pte: private writable pages become read-only in both, the
  * frame shared; the child's copy is old (A/AF clear) and, for shared
  * mappings, clean. */
-static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
 		      void *ctx)
 {
 	struct fork_ctx *c = ctx;
 	if (c->failed)
 		return;
-	uint64_t view = pte_present_view(k->fmt, raw);
+	uint64_t raw = orig.raw, view = pte_present_view(k->fmt, raw);
 	struct pte d = pte_decode(k->fmt, level, view);
-	uint64_t centry = PT_NO_MEMORY;
+	ptep_t centry;
 	if (d.kind == PTE_INVALID) {
 		/* copy_nonpresent_pte: a swap entry is shared, its slot counted twice. */
 		if (!pte_is_swap(k->fmt, raw))
 			return;
-		if ((centry = entry_lookup(k, c->child, va, level, true)) == PT_NO_MEMORY) {
+		if (ptep_none(centry = entry_lookup(k, c->child, va, level, true))) {
 			c->failed = true;
 			return;
 		}
@@ -379,7 +379,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 		pte_swap_decode(k->fmt, raw, &type, &slot);
 		k->swap_map[slot]++;
 		c->child->swap_entries++;
-		pte_write(k, c->child, va, level, centry, raw, false);
+		pte_write(k, c->child, va, level, centry, orig, false);
 		return;
 	}
 	uint64_t cval = raw;   /* a PROT_NONE entry is copied as it is */
@@ -390,7 +390,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 			struct pte ro = d;
 			ro.write = false;
 			ro.dbm = false;
-			pte_write(k, mm, va, level, entry, pte_encode(k->fmt, level, &ro), false);
+			pte_write(k, mm, va, level, at, pte_make(k, level, &ro), false);
 			c->write_protected = true;
 			d = ro;
 		}
@@ -403,11 +403,11 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, u
 			d.accessed = false;
 		cval = pte_encode(k->fmt, level, &d);
 	}
-	if ((centry = entry_lookup(k, c->child, va, level, true)) == PT_NO_MEMORY) {
+	if (ptep_none(centry = entry_lookup(k, c->child, va, level, true))) {
 		c->failed = true;
 		return;
 	}
-	pte_write(k, c->child, va, level, centry, cval, false);
+	pte_write(k, c->child, va, level, centry, (pte_t){cval}, false);
 	uint64_t pfn = pa_pfn(k, d.oa);
 	struct page *pg = pfn_page(k, pfn);
 	if (pg->use != USE_ZERO) {
@@ -454,10 +454,10 @@ bool mm_dup_tables(struct kernel *k, struct mm *cm, struct mm *pm)
  * an entry whose access flag is clear still maps its frame. */
 bool mm_translate(struct kernel *k, struct mm *mm, uint64_t va, uint64_t *pa)
 {
-	uint64_t entry = pte_lookup(k, mm, va & ~(k->page - 1), false);
-	if (entry == PT_NO_MEMORY)
+	ptep_t at = pte_lookup(k, mm, va & ~(k->page - 1), false);
+	if (ptep_none(at))
 		return false;
-	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, physmem_read64(k->pm, entry));
+	struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, pte_read(k, at).raw);
 	if (d.kind == PTE_INVALID)
 		return false;
 	*pa = d.oa + (va & (k->page - 1));

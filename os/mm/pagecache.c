@@ -178,15 +178,15 @@ uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *
 
 /* ---- writeback -------------------------------------------------------------------- */
 /* page_mkclean: every writable mapping of the page becomes read-only again. */
-static void mkclean_one(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void mkclean_one(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
 			void *ctx)
 {
 	(void)ctx;
-	struct pte d = pte_decode(k->fmt, level, raw);
+	struct pte d = pte_decode(k->fmt, level, orig.raw);
 	if (!d.write && !d.dbm)
 		return;
 	d.write = d.dbm = d.dirty = false;
-	pte_write(k, mm, va, level, entry, pte_encode(k->fmt, level, &d), true);
+	pte_write(k, mm, va, level, at, pte_make(k, level, &d), true);
 }
 
 static void writeback_page(struct kernel *k, struct inode *i, uint64_t index, uint64_t pfn)
@@ -255,12 +255,12 @@ void mm_kernel_release(struct kernel *k)
 /* ---- truncation and inodes ---------------------------------------------------- */
 /* Drops cached pages at or beyond `pages` (a truncation), unmapping them
  * from every process first. */
-static void unmap_one(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void unmap_one(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
 		      void *ctx)
 {
-	(void)raw;
+	(void)orig;
 	uint64_t pfn = *(const uint64_t *)ctx;
-	pte_write(k, mm, va, level, entry, 0, true);
+	pte_write(k, mm, va, level, at, (pte_t){0}, true);
 	pfn_page(k, pfn)->mapcount--;
 	mm->rss_file--;
 	frame_put(k, pfn);

@@ -56,13 +56,13 @@ static void table_free(struct kernel *k, struct mm *mm, uint64_t pa, int level)
 	frame_put(k, pa_pfn(k, pa));
 }
 
-static void note_write(struct kernel *k, const struct mm *mm, uint64_t va, int level, uint64_t entry_pa,
-		       uint64_t old, uint64_t val)
+static void note_write(struct kernel *k, const struct mm *mm, uint64_t va, int level, ptep_t at, pte_t old,
+		       pte_t val)
 {
 	uint64_t tsize = pt_table_bytes(k->fmt, level);
-	struct pte_change c = {.level = (int8_t)level, .va = va, .old = old, .new = val};
-	c.table_pa = entry_pa & ~(tsize - 1);
-	c.index = (uint16_t)((entry_pa - c.table_pa) / 8);
+	struct pte_change c = {.level = (int8_t)level, .va = va, .old = old.raw, .new = val.raw};
+	c.table_pa = at.pa & ~(tsize - 1);
+	c.index = (uint16_t)((at.pa - c.table_pa) / 8);
 	if (k->rec && k->rec->npte < FAULT_MAX_PTES)
 		k->rec->pte[k->rec->npte++] = c;
 	if (observed(k)) {
@@ -86,7 +86,7 @@ static uint64_t build_alloc(void *ctx, int level)
 static void build_linked(void *ctx, int level, uint64_t va, uint64_t entry_pa, uint64_t old, uint64_t val)
 {
 	struct build_ctx *b = ctx;
-	note_write(b->k, b->mm, va, level, entry_pa, old, val);
+	note_write(b->k, b->mm, va, level, (ptep_t){entry_pa}, (pte_t){old}, (pte_t){val});
 }
 
 /* A table link as the kernels write them for user space: x86 _PAGE_TABLE
@@ -101,38 +101,38 @@ static struct pte table_link(const struct kernel *k)
 	return t;
 }
 
-uint64_t pte_lookup(struct kernel *k, struct mm *mm, uint64_t va, bool alloc)
+ptep_t pte_lookup(struct kernel *k, struct mm *mm, uint64_t va, bool alloc)
 {
 	return entry_lookup(k, mm, va, PT_LEVEL_LEAF, alloc);
 }
 
-uint64_t leaf_lookup(struct kernel *k, struct mm *mm, uint64_t va, int *level)
+ptep_t leaf_lookup(struct kernel *k, struct mm *mm, uint64_t va, int *level)
 {
 	uint64_t table = mm->root;
 	for (int l = k->fmt->top_level;; l++) {
-		uint64_t entry = table + 8ull * pt_index(k->fmt, l, va);
-		struct pte d = pte_decode(k->fmt, l, physmem_read64(k->pm, entry));
+		ptep_t at = {table + 8ull * pt_index(k->fmt, l, va)};
+		struct pte d = pte_decode(k->fmt, l, pte_read(k, at).raw);
 		if (l == PT_LEVEL_LEAF || d.kind == PTE_BLOCK) {
 			*level = l;
-			return entry;
+			return at;
 		}
 		if (d.kind != PTE_TABLE)
-			return PT_NO_MEMORY;
+			return (ptep_t){PT_NO_MEMORY};
 		table = d.oa;
 	}
 }
 
-uint64_t entry_lookup(struct kernel *k, struct mm *mm, uint64_t va, int level, bool alloc)
+ptep_t entry_lookup(struct kernel *k, struct mm *mm, uint64_t va, int level, bool alloc)
 {
 	struct build_ctx c = {k, mm};
 	struct pt_builder b = {.alloc = build_alloc, .linked = build_linked, .ctx = &c, .table = table_link(k)};
-	return pt_entry_addr(k->pm, k->fmt, mm->root, va, level, alloc ? &b : NULL);
+	return (ptep_t){pt_entry_addr(k->pm, k->fmt, mm->root, va, level, alloc ? &b : NULL)};
 }
 
 /* Does replacing `old` by `val` take away anything a TLB may have cached? */
-static bool is_downgrade(const struct kernel *k, int level, uint64_t old, uint64_t val)
+static bool is_downgrade(const struct kernel *k, int level, pte_t old, pte_t val)
 {
-	struct pte o = pte_decode(k->fmt, level, old), n = pte_decode(k->fmt, level, val);
+	struct pte o = pte_decode(k->fmt, level, old.raw), n = pte_decode(k->fmt, level, val.raw);
 	if (o.kind == PTE_INVALID)
 		return false;
 	if (n.kind == PTE_INVALID || n.oa != o.oa)
@@ -141,18 +141,17 @@ static bool is_downgrade(const struct kernel *k, int level, uint64_t old, uint64
 	       (o.dirty && !n.dirty) || (o.dbm && !n.dbm);
 }
 
-void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry_pa, uint64_t val,
-	       bool flush)
+void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t val, bool flush)
 {
-	uint64_t old = physmem_read64(k->pm, entry_pa);
-	if (old == val)
+	pte_t old = pte_read(k, at);
+	if (old.raw == val.raw)
 		return;
-	physmem_write64(k->pm, entry_pa, val);
-	note_write(k, mm, va, level, entry_pa, old, val);
+	physmem_write64(k->pm, at.pa, val.raw);
+	note_write(k, mm, va, level, at, old, val);
 	if (is_downgrade(k, level, old, val)) {
 		if (flush)
 			mmu_flush_va(k->mmu, va, mm->asid);
-		if (k->unmap_hook && pte_decode(k->fmt, level, old).kind != PTE_TABLE)
+		if (k->unmap_hook && pte_decode(k->fmt, level, old.raw).kind != PTE_TABLE)
 			k->unmap_hook(k->unmap_ctx, mm->pid, va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1),
 				      1ull << pt_leaf_shift(k->fmt, level));
 	}
@@ -185,11 +184,12 @@ unsigned block_order(const struct kernel *k, int level)
 
 /* __split_huge_pmd: the block entry becomes a table of entries mapping the
  * same frames with the same attributes; the TLB's huge entry goes. */
-static bool split_block(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry)
+static bool split_block(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at)
 {
 	const struct pt_format *f = k->fmt;
-	struct pte b = pte_decode(f, level, pte_present_view(f, physmem_read64(k->pm, entry)));
-	bool protnone = pte_is_protnone(f, physmem_read64(k->pm, entry));
+	pte_t orig = pte_read(k, at);
+	struct pte b = pte_decode(f, level, pte_present_view(f, orig.raw));
+	bool protnone = pte_is_protnone(f, orig.raw);
 	uint64_t table = table_alloc(k, mm, level + 1);
 	if (table == PT_NO_MEMORY)
 		return false;
@@ -200,12 +200,12 @@ static bool split_block(struct kernel *k, struct mm *mm, uint64_t va, int level,
 	for (unsigned i = 0; i < n; i++) {
 		p.oa = b.oa + ((uint64_t)i << shift);
 		uint64_t val = pte_encode(f, level + 1, &p);
-		pte_write(k, mm, base + ((uint64_t)i << shift), level + 1, table + 8ull * i,
-			  protnone ? pte_make_protnone(f, val) : val, false);
+		pte_write(k, mm, base + ((uint64_t)i << shift), level + 1, (ptep_t){table + 8ull * i},
+			  (pte_t){protnone ? pte_make_protnone(f, val) : val}, false);
 	}
 	struct pte t = table_link(k);
 	t.oa = table;
-	pte_write(k, mm, base, level, entry, pte_encode(f, level, &t), true);
+	pte_write(k, mm, base, level, at, pte_make(k, level, &t), true);
 	return true;
 }
 
@@ -213,12 +213,11 @@ struct split_ctx {
 	bool failed;
 };
 
-static void split_one(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
-		      void *ctx)
+static void split_one(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig, void *ctx)
 {
-	(void)raw;
+	(void)orig;
 	struct split_ctx *c = ctx;
-	if (level < PT_LEVEL_LEAF && !split_block(k, mm, va, level, entry))
+	if (level < PT_LEVEL_LEAF && !split_block(k, mm, va, level, at))
 		c->failed = true;
 }
 
@@ -289,26 +288,26 @@ static void walk_table(struct range_walk *w, uint64_t table, int level, uint64_t
 		uint64_t va = base + ((uint64_t)i << shift);
 		if (va >= end)
 			break;
-		uint64_t entry = table + 8ull * i;
-		uint64_t raw = physmem_read64(w->k->pm, entry);
-		if (!raw)
+		ptep_t at = {table + 8ull * i};
+		pte_t orig = pte_read(w->k, at);
+		if (!orig.raw)
 			continue;
-		struct pte d = pte_decode(f, level, pte_present_view(f, raw));
+		struct pte d = pte_decode(f, level, pte_present_view(f, orig.raw));
 		if (d.kind == PTE_BLOCK && (va < start || va + span > end)) {
 			/* The range takes part of a huge page: split it first. */
 			if (!split_huge_page(w->k, pa_pfn(w->k, d.oa)))
 				continue;
-			d = pte_decode(f, level, physmem_read64(w->k->pm, entry));
+			d = pte_decode(f, level, pte_read(w->k, at).raw);
 		}
 		if (d.kind != PTE_TABLE) {
 			if (w->leaf)
-				w->leaf(w->k, w->mm, va, level, entry, raw, w->ctx);
+				w->leaf(w->k, w->mm, va, level, at, orig, w->ctx);
 			continue;
 		}
 		uint64_t s = start > va ? start : va, e = end < va + span ? end : va + span;
 		walk_table(w, d.oa, level + 1, va, s, e);
 		if (w->free_tables && table_empty(w->k, d.oa, level + 1) && !span_has_vma(w->mm, va, va + span)) {
-			pte_write(w->k, w->mm, va, level, entry, 0, false);
+			pte_write(w->k, w->mm, va, level, at, (pte_t){0}, false);
 			table_free(w->k, w->mm, d.oa, level + 1);
 		}
 	}
@@ -325,18 +324,17 @@ struct zap_ctx {
 	uint64_t zapped;
 };
 
-static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
-		     void *ctx)
+static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig, void *ctx)
 {
 	struct zap_ctx *z = ctx;
-	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, raw));
-	pte_write(k, mm, va, level, entry, 0, z->flush_each);
+	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, orig.raw));
+	pte_write(k, mm, va, level, at, (pte_t){0}, z->flush_each);
 	z->zapped++;
 	if (d.kind == PTE_INVALID) {
-		if (pte_is_swap(k->fmt, raw)) {    /* the slot loses an entry naming it */
+		if (pte_is_swap(k->fmt, orig.raw)) {    /* the slot loses an entry naming it */
 			unsigned type;
 			uint64_t slot;
-			pte_swap_decode(k->fmt, raw, &type, &slot);
+			pte_swap_decode(k->fmt, orig.raw, &type, &slot);
 			swap_slot_put(k, slot);
 			mm->swap_entries--;
 		}

@@ -151,16 +151,16 @@ void swap_slot_put(struct kernel *k, uint64_t slot)
 }
 
 /* ---- the accessed bits ----------------------------------------------------------- */
-static void clear_young_one(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void clear_young_one(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
 			    void *ctx)
 {
 	bool *young = ctx;
-	struct pte d = pte_decode(k->fmt, level, raw);
+	struct pte d = pte_decode(k->fmt, level, orig.raw);
 	if (!d.accessed)
 		return;
 	*young = true;
 	d.accessed = false;    /* ptep_clear_flush_young: cleared, and the TLB entry invalidated */
-	pte_write(k, mm, va, level, entry, pte_encode(k->fmt, level, &d), true);
+	pte_write(k, mm, va, level, at, pte_make(k, level, &d), true);
 }
 
 static bool page_referenced(struct kernel *k, uint64_t pfn)
@@ -175,19 +175,19 @@ static bool page_referenced(struct kernel *k, uint64_t pfn)
 
 /* ---- eviction ------------------------------------------------------------------------ */
 struct unmap_ctx {
-	uint64_t swap_entry;   /* 0: clear the entries (a file page) */
+	pte_t swap_entry;      /* 0: clear the entries (a file page) */
 	uint64_t slot;
 };
 
-static void unmap_for_reclaim(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw,
+static void unmap_for_reclaim(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
 			      void *ctx)
 {
 	(void)level;   /* huge pages are not reclaimed: always a page */
 	struct unmap_ctx *u = ctx;
-	uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, raw)).oa);
+	uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, orig.raw)).oa);
 	struct page *pg = pfn_page(k, pfn);
-	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, u->swap_entry, true);
-	if (u->swap_entry) {
+	pte_write(k, mm, va, PT_LEVEL_LEAF, at, u->swap_entry, true);
+	if (u->swap_entry.raw) {
 		k->swap_map[u->slot]++;
 		mm->rss_anon--;
 		mm->swap_entries++;
@@ -241,7 +241,7 @@ static bool evict(struct kernel *k, uint64_t pfn)
 			return false;
 		}
 	}
-	struct unmap_ctx u = {.swap_entry = pte_encode_swap(k->fmt, 0, slot), .slot = slot};
+	struct unmap_ctx u = {.swap_entry = {pte_encode_swap(k->fmt, 0, slot)}, .slot = slot};
 	lru_del(k, pfn);
 	frame_get(k, pfn);                 /* hold it while its entries change */
 	rmap_walk(k, pfn, unmap_for_reclaim, &u);
@@ -311,13 +311,13 @@ struct range_ctx {
 	bool pageout;
 };
 
-static void cold_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, uint64_t entry, uint64_t raw, void *ctx)
+static void cold_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig, void *ctx)
 {
 	(void)mm;
 	(void)va;
-	(void)entry;
+	(void)at;
 	struct range_ctx *c = ctx;
-	struct pte d = pte_decode(k->fmt, level, raw);
+	struct pte d = pte_decode(k->fmt, level, orig.raw);
 	if (d.kind == PTE_INVALID)
 		return;
 	uint64_t pfn = pa_pfn(k, d.oa);
@@ -340,12 +340,14 @@ int64_t reclaim_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 }
 
 /* ---- do_swap_page ------------------------------------------------------------------------ */
-void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t va, uint64_t entry, uint64_t raw,
-		  struct fault_record *r)
+void do_swap_page(const struct vm_fault *vmf)
 {
+	struct kernel *k = vmf->k;
+	struct mm *mm = vmf->mm;
+	struct fault_record *r = vmf->r;
 	unsigned type;
 	uint64_t slot;
-	pte_swap_decode(k->fmt, raw, &type, &slot);
+	pte_swap_decode(k->fmt, vmf->orig_pte.raw, &type, &slot);
 	record_step(k, STEP_SWAP_IN);
 	if (type != 0 || !slot || slot >= k->swap_slots || !k->swap_map[slot]) {
 		record_step(k, STEP_BAD_ENTRY);      /* a swap entry naming nothing */
@@ -369,7 +371,7 @@ void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t
 		mmu_charge(k->mmu, COST_BACKING_READ, 1);
 		r->major = true;
 		struct page *pg = pfn_page(k, pfn);
-		pg->index = va >> k->fmt->page_shift;
+		pg->index = vmf->address >> k->fmt->page_shift;
 		pg->swap_slot = (uint32_t)slot;   /* the swap cache holds this reference (slots fit: swap_init) */
 		k->swap_cache[slot] = (uint32_t)pfn;
 		lru_add(k, pfn);
@@ -384,9 +386,9 @@ void do_swap_page(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t
 	bool last = k->swap_map[slot] == 1;
 	/* Writable only when no other entry still names the slot: otherwise the
 	 * page is shared and a write must copy it first. */
-	bool writable = (v->flags & VM_WRITE) && last && r->access == ACC_WRITE;
-	struct pte p = leaf_for_vma(k, v, pfn_pa(k, pfn), writable, writable);
-	pte_write(k, mm, va, PT_LEVEL_LEAF, entry, pte_encode(k->fmt, PT_LEVEL_LEAF, &p), true);
+	bool writable = (vmf->vma->flags & VM_WRITE) && last && vmf->access == ACC_WRITE;
+	struct pte p = leaf_for_vma(k, vmf->vma, pfn_pa(k, pfn), writable, writable);
+	pte_write(k, mm, vmf->address, PT_LEVEL_LEAF, vmf->pte, pte_make(k, PT_LEVEL_LEAF, &p), true);
 	swap_slot_put(k, slot);
 	r->outcome = OUT_RESOLVED;
 }

@@ -34,13 +34,13 @@ void mm_unregister(struct kernel *k, struct mm *mm)
 static void rmap_check(struct kernel *k, struct mm *mm, uint64_t va, uint64_t pfn, rmap_fn fn, void *ctx)
 {
 	int level;
-	uint64_t entry = leaf_lookup(k, mm, va, &level);
-	if (entry == PT_NO_MEMORY)
+	ptep_t at = leaf_lookup(k, mm, va, &level);
+	if (ptep_none(at))
 		return;
-	uint64_t raw = physmem_read64(k->pm, entry);
-	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, raw));
+	pte_t orig = pte_read(k, at);
+	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, orig.raw));
 	if (d.kind != PTE_INVALID && pa_pfn(k, d.oa) == pfn)
-		fn(k, mm, va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1), level, entry, raw, ctx);
+		fn(k, mm, va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1), level, at, orig, ctx);
 }
 
 void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx)
