@@ -392,7 +392,7 @@ uint64_t pt_entry_addr(struct physmem *pm, const struct pt_format *f, uint64_t r
 			uint64_t val = pte_encode(f, l, &link);
 			physmem_write64(pm, entry, val);
 			if (b->linked)
-				b->linked(b->ctx, l, va, entry, raw, val);
+				b->linked(b->ctx, l, va, (ptep_t){entry}, (pte_t){raw}, (pte_t){val});
 			p.oa = next;
 		}
 		table = p.oa;

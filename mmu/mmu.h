@@ -327,13 +327,19 @@ bool mmu_tlb_slot(const struct mmu *m, enum tlb_id t, unsigned array, uint32_t s
 		  struct tlb_slot *out);
 const char *mmu_tlb_name(enum tlb_id t);
 
+/* An entry's raw value and where it lives, as Linux's pte_t and pte_t *:
+ * types of their own, so neither is taken for the other or for an address
+ * where several stand in a row. */
+typedef struct { uint64_t raw; } pte_t;
+typedef struct { uint64_t pa; } ptep_t;
+
 /* Building page tables (the OS model, the demo and tests use this). */
 typedef uint64_t (*pt_alloc_fn)(void *ctx, int level);  /* a zeroed table's pa, or PT_NO_MEMORY */
 #define PT_NO_MEMORY UINT64_MAX
 struct pt_builder {
 	pt_alloc_fn alloc;   /* NULL: do not build, stop at a missing table */
 	/* Optional: told of every link written (entry at `level` -> new table). */
-	void (*linked)(void *ctx, int level, uint64_t va, uint64_t entry_pa, uint64_t old, uint64_t val);
+	void (*linked)(void *ctx, int level, uint64_t va, ptep_t at, pte_t old, pte_t val);
 	void *ctx;
 	struct pte table;    /* the links' attributes (kind and oa are filled in) */
 };

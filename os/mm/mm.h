@@ -197,10 +197,7 @@ void vma_merge_around(struct mm *mm, uint64_t addr);
 uint64_t vma_gap_topdown(struct mm *mm, uint64_t len, uint64_t below, uint64_t floor);
 
 /* pgtable.c */
-/* An entry's value and where it lives, as Linux's pte_t and pte_t *: two
- * types of their own, so neither is taken for the other or for an address. */
-typedef struct { uint64_t raw; } pte_t;
-typedef struct { uint64_t pa; } ptep_t;
+/* pte_t and ptep_t (mmu.h): an entry's value and where it lives. */
 static inline bool ptep_none(ptep_t p) { return p.pa == PT_NO_MEMORY; }
 static inline pte_t pte_read(const struct kernel *k, ptep_t p) { return (pte_t){physmem_read64(k->pm, p.pa)}; }
 uint64_t table_alloc(struct kernel *k, struct mm *mm, int level);   /* pa or PT_NO_MEMORY */
@@ -275,6 +272,10 @@ void swap_slot_put(struct kernel *k, uint64_t slot);
 uint64_t reclaim(struct kernel *k, uint64_t want);
 bool over_limit(const struct kernel *k);
 int64_t reclaim_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, bool pageout);
+struct vm_fault;
+void do_swap_page(const struct vm_fault *vmf);   /* a swap entry: the page read back */
+
+/* fault.c */
 /* The fault being handled, as Linux's struct vm_fault: where it happened
  * and what the handler found there, carried from step to step. */
 struct vm_fault {
@@ -287,9 +288,7 @@ struct vm_fault {
 	pte_t orig_pte;              /* its value when the handler looked */
 	struct fault_record *r;
 };
-void do_swap_page(const struct vm_fault *vmf);
-
-/* fault.c: an access by task t, its faults handled and the access retried;
+/* An access by task t, its faults handled and the access retried;
  * the outcome, and the last fault's record in r. */
 enum fault_outcome mm_access(struct kernel *k, const struct mm_task *t, uint64_t va, enum mmu_access acc,
 			     struct mmu_xlate *x, struct fault_record *r);

@@ -83,10 +83,10 @@ static uint64_t build_alloc(void *ctx, int level)
 	return table_alloc(b->k, b->mm, level);
 }
 
-static void build_linked(void *ctx, int level, uint64_t va, uint64_t entry_pa, uint64_t old, uint64_t val)
+static void build_linked(void *ctx, int level, uint64_t va, ptep_t at, pte_t old, pte_t val)
 {
 	struct build_ctx *b = ctx;
-	note_write(b->k, b->mm, va, level, (ptep_t){entry_pa}, (pte_t){old}, (pte_t){val});
+	note_write(b->k, b->mm, va, level, at, old, val);
 }
 
 /* A table link as the kernels write them for user space: x86 _PAGE_TABLE
