@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "bench/clock.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "traces/traces.h"
 #include "bench/workload.h"
 

@@ -81,7 +81,7 @@
 
 #include "cpu/cpu.h"
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 #ifndef MMUSIM_GUEST_DIR
 #define MMUSIM_GUEST_DIR "build/guests"

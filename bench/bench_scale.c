@@ -31,7 +31,7 @@
 
 #include "bench/clock.h"
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 struct point {
 	double seconds;

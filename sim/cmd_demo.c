@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "sim/commands.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
+#include "sim/install.h"
 
 struct space {
 	struct physmem *pm;

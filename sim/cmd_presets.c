@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "sim/commands.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 static void size_name(uint64_t bytes, char *buf, size_t len)
 {

@@ -3,7 +3,7 @@
 #define MMUSIM_MACHINE_H
 
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "traces/traces.h"
 
 #define MACHINE_MAX_SETTINGS 32

@@ -9,7 +9,7 @@
 
 #include "tests/check.h"
 #include "tests/testkernel.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "traces/traces.h"
 
 static const char *examples;

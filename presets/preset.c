@@ -1,7 +1,7 @@
 /* Preset parsing with cJSON. Strict: a missing key, a key of the wrong type
  * and an unknown key (a typo would otherwise silently fall back to nothing)
  * are each refused with the key's full path. */
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #ifndef MMUSIM_PRESET_DIR
 #define MMUSIM_PRESET_DIR "presets"
@@ -350,29 +348,17 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	return c.failed ? -1 : 0;
 }
 
-bool installed_path(const char *sub, char *buf, size_t len)
+static const char *bundled_dir = MMUSIM_PRESET_DIR;
+
+void preset_set_dir(const char *dir)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return false;
-	*slash = 0;
-	struct stat st;
-	int w = snprintf(buf, len, "%s/../share/mmusim/%s", exe, sub);
-	return w > 0 && (size_t)w < len && stat(buf, &st) == 0 && S_ISDIR(st.st_mode);
+	bundled_dir = dir;
 }
 
 const char *preset_dir(void)
 {
 	const char *env = getenv("MMUSIM_PRESETS");
-	if (env && *env)
-		return env;
-	static char installed[PATH_MAX];
-	return installed_path("presets", installed, sizeof installed) ? installed : MMUSIM_PRESET_DIR;
+	return env && *env ? env : bundled_dir;
 }
 
 static char *read_file(const char *path, char *err, size_t errlen)
