@@ -75,16 +75,15 @@ int cmd_convert(int argc, char **argv)
 		return usage_error("cannot convert to '%s' (binary, jsonl)", to);
 	if (to && arch)
 		return usage_error("--arch goes with --from lackey: a trace names its own architecture");
-	if (!arch)
-		arch = "x86-64";
-	if (strcmp(arch, "x86-64") && strcmp(arch, "aarch64"))
+	enum mmu_arch machine = ARCH_X86_64;
+	if (arch && !mmu_arch_by_name(arch, &machine))
 		return usage_error("--arch must be x86-64 or aarch64, not '%s'", arch);
 	if (!in || !out)
 		return usage_error("convert needs an input file and an output file (- for standard output)");
 	if (to)
 		return convert_trace(in, out, !strcmp(to, "binary"));
 	char err[512];
-	if (lackey_convert(in, out, !strcmp(arch, "x86-64") ? ARCH_X86_64 : ARCH_AARCH64, err, sizeof err)) {
+	if (lackey_convert(in, out, machine, err, sizeof err)) {
 		fprintf(stderr, "mmusim: %s\n", err);
 		return 2;
 	}

@@ -80,8 +80,6 @@ static int parse_args(int argc, char **argv, struct replay_opts *o)
 	return view_options_check(o->view, o->events, &o->gui);
 }
 
-static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
-
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
@@ -151,8 +149,8 @@ static int replay_trace(struct replay_opts *opts)
 		goto out;
 	rc = 2;
 	if (p.mmu.fmt->arch != arch) {
-		fprintf(stderr, "mmusim: %s is an %s trace, but preset %s is %s\n", o.trace, arch_name(arch), p.name,
-			arch_name(p.mmu.fmt->arch));
+		fprintf(stderr, "mmusim: %s is an %s trace, but preset %s is %s\n", o.trace, mmu_arch_name(arch), p.name,
+			mmu_arch_name(p.mmu.fmt->arch));
 		goto out;
 	}
 	if (!(k = machine_kernel(&p, &oc, o.root)))

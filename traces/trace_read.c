@@ -701,8 +701,7 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 		bad(msg, sizeof msg, "unsupported version %g (this reader knows version 1)", version->valuedouble);
 	} else if (!arch) {
 		bad(msg, sizeof msg, "missing field \"arch\"");
-	} else if (!cJSON_IsString(arch) ||
-		   (strcmp(arch->valuestring, "x86-64") && strcmp(arch->valuestring, "aarch64"))) {
+	} else if (!cJSON_IsString(arch) || !mmu_arch_by_name(arch->valuestring, &r->arch)) {
 		bad(msg, sizeof msg, "unknown arch %s: must be \"x86-64\" or \"aarch64\"",
 		    cJSON_IsString(arch) ? quoted(arch->valuestring, q, sizeof q) : "(not a string)");
 	} else if (comment && !cJSON_IsString(comment)) {
@@ -723,7 +722,6 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 				rc = bad(msg, sizeof msg, "duplicate key \"%s\" in the header", hkeys[k]);
 			seen |= 1 << k;
 		}
-		r->arch = strcmp(arch->valuestring, "aarch64") ? ARCH_X86_64 : ARCH_AARCH64;
 		r->recorded = cJSON_IsTrue(recorded);
 		if (!rc && comment && !(r->comment = strdup(comment->valuestring)))
 			rc = bad(msg, sizeof msg, "out of memory");
