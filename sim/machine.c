@@ -39,18 +39,6 @@ static int page_multiple(const char *opt, const char *text, const struct preset 
 	return 0;
 }
 
-int machine_option(int argc, char **argv, int *i, struct machine_opts *o)
-{
-	if (strcmp(argv[*i], "--set"))
-		return 0;
-	if (++*i == argc || !strchr(argv[*i], '=') || argv[*i][0] == '=')
-		return -usage_error("--set needs KEY=VALUE (a preset key, e.g. tlb.l1d.arrays[0].entries=32)");
-	if (o->nset == MACHINE_MAX_SETTINGS)
-		return -usage_error("at most %d --set settings", MACHINE_MAX_SETTINGS);
-	o->set[o->nset++] = argv[*i];
-	return 1;
-}
-
 int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_config *oc, struct preset *p)
 {
 	char err[512];
