@@ -13,6 +13,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "util/errmsg.h"
+
 #ifndef MMUSIM_PRESET_DIR
 #define MMUSIM_PRESET_DIR "presets"
 #endif
@@ -24,24 +26,19 @@ struct ctx {
 	bool failed;
 };
 
+/* "preset ORIGIN: message"; the first failure is the one reported. */
 static void fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct ctx *c, const char *fmt, ...)
 {
 	if (c->failed)
 		return;
 	c->failed = true;
-	int n = snprintf(c->err, c->errlen, "preset %s: ", c->origin);
-	if (n < 0 || (size_t)n >= c->errlen)
-		return;
+	char name[320];
+	snprintf(name, sizeof name, "preset %s", c->origin);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	errmsg_vset(c->err, c->errlen, name, ERRMSG_NO_LINE, fmt, ap);
 	va_end(ap);
-	/* The message quotes keys and values from the file: a control
-	 * character there (a newline in a key) must not break the one line. */
-	for (char *e = c->err; *e; e++)
-		if ((unsigned char)*e < 0x20 || *e == 0x7f)
-			*e = '?';
 }
 
 static void join(char *out, size_t len, const char *path, const char *key)
@@ -473,7 +470,8 @@ static char *apply_settings(const char *json, const char *origin, const char *co
 {
 	cJSON *root = cJSON_Parse(json);
 	if (!root || !cJSON_IsObject(root)) {
-		snprintf(err, errlen, "preset %s: not a JSON object%s", origin, root ? "" : " (malformed JSON)");
+		struct ctx c = {.origin = origin, .err = err, .errlen = errlen};
+		fail(&c, "not a JSON object%s", root ? "" : " (malformed JSON)");
 		cJSON_Delete(root);
 		return NULL;
 	}

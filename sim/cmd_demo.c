@@ -15,6 +15,7 @@
 #include "sim/commands.h"
 #include "presets/preset.h"
 #include "sim/install.h"
+#include "util/errmsg.h"
 
 struct space {
 	struct physmem *pm;
@@ -175,7 +176,7 @@ static int demo_one(const char *name)
 	struct preset p;
 	char err[512];
 	if (preset_load(name, &p, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	/* A small physical memory is plenty for a handful of tables. */

@@ -18,6 +18,7 @@
 #include "sim/options.h"
 #include "sim/report.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 struct replay_opts {
 	struct sim_opts s;   /* the options run has too */
@@ -99,7 +100,7 @@ static int replay_trace(struct replay_opts *opts)
 	char err[512];
 	struct trace_reader *r = trace_open(o.trace, err, sizeof err);
 	if (!r) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 2;
 	}
 	enum mmu_arch arch = trace_arch(r);
@@ -143,7 +144,7 @@ static int replay_trace(struct replay_opts *opts)
 		goto out;
 	if (o.s.record && !(rec = trace_recorded(r) ? trace_create_recorded(o.s.record, arch, NULL, err, sizeof err)
 						  : trace_create(o.s.record, arch, NULL, err, sizeof err))) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		goto out;
 	}
 	struct fault_printer printer = {stderr, k, color_wanted(o.s.out.color, stderr)};
@@ -164,7 +165,7 @@ static int replay_trace(struct replay_opts *opts)
 		fprintf(stderr, "mmusim: %s: replay stopped after %llu records\n", res.stopped == SIGINT ? "SIGINT" : "SIGTERM",
 			(unsigned long long)res.records);
 	if (replayed) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		rc = 2;
 		goto out;
 	}
@@ -176,7 +177,7 @@ static int replay_trace(struct replay_opts *opts)
 		struct trace_writer *w = rec;
 		rec = NULL;
 		if (trace_finish(w, err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			errmsg_print(err);
 			goto out;
 		}
 	}

@@ -18,6 +18,7 @@
 #include "sim/options.h"
 #include "sim/report.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 struct run_opts {
 	struct sim_opts s;   /* the options replay has too */
@@ -156,7 +157,7 @@ static int run_program(struct run_opts *opts)
 			 program, p.name, personality_name(oc.personality), o.s.m.mem ? " --mem " : "", o.s.m.mem ? o.s.m.mem : "",
 			 o.s.m.swap ? " --swap " : "", o.s.m.swap ? o.s.m.swap : "");
 		if (!(rec = recorder_create(o.s.record, k, comment, err, sizeof err))) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			errmsg_print(err);
 			goto out;
 		}
 	}
@@ -166,13 +167,13 @@ static int run_program(struct run_opts *opts)
 	co.stop = stop_signals_catch();
 	if (!(c = cpu_create(k, &co, err, sizeof err))) {
 		stop_signals_release();
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		goto out;
 	}
 	int status = cpu_run(c, program, o.argc, o.argv, o.env, err, sizeof err);
 	stop_signals_release();
 	if (status < 0) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		rc = 126;
 		goto out;
 	}
@@ -182,7 +183,7 @@ static int run_program(struct run_opts *opts)
 		struct recorder *r = rec;
 		rec = NULL;
 		if (recorder_finish(r, err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			errmsg_print(err);
 			rc = 1;
 			goto out;
 		}

@@ -18,20 +18,17 @@
 
 #include "traces/reader.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 /* ---- Errors ---------------------------------------------------------------- */
 
 int reader_fail(struct trace_reader *r, uint64_t line, char *err, size_t errlen, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* a binary trace's offset 0 is a position too */
+	errmsg_vset(r->errmsg, sizeof r->errmsg, r->name, line || r->binary ? (long long)line : ERRMSG_NO_LINE, fmt, ap);
 	va_end(ap);
-	if (line || r->binary)   /* a binary trace's offset 0 is a position too */
-		snprintf(r->errmsg, sizeof r->errmsg, "%s:%" PRIu64 ": %s", r->name, line, msg);
-	else
-		snprintf(r->errmsg, sizeof r->errmsg, "%s: %s", r->name, msg);
 	r->failed = true;
 	r->rec_line = line;
 	if (err && errlen)
