@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "traces/line.h"
 #include "traces/reader.h"
 #include "traces/traces.h"
 #include "util/errmsg.h"
@@ -653,6 +654,20 @@ static inline bool fast_access(const char *s, size_t len, struct trace_rec *rec)
 	return true;
 }
 
+bool trace_line_fast(const char *s, size_t len, struct trace_rec *rec)
+{
+	return fast_access(s, len, rec);
+}
+
+int trace_line_decode(const char *line, size_t len, struct trace_rec *rec, char *path, char *name, char *msg,
+		      size_t n)
+{
+	cJSON *j = parse_json(line, len, msg, n);
+	int rc = j ? decode_record(j, rec, path, name, msg, n) : -1;
+	cJSON_Delete(j);
+	return rc;
+}
+
 /* ---- The reader ------------------------------------------------------------ */
 
 static int read_header(struct trace_reader *r, char *err, size_t errlen)
@@ -847,10 +862,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t 
 		if (is_blank(line, len))
 			continue;
 		char msg[512];
-		cJSON *j = parse_json(line, len, msg, sizeof msg);
-		rc = j ? decode_record(j, rec, r->path, r->fname, msg, sizeof msg) : -1;
-		cJSON_Delete(j);
-		if (rc)
+		if (trace_line_decode(line, len, rec, r->path, r->fname, msg, sizeof msg))
 			return reader_fail(r, r->lineno, err, errlen, "%s", msg);
 		r->rec_line = r->lineno;
 		return 1;
