@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gui/internal.h"
+#include "gui/model.h"
 #include "util/errmsg.h"
 
 struct line_ctx {

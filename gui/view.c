@@ -11,6 +11,7 @@
 
 #include "gui/gui.h"
 #include "gui/internal.h"
+#include "gui/render.h"
 #include "util/errmsg.h"
 
 #define DEFAULT_W 1600
