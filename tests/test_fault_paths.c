@@ -3,7 +3,7 @@
  * kernel's call chain, its outcome and the entries it wrote. Then COW
  * reference counts through fork and exit, the OOM outcome under a small
  * memory, and every frame returning when its last reference goes.
- * usage: test_replay EXAMPLES_DIR */
+ * usage: test_fault_paths EXAMPLES_DIR */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -469,5 +469,5 @@ int main(int argc, char **argv)
 	cow_refcounts();
 	shared_dirty_after_fork();
 	out_of_memory();
-	return check_report("test_replay");
+	return check_report("test_fault_paths");
 }
