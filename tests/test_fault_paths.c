@@ -91,6 +91,7 @@ static int run_trace(struct kernel *k, const char *path, struct seen *s)
 	if (rc)
 		fprintf(stderr, "%s\n", err);
 	trace_close(r);
+	unlink(path);   /* trace_for's copy */
 	return rc;
 }
 
