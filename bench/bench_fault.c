@@ -31,7 +31,7 @@
 
 #include "bench/clock.h"
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 struct figures {
 	double zero_ns, cow_ns;             /* the whole fault, as the guest sees it */

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "bench/clock.h"
-#include "gui/internal.h"
+#include "gui/render.h"
 
 int main(int argc, char **argv)
 {

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "bench/clock.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 static uint64_t next_frame = 1;
 static struct physmem *pm;

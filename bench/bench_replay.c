@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "bench/clock.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "traces/traces.h"
 #include "bench/workload.h"
 
@@ -310,7 +310,7 @@ int main(int argc, char **argv)
 			if (write_trace(jsonl, false, arch, &shapes[s], n) || write_trace(bin, true, arch, &shapes[s], n))
 				return 1;
 			printf("bench_replay: %" PRIu64 " M accesses, %s, %s trace\n", n / 1000000, shapes[s].name,
-			       a ? "aarch64" : "x86-64");
+			       mmu_arch_name(arch));
 			decode_only("jsonl", jsonl, runs);
 			decode_only("binary", bin, runs);
 			for (int i = 0; i < 2 && presets[a][i]; i++)

@@ -81,7 +81,8 @@
 
 #include "cpu/cpu.h"
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
+#include "bench/scratch.h"
 
 #ifndef MMUSIM_GUEST_DIR
 #define MMUSIM_GUEST_DIR "build/guests"
@@ -785,6 +786,9 @@ int main(int argc, char **argv)
 	     a64 = !strcmp(arch, "aarch64") || !strcmp(arch, "both");
 	if (repeat < 1 || (!x86 && !a64))
 		return usage();
+	dir = scratch_absolute(dir);
+	if (scratch_enter("bench_run"))
+		return 1;
 	static const char *const kernels[] = {"alu", "matmul", "sort", "chase", "copy"};
 	bool each = !strcmp(kernel, "each");
 	printf("bench_run: %s%s%s; ratios are raw CPU time / mode CPU time (higher is better)\n", guest,

@@ -31,7 +31,8 @@
 
 #include "bench/clock.h"
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
+#include "bench/scratch.h"
 
 struct point {
 	double seconds;
@@ -149,6 +150,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_scale: --max-pages and --max-procs must be at least 4\n");
 		return 2;
 	}
+	mmusim = scratch_absolute(mmusim);
+	guest_dir = scratch_absolute(guest_dir);
+	if (scratch_enter("bench_scale"))
+		return 1;
 	int bad = 0;
 	printf("bench_scale: resident guest pages (skylake, 4 KiB pages, a write to each)\n");
 	printf("  %10s %10s %12s %12s %12s %14s\n", "pages", "seconds", "ns/page", "guest MiB", "peak RSS MiB",

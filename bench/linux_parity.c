@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 #define ANON (64ull << 20)
 #define FILE_SIZE (16ull << 20)

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gui/internal.h"
+#include "gui/model.h"
+#include "util/errmsg.h"
 
 struct line_ctx {
 	struct evlog *l;
@@ -24,12 +25,9 @@ static void fail(struct line_ctx *c, const char *fmt, ...)
 	if (c->failed)
 		return;
 	c->failed = true;
-	int n = snprintf(c->err, c->errlen, "%s:%d: ", c->l->name, c->l->line);
-	if (n < 0 || (size_t)n >= c->errlen)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	errmsg_vset(c->err, c->errlen, c->l->name, c->l->line, fmt, ap);
 	va_end(ap);
 }
 

@@ -4,10 +4,11 @@
  * the nearest checkpoint at or before it (a deep copy of the state taken
  * every CHECKPOINT_EVERY steps), so stepping back gives exactly the state
  * stepping forward gave. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gui/internal.h"
+#include "gui/model.h"
 
 #define CHECKPOINT_EVERY 32
 

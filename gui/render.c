@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gui/internal.h"
+#include <SDL_ttf.h>
+
+#include "gui/render.h"
 
 #define FONT_DIR "/usr/share/fonts/truetype/dejavu/"
 #define FONT_SANS FONT_DIR "DejaVuSans.ttf"

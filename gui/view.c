@@ -11,12 +11,13 @@
 
 #include "gui/gui.h"
 #include "gui/internal.h"
+#include "gui/render.h"
+#include "util/errmsg.h"
 
 #define DEFAULT_W 1600
 #define DEFAULT_H 900
 #define ANIM_MS 700
 
-static void report(const char *err) { fprintf(stderr, "mmusim: %s\n", err); }
 
 static void frame_size(const struct gui_options *o, int *w, int *h)
 {
@@ -43,7 +44,7 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 	frame_size(o, &w, &h);
 	struct renderer *r = renderer_create(w, h, err, sizeof err);
 	if (!r) {
-		report(err);
+		errmsg_print(err);
 		SDL_Quit();
 		return 1;
 	}
@@ -63,7 +64,7 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 			char path[4096];
 			snprintf(path, sizeof path, "%s/fault-%05zu.png", o->frames_dir, k + 1);
 			if (png_write(path, renderer_surface(r), err, sizeof err)) {
-				report(err);
+				errmsg_print(err);
 				rc = 1;
 				break;
 			}
@@ -125,7 +126,7 @@ static void save_screenshot(struct viewer *v)
 	char path[64], err[512];
 	snprintf(path, sizeof path, "mmusim-fault-%05zu.png", v->s.step + 1);
 	if (png_write(path, renderer_surface(v->r), err, sizeof err))
-		report(err);
+		errmsg_print(err);
 	else
 		fprintf(stderr, "mmusim: saved %s\n", path);
 }
@@ -203,7 +204,7 @@ static void on_event(struct viewer *v, const SDL_Event *e)
 	case SDL_WINDOWEVENT:
 		if (e->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
 			if (renderer_resize(v->r, e->window.data1, e->window.data2, err, sizeof err)) {
-				report(err);
+				errmsg_print(err);
 				v->status = 1;
 				v->quit = true;
 			}
@@ -235,7 +236,7 @@ static int read_live(struct viewer *v)
 		}
 		size_t before = v->log->nfaults;
 		if (evlog_feed(v->log, buf, (size_t)n, err, sizeof err)) {
-			report(err);
+			errmsg_print(err);
 			return -1;
 		}
 		if (v->log->nfaults != before) {
@@ -327,7 +328,7 @@ static int run_window(struct evlog *log, int fd, const struct gui_options *o)
 		return 1;
 	}
 	if (!(v.r = renderer_create(w, h, err, sizeof err))) {
-		report(err);
+		errmsg_print(err);
 		SDL_DestroyWindow(v.win);
 		SDL_Quit();
 		return 1;
@@ -366,7 +367,7 @@ int gui_view_file(const char *path, const struct gui_options *o)
 	char err[1024];
 	evlog_init(&log, path);
 	if (evlog_read_file(&log, path, err, sizeof err)) {
-		report(err);
+		errmsg_print(err);
 		evlog_free(&log);
 		return 2;
 	}
@@ -393,7 +394,7 @@ int gui_view_fd(int fd, const char *name, const struct gui_options *o)
 				break;
 			}
 			if (evlog_feed(&log, buf, (size_t)n, err, sizeof err)) {
-				report(err);
+				errmsg_print(err);
 				rc = 2;
 				break;
 			}
@@ -414,7 +415,7 @@ int gui_view_fd(int fd, const char *name, const struct gui_options *o)
 				fprintf(stderr, "mmusim: %s: no events arrived\n", name);
 				rc = 2;
 			} else if (evlog_feed(&log, buf, (size_t)n, err, sizeof err)) {
-				report(err);
+				errmsg_print(err);
 				rc = 2;
 			}
 		}

@@ -155,6 +155,23 @@ static const struct pt_format *const all_formats[] = {
 	&fmt_x86_64_4level, &fmt_x86_64_5level, &fmt_aarch64_4k, &fmt_aarch64_16k, &fmt_aarch64_64k,
 };
 
+static const char *const arch_names[] = {[ARCH_X86_64] = "x86-64", [ARCH_AARCH64] = "aarch64"};
+
+const char *mmu_arch_name(enum mmu_arch a)
+{
+	return arch_names[a];
+}
+
+bool mmu_arch_by_name(const char *name, enum mmu_arch *a)
+{
+	for (size_t i = 0; i < sizeof arch_names / sizeof arch_names[0]; i++)
+		if (!strcmp(arch_names[i], name)) {
+			*a = (enum mmu_arch)i;
+			return true;
+		}
+	return false;
+}
+
 const struct pt_format *pt_format_by_id(const char *id)
 {
 	for (size_t i = 0; i < sizeof all_formats / sizeof all_formats[0]; i++)

@@ -11,6 +11,10 @@
 #include <stdint.h>
 
 enum mmu_arch { ARCH_X86_64, ARCH_AARCH64 };
+/* The name traces, event logs and the command line use: "x86-64", "aarch64". */
+const char *mmu_arch_name(enum mmu_arch a);
+/* The inverse: true with *a set when `name` is one of them. */
+bool mmu_arch_by_name(const char *name, enum mmu_arch *a);
 
 /* ------------------------------------------------------------------------
  * Physical memory: frames as bytes in a memfd, so the Unicorn bridge can map

@@ -7,6 +7,7 @@
 
 #include "sim/commands.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 /* Every record of `in` to `out` in the form asked for; the header's arch,
  * comment and "recorded" go along. */
@@ -15,7 +16,7 @@ static int convert_trace(const char *in, const char *out, bool binary)
 	char err[512];
 	struct trace_reader *r = trace_open(in, err, sizeof err);
 	if (!r) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 2;
 	}
 	enum mmu_arch arch = trace_arch(r);
@@ -24,7 +25,7 @@ static int convert_trace(const char *in, const char *out, bool binary)
 			       : trace_recorded(r) ? trace_create_recorded(out, arch, comment, err, sizeof err)
 						   : trace_create(out, arch, comment, err, sizeof err);
 	if (!w) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		trace_close(r);
 		return 1;
 	}
@@ -34,12 +35,12 @@ static int convert_trace(const char *in, const char *out, bool binary)
 		trace_write(w, &rec);
 	trace_close(r);
 	if (rc < 0) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		trace_abort(w);
 		return 2;
 	}
 	if (trace_finish(w, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	return 0;
@@ -75,17 +76,16 @@ int cmd_convert(int argc, char **argv)
 		return usage_error("cannot convert to '%s' (binary, jsonl)", to);
 	if (to && arch)
 		return usage_error("--arch goes with --from lackey: a trace names its own architecture");
-	if (!arch)
-		arch = "x86-64";
-	if (strcmp(arch, "x86-64") && strcmp(arch, "aarch64"))
+	enum mmu_arch machine = ARCH_X86_64;
+	if (arch && !mmu_arch_by_name(arch, &machine))
 		return usage_error("--arch must be x86-64 or aarch64, not '%s'", arch);
 	if (!in || !out)
 		return usage_error("convert needs an input file and an output file (- for standard output)");
 	if (to)
 		return convert_trace(in, out, !strcmp(to, "binary"));
 	char err[512];
-	if (lackey_convert(in, out, !strcmp(arch, "x86-64") ? ARCH_X86_64 : ARCH_AARCH64, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+	if (lackey_convert(in, out, machine, err, sizeof err)) {
+		errmsg_print(err);
 		return 2;
 	}
 	return 0;

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "sim/commands.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
+#include "sim/install.h"
+#include "util/errmsg.h"
 
 struct space {
 	struct physmem *pm;
@@ -174,7 +176,7 @@ static int demo_one(const char *name)
 	struct preset p;
 	char err[512];
 	if (preset_load(name, &p, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	/* A small physical memory is plenty for a handful of tables. */

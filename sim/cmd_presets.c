@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "sim/commands.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
+#include "util/errmsg.h"
 
 static void size_name(uint64_t bytes, char *buf, size_t len)
 {
@@ -57,7 +58,7 @@ static int show(const char *name)
 	struct preset p;
 	char err[512];
 	if (preset_load(name, &p, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	const struct mmu_config *m = &p.mmu;
@@ -113,7 +114,7 @@ int cmd_presets(int argc, char **argv)
 		struct preset p;
 		char err[512];
 		if (preset_load(names[i], &p, err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			errmsg_print(err);
 			rc = 1;
 			continue;
 		}

@@ -15,72 +15,35 @@
 
 #include "sim/commands.h"
 #include "sim/stop.h"
-#include "gui/gui.h"
-#include "sim/machine.h"
-#include "sim/outputs.h"
+#include "sim/options.h"
 #include "sim/report.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 struct replay_opts {
-	struct machine_opts m;
-	const char *trace, *root, *events, *record;
-	bool faults, stats, view;
-	struct gui_options gui;   /* --view and its options */
-	struct output_opts out;   /* --chrome-trace, --stats-json, --color, --progress */
+	struct sim_opts s;   /* the options run has too */
+	const char *trace;
 };
 
 static int parse_args(int argc, char **argv, struct replay_opts *o)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const char **value = NULL;
-		int v = view_option(argc, argv, &i, &o->gui);
-		if (!v)
-			v = machine_option(argc, argv, &i, &o->m);
-		if (!v)
-			v = output_option(argc, argv, &i, &o->out);
+		int v = sim_option(argc, argv, &i, &o->s);
 		if (v < 0)
 			return -v;
 		if (v)
 			continue;
-		if (!strcmp(a, "--preset"))
-			value = &o->m.preset;
-		else if (!strcmp(a, "--view"))
-			o->view = true;
-		else if (!strcmp(a, "--personality"))
-			value = &o->m.personality;
-		else if (!strcmp(a, "--mem"))
-			value = &o->m.mem;
-		else if (!strcmp(a, "--swap"))
-			value = &o->m.swap;
-		else if (!strcmp(a, "--root"))
-			value = &o->root;
-		else if (!strcmp(a, "--events"))
-			value = &o->events;
-		else if (!strcmp(a, "--record"))
-			value = &o->record;
-		else if (!strcmp(a, "--faults"))
-			o->faults = true;
-		else if (!strcmp(a, "--stats"))
-			o->stats = true;
-		else if (a[0] == '-' && a[1])
+		if (a[0] == '-' && a[1])
 			return usage_error("unknown option '%s' for replay", a);
-		else if (o->trace)
+		if (o->trace)
 			return usage_error("replay takes one trace, not '%s' too", a);
-		else
-			o->trace = a;
-		if (value) {
-			if (++i == argc)
-				return usage_error("%s needs a value", a);
-			*value = argv[i];
-		}
+		o->trace = a;
 	}
 	if (!o->trace)
 		return usage_error("replay needs a trace file (or - for standard input)");
-	return view_options_check(o->view, o->events, &o->gui);
+	return sim_options_check(&o->s);
 }
-
-static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -111,7 +74,7 @@ static void replay_progress(void *ctx, const struct trace_reader *r, uint64_t re
 static int replay_with_events(void *ctx, const char *events)
 {
 	struct replay_opts *o = ctx;
-	o->events = events;
+	o->s.events = events;
 	return replay_trace(o);
 }
 
@@ -121,8 +84,8 @@ int cmd_replay(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	if (o.view)
-		return view_live(&o.gui, o.trace, replay_with_events, &o);
+	if (o.s.view)
+		return view_live(&o.s.gui, o.trace, replay_with_events, &o);
 	return replay_trace(&o);
 }
 
@@ -132,12 +95,12 @@ static int replay_trace(struct replay_opts *opts)
 	int rc;
 	struct os_config oc;
 	os_config_default(&oc);
-	if ((rc = machine_personality(o.m.personality, &oc)))
+	if ((rc = machine_personality(o.s.m.personality, &oc)))
 		return rc;
 	char err[512];
 	struct trace_reader *r = trace_open(o.trace, err, sizeof err);
 	if (!r) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 2;
 	}
 	enum mmu_arch arch = trace_arch(r);
@@ -147,17 +110,17 @@ static int replay_trace(struct replay_opts *opts)
 	struct trace_writer *rec = NULL;
 	struct outputs outs = {0};
 	char scratch[PATH_MAX] = "";   /* the private root of a recorded trace */
-	if ((rc = machine_load(&o.m, arch, &oc, &p)))
+	if ((rc = machine_load(&o.s.m, arch, &oc, &p)))
 		goto out;
 	rc = 2;
 	if (p.mmu.fmt->arch != arch) {
-		fprintf(stderr, "mmusim: %s is an %s trace, but preset %s is %s\n", o.trace, arch_name(arch), p.name,
-			arch_name(p.mmu.fmt->arch));
+		fprintf(stderr, "mmusim: %s is an %s trace, but preset %s is %s\n", o.trace, mmu_arch_name(arch), p.name,
+			mmu_arch_name(p.mmu.fmt->arch));
 		goto out;
 	}
-	if (!(k = machine_kernel(&p, &oc, o.root)))
+	if (!(k = machine_kernel(&p, &oc, o.s.m.root)))
 		goto out;
-	if (!o.root && trace_recorded(r)) {
+	if (!o.s.m.root && trace_recorded(r)) {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(scratch, sizeof scratch, "%s/mmusim-replay-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 		if (!mkdtemp(scratch)) {
@@ -174,26 +137,23 @@ static int replay_trace(struct replay_opts *opts)
 		}
 	}
 	rc = 1;
-	if (o.events) {
-		struct eventlog_info info = {p.name, personality_name(oc.personality), "replay", o.trace};
-		if (!(log = machine_eventlog(o.events, k, &info)))
-			goto out;
-	}
-	struct eventlog_info replay_info = {p.name, personality_name(oc.personality), "replay", o.trace};
-	if (outputs_start(&outs, &o.out, k, &p, &replay_info))
+	struct eventlog_info info = {p.name, personality_name(oc.personality), "replay", o.trace};
+	if (o.s.events && !(log = machine_eventlog(o.s.events, k, &info)))
 		goto out;
-	if (o.record && !(rec = trace_recorded(r) ? trace_create_recorded(o.record, arch, NULL, err, sizeof err)
-						  : trace_create(o.record, arch, NULL, err, sizeof err))) {
-		fprintf(stderr, "mmusim: %s\n", err);
+	if (outputs_start(&outs, &o.s.out, k, &p, &info))
+		goto out;
+	if (o.s.record && !(rec = trace_recorded(r) ? trace_create_recorded(o.s.record, arch, NULL, err, sizeof err)
+						  : trace_create(o.s.record, arch, NULL, err, sizeof err))) {
+		errmsg_print(err);
 		goto out;
 	}
-	struct fault_printer printer = {stderr, k, color_wanted(o.out.color, stderr)};
-	if (o.faults)
+	struct fault_printer printer = {stderr, k, color_wanted(o.s.out.color, stderr)};
+	if (o.s.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
 	struct replay_result res = {0};
 	struct progress bar;
 	/* The bar and the inspector would share a terminal line: not both. */
-	progress_start(&bar, o.faults && o.out.progress == PROGRESS_AUTO ? PROGRESS_NEVER : o.out.progress, "replay",
+	progress_start(&bar, o.s.faults && o.s.out.progress == PROGRESS_AUTO ? PROGRESS_NEVER : o.s.out.progress, "replay",
 		       "records", trace_size(o.trace));
 	res.progress = replay_progress;
 	res.progress_ctx = &bar;
@@ -205,23 +165,23 @@ static int replay_trace(struct replay_opts *opts)
 		fprintf(stderr, "mmusim: %s: replay stopped after %llu records\n", res.stopped == SIGINT ? "SIGINT" : "SIGTERM",
 			(unsigned long long)res.records);
 	if (replayed) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		rc = 2;
 		goto out;
 	}
 	if (res.skipped)
 		fprintf(stderr, "mmusim: %llu records of killed processes were skipped\n", (unsigned long long)res.skipped);
-	if (outputs_finish(&outs, &o.out, k) || machine_eventlog_finish(&log, k))
+	if (outputs_finish(&outs, &o.s.out, k) || machine_eventlog_finish(&log, k))
 		goto out;
 	if (rec) {
 		struct trace_writer *w = rec;
 		rec = NULL;
 		if (trace_finish(w, err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			errmsg_print(err);
 			goto out;
 		}
 	}
-	if (o.stats)
+	if (o.s.stats)
 		report_stats(stdout, k);
 	rc = res.stopped ? 128 + res.stopped : 0;
 out:

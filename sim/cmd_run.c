@@ -15,18 +15,14 @@
 #include "sim/commands.h"
 #include "sim/stop.h"
 #include "cpu/cpu.h"
-#include "gui/gui.h"
-#include "sim/machine.h"
-#include "sim/outputs.h"
+#include "sim/options.h"
 #include "sim/report.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 struct run_opts {
-	struct machine_opts m;
-	const char *mode, *root, *events, *max_insns, *record;
-	bool faults, stats, view;
-	struct gui_options gui;   /* --view and its options */
-	struct output_opts out;   /* --chrome-trace, --stats-json, --color, --progress */
+	struct sim_opts s;   /* the options replay has too */
+	const char *mode, *max_insns;
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
 	int argc;            /* the program and its arguments */
@@ -43,33 +39,13 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			i++;
 			break;
 		}
-		int v = view_option(argc, argv, &i, &o->gui);
-		if (!v)
-			v = machine_option(argc, argv, &i, &o->m);
-		if (!v)
-			v = output_option(argc, argv, &i, &o->out);
+		int v = sim_option(argc, argv, &i, &o->s);
 		if (v < 0)
 			return -v;
 		if (v)
 			continue;
-		if (!strcmp(a, "--preset"))
-			value = &o->m.preset;
-		else if (!strcmp(a, "--personality"))
-			value = &o->m.personality;
-		else if (!strcmp(a, "--view"))
-			o->view = true;
-		else if (!strcmp(a, "--mode"))
+		if (!strcmp(a, "--mode"))
 			value = &o->mode;
-		else if (!strcmp(a, "--mem"))
-			value = &o->m.mem;
-		else if (!strcmp(a, "--swap"))
-			value = &o->m.swap;
-		else if (!strcmp(a, "--root"))
-			value = &o->root;
-		else if (!strcmp(a, "--events"))
-			value = &o->events;
-		else if (!strcmp(a, "--record"))
-			value = &o->record;
 		else if (!strcmp(a, "--max-insns"))
 			value = &o->max_insns;
 		else if (!strcmp(a, "--env")) {
@@ -78,11 +54,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			if (o->nenv == 64)
 				return usage_error("at most 64 --env settings");
 			o->env[o->nenv++] = argv[i];
-		} else if (!strcmp(a, "--faults"))
-			o->faults = true;
-		else if (!strcmp(a, "--stats"))
-			o->stats = true;
-		else
+		} else
 			return usage_error("unknown option '%s' for run", a);
 		if (value) {
 			if (++i == argc)
@@ -92,7 +64,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 	}
 	if (i == argc)
 		return usage_error("run needs a program (a static x86-64 or AArch64 Linux executable)");
-	int rc = view_options_check(o->view, o->events, &o->gui);
+	int rc = sim_options_check(&o->s);
 	if (rc)
 		return rc;
 	o->argc = argc - i;
@@ -120,7 +92,7 @@ static int run_program(struct run_opts *opts);
 static int run_with_events(void *ctx, const char *events)
 {
 	struct run_opts *o = ctx;
-	o->events = events;
+	o->s.events = events;
 	return run_program(o);
 }
 
@@ -130,8 +102,8 @@ int cmd_run(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	if (o.view)
-		return view_live(&o.gui, o.argv[0], run_with_events, &o);
+	if (o.s.view)
+		return view_live(&o.s.gui, o.argv[0], run_with_events, &o);
 	return run_program(&o);
 }
 
@@ -141,7 +113,7 @@ static int run_program(struct run_opts *opts)
 	int rc;
 	struct os_config oc;
 	os_config_default(&oc);
-	if ((rc = machine_personality(o.m.personality, &oc)))
+	if ((rc = machine_personality(o.s.m.personality, &oc)))
 		return rc;
 	struct cpu_options co = {.mode = CPU_TIMING};
 	if (o.mode && !strcmp(o.mode, "functional"))
@@ -162,9 +134,9 @@ static int run_program(struct run_opts *opts)
 	}
 	char err[512];
 	struct preset p;
-	if ((rc = machine_load(&o.m, elf_machine(program) == 183 /* EM_AARCH64 */ ? ARCH_AARCH64 : ARCH_X86_64, &oc, &p)))
+	if ((rc = machine_load(&o.s.m, elf_machine(program) == 183 /* EM_AARCH64 */ ? ARCH_AARCH64 : ARCH_X86_64, &oc, &p)))
 		return rc;
-	struct kernel *k = machine_kernel(&p, &oc, o.root);
+	struct kernel *k = machine_kernel(&p, &oc, o.s.m.root);
 	struct cpu *c = NULL;
 	struct eventlog *log = NULL;
 	struct recorder *rec = NULL;
@@ -173,38 +145,35 @@ static int run_program(struct run_opts *opts)
 	if (!k)
 		goto out;
 	rc = 1;
-	if (o.events) {
-		struct eventlog_info info = {p.name, personality_name(oc.personality), "run", program};
-		if (!(log = machine_eventlog(o.events, k, &info)))
-			goto out;
-	}
-	struct eventlog_info run_info = {p.name, personality_name(oc.personality), "run", program};
-	if (outputs_start(&outs, &o.out, k, &p, &run_info))
+	struct eventlog_info info = {p.name, personality_name(oc.personality), "run", program};
+	if (o.s.events && !(log = machine_eventlog(o.s.events, k, &info)))
 		goto out;
-	if (o.record) {
+	if (outputs_start(&outs, &o.s.out, k, &p, &info))
+		goto out;
+	if (o.s.record) {
 		/* What replaying needs besides the trace: the same machine. */
 		char comment[1024];
 		snprintf(comment, sizeof comment, "mmusim run --record of %s; replay with --preset %s --personality %s%s%s%s%s",
-			 program, p.name, personality_name(oc.personality), o.m.mem ? " --mem " : "", o.m.mem ? o.m.mem : "",
-			 o.m.swap ? " --swap " : "", o.m.swap ? o.m.swap : "");
-		if (!(rec = recorder_create(o.record, k, comment, err, sizeof err))) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			 program, p.name, personality_name(oc.personality), o.s.m.mem ? " --mem " : "", o.s.m.mem ? o.s.m.mem : "",
+			 o.s.m.swap ? " --swap " : "", o.s.m.swap ? o.s.m.swap : "");
+		if (!(rec = recorder_create(o.s.record, k, comment, err, sizeof err))) {
+			errmsg_print(err);
 			goto out;
 		}
 	}
-	struct fault_printer printer = {stderr, k, color_wanted(o.out.color, stderr)};
-	if (o.faults)
+	struct fault_printer printer = {stderr, k, color_wanted(o.s.out.color, stderr)};
+	if (o.s.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
 	co.stop = stop_signals_catch();
 	if (!(c = cpu_create(k, &co, err, sizeof err))) {
 		stop_signals_release();
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		goto out;
 	}
 	int status = cpu_run(c, program, o.argc, o.argv, o.env, err, sizeof err);
 	stop_signals_release();
 	if (status < 0) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		rc = 126;
 		goto out;
 	}
@@ -214,16 +183,16 @@ static int run_program(struct run_opts *opts)
 		struct recorder *r = rec;
 		rec = NULL;
 		if (recorder_finish(r, err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			errmsg_print(err);
 			rc = 1;
 			goto out;
 		}
 	}
-	if (outputs_finish(&outs, &o.out, k) || machine_eventlog_finish(&log, k)) {
+	if (outputs_finish(&outs, &o.s.out, k) || machine_eventlog_finish(&log, k)) {
 		rc = 1;
 		goto out;
 	}
-	if (o.stats)
+	if (o.s.stats)
 		report_stats(stderr, k);
 out:
 	recorder_abort(rec);

@@ -21,6 +21,7 @@
 #include "sim/progress.h"
 #include "sim/draw.h"
 #include "sim/sweep.h"
+#include "util/errmsg.h"
 
 enum { MAX_PARAMS = 8, MAX_VALUES = 256, MAX_POINTS = 100000 };
 
@@ -396,7 +397,7 @@ static int write_outputs(struct sweep_table *t, const char *csv, const char *plo
 	if (plot && !draw)
 		return 1;
 	if (plot && draw->sweep_plot(t, plot, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	return 0;
@@ -422,7 +423,7 @@ static int merge(const struct sweep_opts *o)
 	int rc = 0;
 	for (int i = 0; i < o->nbase && !rc; i++)
 		if (sweep_table_read(&t, o->base[i], err, sizeof err)) {
-			fprintf(stderr, "mmusim: %s\n", err);
+			errmsg_print(err);
 			rc = 1;
 		}
 	if (!rc) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sim/draw.h"
+#include "sim/install.h"
 
 #ifndef MMUSIM_DRAW_INSTALLED
 #define MMUSIM_DRAW_INSTALLED "../lib/mmusim/mmusim-draw.so"   /* relative to the binary's directory */
@@ -25,13 +26,10 @@ const struct draw_api *draw_load(void)
 	if (api)
 		return api;
 	char dir[PATH_MAX], path[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
-	char *slash = n > 0 ? (dir[n] = 0, strrchr(dir, '/')) : NULL;
-	if (!slash) {
+	if (!exe_dir(dir, sizeof dir)) {
 		fprintf(stderr, "mmusim: cannot find the drawing module: /proc/self/exe unreadable\n");
 		return NULL;
 	}
-	*slash = 0;
 	const char *const candidates[] = {"mmusim-draw.so", MMUSIM_DRAW_INSTALLED};
 	char why[512] = "not found";
 	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {

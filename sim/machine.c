@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sim/commands.h"
+#include "util/errmsg.h"
 
 int machine_personality(const char *name, struct os_config *oc)
 {
@@ -39,24 +40,12 @@ static int page_multiple(const char *opt, const char *text, const struct preset 
 	return 0;
 }
 
-int machine_option(int argc, char **argv, int *i, struct machine_opts *o)
-{
-	if (strcmp(argv[*i], "--set"))
-		return 0;
-	if (++*i == argc || !strchr(argv[*i], '=') || argv[*i][0] == '=')
-		return -usage_error("--set needs KEY=VALUE (a preset key, e.g. tlb.l1d.arrays[0].entries=32)");
-	if (o->nset == MACHINE_MAX_SETTINGS)
-		return -usage_error("at most %d --set settings", MACHINE_MAX_SETTINGS);
-	o->set[o->nset++] = argv[*i];
-	return 1;
-}
-
 int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_config *oc, struct preset *p)
 {
 	char err[512];
 	if (preset_load_set(o->preset ? o->preset : default_preset(arch, oc->personality), o->set, o->nset, p, err,
 			    sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 2;
 	}
 	if ((o->mem && page_multiple("--mem", o->mem, p, &p->mmu.phys_size)) ||
@@ -71,7 +60,7 @@ struct kernel *machine_kernel(const struct preset *p, const struct os_config *oc
 	char err[512];
 	struct kernel *k = kernel_create(&p->mmu, oc, err, sizeof err);
 	if (!k) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return NULL;
 	}
 	if (root && os_set_root(k, root, err, sizeof err)) {
@@ -87,7 +76,7 @@ struct eventlog *machine_eventlog(const char *path, struct kernel *k, const stru
 	char err[512];
 	struct eventlog *log = eventlog_create(path, k, info, err, sizeof err);
 	if (!log) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return NULL;
 	}
 	kernel_subscribe(k, eventlog_event, log);
@@ -100,7 +89,7 @@ int machine_eventlog_finish(struct eventlog **log, const struct kernel *k)
 	char err[512];
 	*log = NULL;
 	if (l && eventlog_finish(l, k, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	return 0;

@@ -3,20 +3,17 @@
 #define MMUSIM_MACHINE_H
 
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "traces/traces.h"
 
 #define MACHINE_MAX_SETTINGS 32
 
+/* From the command line (sim/options.h). */
 struct machine_opts {
-	const char *preset, *personality, *mem, *swap;   /* NULL: not given */
-	const char *set[MACHINE_MAX_SETTINGS];           /* --set KEY=VALUE: the preset's keys changed */
+	const char *preset, *personality, *mem, *swap, *root;   /* NULL: not given */
+	const char *set[MACHINE_MAX_SETTINGS];                  /* --set KEY=VALUE: the preset's keys changed */
 	int nset;
 };
-
-/* --set KEY=VALUE: 1 when argv[*i] is it (*i moves past the value), 0 when
- * not, minus the status of a usage error. */
-int machine_option(int argc, char **argv, int *i, struct machine_opts *o);
 
 /* --personality into oc (after os_config_default): 0, or 2 after a usage
  * message. */

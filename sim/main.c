@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "sim/commands.h"
-#include "sim/preset.h"
+#include "sim/install.h"
 
 static const char usage[] =
 	"usage: mmusim <command> [options]\n"
@@ -83,6 +83,7 @@ int main(int argc, char **argv)
 	}
 	if (command_help(cmd, argc - 1, argv + 1) == 0)
 		return 0;
+	install_find_presets();
 	if (!strcmp(cmd, "presets"))
 		return cmd_presets(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sim/commands.h"
+#include "util/errmsg.h"
 
 int output_option(int argc, char **argv, int *i, struct output_opts *o)
 {
@@ -33,7 +34,7 @@ int outputs_start(struct outputs *out, const struct output_opts *o, struct kerne
 	char err[512];
 	out->chrome = NULL;
 	if (o->chrome_trace && !(out->chrome = chrome_trace_create(o->chrome_trace, k, info, p->clock_ghz, err, sizeof err))) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	return 0;
@@ -45,11 +46,11 @@ int outputs_finish(struct outputs *out, const struct output_opts *o, struct kern
 	struct chrome_trace *t = out->chrome;
 	out->chrome = NULL;
 	if (t && chrome_trace_finish(t, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	if (o->stats_json && stats_json_write(o->stats_json, k, err, sizeof err)) {
-		fprintf(stderr, "mmusim: %s\n", err);
+		errmsg_print(err);
 		return 1;
 	}
 	return 0;

@@ -4,7 +4,7 @@
 #ifndef MMUSIM_OUTPUTS_H
 #define MMUSIM_OUTPUTS_H
 
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "sim/progress.h"
 #include "sim/report.h"
 #include "traces/traces.h"

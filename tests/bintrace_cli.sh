@@ -7,31 +7,26 @@
 # --record); malformed binary files are refused with one line
 # "FILE:OFFSET: reason", exit status 2 and no output left behind.
 # usage: bintrace_cli.sh MMUSIM SOURCE_DIR GUEST_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1
 SRC=$2
 GUESTS=$3
 EX=$SRC/traces/examples
 export MMUSIM_PRESETS="$SRC/presets"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/tmpdir"
 TMPDIR=$tmp/tmpdir
 export TMPDIR
-fails=0 passes=0
-ok() { passes=$((passes + 1)); }
-bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # round_trip JSONL: canonical form, binary, back.
 round_trip() {
 	"$MMUSIM" convert --to jsonl "$1" "$tmp/canon.jsonl" &&
 		"$MMUSIM" convert --to binary "$1" "$tmp/t.mtr" &&
-		"$MMUSIM" convert --to jsonl "$tmp/t.mtr" "$tmp/back.jsonl" || { bad "convert $1"; return 1; }
-	cmp -s "$tmp/canon.jsonl" "$tmp/back.jsonl" && ok || bad "$1: JSON Lines -> binary -> JSON Lines differs"
+		"$MMUSIM" convert --to jsonl "$tmp/t.mtr" "$tmp/back.jsonl" || { fail "convert $1"; return 1; }
+	cmp -s "$tmp/canon.jsonl" "$tmp/back.jsonl" && pass || fail "$1: JSON Lines -> binary -> JSON Lines differs"
 	# The binary form of the canonical text is the same bytes again.
 	"$MMUSIM" convert --to binary "$tmp/canon.jsonl" "$tmp/t2.mtr"
-	cmp -s "$tmp/t.mtr" "$tmp/t2.mtr" && ok || bad "$1: binary form depends on the spelling"
-	[ "$(head -c 4 "$tmp/t.mtr" | od -A n -t x1 | tr -d ' ')" = "894d5452" ] && ok || bad "$1: magic"
+	cmp -s "$tmp/t.mtr" "$tmp/t2.mtr" && pass || fail "$1: binary form depends on the spelling"
+	[ "$(head -c 4 "$tmp/t.mtr" | od -A n -t x1 | tr -d ' ')" = "894d5452" ] && pass || fail "$1: magic"
 }
 
 # same_replay JSONL MTR [options]: the two replays agree.
@@ -45,19 +40,19 @@ same_replay() {
 		echo $? >"$tmp/rc-$f"
 	done
 	if [ "$(cat "$tmp/rc-j")" != 0 ] || [ "$(cat "$tmp/rc-b")" != 0 ]; then
-		bad "replay of $j: status $(cat "$tmp/rc-j") (jsonl) $(cat "$tmp/rc-b") (binary)"; cat "$tmp/err-j" "$tmp/err-b"
+		fail "replay of $j: status $(cat "$tmp/rc-j") (jsonl) $(cat "$tmp/rc-b") (binary)"; cat "$tmp/err-j" "$tmp/err-b"
 		return
 	fi
-	cmp -s "$tmp/st-j" "$tmp/st-b" && [ -s "$tmp/st-j" ] && ok || bad "$j: --stats differ"
-	cmp -s "$tmp/err-j" "$tmp/err-b" && ok || bad "$j: messages differ"
+	cmp -s "$tmp/st-j" "$tmp/st-b" && [ -s "$tmp/st-j" ] && pass || fail "$j: --stats differ"
+	cmp -s "$tmp/err-j" "$tmp/err-b" && pass || fail "$j: messages differ"
 	tail -n +2 "$tmp/ev-j" >"$tmp/ev-j.body"
 	tail -n +2 "$tmp/ev-b" >"$tmp/ev-b.body"
-	cmp -s "$tmp/ev-j.body" "$tmp/ev-b.body" && grep -q '"ev":"fault"' "$tmp/ev-j.body" && ok ||
-		bad "$j: event logs differ"
+	cmp -s "$tmp/ev-j.body" "$tmp/ev-b.body" && grep -q '"ev":"fault"' "$tmp/ev-j.body" && pass ||
+		fail "$j: event logs differ"
 	# The headers differ in the input's name alone.
 	head -1 "$tmp/ev-j" | sed 's/"input":"[^"]*"//' >"$tmp/h-j"
 	head -1 "$tmp/ev-b" | sed 's/"input":"[^"]*"//' >"$tmp/h-b"
-	cmp -s "$tmp/h-j" "$tmp/h-b" && ok || bad "$j: event log headers differ beyond the input"
+	cmp -s "$tmp/h-j" "$tmp/h-b" && pass || fail "$j: event log headers differ beyond the input"
 }
 
 for t in "$EX"/*.jsonl; do
@@ -76,7 +71,7 @@ record() {
 	shift 2
 	rm -rf "$tmp/g"; mkdir "$tmp/g"
 	(cd "$tmp/g" && "$MMUSIM" run --record "$tmp/rec.jsonl" "$@" "$GUESTS/$arch/$name" >/dev/null 2>&1)
-	head -1 "$tmp/rec.jsonl" | grep -q '"recorded":true' || { bad "record $arch/$name"; return; }
+	head -1 "$tmp/rec.jsonl" | grep -q '"recorded":true' || { fail "record $arch/$name"; return; }
 	round_trip "$tmp/rec.jsonl" || return
 	cp "$tmp/t.mtr" "$tmp/rec.mtr"
 	same_replay "$tmp/rec.jsonl" "$tmp/rec.mtr"
@@ -87,8 +82,8 @@ record x86_64 signals
 record aarch64 execve --mode functional
 
 # Standard input: the binary form is detected there too.
-"$MMUSIM" replay - --stats <"$tmp/rec.mtr" >"$tmp/stdin-st" 2>/dev/null && cmp -s "$tmp/stdin-st" "$tmp/st-b" && ok ||
-	bad "binary trace on standard input"
+"$MMUSIM" replay - --stats <"$tmp/rec.mtr" >"$tmp/stdin-st" 2>/dev/null && cmp -s "$tmp/stdin-st" "$tmp/st-b" && pass ||
+	fail "binary trace on standard input"
 
 # Malformed binary traces: one line naming the file and the offset, status
 # 2, no event log left.
@@ -99,9 +94,9 @@ refused() {
 	st=$?
 	if [ $st -eq 2 ] && [ ! -s "$tmp/out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q -- "$2" "$tmp/err" &&
 	   [ ! -e "$tmp/bad-ev" ]; then
-		ok
+		pass
 	else
-		bad "$(basename "$1"): status $st, expected 2 and \"$2\""; cat "$tmp/err"
+		fail "$(basename "$1"): status $st, expected 2 and \"$2\""; cat "$tmp/err"
 	fi
 }
 B=$tmp/rec.mtr
@@ -129,12 +124,11 @@ refused "$tmp/nopid.mtr" "nopid.mtr:12: process 9 does not exist"
 
 # convert: usage and bad input.
 "$MMUSIM" convert --to xml "$B" "$tmp/x" 2>"$tmp/err"
-[ $? -eq 2 ] && grep -q "cannot convert to 'xml'" "$tmp/err" && ok || bad "convert --to xml"
+[ $? -eq 2 ] && grep -q "cannot convert to 'xml'" "$tmp/err" && pass || fail "convert --to xml"
 "$MMUSIM" convert --to binary --from lackey "$B" "$tmp/x" 2>"$tmp/err"
-[ $? -eq 2 ] && grep -q "not both" "$tmp/err" && ok || bad "convert --to with --from"
+[ $? -eq 2 ] && grep -q "not both" "$tmp/err" && pass || fail "convert --to with --from"
 "$MMUSIM" convert --to jsonl "$tmp/cut1.mtr" "$tmp/x.jsonl" 2>"$tmp/err"
 [ $? -eq 2 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "cut1.mtr:[0-9]*: truncated" "$tmp/err" &&
-	[ ! -e "$tmp/x.jsonl" ] && [ -z "$(ls "$tmp" | grep '^x\.jsonl')" ] && ok || bad "convert of a truncated trace"
+	[ ! -e "$tmp/x.jsonl" ] && [ -z "$(ls "$tmp" | grep '^x\.jsonl')" ] && pass || fail "convert of a truncated trace"
 
-echo "bintrace_cli: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish bintrace_cli

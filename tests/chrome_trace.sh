@@ -3,14 +3,9 @@
 # process, every fault as a slice with its details, system calls; and the
 # fault inspector's colour (--color, NO_COLOR on a terminal).
 # usage: chrome_trace.sh MMUSIM CHROME_CHECK GUEST_DIR SOURCE_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 CHECK=$2 GUESTS=$3 SRC=$4
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0 passes=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-pass() { passes=$((passes + 1)); }
 
 # fork_cow: a parent and a child (two tracks), copy-on-write faults,
 # clone (glibc's fork), wait4 and exit_group calls.
@@ -60,5 +55,4 @@ else
 	echo "skipped the terminal checks: no script(1)"
 fi
 
-echo "chrome_trace: $passes passed, $fails failed"
-[ $fails = 0 ]
+finish chrome_trace

@@ -2,13 +2,10 @@
 # The command line as a user meets it: exit statuses (0 ok, 1 failure,
 # 2 usage), one-line errors, the presets listing and the demo's output.
 # usage: cli.sh MMUSIM PRESET_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1
 PRESETS=$2
 export MMUSIM_PRESETS="$PRESETS"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0 passes=0
 
 # expect STATUS PATTERN_IN_OUTPUT ARGS... ; stdout+stderr are searched
 expect() {
@@ -17,15 +14,15 @@ expect() {
 	"$MMUSIM" "$@" >"$tmp/out" 2>"$tmp/err"
 	got=$?
 	if [ "$got" -ne "$want" ]; then
-		echo "FAIL: mmusim $*: exit $got, expected $want"; cat "$tmp/err"; fails=$((fails + 1)); return
+		fail "mmusim $*: exit $got, expected $want"; cat "$tmp/err"; return
 	fi
 	if [ -n "$pattern" ] && ! grep -q -- "$pattern" "$tmp/out" "$tmp/err"; then
-		echo "FAIL: mmusim $*: no \"$pattern\" in output"; fails=$((fails + 1)); return
+		fail "mmusim $*: no \"$pattern\" in output"; return
 	fi
 	if [ "$want" -ne 0 ] && [ "$(wc -l <"$tmp/err")" -ne 1 ]; then
-		echo "FAIL: mmusim $*: error is not one line:"; cat "$tmp/err"; fails=$((fails + 1)); return
+		fail "mmusim $*: error is not one line:"; cat "$tmp/err"; return
 	fi
-	passes=$((passes + 1))
+	pass
 }
 
 expect 0 "usage: mmusim" --help
@@ -66,5 +63,4 @@ MMUSIM_PRESETS="$tmp/presets" expect 1 "key \"pa_bits\" must be a number" demo -
 MMUSIM_PRESETS="$tmp/presets" expect 1 "broken.json" presets
 expect 1 "cannot open" presets /nonexistent/x.json
 
-echo "cli: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish cli

@@ -5,14 +5,9 @@
 # examples, in place, and an installed mmusim that finds its presets and
 # guests beside it).
 # usage: docs.sh MMUSIM SOURCE_DIR BUILD_DIR CMAKE
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 SRC=$2 BUILD=$3 CMAKE=$4
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0 passes=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-pass() { passes=$((passes + 1)); }
 
 for cmd in demo presets run replay sweep view convert; do
 	for flag in --help -h; do
@@ -60,5 +55,4 @@ moved/bin/mmusim replay moved/share/doc/mmusim/examples/fork-cow.jsonl --stats |
 	fail "installed mmusim cannot replay an installed example"
 moved/bin/mmusim demo 2>&1 | grep -q "^fault #" && pass || fail "installed demo finds no guest"
 
-echo "docs: $passes passed, $fails failed"
-[ $fails = 0 ]
+finish docs

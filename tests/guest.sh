@@ -5,7 +5,7 @@
 # usage: guest.sh MMUSIM PROGRAM EXPECTED_DIR [STATUS] [-- run options...]
 # STATUS, when given, replaces the expected exit status (a personality that
 # answers a fault with another signal, as XNU's SIGBUS).
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 PROGRAM=$2 EXPECTED=$3
 shift 3
 name=$(basename "$PROGRAM")
@@ -15,23 +15,18 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then
 	shift
 fi
 [ $# -gt 0 ] && [ "$1" = "--" ] && shift
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/root" && cd "$tmp/root" || exit 1
 # The guest's files live in the working directory (the sandbox root), an
 # empty one: what it lists is what it made.
 timeout 120 "$MMUSIM" run "$@" "$PROGRAM" >"$tmp/out" 2>"$tmp/err"
 status=$?
 cd "$tmp" || exit 1
-fail=0
 if [ "$status" -ne "$want_status" ]; then
-	echo "FAIL: $name: exit status $status, expected $want_status"
-	fail=1
+	fail "$name: exit status $status, expected $want_status"
 fi
 if ! cmp -s out "$EXPECTED/$name.out"; then
-	echo "FAIL: $name: standard output differs from a real Linux run:"
+	fail "$name: standard output differs from a real Linux run:"
 	diff "$EXPECTED/$name.out" out | head -20
-	fail=1
 fi
 # A fatal fault is reported as the kernel reports it, one line, naming
 # the process by its comm (the program's name cut to 15 characters).
@@ -44,10 +39,9 @@ case $want_status in
 *) fatal_line="^$comm\\[1\\]: (segfault|bus error) at [0-9a-f]+ ip|^$comm\\[1\\]: unhandled exception: " ;;
 esac
 if [ "$want_status" -ge 129 ] && ! grep -Eq "$fatal_line" err; then
-	echo "FAIL: $name: no kernel-style line for the fatal signal on stderr"
-	fail=1
+	fail "$name: no kernel-style line for the fatal signal on stderr"
 fi
-if [ $fail -ne 0 ]; then
+if [ $fails -ne 0 ]; then
 	echo "--- stderr:"; head -20 err
 	exit 1
 fi

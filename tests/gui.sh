@@ -5,13 +5,9 @@
 # --frames` writes the same PNG bytes twice; a malformed log gets one line
 # "file:line: reason" and status 2.
 # usage: gui.sh MMUSIM TEST_GUI GUEST_DIR SOURCE_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 TEST_GUI=$2 GUESTS=$3 SRC=$4
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0 passes=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 for arch in x86_64 aarch64; do
 	for g in fork_cow mmap_write; do
@@ -22,7 +18,7 @@ done
 
 if "$TEST_GUI" --fork x86_64-fork_cow.jsonl --fork aarch64-fork_cow.jsonl x86_64-mmap_write.jsonl \
 	aarch64-mmap_write.jsonl replay.jsonl; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "test_gui"
 fi
@@ -32,7 +28,7 @@ fi
 "$MMUSIM" view --headless --frames b --first 1 --last 3 x86_64-fork_cow.jsonl || fail "view --frames: exit $?"
 if [ "$(ls a)" = "$(printf 'fault-00001.png\nfault-00002.png\nfault-00003.png')" ] && cmp -s a/fault-00002.png b/fault-00002.png &&
    [ "$(head -c 8 a/fault-00001.png | od -An -c | tr -d ' ')" = "211PNG\r\n032\n" ]; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "view --headless --frames: files $(ls a | tr '\n' ' '), not the same bytes twice or not PNG"
 fi
@@ -40,7 +36,7 @@ fi
 # --layout: the cells of the walk, one a line.
 "$MMUSIM" view --headless --layout --fault 2 replay.jsonl >layout || fail "view --layout: exit $?"
 if grep -q "^step 2 pid 1$" layout && grep -q "^cell table 0x[0-9a-f]* index [0-9]* level 3 walk " layout; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "view --layout:"; cat layout
 fi
@@ -51,7 +47,7 @@ MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space q" SD
 	"$MMUSIM" view x86_64-fork_cow.jsonl 2>err
 st=$?
 if [ $st -eq 0 ] && [ -s mmusim-fault-00002.png ] && grep -q "saved mmusim-fault-00002.png" err; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "the window: status $st"; cat err
 fi
@@ -63,19 +59,19 @@ st=$?
 "$MMUSIM" run --events live.jsonl "$GUESTS/aarch64/mmap_write" >out2 2>&1   # stdout a file too: glibc buffers by its kind
 n=$(grep -c '"ev":"fault"' live.jsonl)
 if [ $st -eq 0 ] && [ "$(cat out)" = A ] && [ "$(ls live | wc -l)" -eq "$n" ] && [ "$n" -gt 0 ]; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "run --view --headless: status $st, output '$(cat out)', $(ls live | wc -l) frames for $n faults"; cat err
 fi
 "$MMUSIM" run --view --headless --frames live2 "$GUESTS/x86_64/segv_bad_address" >/dev/null 2>&1
 st=$?
-[ $st -eq 139 ] && [ -s live2/fault-00001.png ] && passes=$((passes + 1)) || fail "run --view of a SIGSEGV: status $st"
+[ $st -eq 139 ] && [ -s live2/fault-00001.png ] && pass || fail "run --view of a SIGSEGV: status $st"
 MMUSIM_VIEW_KEYS="right end left q" SDL_VIDEODRIVER=offscreen \
 	"$MMUSIM" replay "$SRC/traces/examples/fork-cow.jsonl" --view 2>err
 st=$?
-[ $st -eq 0 ] && [ ! -s err ] && passes=$((passes + 1)) || { fail "replay --view: status $st"; cat err; }
+[ $st -eq 0 ] && [ ! -s err ] && pass || { fail "replay --view: status $st"; cat err; }
 "$MMUSIM" replay "$SRC/traces/examples/fork-cow.jsonl" --view --events x.jsonl 2>err
-[ $? -eq 2 ] && passes=$((passes + 1)) || fail "replay --view --events: not a usage error"
+[ $? -eq 2 ] && pass || fail "replay --view --events: not a usage error"
 
 # Malformed logs: one line naming the file and line, status 2.
 head -3 x86_64-mmap_write.jsonl >bad-json.jsonl
@@ -89,7 +85,7 @@ malformed() {
 	"$MMUSIM" view --headless --frames out "$file" >out 2>err
 	st=$?
 	if [ $st -eq 2 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "^mmusim: $want" err && [ ! -s out ]; then
-		passes=$((passes + 1))
+		pass
 	else
 		fail "$file: status $st, stderr:"; cat err
 	fi
@@ -100,20 +96,19 @@ malformed bad-header.jsonl "bad-header.jsonl:1: not an mmusim event log"
 malformed empty.jsonl "empty.jsonl:1: empty"
 malformed missing.jsonl "missing.jsonl: No such file"
 "$MMUSIM" view --headless x86_64-mmap_write.jsonl 2>err
-[ $? -eq 2 ] && grep -q "needs --frames" err && passes=$((passes + 1)) || fail "--headless without --frames"
+[ $? -eq 2 ] && grep -q "needs --frames" err && pass || fail "--headless without --frames"
 
 # The drawing code is a module loaded on use (sim/draw.h): a binary without
 # it still runs guests, and says in one line why it cannot show a view.
 mkdir lone && cp "$MMUSIM" lone/
-lone/mmusim run "$GUESTS/x86_64/hello" >out 2>err && grep -q "hello, world" out && passes=$((passes + 1)) ||
+lone/mmusim run "$GUESTS/x86_64/hello" >out 2>err && grep -q "hello, world" out && pass ||
 	fail "run without mmusim-draw.so"
 lone/mmusim view --headless --frames c x86_64-mmap_write.jsonl 2>err
 st=$?
 if [ $st -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "cannot load the drawing module" err; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "view without mmusim-draw.so: status $st, stderr:"; cat err
 fi
 
-echo "gui: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish gui

@@ -8,12 +8,9 @@
 # Then code_read's two first touches of a code page: a load is a read fault
 # (not a fetch, though the page is executable), a call a fetch fault.
 # usage: modes_agree.sh MMUSIM GUEST_DIR NAME...
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 GUESTS=$2
 shift 2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fail=0 pass=0
 faults() {
 	grep '"ev":"fault"' "$1" | sed -E 's/^\{"seq":[0-9]+,//; s/,"pc":"0x[0-9a-f]+","insn":"([^"\\]|\\.)*"(,"pc_block":true)?//'
 }
@@ -27,11 +24,10 @@ for arch in x86_64 aarch64; do
 		done
 		n=$(wc -l <"$tmp/timing.faults")
 		if [ "$n" -gt 0 ] && cmp -s "$tmp/timing.faults" "$tmp/functional.faults"; then
-			pass=$((pass + 1))
+			pass
 		else
-			echo "FAIL: $arch/$name: the modes' faults differ ($n in timing mode):"
+			fail "$arch/$name: the modes' faults differ ($n in timing mode):"
 			diff "$tmp/timing.faults" "$tmp/functional.faults" | head -4 | cut -c1-400
-			fail=$((fail + 1))
 		fi
 		[ "$name" = code_read ] || continue
 		# The mappings of the program's own code page that code_read makes
@@ -39,12 +35,10 @@ for arch in x86_64 aarch64; do
 		mapped='"vma":\{"start":"0x(7f|ff)[0-9a-f]+","end":"0x[0-9a-f]+","prot":"r-x"'
 		got=$(grep -E "$mapped" "$tmp/functional.faults" | tail -2 | sed -E 's/.*"access":"([a-z]+)".*/\1/' | tr '\n' ' ')
 		if [ "$got" = "read fetch " ]; then
-			pass=$((pass + 1))
+			pass
 		else
-			echo "FAIL: $arch/code_read: the code page's first touches were '$got', expected 'read fetch '"
-			fail=$((fail + 1))
+			fail "$arch/code_read: the code page's first touches were '$got', expected 'read fetch '"
 		fi
 	done
 done
-echo "modes_agree: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish modes_agree

@@ -12,13 +12,10 @@
 #      stopped by either signal: the trace's shared file holds the writes
 #      replayed (never msynced), the event log is whole, status 128 + sig.
 # usage: nothing_lost.sh MMUSIM GUEST_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$(realpath "$1") GUESTS=$(realpath "$2")
-tmp=$(mktemp -d)
 pid=""
-trap '[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+at_exit='[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null'
 
 # The 64-bit number at the start of each of the file's four pages.
 page_values() {

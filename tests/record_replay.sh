@@ -11,17 +11,13 @@
 # TLB and walk figures, frames), with the same two fields left out; only
 # the header differs ("source" and "input").
 # usage: record_replay.sh MMUSIM GUEST_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 GUESTS=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 # The replay makes a recorded trace's files in a private directory under
 # $TMPDIR and removes it: ours, so that we can see it go.
 mkdir "$tmp/tmpdir"
 TMPDIR=$tmp/tmpdir
 export TMPDIR
-fails=0 passes=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # The event log without its header and without what only a CPU knows.
 events() { tail -n +2 "$1" | sed -E 's/,"pc":"0x[0-9a-f]+","insn":"([^"\\]|\\.)*"(,"pc_block":true)?//'; }
@@ -65,7 +61,7 @@ check() {
 		diff "$dir/run.ev" "$dir/rep.ev" | head -6 | cut -c1-400
 		return
 	fi
-	passes=$((passes + 1))
+	pass
 	rm -f "$dir"/*.jsonl "$dir"/*.ev "$dir"/*.faults
 }
 
@@ -114,7 +110,7 @@ events run.jsonl >run.ev
 events rep.jsonl >rep.ev 2>/dev/null
 if [ $st -eq 0 ] && grep -q '"op":"file","path":"mmusim-file-1","len":"0x[0-9a-f]*","name":"../hello"}' t.jsonl &&
    cmp -s run.ev rep.ev && grep -q '"ev":"fault".*"file":"../hello"' rep.ev; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "a program run as ../hello"; grep '"op":"file"' t.jsonl; cat err
 fi
@@ -124,7 +120,7 @@ cd "$tmp" || exit 1
 # under their absolute paths) went to the private directories, not here.
 top=$(echo "$GUESTS" | cut -d/ -f2)
 if [ -n "$top" ] && [ ! -e "$tmp/$top" ] && [ -z "$(ls -A "$TMPDIR")" ]; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "the replays made files outside their private directories"; ls "$tmp" "$TMPDIR"
 fi
@@ -134,10 +130,9 @@ fi
 "$MMUSIM" run --record "$tmp/no/such/dir/t.jsonl" "$GUESTS/x86_64/hello" >out 2>err
 st=$?
 if [ $st -eq 1 ] && [ ! -s out ] && [ "$(wc -l <err)" -eq 1 ] && grep -q "No such file or directory" err; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "--record to a missing directory: status $st"; cat out err
 fi
 
-echo "record_replay: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish record_replay

@@ -3,13 +3,9 @@
 # classic first fault on both architectures, the event log, and one-line
 # errors with distinct exit statuses for programs that cannot run.
 # usage: run_cli.sh MMUSIM GUEST_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 GUESTS=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0 passes=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 # The fault block for mmap_write's page: the first write to a fresh
 # anonymous mapping, at the top of the mmap area (no ASLR: the same address
@@ -28,7 +24,7 @@ first_write() {
 	for want in "minor, resolved" "$2" "path      entry > find_vma > .*anon_page" "$3" "insn      0x[0-9a-f]*: [a-z]"; do
 		grep -q -- "$want" block || { fail "$arch: no '$want' in the fault:"; cat block; return; }
 	done
-	passes=$((passes + 1))
+	pass
 }
 first_write x86_64 0x7ffff7ffe000-0x7ffff7fff000 "#PF error code 0x6 = not present, write, user" "not present  =>  page P RW US A D NX"
 first_write aarch64 0xfffff7fef000-0xfffff7ff0000 "EC=0x24 data abort from EL0, IL=1, WnR=1 (write), DFSC=0x0[4-7] translation fault" \
@@ -38,7 +34,7 @@ first_write aarch64 0xfffff7fef000-0xfffff7ff0000 "EC=0x24 data abort from EL0, 
 "$MMUSIM" run --events ev.jsonl "$GUESTS/x86_64/mmap_write" >/dev/null 2>&1 || fail "run --events exit $?"
 if grep -q '"ev":"fault".*"pc":"0x[0-9a-f]*","insn":"mov' ev.jsonl &&
    grep -q '"file":"[^"]*mmap_write"' ev.jsonl; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "event log lacks pc/insn or the text mapping's file"; head -c 600 ev.jsonl
 fi
@@ -46,7 +42,7 @@ fi
 # 8-way in 16 sets, 8 more for 2 MiB pages; L2 1536 4K/2M entries 12-way
 # and 16 for 1 GiB pages), so a viewer draws every slot.
 if head -1 ev.jsonl | grep -q '"tlb":{"L1i":\[\[16,8,4096\],\[1,8,2097152\]\],"L1d":\[\[16,4,4096\],\[8,4,2097152\],\[1,4,1073741824\]\],"L2":\[\[128,12,4096\],\[4,4,1073741824\]\]}'; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "event log header lacks the TLB geometry"; head -1 ev.jsonl
 fi
@@ -54,7 +50,7 @@ fi
 # --stats: figures on stderr, the guest's output alone on stdout.
 "$MMUSIM" run --stats "$GUESTS/aarch64/hello" >out 2>err
 if [ "$(cat out)" = "hello, world" ] && grep -q "^instructions  [1-9]" err && grep -q "^faults " err; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "--stats"; cat out err
 fi
@@ -69,7 +65,7 @@ expect() {
 	if ! grep -q -- "$pattern" err || [ "$(wc -l <err)" -ne 1 ]; then
 		fail "mmusim $*: wanted one line with '$pattern'"; cat err; return
 	fi
-	passes=$((passes + 1))
+	pass
 }
 printf 'not an executable\n' >text
 printf '#!/bin/sh\necho hi\n' >script
@@ -91,10 +87,9 @@ expect 2 "unknown personality" run --personality beos "$GUESTS/x86_64/hello"
 "$MMUSIM" run --max-insns 1000 "$GUESTS/x86_64/hello" >out 2>err
 st=$?
 if [ $st -eq 152 ] && grep -q "stopped after 10[0-9][0-9] instructions" err; then
-	passes=$((passes + 1))
+	pass
 else
 	fail "--max-insns: status $st"; cat err
 fi
 
-echo "run_cli: $passes passed, $fails failed"
-[ $fails -eq 0 ]
+finish run_cli

@@ -3,15 +3,10 @@
 # grid whose numbers are those of `mmusim replay --stats` at that point; a
 # PNG plot; the same table from --point runs merged; one-line errors.
 # usage: sweep.sh MMUSIM PNG_CHECK SOURCE_DIR
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 PNG_CHECK=$2 SRC=$3
 TRACE=$SRC/traces/examples/tlb-reach.jsonl
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 cd "$tmp" || exit 1
-fails=0 passes=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-pass() { passes=$((passes + 1)); }
 
 grid="--param thp=never,madvise --param tlb.l1d.arrays[0].entries=64,512 --param walk_cache.PD.entries=4,32"
 # shellcheck disable=SC2086
@@ -106,5 +101,4 @@ if command -v script >/dev/null; then
 	grep -q "sweep \[#*\.*\] *[0-9]*%  *[0-9]* points" tty.out && pass || fail "no sweep progress bar: $(cat tty.out)"
 fi
 
-echo "sweep: $passes passed, $fails failed"
-[ $fails = 0 ]
+finish sweep

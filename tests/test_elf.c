@@ -15,7 +15,7 @@
 #include "tests/check.h"
 #include "tests/testkernel.h"
 #include "os/os.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "tests/testlib.h"
 
 static char root[256];

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gui/internal.h"
+#include "gui/render.h"
 
 static int failures, checks;
 

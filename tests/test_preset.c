@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "tests/check.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 static char *slurp(const char *path)
 {

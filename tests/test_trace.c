@@ -2,17 +2,19 @@
  * byte; every kind of bad input is refused with a one-line message naming
  * its line; valid but non-canonical spellings are accepted; the fast path
  * for access lines agrees with the cJSON path; a real valgrind lackey log
- * converts to a trace that maps everything it touches.
- *
- * The reader's source is included so that its fast path and its cJSON path
- * can be compared on the very same lines; the library's copy of it is then
- * not linked. */
+ * converts to a trace that maps everything it touches. The fast path and
+ * the cJSON path are compared on the very same lines through traces/line.h. */
 #include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
-
-#include "../traces/trace_read.c"
+#include <unistd.h>
 
 #include "tests/check.h"
+#include "traces/line.h"
+#include "traces/traces.h"
 
 #ifndef MMUSIM_TEST_DATA
 #define MMUSIM_TEST_DATA "tests/data"
@@ -665,10 +667,7 @@ static int t_slow(const char *line, size_t len, struct trace_rec *rec)
 {
 	char msg[512];
 	static char path[TR_PATH_MAX + 1], name[TR_PATH_MAX + 1];
-	cJSON *j = parse_json(line, len, msg, sizeof msg);
-	int rc = j ? decode_record(j, rec, path, name, msg, sizeof msg) : -1;
-	cJSON_Delete(j);
-	return rc;
+	return trace_line_decode(line, len, rec, path, name, msg, sizeof msg);
 }
 
 static struct trace_rec t_random_access(void)
@@ -699,14 +698,14 @@ static void test_fast_path(void)
 		line[len] = 0;
 		memset(&fast, 0xa5, sizeof fast);
 		memset(&slow, 0x5a, sizeof slow);
-		bool f = fast_access(line, len, &fast);
+		bool f = trace_line_fast(line, len, &fast);
 		int s = t_slow(line, len, &slow);
 		not_fast += !f;
 		differ += s != 0 || !t_rec_eq(&fast, &slow) || !t_rec_eq(&fast, &want);
 		/* Spelled otherwise, it goes the slow way to the same record. */
 		int vl = snprintf(v, sizeof v, "{ %s", line + 1);
 		struct trace_rec other;
-		variants_differ += fast_access(v, (size_t)vl, &other) || t_slow(v, (size_t)vl, &other) ||
+		variants_differ += trace_line_fast(v, (size_t)vl, &other) || t_slow(v, (size_t)vl, &other) ||
 				   !t_rec_eq(&other, &want);
 	}
 	CHECK_EQ(not_fast, 0);
@@ -740,7 +739,7 @@ static void test_fast_path(void)
 			}
 		}
 		line[len] = 0;
-		if (fast_access(line, len, &fast)) {
+		if (trace_line_fast(line, len, &fast)) {
 			accepted++;
 			if (t_slow(line, len, &slow) || !t_rec_eq(&fast, &slow)) {
 				if (disagree++ < 5)
@@ -770,7 +769,7 @@ static void test_fast_path(void)
 	int wrongly_fast = 0;
 	for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
 		struct trace_rec rec;
-		wrongly_fast += fast_access(near[i], strlen(near[i]), &rec);
+		wrongly_fast += trace_line_fast(near[i], strlen(near[i]), &rec);
 	}
 	CHECK_EQ(wrongly_fast, 0);
 }

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 struct os_config test_os_config(const char *pers)
 {

@@ -10,11 +10,8 @@
 # --smc-check=all: Unicorn writes the code it then runs (its JIT).
 # tests/valgrind.supp says what is suppressed, and why.
 # usage: valgrind.sh MMUSIM GUEST_DIR EXPECTED_DIR SUPPRESSIONS
-set -u
+. "$(dirname "$0")/lib.sh"
 MMUSIM=$1 GUESTS=$2 EXPECTED=$3 SUPP=$4
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
 for arch in x86_64 aarch64; do
 	for name in fork_cow code_read execve pipe; do
 		dir="$tmp/$arch-$name"
@@ -23,16 +20,15 @@ for arch in x86_64 aarch64; do
 			--suppressions="$SUPP" -q "$MMUSIM" run "$GUESTS/$arch/$name" >out 2>err
 		status=$?
 		if [ "$status" -eq 99 ]; then
-			echo "FAIL: $arch $name: valgrind found errors:"
+			fail "$arch $name: valgrind found errors:"
 			head -40 err
-			fails=$((fails + 1))
 		elif [ "$status" -ne "$(cat "$EXPECTED/$name.status")" ] || ! cmp -s out "$EXPECTED/$name.out"; then
-			echo "FAIL: $arch $name: status $status or output differs from a real Linux run"
+			fail "$arch $name: status $status or output differs from a real Linux run"
 			head -20 err
-			fails=$((fails + 1))
 		else
 			echo "$arch $name: no valgrind errors"
+			pass
 		fi
 	done
 done
-[ $fails -eq 0 ]
+finish valgrind

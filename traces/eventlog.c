@@ -14,7 +14,6 @@ struct eventlog {
 	const struct pt_format *fmt;
 };
 
-static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "aarch64"; }
 
 /* Writes `s` as a JSON string body (the names we write need no escapes,
  * but the input path is the user's). */
@@ -70,7 +69,7 @@ struct eventlog *eventlog_create(const char *path, const struct kernel *k, const
 	log->fmt = kernel_format(k);
 	struct outfile *o = log->out;
 	outfile_printf(o, "{\"format\":\"mmusim-events\",\"version\":1,\"arch\":\"%s\",\"paging\":\"%s\",\"page_size\":%u,",
-		       arch_name(log->fmt->arch), log->fmt->id, 1u << log->fmt->page_shift);
+		       mmu_arch_name(log->fmt->arch), log->fmt->id, 1u << log->fmt->page_shift);
 	put_tlb_geometry(o, mmu_config_of(kernel_mmu(k)));
 	outfile_write(o, "\"preset\":", 9);
 	put_string(o, info->preset);

@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 #define MERGE_GAP (1ull << 20)
 #define EMPTY_SLOT UINT64_MAX
@@ -161,15 +162,10 @@ struct conv {
 static int conv_fail(struct conv *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int conv_fail(struct conv *c, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	errmsg_vset(c->err, c->errlen, c->name, c->lineno ? (long long)c->lineno : ERRMSG_NO_LINE, fmt, ap);
 	va_end(ap);
-	if (c->lineno)
-		snprintf(c->err, c->errlen, "%s:%" PRIu64 ": %s", c->name, c->lineno, msg);
-	else
-		snprintf(c->err, c->errlen, "%s: %s", c->name, msg);
 	return -1;
 }
 

@@ -7,6 +7,7 @@
 
 #include "traces/reader.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 struct replay_state {
 	struct kernel *k;
@@ -21,14 +22,13 @@ struct replay_state {
 	size_t nnames;
 };
 
+/* "TRACE:LINE: message", the line of the record being replayed. */
 static int fail(struct replay_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int fail(struct replay_state *s, const char *fmt, ...)
 {
-	int n = snprintf(s->err, s->errlen, "%s:%llu: ", s->name, (unsigned long long)trace_lineno(s->r));
 	va_list ap;
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < s->errlen)
-		vsnprintf(s->err + n, s->errlen - (size_t)n, fmt, ap);
+	errmsg_vset(s->err, s->errlen, s->name, (long long)trace_lineno(s->r), fmt, ap);
 	va_end(ap);
 	return -1;
 }

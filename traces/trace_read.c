@@ -16,22 +16,20 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "traces/line.h"
 #include "traces/reader.h"
 #include "traces/traces.h"
+#include "util/errmsg.h"
 
 /* ---- Errors ---------------------------------------------------------------- */
 
 int reader_fail(struct trace_reader *r, uint64_t line, char *err, size_t errlen, const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	/* a binary trace's offset 0 is a position too */
+	errmsg_vset(r->errmsg, sizeof r->errmsg, r->name, line || r->binary ? (long long)line : ERRMSG_NO_LINE, fmt, ap);
 	va_end(ap);
-	if (line || r->binary)   /* a binary trace's offset 0 is a position too */
-		snprintf(r->errmsg, sizeof r->errmsg, "%s:%" PRIu64 ": %s", r->name, line, msg);
-	else
-		snprintf(r->errmsg, sizeof r->errmsg, "%s: %s", r->name, msg);
 	r->failed = true;
 	r->rec_line = line;
 	if (err && errlen)
@@ -656,6 +654,20 @@ static inline bool fast_access(const char *s, size_t len, struct trace_rec *rec)
 	return true;
 }
 
+bool trace_line_fast(const char *s, size_t len, struct trace_rec *rec)
+{
+	return fast_access(s, len, rec);
+}
+
+int trace_line_decode(const char *line, size_t len, struct trace_rec *rec, char *path, char *name, char *msg,
+		      size_t n)
+{
+	cJSON *j = parse_json(line, len, msg, n);
+	int rc = j ? decode_record(j, rec, path, name, msg, n) : -1;
+	cJSON_Delete(j);
+	return rc;
+}
+
 /* ---- The reader ------------------------------------------------------------ */
 
 static int read_header(struct trace_reader *r, char *err, size_t errlen)
@@ -701,8 +713,7 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 		bad(msg, sizeof msg, "unsupported version %g (this reader knows version 1)", version->valuedouble);
 	} else if (!arch) {
 		bad(msg, sizeof msg, "missing field \"arch\"");
-	} else if (!cJSON_IsString(arch) ||
-		   (strcmp(arch->valuestring, "x86-64") && strcmp(arch->valuestring, "aarch64"))) {
+	} else if (!cJSON_IsString(arch) || !mmu_arch_by_name(arch->valuestring, &r->arch)) {
 		bad(msg, sizeof msg, "unknown arch %s: must be \"x86-64\" or \"aarch64\"",
 		    cJSON_IsString(arch) ? quoted(arch->valuestring, q, sizeof q) : "(not a string)");
 	} else if (comment && !cJSON_IsString(comment)) {
@@ -723,7 +734,6 @@ static int read_header(struct trace_reader *r, char *err, size_t errlen)
 				rc = bad(msg, sizeof msg, "duplicate key \"%s\" in the header", hkeys[k]);
 			seen |= 1 << k;
 		}
-		r->arch = strcmp(arch->valuestring, "aarch64") ? ARCH_X86_64 : ARCH_AARCH64;
 		r->recorded = cJSON_IsTrue(recorded);
 		if (!rc && comment && !(r->comment = strdup(comment->valuestring)))
 			rc = bad(msg, sizeof msg, "out of memory");
@@ -852,10 +862,7 @@ int trace_next(struct trace_reader *r, struct trace_rec *rec, char *err, size_t 
 		if (is_blank(line, len))
 			continue;
 		char msg[512];
-		cJSON *j = parse_json(line, len, msg, sizeof msg);
-		rc = j ? decode_record(j, rec, r->path, r->fname, msg, sizeof msg) : -1;
-		cJSON_Delete(j);
-		if (rc)
+		if (trace_line_decode(line, len, rec, r->path, r->fname, msg, sizeof msg))
 			return reader_fail(r, r->lineno, err, errlen, "%s", msg);
 		r->rec_line = r->lineno;
 		return 1;

@@ -402,7 +402,7 @@ static struct trace_writer *create(const char *path, enum mmu_arch arch, const c
 	if (!w)
 		return NULL;
 	outfile_printf(w->out, "{\"format\":\"mmusim-trace\",\"version\":1,\"arch\":\"%s\"",
-		       arch == ARCH_AARCH64 ? "aarch64" : "x86-64");
+		       mmu_arch_name(arch));
 	if (recorded)
 		outfile_write(w->out, ",\"recorded\":true", 16);
 	if (comment) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "tests/fuzz/fuzz_input.h"
-#include "gui/internal.h"
+#include "gui/model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 static char root_dir[] = "/tmp/mmusim-fuzz-XXXXXX";
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tests/fuzz/fuzz_input.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,13 +3,13 @@
  * kernel's call chain, its outcome and the entries it wrote. Then COW
  * reference counts through fork and exit, the OOM outcome under a small
  * memory, and every frame returning when its last reference goes.
- * usage: test_replay EXAMPLES_DIR */
+ * usage: test_fault_paths EXAMPLES_DIR */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "tests/check.h"
 #include "tests/testkernel.h"
-#include "sim/preset.h"
+#include "presets/preset.h"
 #include "traces/traces.h"
 
 static const char *examples;
@@ -91,6 +91,7 @@ static int run_trace(struct kernel *k, const char *path, struct seen *s)
 	if (rc)
 		fprintf(stderr, "%s\n", err);
 	trace_close(r);
+	unlink(path);   /* trace_for's copy */
 	return rc;
 }
 
@@ -469,5 +470,5 @@ int main(int argc, char **argv)
 	cow_refcounts();
 	shared_dirty_after_fork();
 	out_of_memory();
-	return check_report("test_replay");
+	return check_report("test_fault_paths");
 }

@@ -1,7 +1,7 @@
 /* Preset parsing with cJSON. Strict: a missing key, a key of the wrong type
  * and an unknown key (a typo would otherwise silently fall back to nothing)
  * are each refused with the key's full path. */
-#include "sim/preset.h"
+#include "presets/preset.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+
+#include "util/errmsg.h"
 
 #ifndef MMUSIM_PRESET_DIR
 #define MMUSIM_PRESET_DIR "presets"
@@ -26,24 +26,19 @@ struct ctx {
 	bool failed;
 };
 
+/* "preset ORIGIN: message"; the first failure is the one reported. */
 static void fail(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(struct ctx *c, const char *fmt, ...)
 {
 	if (c->failed)
 		return;
 	c->failed = true;
-	int n = snprintf(c->err, c->errlen, "preset %s: ", c->origin);
-	if (n < 0 || (size_t)n >= c->errlen)
-		return;
+	char name[320];
+	snprintf(name, sizeof name, "preset %s", c->origin);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+	errmsg_vset(c->err, c->errlen, name, ERRMSG_NO_LINE, fmt, ap);
 	va_end(ap);
-	/* The message quotes keys and values from the file: a control
-	 * character there (a newline in a key) must not break the one line. */
-	for (char *e = c->err; *e; e++)
-		if ((unsigned char)*e < 0x20 || *e == 0x7f)
-			*e = '?';
 }
 
 static void join(char *out, size_t len, const char *path, const char *key)
@@ -350,29 +345,17 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	return c.failed ? -1 : 0;
 }
 
-bool installed_path(const char *sub, char *buf, size_t len)
+static const char *bundled_dir = MMUSIM_PRESET_DIR;
+
+void preset_set_dir(const char *dir)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return false;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return false;
-	*slash = 0;
-	struct stat st;
-	int w = snprintf(buf, len, "%s/../share/mmusim/%s", exe, sub);
-	return w > 0 && (size_t)w < len && stat(buf, &st) == 0 && S_ISDIR(st.st_mode);
+	bundled_dir = dir;
 }
 
 const char *preset_dir(void)
 {
 	const char *env = getenv("MMUSIM_PRESETS");
-	if (env && *env)
-		return env;
-	static char installed[PATH_MAX];
-	return installed_path("presets", installed, sizeof installed) ? installed : MMUSIM_PRESET_DIR;
+	return env && *env ? env : bundled_dir;
 }
 
 static char *read_file(const char *path, char *err, size_t errlen)
@@ -487,7 +470,8 @@ static char *apply_settings(const char *json, const char *origin, const char *co
 {
 	cJSON *root = cJSON_Parse(json);
 	if (!root || !cJSON_IsObject(root)) {
-		snprintf(err, errlen, "preset %s: not a JSON object%s", origin, root ? "" : " (malformed JSON)");
+		struct ctx c = {.origin = origin, .err = err, .errlen = errlen};
+		fail(&c, "not a JSON object%s", root ? "" : " (malformed JSON)");
 		cJSON_Delete(root);
 		return NULL;
 	}

@@ -3,7 +3,6 @@
 #ifndef MMUSIM_PRESET_H
 #define MMUSIM_PRESET_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "mmu/mmu.h"
@@ -27,12 +26,12 @@ int preset_load(const char *name_or_path, struct preset *out, char *err, size_t 
  * arrays.0.entries); VALUE is JSON if it parses as JSON, else a string. */
 int preset_load_set(const char *name_or_path, const char *const *set, int nset, struct preset *out, char *err,
 		    size_t errlen);
-/* The directory searched for presets by name ($MMUSIM_PRESETS overrides). */
+/* The directory searched for presets by name: $MMUSIM_PRESETS, else the
+ * bundled presets (the source tree's presets/ unless preset_set_dir). */
 const char *preset_dir(void);
-/* An installed mmusim finds its data beside it (PREFIX/bin/mmusim,
- * PREFIX/share/mmusim/SUB); one run from the build tree, in the trees it
- * was built from. True, with the directory in buf, when installed. */
-bool installed_path(const char *sub, char *buf, size_t len);
+/* Where the bundled presets are when not in the source tree (an installed
+ * mmusim's share/mmusim/presets); `dir` must outlive its use. */
+void preset_set_dir(const char *dir);
 /* Names of the bundled presets, sorted; returns how many (at most max). */
 int preset_list(char names[][64], int max);
 

@@ -1,0 +1,70 @@
+/* gui/'s renderer (render.c): one step of the model drawn onto an SDL
+ * surface, and the layout of what was drawn (every entry cell and sharing
+ * link), which the view uses for hovering and the tests for checking the
+ * picture against the log. */
+#ifndef MMUSIM_GUI_RENDER_H
+#define MMUSIM_GUI_RENDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <SDL.h>
+
+#include "gui/model.h"
+
+enum cell_state { CELL_PLAIN, CELL_WALK, CELL_PATH, CELL_NEW, CELL_CHANGED };
+
+struct layout_cell {
+	SDL_Rect r;
+	uint64_t table;
+	uint32_t index;
+	int level, state;       /* enum cell_state */
+	uint64_t val;
+};
+
+struct layout_link {
+	uint64_t frame;
+	int pid;
+	int x1, y1, x2, y2;
+};
+
+struct layout {
+	struct layout_cell *cell;
+	int ncell, ccap;
+	struct layout_link *link;
+	int nlink, lcap;
+	int pid;                /* the process shown */
+};
+
+struct theme {
+	SDL_Color bg, fg, dim, panel, walk, path, fresh, changed, link, fault, victim, fill;
+	SDL_Color level[PT_MAX_LEVELS];
+	SDL_Color use[USE_COUNT];
+};
+extern const struct theme gui_theme;
+
+struct renderer;
+
+struct render_state {
+	size_t step, nsteps;
+	int pid;                /* 0: the fault's process */
+	double anim;            /* 0..1 through the step's animation; 1 = still */
+	bool flash_on;          /* changed entries drawn inverted (interactive flashing) */
+	bool help, playing, live;
+	int speed;              /* steps a second */
+	int hover_x, hover_y;   /* -1: none */
+};
+
+/* NULL with err when a font cannot be opened. */
+struct renderer *renderer_create(int w, int h, char *err, size_t errlen);
+void renderer_destroy(struct renderer *r);
+int renderer_resize(struct renderer *r, int w, int h, char *err, size_t errlen);
+SDL_Surface *renderer_surface(struct renderer *r);
+const struct layout *renderer_layout(const struct renderer *r);
+void render_frame(struct renderer *r, const struct model *m, const struct render_state *s);
+/* One line per cell and link of the last frame. */
+void layout_print(FILE *f, const struct layout *lay, size_t step);
+
+#endif
