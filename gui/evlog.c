@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "gui/model.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 struct line_ctx {
 	struct evlog *l;

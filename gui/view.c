@@ -12,7 +12,7 @@
 #include "gui/gui.h"
 #include "gui/internal.h"
 #include "gui/render.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 #define DEFAULT_W 1600
 #define DEFAULT_H 900

@@ -13,7 +13,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 #ifndef MMUSIM_PRESET_DIR
 #define MMUSIM_PRESET_DIR "presets"

@@ -7,7 +7,7 @@
 
 #include "sim/commands.h"
 #include "traces/traces.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 /* Every record of `in` to `out` in the form asked for; the header's arch,
  * comment and "recorded" go along. */

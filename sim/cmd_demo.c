@@ -15,7 +15,7 @@
 #include "sim/commands.h"
 #include "presets/preset.h"
 #include "sim/install.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 struct space {
 	struct physmem *pm;

@@ -4,7 +4,7 @@
 
 #include "sim/commands.h"
 #include "presets/preset.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 static void size_name(uint64_t bytes, char *buf, size_t len)
 {

@@ -18,7 +18,7 @@
 #include "sim/options.h"
 #include "sim/report.h"
 #include "traces/traces.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 struct replay_opts {
 	struct sim_opts s;   /* the options run has too */

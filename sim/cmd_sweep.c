@@ -21,7 +21,7 @@
 #include "sim/progress.h"
 #include "sim/draw.h"
 #include "sim/sweep.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 enum { MAX_PARAMS = 8, MAX_VALUES = 256, MAX_POINTS = 100000 };
 

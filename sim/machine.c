@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "sim/commands.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 int machine_personality(const char *name, struct os_config *oc)
 {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "sim/commands.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 int output_option(int argc, char **argv, int *i, struct output_opts *o)
 {

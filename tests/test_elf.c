@@ -470,7 +470,7 @@ static void malformed(struct kernel *k)
 	e = good;
 	e.machine = is_x86(k) ? EM_AARCH64 : EM_X86_64;
 	refuse_elf(k, &e, -ENOEXEC, is_x86(k) ? "is an AArch64 executable; the preset is x86-64"
-					      : "is an x86-64 executable; the preset is AArch64",
+					      : "is an x86-64 executable; the preset is aarch64",
 		   "foreign architecture");
 	e.machine = EM_386;
 	refuse_elf(k, &e, -ENOEXEC, "is a 32-bit x86 (i386) executable", "EM_386");

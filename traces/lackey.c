@@ -28,7 +28,7 @@
 #include <sys/stat.h>
 
 #include "traces/traces.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 #define MERGE_GAP (1ull << 20)
 #define EMPTY_SLOT UINT64_MAX

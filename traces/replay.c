@@ -7,7 +7,7 @@
 
 #include "traces/reader.h"
 #include "traces/traces.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 struct replay_state {
 	struct kernel *k;

@@ -19,7 +19,7 @@
 #include "traces/line.h"
 #include "traces/reader.h"
 #include "traces/traces.h"
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 /* ---- Errors ---------------------------------------------------------------- */
 

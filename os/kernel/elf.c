@@ -29,6 +29,7 @@
  *                    interpreter, in the mmap area instead; a fixed base
  *                    keeps it where a PIE program would go.) */
 #include "os/kernel/kernel.h"
+#include "mmu/errmsg.h"
 
 #include <elf.h>
 #include <stdarg.h>
@@ -53,12 +54,10 @@
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
-	if (err && errlen) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_list ap;
+	va_start(ap, fmt);
+	errmsg_vset(err, errlen, NULL, ERRMSG_NO_LINE, fmt, ap);   /* each message names the file itself */
+	va_end(ap);
 	return rc;
 }
 
@@ -66,8 +65,6 @@ static const char *page_name(uint64_t page)
 {
 	return page == 4096 ? "4 KiB" : page == 16384 ? "16 KiB" : page == 65536 ? "64 KiB" : "base";
 }
-
-static const char *arch_name(enum mmu_arch a) { return a == ARCH_X86_64 ? "x86-64" : "AArch64"; }
 
 static const char *machine_name(unsigned m)
 {
@@ -173,9 +170,9 @@ static int check_header(struct proc *p, int fd, uint64_t size, const char *name,
 		const char *m = machine_name(eh->e_machine);
 		if (m)
 			return fail(err, errlen, -ENOEXEC, "%s is %s executable; the preset is %s", name, m,
-				    arch_name(k->fmt->arch));
+				    mmu_arch_name(k->fmt->arch));
 		return fail(err, errlen, -ENOEXEC, "%s: unsupported machine %u (e_machine); the preset is %s", name,
-			    eh->e_machine, arch_name(k->fmt->arch));
+			    eh->e_machine, mmu_arch_name(k->fmt->arch));
 	}
 	if (eh->e_version != EV_CURRENT)
 		return fail(err, errlen, -ENOEXEC, "%s: unsupported ELF version %u (e_version)", name, eh->e_version);

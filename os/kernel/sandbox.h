@@ -1,4 +1,5 @@
-/* os/ internal: the sandboxed file namespace guests and traces see.
+/* The sandboxed file namespace guests and traces see: a module of its own
+ * below the services, public for its tests (tests/test_sandbox.c).
  *
  * Host files below one root directory, chroot-like: a guest absolute path
  * "/a/b" means ROOT/a/b, a relative path is relative to a directory inside

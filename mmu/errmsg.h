@@ -1,9 +1,10 @@
-/* One-line error messages. A reader or loader that fails says why in its
+/* One-line error messages, here because every layer writes them and mmu/
+ * is the layer every other may use. A reader or loader that fails says why in its
  * caller's buffer (err, errlen) as "NAME:LINE: what" or "NAME: what"; the
  * command line prints that after "mmusim: ". Both halves are here, once:
  * each reader's fail(fmt, ...) hands its arguments to errmsg_vset. */
-#ifndef MMUSIM_UTIL_ERRMSG_H
-#define MMUSIM_UTIL_ERRMSG_H
+#ifndef MMUSIM_MMU_ERRMSG_H
+#define MMUSIM_MMU_ERRMSG_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,8 @@
 /* For errmsg_vset's `line` when the message names no line. */
 #define ERRMSG_NO_LINE (-1LL)
 
-/* "NAME:LINE: message" into err (NAME: message with ERRMSG_NO_LINE), cut
+/* "NAME:LINE: message" into err ("NAME: message" with ERRMSG_NO_LINE, the
+ * message alone with no NAME), cut
  * to errlen bytes. Control characters become '?': the message quotes its
  * input, and a newline there must not break the one line. Returns -1. */
 int errmsg_vset(char *err, size_t errlen, const char *name, long long line, const char *fmt, va_list ap)

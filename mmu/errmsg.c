@@ -1,5 +1,5 @@
 /* One-line error messages (errmsg.h). */
-#include "util/errmsg.h"
+#include "mmu/errmsg.h"
 
 #include <stdio.h>
 
@@ -7,8 +7,9 @@ int errmsg_vset(char *err, size_t errlen, const char *name, long long line, cons
 {
 	if (!err || !errlen)
 		return -1;
-	int n = line == ERRMSG_NO_LINE ? snprintf(err, errlen, "%s: ", name)
-				       : snprintf(err, errlen, "%s:%lld: ", name, line);
+	int n = !name ? 0
+		: line == ERRMSG_NO_LINE ? snprintf(err, errlen, "%s: ", name)
+					 : snprintf(err, errlen, "%s:%lld: ", name, line);
 	if (n >= 0 && (size_t)n < errlen)
 		vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
 	for (char *e = err; *e; e++)
