@@ -18,13 +18,12 @@
  *              glibc's qsort picks its algorithm by it), write into a
  *              buffer, exit_group; everything else
  *              returns -ENOSYS or a harmless constant. Instructions are
- *              counted as cpu/cpu.c counts them (a UC_HOOK_BLOCK hook; on
- *              AArch64 size / 4, on x86-64 each block decoded once by
- *              capstone and cached by address, with a better cache index
- *              than cpu.c's: see raw_block_hook), so the reference carries
- *              the same small counting cost as mmusim and the counts can be
- *              compared. It is the reference for the ratios. Same engine
- *              set-up as cpu.c: uc_open, UC_CPU_ARM64_MAX on AArch64.
+ *              counted as cpu/hooks.c counts them (a UC_HOOK_BLOCK hook;
+ *              on AArch64 size / 4, on x86-64 each block decoded once by
+ *              capstone and cached by address: see raw_block_hook), so the
+ *              reference carries the same small counting cost as mmusim and
+ *              the counts can be compared. It is the reference for the ratios. Same engine
+ *              set-up as cpu/run.c: uc_open, UC_CPU_ARM64_MAX on AArch64.
  *   raw-nohook the same without the block hook: what counting costs. The
  *              count shown is raw's.
  *   raw-memhk  raw plus UC_HOOK_MEM_READ|UC_HOOK_MEM_WRITE hooks that
@@ -146,12 +145,12 @@ struct raw {
 	struct block_count blocks[BLOCK_CACHE];
 };
 
-/* As cpu.c's block_insns: AArch64 instructions are 4 bytes; x86 blocks are
- * decoded once and remembered by address. One difference: the cache slot is
- * picked from every bit of the address. cpu.c's (addr >> 2) puts x86 blocks
- * that start within 4 bytes of each other in one slot (qsort's loop has two,
- * at 0x409bf0 and 0x409bf3 in compute), which then miss on every execution
- * and cost a capstone decode each time; the reference should not carry that. */
+/* As cpu/hooks.c's block_insns: AArch64 instructions are 4 bytes; x86
+ * blocks are decoded once and remembered by address, in a slot picked from
+ * every bit of the address: blocks that start within a few bytes of each
+ * other (qsort's loop has two, at 0x409bf0 and 0x409bf3 in compute) must not
+ * share one, or they miss on every execution and cost a capstone decode each
+ * time. */
 static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct raw *r = ud;
@@ -456,7 +455,7 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 		free(elf);
 		return false;
 	}
-	if (!x86)   /* as cpu.c: LSE atomics need more than the default A72 */
+	if (!x86)   /* as cpu/run.c: LSE atomics need more than the default A72 */
 		uc_ctl_set_cpu_model(r->uc, UC_CPU_ARM64_MAX);
 	cs_open(x86 ? CS_ARCH_X86 : CS_ARCH_ARM64, x86 ? CS_MODE_64 : CS_MODE_ARM, &r->cs);
 	uint64_t img_lo = lo & ~(ALIGN - 1), img_hi = (hi + ALIGN - 1) & ~(ALIGN - 1);
@@ -563,7 +562,7 @@ enum mode { M_RAW, M_RAW_NOHOOK, M_RAW_MEMHOOK, M_FUNCTIONAL, M_TIMING, M_CACHEG
 static const char *const mode_names[M_COUNT] = {"raw",	  "raw-nohook", "raw-memhk",  "functional",
 						"timing", "cachegrind", "lackey", "lackey-mem"};
 static const char *const mode_notes[M_COUNT] = {
-	"Unicorn alone, the ELF loaded by this program, block hook counting as cpu.c does (the reference)",
+	"Unicorn alone, the ELF loaded by this program, block hook counting as cpu/ does (the reference)",
 	"the same without the block hook (instructions: raw's count)",
 	"raw plus UC_HOOK_MEM_READ|WRITE hooks that do nothing (instructions: raw's count)",
 	"mmusim, cpu_create(CPU_FUNCTIONAL) + cpu_run",

@@ -1,14 +1,5 @@
-/* cpu/ — Unicorn and capstone glued to the OS model and the MMU.
- *
- * Unicorn executes the guest; the software page tables are the only
- * translator. Guest memory Unicorn sees is a shadow of them: host
- * reservations (one Unicorn region per run of VMAs with the same execute
- * permission) into which frames of the physical-memory memfd are mapped
- * page by page once the MMU has translated them, never more permissive than
- * the leaf entry. Data accesses reach the MMU through Unicorn's pre-access
- * memory hooks; instruction fetches of a page not yet in the shadow surface
- * as a host SIGSEGV, which a handler scoped to the reservations turns into
- * an MMU fetch. System calls trap into os/. See ../shared/DESIGN.md. */
+/* cpu/ — runs guest code on Unicorn over the OS model and the software MMU
+ * (docs/architecture.md, "The bridge"). */
 #ifndef MMUSIM_CPU_H
 #define MMUSIM_CPU_H
 

@@ -1,0 +1,484 @@
+/* What Unicorn and the host tell the bridge: the pre-access memory hooks,
+ * the block hook (instruction counts, fetches), the host SIGSEGV handler
+ * (and the unwinding that tells a fetch from a load), system calls and
+ * interrupts, and the faulting instruction for fault records. A fault the
+ * kernel cannot resolve kills the process: the access is pointed at a
+ * scratch page (for a fetch, a page of traps) and Unicorn is stopped. */
+#include "cpu/internal.h"
+
+#include <inttypes.h>
+#include <link.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <ucontext.h>
+#include <unwind.h>
+
+static struct cpu *active;            /* the cpu whose reservations the SIGSEGV handler serves */
+static struct sigaction previous_segv;
+
+/* ---- faults and data accesses ---- */
+
+/* A fault, undefined instruction or breakpoint whose signal the process
+ * catches: it stops here, its registers as they are before the faulting
+ * instruction (a pre-access hook runs before it; `pc` names it), and the
+ * handler runs once the emulation has stopped. Returns false when the
+ * signal is not caught (the process dies of it). On x86-64 the program
+ * counter a hook sees for a lock-prefixed or SSE access is its block's
+ * start (Unicorn 2.0.1): the handler's frame then names that. */
+static bool catch_fault(struct cpu *c, int signo, int code, uint64_t addr, uint64_t syndrome, uint64_t pc)
+{
+	if (!os_signal_fault(c->k, signo, code, addr, syndrome))
+		return false;
+	uc_context_save(c->uc, c->fault_ctx);
+	uc_context_reg_write(c->fault_ctx, pc_reg(c), &pc);
+	c->dying = c->caught = true;
+	c->signo = 0;
+	uc_emu_stop(c->uc);
+	return true;
+}
+
+static void die(struct cpu *c, enum fault_outcome o, const struct fault_record *rec)
+{
+	static const int sig[] = {[OUT_SIGSEGV] = SIGSEGV, [OUT_SIGBUS] = SIGBUS, [OUT_SIGKILL] = SIGKILL,
+				  [OUT_OOM] = SIGKILL};
+	if (!c->dying && rec && catch_fault(c, rec->signo, rec->si_code, rec->va, rec->hw.syn.code, rec->pc))
+		return;
+	if (!c->dying) {
+		c->dying = true;
+		c->signo = sig[o];
+		if (rec) {
+			c->killer = *rec;
+			c->have_killer = true;
+		}
+	}
+	uc_emu_stop(c->uc);
+}
+
+/* What the shadow still cannot serve after a fault goes to the scratch
+ * page: the host never faults on it again. */
+static void cover_unserved(struct cpu *c, const struct region *r, uint64_t va, enum mmu_access acc)
+{
+	if (!shadow_serves(c, r, va, acc))
+		scratch_cover(c, va, acc == ACC_FETCH);
+}
+
+/* One access to the page at va through the MMU (and the fault handler);
+ * the shadow gets the page when it can be had. */
+static void access_page(struct cpu *c, uint64_t va, enum mmu_access acc)
+{
+	struct region *r = region_of(c, va);
+	if (!r)
+		return;   /* outside every region: Unicorn's unmapped hook takes it */
+	bool served = shadow_serves(c, r, va, acc);
+	if (c->dying) {
+		cover_unserved(c, r, va, acc);
+		return;
+	}
+	if (served && c->o.mode == CPU_FUNCTIONAL)
+		return;
+	struct mmu_xlate x;
+	struct fault_record rec;
+	rec.outcome = OUT_RESOLVED;
+	enum fault_outcome o = os_access(c->k, va, acc, &x, &rec);
+	if (o == OUT_RESOLVED) {
+		shadow_set(c, r, va & ~(c->page - 1), &x);
+		return;
+	}
+	die(c, o, &rec);
+	scratch_cover(c, va, acc == ACC_FETCH);
+}
+
+static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud)
+{
+	(void)uc;
+	(void)value;
+	struct cpu *c = ud;
+	enum mmu_access acc = type == UC_MEM_WRITE ? ACC_WRITE : ACC_READ;
+	uint64_t last = addr + (uint64_t)(size > 0 ? size - 1 : 0);
+	/* Timing mode: most accesses the TLBs answer: accounted, done. The
+	 * shadow serves the access if it holds the page; if not (the kernel's
+	 * own accesses and a region made anew fill neither), the host faults
+	 * right after, and the SIGSEGV handler knows it by `hooked`. (Functional
+	 * mode, hooked for a process that catches its faults, accounts nothing
+	 * the shadow serves.) */
+	if (c->o.mode == CPU_TIMING && !((last ^ addr) >> c->shift) && !c->dying && os_access_tlb(c->k, addr, acc)) {
+		c->hooked_page = addr >> c->shift;
+		c->hooked_acc = acc;
+		c->hooked = true;
+		return;
+	}
+	access_page(c, addr, acc);
+	if ((last ^ addr) >> c->shift)   /* straddles a page boundary: the second page too */
+		access_page(c, last & ~(c->page - 1), acc);
+}
+
+/* The pre-access memory hooks: always in timing mode (every access goes
+ * through the TLB model). Functional mode goes without while it can: with
+ * any memory hook Unicorn sends every load and store through its C helpers
+ * (bench_run's raw-memhk), so its data misses arrive through the SIGSEGV
+ * handler instead — where the registers are those of the block's start, not
+ * of the faulting instruction. A process that catches its faults (SIGSEGV,
+ * SIGBUS) needs them exact for the handler's frame: it runs with the hooks.
+ * Unicorn decides when it translates a block whether its accesses call the
+ * hooks, so the process's translated code goes when that changes. */
+void data_hooks_as_needed(struct cpu *c)
+{
+	bool want = c->o.mode == CPU_TIMING || (c->cur && proc_catches_faults(c->cur->p));
+	if (want == c->data_hooked)
+		return;
+	if (want)
+		uc_hook_add(c->uc, &c->data_hook, UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, (void *)mem_hook, c, 1, 0);
+	else
+		uc_hook_del(c->uc, c->data_hook);
+	c->data_hooked = want;
+	for (size_t i = 0; i < c->nreg; i++)
+		if (c->reg[i].exec)
+			uc_ctl_remove_cache(c->uc, c->reg[i].start, c->reg[i].end);
+}
+
+/* Outside every region, or a fetch from a region without execute
+ * permission: the MMU and the handler say what it is. */
+static bool bad_access_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud)
+{
+	(void)uc;
+	(void)size;
+	(void)value;
+	struct cpu *c = ud;
+	enum mmu_access acc = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT ? ACC_WRITE
+			      : type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT   ? ACC_FETCH
+											     : ACC_READ;
+	if (!c->dying) {
+		struct mmu_xlate x;
+		struct fault_record rec;
+		enum fault_outcome o = os_access(c->k, addr, acc, &x, &rec);
+		die(c, o == OUT_RESOLVED ? OUT_SIGSEGV : o, o == OUT_RESOLVED ? NULL : &rec);
+	}
+	return false;
+}
+
+/* ---- the host SIGSEGV handler ---- */
+
+/* The host code that faulted on a guest page is either Unicorn's
+ * translator reading instructions (called, through uc_emu_start, from this
+ * program) or a guest load: translated code, or a C helper it called. The
+ * unwinder tells them apart: it climbs from the handler through the signal
+ * frame into the faulting code; from the translator it reaches this
+ * program's own text again, from translated code (which has no unwind
+ * information) it stops. */
+struct unwind_probe {
+	bool past_handler;       /* left this program's frames (the handler's) */
+	bool back_home;          /* ... and came back to them: a translation */
+};
+
+static uintptr_t own_text_lo, own_text_hi;
+
+static bool own_text(uintptr_t ip) { return ip >= own_text_lo && ip < own_text_hi; }
+
+static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *uc, void *arg)
+{
+	struct unwind_probe *pr = arg;
+	uintptr_t ip = _Unwind_GetIP(uc);
+	if (!pr->past_handler) {
+		pr->past_handler = !own_text(ip);
+		return _URC_NO_REASON;
+	}
+	if (own_text(ip)) {
+		pr->back_home = true;
+		return _URC_END_OF_STACK;
+	}
+	return _URC_NO_REASON;
+}
+
+static bool translating(void)
+{
+	struct unwind_probe pr = {0};
+	_Unwind_Backtrace(unwind_step, &pr);
+	return pr.back_home;
+}
+
+static int find_own_text(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	if (info->dlpi_name && info->dlpi_name[0])   /* the program itself has no name here */
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			own_text_lo = info->dlpi_addr + ph->p_vaddr;
+			own_text_hi = own_text_lo + ph->p_memsz;
+		}
+	}
+	return 1;
+}
+
+/* The access mem_hook accounted as an L1 TLB hit faulted in the host:
+ * the shadow lacks the page. The tables allow the access (the TLB holds
+ * nothing they do not), so it only needs the page. */
+static void fill_hooked(struct cpu *c, struct region *r, uint64_t va)
+{
+	struct mmu_xlate x;
+	enum mmu_access acc = c->hooked_acc;
+	c->hooked = false;
+	if (os_probe_access(c->k, va, acc, &x))
+		shadow_set(c, r, va & ~(c->page - 1), &x);
+	else
+		access_page(c, va, acc);   /* not expected: let the kernel say */
+	cover_unserved(c, r, va, acc);
+}
+
+/* Guest pages not in the shadow fault in the host: instruction fetches
+ * while Unicorn translates, and data accesses (with the hooks, only those
+ * mem_hook accounted as TLB hits). Only addresses inside the reservations
+ * are ours. */
+static void segv_handler(int sig, siginfo_t *si, void *uctx)
+{
+	struct cpu *c = active;
+	uint8_t *host = si->si_addr;
+	for (size_t i = 0; c && i < c->nreg; i++) {
+		struct region *r = &c->reg[i];
+		if (host < r->host || host >= r->host + (r->end - r->start))
+			continue;
+		uint64_t va = r->start + (uint64_t)(host - r->host);
+		bool write = false;
+#if defined(__x86_64__)
+		write = ((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2;
+#endif
+		enum mmu_access acc = write ? ACC_WRITE : ACC_FETCH;
+		/* With the pre-access hooks, a data access was prepared by its hook
+		 * (or accounted there: `hooked`); a read here is otherwise the
+		 * translator. Without them, ask the stack. */
+		if (c->hooked && c->hooked_page == va >> c->shift && (c->hooked_acc == ACC_WRITE) == write) {
+			fill_hooked(c, r, va);
+			return;
+		}
+		if (!write && !c->data_hooked && (!r->exec || !translating()))
+			acc = ACC_READ;
+		c->in_segv = true;
+		access_page(c, va, acc);   /* the exact address, as CR2/FAR hold */
+		c->in_segv = false;
+		cover_unserved(c, r, va, acc);
+		return;
+	}
+	/* Not ours: whoever handled SIGSEGV before us. */
+	if (previous_segv.sa_flags & SA_SIGINFO && previous_segv.sa_sigaction)
+		previous_segv.sa_sigaction(sig, si, uctx);
+	else if (previous_segv.sa_handler != SIG_IGN && previous_segv.sa_handler != SIG_DFL)
+		previous_segv.sa_handler(sig);
+	else {
+		signal(SIGSEGV, SIG_DFL);
+		raise(SIGSEGV);
+	}
+}
+
+/* ---- instructions ---- */
+
+static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
+{
+	if (c->f->arch == ARCH_AARCH64)
+		return size / 4;
+	struct block_count *b = &c->blocks[(addr * 0x9E3779B97F4A7C15ull) >> 52];   /* every address bit: blocks 3 bytes apart must not collide */
+	if (b->addr == addr && b->size == size)
+		return b->insns;
+	/* x86 instructions vary in length: count them once per block. */
+	uint8_t code[4096];
+	uint32_t n = size < sizeof code ? size : sizeof code, count = 0;
+	if (uc_mem_read(c->uc, addr, code, n) == UC_ERR_OK) {
+		cs_insn *insn;
+		count = (uint32_t)cs_disasm(c->cs, code, n, addr, 0, &insn);
+		if (count)
+			cs_free(insn, count);
+	}
+	if (!count)
+		count = 1;
+	*b = (struct block_count){addr, size, count};
+	return count;
+}
+
+static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
+{
+	struct cpu *c = ud;
+	uint32_t n = block_insns(c, addr, size);
+	c->block_pc = addr;
+	c->insns += n;
+	mmu_count_instructions(c->mmu, n);
+	if (c->o.mode == CPU_TIMING && !c->dying) {
+		/* Fetches, accounted per block: the iTLB sees the pages it spans. */
+		uint64_t last = addr + (size ? size - 1 : 0);
+		bool straddles = (last ^ addr) >> c->shift;
+		if (straddles || !os_access_tlb(c->k, addr, ACC_FETCH))   /* the block ran: its page is in the shadow */
+			access_page(c, addr, ACC_FETCH);
+		if (straddles)
+			access_page(c, last & ~(c->page - 1), ACC_FETCH);
+	}
+	if (c->o.stop && *c->o.stop && !c->halted) {
+		c->halted = true;
+		uc_emu_stop(uc);
+	}
+	if (c->o.max_insns && c->insns >= c->o.max_insns && !c->halted) {
+		fprintf(stderr, "mmusim: stopped after %" PRIu64 " instructions (--max-insns)\n", c->insns);
+		c->halted = true;
+		uc_emu_stop(uc);
+	}
+	if (c->insns >= c->slice_end && c->ntasks > 1 && !c->preempt) {
+		c->preempt = true;   /* the tick: let the others run */
+		uc_emu_stop(uc);
+	}
+}
+
+/* Guest code bytes at va, read from the page tables (not through the MMU:
+ * no fault, no TLB traffic). Returns how many could be read. */
+static size_t read_code(struct cpu *c, uint64_t va, uint8_t *buf, size_t len)
+{
+	struct proc *p = kernel_current(c->k);
+	size_t n = 0;
+	uint64_t pa;
+	while (n < len && p && proc_translate(p, va + n, &pa)) {
+		const uint8_t *b = physmem_ptr(c->pm, pa, 1);
+		if (!b)
+			break;
+		buf[n++] = *b;
+	}
+	return n;
+}
+
+/* "mnemonic operands", cut to the record's room. */
+static void insn_text(char *out, size_t len, const cs_insn *insn)
+{
+	if (snprintf(out, len, "%s %s", insn->mnemonic, insn->op_str) < 0)
+		out[0] = 0;
+}
+
+/* The faulting instruction, for fault records: its address and disassembly.
+ * A fetch fault names the instruction at the fault address, except on x86
+ * where one can straddle the page boundary: the block being translated
+ * (from the program counter) is decoded up to the one that covers it. */
+void fault_pc_hook(void *ctx, struct fault_record *r)
+{
+	struct cpu *c = ctx;
+	uint64_t *pc = &r->pc, cur = 0, va = *pc;
+	char *text = r->insn;
+	size_t len = sizeof r->insn;
+	if (c->in_segv && !c->data_hooked && r->access != ACC_FETCH) {
+		/* A data access without memory hooks (functional mode): Unicorn
+		 * keeps the guest PC only at block boundaries. */
+		*pc = c->block_pc;
+		r->pc_block = true;
+		text[0] = 0;
+		return;
+	}
+	uc_reg_read(c->uc, pc_reg(c), &cur);
+	uint64_t at = va ? va : cur;
+	static uint8_t code[4096 + 16];
+	size_t n = 0;
+	text[0] = 0;
+	if (va && c->f->arch == ARCH_X86_64 && cur < va && va - cur < 4096) {
+		n = read_code(c, cur, code, (size_t)(va - cur) + 16);
+		const uint8_t *b = code;
+		size_t left = n;
+		uint64_t addr = cur;
+		cs_insn *insn = cs_malloc(c->cs);
+		while (insn && cs_disasm_iter(c->cs, &b, &left, &addr, insn)) {
+			if (insn->address + insn->size > va) {
+				at = insn->address;
+				insn_text(text, len, insn);
+				break;
+			}
+		}
+		if (insn)
+			cs_free(insn, 1);
+		*pc = at;
+		if (text[0])
+			return;
+		at = va;
+	}
+	*pc = at;
+	n = read_code(c, at, code, 16);
+	cs_insn *insn;
+	if (n && cs_disasm(c->cs, code, n, at, 1, &insn) == 1) {
+		insn_text(text, len, insn);
+		cs_free(insn, 1);
+	}
+}
+
+/* ---- system calls and interrupts ---- */
+
+
+static void x86_syscall_hook(uc_engine *uc, void *ud)
+{
+	static const int regs[7] = {UC_X86_REG_RAX, UC_X86_REG_RDI, UC_X86_REG_RSI, UC_X86_REG_RDX,
+				    UC_X86_REG_R10, UC_X86_REG_R8,  UC_X86_REG_R9};
+	uint64_t v[7];
+	for (int i = 0; i < 7; i++)
+		uc_reg_read(uc, regs[i], &v[i]);
+	syscall_enter(ud, v[0], v + 1);
+}
+
+/* SIGILL (ILL_ILLOPC) or SIGTRAP (SI_KERNEL, as x86's int3 gives it) for
+ * the instruction at the program counter: to a handler, or the end. */
+static void insn_signal(struct cpu *c, int signo)
+{
+	uint64_t pc = read_pc(c);
+	if (!c->dying && !catch_fault(c, signo, signo == SIGILL ? ILL_ILLOPC : SI_KERNEL, pc, 0, pc)) {
+		c->dying = true;
+		c->signo = signo;
+	}
+	uc_emu_stop(c->uc);
+}
+
+static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
+{
+	struct cpu *c = ud;
+	if (c->f->arch == ARCH_AARCH64 && intno == 2) {   /* svc #0, PC already past it */
+		uint64_t v[7];
+		uc_reg_read(uc, UC_ARM64_REG_X8, &v[0]);
+		for (int i = 0; i < 6; i++)
+			uc_reg_read(uc, UC_ARM64_REG_X0 + i, &v[1 + i]);
+		syscall_enter(c, v[0], v + 1);
+		return;
+	}
+	/* A trap page, int3, an undefined instruction. */
+	insn_signal(c, intno == 3 ? SIGTRAP : SIGILL);
+}
+
+static bool invalid_insn_hook(uc_engine *uc, void *ud)
+{
+	(void)uc;
+	insn_signal(ud, SIGILL);
+	return false;
+}
+
+/* ---- installing them ---- */
+void hooks_install(struct cpu *c)
+{
+	uc_hook h;
+	uc_hook_add(c->uc, &h, UC_HOOK_MEM_UNMAPPED | UC_HOOK_MEM_PROT, (void *)bad_access_hook, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, (void *)block_hook, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)intr_hook, c, 1, 0);
+	uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, (void *)invalid_insn_hook, c, 1, 0);
+	if (c->f->arch == ARCH_X86_64)
+		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_syscall_hook, c, 1, 0, UC_X86_INS_SYSCALL);
+	if (!own_text_hi) {
+		dl_iterate_phdr(find_own_text, NULL);
+		translating();   /* the unwinder's first call loads what it needs: not in a signal handler */
+	}
+}
+
+/* c's reservations get the host's SIGSEGV while it runs; every other
+ * SIGSEGV goes on to the previous handler. */
+void segv_catch(struct cpu *c)
+{
+	struct sigaction sa = {0};
+	sa.sa_sigaction = segv_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	active = c;
+	sigaction(SIGSEGV, &sa, &previous_segv);
+}
+
+void segv_release(void)
+{
+	sigaction(SIGSEGV, &previous_segv, NULL);
+	active = NULL;
+}

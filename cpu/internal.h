@@ -1,0 +1,154 @@
+/* cpu/ internals, shared by its three rooms (shadow.c, hooks.c, run.c).
+ * Nothing outside cpu/ includes this. */
+#ifndef MMUSIM_CPU_INTERNAL_H
+#define MMUSIM_CPU_INTERNAL_H
+
+#include <capstone/capstone.h>
+#include <unicorn/unicorn.h>
+
+#include "cpu/cpu.h"
+
+/* What the shadow holds for a guest page. */
+#define SHADOW_NONE 0
+#define SHADOW_RO 1
+#define SHADOW_RW 2
+#define SHADOW_SCRATCH 3   /* a dead process's last accesses land here */
+
+/* A run of guest pages Unicorn sees as one region, over a host reservation. */
+struct region {
+	uint64_t start, end;     /* guest [start, end) */
+	bool exec;
+	uint8_t *host;           /* the reservation */
+	uint8_t *state;          /* SHADOW_* per guest page */
+};
+
+#define BLOCK_CACHE 4096
+struct block_count {
+	uint64_t addr;
+	uint32_t size, insns;
+};
+
+/* A process as the CPU keeps it while another runs: its registers, its
+ * regions (kept, with their shadow, while out of Unicorn), and a system
+ * call it is blocked in. */
+struct task {
+	int pid;
+	struct proc *p;          /* NULL once it has ended */
+	uc_context *ctx;
+	bool started;            /* has run: ctx holds its registers */
+	struct region *reg;
+	size_t nreg;
+	bool blocked;            /* in system call nr(args), to be made again */
+	uint64_t nr, args[6];
+	uint64_t set_tid;        /* CLONE_CHILD_SETTID, written when it first runs */
+	/* Signal work for its way back to user mode, done between
+	 * uc_emu_start calls (registers are stable there; a preemption may
+	 * come first): a system call's return with a signal to deliver, an
+	 * rt_sigreturn. */
+	struct syscall_exit sx;
+	bool sigreturn;
+	char comm[16];           /* the program's name, as the kernel's messages give it */
+};
+
+struct cpu {
+	struct kernel *k;
+	struct mmu *mmu;
+	const struct pt_format *f;
+	struct physmem *pm;
+	struct cpu_options o;
+	uc_engine *uc;
+	csh cs;
+	uint64_t page;
+	unsigned shift;
+	struct region *reg;      /* the current process's regions, in Unicorn */
+	size_t nreg;
+	size_t hint;
+	uint8_t *trap;           /* a page of int3 / UDF: a dead process's fetches stop here */
+	uint8_t *scratch;        /* a writable page for a dead process's last accesses */
+	bool dying;              /* the current process was killed; stop soon */
+	int signo;
+	struct fault_record killer;
+	bool have_killer;
+	bool exited;
+	int status;
+	uint64_t insns;
+	struct block_count blocks[BLOCK_CACHE];
+	struct task **tasks;     /* in the order they were created */
+	size_t ntasks;
+	struct task *cur;        /* whose registers and regions Unicorn has */
+	uint64_t slice_end;      /* preempt the current process at this count */
+	bool preempt;
+	bool exec_pending;       /* execve succeeded: start the new image */
+	/* A fault whose signal a handler catches (`dying` stops the rest of
+	 * the block, as for a fatal one; the registers as they were at the
+	 * faulting instruction are kept in fault_ctx). */
+	bool caught;
+	uc_context *fault_ctx;
+	bool halted;             /* --max-insns reached, or SIGINT/SIGTERM: the whole run stops */
+	struct exec_image exec;
+	uc_hook data_hook;       /* the pre-access memory hooks, while installed */
+	bool data_hooked;
+	uint64_t block_pc;       /* the translated block running now */
+	/* The last data access mem_hook accounted as an L1 TLB hit: the host
+	 * may still fault on it (forgotten when the shadow loses pages). */
+	bool hooked;
+	uint64_t hooked_page;
+	enum mmu_access hooked_acc;
+	bool in_segv;            /* the access comes from the host SIGSEGV handler */
+};
+
+/* The registers the bridge names, per architecture. */
+static inline int return_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RAX : UC_ARM64_REG_X0; }
+static inline int pc_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RIP : UC_ARM64_REG_PC; }
+static inline int sp_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_RSP : UC_ARM64_REG_SP; }
+static inline int tls_reg(const struct cpu *c) { return c->f->arch == ARCH_X86_64 ? UC_X86_REG_FS_BASE : UC_ARM64_REG_TPIDR_EL0; }
+
+static inline uint64_t read_pc(struct cpu *c)
+{
+	uint64_t v = 0;
+	uc_reg_read(c->uc, pc_reg(c), &v);
+	return v;
+}
+
+/* ---- shadow.c: regions and the shadow of guest memory ---- */
+/* The current process's region holding va (inline: the hooks ask often). */
+static inline struct region *region_of(struct cpu *c, uint64_t va)
+{
+	if (c->hint < c->nreg && va >= c->reg[c->hint].start && va < c->reg[c->hint].end)
+		return &c->reg[c->hint];
+	for (size_t i = 0; i < c->nreg; i++)
+		if (va >= c->reg[i].start && va < c->reg[i].end) {
+			c->hint = i;
+			return &c->reg[i];
+		}
+	return NULL;
+}
+
+static inline bool shadow_serves(const struct cpu *c, const struct region *r, uint64_t va, enum mmu_access acc)
+{
+	uint8_t st = r->state[(va - r->start) >> c->shift];
+	return st == SHADOW_RW || (st == SHADOW_RO && acc != ACC_WRITE);
+}
+
+void sync_regions(struct cpu *c);
+void regions_clear(struct cpu *c);
+void regions_put_away(struct cpu *c, struct task *t);
+void regions_take_back(struct cpu *c, struct task *t);
+void regions_free_host(struct region *reg, size_t nreg);
+void shadow_set(struct cpu *c, struct region *r, uint64_t va, const struct mmu_xlate *x);
+void shadow_drop_scratch(struct cpu *c);
+void scratch_cover(struct cpu *c, uint64_t va, bool fetch);
+void shadow_unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len);
+
+/* ---- hooks.c: what Unicorn and the host tell the bridge ---- */
+void hooks_install(struct cpu *c);
+void data_hooks_as_needed(struct cpu *c);
+void fault_pc_hook(void *ctx, struct fault_record *r);
+void segv_catch(struct cpu *c);
+void segv_release(void);
+
+/* ---- run.c: processes, slices and system calls ---- */
+struct task *task_of(struct cpu *c, int pid);
+void syscall_enter(struct cpu *c, uint64_t nr, uint64_t a[6]);
+
+#endif

@@ -1,0 +1,535 @@
+/* Running processes: the engine, the task each process is to the CPU, the
+ * scheduler, slices of guest code, system-call results and signal delivery
+ * on the way back to user mode. */
+#include "cpu/internal.h"
+#include "cpu/regs.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* Instructions a process runs before another gets its turn (about 1 ms at
+ * 1 instruction per cycle on a 1 GHz core: a scheduler tick). */
+#define QUANTUM 1000000
+
+/* ---- tasks ---- */
+
+struct task *task_of(struct cpu *c, int pid)
+{
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (c->tasks[i]->pid == pid)
+			return c->tasks[i];
+	return NULL;
+}
+
+/* A task for process p, last in the table (which keeps creation order). */
+static struct task *task_new(struct cpu *c, struct proc *p)
+{
+	struct task **nt = realloc(c->tasks, (c->ntasks + 1) * sizeof *nt);
+	if (!nt)
+		return NULL;
+	c->tasks = nt;
+	struct task *t = calloc(1, sizeof *t);
+	if (!t || uc_context_alloc(c->uc, &t->ctx) != UC_ERR_OK) {
+		free(t);
+		return NULL;
+	}
+	t->pid = proc_pid(p);
+	t->p = p;
+	c->tasks[c->ntasks++] = t;
+	return t;
+}
+
+static void task_free(struct cpu *c, struct task *t)
+{
+	if (t == c->cur) {
+		regions_clear(c);
+		free(c->reg);
+		c->reg = NULL;
+		c->cur = NULL;
+	} else {
+		regions_free_host(t->reg, t->nreg);   /* not in Unicorn: only the host side */
+	}
+	t->reg = NULL;
+	t->nreg = 0;
+	if (t->ctx)
+		uc_context_free(t->ctx);
+	t->ctx = NULL;
+}
+
+static void set_comm(struct task *t, const char *path)
+{
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	snprintf(t->comm, sizeof t->comm, "%s", slash ? slash + 1 : path ? path : "?");
+}
+
+/* Unicorn gets t's registers and regions (the current ones are put away). */
+static void switch_to(struct cpu *c, struct task *t)
+{
+	if (c->cur == t)
+		return;
+	if (c->cur) {
+		uc_context_save(c->uc, c->cur->ctx);
+		regions_put_away(c, c->cur);
+	}
+	c->cur = t;
+	kernel_switch(c->k, t->p);
+	regions_take_back(c, t);
+	sync_regions(c);
+	if (t->started)
+		uc_context_restore(c->uc, t->ctx);
+}
+
+/* ---- system calls ---- */
+
+/* The child of a fork: the parent's registers as they are inside the
+ * system call, returning 0, past the instruction (on x86-64 the hook sees
+ * RIP at the syscall itself). */
+static void fork_task(struct cpu *c, const struct sys_result *r)
+{
+	struct proc *child = proc_find(c->k, (int)r->value);
+	struct task *t = child ? task_new(c, child) : NULL;
+	if (!t)
+		return;
+	t->started = true;
+	t->set_tid = r->child.set_tid;
+	memcpy(t->comm, c->cur->comm, sizeof t->comm);
+	uc_context_save(c->uc, t->ctx);
+	uint64_t zero = 0, pc = 0;
+	uc_context_reg_write(t->ctx, return_reg(c), &zero);
+	if (c->f->arch == ARCH_X86_64) {
+		uc_context_reg_read(t->ctx, UC_X86_REG_RIP, &pc);
+		pc += 2;   /* 0f 05 */
+		uc_context_reg_write(t->ctx, UC_X86_REG_RIP, &pc);
+	}
+	if (r->child.sp)
+		uc_context_reg_write(t->ctx, sp_reg(c), &r->child.sp);
+	if (r->child.set_tls)
+		uc_context_reg_write(t->ctx, tls_reg(c), &r->child.tls);
+}
+
+/* What a system call's result asks of the CPU. Returns whether the return
+ * value goes into the return register (not for a call that blocks). */
+static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr, const uint64_t a[6])
+{
+	switch (r->action) {
+	case SYSA_NONE:
+		break;
+	case SYSA_EXIT:
+		c->exited = true;
+		c->status = (int)r->value;
+		uc_emu_stop(c->uc);
+		break;
+	case SYSA_SET_TLS:
+		uc_reg_write(c->uc, UC_X86_REG_FS_BASE, &r->value);
+		break;
+	case SYSA_KILLED:
+		if (!c->dying) {
+			c->dying = true;
+			c->signo = (int)r->value;
+		}
+		uc_emu_stop(c->uc);
+		break;
+	case SYSA_BLOCK:
+		c->cur->blocked = true;
+		c->cur->nr = nr;
+		memcpy(c->cur->args, a, sizeof c->cur->args);
+		uc_emu_stop(c->uc);
+		return false;
+	case SYSA_FORK:
+		fork_task(c, r);
+		break;
+	case SYSA_YIELD:
+		c->preempt = true;
+		uc_emu_stop(c->uc);
+		break;
+	case SYSA_SIGRETURN:
+		c->cur->sigreturn = true;   /* every register changes: outside the hook */
+		uc_emu_stop(c->uc);
+		return false;
+	case SYSA_EXEC:
+		c->exec_pending = true;
+		c->exec = r->exec;
+		set_comm(c->cur, proc_exe(c->cur->p));
+		uc_emu_stop(c->uc);
+		return false;
+	}
+	return true;
+}
+
+/* A call that returned (its result in the return register) with a signal
+ * to deliver: the emulation stops so that run_slice delivers it, with what
+ * a restart of the call needs. */
+static void signal_after_syscall(struct cpu *c, uint64_t nr, const uint64_t a[6])
+{
+	if (!os_signal_pending(c->cur->p))
+		return;
+	c->cur->sx = (struct syscall_exit){.active = true, .orig = c->f->arch == ARCH_X86_64 ? nr : a[0]};
+	uc_emu_stop(c->uc);
+}
+
+/* System call nr(a) returned r: the CPU carries out the rest. */
+static void syscall_return(struct cpu *c, const struct sys_result *r, uint64_t nr, const uint64_t a[6])
+{
+	uint64_t ret = (uint64_t)r->ret;
+	if (apply_result(c, r, nr, a)) {
+		uc_reg_write(c->uc, return_reg(c), &ret);
+		if (!c->exited && !c->dying)
+			signal_after_syscall(c, nr, a);
+	}
+	sync_regions(c);
+}
+
+void syscall_enter(struct cpu *c, uint64_t nr, uint64_t a[6])
+{
+	uint64_t sp = 0;
+	uc_reg_read(c->uc, sp_reg(c), &sp);
+	os_syscall_sp(c->k, sp);
+	struct sys_result r = os_syscall(c->k, nr, a);
+	syscall_return(c, &r, nr, a);
+}
+
+/* ---- the engine ---- */
+
+struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err, size_t errlen)
+{
+	struct cpu *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->k = k;
+	c->mmu = kernel_mmu(k);
+	c->f = kernel_format(k);
+	c->pm = mmu_physmem(c->mmu);
+	c->o = *o;
+	c->shift = c->f->page_shift;
+	c->page = 1ull << c->shift;
+	bool x86 = c->f->arch == ARCH_X86_64;
+	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &c->uc);
+	if (e != UC_ERR_OK) {
+		snprintf(err, errlen, "unicorn: %s", uc_strerror(e));
+		free(c);
+		return NULL;
+	}
+	if (!x86)   /* LSE atomics and the rest of ARMv8.x: the default A72 model lacks them */
+		uc_ctl_set_cpu_model(c->uc, UC_CPU_ARM64_MAX);
+	if (cs_open(x86 ? CS_ARCH_X86 : CS_ARCH_ARM64, x86 ? CS_MODE_64 : CS_MODE_ARM, &c->cs) != CS_ERR_OK) {
+		snprintf(err, errlen, "capstone cannot be opened");
+		uc_close(c->uc);
+		free(c);
+		return NULL;
+	}
+	c->trap = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	c->scratch = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (x86)
+		memset(c->trap, 0xCC, c->page);   /* int3: one byte, so any offset stops */
+	/* arm64: zeros are UDF #0, permanently undefined. */
+	hooks_install(c);
+	kernel_set_unmap_hook(k, shadow_unmap_hook, c);
+	return c;
+}
+
+void cpu_destroy(struct cpu *c)
+{
+	if (!c)
+		return;
+	kernel_set_unmap_hook(c->k, NULL, NULL);
+	kernel_set_pc_hook(c->k, NULL, NULL);
+	for (size_t i = 0; i < c->ntasks; i++) {
+		task_free(c, c->tasks[i]);
+		free(c->tasks[i]);
+	}
+	free(c->tasks);
+	if (c->fault_ctx)
+		uc_context_free(c->fault_ctx);
+	regions_clear(c);
+	free(c->reg);
+	munmap(c->trap, c->page);
+	munmap(c->scratch, c->page);
+	cs_close(&c->cs);
+	uc_close(c->uc);
+	free(c);
+}
+
+uint64_t cpu_instructions(const struct cpu *c) { return c->insns; }
+
+static void set_start_registers(struct cpu *c, const struct exec_image *img)
+{
+	uint64_t zero = 0;
+	if (c->f->arch == ARCH_X86_64) {
+		static const int gp[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
+					 UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,
+					 UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
+					 UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15, UC_X86_REG_FS_BASE};
+		for (size_t i = 0; i < sizeof gp / sizeof gp[0]; i++)
+			uc_reg_write(c->uc, gp[i], &zero);   /* rdx 0: no function for atexit */
+		uc_reg_write(c->uc, UC_X86_REG_RSP, &img->sp);
+		uc_reg_write(c->uc, UC_X86_REG_RIP, &img->entry);
+	} else {
+		for (int i = 0; i <= 30; i++)
+			uc_reg_write(c->uc, UC_ARM64_REG_X0 + i, &zero);
+		uc_reg_write(c->uc, UC_ARM64_REG_TPIDR_EL0, &zero);
+		uc_reg_write(c->uc, UC_ARM64_REG_SP, &img->sp);
+		uc_reg_write(c->uc, UC_ARM64_REG_PC, &img->entry);
+	}
+}
+
+/* ---- the end of a process ---- */
+
+/* What Linux prints when a process dies of a fault (show_signal_msg on x86,
+ * arm64_show_signal on arm64), or of the OOM killer. */
+static void report_death(struct cpu *c, struct task *t)
+{
+	if (c->o.quiet || !c->have_killer)
+		return;
+	const struct fault_record *r = &c->killer;
+	if (r->outcome == OUT_OOM) {   /* oom_kill_process: the faulting process is the victim */
+		fprintf(stderr, "Out of memory: Killed process %d (%s)\n", t->pid, t->comm);
+		return;
+	}
+	uint64_t sp = 0;
+	uc_reg_read(c->uc, sp_reg(c), &sp);
+	if (c->f->arch == ARCH_X86_64)
+		fprintf(stderr, "%s[%d]: %s at %" PRIx64 " ip %" PRIx64 " sp %" PRIx64 " error %" PRIx64 " in %s\n",
+			t->comm, t->pid, r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp, r->hw.syn.code,
+			t->comm);
+	else
+		fprintf(stderr, "%s[%d]: unhandled exception: %s, ESR 0x%016" PRIx64 ", FAR 0x%016" PRIx64 " in %s\n",
+			t->comm, t->pid, mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, t->comm);
+}
+
+/* The end of the current process: an exit, or a signal's default action. */
+static void finish_task(struct cpu *c, struct task *t)
+{
+	if (c->dying) {
+		report_death(c, t);
+		proc_kill(t->p, c->signo);
+	} else {
+		proc_exit(t->p, c->status);
+	}
+	task_free(c, t);
+	t->p = NULL;
+}
+
+/* Ends every process still alive, in the order they were created: killed
+ * by signo, or (signo 0) exiting with `status`. */
+static void end_all(struct cpu *c, int signo, int status)
+{
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct task *t = c->tasks[i];
+		if (!t->p)
+			continue;
+		switch_to(c, t);
+		c->dying = signo != 0;
+		c->exited = !signo;
+		c->have_killer = false;
+		c->signo = signo;
+		c->status = status;
+		finish_task(c, t);
+	}
+}
+
+/* SIGINT or SIGTERM came: every process dies of it, as a terminal's ^C
+ * kills the foreground process group. */
+static bool stopped_by_signal(struct cpu *c)
+{
+	int signo = c->o.stop ? *c->o.stop : 0;
+	if (!signo)
+		return false;
+	fprintf(stderr, "mmusim: %s: stopping every process\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	end_all(c, signo, 0);
+	return true;
+}
+
+/* ---- slices ---- */
+
+/* On the way back to user mode: rt_sigreturn's registers, then the signals
+ * to deliver (a handler's frame, the restart of an interrupted call, or
+ * the end of the process: no kernel line for it, as Linux prints none for
+ * a kill). */
+static void deliver_signals(struct cpu *c)
+{
+	struct task *t = c->cur;
+	struct user_regs regs;
+	if (t->sigreturn) {
+		t->sigreturn = false;
+		regs_read(c->uc, c->f->arch, &regs);
+		os_sigreturn(c->k, &regs);
+		regs_write(c->uc, c->f->arch, &regs);
+	}
+	if (!os_signal_pending(t->p) && !t->sx.active)
+		return;
+	regs_read(c->uc, c->f->arch, &regs);
+	int killer = os_signal_deliver(c->k, &regs, &t->sx);
+	t->sx.active = false;
+	regs_write(c->uc, c->f->arch, &regs);
+	if (killer) {
+		c->dying = true;
+		c->have_killer = false;
+		c->signo = killer;
+	}
+}
+
+/* After a caught fault: the registers as they were at the faulting
+ * instruction, and no scratch page left where the process goes on. */
+static void resume_at_fault(struct cpu *c)
+{
+	uc_context_restore(c->uc, c->fault_ctx);
+	shadow_drop_scratch(c);
+	c->dying = c->caught = false;
+}
+
+/* Runs the current process for a slice: until it exits, dies, blocks,
+ * execs or its quantum is up. */
+static void run_slice(struct cpu *c)
+{
+	c->slice_end = c->insns + QUANTUM;
+	c->preempt = false;
+	for (;;) {
+		deliver_signals(c);
+		if (c->dying)
+			return;
+		uint64_t pc = read_pc(c);
+		uc_err e = uc_emu_start(c->uc, pc, UINT64_MAX, 0, 0);
+		if (c->caught) {
+			resume_at_fault(c);
+			continue;
+		}
+		if (c->exited || c->dying || c->halted || c->preempt || c->cur->blocked)
+			return;
+		if (c->exec_pending) {   /* the new program, in the same slice */
+			c->exec_pending = false;
+			set_start_registers(c, &c->exec);
+			continue;
+		}
+		if (e != UC_ERR_OK) {   /* an error no hook claimed */
+			c->dying = true;
+			c->signo = e == UC_ERR_INSN_INVALID ? SIGILL : SIGSEGV;
+			return;
+		}
+	}
+}
+
+/* A blocked process's system call, made again now that others have run.
+ * Returns false while it would still block. */
+static bool retry_blocked(struct cpu *c, struct task *t)
+{
+	struct sys_result r = os_syscall(c->k, t->nr, t->args);
+	if (r.action == SYSA_BLOCK)
+		return false;
+	t->blocked = false;
+	syscall_return(c, &r, t->nr, t->args);
+	return true;
+}
+
+/* ---- the scheduler ---- */
+
+static size_t live_tasks(const struct cpu *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < c->ntasks; i++)
+		n += c->tasks[i]->p != NULL;
+	return n;
+}
+
+/* Round robin from the task after `from`, pid order as created. */
+static size_t next_task(const struct cpu *c, size_t from)
+{
+	for (size_t n = 1; n <= c->ntasks; n++) {
+		size_t i = (from + n) % c->ntasks;
+		if (c->tasks[i]->p)
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+/* schedule_tail: a child learns its tid when it first runs. */
+static void first_run(struct cpu *c, struct task *t)
+{
+	if (!t->set_tid)
+		return;
+	uint32_t tid = (uint32_t)t->pid;
+	os_copy_to_user(c->k, t->set_tid, &tid, 4);
+	t->set_tid = 0;
+}
+
+/* Every process in turn, until none is left or the run is stopped. A
+ * blocked one makes its call again; a whole round of them asleep is a
+ * deadlock, unless one waits with a timeout (which then expires). */
+static void run_processes(struct cpu *c)
+{
+	size_t idx = 0, stuck = 0;
+	for (;;) {
+		if (stopped_by_signal(c))
+			return;
+		if (!c->tasks[idx]->p)
+			idx = next_task(c, idx);
+		if (idx == SIZE_MAX)
+			return;
+		struct task *t = c->tasks[idx];
+		switch_to(c, t);
+		c->exited = c->dying = c->have_killer = c->preempt = false;
+		if (t->blocked && !retry_blocked(c, t)) {
+			if (++stuck > live_tasks(c) && os_wait_timeout(c->k)) {
+				stuck = 0;   /* a timeout ends one sleep */
+			} else if (stuck > live_tasks(c)) {
+				fprintf(stderr, "mmusim: every process is blocked (deadlock); killing them\n");
+				end_all(c, SIGKILL, 0);
+				return;
+			}
+			idx = next_task(c, idx);
+			continue;
+		}
+		first_run(c, t);
+		if (!c->exited && !c->dying)   /* the retried call may have ended it */
+			run_slice(c);
+		stuck = 0;
+		if (stopped_by_signal(c))
+			return;
+		if (c->halted) {
+			end_all(c, 0, 128 + SIGXCPU);
+			return;
+		}
+		if (c->exited || c->dying)
+			finish_task(c, t);
+		idx = next_task(c, idx);
+		if (idx == SIZE_MAX)
+			return;
+	}
+}
+
+int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], char *const envp[], char *err,
+	    size_t errlen)
+{
+	struct kernel *k = c->k;
+	struct proc *p = kernel_current(k);
+	os_attach_host_fd(p, 0, STDIN_FILENO, OPEN_READ);
+	os_attach_host_fd(p, 1, STDOUT_FILENO, OPEN_WRITE);
+	os_attach_host_fd(p, 2, STDERR_FILENO, OPEN_WRITE);
+	struct exec_image img;
+	int rc = os_exec_elf(p, program, argc, argv, envp, program, &img, err, errlen);
+	if (rc)
+		return -1;
+	kernel_set_pc_hook(k, fault_pc_hook, c);   /* from here on, faults have an instruction */
+	char *real = realpath(program, NULL);
+	proc_set_exe(p, real ? real : program);
+	free(real);
+	struct task *first = task_new(c, p);
+	if (!first || uc_context_alloc(c->uc, &c->fault_ctx) != UC_ERR_OK) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	set_comm(first, program);
+	switch_to(c, first);
+	set_start_registers(c, &img);
+	first->started = true;
+	segv_catch(c);
+	run_processes(c);
+	segv_release();
+	return proc_exit_status(p);   /* process 1's: its exit code, or 128 + signal */
+}

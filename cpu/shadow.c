@@ -1,0 +1,239 @@
+/* Guest memory as Unicorn sees it: host reservations mapped as Unicorn
+ * regions, into which frames of the physical-memory memfd are mapped once
+ * the MMU has translated them (docs/architecture.md, "The bridge"). */
+#include "cpu/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* ---- regions ---- */
+
+/* Takes a region out of Unicorn (its host side stays). The translated code
+ * goes first: Unicorn finds it only while the memory is mapped. */
+static void region_unmap(struct cpu *c, struct region *r)
+{
+	c->hooked = false;   /* its pages leave the shadow */
+	uc_ctl_remove_cache(c->uc, r->start, r->end);
+	uc_mem_unmap(c->uc, r->start, r->end - r->start);
+}
+
+static void region_free(struct cpu *c, struct region *r)
+{
+	region_unmap(c, r);
+	munmap(r->host, r->end - r->start);
+	free(r->state);
+}
+
+/* Puts a region's reservation into Unicorn: readable and writable (the
+ * shadow's host protections and the hooks check data accesses), executable
+ * as its VMAs are. */
+static bool region_map(struct cpu *c, const struct region *r)
+{
+	uint32_t perms = UC_PROT_READ | UC_PROT_WRITE | (r->exec ? UC_PROT_EXEC : 0);
+	return uc_mem_map_ptr(c->uc, r->start, r->end - r->start, perms, r->host) == UC_ERR_OK;
+}
+
+static bool region_new(struct cpu *c, struct region *r, uint64_t start, uint64_t end, bool exec)
+{
+	*r = (struct region){.start = start, .end = end, .exec = exec};
+	r->host = mmap(NULL, end - start, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	r->state = calloc((end - start) >> c->shift, 1);
+	if (r->host == MAP_FAILED || !r->state) {
+		free(r->state);
+		return false;
+	}
+	if (!region_map(c, r)) {
+		munmap(r->host, end - start);
+		free(r->state);
+		return false;
+	}
+	return true;
+}
+
+/* The regions the current process's VMAs call for: runs of adjacent VMAs
+ * with the same execute permission; a grows-down stack covers its limit
+ * (so that stack growth needs no new region). */
+static size_t wanted_regions(struct cpu *c, struct region *out, size_t max)
+{
+	const struct vma *v;
+	size_t nv = proc_vmas(kernel_current(c->k), &v), n = 0;
+	for (size_t i = 0; i < nv; i++) {
+		bool exec = v[i].flags & VM_EXEC;
+		uint64_t start = v[i].start, end = v[i].end;
+		if (v[i].flags & VM_GROWSDOWN) {
+			uint64_t limit = 8ull << 20;
+			start = end - limit > end ? 0 : end - limit;
+			if (n && out[n - 1].end > start)
+				start = out[n - 1].end;
+		}
+		if (n && out[n - 1].end == start && out[n - 1].exec == exec) {
+			out[n - 1].end = end;
+			continue;
+		}
+		if (n == max)
+			break;
+		out[n++] = (struct region){.start = start, .end = end, .exec = exec};
+	}
+	return n;
+}
+
+/* Brings the Unicorn regions in line with the VMAs (after system calls:
+ * Unicorn's regions change only there). */
+void sync_regions(struct cpu *c)
+{
+	struct region want[256];
+	size_t nw = wanted_regions(c, want, 256);
+	/* Keep regions that are wanted as they are; free the others. */
+	bool keep_want[256] = {false};
+	size_t kept = 0;
+	for (size_t i = 0; i < c->nreg; i++) {
+		size_t j = 0;
+		while (j < nw && !(want[j].start == c->reg[i].start && want[j].end == c->reg[i].end &&
+				   want[j].exec == c->reg[i].exec))
+			j++;
+		if (j < nw) {
+			keep_want[j] = true;
+			c->reg[kept++] = c->reg[i];
+		} else {
+			region_free(c, &c->reg[i]);
+		}
+	}
+	c->nreg = kept;
+	struct region *nr = realloc(c->reg, (kept + nw + 1) * sizeof *nr);
+	if (!nr)
+		return;
+	c->reg = nr;
+	for (size_t j = 0; j < nw; j++)
+		if (!keep_want[j] && region_new(c, &c->reg[c->nreg], want[j].start, want[j].end, want[j].exec))
+			c->nreg++;
+	c->hint = 0;
+	data_hooks_as_needed(c);
+}
+
+void regions_clear(struct cpu *c)
+{
+	for (size_t i = 0; i < c->nreg; i++)
+		region_free(c, &c->reg[i]);
+	c->nreg = 0;
+}
+
+/* The current regions go out of Unicorn into task t, their shadow kept. */
+void regions_put_away(struct cpu *c, struct task *t)
+{
+	for (size_t i = 0; i < c->nreg; i++)
+		region_unmap(c, &c->reg[i]);
+	t->reg = c->reg;
+	t->nreg = c->nreg;
+}
+
+/* Unicorn gets task t's regions, as they were put away. */
+void regions_take_back(struct cpu *c, struct task *t)
+{
+	c->reg = t->reg;
+	c->nreg = t->nreg;
+	t->reg = NULL;
+	t->nreg = 0;
+	c->hint = 0;
+	for (size_t i = 0; i < c->nreg; i++)
+		region_map(c, &c->reg[i]);
+}
+
+/* Regions that are not in Unicorn: only their host side to release. */
+void regions_free_host(struct region *reg, size_t nreg)
+{
+	for (size_t i = 0; i < nreg; i++) {
+		munmap(reg[i].host, reg[i].end - reg[i].start);
+		free(reg[i].state);
+	}
+	free(reg);
+}
+
+/* ---- the shadow ---- */
+
+/* The frame behind va, mapped from the memfd: read-only, or read-write when
+ * the leaf entry is writable and already dirty, never more. */
+void shadow_set(struct cpu *c, struct region *r, uint64_t va, const struct mmu_xlate *x)
+{
+	uint64_t off = va - r->start, frame = x->pa & ~(c->page - 1);
+	bool rw = (x->perm_user & PERM_W) && x->dirty;
+	uint8_t want = rw ? SHADOW_RW : SHADOW_RO;
+	if (r->state[off >> c->shift] == want)
+		return;
+	if (mmap(r->host + off, c->page, rw ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED | MAP_FIXED, c->pm->fd,
+		 (off_t)frame) == MAP_FAILED)
+		return;
+	r->state[off >> c->shift] = want;
+}
+
+/* Drops the shadow of [va, va+len) in a set of regions; `live` when they
+ * are the ones Unicorn has (its translated code must go too). */
+static void shadow_drop_range(struct cpu *c, struct region *reg, size_t nreg, bool live, uint64_t va, uint64_t len)
+{
+	for (size_t i = 0; i < nreg; i++) {
+		struct region *r = &reg[i];
+		uint64_t lo = va & ~(c->page - 1), hi = va + len;
+		if (hi <= r->start || lo >= r->end)
+			continue;
+		if (lo < r->start)
+			lo = r->start;
+		if (hi > r->end)
+			hi = r->end;
+		for (uint64_t a = lo; a < hi; a += c->page) {
+			uint64_t off = a - r->start;
+			if (r->state[off >> c->shift] == SHADOW_NONE)
+				continue;
+			mmap(r->host + off, c->page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+			     0);
+			r->state[off >> c->shift] = SHADOW_NONE;
+			if (live && r->exec)   /* code bytes may change under it: drop the translated blocks */
+				uc_ctl_remove_cache(c->uc, a, a + c->page);
+		}
+	}
+}
+
+/* The kernel removed or downgraded entries of process pid: the shadow
+ * forgets them, as a TLB must. */
+void shadow_unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
+{
+	struct cpu *c = ctx;
+	c->hooked = false;   /* pages leave the shadow */
+	if (c->cur && c->cur->pid == pid) {
+		shadow_drop_range(c, c->reg, c->nreg, true, va, len);
+		return;
+	}
+	struct task *t = task_of(c, pid);
+	if (t)
+		shadow_drop_range(c, t->reg, t->nreg, false, va, len);
+}
+
+/* A dead process's last accesses land on a page of no consequence. */
+void scratch_cover(struct cpu *c, uint64_t va, bool fetch)
+{
+	struct region *r = region_of(c, va);
+	if (!r)
+		return;
+	uint64_t off = (va & ~(c->page - 1)) - r->start;
+	if (r->state[off >> c->shift] == SHADOW_SCRATCH)
+		return;
+	void *src = fetch ? c->trap : c->scratch;
+	/* Copy the scratch content in: an anonymous private page of its own. */
+	void *p = mmap(r->host + off, c->page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (p != MAP_FAILED)
+		memcpy(p, src, c->page);
+	r->state[off >> c->shift] = SHADOW_SCRATCH;
+	if (r->exec)
+		uc_ctl_remove_cache(c->uc, va & ~(c->page - 1), (va & ~(c->page - 1)) + c->page);
+}
+
+/* A process that caught its fault goes on: no scratch page stays where it
+ * may go (its accesses there reach the MMU again). */
+void shadow_drop_scratch(struct cpu *c)
+{
+	for (size_t i = 0; i < c->nreg; i++) {
+		struct region *r = &c->reg[i];
+		for (uint64_t a = r->start; a < r->end; a += c->page)
+			if (r->state[(a - r->start) >> c->shift] == SHADOW_SCRATCH)
+				shadow_drop_range(c, r, 1, true, a, c->page);
+	}
+}
