@@ -258,25 +258,15 @@ void cpu_destroy(struct cpu *c)
 
 uint64_t cpu_instructions(const struct cpu *c) { return c->insns; }
 
+/* The kernel says what a new program starts with (rdx 0 on x86-64: no
+ * function for atexit); the TLS base, outside struct user_regs, is 0. */
 static void set_start_registers(struct cpu *c, const struct exec_image *img)
 {
+	struct user_regs regs;
+	os_start_regs(c->k, img, &regs);
+	regs_write(c->uc, c->f->arch, &regs);
 	uint64_t zero = 0;
-	if (c->f->arch == ARCH_X86_64) {
-		static const int gp[] = {UC_X86_REG_RAX, UC_X86_REG_RBX, UC_X86_REG_RCX, UC_X86_REG_RDX,
-					 UC_X86_REG_RSI, UC_X86_REG_RDI, UC_X86_REG_RBP, UC_X86_REG_R8,
-					 UC_X86_REG_R9,  UC_X86_REG_R10, UC_X86_REG_R11, UC_X86_REG_R12,
-					 UC_X86_REG_R13, UC_X86_REG_R14, UC_X86_REG_R15, UC_X86_REG_FS_BASE};
-		for (size_t i = 0; i < sizeof gp / sizeof gp[0]; i++)
-			uc_reg_write(c->uc, gp[i], &zero);   /* rdx 0: no function for atexit */
-		uc_reg_write(c->uc, UC_X86_REG_RSP, &img->sp);
-		uc_reg_write(c->uc, UC_X86_REG_RIP, &img->entry);
-	} else {
-		for (int i = 0; i <= 30; i++)
-			uc_reg_write(c->uc, UC_ARM64_REG_X0 + i, &zero);
-		uc_reg_write(c->uc, UC_ARM64_REG_TPIDR_EL0, &zero);
-		uc_reg_write(c->uc, UC_ARM64_REG_SP, &img->sp);
-		uc_reg_write(c->uc, UC_ARM64_REG_PC, &img->entry);
-	}
+	uc_reg_write(c->uc, c->f->arch == ARCH_X86_64 ? UC_X86_REG_FS_BASE : UC_ARM64_REG_TPIDR_EL0, &zero);
 }
 
 /* ---- the end of a process ---- */

@@ -425,6 +425,13 @@ struct syscall_exit {
 	uint64_t orig;           /* x86-64 orig_rax; arm64 orig_x0 */
 };
 
+/* The registers a new program starts with (execve), as Linux's start_thread
+ * and fpu__clear_user_states leave them: zero but for the stack pointer and
+ * the entry point; x86-64: RFLAGS IF, the x87 control word 0x37f (64-bit
+ * precision, round to nearest), MXCSR 0x1f80, every x87 register empty;
+ * arm64: FPCR and FPSR 0. */
+void os_start_regs(const struct kernel *k, const struct exec_image *img, struct user_regs *regs);
+
 /* Is a signal pending that p does not block (the way back to user mode
  * must deliver it)? */
 bool os_signal_pending(const struct proc *p);

@@ -163,6 +163,15 @@ static void x86_fpu_init(struct user_regs *regs)
 	memset(regs->v, 0, sizeof regs->v);
 }
 
+void os_start_regs(const struct kernel *k, const struct exec_image *img, struct user_regs *regs)
+{
+	*regs = (struct user_regs){.sp = img->sp, .pc = img->entry};
+	if (k->fmt->arch == ARCH_X86_64) {
+		regs->flags = 0x202;   /* X86_EFLAGS_IF, and bit 1, which always reads 1 */
+		x86_fpu_init(regs);
+	}
+}
+
 static int x86_setup_rt_frame(struct proc *p, const struct ksiginfo *info, const struct k_sigaction *ka,
 			      uint64_t saved_mask, struct user_regs *regs)
 {
