@@ -10,6 +10,7 @@
 #include <link.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <ucontext.h>
 #include <unwind.h>
@@ -274,14 +275,51 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
 
 /* ---- instructions ---- */
 
-static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
+static size_t block_home(const struct block_counts *t, int pid, uint64_t addr, uint32_t size)
 {
-	if (c->f->arch == ARCH_AARCH64)
-		return size / 4;
-	struct block_count *b = &c->blocks[(addr * 0x9E3779B97F4A7C15ull) >> 52];   /* every address bit: blocks 3 bytes apart must not collide */
-	if (b->addr == addr && b->size == size)
-		return b->insns;
-	/* x86 instructions vary in length: count them once per block. */
+	uint64_t h = (addr ^ ((uint64_t)size << 48) ^ ((uint64_t)(uint32_t)pid << 32)) * 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 32) & (t->cap - 1);   /* every address bit: blocks 3 bytes apart spread */
+}
+
+static struct block_count *block_find(struct block_counts *t, int pid, uint64_t addr, uint32_t size)
+{
+	for (size_t s = block_home(t, pid, addr, size);; s = (s + 1) & (t->cap - 1)) {
+		struct block_count *b = &t->slot[s];
+		if (!b->insns || (b->addr == addr && b->size == size && b->pid == pid))
+			return b;
+	}
+}
+
+/* Room for one more at a load of at most 70%; false when the host has none. */
+static bool block_room(struct block_counts *t)
+{
+	if (t->cap && (t->used + 1) * 10 <= t->cap * 7)
+		return true;
+	size_t cap = t->cap ? 2 * t->cap : 4096;
+	struct block_count *old = t->slot, *n = calloc(cap, sizeof *n);
+	if (!n)
+		return false;
+	size_t ocap = t->cap;
+	t->slot = n;
+	t->cap = cap;
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].insns)
+			*block_find(t, old[i].pid, old[i].addr, old[i].size) = old[i];
+	free(old);
+	return true;
+}
+
+void block_counts_forget(struct cpu *c)
+{
+	if (c->blocks.used)
+		memset(c->blocks.slot, 0, c->blocks.cap * sizeof *c->blocks.slot);
+	c->blocks.used = 0;
+}
+
+/* x86 instructions vary in length: a block's are counted by disassembling
+ * it once; arm64's are 4 bytes each. */
+static uint32_t count_insns(struct cpu *c, uint64_t addr, uint32_t size)
+{
 	uint8_t code[4096];
 	uint32_t n = size < sizeof code ? size : sizeof code, count = 0;
 	if (uc_mem_read(c->uc, addr, code, n) == UC_ERR_OK) {
@@ -290,10 +328,22 @@ static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
 		if (count)
 			cs_free(insn, count);
 	}
-	if (!count)
-		count = 1;
-	*b = (struct block_count){addr, size, count};
-	return count;
+	return count ? count : 1;
+}
+
+static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
+{
+	if (c->f->arch == ARCH_AARCH64)
+		return size / 4;
+	int pid = c->cur ? c->cur->pid : 0;
+	if (!block_room(&c->blocks))
+		return count_insns(c, addr, size);
+	struct block_count *b = block_find(&c->blocks, pid, addr, size);
+	if (!b->insns) {
+		*b = (struct block_count){.addr = addr, .size = size, .insns = count_insns(c, addr, size), .pid = pid};
+		c->blocks.used++;
+	}
+	return b->insns;
 }
 
 static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)

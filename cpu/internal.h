@@ -22,10 +22,18 @@ struct region {
 	uint8_t *state;          /* SHADOW_* per guest page */
 };
 
-#define BLOCK_CACHE 4096
+/* x86 instruction counts of translated blocks, each counted once (by
+ * disassembly) for as long as the code under it stays: an open-addressing
+ * table keyed by (process, address, size) that grows with the hot blocks
+ * a program has (an interpreter has tens of thousands). */
 struct block_count {
 	uint64_t addr;
-	uint32_t size, insns;
+	uint32_t size, insns;    /* insns 0: an empty slot */
+	int pid;
+};
+struct block_counts {
+	struct block_count *slot;
+	size_t cap, used;        /* cap: a power of two */
 };
 
 /* A process as the CPU keeps it while another runs: its registers, its
@@ -72,7 +80,7 @@ struct cpu {
 	bool exited;
 	int status;
 	uint64_t insns;
-	struct block_count blocks[BLOCK_CACHE];
+	struct block_counts blocks;
 	struct task **tasks;     /* in the order they were created */
 	size_t ntasks;
 	struct task *cur;        /* whose registers and regions Unicorn has */
@@ -143,6 +151,8 @@ void shadow_unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len);
 /* ---- hooks.c: what Unicorn and the host tell the bridge ---- */
 void hooks_install(struct cpu *c);
 void data_hooks_as_needed(struct cpu *c);
+/* The code under some translated blocks changed: count their instructions anew. */
+void block_counts_forget(struct cpu *c);
 void fault_pc_hook(void *ctx, struct fault_record *r);
 void segv_catch(struct cpu *c);
 void segv_release(void);

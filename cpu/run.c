@@ -249,6 +249,7 @@ void cpu_destroy(struct cpu *c)
 		uc_context_free(c->fault_ctx);
 	regions_clear(c);
 	free(c->reg);
+	free(c->blocks.slot);
 	munmap(c->trap, c->page);
 	munmap(c->scratch, c->page);
 	cs_close(&c->cs);
@@ -394,6 +395,7 @@ static void run_slice(struct cpu *c)
 			return;
 		if (c->exec_pending) {   /* the new program, in the same slice */
 			c->exec_pending = false;
+			block_counts_forget(c);   /* the same pid, other code */
 			set_start_registers(c, &c->exec);
 			continue;
 		}

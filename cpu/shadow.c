@@ -7,6 +7,16 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* The page at va of an executable region may get other code: its
+ * translated blocks go (while its regions are in Unicorn), and so do the
+ * blocks' instruction counts. */
+static void code_may_change(struct cpu *c, bool live, uint64_t va)
+{
+	if (live)
+		uc_ctl_remove_cache(c->uc, va, va + c->page);
+	block_counts_forget(c);
+}
+
 /* ---- regions ---- */
 
 /* Takes a region out of Unicorn (its host side stays). The translated code
@@ -186,8 +196,8 @@ static void shadow_drop_range(struct cpu *c, struct region *reg, size_t nreg, bo
 			mmap(r->host + off, c->page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
 			     0);
 			r->state[off >> c->shift] = SHADOW_NONE;
-			if (live && r->exec)   /* code bytes may change under it: drop the translated blocks */
-				uc_ctl_remove_cache(c->uc, a, a + c->page);
+			if (r->exec)   /* code bytes may change under it: drop the translated blocks */
+				code_may_change(c, live, a);
 		}
 	}
 }
@@ -223,7 +233,7 @@ void scratch_cover(struct cpu *c, uint64_t va, bool fetch)
 		memcpy(p, src, c->page);
 	r->state[off >> c->shift] = SHADOW_SCRATCH;
 	if (r->exec)
-		uc_ctl_remove_cache(c->uc, va & ~(c->page - 1), (va & ~(c->page - 1)) + c->page);
+		code_may_change(c, true, va & ~(c->page - 1));
 }
 
 /* A process that caught its fault goes on: no scratch page stays where it
