@@ -126,6 +126,12 @@ struct signals {
 #define RLIM_NOFILE 7
 #define RLIM_NOFILE_MAX (1u << 20)   /* fs.nr_open: no hard RLIMIT_NOFILE above it */
 
+/* A system call that would sleep: made again on the process's turn (sched.c). */
+struct blocked_call {
+	bool active;
+	uint64_t nr, args[6];
+};
+
 struct proc {
 	struct kernel *k;
 	int pid, ppid;
@@ -144,6 +150,7 @@ struct proc {
 	struct signals sig;
 	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
 	uint64_t wait_deadline; /* ... that ends at this simulated time (ns) */
+	struct blocked_call blocked;
 };
 
 /* What differs between the kernels the handler can follow. */
@@ -163,6 +170,13 @@ const struct personality_desc *personality_desc(enum personality p);
 /* Fill rec->chain with the personality's functions for the steps taken. */
 void personality_chain(const struct kernel *k, struct fault_record *rec);
 
+/* The round robin (sched.c): one queue, as there is one simulated CPU. */
+struct runqueue {
+	bool started;           /* a process has been picked */
+	size_t last;            /* the k->procs slot picked last */
+	size_t asleep;          /* turns in a row a blocked process slept on */
+};
+
 #define MAX_SUBSCRIBERS 8
 struct kernel {
 	struct os_config cfg;
@@ -177,6 +191,7 @@ struct kernel {
 	struct proc **procs;    /* indexed by slot; pids are looked up linearly */
 	size_t nprocs, cap;
 	struct proc *current;
+	struct runqueue rq;
 	uint16_t next_asid;
 	os_event_fn sub[MAX_SUBSCRIBERS];
 	void *sub_ctx[MAX_SUBSCRIBERS];
@@ -371,6 +386,9 @@ int restore_rt_frame(struct proc *p, struct user_regs *regs);
 bool on_sig_stack(const struct proc *p, uint64_t sp);
 /* struct siginfo as the ABI lays it out (128 bytes, the same on both). */
 void siginfo_bytes(const struct ksiginfo *info, uint8_t out[128]);
+
+/* sched.c: os_syscall tells it whether p now sleeps in call nr(a). */
+void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const struct sys_result *r);
 
 /* mm.c */
 bool mm_init(struct kernel *k, struct mm *mm, int pid);
