@@ -1,5 +1,6 @@
 /* cpu/ — runs guest code on Unicorn over the OS model and the software MMU
- * (docs/architecture.md, "The bridge"). */
+ * (docs/architecture.md, "The bridge"). The kernel decides which process
+ * runs; cpu/ runs it. */
 #ifndef MMUSIM_CPU_H
 #define MMUSIM_CPU_H
 

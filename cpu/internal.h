@@ -36,9 +36,9 @@ struct block_counts {
 	size_t cap, used;        /* cap: a power of two */
 };
 
-/* A process as the CPU keeps it while another runs: its registers, its
- * regions (kept, with their shadow, while out of Unicorn), and a system
- * call it is blocked in. */
+/* A process as the CPU keeps it while another runs: its registers and its
+ * regions (kept, with their shadow, while out of Unicorn). Whether it runs
+ * or sleeps is the kernel's (os/sched.c). */
 struct task {
 	int pid;
 	struct proc *p;          /* NULL once it has ended */
@@ -46,8 +46,6 @@ struct task {
 	bool started;            /* has run: ctx holds its registers */
 	struct region *reg;
 	size_t nreg;
-	bool blocked;            /* in system call nr(args), to be made again */
-	uint64_t nr, args[6];
 	uint64_t set_tid;        /* CLONE_CHILD_SETTID, written when it first runs */
 	/* Signal work for its way back to user mode, done between
 	 * uc_emu_start calls (registers are stable there; a preemption may

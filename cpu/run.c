@@ -1,6 +1,7 @@
 /* Running processes: the engine, the task each process is to the CPU, the
- * scheduler, slices of guest code, system-call results and signal delivery
- * on the way back to user mode. */
+ * turns the kernel's scheduler gives them (os/sched.c), slices of guest
+ * code, system-call results and signal delivery on the way back to user
+ * mode. */
 #include "cpu/internal.h"
 #include "cpu/regs.h"
 
@@ -113,8 +114,9 @@ static void fork_task(struct cpu *c, const struct sys_result *r)
 }
 
 /* What a system call's result asks of the CPU. Returns whether the return
- * value goes into the return register (not for a call that blocks). */
-static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr, const uint64_t a[6])
+ * value goes into the return register (not for a call that blocks: the
+ * kernel makes it again on a later turn). */
+static bool apply_result(struct cpu *c, const struct sys_result *r)
 {
 	switch (r->action) {
 	case SYSA_NONE:
@@ -135,9 +137,6 @@ static bool apply_result(struct cpu *c, const struct sys_result *r, uint64_t nr,
 		uc_emu_stop(c->uc);
 		break;
 	case SYSA_BLOCK:
-		c->cur->blocked = true;
-		c->cur->nr = nr;
-		memcpy(c->cur->args, a, sizeof c->cur->args);
 		uc_emu_stop(c->uc);
 		return false;
 	case SYSA_FORK:
@@ -176,7 +175,7 @@ static void signal_after_syscall(struct cpu *c, uint64_t nr, const uint64_t a[6]
 static void syscall_return(struct cpu *c, const struct sys_result *r, uint64_t nr, const uint64_t a[6])
 {
 	uint64_t ret = (uint64_t)r->ret;
-	if (apply_result(c, r, nr, a)) {
+	if (apply_result(c, r)) {
 		uc_reg_write(c->uc, return_reg(c), &ret);
 		if (!c->exited && !c->dying)
 			signal_after_syscall(c, nr, a);
@@ -391,7 +390,7 @@ static void run_slice(struct cpu *c)
 			resume_at_fault(c);
 			continue;
 		}
-		if (c->exited || c->dying || c->halted || c->preempt || c->cur->blocked)
+		if (c->exited || c->dying || c->halted || c->preempt || proc_sched_state(c->cur->p) == SCHED_BLOCKED)
 			return;
 		if (c->exec_pending) {   /* the new program, in the same slice */
 			c->exec_pending = false;
@@ -407,39 +406,6 @@ static void run_slice(struct cpu *c)
 	}
 }
 
-/* A blocked process's system call, made again now that others have run.
- * Returns false while it would still block. */
-static bool retry_blocked(struct cpu *c, struct task *t)
-{
-	struct sys_result r = os_syscall(c->k, t->nr, t->args);
-	if (r.action == SYSA_BLOCK)
-		return false;
-	t->blocked = false;
-	syscall_return(c, &r, t->nr, t->args);
-	return true;
-}
-
-/* ---- the scheduler ---- */
-
-static size_t live_tasks(const struct cpu *c)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < c->ntasks; i++)
-		n += c->tasks[i]->p != NULL;
-	return n;
-}
-
-/* Round robin from the task after `from`, pid order as created. */
-static size_t next_task(const struct cpu *c, size_t from)
-{
-	for (size_t n = 1; n <= c->ntasks; n++) {
-		size_t i = (from + n) % c->ntasks;
-		if (c->tasks[i]->p)
-			return i;
-	}
-	return SIZE_MAX;
-}
-
 /* schedule_tail: a child learns its tid when it first runs. */
 static void first_run(struct cpu *c, struct task *t)
 {
@@ -450,47 +416,49 @@ static void first_run(struct cpu *c, struct task *t)
 	t->set_tid = 0;
 }
 
-/* Every process in turn, until none is left or the run is stopped. A
- * blocked one makes its call again; a whole round of them asleep is a
- * deadlock, unless one waits with a timeout (which then expires). */
+/* One turn of the process the kernel picked: a slice, unless it sleeps on
+ * (or its woken call ended it). Returns false when the whole run ends. */
+static bool take_turn(struct cpu *c, struct task *t)
+{
+	switch_to(c, t);
+	c->exited = c->dying = c->have_killer = c->preempt = false;
+	struct sched_turn turn = sched_turn(c->k);
+	if (turn.what == TURN_ASLEEP)
+		return true;
+	if (turn.what == TURN_DEADLOCK) {
+		fprintf(stderr, "mmusim: every process is blocked (deadlock); killing them\n");
+		end_all(c, SIGKILL, 0);
+		return false;
+	}
+	if (turn.what == TURN_WOKEN)
+		syscall_return(c, &turn.r, turn.nr, turn.args);
+	first_run(c, t);
+	if (!c->exited && !c->dying)   /* the woken call may have ended it */
+		run_slice(c);
+	if (stopped_by_signal(c))
+		return false;
+	if (c->halted) {
+		end_all(c, 0, 128 + SIGXCPU);
+		return false;
+	}
+	if (c->exited || c->dying)
+		finish_task(c, t);
+	return true;
+}
+
+/* Turns, as the kernel's scheduler gives them, until no process is left. */
 static void run_processes(struct cpu *c)
 {
-	size_t idx = 0, stuck = 0;
 	for (;;) {
-		if (stopped_by_signal(c))
+		struct proc *p = sched_next(c->k);
+		if (!p || stopped_by_signal(c))
 			return;
-		if (!c->tasks[idx]->p)
-			idx = next_task(c, idx);
-		if (idx == SIZE_MAX)
-			return;
-		struct task *t = c->tasks[idx];
-		switch_to(c, t);
-		c->exited = c->dying = c->have_killer = c->preempt = false;
-		if (t->blocked && !retry_blocked(c, t)) {
-			if (++stuck > live_tasks(c) && os_wait_timeout(c->k)) {
-				stuck = 0;   /* a timeout ends one sleep */
-			} else if (stuck > live_tasks(c)) {
-				fprintf(stderr, "mmusim: every process is blocked (deadlock); killing them\n");
-				end_all(c, SIGKILL, 0);
-				return;
-			}
-			idx = next_task(c, idx);
+		struct task *t = task_of(c, proc_pid(p));
+		if (!t) {   /* no context could be made for it when it was forked */
+			proc_kill(p, SIGKILL);
 			continue;
 		}
-		first_run(c, t);
-		if (!c->exited && !c->dying)   /* the retried call may have ended it */
-			run_slice(c);
-		stuck = 0;
-		if (stopped_by_signal(c))
-			return;
-		if (c->halted) {
-			end_all(c, 0, 128 + SIGXCPU);
-			return;
-		}
-		if (c->exited || c->dying)
-			finish_task(c, t);
-		idx = next_task(c, idx);
-		if (idx == SIZE_MAX)
+		if (!take_turn(c, t))
 			return;
 	}
 }

@@ -344,9 +344,10 @@ enum sys_action {
 	SYSA_KILLED,    /* the process ends as signal `value` ends it (exec past its
 			 * point of no return) */
 	SYSA_BLOCK,     /* the call would sleep (wait4, an empty pipe): run another
-			 * process and make the same call again later; `ret` is
-			 * what it returns once a signal interrupts the sleep
-			 * (-ERESTARTSYS & co), which os_syscall then does itself */
+			 * process; the scheduler makes the same call again on its
+			 * next turn (sched_turn); `ret` is what it returns once a
+			 * signal interrupts the sleep (-ERESTARTSYS & co), which
+			 * os_syscall then does itself */
 	SYSA_FORK,      /* a child (pid `value`) was created: give it a copy of the
 			 * registers with the call returning 0, and `child` */
 	SYSA_EXEC,      /* a new program was loaded: start it at `exec` */
@@ -397,6 +398,32 @@ const char *os_syscall_name(const struct kernel *k, uint64_t nr, char *buf, size
 /* The host path readlink("/proc/self/exe") names. */
 void proc_set_exe(struct proc *p, const char *host_path);
 const char *proc_exe(const struct proc *p);
+
+/* ---- Scheduling (os/sched.c) ---- */
+/* Which process runs next is the kernel's decision; the CPU runs the one it
+ * is given. A process is runnable, blocked in a system call (made again on
+ * its turn), or dead. The unit is a process today; a thread will be a task
+ * of its own, and each simulated CPU a queue of its own. */
+enum sched_state { SCHED_RUNNABLE, SCHED_BLOCKED, SCHED_DEAD };
+enum sched_state proc_sched_state(const struct proc *p);
+/* Round robin over the processes in the order they were created: process 1
+ * first, then the first live one after the last picked (that one again when
+ * it is the only one left). NULL once none is alive. */
+struct proc *sched_next(struct kernel *k);
+/* The turn of the process just picked (made current): */
+enum sched_verdict {
+	TURN_RUN,       /* it is runnable: run it */
+	TURN_WOKEN,     /* its blocked call was made again and returned: nr, args, r */
+	TURN_ASLEEP,    /* it still sleeps: pick the next one */
+	TURN_DEADLOCK,  /* every process sleeps and nothing but another could wake
+			 * them (no timeout: os_wait_timeout): end them all */
+};
+struct sched_turn {
+	enum sched_verdict what;
+	uint64_t nr, args[6];
+	struct sys_result r;
+};
+struct sched_turn sched_turn(struct kernel *k);
 
 /* ---- Signals (os/signal.c, os/sigframe.c) ------------------------------------ */
 /* The user-mode registers a signal frame saves and rt_sigreturn restores,

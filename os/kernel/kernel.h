@@ -60,6 +60,12 @@ struct signals {
 #define RLIM_NOFILE 7
 #define RLIM_NOFILE_MAX (1u << 20)   /* fs.nr_open: no hard RLIMIT_NOFILE above it */
 
+/* A system call that would sleep: made again on the process's turn (sched.c). */
+struct blocked_call {
+	bool active;
+	uint64_t nr, args[6];
+};
+
 struct proc {
 	struct kernel *k;
 	int pid, ppid;
@@ -78,6 +84,14 @@ struct proc {
 	struct signals sig;
 	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
 	uint64_t wait_deadline; /* ... that ends at this simulated time (ns) */
+	struct blocked_call blocked;
+};
+
+/* The round robin (sched.c): one queue, as there is one simulated CPU. */
+struct runqueue {
+	bool started;           /* a process has been picked */
+	size_t last;            /* the procs slot picked last */
+	size_t asleep;          /* turns in a row a blocked process slept on */
 };
 
 /* The services' own state (k->svc). */
@@ -85,6 +99,7 @@ struct services {
 	struct proc **procs;    /* indexed by slot; pids are looked up linearly */
 	size_t nprocs, cap;
 	struct proc *current;
+	struct runqueue rq;
 	int last_pid;           /* the highest pid given out */
 	uint64_t sleep_cycles;      /* simulated time slept (nanosleep) */
 	uint64_t syscall_sp;        /* the stack pointer the current system call was made with */
@@ -103,6 +118,9 @@ static inline struct mm_task proc_task(struct proc *p)
 {
 	return (struct mm_task){.mm = &p->mm, .stack_limit = p->rlim[RLIM_STACK][0], .counts = &p->flt};
 }
+
+/* sched.c: os_syscall tells it whether p now sleeps in call nr(a). */
+void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const struct sys_result *r);
 
 /* proc.c */
 struct proc *proc_create(struct kernel *k, int pid);

@@ -656,6 +656,7 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 		r.action = SYSA_NONE;
 	if (r.action != SYSA_BLOCK)
 		p->timed_wait = false;   /* the wait, if any, is over */
+	sched_note_syscall(p, nr, a, &r);
 	if (k->svc->syscall_hook)
 		k->svc->syscall_hook(k->svc->syscall_ctx, pid, nr, args, &r, start);
 	return r;
