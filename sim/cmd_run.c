@@ -124,7 +124,7 @@ static int run_program(struct run_opts *opts)
 		char *end;
 		errno = 0;
 		co.max_insns = strtoull(o.max_insns, &end, 0);
-		if (errno || end == o.max_insns || *end || !co.max_insns)
+		if (errno || end == o.max_insns || *end || !co.max_insns || o.max_insns[0] == '-')
 			return usage_error("--max-insns needs a positive count, not '%s'", o.max_insns);
 	}
 	const char *program = o.argv[0];

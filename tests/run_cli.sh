@@ -82,6 +82,7 @@ expect 2 "run needs a program" run
 expect 2 "unknown option '--frob' for run" run --frob "$GUESTS/x86_64/hello"
 expect 2 "--mode is timing or functional" run --mode fast "$GUESTS/x86_64/hello"
 expect 2 "--max-insns needs a positive count" run --max-insns 0 "$GUESTS/x86_64/hello"
+expect 2 "--max-insns needs a positive count" run --max-insns -1 "$GUESTS/x86_64/hello"
 expect 2 "unknown personality" run --personality beos "$GUESTS/x86_64/hello"
 # A runaway program is stopped.
 "$MMUSIM" run --max-insns 1000 "$GUESTS/x86_64/hello" >out 2>err

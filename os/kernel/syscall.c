@@ -598,7 +598,9 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	case S_SCHED_YIELD: r.ret = 0; break;
 	case S_GETRUSAGE: r.ret = put_rusage(k, a[1], p, now_ns(k) / 1000); break;
 	case S_ARCH_PRCTL:
-		if (a[0] == 0x1002) {   /* ARCH_SET_FS */
+		if (a[0] == 0x1002 && a[1] >= k->user_top) {   /* ARCH_SET_FS: TASK_SIZE_MAX and up */
+			r.ret = -EPERM;
+		} else if (a[0] == 0x1002) {
 			r.action = SYSA_SET_TLS;
 			r.value = a[1];
 			r.ret = 0;
