@@ -22,6 +22,7 @@
  * stop the emulation) and Unicorn is stopped. */
 #include "cpu/cpu.h"
 #include "cpu/regs.h"
+#include "cpu/cpuid.h"
 
 #include <capstone/capstone.h>
 #include <link.h>
@@ -88,6 +89,7 @@ struct cpu {
 	struct physmem *pm;
 	struct cpu_options o;
 	uc_engine *uc;
+	struct cpuid *cpuid;     /* x86-64: CPUID with FPU and MMX (cpuid.c) */
 	csh cs;
 	uint64_t page;
 	unsigned shift;
@@ -933,6 +935,8 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 	uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, (void *)invalid_insn_hook, c, 1, 0);
 	if (x86)
 		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_syscall_hook, c, 1, 0, UC_X86_INS_SYSCALL);
+	if (x86)
+		c->cpuid = cpuid_install(c->uc);
 	kernel_set_unmap_hook(k, unmap_hook, c);
 	if (!own_text_hi) {
 		dl_iterate_phdr(find_own_text, NULL);
@@ -975,6 +979,7 @@ void cpu_destroy(struct cpu *c)
 		uc_context_free(c->fault_ctx);
 	regions_clear(c);
 	free(c->reg);
+	cpuid_release(c->cpuid);
 	munmap(c->trap, c->page);
 	munmap(c->scratch, c->page);
 	cs_close(&c->cs);
@@ -1218,7 +1223,7 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	struct exec_image img;
 	int rc = os_exec_elf(p, program, argc, argv, envp, program, &img, err, errlen);
 	if (rc)
-		return -1;
+		return rc < 0 ? rc : -1;   /* -errno: ENOENT (no interpreter) is the shell's 127 */
 	kernel_set_pc_hook(k, pc_hook, c);   /* from here on, faults have an instruction */
 	char *real = realpath(program, NULL);
 	proc_set_exe(p, real ? real : program);
