@@ -466,6 +466,7 @@ struct os_stats {
 	uint64_t frames_by_use[USE_COUNT];
 	uint64_t cow_copies, tables_allocated;
 	uint64_t pagecache_misses, writebacks;
+	uint64_t pagecache_shared;   /* page-cache frames mapped by two entries at once (two processes) */
 	uint64_t scanned, evicted, swapouts, swapins;
 	uint64_t thp_allocs, thp_fallbacks, thp_splits;
 	uint64_t syscalls;
