@@ -71,6 +71,16 @@ if [ "$arch" = amd64 ] && [ -x /usr/bin/python3 ]; then
 	check python3 python3 -c 'import json, re; d = {w: len(w) for w in re.findall("[a-z]+", open("fruit").read())}; print(json.dumps(d, sort_keys=True), sum(i * i for i in range(20000)))'
 fi
 
+# 16 KiB pages (apple16k): Debian's arm64 binaries are linked for pages up
+# to 64 KiB, AT_PAGESZ says 16 KiB, ld.so maps by it.
+if [ "$arch" = arm64 ]; then
+	(cd "$root" && native /bin/ls -l fruit d >"$tmp/want" 2>/dev/null)
+	(cd "$root" && "$mmusim" run --preset apple16k --sysroot "$sysroot" --env LC_ALL=C "$sysroot/bin/ls" -l fruit d \
+		>"$tmp/got" 2>"$tmp/err")
+	st=$?
+	if [ $st = 0 ] && cmp -s "$tmp/want" "$tmp/got"; then pass; else fail "ls -l on apple16k: status $st"; head -3 "$tmp/err"; fi
+fi
+
 # Record -> replay of a dynamic pipeline (fork, exec, ld.so, shared
 # libraries): the same faults and the same whole event log, without what
 # only a CPU knows (pc, insn), as tests/record_replay.sh compares.

@@ -1,10 +1,13 @@
-/* The ELF loader: static executables for the kernel's architecture, loaded
- * as Linux's load_elf_binary (fs/binfmt_elf.c, 6.1) does, without ASLR.
+/* The ELF loader: executables for the kernel's architecture, static or
+ * with an interpreter, loaded as Linux's load_elf_binary (fs/binfmt_elf.c,
+ * 6.1) does, without ASLR.
  *
  *   1. Read and check the ELF header and program headers through the page
  *      cache (kernel_read), trusting nothing: ELFCLASS64, little-endian,
- *      EV_CURRENT, ET_EXEC or static-PIE ET_DYN, the kernel's e_machine,
- *      no PT_INTERP; every PT_LOAD inside the file, p_filesz <= p_memsz,
+ *      EV_CURRENT, ET_EXEC or ET_DYN, the kernel's e_machine; PT_INTERP's
+ *      path (2 bytes to PATH_MAX, NUL-terminated) opened in the guest's
+ *      namespace (root, then sysroot: a missing one is ENOENT) and checked
+ *      the same way, before the point of no return; every PT_LOAD inside the file, p_filesz <= p_memsz,
  *      p_vaddr and p_offset congruent modulo the simulated page size,
  *      ascending and on pages of their own, inside user space and clear of
  *      the stack. Each refusal is one line and a negative errno; nothing is
@@ -15,8 +18,15 @@
  *      p_filesz the rest of the last file page is zeroed (padzero, a COW
  *      fault) and the remaining pages are anonymous memory (the bss, as
  *      vm_brk_flags makes it: read-write, executable if the segment is).
- *   4. The initial stack (copy_strings, create_elf_tables), written through
- *      copy_to_user so its pages fault in as on Linux.
+ *   4. The interpreter (load_elf_interp): an ET_DYN one where mmap puts
+ *      its whole extent (top-down below mmap_base), the first segment
+ *      mapped with the total size and the excess unmapped, the others
+ *      fixed; the program starts at its entry, AT_BASE says where it is.
+ *   5. The initial stack (copy_strings, create_elf_tables), written through
+ *      copy_to_user so its pages fault in as on Linux. No vDSO (no
+ *      AT_SYSINFO_EHDR): glibc then makes clock_gettime and friends real
+ *      system calls. AT_HWCAP and AT_HWCAP2 are 0 (no feature vouched for);
+ *      AT_MINSIGSTKSZ is not given (glibc uses its constant).
  *
  * Addresses (no randomization: runs are deterministic):
  *   STACK_TOP        x86-64 0x7ffffffff000 (TASK_SIZE_MAX, 47-bit, also
