@@ -218,6 +218,24 @@ static bool exists_lower(const struct sandbox *s, int dirfd, const char *path)
 	return true;
 }
 
+/* Whether the directory a new name would go in is the sysroot's alone. */
+static bool parent_lower(const struct sandbox *s, int dirfd, const char *path)
+{
+	char *parent = strdup(path);
+	if (!parent)
+		return false;
+	char *slash = strrchr(parent, '/');
+	bool r;
+	if (!slash)
+		r = false;   /* a name in dirfd itself: writable_base decided */
+	else {
+		slash[slash == parent] = '\0';   /* "/x" -> "/" */
+		r = exists_lower(s, dirfd, parent);
+	}
+	free(parent);
+	return r;
+}
+
 /* A lookup that only reads: the root first, then the sysroot. */
 static int resolve_read(const struct sandbox *s, int dirfd, const char *path, int flags)
 {
@@ -236,7 +254,7 @@ static int resolve_write(const struct sandbox *s, int dirfd, const char *path, i
 	if (r)
 		return r;
 	int fd = resolve(s, dirfd, path, flags, mode);
-	if (fd == -ENOENT && exists_lower(s, dirfd, path))
+	if (fd == -ENOENT && s->lower >= 0 && (exists_lower(s, dirfd, path) || ((flags & O_CREAT) && parent_lower(s, dirfd, path))))
 		return -EROFS;
 	return fd;
 }
