@@ -112,6 +112,16 @@ if [ "$arch" = amd64 ] && command -v cc >/dev/null; then
 	(cd "$root" && "$mmusim" run --sysroot / --env LD_LIBRARY_PATH="$tmp" ./needs 2>"$tmp/err")
 	got=$?
 	[ "$got" = 3 ] && pass || { fail "LD_LIBRARY_PATH: status $got"; cat "$tmp/err"; }
+	# An AArch64 program with the default sysroot, Debian's cross one
+	# (/usr/aarch64-linux-gnu, from libc6-arm64-cross).
+	if command -v aarch64-linux-gnu-gcc >/dev/null && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]; then
+		printf '#include <stdio.h>\nint main(void) { puts("hello, dynamic"); return 3; }\n' >"$tmp/h.c"
+		aarch64-linux-gnu-gcc -O2 -o "$root/h64" "$tmp/h.c" || fail "aarch64-linux-gnu-gcc"
+		(cd "$root" && "$mmusim" run ./h64 >"$tmp/got" 2>"$tmp/err")
+		got=$?
+		if [ "$got" = 3 ] && [ "$(cat "$tmp/got")" = "hello, dynamic" ]; then pass
+		else fail "AArch64, default sysroot: status $got"; head -3 "$tmp/err"; fi
+	fi
 	(cd "$root" && "$mmusim" run --sysroot / ./nointerp >"$tmp/got" 2>"$tmp/err")
 	got=$?
 	if [ "$got" = 127 ] && grep -q 'No such file or directory' "$tmp/err"; then pass
