@@ -1,10 +1,12 @@
-/* mmusim run PROGRAM [ARGS]: run a static x86-64 or AArch64 Linux program
+/* mmusim run PROGRAM [ARGS]: run an x86-64 or AArch64 Linux program (static,
+ * or dynamically linked with its libraries from --sysroot)
  * on Unicorn with the software MMU and the OS model underneath, and show
  * its faults. The guest's standard streams are mmusim's; reports go to
  * standard error. --record FILE writes a trace that `mmusim replay` turns
  * into the same faults (traces/record.c). Exit status: the guest's (128 + signal when a signal
  * killed it), 126 when the program cannot be run (not a static ELF for a
- * supported machine), 127 when it does not exist, 2 for a usage error. */
+ * supported machine), 127 when it or its interpreter does not exist, 2 for
+ * a usage error. */
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +68,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		}
 	}
 	if (i == argc)
-		return usage_error("run needs a program (a static x86-64 or AArch64 Linux executable)");
+		return usage_error("run needs a program (an x86-64 or AArch64 Linux executable)");
 	int rc = sim_options_check(&o->s);
 	if (rc)
 		return rc;

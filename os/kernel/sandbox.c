@@ -1,7 +1,8 @@
 /* The sandboxed file namespace (see sandbox.h): every path goes through
  * openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS from a directory
  * inside the root, so the kernel itself refuses anything that would leave
- * it, at every step, symlinks included. */
+ * it, at every step, symlinks included. An optional sysroot below it is
+ * read-only and looked up with RESOLVE_IN_ROOT (sandbox.h). */
 #include "os/kernel/sandbox.h"
 
 #include <errno.h>
