@@ -31,8 +31,9 @@ void cpu_destroy(struct cpu *c);
 
 /* Runs `program` (a host path) with argv/envp as process 1 until every
  * process has exited. Returns process 1's exit status (128 + signal when a
- * signal killed it), or -1 with a one-line reason in err when the program
- * could not be started. */
+ * signal killed it), or a negative number with a one-line reason in err
+ * when the program could not be started (-errno where it says why: -ENOENT
+ * for a missing interpreter). */
 int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], char *const envp[], char *err,
 	    size_t errlen);
 

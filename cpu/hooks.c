@@ -5,6 +5,7 @@
  * kernel cannot resolve kills the process: the access is pointed at a
  * scratch page (for a fetch, a page of traps) and Unicorn is stopped. */
 #include "cpu/internal.h"
+#include "cpu/cpuid.h"
 
 #include <inttypes.h>
 #include <link.h>
@@ -507,8 +508,10 @@ void hooks_install(struct cpu *c)
 	uc_hook_add(c->uc, &h, UC_HOOK_BLOCK, (void *)block_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_INTR, (void *)intr_hook, c, 1, 0);
 	uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, (void *)invalid_insn_hook, c, 1, 0);
-	if (c->f->arch == ARCH_X86_64)
+	if (c->f->arch == ARCH_X86_64) {
 		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_syscall_hook, c, 1, 0, UC_X86_INS_SYSCALL);
+		c->cpuid = cpuid_install(c->uc);
+	}
 	if (!own_text_hi) {
 		dl_iterate_phdr(find_own_text, NULL);
 		translating();   /* the unwinder's first call loads what it needs: not in a signal handler */

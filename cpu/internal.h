@@ -63,6 +63,7 @@ struct cpu {
 	struct physmem *pm;
 	struct cpu_options o;
 	uc_engine *uc;
+	struct cpuid *cpuid;     /* x86-64: CPUID with FPU and MMX (cpuid.c) */
 	csh cs;
 	uint64_t page;
 	unsigned shift;

@@ -4,6 +4,7 @@
  * mode. */
 #include "cpu/internal.h"
 #include "cpu/regs.h"
+#include "cpu/cpuid.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -249,6 +250,7 @@ void cpu_destroy(struct cpu *c)
 	regions_clear(c);
 	free(c->reg);
 	free(c->blocks.slot);
+	cpuid_release(c->cpuid);
 	munmap(c->trap, c->page);
 	munmap(c->scratch, c->page);
 	cs_close(&c->cs);
@@ -474,7 +476,7 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	struct exec_image img;
 	int rc = os_exec_elf(p, program, argc, argv, envp, program, &img, err, errlen);
 	if (rc)
-		return -1;
+		return rc < 0 ? rc : -1;   /* -errno: ENOENT (no interpreter) is the shell's 127 */
 	kernel_set_pc_hook(k, fault_pc_hook, c);   /* from here on, faults have an instruction */
 	char *real = realpath(program, NULL);
 	proc_set_exe(p, real ? real : program);

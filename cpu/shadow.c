@@ -61,13 +61,25 @@ static bool region_new(struct cpu *c, struct region *r, uint64_t start, uint64_t
 	return true;
 }
 
-/* The regions the current process's VMAs call for: runs of adjacent VMAs
- * with the same execute permission; a grows-down stack covers its limit
- * (so that stack growth needs no new region). */
-static size_t wanted_regions(struct cpu *c, struct region *out, size_t max)
+/* The regions the current process's VMAs call for: runs of VMAs with the
+ * same execute permission, across holes of up to REGION_GAP (a hole has no
+ * VMA: an access there faults in the MMU as it should); a grows-down stack
+ * covers its limit (so that stack growth needs no new region). Unicorn's
+ * cost grows with its regions and it aborts past 1,022 (AArch64), so a
+ * process is kept to REGION_BUDGET: past it, runs merge whatever their
+ * permission, into executable regions (the MMU still refuses fetches from
+ * non-executable pages in timing mode; in functional mode a shadowed one
+ * would run). */
+#define REGION_GAP (16ull << 20)
+#define REGION_BUDGET 128
+/* Region ends are rounded out to this (not into a neighbour): a process
+ * that maps page after page keeps its regions, which Unicorn unmaps and
+ * maps again at a cost that grows with their size, for a while. */
+#define REGION_ALIGN (2ull << 20)
+
+static size_t merge_regions(const struct vma *v, size_t nv, struct region *out, bool any_exec)
 {
-	const struct vma *v;
-	size_t nv = proc_vmas(kernel_current(c->k), &v), n = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < nv; i++) {
 		bool exec = v[i].flags & VM_EXEC;
 		uint64_t start = v[i].start, end = v[i].end;
@@ -77,13 +89,37 @@ static size_t wanted_regions(struct cpu *c, struct region *out, size_t max)
 			if (n && out[n - 1].end > start)
 				start = out[n - 1].end;
 		}
-		if (n && out[n - 1].end == start && out[n - 1].exec == exec) {
+		if (n && start - out[n - 1].end <= REGION_GAP && (any_exec || out[n - 1].exec == exec)) {
 			out[n - 1].end = end;
+			out[n - 1].exec |= exec;
 			continue;
 		}
-		if (n == max)
-			break;
 		out[n++] = (struct region){.start = start, .end = end, .exec = exec};
+	}
+	return n;
+}
+
+/* The wanted regions, in a malloc'ed array, their ends rounded out. */
+static size_t wanted_regions(struct cpu *c, struct region **out)
+{
+	const struct vma *v;
+	size_t nv = proc_vmas(kernel_current(c->k), &v);
+	*out = malloc((nv + 1) * sizeof **out);
+	if (!*out)
+		return 0;
+	size_t n = merge_regions(v, nv, *out, false);
+	if (n > REGION_BUDGET)
+		n = merge_regions(v, nv, *out, true);
+	struct region *r = *out;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = r[i].start & ~(REGION_ALIGN - 1), hi = (r[i].end + REGION_ALIGN - 1) & ~(REGION_ALIGN - 1);
+		uint64_t floor = i ? r[i - 1].end : 0x10000, ceil = i + 1 < n ? r[i + 1].start : r[i].end;
+		if (lo < floor)
+			lo = floor > r[i].start ? r[i].start : floor;
+		if (hi > ceil || hi < r[i].end)   /* into the next one, or past the top */
+			hi = ceil > r[i].end ? ceil : r[i].end;
+		r[i].start = lo;
+		r[i].end = hi;
 	}
 	return n;
 }
@@ -92,10 +128,15 @@ static size_t wanted_regions(struct cpu *c, struct region *out, size_t max)
  * Unicorn's regions change only there). */
 void sync_regions(struct cpu *c)
 {
-	struct region want[256];
-	size_t nw = wanted_regions(c, want, 256);
+	struct region *want = NULL;
+	size_t nw = wanted_regions(c, &want);
 	/* Keep regions that are wanted as they are; free the others. */
-	bool keep_want[256] = {false};
+	bool *keep_want = calloc(nw + 1, sizeof *keep_want);
+	if (!want || !keep_want) {
+		free(want);
+		free(keep_want);
+		return;
+	}
 	size_t kept = 0;
 	for (size_t i = 0; i < c->nreg; i++) {
 		size_t j = 0;
@@ -111,12 +152,14 @@ void sync_regions(struct cpu *c)
 	}
 	c->nreg = kept;
 	struct region *nr = realloc(c->reg, (kept + nw + 1) * sizeof *nr);
-	if (!nr)
-		return;
-	c->reg = nr;
-	for (size_t j = 0; j < nw; j++)
-		if (!keep_want[j] && region_new(c, &c->reg[c->nreg], want[j].start, want[j].end, want[j].exec))
-			c->nreg++;
+	if (nr) {
+		c->reg = nr;
+		for (size_t j = 0; j < nw; j++)
+			if (!keep_want[j] && region_new(c, &c->reg[c->nreg], want[j].start, want[j].end, want[j].exec))
+				c->nreg++;
+	}
+	free(want);
+	free(keep_want);
 	c->hint = 0;
 	data_hooks_as_needed(c);
 }

@@ -280,6 +280,10 @@ int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice a
 
 /* Files, below the sandbox root (the current directory unless set). */
 int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen);
+/* The sysroot (NULL: none): a read-only lower layer under the root where
+ * lookups that only read go when the root has no such name (shared
+ * libraries, the interpreter). Never written: see os/kernel/sandbox.h. */
+int os_set_sysroot(struct kernel *k, const char *dir, char *err, size_t errlen);
 #define OPEN_READ   1u
 #define OPEN_WRITE  2u
 #define OPEN_CREATE 4u
@@ -361,7 +365,8 @@ struct exec_image {
 	uint64_t sp;          /* 16-byte aligned, pointing at argc */
 	uint64_t phdr;        /* AT_PHDR */
 	uint64_t brk_start;   /* page-aligned end of the highest segment */
-	uint64_t load_bias;   /* 0 for ET_EXEC; ELF_ET_DYN_BASE-based for static PIE */
+	uint64_t load_bias;   /* 0 for ET_EXEC; ELF_ET_DYN_BASE-based for PIE */
+	uint64_t interp_base; /* AT_BASE: where the interpreter (ld.so) is, or 0 */
 };
 struct sys_result {
 	int64_t ret;
@@ -495,6 +500,7 @@ struct os_stats {
 	uint64_t frames_by_use[USE_COUNT];
 	uint64_t cow_copies, tables_allocated;
 	uint64_t pagecache_misses, writebacks;
+	uint64_t pagecache_shared;   /* page-cache frames mapped by two entries at once (two processes) */
 	uint64_t scanned, evicted, swapouts, swapins;
 	uint64_t thp_allocs, thp_fallbacks, thp_splits;
 	uint64_t syscalls;

@@ -1,10 +1,13 @@
-/* mmusim run PROGRAM [ARGS]: run a static x86-64 or AArch64 Linux program
+/* mmusim run PROGRAM [ARGS]: run an x86-64 or AArch64 Linux program (static,
+ * or dynamically linked with its libraries from --sysroot)
  * on Unicorn with the software MMU and the OS model underneath, and show
  * its faults. The guest's standard streams are mmusim's; reports go to
  * standard error. --record FILE writes a trace that `mmusim replay` turns
  * into the same faults (traces/record.c). Exit status: the guest's (128 + signal when a signal
  * killed it), 126 when the program cannot be run (not a static ELF for a
- * supported machine), 127 when it does not exist, 2 for a usage error. */
+ * supported machine), 127 when it or its interpreter does not exist, 2 for
+ * a usage error. */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -22,7 +25,7 @@
 
 struct run_opts {
 	struct sim_opts s;   /* the options replay has too */
-	const char *mode, *max_insns;
+	const char *mode, *max_insns, *sysroot;
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
 	int argc;            /* the program and its arguments */
@@ -48,6 +51,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			value = &o->mode;
 		else if (!strcmp(a, "--max-insns"))
 			value = &o->max_insns;
+		else if (!strcmp(a, "--sysroot"))
+			value = &o->sysroot;
 		else if (!strcmp(a, "--env")) {
 			if (++i == argc || !strchr(argv[i], '='))
 				return usage_error("--env needs NAME=VALUE");
@@ -63,7 +68,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 		}
 	}
 	if (i == argc)
-		return usage_error("run needs a program (a static x86-64 or AArch64 Linux executable)");
+		return usage_error("run needs a program (an x86-64 or AArch64 Linux executable)");
 	int rc = sim_options_check(&o->s);
 	if (rc)
 		return rc;
@@ -85,6 +90,45 @@ static int elf_machine(const char *path)
 	if (n != (ssize_t)sizeof h || memcmp(h, "\177ELF", 4))
 		return -1;
 	return h[18] | h[19] << 8;
+}
+
+/* Whether the program has PT_INTERP (it needs ld.so and libraries). */
+static bool elf_dynamic(const char *path)
+{
+	Elf64_Ehdr eh;
+	bool dyn = false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr))
+		for (unsigned i = 0; i < eh.e_phnum && i < 1024 && !dyn; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+				break;
+			dyn = ph.p_type == PT_INTERP;
+		}
+	close(fd);
+	return dyn;
+}
+
+/* The guest's libraries: --sysroot DIR ("none": no sysroot); else, for a
+ * dynamically linked program, the host's own / for x86-64 (this host's
+ * architecture) and Debian's cross sysroot for AArch64. A static program
+ * gets none unless asked: its sandbox stays the root alone. */
+static const char *sysroot_for(const char *given, const char *program, enum mmu_arch arch)
+{
+	if (given)
+		return strcmp(given, "none") ? given : NULL;
+	if (!elf_dynamic(program))
+		return NULL;
+#if defined(__x86_64__)
+	if (arch == ARCH_X86_64)
+		return "/";
+#endif
+	if (arch == ARCH_AARCH64)
+		return "/usr/aarch64-linux-gnu";
+	return NULL;
 }
 
 static int run_program(struct run_opts *opts);
@@ -137,6 +181,12 @@ static int run_program(struct run_opts *opts)
 	if ((rc = machine_load(&o.s.m, elf_machine(program) == 183 /* EM_AARCH64 */ ? ARCH_AARCH64 : ARCH_X86_64, &oc, &p)))
 		return rc;
 	struct kernel *k = machine_kernel(&p, &oc, o.s.m.root);
+	const char *sysroot = k ? sysroot_for(o.sysroot, program, elf_machine(program) == 183 ? ARCH_AARCH64 : ARCH_X86_64) : NULL;
+	if (sysroot && os_set_sysroot(k, sysroot, err, sizeof err)) {
+		fprintf(stderr, "mmusim: --sysroot %s: %s\n", sysroot, err);
+		kernel_destroy(k);
+		return 2;
+	}
 	struct cpu *c = NULL;
 	struct eventlog *log = NULL;
 	struct recorder *rec = NULL;
@@ -174,7 +224,7 @@ static int run_program(struct run_opts *opts)
 	stop_signals_release();
 	if (status < 0) {
 		errmsg_print(err);
-		rc = 126;
+		rc = status == -ENOENT ? 127 : 126;   /* as a shell says of execve's errors */
 		goto out;
 	}
 	fflush(stdout);

@@ -27,10 +27,11 @@ static const struct command_help helps[] = {
 	{"run",
 	 "usage: mmusim run [options] PROGRAM [ARGS...]\n"
 	 "\n"
-	 "Runs a static x86-64 or AArch64 Linux program on Unicorn over the software\n"
-	 "MMU and the OS model. Its standard streams are mmusim's; mmusim exits with\n"
-	 "its status (128 + signal when one killed it; 126: not a program mmusim can\n"
-	 "run; 127: no such file; 2: a usage error).\n"
+	 "Runs an x86-64 or AArch64 Linux program, static or dynamically linked, on\n"
+	 "Unicorn over the software MMU and the OS model. Its standard streams are\n"
+	 "mmusim's; mmusim exits with its status (128 + signal when one killed it;\n"
+	 "126: not a program mmusim can run; 127: no such file or interpreter; 2: a\n"
+	 "usage error).\n"
 	 "\n"
 	 "  --preset NAME           the machine (default by the ELF's machine: skylake,\n"
 	 "                          cortex-a76, apple16k with --personality xnu)\n"
@@ -41,6 +42,9 @@ static const struct command_help helps[] = {
 	 "                          what the shadow of guest memory lacks (faster)\n"
 	 "  --mem SIZE, --swap SIZE physical memory; a swap area\n"
 	 "  --root DIR              the guest's files (default: the working directory)\n"
+	 "  --sysroot DIR|none      read-only files under the root: ld.so and the\n"
+	 "                          libraries (default for a dynamic program: / for\n"
+	 "                          x86-64, /usr/aarch64-linux-gnu for AArch64)\n"
 	 "  --env NAME=VALUE        the guest's environment (empty otherwise; repeatable)\n"
 	 "  --max-insns N           stop after N instructions\n"
 	 "  --faults                every fault explained, on standard error\n"
@@ -112,7 +116,7 @@ static const struct command_help helps[] = {
 static bool takes_value(const char *opt)
 {
 	static const char *const opts[] = {"--preset", "--personality", "--mode", "--mem", "--swap", "--root",
-					   "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace",
+					   "--sysroot", "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace",
 					   "--stats-json", "--frames", "--size", "--first", "--last", "--fault", NULL};
 	for (int i = 0; opts[i]; i++)
 		if (!strcmp(opt, opts[i]))

@@ -53,6 +53,15 @@ static void report_ptes(FILE *f, const struct palette *c, const struct pt_format
 	}
 }
 
+/* The file and offset of the faulting page: "libc.so.6 +0x28000". */
+static void report_file_page(FILE *f, const struct palette *c, const struct pt_format *fmt, const struct fault_record *r)
+{
+	const char *name = inode_name(r->vma.file), *slash = strrchr(name, '/');
+	uint64_t page = r->va & ~((1ull << fmt->page_shift) - 1);
+	label(f, c, "file");
+	fprintf(f, "%s +0x%" PRIx64 "\n", slash && slash[1] ? slash + 1 : name, r->vma.offset + (page - r->vma.start));
+}
+
 void report_fault_color(FILE *f, const struct kernel *k, const struct fault_record *r, bool color)
 {
 	const struct palette *c = color ? &ansi : &plain;
@@ -76,6 +85,8 @@ void report_fault_color(FILE *f, const struct kernel *k, const struct fault_reco
 	if (r->have_vma) {
 		vma_text(&r->vma, buf, sizeof buf);
 		fprintf(f, "%s\n", buf);
+		if (r->vma.file)
+			report_file_page(f, c, fmt, r);
 	} else {
 		fprintf(f, "none\n");
 	}
@@ -176,6 +187,9 @@ void report_stats(FILE *f, const struct kernel *k)
 	for (int u = USE_ANON; u < USE_COUNT; u++)
 		fprintf(f, " %" PRIu64 " %s", s.frames_by_use[u], frame_use_name((enum frame_use)u));
 	fprintf(f, "; %" PRIu64 " copy-on-write copies\n", s.cow_copies);
+	if (s.pagecache_shared)
+		fprintf(f, "shared        %" PRIu64 " page-cache frames mapped by two processes at once (libraries, fork)\n",
+			s.pagecache_shared);
 	if (s.pagecache_misses || s.writebacks || s.scanned || s.thp_allocs)
 		fprintf(f, "memory        %" PRIu64 " page-cache misses, %" PRIu64 " writebacks; reclaim scanned %" PRIu64
 			   ", evicted %" PRIu64 ", swapped out %" PRIu64 ", in %" PRIu64 "; huge pages %" PRIu64 " (%" PRIu64

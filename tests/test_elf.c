@@ -501,10 +501,16 @@ static void malformed(struct kernel *k)
 	e.ph[2] = (struct ph){PT_INTERP, PF_R, 0x1000, 0, 28, 28, 1};
 	elf_bytes(&e, buf);
 	memcpy(buf + 0x1000, "/lib64/ld-linux-x86-64.so.2", 28);
-	refuse(k, write_file("dyn", buf, sizeof buf), -ENOEXEC,
-	       "is dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2)", "PT_INTERP");
+	/* The interpreter is looked up in the guest's root (no sysroot here):
+	 * a missing one is execve's ENOENT, as on Linux. */
+	refuse(k, write_file("dyn", buf, sizeof buf), -ENOENT,
+	       "interpreter /lib64/ld-linux-x86-64.so.2: No such file or directory", "PT_INTERP");
 	e.ph[2].offset = 0x100000;
-	refuse_elf(k, &e, -ENOEXEC, "is dynamically linked (it has PT_INTERP)", "PT_INTERP, bad offset");
+	refuse_elf(k, &e, -EIO, "cannot read the interpreter's path", "PT_INTERP, bad offset");
+	memcpy(buf + 0x1000, "/lib64/ld-linux-x86-64.so.2X", 28);
+	e.ph[2].offset = 0x1000;
+	elf_bytes(&e, buf);
+	refuse(k, write_file("dyn2", buf, sizeof buf), -ENOEXEC, "not NUL-terminated", "PT_INTERP without a NUL");
 	e = good;
 	e.ph[0].type = PT_NOTE;
 	e.ph[1].type = PT_NOTE;

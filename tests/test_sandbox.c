@@ -635,6 +635,63 @@ static void opening_errors(void)
 	}
 }
 
+/* The sysroot: a read-only lower layer. Reads fall through to it (its
+ * absolute symlinks stay inside it), nothing in it is ever written, and
+ * nothing above it is reachable. */
+static void sysroot(void)
+{
+	host_mkdir("sys");
+	host_mkdir("sys/lib");
+	host_mkdir("sys/lib64");
+	host_write("sys/lib/libx.so", "lib");
+	host_symlink("/lib/libx.so", "sys/lib64/ld.so");
+	host_symlink("../../outside.txt", "sys/escape");
+	char sys[PATH_MAX], err[300];
+	host_path(sys, sizeof sys, "sys");
+	struct sandbox *s = open_root();
+	CHECK(sandbox_set_lower(s, "/no/such/sysroot", err, sizeof err) == -1);
+	CHECK(sandbox_set_lower(s, sys, err, sizeof err) == 0);
+	int fd = sandbox_openat(s, SANDBOX_CWD, "/lib/libx.so", O_RDONLY, 0);
+	CHECK_STR(slurp(fd), "lib");
+	fd = sandbox_openat(s, SANDBOX_CWD, "/lib64/ld.so", O_RDONLY, 0);   /* absolute symlink, inside */
+	CHECK_STR(slurp(fd), "lib");
+	fd = sandbox_openat(s, SANDBOX_CWD, "file.txt", O_RDONLY, 0);      /* the root's own */
+	CHECK_STR(slurp(fd), "hello");
+	CHECK(sandbox_openat(s, SANDBOX_CWD, "/escape", O_RDONLY, 0) < 0);
+	struct stat st;
+	CHECK(sandbox_stat(s, SANDBOX_CWD, "/lib/libx.so", &st, 0) == 0 && st.st_size == 3);
+	CHECK(sandbox_access(s, SANDBOX_CWD, "/lib64/ld.so", R_OK, 0) == 0);
+	/* Never written. */
+	CHECK(sandbox_openat(s, SANDBOX_CWD, "/lib/libx.so", O_WRONLY, 0) == -EROFS);
+	CHECK(sandbox_openat(s, SANDBOX_CWD, "/lib/libx.so", O_RDONLY | O_TRUNC, 0) == -EROFS);
+	CHECK(sandbox_openat(s, SANDBOX_CWD, "/lib/new", O_WRONLY | O_CREAT, 0644) == -EROFS);
+	CHECK(sandbox_unlink(s, SANDBOX_CWD, "/lib/libx.so", 0) == -EROFS);
+	CHECK(sandbox_mkdir(s, SANDBOX_CWD, "/lib/d", 0755) == -EROFS);
+	CHECK(sandbox_chmod(s, SANDBOX_CWD, "/lib/libx.so", 0777, 0) == -EROFS);
+	CHECK(sandbox_rename(s, SANDBOX_CWD, "file.txt", SANDBOX_CWD, "/lib/x", 0) == -EROFS);
+	int dir = sandbox_openat(s, SANDBOX_CWD, "/lib", O_RDONLY | O_DIRECTORY, 0);
+	CHECK(dir >= 0);
+	CHECK(sandbox_openat(s, dir, "made", O_WRONLY | O_CREAT, 0644) == -EROFS);
+	CHECK(sandbox_openat(s, dir, "libx.so", O_RDWR, 0) == -EROFS);
+	char path[PATH_MAX];
+	fd = sandbox_openat(s, dir, "libx.so", O_RDONLY, 0);
+	CHECK(fd >= 0 && sandbox_fdpath(s, fd, path, sizeof path) > 0);
+	CHECK_STR(path, "/lib/libx.so");
+	if (fd >= 0)
+		close(fd);
+	if (dir >= 0)
+		close(dir);
+	/* The root may still be written; the sysroot is as it was. */
+	fd = sandbox_openat(s, SANDBOX_CWD, "new.txt", O_WRONLY | O_CREAT, 0644);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(sandbox_unlink(s, SANDBOX_CWD, "new.txt", 0) == 0);
+	CHECK(!host_exists("sys/lib/new") && !host_exists("sys/lib/d") && !host_exists("sys/lib/made"));
+	CHECK(host_exists("sys/lib/libx.so"));
+	sandbox_close(s);
+}
+
 int main(void)
 {
 	build_tree();
@@ -655,6 +712,8 @@ int main(void)
 	int fd = open(strcat(strcpy(after, top), "/outside.txt"), O_RDONLY);
 	CHECK_STR(slurp(fd), "secret");
 	CHECK(host_is_link("outlink"));
+	sysroot();
+	CHECK_STR(slurp(open(strcat(strcpy(after, top), "/outside.txt"), O_RDONLY)), "secret");
 
 	if (nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
 		perror("cleanup");

@@ -1,10 +1,13 @@
-/* The ELF loader: static executables for the kernel's architecture, loaded
- * as Linux's load_elf_binary (fs/binfmt_elf.c, 6.1) does, without ASLR.
+/* The ELF loader: executables for the kernel's architecture, static or
+ * with an interpreter, loaded as Linux's load_elf_binary (fs/binfmt_elf.c,
+ * 6.1) does, without ASLR.
  *
  *   1. Read and check the ELF header and program headers through the page
  *      cache (kernel_read), trusting nothing: ELFCLASS64, little-endian,
- *      EV_CURRENT, ET_EXEC or static-PIE ET_DYN, the kernel's e_machine,
- *      no PT_INTERP; every PT_LOAD inside the file, p_filesz <= p_memsz,
+ *      EV_CURRENT, ET_EXEC or ET_DYN, the kernel's e_machine; PT_INTERP's
+ *      path (2 bytes to PATH_MAX, NUL-terminated) opened in the guest's
+ *      namespace (root, then sysroot: a missing one is ENOENT) and checked
+ *      the same way, before the point of no return; every PT_LOAD inside the file, p_filesz <= p_memsz,
  *      p_vaddr and p_offset congruent modulo the simulated page size,
  *      ascending and on pages of their own, inside user space and clear of
  *      the stack. Each refusal is one line and a negative errno; nothing is
@@ -15,8 +18,15 @@
  *      p_filesz the rest of the last file page is zeroed (padzero, a COW
  *      fault) and the remaining pages are anonymous memory (the bss, as
  *      vm_brk_flags makes it: read-write, executable if the segment is).
- *   4. The initial stack (copy_strings, create_elf_tables), written through
- *      copy_to_user so its pages fault in as on Linux.
+ *   4. The interpreter (load_elf_interp): an ET_DYN one where mmap puts
+ *      its whole extent (top-down below mmap_base), the first segment
+ *      mapped with the total size and the excess unmapped, the others
+ *      fixed; the program starts at its entry, AT_BASE says where it is.
+ *   5. The initial stack (copy_strings, create_elf_tables), written through
+ *      copy_to_user so its pages fault in as on Linux. No vDSO (no
+ *      AT_SYSINFO_EHDR): glibc then makes clock_gettime and friends real
+ *      system calls. AT_HWCAP and AT_HWCAP2 are 0 (no feature vouched for);
+ *      AT_MINSIGSTKSZ is not given (glibc uses its constant).
  *
  * Addresses (no randomization: runs are deterministic):
  *   STACK_TOP        x86-64 0x7ffffffff000 (TASK_SIZE_MAX, 47-bit, also
@@ -47,6 +57,7 @@
 #define STK_LIM (8ull << 20)                      /* _STK_LIM */
 #define MAX_LOADS 1170                            /* 65536 / sizeof(Elf64_Phdr) */
 #define AUX_MAX 24
+#define INTERP_MAX 4096                           /* PATH_MAX */
 
 /* AT_RANDOM's 16 bytes: always the same, from a fixed seed. */
 #define RANDOM_SEED 0x6d6d7573696d0001ull        /* "mmusim" */
@@ -99,6 +110,10 @@ struct image {
 	bool have_phdr_seg;        /* PT_PHDR */
 	uint64_t phdr_seg_vaddr;
 	uint64_t bias, brk, entry, phdr;
+	uint64_t interp_base, interp_entry;   /* AT_BASE and where the program starts */
+	bool is_interp;            /* placed by mmap, not at ELF_ET_DYN_BASE */
+	bool has_interp;           /* PT_INTERP: the interpreter's path below */
+	char interp[INTERP_MAX];
 };
 
 static uint64_t page_down(const struct kernel *k, uint64_t v) { return v & ~(k->page - 1); }
@@ -195,24 +210,21 @@ static int check_header(struct proc *p, int fd, uint64_t size, const char *name,
 	return 0;
 }
 
-/* PT_INTERP: refused, naming the interpreter when it can be read. */
-static int refuse_interp(struct proc *p, int fd, uint64_t size, const char *name, const Elf64_Phdr *ph, char *err,
-			 size_t errlen)
+/* PT_INTERP: the interpreter's path, as load_elf_binary reads it: at
+ * least 2 bytes, at most PATH_MAX, NUL-terminated, inside the file. */
+static int read_interp(struct proc *p, int fd, uint64_t size, const char *name, const Elf64_Phdr *ph,
+		       struct image *im, char *err, size_t errlen)
 {
-	char interp[256];
-	if (ph->p_filesz >= 2 && ph->p_filesz <= sizeof interp && ph->p_offset <= size &&
-	    ph->p_filesz <= size - ph->p_offset && read_exact(p, fd, interp, ph->p_filesz, ph->p_offset) &&
-	    interp[ph->p_filesz - 1] == '\0') {
-		bool printable = true;
-		for (const char *c = interp; *c; c++)
-			printable &= *c >= 0x20 && *c < 0x7f;
-		if (printable)
-			return fail(err, errlen, -ENOEXEC,
-				    "%s is dynamically linked (interpreter %s); only static executables run: link with -static",
-				    name, interp);
-	}
-	return fail(err, errlen, -ENOEXEC,
-		    "%s is dynamically linked (it has PT_INTERP); only static executables run: link with -static", name);
+	if (ph->p_filesz < 2 || ph->p_filesz > sizeof im->interp)
+		return fail(err, errlen, -ENOEXEC, "%s: PT_INTERP of %llu bytes (2 to %zu allowed)", name,
+			    (unsigned long long)ph->p_filesz, sizeof im->interp);
+	if (ph->p_offset > size || ph->p_filesz > size - ph->p_offset ||
+	    !read_exact(p, fd, im->interp, ph->p_filesz, ph->p_offset))
+		return fail(err, errlen, -EIO, "%s: cannot read the interpreter's path (PT_INTERP)", name);
+	if (im->interp[ph->p_filesz - 1] != '\0')
+		return fail(err, errlen, -ENOEXEC, "%s: the interpreter's path (PT_INTERP) is not NUL-terminated", name);
+	im->has_interp = true;
+	return 0;
 }
 
 static int check_load(const struct kernel *k, const Elf64_Phdr *ph, int n, uint64_t size, const char *name,
@@ -264,9 +276,9 @@ static int parse(struct proc *p, int fd, const char *name, struct image *im, cha
 	if (!read_exact(p, fd, im->ph, (uint64_t)eh->e_phnum * sizeof *ph, eh->e_phoff))
 		return fail(err, errlen, -EIO, "%s: cannot read the program headers", name);
 	int nph = eh->e_phnum;
-	for (int i = 0; i < nph; i++)
-		if (ph[i].p_type == PT_INTERP)
-			return refuse_interp(p, fd, size, name, &ph[i], err, errlen);
+	for (int i = 0; i < nph && !im->has_interp; i++)   /* the first one counts */
+		if (ph[i].p_type == PT_INTERP && (rc = read_interp(p, fd, size, name, &ph[i], im, err, errlen)))
+			return rc;
 	im->nload = 0;
 	for (int i = 0; i < nph; i++) {
 		if (ph[i].p_type == PT_GNU_STACK)
@@ -311,7 +323,7 @@ static int parse(struct proc *p, int fd, const char *name, struct image *im, cha
 	}
 	/* Where it goes. */
 	im->bias = 0;
-	if (eh->e_type == ET_DYN) {
+	if (eh->e_type == ET_DYN && !im->is_interp) {
 		uint64_t base = k->fmt->arch == ARCH_X86_64 ? X86_DYN_BASE : ARM64_DYN_BASE;
 		base &= ~(max_alignment(k, ph, nph) - 1);
 		im->bias = page_down(k, base - im->load[0].vaddr);   /* ELF_PAGESTART(load_bias - vaddr) */
@@ -322,7 +334,7 @@ static int parse(struct proc *p, int fd, const char *name, struct image *im, cha
 	for (int i = 0; i < im->nload; i++) {
 		const struct load *l = &im->load[i];
 		uint64_t start = l->vaddr + im->bias;
-		if (page_down(k, start) < MMAP_MIN_ADDR)
+		if (page_down(k, start) < MMAP_MIN_ADDR && !(im->is_interp && eh->e_type == ET_DYN))   /* placed later */
 			return fail(err, errlen, -EINVAL, "%s: segment %d at 0x%llx is below mmap_min_addr (0x%llx)", name,
 				    l->index, (unsigned long long)start, MMAP_MIN_ADDR);
 		if (start > limit || l->memsz > limit - start)
@@ -452,7 +464,7 @@ static int build_stack(struct kernel *k, const struct image *im, uint64_t top, i
 	AUX(AT_PHDR, im->phdr);
 	AUX(AT_PHENT, sizeof(Elf64_Phdr));
 	AUX(AT_PHNUM, im->eh.e_phnum);
-	AUX(AT_BASE, 0);
+	AUX(AT_BASE, im->interp_base);
 	AUX(AT_FLAGS, 0);
 	AUX(AT_ENTRY, im->entry);
 	AUX(AT_UID, OS_GUEST_UID);
@@ -520,7 +532,8 @@ static int fatal(struct proc *p, int fd, int rc, char *err, size_t errlen, const
 		    what, rc == -ENOMEM ? "out of memory" : "error");
 }
 
-static int map_segments(struct proc *p, int fd, const struct image *im, const char *name, char *err, size_t errlen)
+static int map_segments(struct proc *p, int fd, const struct image *im, bool first_mapped, const char *name,
+			char *err, size_t errlen)
 {
 	struct kernel *k = p->k;
 	for (int i = 0; i < im->nload; i++) {
@@ -528,7 +541,7 @@ static int map_segments(struct proc *p, int fd, const struct image *im, const ch
 		uint64_t start = l->vaddr + im->bias, pstart = page_down(k, start);
 		uint64_t fend = l->filesz ? page_up(k, start + l->filesz) : pstart;
 		uint64_t pend = page_up(k, start + l->memsz);
-		if (fend > pstart) {   /* elf_map */
+		if (fend > pstart && !(i == 0 && first_mapped)) {   /* elf_map */
 			int64_t r = os_mmap(p, pstart, fend - pstart, l->prot, MAPF_PRIVATE | MAPF_FIXED, fd,
 					    page_down(k, l->offset));
 			if (r != (int64_t)pstart)
@@ -554,6 +567,58 @@ static int map_segments(struct proc *p, int fd, const struct image *im, const ch
 		}
 	}
 	return 0;
+}
+
+/* The interpreter (ld.so), opened in the guest's namespace (its root,
+ * then the sysroot) and checked before the point of no return, as
+ * load_elf_binary does. A missing one is the open's error (ENOENT). */
+static int open_interp(struct proc *p, struct image *iim, const char *interp, const char *name, int *fd_out,
+		       char *err, size_t errlen)
+{
+	int hfd = sandbox_open_exec(p->k, interp);
+	if (hfd < 0)
+		return fail(err, errlen, hfd, "%s: interpreter %s: %s", name, interp, strerror(-hfd));
+	char host[64];
+	snprintf(host, sizeof host, "/proc/self/fd/%d", hfd);
+	int fd = os_open_host(p, host, interp);
+	close(hfd);
+	if (fd < 0)
+		return fail(err, errlen, fd == -EISDIR ? -EACCES : fd, "%s: interpreter %s: %s", name, interp,
+			    strerror(fd == -EISDIR ? EACCES : -fd));
+	iim->is_interp = true;
+	int rc = parse(p, fd, interp, iim, err, errlen);
+	if (rc) {
+		os_close(p, fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+/* load_elf_interp: an ET_DYN interpreter goes where mmap puts the whole
+ * of it (top-down below mmap_base, no randomization): its first segment
+ * is mapped with the total size, the excess unmapped, the rest fixed. */
+static int map_interp(struct proc *p, int fd, struct image *iim, const char *name, char *err, size_t errlen)
+{
+	struct kernel *k = p->k;
+	const struct load *first = &iim->load[0], *last = &iim->load[iim->nload - 1];
+	uint64_t lo = page_down(k, first->vaddr), total = page_up(k, last->vaddr + last->memsz) - lo;
+	bool fixed = iim->eh.e_type == ET_EXEC;
+	uint64_t fsize = first->filesz ? page_up(k, first->vaddr + first->filesz) - lo : 0;
+	if (fsize) {
+		int64_t r = os_mmap(p, fixed ? lo : 0, total, first->prot, MAPF_PRIVATE | (fixed ? MAPF_FIXED : 0), fd,
+				    page_down(k, first->offset));
+		if (r < 0 || (fixed && (uint64_t)r != lo))
+			return fatal(p, fd, r < 0 ? (int)r : -ENOMEM, err, errlen, name, "mapping the interpreter failed");
+		if (!fixed)
+			iim->bias = (uint64_t)r - lo;
+		if (total > fsize && os_munmap(p, (uint64_t)r + fsize, total - fsize))
+			return fatal(p, fd, -ENOMEM, err, errlen, name, "mapping the interpreter failed");
+	} else if (!fixed) {
+		return fatal(p, fd, -ENOEXEC, err, errlen, name, "an interpreter whose first segment is empty");
+	}
+	iim->entry = iim->eh.e_entry + iim->bias;
+	return map_segments(p, fd, iim, fsize != 0, name, err, errlen);
 }
 
 int os_exec_elf(struct proc *p, const char *host_path, int argc, char *const argv[], char *const envp[],
@@ -591,23 +656,47 @@ int os_exec_elf(struct proc *p, const char *host_path, int argc, char *const arg
 		os_close(p, fd);
 		return fail(err, errlen, -ENOMEM, "%s: out of host memory", name);
 	}
-	struct strings s;
+	struct strings s = {0};
+	struct image *iim = NULL;
+	int ifd = -1;
 	int rc = parse(p, fd, name, im, err, errlen);
 	if (!rc)
 		rc = check_strings(p, argc, argv, envp, execfn, &s, name, err, errlen);
+	if (!rc && im->has_interp) {
+		if (!(iim = calloc(1, sizeof *iim)))
+			rc = fail(err, errlen, -ENOMEM, "%s: out of host memory", name);
+		else
+			rc = open_interp(p, iim, im->interp, name, &ifd, err, errlen);
+	}
 	uint64_t top = stack_top_for(k);
 	if (!rc && (rc = proc_exec(p, top, im->brk)))
 		fail(err, errlen, rc, "%s: cannot set up the address space (stack top 0x%llx, RLIMIT_STACK %llu)", name,
 		     (unsigned long long)top, (unsigned long long)proc_stack_limit(p));
 	if (rc) {
+		if (ifd >= 0)
+			os_close(p, ifd);
 		os_close(p, fd);
+		free(iim);
 		free(im);
 		return rc;
 	}
 	/* The point of no return is behind us. */
-	if ((rc = map_segments(p, fd, im, name, err, errlen))) {
+	if ((rc = map_segments(p, fd, im, false, name, err, errlen))) {
+		free(iim);
 		free(im);
 		return rc;
+	}
+	if (iim) {
+		rc = map_interp(p, ifd, iim, im->interp, err, errlen);
+		if (rc) {
+			free(iim);
+			free(im);
+			return rc;
+		}
+		os_close(p, ifd);
+		im->interp_base = iim->bias + page_down(k, iim->load[0].vaddr);
+		im->interp_entry = iim->entry;
+		free(iim);
 	}
 	if (im->exec_stack) {   /* PT_GNU_STACK with PF_X: setup_arg_pages' EXSTACK_ENABLE_X */
 		struct vma *v = vma_find(&p->mm, top - 1);
@@ -624,7 +713,8 @@ int os_exec_elf(struct proc *p, const char *host_path, int argc, char *const arg
 	os_close(p, fd);
 	if (out)
 		*out = (struct exec_image){
-			.entry = im->entry, .sp = sp, .phdr = im->phdr, .brk_start = im->brk, .load_bias = im->bias};
+			.entry = im->has_interp ? im->interp_entry : im->entry, .sp = sp, .phdr = im->phdr,
+			.brk_start = im->brk, .load_bias = im->bias, .interp_base = im->interp_base};
 	free(im);
 	return 0;
 }

@@ -18,6 +18,8 @@ struct sandbox *sandbox_of(struct kernel *k, int *err)
 		k->svc->sb = sandbox_open(k->svc->root ? k->svc->root : ".", msg, sizeof msg);
 		if (!k->svc->sb)
 			*err = -EACCES;
+		else if (k->svc->sysroot && sandbox_set_lower(k->svc->sb, k->svc->sysroot, msg, sizeof msg))
+			*err = -EACCES;   /* checked by os_set_sysroot; gone since */
 	}
 	return k->svc->sb;
 }
@@ -254,6 +256,23 @@ int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen)
 	k->svc->sb = sb;
 	free(k->svc->root);
 	k->svc->root = strdup(root);
+	if (k->svc->sysroot && sandbox_set_lower(sb, k->svc->sysroot, err, errlen))
+		return -1;
+	return 0;
+}
+
+int os_set_sysroot(struct kernel *k, const char *dir, char *err, size_t errlen)
+{
+	int e = 0;
+	struct sandbox *sb = sandbox_of(k, &e);
+	if (!sb) {
+		snprintf(err, errlen, "the guest's root cannot be opened");
+		return -1;
+	}
+	if (sandbox_set_lower(sb, dir, err, errlen))
+		return -1;
+	free(k->svc->sysroot);
+	k->svc->sysroot = dir ? strdup(dir) : NULL;
 	return 0;
 }
 

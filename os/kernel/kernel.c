@@ -89,6 +89,7 @@ void kernel_destroy(struct kernel *k)
 		free(svc->procs[i]);
 	}
 	free(svc->root);
+	free(svc->sysroot);
 	free(svc->procs);
 	mm_kernel_destroy(k);
 	free(svc);

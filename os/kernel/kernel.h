@@ -110,6 +110,7 @@ struct services {
 	bool in_uaccess;            /* os_access is copy_to_user's (and its kind's) */
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
+	char *sysroot;              /* its read-only lower layer, or NULL */
 };
 
 static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }

@@ -1,7 +1,8 @@
 /* The sandboxed file namespace (see sandbox.h): every path goes through
  * openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS from a directory
  * inside the root, so the kernel itself refuses anything that would leave
- * it, at every step, symlinks included. */
+ * it, at every step, symlinks included. An optional sysroot below it is
+ * read-only and looked up with RESOLVE_IN_ROOT (sandbox.h). */
 #include "os/kernel/sandbox.h"
 
 #include <errno.h>
@@ -20,9 +21,14 @@ struct sandbox {
 	int root;                 /* O_PATH descriptor of the root directory */
 	int cwd;                  /* O_PATH descriptor of the current directory, below root */
 	char root_path[PATH_MAX]; /* canonical host path of root when opened */
+	int lower;                /* O_PATH descriptor of the sysroot, or -1 */
+	char lower_path[PATH_MAX];
 };
 
 #define RESOLVE_SANDBOX (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+/* The sysroot is looked up as a chroot would: absolute symlinks inside it
+ * (the host's /lib64/ld-linux-x86-64.so.2) mean paths below it. */
+#define RESOLVE_LOWER (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
 
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t len, const char *fmt, ...)
 {
@@ -37,9 +43,9 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t len,
 /* openat2 below `dirfd`: a descriptor or -errno. EAGAIN means the kernel
  * saw a concurrent rename or mount while checking ".." and could not vouch
  * for the result; the man page suggests retrying. */
-static int openat2_beneath(int dirfd, const char *path, int flags, unsigned mode)
+static int openat2_how(int dirfd, const char *path, int flags, unsigned mode, uint64_t resolve)
 {
-	struct open_how how = {.flags = (uint64_t)(unsigned)flags, .mode = mode, .resolve = RESOLVE_SANDBOX};
+	struct open_how how = {.flags = (uint64_t)(unsigned)flags, .mode = mode, .resolve = resolve};
 	for (int tries = 0;; tries++) {
 		long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 		if (fd >= 0)
@@ -47,6 +53,11 @@ static int openat2_beneath(int dirfd, const char *path, int flags, unsigned mode
 		if (errno != EAGAIN || tries == 16)
 			return -errno;
 	}
+}
+
+static int openat2_beneath(int dirfd, const char *path, int flags, unsigned mode)
+{
+	return openat2_how(dirfd, path, flags, mode, RESOLVE_SANDBOX);
 }
 
 static int base_of(const struct sandbox *s, int dirfd)
@@ -71,10 +82,10 @@ static int host_path(int fd, char *buf, size_t len)
 /* The path of `fd` relative to the root, without a leading slash ("" for
  * the root itself), into out[len]. -EACCES when fd is not below the root,
  * -ENOENT when its file has been removed. */
-static int rel_path(const struct sandbox *s, int fd, char *out, size_t len)
+static int rel_path_in(int rootfd, int fd, char *out, size_t len)
 {
 	char root[PATH_MAX], path[PATH_MAX];
-	int rn = host_path(s->root, root, sizeof root);
+	int rn = host_path(rootfd, root, sizeof root);
 	if (rn < 0)
 		return rn;
 	int pn = host_path(fd, path, sizeof path);
@@ -101,6 +112,11 @@ static int rel_path(const struct sandbox *s, int fd, char *out, size_t len)
 		return -ENAMETOOLONG;
 	memcpy(out, rel, n + 1);
 	return (int)n;
+}
+
+static int rel_path(const struct sandbox *s, int fd, char *out, size_t len)
+{
+	return rel_path_in(s->root, fd, out, len);
 }
 
 /* Open a guest path. Absolute paths start at the root, relative ones at
@@ -141,6 +157,131 @@ static int resolve(const struct sandbox *s, int dirfd, const char *path, int fla
 	return fd == -EXDEV ? -EACCES : fd;
 }
 
+/* ---- The sysroot: a read-only lower layer -------------------------------- */
+/* Whether host descriptor fd lies below the writable root (a removed
+ * directory still does, by its old name). */
+static bool in_upper(const struct sandbox *s, int fd)
+{
+	char rel[PATH_MAX];
+	int r = rel_path(s, fd, rel, sizeof rel);
+	return r >= 0 || r == -ENOENT;
+}
+
+/* Writes resolve from the root or from a directory below it: a directory
+ * descriptor (or current directory) of the sysroot is no base for them. */
+static int writable_base(const struct sandbox *s, int dirfd, const char *path)
+{
+	if (*path == '/' || s->lower < 0)
+		return 0;
+	return in_upper(s, base_of(s, dirfd)) ? 0 : -EROFS;
+}
+
+/* `path` looked up in the sysroot: absolute paths from its top, relative
+ * ones from where dirfd is (below the root or below the sysroot). */
+static int resolve_lower(const struct sandbox *s, int dirfd, const char *path, int flags)
+{
+	if (s->lower < 0)
+		return -ENOENT;
+	const char *p = path;
+	while (*p == '/')
+		p++;
+	if (*path == '/')
+		return openat2_how(s->lower, *p ? p : ".", flags, 0, RESOLVE_LOWER);
+	char *joined = malloc(2 * PATH_MAX);
+	if (!joined)
+		return -ENOMEM;
+	int base = base_of(s, dirfd);
+	int n = rel_path(s, base, joined, PATH_MAX);
+	if (n < 0)
+		n = rel_path_in(s->lower, base, joined, PATH_MAX);
+	int fd;
+	size_t plen = strlen(p);
+	if (n < 0) {
+		fd = n;
+	} else if ((size_t)n + 1 + plen >= PATH_MAX) {
+		fd = -ENAMETOOLONG;
+	} else {
+		if (n > 0)
+			joined[n++] = '/';
+		memcpy(joined + n, p, plen + 1);
+		fd = openat2_how(s->lower, joined, flags, 0, RESOLVE_LOWER);
+	}
+	free(joined);
+	return fd;
+}
+
+static bool exists_lower(const struct sandbox *s, int dirfd, const char *path)
+{
+	int fd = resolve_lower(s, dirfd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Whether the directory a new name would go in is the sysroot's alone. */
+static bool parent_lower(const struct sandbox *s, int dirfd, const char *path)
+{
+	char *parent = strdup(path);
+	if (!parent)
+		return false;
+	char *slash = strrchr(parent, '/');
+	bool r;
+	if (!slash)
+		r = false;   /* a name in dirfd itself: writable_base decided */
+	else {
+		slash[slash == parent] = '\0';   /* "/x" -> "/" */
+		r = exists_lower(s, dirfd, parent);
+	}
+	free(parent);
+	return r;
+}
+
+/* A lookup that only reads: the root first, then the sysroot. */
+static int resolve_read(const struct sandbox *s, int dirfd, const char *path, int flags)
+{
+	int fd = resolve(s, dirfd, path, flags, 0);
+	if (fd != -ENOENT || s->lower < 0)
+		return fd;
+	int lfd = resolve_lower(s, dirfd, path, flags);
+	return lfd == -ENOENT ? fd : lfd;
+}
+
+/* A lookup that writes: only the root. A name the sysroot alone has is
+ * read-only (EROFS), as on a read-only mount: nothing is copied up. */
+static int resolve_write(const struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
+{
+	int r = writable_base(s, dirfd, path);
+	if (r)
+		return r;
+	int fd = resolve(s, dirfd, path, flags, mode);
+	if (fd == -ENOENT && s->lower >= 0 && (exists_lower(s, dirfd, path) || ((flags & O_CREAT) && parent_lower(s, dirfd, path))))
+		return -EROFS;
+	return fd;
+}
+
+int sandbox_set_lower(struct sandbox *s, const char *dir, char *err, size_t errlen)
+{
+	int fd = -1;
+	if (dir) {
+		fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0) {
+			set_err(err, errlen, "sysroot %s: %s", dir, strerror(errno));
+			return -1;
+		}
+		int n = host_path(fd, s->lower_path, sizeof s->lower_path);
+		if (n < 0) {
+			set_err(err, errlen, "sysroot %s: cannot read its path: %s", dir, strerror(-n));
+			close(fd);
+			return -1;
+		}
+	}
+	if (s->lower >= 0)
+		close(s->lower);
+	s->lower = fd;
+	return 0;
+}
+
 /* ---- Opening and closing ------------------------------------------------ */
 struct sandbox *sandbox_open(const char *root, char *err, size_t errlen)
 {
@@ -151,6 +292,7 @@ struct sandbox *sandbox_open(const char *root, char *err, size_t errlen)
 		set_err(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->lower = -1;
 	s->root = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->root < 0) {
 		set_err(err, errlen, "sandbox root %s: %s", root, strerror(errno));
@@ -188,6 +330,8 @@ void sandbox_close(struct sandbox *s)
 		return;
 	close(s->cwd);
 	close(s->root);
+	if (s->lower >= 0)
+		close(s->lower);
 	free(s);
 }
 
@@ -207,28 +351,34 @@ int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, un
 	/* openat ignores other flags with O_PATH; openat2 would say EINVAL. */
 	if (flags & O_PATH)
 		flags &= O_PATH | O_DIRECTORY | O_NOFOLLOW;
-	return resolve(s, dirfd, path, flags | O_CLOEXEC, creates ? mode & 07777 : 0);
+	bool writes = creates || (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	if (!writes)
+		return resolve_read(s, dirfd, path, flags | O_CLOEXEC);
+	return resolve_write(s, dirfd, path, flags | O_CLOEXEC, creates ? mode & 07777 : 0);
 }
 
 /* ---- Looking at a path -------------------------------------------------- */
 /* The file `path` names, O_PATH (not following a final symlink when
  * `nofollow`); an empty path with AT_EMPTY_PATH is dirfd itself. */
-static int path_fd(const struct sandbox *s, int dirfd, const char *path, bool nofollow, int flags)
+static int path_fd(const struct sandbox *s, int dirfd, const char *path, bool nofollow, int flags, bool write)
 {
 	if (!*path) {
 		if (!(flags & AT_EMPTY_PATH))
 			return -ENOENT;
+		if (write && s->lower >= 0 && !in_upper(s, base_of(s, dirfd)))
+			return -EROFS;
 		int fd = fcntl(base_of(s, dirfd), F_DUPFD_CLOEXEC, 0);
 		return fd < 0 ? -errno : fd;
 	}
-	return resolve(s, dirfd, path, O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0), 0);
+	int how = O_PATH | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0);
+	return write ? resolve_write(s, dirfd, path, how, 0) : resolve_read(s, dirfd, path, how);
 }
 
 int sandbox_stat(struct sandbox *s, int dirfd, const char *path, struct stat *st, int flags)
 {
 	if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags, false);
 	if (fd < 0)
 		return fd;
 	int r = fstatat(fd, "", st, AT_EMPTY_PATH) < 0 ? -errno : 0;
@@ -241,7 +391,7 @@ ssize_t sandbox_readlink(struct sandbox *s, int dirfd, const char *path, char *b
 	if (len == 0)
 		return -EINVAL;
 	/* readlinkat(fd, "") reads fd itself if it is a symlink, else ENOENT. */
-	int fd = path_fd(s, dirfd, path, true, AT_EMPTY_PATH);
+	int fd = path_fd(s, dirfd, path, true, AT_EMPTY_PATH, false);
 	if (fd < 0)
 		return fd;
 	struct stat st;
@@ -267,7 +417,7 @@ int sandbox_access(struct sandbox *s, int dirfd, const char *path, int mode, int
 		return -EINVAL;
 	if (flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags, false);
 	if (fd < 0)
 		return fd;
 	int r = access_fd(fd, mode, flags);
@@ -326,7 +476,7 @@ static int open_parent(const struct sandbox *s, int dirfd, const char *path, str
 	int r = split_last(path, l);
 	if (r < 0)
 		return r;
-	return resolve(s, dirfd, l->parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	return resolve_write(s, dirfd, l->parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 }
 
 int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags)
@@ -344,6 +494,8 @@ int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags)
 		r = -EISDIR;                                   /* do_unlinkat */
 	else
 		r = l.type == LAST_DOT ? -EINVAL : l.type == LAST_DOTDOT ? -ENOTEMPTY : -EBUSY; /* do_rmdir */
+	if (r == -ENOENT && exists_lower(s, dirfd, path))
+		r = -EROFS;   /* only the sysroot has it */
 	close(pfd);
 	return r;
 }
@@ -373,7 +525,7 @@ static void proc_fd_path(int fd, char *buf, size_t len)
 
 int sandbox_chmod(struct sandbox *s, int dirfd, const char *path, unsigned mode, int flags)
 {
-	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags, true);
 	if (fd < 0)
 		return fd;
 	char p[64];
@@ -385,7 +537,7 @@ int sandbox_chmod(struct sandbox *s, int dirfd, const char *path, unsigned mode,
 
 int sandbox_utimens(struct sandbox *s, int dirfd, const char *path, const struct timespec ts[2], int flags)
 {
-	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags);
+	int fd = path_fd(s, dirfd, path, flags & AT_SYMLINK_NOFOLLOW, flags, true);
 	if (fd < 0)
 		return fd;
 	char p[64];
@@ -397,7 +549,7 @@ int sandbox_utimens(struct sandbox *s, int dirfd, const char *path, const struct
 
 int sandbox_link(struct sandbox *s, int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
-	int fd = path_fd(s, olddirfd, oldpath, !(flags & AT_SYMLINK_FOLLOW), flags);
+	int fd = path_fd(s, olddirfd, oldpath, !(flags & AT_SYMLINK_FOLLOW), flags, true);
 	if (fd < 0)
 		return fd;
 	struct last l;
@@ -481,7 +633,7 @@ static int set_cwd(struct sandbox *s, int fd)
 
 int sandbox_chdir(struct sandbox *s, int dirfd, const char *path)
 {
-	int fd = resolve(s, dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+	int fd = resolve_read(s, dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? fd : set_cwd(s, fd);
 }
 
@@ -504,6 +656,8 @@ int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len)
 {
 	char rel[PATH_MAX];
 	int n = rel_path(s, fd, rel, sizeof rel);
+	if (n == -EACCES && s->lower >= 0)
+		n = rel_path_in(s->lower, fd, rel, sizeof rel);   /* a sysroot file */
 	if (n < 0)
 		return n;
 	size_t need = (size_t)n + 2; /* "/", the path, NUL */

@@ -117,6 +117,17 @@ int sandbox_getcwd(struct sandbox *s, char *buf, size_t len);
  * /proc/self/fd/N would show the guest), same returns as sandbox_getcwd;
  * -EACCES if it is not below the root. */
 int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len);
+/* The sysroot (NULL: none): a read-only lower layer under the root, as
+ * an overlay without copy-up. A lookup that only reads (open O_RDONLY,
+ * stat, readlink, access, chdir) tries the root first and, where it says
+ * ENOENT, the sysroot, resolved with RESOLVE_IN_ROOT (a chroot's rules:
+ * absolute symlinks inside it stay inside it; nothing above it is
+ * reachable). Nothing in the sysroot is ever written: opening for write,
+ * creating, unlinking, renaming, chmod of a name only the sysroot has, or
+ * relative to a sysroot directory, is -EROFS. A directory present in both
+ * lists only the root's entries (no merged readdir). 0, or -1 with a
+ * one-line reason in err. */
+int sandbox_set_lower(struct sandbox *s, const char *dir, char *err, size_t errlen);
 /* The current directory's host descriptor (borrowed: valid until the next
  * chdir or close), for getdents64-style use by the caller. */
 int sandbox_cwd_fd(const struct sandbox *s);

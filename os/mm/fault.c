@@ -210,7 +210,7 @@ static void map_cache_page(const struct vm_fault *vmf, uint64_t va, ptep_t at, u
 	struct pte p = leaf_for_vma(k, vmf->vma, pfn_pa(k, pfn), writable, writable);
 	p.accessed = !old;
 	pte_write(k, vmf->mm, va, PT_LEVEL_LEAF, at, pte_make(k, PT_LEVEL_LEAF, &p), true);
-	pfn_page(k, pfn)->mapcount++;
+	pagecache_map_one(k, pfn_page(k, pfn));
 	vmf->mm->rss_file++;
 }
 

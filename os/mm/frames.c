@@ -31,7 +31,7 @@ static void free_list_del(struct frames *f, unsigned order, uint64_t pfn)
 		f->free_head[order] = p->next;
 	if (p->next != NONE)
 		f->page[p->next].prev = p->prev;
-	p->flags &= (uint8_t)~PG_BUDDY;
+	p->flags &= (uint8_t)~(PG_BUDDY | PG_SHARED);
 }
 
 bool frames_init(struct kernel *k)

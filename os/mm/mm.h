@@ -18,6 +18,7 @@
 #define PG_WRITEBACK 0x08
 #define PG_REFERENCED 0x10
 #define PG_BUDDY     0x20   /* heads a free block in the buddy lists */
+#define PG_SHARED    0x40   /* page cache: has been mapped by two entries at once (counted) */
 
 /* struct page: one per frame, as Linux keeps them. */
 struct page {
@@ -153,6 +154,16 @@ struct kernel {
 static inline void emit(struct kernel *k, struct os_event *ev) { bus_emit(&k->bus, ev); }
 static inline bool observed(const struct kernel *k) { return bus_observed(&k->bus); }
 static inline bool op_hooked(const struct kernel *k) { return bus_op_hooked(&k->bus); }
+/* One more entry maps pg; a page-cache frame that another entry maps
+ * already (a library in two processes) is counted once, when it first is. */
+static inline void pagecache_map_one(struct kernel *k, struct page *pg)
+{
+	if (pg->use == USE_PAGECACHE && pg->mapcount && !(pg->flags & PG_SHARED)) {
+		pg->flags |= PG_SHARED;
+		k->st.pagecache_shared++;
+	}
+	pg->mapcount++;
+}
 static inline void op_emit(struct kernel *k, int pid, struct os_op *op) { bus_op(&k->bus, pid, op); }
 /* The process events name when no other is concerned: the running one. */
 static inline int current_pid(const struct kernel *k) { return k->mm_current ? k->mm_current->pid : 0; }

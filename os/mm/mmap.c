@@ -412,7 +412,7 @@ static void fork_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, p
 	struct page *pg = pfn_page(k, pfn);
 	if (pg->use != USE_ZERO) {
 		frame_get(k, pfn);
-		pg->mapcount++;
+		pagecache_map_one(k, pg);
 		if (pg->use == USE_PAGECACHE)
 			c->child->rss_file++;
 		else

@@ -1,0 +1,130 @@
+#!/bin/sh
+# Dynamically linked programs (issue 17): each case run natively (amd64:
+# the host's own /bin programs) or under qemu-aarch64 -L SYSROOT (arm64),
+# and under mmusim with the same sysroot, in both modes; standard output
+# and exit status must be the same bytes. mmusim's one-line notes go to
+# standard error and are not compared.
+#
+#   tests/dynamic.sh MMUSIM amd64
+#   tests/dynamic.sh MMUSIM arm64 SYSROOT   (SYSROOT/bin/ls ... from the
+#                                            arm64 .debs, see
+#                                            .ci/fetch-debian-dynamic)
+. "$(dirname "$0")/lib.sh"
+mmusim=$1 arch=$2 sysroot=${3:-/}
+case $mmusim in /*) ;; *) mmusim=$(pwd)/$mmusim ;; esac
+case $sysroot in /*) ;; *) sysroot=$(pwd)/$sysroot ;; esac
+if [ "$arch" = arm64 ]; then
+	[ -x "$sysroot/bin/ls" ] || { echo "dynamic: $sysroot/bin/ls missing (run .ci/fetch-debian-dynamic)"; exit 77; }
+	command -v qemu-aarch64 >/dev/null || { echo "dynamic: no qemu-aarch64"; exit 77; }
+	native() { p=$1; shift; qemu-aarch64 -L "$sysroot" "$sysroot$p" "$@"; }
+else
+	native() { "$@"; }
+fi
+where() {   # the program's path in the guest: /bin or /usr/bin
+	if [ -x "$sysroot/bin/$1" ]; then echo "/bin/$1"; else echo "/usr/bin/$1"; fi
+}
+
+# A root with files of fixed contents and times (ls -l shows them).
+root=$tmp/root
+mkdir -p "$root/d" "$root/etc"
+# The names of users and groups: the host's, as qemu-user reads them.
+cp /etc/passwd /etc/group "$root/etc/"
+printf 'pear\napple\nfig\nbanana\napple\n' >"$root/fruit"
+printf 'one two\nthree four five\n' >"$root/d/words"
+seq 1 200 >"$root/numbers"
+touch -d '2020-01-02 03:04:05' "$root/fruit" "$root/d/words" "$root/numbers" "$root/d" 
+chmod 0644 "$root/fruit" "$root/d/words" "$root/numbers"
+
+check() {   # NAME PROGRAM ARGS...: native vs both modes
+	name=$1
+	shift
+	prog=$1
+	shift
+	path=$(where "$prog")
+	(cd "$root" && native "$path" "$@" >"$tmp/want" 2>/dev/null)
+	want=$?
+	for mode in timing functional; do
+		(cd "$root" && "$mmusim" run --mode "$mode" --sysroot "$sysroot" --env LC_ALL=C --env PATH=/bin:/usr/bin \
+			"${sysroot%/}$path" "$@" >"$tmp/got" 2>"$tmp/err")
+		got=$?
+		if [ "$got" != "$want" ]; then
+			fail "$name ($mode): status $got, natively $want"; sed 's/^/    /' "$tmp/err" | head -5
+		elif ! cmp -s "$tmp/want" "$tmp/got"; then
+			fail "$name ($mode): output differs"; diff "$tmp/want" "$tmp/got" | head -5
+		else
+			pass
+		fi
+	done
+}
+
+export LC_ALL=C PATH=/bin:/usr/bin
+check ls-l ls -l fruit d numbers
+check sort sort fruit
+check sort-n sort -rn numbers
+check sed sed -n 's/a/A/gp' fruit
+check grep grep -c 1 numbers
+check grep-missing grep -q nothing-here fruit
+check mawk mawk '{ s += $1 } END { print s, NR }' numbers
+check bash-pipeline bash -c 'sort fruit | uniq -c | sort -rn; ls d | wc -l'
+check ls-missing ls no-such-file
+if [ "$arch" = amd64 ] && [ -x /usr/bin/python3 ]; then
+	check python3 python3 -c 'import json, re; d = {w: len(w) for w in re.findall("[a-z]+", open("fruit").read())}; print(json.dumps(d, sort_keys=True), sum(i * i for i in range(20000)))'
+fi
+
+# 16 KiB pages (apple16k): Debian's arm64 binaries are linked for pages up
+# to 64 KiB, AT_PAGESZ says 16 KiB, ld.so maps by it.
+if [ "$arch" = arm64 ]; then
+	(cd "$root" && native /bin/ls -l fruit d >"$tmp/want" 2>/dev/null)
+	(cd "$root" && "$mmusim" run --preset apple16k --sysroot "$sysroot" --env LC_ALL=C "$sysroot/bin/ls" -l fruit d \
+		>"$tmp/got" 2>"$tmp/err")
+	st=$?
+	if [ $st = 0 ] && cmp -s "$tmp/want" "$tmp/got"; then pass; else fail "ls -l on apple16k: status $st"; head -3 "$tmp/err"; fi
+fi
+
+# Record -> replay of a dynamic pipeline (fork, exec, ld.so, shared
+# libraries): the same faults and the same whole event log, without what
+# only a CPU knows (pc, insn), as tests/record_replay.sh compares.
+events() { tail -n +2 "$1" | sed -E 's/,"pc":"0x[0-9a-f]+","insn":"([^"\\]|\\.)*"(,"pc_block":true)?//'; }
+mkdir "$tmp/tmpdir"
+(cd "$root" && "$mmusim" run --sysroot "$sysroot" --env PATH=/bin:/usr/bin --record "$tmp/t.jsonl" --events "$tmp/run.jsonl" \
+	"${sysroot%/}$(where bash)" -c 'sort fruit | uniq -c' >/dev/null 2>&1)
+TMPDIR=$tmp/tmpdir "$mmusim" replay --events "$tmp/rep.jsonl" "$tmp/t.jsonl" >/dev/null 2>"$tmp/rerr"
+st=$?
+events "$tmp/run.jsonl" >"$tmp/run.ev"
+events "$tmp/rep.jsonl" >"$tmp/rep.ev"
+if [ $st -ne 0 ]; then fail "replay: exit $st: $(head -3 "$tmp/rerr")"
+elif [ "$(grep -c '"ev":"fault"' "$tmp/run.ev")" -lt 100 ]; then fail "record: too few faults"
+elif ! cmp -s "$tmp/run.ev" "$tmp/rep.ev"; then fail "replay: the event logs differ"; diff "$tmp/run.ev" "$tmp/rep.ev" | head -4 | cut -c1-300
+else pass; fi
+
+# Bad input (amd64, with a C compiler): a missing library is ld.so's own
+# message and status 127; a missing interpreter is execve's ENOENT, which
+# mmusim reports as a shell does, with status 127.
+if [ "$arch" = amd64 ] && command -v cc >/dev/null; then
+	printf 'int f(void) { return 3; }\n' >"$tmp/f.c"
+	printf 'int f(void);\nint main(void) { return f(); }\n' >"$tmp/m.c"
+	cc -shared -fPIC -o "$tmp/libf.so" "$tmp/f.c" && cc -o "$root/needs" "$tmp/m.c" -L"$tmp" -lf &&
+	cc -o "$root/nointerp" "$tmp/m.c" "$tmp/f.c" -Wl,--dynamic-linker=/no/such/ld.so || { fail "cc"; finish dynamic; exit; }
+	(cd "$root" && "$mmusim" run --sysroot / ./needs >"$tmp/got" 2>"$tmp/err")
+	got=$?
+	if [ "$got" = 127 ] && grep -q 'error while loading shared libraries: libf.so' "$tmp/err"; then pass
+	else fail "missing library: status $got"; cat "$tmp/err"; fi
+	(cd "$root" && "$mmusim" run --sysroot / --env LD_LIBRARY_PATH="$tmp" ./needs 2>"$tmp/err")
+	got=$?
+	[ "$got" = 3 ] && pass || { fail "LD_LIBRARY_PATH: status $got"; cat "$tmp/err"; }
+	# An AArch64 program with the default sysroot, Debian's cross one
+	# (/usr/aarch64-linux-gnu, from libc6-arm64-cross).
+	if command -v aarch64-linux-gnu-gcc >/dev/null && [ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]; then
+		printf '#include <stdio.h>\nint main(void) { puts("hello, dynamic"); return 3; }\n' >"$tmp/h.c"
+		aarch64-linux-gnu-gcc -O2 -o "$root/h64" "$tmp/h.c" || fail "aarch64-linux-gnu-gcc"
+		(cd "$root" && "$mmusim" run ./h64 >"$tmp/got" 2>"$tmp/err")
+		got=$?
+		if [ "$got" = 3 ] && [ "$(cat "$tmp/got")" = "hello, dynamic" ]; then pass
+		else fail "AArch64, default sysroot: status $got"; head -3 "$tmp/err"; fi
+	fi
+	(cd "$root" && "$mmusim" run --sysroot / ./nointerp >"$tmp/got" 2>"$tmp/err")
+	got=$?
+	if [ "$got" = 127 ] && grep -q 'No such file or directory' "$tmp/err"; then pass
+	else fail "missing interpreter: status $got"; cat "$tmp/err"; fi
+fi
+finish dynamic
