@@ -75,6 +75,8 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 	struct kernel *k = p->k;
 	if (!strcmp(path, "/proc/self/exe") && p->exe)
 		return open_own_program(p, flags);
+	if (path[0] == '/' && procfs_claims(path))
+		return procfs_open(p, path, flags);
 	int err = 0;
 	struct sandbox *sb = sandbox_of(k, &err);
 	if (!sb)
@@ -172,6 +174,8 @@ void open_file_put(struct kernel *k, struct open_file *of)
 			close(of->dir_fd);
 		if (of->own_host_fd)
 			close(of->host_fd);
+		if (of->proc)
+			procfs_release(of->proc);
 		free(of);
 	}
 }
@@ -228,6 +232,8 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return -EBADF;
 	if (of->pipe)
 		return pipe_io(of, buf, len, write);
+	if (of->proc)
+		return procfs_read(p, of, buf, len, off);
 	if (!of->inode)   /* a host stream: straight through */
 		return host_stream_io(of->host_fd, buf, len, write);
 	op_file(p->k, p->pid, write ? OP_PWRITE : OP_PREAD, of->inode, of->flags, off, len);   /* for recording */

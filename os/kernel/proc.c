@@ -164,6 +164,9 @@ void proc_exit(struct proc *p, int code)
 	if (!p->alive)
 		return;
 	uint64_t root = p->mm.root;     /* the event names the tree that went */
+	if (k->svc->current == p)
+		usage_charge_cpu(k);
+	usage_leave_mm(p);
 	mm_teardown(k, &p->mm);
 	mm_unregister(k, &p->mm);
 	fd_table_close(p);
@@ -201,6 +204,8 @@ void proc_kill(struct proc *p, int signo)
 int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
 {
 	struct kernel *k = p->k;
+	if (stack_top <= k->user_top)
+		usage_leave_mm(p);   /* mm_exec fails with EINVAL before it drops anything */
 	int rc = mm_exec(k, &p->mm, stack_top, brk);
 	if (rc == -EINVAL)
 		return rc;      /* nothing happened */

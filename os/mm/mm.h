@@ -75,12 +75,26 @@ struct mm {
 	uint64_t mmap_base;     /* top-down allocations start below this */
 	uint64_t stack_top;
 	uint64_t rss_anon, rss_file, pt_pages, swap_entries;
+	/* High-water marks (VmHWM in pages, VmPeak in bytes): as Linux, raised
+	 * only when the count is about to drop, so a reader takes the larger
+	 * of the mark and the present count. */
+	uint64_t hiwater_rss, hiwater_vm;
+	uint64_t arg_start, arg_end, env_start, env_end;   /* the strings exec left on the stack */
 };
+static inline uint64_t mm_rss(const struct mm *mm) { return mm->rss_anon + mm->rss_file; }
+uint64_t mm_total_vm(const struct mm *mm);   /* vma.c: bytes mapped (VmSize) */
+/* Before rss drops: keep its peak. */
+static inline void update_hiwater_rss(struct mm *mm)
+{
+	if (mm->hiwater_rss < mm_rss(mm))
+		mm->hiwater_rss = mm_rss(mm);
+}
 
 /* What the memory manager needs of the task an access is made for; the
  * kernel services own the task (struct proc) and fill this in. */
 struct fault_counts {
 	uint64_t minflt, majflt;     /* faults resolved without and with I/O (getrusage) */
+	uint64_t fault_cycles;       /* spent handling them: system time */
 };
 struct mm_task {
 	struct mm *mm;

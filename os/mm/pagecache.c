@@ -262,6 +262,7 @@ static void unmap_one(struct kernel *k, struct mm *mm, uint64_t va, int level, p
 	uint64_t pfn = *(const uint64_t *)ctx;
 	pte_write(k, mm, va, level, at, (pte_t){0}, true);
 	pfn_page(k, pfn)->mapcount--;
+	update_hiwater_rss(mm);
 	mm->rss_file--;
 	frame_put(k, pfn);
 }
