@@ -269,10 +269,7 @@ static int64_t sys_readlink(struct proc *p, int64_t dirfd, uint64_t path_va, uin
 		return -EINVAL;
 	char target[PATH_MAX_GUEST];
 	int64_t n;
-	if (!strcmp(path, "/proc/self/exe") && p->exe) {
-		n = (int64_t)strlen(p->exe);
-		memcpy(target, p->exe, (size_t)n);
-	} else if (procfs_path(p, dirfd, path, target)) {
+	if (procfs_path(p, dirfd, path, target)) {   /* /proc/self/exe too */
 		char abs[PATH_MAX_GUEST];
 		memcpy(abs, target, sizeof abs);
 		if ((n = procfs_readlink(p, abs, target, sizeof target)) < 0)

@@ -1027,6 +1027,22 @@ int procfs_stat(struct proc *p, const char *path, struct stat *st, bool nofollow
 
 void procfs_fstat(const struct procfs_file *pf, struct stat *st) { fill_stat(&pf->n, st); }
 
+/* A host path as the guest names it: inside the sandbox root, the path
+ * from that root; outside it (the program the user gave `mmusim run`,
+ * which argv[0] already shows), as it is. */
+static int guest_view(struct kernel *k, const char *host, char *out, size_t cap)
+{
+	char *root = realpath(k->svc->root ? k->svc->root : ".", NULL);
+	size_t n = root ? strlen(root) : 0;
+	int len;
+	if (root && n > 1 && !strncmp(host, root, n) && host[n] == '/')
+		len = snprintf(out, cap, "%s", host + n);
+	else
+		len = snprintf(out, cap, "%s", host);
+	free(root);
+	return len;
+}
+
 int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap)
 {
 	struct pnode n;
@@ -1036,7 +1052,7 @@ int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap)
 	struct proc *q = visible_proc(p->k, n.pid);
 	switch (n.kind) {
 	case PK_SELF: return snprintf(out, cap, "%d", p->pid);
-	case PK_EXE: return q && q->exe ? snprintf(out, cap, "%s", q->exe) : -ENOENT;
+	case PK_EXE: return q && q->exe ? guest_view(p->k, q->exe, out, cap) : -ENOENT;
 	case PK_CWD: {
 		int err = 0;
 		struct sandbox *sb = sandbox_of(p->k, &err);
