@@ -21,6 +21,8 @@ for arch in x86_64 aarch64; do
 		"$MMUSIM" run --mode $mode --faults "$GUESTS/$arch/procfs_pagemap" >"$tmp/pm.out" 2>"$tmp/pm.err" ||
 			fail "procfs_pagemap ($arch, $mode) exited $?"
 		grep -q '^maps lists it: yes$' "$tmp/pm.out" || fail "procfs_pagemap ($arch, $mode): maps misses the mapping"
+		grep -q '^reading /proc faulted: 0$' "$tmp/pm.out" ||
+			fail "procfs_pagemap ($arch, $mode): $(grep '^reading' "$tmp/pm.out"), Linux: 0"
 		grep -q '^rollup anonymous covers it: yes$' "$tmp/pm.out" ||
 			fail "procfs_pagemap ($arch, $mode): smaps_rollup's Anonymous is short"
 		# Each fault: the page it was for and the page its last leaf entry maps.
