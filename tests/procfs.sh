@@ -137,6 +137,13 @@ awk '/^Rss:/ { rss = $2 } /^(Shared|Private)_(Clean|Dirty):/ { sum += $2 } /^Pss
      END { exit !(rss > 0 && rss == sum && pss <= rss) }' "$tmp/rollup" && pass ||
 	fail "smaps_rollup: Rss is not the sum of Shared/Private Clean/Dirty: $(cat "$tmp/rollup")"
 
+# The links: /proc/self/fd/N names and reopens the file, exe is the program.
+echo hello >f.txt
+run sh -c 'exec 3<f.txt; readlink /proc/self/fd/3; cat /proc/self/fd/3; cmp /proc/self/exe /proc/1/exe && echo same' >"$tmp/links" ||
+	fail "fd links exited $?"
+[ "$(cat "$tmp/links")" = "$(printf '/f.txt\nhello\nsame')" ] && pass || fail "fd links: $(cat "$tmp/links")"
+rm -f f.txt
+
 # /proc/self/stat's fault counts are the run's so far: at most --stats'.
 "$MMUSIM" run --stats "$bb" cat /proc/self/stat >"$tmp/stat" 2>"$tmp/stats" || fail "cat /proc/self/stat exited $?"
 set -- $(cat "$tmp/stat")

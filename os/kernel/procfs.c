@@ -8,6 +8,7 @@
 #include "os/kernel/syscall.h"
 #include "os/kernel/sandbox.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -936,6 +937,49 @@ static void generate(struct proc *p, const struct pnode *n, struct text *t)
 
 /* ---- the calls ------------------------------------------------------------ */
 
+/* Opening /proc/PID/exe or /proc/PID/fd/N opens what the link names: a
+ * new open file of the same inode (its own position), or, for a pipe or
+ * a host stream, the same one (proc_fd_link reopens the same object). */
+static int open_link_target(struct proc *p, const struct pnode *n, uint32_t flags)
+{
+	struct proc *q = visible_proc(p->k, n->pid);
+	if (!q || !q->alive)
+		return -ENOENT;
+	struct inode *i = NULL;
+	if (n->kind == PK_EXE) {
+		if (flags & (OPEN_WRITE | OPEN_TRUNC))
+			return -ETXTBSY;
+		int err = 0, fd = q->exe ? open(q->exe, O_RDONLY | O_CLOEXEC) : -1;
+		if (fd < 0)
+			return -ENOENT;
+		if (!(i = inode_of_host_fd(p->k, fd, q->exe, false, &err)))
+			return err;
+	} else {
+		struct open_file *t = fd_get(q, n->fd);
+		if (!t)
+			return -ENOENT;
+		if (!t->inode) {
+			t->refcount++;
+			int slot = fd_install(p, t, 0);
+			if (slot < 0)
+				t->refcount--;
+			return slot;
+		}
+		if ((flags & OPEN_WRITE) && !(t->flags & OPEN_WRITE) && !t->inode->host_writable)
+			return -EACCES;
+		i = t->inode;
+	}
+	struct open_file *of = calloc(1, sizeof *of);
+	if (!of)
+		return -ENOMEM;
+	*of = (struct open_file){.inode = i, .host_fd = -1, .flags = flags & ~(OPEN_CREATE | OPEN_EXCL), .refcount = 1};
+	inode_get(i);
+	int slot = fd_install(p, of, 0);
+	if (slot < 0)
+		open_file_put(p->k, of);
+	return slot;
+}
+
 int procfs_open(struct proc *p, const char *path, uint32_t flags)
 {
 	struct pnode n;
@@ -946,8 +990,10 @@ int procfs_open(struct proc *p, const char *path, uint32_t flags)
 		n.kind = PK_PID;
 		n.pid = p->pid;
 	}
-	if (is_link(n.kind))   /* exe is opened by files.c for the process itself */
-		return -ENOENT;
+	if (n.kind == PK_EXE || n.kind == PK_FD)
+		return open_link_target(p, &n, flags);
+	if (is_link(n.kind))
+		return -ENOENT;   /* cwd: a directory of the sandbox, not opened through here */
 	if (flags & (OPEN_WRITE | OPEN_CREATE | OPEN_TRUNC))
 		return is_dir(n.kind) ? -EISDIR : -EACCES;
 	if ((flags & OPEN_DIRECTORY) && !is_dir(n.kind))
@@ -1063,10 +1109,21 @@ int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap)
 		struct open_file *of = q ? fd_get(q, n.fd) : NULL;
 		if (!of)
 			return -ENOENT;
-		if (of->inode)
-			return snprintf(out, cap, "%s", inode_name(of->inode));
+		if (of->inode) {   /* named by its first open; a relative name from the working directory */
+			const char *name = inode_name(of->inode);
+			if (name[0] == '/')
+				return snprintf(out, cap, "%s", name);
+			int len = procfs_readlink(p, "/proc/self/cwd", out, cap);
+			if (len < 0)
+				return len;
+			return snprintf(out + len, cap - (size_t)len, "%s%s", len > 1 ? "/" : "", name) + len;
+		}
 		if (of->pipe)
 			return snprintf(out, cap, "pipe:[%d]", n.fd);
+		if (of->proc)
+			return snprintf(out, cap, "%s", of->proc->path);
+		if (of->dir)
+			return snprintf(out, cap, "/");   /* mmusim: the host directory's guest path is not kept */
 		return snprintf(out, cap, "/dev/pts/0");
 	}
 	default: return -EINVAL;
