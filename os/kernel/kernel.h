@@ -81,6 +81,7 @@ struct proc {
 	uint64_t rlim[RLIMITS][2]; /* soft, hard; UINT64_MAX: unlimited */
 	struct mm mm;
 	struct fault_counts flt;   /* its faults (getrusage) */
+	uint64_t start_ns;         /* simulated time it was made (/proc/PID/stat's starttime) */
 	uint64_t run_cycles;       /* on the CPU (rusage.c) */
 	uint64_t sys_cycles;       /* in system calls, their faults apart */
 	uint64_t nvcsw, nivcsw;

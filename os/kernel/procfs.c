@@ -596,12 +596,12 @@ static void gen_stat(struct text *t, struct kernel *k, struct proc *q)
 	uint64_t ign, cgt;
 	sig_masks(q, &ign, &cgt);
 	bool live = q->alive;
-	put(t, "%d (%s) %c %d %d %d 0 -1 4194304 %llu %llu %llu %llu %llu %llu %llu %llu 20 0 1 0 0 %llu %llu %llu",
+	put(t, "%d (%s) %c %d %d %d 0 -1 4194304 %llu %llu %llu %llu %llu %llu %llu %llu 20 0 1 0 %llu %llu %llu %llu",
 	    q->pid, comm, state_of(q), q->ppid, q->pgid, q->pgid, (unsigned long long)u.minflt,
 	    (unsigned long long)q->children.minflt, (unsigned long long)u.majflt, (unsigned long long)q->children.majflt,
 	    (unsigned long long)ticks(u.utime), (unsigned long long)ticks(u.stime),
 	    (unsigned long long)ticks(q->children.utime), (unsigned long long)ticks(q->children.stime),
-	    (unsigned long long)s.total, (unsigned long long)(s.rss / k->page),
+	    (unsigned long long)(q->start_ns / 10000000ull), (unsigned long long)s.total, (unsigned long long)(s.rss / k->page),
 	    (unsigned long long)(q->rlim[5][0] == UINT64_MAX ? UINT64_MAX : q->rlim[5][0]));
 	put(t, " %llu %llu %llu 0 0 %llu %llu %llu %llu 0 0 0 17 0 0 0 0 0 0", (unsigned long long)(live ? s.start_code : 0),
 	    (unsigned long long)(live ? s.end_code : 0), (unsigned long long)(live ? mm->stack_top : 0),
