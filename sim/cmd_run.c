@@ -28,6 +28,7 @@ struct run_opts {
 	const char *mode, *max_insns, *sysroot;
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
+	bool warm;           /* --warm: its file in the page cache before it starts */
 	int argc;            /* the program and its arguments */
 	char **argv;
 };
@@ -53,6 +54,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			value = &o->max_insns;
 		else if (!strcmp(a, "--sysroot"))
 			value = &o->sysroot;
+		else if (!strcmp(a, "--warm"))
+			o->warm = true;
 		else if (!strcmp(a, "--env")) {
 			if (++i == argc || !strchr(argv[i], '='))
 				return usage_error("--env needs NAME=VALUE");
@@ -195,6 +198,16 @@ static int run_program(struct run_opts *opts)
 	if (!k)
 		goto out;
 	rc = 1;
+	if (o.warm && o.s.record) {   /* a replay starts cold: it would not give the same faults */
+		fprintf(stderr, "mmusim: --warm and --record do not go together\n");
+		rc = 2;
+		goto out;
+	}
+	if (o.warm && (rc = os_warm_file(k, program, program))) {   /* before anyone listens */
+		fprintf(stderr, "mmusim: --warm: %s: %s\n", program, strerror(-rc));
+		rc = 1;
+		goto out;
+	}
 	struct eventlog_info info = {p.name, personality_name(oc.personality), "run", program};
 	if (o.s.events && !(log = machine_eventlog(o.s.events, k, &info)))
 		goto out;

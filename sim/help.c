@@ -47,6 +47,8 @@ static const struct command_help helps[] = {
 	 "                          x86-64, /usr/aarch64-linux-gnu for AArch64)\n"
 	 "  --env NAME=VALUE        the guest's environment (empty otherwise; repeatable)\n"
 	 "  --max-insns N           stop after N instructions\n"
+	 "  --warm                  the program's file already in the page cache, as a\n"
+	 "                          second run finds it (compare with a native second run)\n"
 	 "  --faults                every fault explained, on standard error\n"
 	 "  --color[=auto|always|never]  colour in the fault inspector (auto: on a\n"
 	 "                          terminal, unless NO_COLOR is set)\n"

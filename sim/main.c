@@ -27,7 +27,7 @@ static const char usage[] =
 	"                            linux|xnu|liteos, --mode timing|functional, --faults\n"
 	"                            (every fault on stderr), --stats, --events FILE, --root\n"
 	"                            DIR (the guest's files; default: the working directory),\n"
-	"                            --mem SIZE, --swap SIZE, --max-insns N, --env NAME=VALUE,\n"
+	"                            --mem SIZE, --swap SIZE, --max-insns N, --warm, --env NAME=VALUE,\n"
 	"                            --record FILE (a trace whose replay gives the same faults),\n"
 	"                            --chrome-trace FILE (for Perfetto), --stats-json FILE,\n"
 	"                            --set KEY=VALUE (a preset key), --color[=WHEN],\n"

@@ -494,6 +494,8 @@ static int build_stack(struct kernel *k, const struct image *im, uint64_t top, i
 		at += n;
 	}
 	q += 8;   /* NULL */
+	k->mm_current->arg_start = strings;   /* /proc/PID/cmdline and environ read them */
+	k->mm_current->arg_end = k->mm_current->env_start = at;
 	for (int i = 0; i < envc; i++, q += 8) {
 		uint64_t n = strlen(envp[i]) + 1;
 		memcpy(img + (at - sp), envp[i], n);
@@ -501,6 +503,7 @@ static int build_stack(struct kernel *k, const struct image *im, uint64_t top, i
 		at += n;
 	}
 	q += 8;   /* NULL */
+	k->mm_current->env_end = at;
 	memcpy(img + (q - sp), aux, (size_t)na * 8);
 	memcpy(img + (execfn_va - sp), execfn, strlen(execfn) + 1);
 	memcpy(img + (platform_va - sp), platform, plen);

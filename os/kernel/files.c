@@ -77,6 +77,8 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 	struct kernel *k = p->k;
 	if (!strcmp(path, "/proc/self/exe") && p->exe)
 		return open_own_program(p, flags);
+	if (path[0] == '/' && procfs_claims(path))
+		return procfs_open(p, path, flags);
 	int err = 0;
 	struct sandbox *sb = sandbox_of(k, &err);
 	if (!sb)
@@ -174,6 +176,8 @@ void open_file_put(struct kernel *k, struct open_file *of)
 			close(of->dir_fd);
 		if (of->own_host_fd)
 			close(of->host_fd);
+		if (of->proc)
+			procfs_release(of->proc);
 		free(of);
 	}
 }
@@ -230,6 +234,8 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return -EBADF;
 	if (of->pipe)
 		return pipe_io(of, buf, len, write);
+	if (of->proc)
+		return procfs_read(p, of, buf, len, off);
 	if (!of->inode)   /* a host stream: straight through */
 		return host_stream_io(of->host_fd, buf, len, write);
 	op_file(p->k, p->pid, write ? OP_PWRITE : OP_PREAD, of->inode, of->flags, off, len);   /* for recording */
@@ -338,6 +344,19 @@ int os_open_host(struct proc *p, const char *host_path, const char *name)
 	if (!i)
 		return err;
 	return install_inode(p, i, OPEN_READ);
+}
+
+int os_warm_file(struct kernel *k, const char *host_path, const char *name)
+{
+	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int err = 0;
+	struct inode *i = inode_of_host_fd(k, fd, name, false, &err);
+	if (!i)
+		return err;
+	pagecache_preload(k, i);
+	return 0;
 }
 
 /* A program a guest execs: its path resolved in the sandbox like any open,

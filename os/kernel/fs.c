@@ -137,6 +137,10 @@ static int stat_open_file(struct open_file *of, struct stat *st)
 		st->st_nlink = 1;
 		return 0;
 	}
+	if (of->proc) {
+		procfs_fstat(of->proc, st);
+		return 0;
+	}
 	if (fstat(backing_fd(of), st))
 		return -errno;
 	if (of->inode)
@@ -152,6 +156,9 @@ static int stat_path(struct proc *p, int64_t dirfd, const char *path, int flags,
 		struct open_file *of = fd_get(p, (int)dirfd);
 		return of ? stat_open_file(of, st) : -EBADF;
 	}
+	char abs[PATH_MAX_GUEST];
+	if (procfs_path(p, dirfd, path, abs))
+		return procfs_stat(p, abs, st, flags & AT_SYMLINK_NOFOLLOW);
 	int hd, err = host_dirfd(p, dirfd, &hd);
 	if (err)
 		return err;
@@ -175,7 +182,8 @@ static int64_t sys_rw(struct proc *p, int fd, uint64_t buf, uint64_t len, bool w
 		return -EBADF;
 	if (pos == -2)
 		return -EINVAL;
-	if (pos >= 0 && !of->inode)
+	bool seekable = of->inode || of->proc;
+	if (pos >= 0 && !seekable)
 		return -ESPIPE;   /* pread/pwrite on a stream or pipe */
 	uint8_t chunk[4096];
 	uint64_t done = 0;
@@ -199,10 +207,10 @@ static int64_t sys_rw(struct proc *p, int fd, uint64_t buf, uint64_t len, bool w
 		done += (uint64_t)r;
 		if ((uint64_t)r < n)
 			break;
-		if (!of->inode)
+		if (!seekable)
 			break;   /* a stream: one transfer, as a terminal or pipe gives */
 	}
-	if (pos < 0 && of->inode)
+	if (pos < 0 && seekable)
 		of->pos += done;
 	return (int64_t)done;
 }
@@ -234,9 +242,6 @@ static int64_t sys_openat(struct proc *p, int64_t dirfd, uint64_t path_va, uint6
 	int64_t rc = get_path(p->k, path_va, path);
 	if (rc)
 		return rc;
-	int hd;
-	if ((rc = host_dirfd(p, dirfd, &hd)))
-		return rc;
 	uint32_t acc = flags & 3, f = 0;
 	f |= acc == 1 ? OPEN_WRITE : acc == 2 ? OPEN_READ | OPEN_WRITE : OPEN_READ;
 	f |= flags & 0100 ? OPEN_CREATE : 0;
@@ -245,6 +250,12 @@ static int64_t sys_openat(struct proc *p, int64_t dirfd, uint64_t path_va, uint6
 	f |= flags & 02000 ? OPEN_APPEND : 0;
 	f |= guest_o_directory(p->k, flags) ? OPEN_DIRECTORY : 0;
 	f |= guest_o_nofollow(p->k, flags) ? OPEN_NOFOLLOW : 0;
+	char abs[PATH_MAX_GUEST];
+	if (procfs_path(p, dirfd, path, abs))
+		return os_openat(p, SANDBOX_CWD, abs, f, 0);   /* /proc/self/exe, then procfs */
+	int hd;
+	if ((rc = host_dirfd(p, dirfd, &hd)))
+		return rc;
 	return os_openat(p, hd, path, f, (unsigned)mode & 07777 & ~p->umask);
 }
 
@@ -258,9 +269,11 @@ static int64_t sys_readlink(struct proc *p, int64_t dirfd, uint64_t path_va, uin
 		return -EINVAL;
 	char target[PATH_MAX_GUEST];
 	int64_t n;
-	if (!strcmp(path, "/proc/self/exe") && p->exe) {
-		n = (int64_t)strlen(p->exe);
-		memcpy(target, p->exe, (size_t)n);
+	if (procfs_path(p, dirfd, path, target)) {   /* /proc/self/exe too */
+		char abs[PATH_MAX_GUEST];
+		memcpy(abs, target, sizeof abs);
+		if ((n = procfs_readlink(p, abs, target, sizeof target)) < 0)
+			return n;
 	} else {
 		int hd, err = host_dirfd(p, dirfd, &hd);
 		if (err)
@@ -306,6 +319,12 @@ static int64_t sys_lseek(struct proc *p, int fd, int64_t off, uint64_t whence)
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
+	if (of->proc) {   /* seq_lseek: from the start or here; SEEK_END is EINVAL */
+		int64_t b = whence == 0 ? 0 : whence == 1 ? (int64_t)of->pos : -1;
+		if (b < 0 || b + off < 0)
+			return -EINVAL;
+		return (int64_t)(of->pos = (uint64_t)(b + off));
+	}
 	if (!of->inode)
 		return -ESPIPE;
 	int64_t base = whence == 0 ? 0 : whence == 1 ? (int64_t)of->pos : whence == 2 ? (int64_t)of->inode->size : -1;
@@ -368,10 +387,15 @@ static int64_t sys_getdents64(struct proc *p, int fd, uint64_t va, uint64_t coun
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
-	if (!of->dir)
-		return -ENOTDIR;
 	static uint8_t buf[65536];
 	size_t n = count < sizeof buf ? (size_t)count : sizeof buf;
+	if (of->proc) {
+		int64_t got = procfs_getdents(p, of, buf, n);
+		int64_t rc = got > 0 ? put_user(p->k, va, buf, (uint64_t)got) : 0;
+		return rc ? rc : got;
+	}
+	if (!of->dir)
+		return -ENOTDIR;
 	long got = syscall(SYS_getdents64, of->dir_fd, buf, n);
 	if (got < 0)
 		return -errno;
@@ -420,6 +444,10 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 	int64_t rc = get_path(k, x[0], path);
 	if (rc)
 		return rc;
+	if (procfs_path(p, dirfd, path, path2))
+		return s == S_CHDIR ? procfs_chdir(p, path2)
+		       : s == S_ACCESS || s == S_FACCESSAT || s == S_FACCESSAT2 ? procfs_access(p, path2, (int)x[1] & 7)
+										 : -EACCES;
 	int hd;
 	if ((rc = host_dirfd(p, dirfd, &hd)))
 		return rc;
@@ -447,7 +475,10 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 			return rc;
 		return sandbox_rename(sb, hd, path, hd2, path2, flags);
 	}
-	case S_CHDIR: return sandbox_chdir(sb, hd, path);
+	case S_CHDIR:
+		if ((rc = sandbox_chdir(sb, hd, path)) == 0)
+			k->svc->proc_cwd[0] = '\0';   /* out of /proc */
+		return rc;
 	case S_CHMOD:
 	case S_FCHMODAT: return sandbox_chmod(sb, hd, path, (unsigned)x[1], 0);
 	case S_CHOWN:
@@ -539,7 +570,8 @@ static int64_t sys_getcwd(struct proc *p, uint64_t va, uint64_t len)
 	if (!sb)
 		return err;
 	char buf[PATH_MAX_GUEST];
-	int n = sandbox_getcwd(sb, buf, sizeof buf);
+	int n = p->k->svc->proc_cwd[0] ? snprintf(buf, sizeof buf, "%s", p->k->svc->proc_cwd) + 1
+				      : sandbox_getcwd(sb, buf, sizeof buf);
 	if (n < 0)
 		return n;
 	if ((uint64_t)n > len)
@@ -609,7 +641,11 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_FCHDIR: {
 		int hd, err = (int32_t)a[0] == AT_FDCWD_GUEST ? -EBADF : host_dirfd(p, (int64_t)a[0], &hd);
 		struct sandbox *sb = err ? NULL : sandbox_of(k, &err);
-		r->ret = sb ? sandbox_fchdir(sb, hd) : err;
+		char abs[PATH_MAX_GUEST];
+		if ((int32_t)a[0] != AT_FDCWD_GUEST && procfs_path(p, (int64_t)a[0], ".", abs))
+			r->ret = procfs_chdir(p, abs);
+		else if ((r->ret = sb ? sandbox_fchdir(sb, hd) : err) == 0)
+			k->svc->proc_cwd[0] = '\0';
 		break;
 	}
 	case S_CHDIR:

@@ -111,6 +111,7 @@ int proc_exit_status(const struct proc *p) { return p->status; }
 
 void kernel_switch(struct kernel *k, struct proc *p)
 {
+	usage_switch(k, p);
 	k->svc->current = p;
 	k->mm_current = &p->mm;
 	mmu_set_context(k->mmu, p->mm.root, p->mm.asid);

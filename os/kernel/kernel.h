@@ -19,6 +19,7 @@ struct open_file {
 	uint32_t flags;         /* OPEN_* */
 	uint32_t refcount;      /* descriptors referring to it */
 	uint64_t pos;           /* the file position (read, write, lseek) */
+	struct procfs_file *proc;   /* a /proc file (procfs.c) */
 };
 
 /* A signal as it waits to be delivered: what its siginfo says. */
@@ -66,6 +67,15 @@ struct blocked_call {
 	uint64_t nr, args[6];
 };
 
+/* What getrusage, times and /proc/PID/stat count of a process (or, summed
+ * at reap, of its children). Times in cycles of the cost model. */
+struct usage {
+	uint64_t minflt, majflt;
+	uint64_t utime, stime;      /* cycles: user, and system (calls, faults) */
+	uint64_t nvcsw, nivcsw;     /* switches away: it blocked / it was preempted */
+	uint64_t maxrss;            /* pages: the peak resident set */
+};
+
 struct proc {
 	struct kernel *k;
 	int pid, ppid;
@@ -77,6 +87,13 @@ struct proc {
 	uint64_t rlim[RLIMITS][2]; /* soft, hard; UINT64_MAX: unlimited */
 	struct mm mm;
 	struct fault_counts flt;   /* its faults (getrusage) */
+	uint64_t start_ns;         /* simulated time it was made (/proc/PID/stat's starttime) */
+	uint64_t run_cycles;       /* on the CPU (rusage.c) */
+	uint64_t sys_cycles;       /* in system calls, their faults apart */
+	uint64_t nvcsw, nivcsw;
+	bool voluntary;            /* its last call would sleep: the next switch is voluntary */
+	uint64_t maxrss;           /* pages: the peak of address spaces it left (exec, exit) */
+	struct usage children;     /* its reaped children's, theirs included */
 	struct open_file **fd;  /* the descriptor table */
 	int nfd;
 	char *exe;              /* host path of the program it runs */
@@ -102,6 +119,7 @@ struct services {
 	struct runqueue rq;
 	int last_pid;           /* the highest pid given out */
 	uint64_t sleep_cycles;      /* simulated time slept (nanosleep) */
+	uint64_t switch_cycles;     /* the cycle count when current began to run */
 	uint64_t syscall_sp;        /* the stack pointer the current system call was made with */
 	uint64_t rng;               /* getrandom's deterministic generator */
 	uint64_t enosys_reported[8];
@@ -111,6 +129,7 @@ struct services {
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
 	char *sysroot;              /* its read-only lower layer, or NULL */
+	char proc_cwd[64];          /* the working directory when it is in /proc ("": in the sandbox) */
 };
 
 static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }
@@ -129,6 +148,17 @@ struct proc *proc_create(struct kernel *k, int pid);
 void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2]);
 static inline uint64_t proc_stack_limit(const struct proc *p) { return p->rlim[RLIM_STACK][0]; }
 
+/* rusage.c: what a process used */
+void usage_charge_cpu(struct kernel *k);              /* the current process's slice so far */
+void usage_switch(struct kernel *k, struct proc *next); /* before current changes to next */
+void usage_leave_mm(struct proc *p);                  /* exec or exit: keep its peak rss */
+void usage_self(const struct proc *p, struct usage *u);
+void usage_reap(struct proc *parent, const struct proc *child);
+/* struct rusage of p: RUSAGE_SELF 0, RUSAGE_THREAD 1, RUSAGE_CHILDREN -1,
+ * RUSAGE_BOTH -2 (wait4's); written at va: 0, -EINVAL, -EFAULT. */
+int64_t put_rusage(struct proc *p, int who, uint64_t va);
+int64_t sys_times(struct proc *p, uint64_t va);
+
 /* files.c: descriptors and opening files */
 struct open_file *fd_get(struct proc *p, int fd);
 int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowest free slot >= lowest */
@@ -140,6 +170,23 @@ struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first
 /* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
 void files_release(struct kernel *k);   /* kernel teardown: the sandbox closed */
+
+/* procfs.c: /proc and /sys/devices/system/cpu from the model. A path it
+ * claims is never looked up in the sandbox. */
+struct stat;
+bool procfs_claims(const char *path);
+/* Whether procfs answers for path relative to the guest's dirfd (AT_FDCWD,
+ * or a /proc directory's descriptor): the absolute path in out. */
+bool procfs_path(struct proc *p, int64_t dirfd, const char *path, char out[4096]);
+int procfs_chdir(struct proc *p, const char *path);
+int procfs_access(struct proc *p, const char *path, int mode);
+int procfs_open(struct proc *p, const char *path, uint32_t flags);   /* a descriptor or -errno */
+void procfs_release(struct procfs_file *pf);
+int64_t procfs_read(struct proc *p, struct open_file *of, void *buf, uint64_t len, uint64_t off);
+int procfs_stat(struct proc *p, const char *path, struct stat *st, bool nofollow);
+void procfs_fstat(const struct procfs_file *pf, struct stat *st);
+int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap);   /* length or -errno */
+int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint64_t count);
 
 /* pipe.c */
 int os_pipe(struct proc *p, int fds[2]);

@@ -1,7 +1,7 @@
 /* Processes: creation, fork, exec and exit, and the calls that change an
  * address space, as the system calls make them (with their events and the
  * operation hook), built on the memory manager's address spaces. */
-#include "os/kernel/kernel.h"
+#include "os/kernel/syscall.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -95,6 +95,7 @@ static struct proc *proc_new(struct kernel *k, int pid)
 	p->umask = 022;
 	rlimits_default(k, p->rlim);
 	p->pgid = pid;
+	p->start_ns = now_ns(k);
 	if (pid > svc->last_pid)
 		svc->last_pid = pid;
 	if (!mm_init(k, &p->mm, pid)) {
@@ -164,6 +165,9 @@ void proc_exit(struct proc *p, int code)
 	if (!p->alive)
 		return;
 	uint64_t root = p->mm.root;     /* the event names the tree that went */
+	if (k->svc->current == p)
+		usage_charge_cpu(k);
+	usage_leave_mm(p);
 	mm_teardown(k, &p->mm);
 	mm_unregister(k, &p->mm);
 	fd_table_close(p);
@@ -201,6 +205,7 @@ void proc_kill(struct proc *p, int signo)
 int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
 {
 	struct kernel *k = p->k;
+	usage_leave_mm(p);   /* the old address space's peak stays the process's */
 	int rc = mm_exec(k, &p->mm, stack_top, brk);
 	if (rc == -EINVAL)
 		return rc;      /* nothing happened */

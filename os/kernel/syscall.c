@@ -274,15 +274,6 @@ static int64_t sys_prlimit(struct kernel *k, uint64_t pid, uint64_t res, uint64_
 }
 
 /* struct rusage of process p: user time `us`, its minor and major faults. */
-static int64_t put_rusage(struct kernel *k, uint64_t va, const struct proc *p, uint64_t us)
-{
-	uint64_t ru[18] = {0};        /* 2 timevals, then 14 longs */
-	ru[0] = us / 1000000;
-	ru[1] = us % 1000000;
-	ru[4 + 2] = p->flt.minflt;        /* ru_minflt */
-	ru[4 + 3] = p->flt.majflt;        /* ru_majflt */
-	return put_user(k, va, ru, sizeof ru);
-}
 
 
 
@@ -416,11 +407,12 @@ static struct sys_result sys_wait4(struct proc *p, int64_t pid, uint64_t status_
 		if (c->alive)
 			continue;
 		uint32_t st = c->termsig ? (uint32_t)c->termsig : ((uint32_t)c->status & 0xff) << 8;
-		if ((status_va && put_user(k, status_va, &st, 4)) || (ru_va && put_rusage(k, ru_va, c, 0))) {
+		if ((status_va && put_user(k, status_va, &st, 4)) || (ru_va && put_rusage(c, -2, ru_va))) {
 			r.ret = -EFAULT;
 			return r;
 		}
 		c->reaped = true;
+		usage_reap(p, c);
 		r.ret = c->pid;
 		return r;
 	}
@@ -596,7 +588,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	case S_SYSINFO: r.ret = sys_sysinfo(k, a[0]); break;
 	case S_FUTEX: r = sys_futex(k, a[0], a[1], a[2]); break;
 	case S_SCHED_YIELD: r.ret = 0; break;
-	case S_GETRUSAGE: r.ret = put_rusage(k, a[1], p, now_ns(k) / 1000); break;
+	case S_GETRUSAGE: r.ret = put_rusage(p, (int)a[0], a[1]); break;
 	case S_ARCH_PRCTL:
 		if (a[0] == 0x1002 && a[1] >= k->user_top) {   /* ARCH_SET_FS: TASK_SIZE_MAX and up */
 			r.ret = -EPERM;
@@ -623,12 +615,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 		break;
 	}
 	case S_GETSID: r.ret = p->pid == 1 || !p->ppid ? p->pid : 1; break;
-	case S_TIMES: {   /* clock ticks of 10 ms; the process's user time is the simulated time */
-		uint64_t ticks = now_ns(k) / 10000000ull;
-		uint64_t t[4] = {ticks, 0, 0, 0};
-		r.ret = a[0] && put_user(k, a[0], t, sizeof t) ? -EFAULT : (int64_t)ticks;
-		break;
-	}
+	case S_TIMES: r.ret = sys_times(p, a[0]); break;
 	case S_GETRLIMIT: r.ret = sys_prlimit(k, 0, a[0], 0, a[1]); break;
 	case S_SETRLIMIT: r.ret = sys_prlimit(k, 0, a[0], a[1], 0); break;
 	default:
@@ -653,7 +640,10 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	uint64_t args[6];
 	if (k->svc->syscall_hook)
 		memcpy(args, a, sizeof args);   /* as called: the call may change a[] */
+	uint64_t c0 = mmu_total_cycles(k->mmu), f0 = p->flt.fault_cycles;
 	struct sys_result r = syscall_dispatch(k, nr, a);
+	p->sys_cycles += mmu_total_cycles(k->mmu) - c0 - (p->flt.fault_cycles - f0);   /* faults count apart */
+	p->voluntary = r.action == SYSA_BLOCK;
 	if (r.action == SYSA_BLOCK && os_signal_pending(p))
 		r.action = SYSA_NONE;
 	if (r.action != SYSA_BLOCK)

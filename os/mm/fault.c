@@ -561,6 +561,7 @@ static void handle_fault(struct kernel *k, const struct mm_task *t, const struct
 	resolve(k, t, r);
 	personality_chain(k, r);
 	r->cycles = mmu_total_cycles(k->mmu) - c0;
+	t->counts->fault_cycles += r->cycles;
 	if (k->pc_hook) {   /* after the fix-up, so a fetched page can be disassembled */
 		r->pc = hw->access == ACC_FETCH ? hw->va : 0;
 		k->pc_hook(k->pc_ctx, r);

@@ -76,12 +76,26 @@ struct mm {
 	uint64_t mmap_base;     /* top-down allocations start below this */
 	uint64_t stack_top;
 	uint64_t rss_anon, rss_file, pt_pages, swap_entries;
+	/* High-water marks (VmHWM in pages, VmPeak in bytes): as Linux, raised
+	 * only when the count is about to drop, so a reader takes the larger
+	 * of the mark and the present count. */
+	uint64_t hiwater_rss, hiwater_vm;
+	uint64_t arg_start, arg_end, env_start, env_end;   /* the strings exec left on the stack */
 };
+static inline uint64_t mm_rss(const struct mm *mm) { return mm->rss_anon + mm->rss_file; }
+uint64_t mm_total_vm(const struct mm *mm);   /* vma.c: bytes mapped (VmSize) */
+/* Before rss drops: keep its peak. */
+static inline void update_hiwater_rss(struct mm *mm)
+{
+	if (mm->hiwater_rss < mm_rss(mm))
+		mm->hiwater_rss = mm_rss(mm);
+}
 
 /* What the memory manager needs of the task an access is made for; the
  * kernel services own the task (struct proc) and fill this in. */
 struct fault_counts {
 	uint64_t minflt, majflt;     /* faults resolved without and with I/O (getrusage) */
+	uint64_t fault_cycles;       /* spent handling them: system time */
 };
 struct mm_task {
 	struct mm *mm;
@@ -258,6 +272,9 @@ struct inode *inode_of_host_fd(struct kernel *k, int fd, const char *path, bool 
  * reference. */
 uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *major);
 uint64_t pagecache_lookup(const struct inode *i, uint64_t index);
+/* Every page of the file into the cache, as an earlier run would have left
+ * it (--warm): no cost, no event, no statistic. */
+void pagecache_preload(struct kernel *k, struct inode *i);
 void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index);
 /* read(2) and write(2) of a file, through its page cache: bytes moved or -errno. */
 int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len, uint64_t off, bool write);

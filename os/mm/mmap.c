@@ -435,6 +435,12 @@ bool mm_dup_vmas(struct mm *cm, const struct mm *pm)
 	cm->brk = pm->brk;
 	cm->mmap_base = pm->mmap_base;
 	cm->stack_top = pm->stack_top;
+	/* dup_mm: the child's high-water marks start at what it maps (0 here:
+	 * a reader takes the larger of a mark and the present count). */
+	cm->arg_start = pm->arg_start;
+	cm->arg_end = pm->arg_end;
+	cm->env_start = pm->env_start;
+	cm->env_end = pm->env_end;
 	return true;
 }
 

@@ -134,17 +134,11 @@ static void cache_event(struct kernel *k, enum os_event_kind kind, struct inode 
 	emit(k, &ev);
 }
 
-uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *major)
+/* A page of the file read into a new cache frame (on the LRU, with the
+ * cache's reference only); NO_PFN when no frame can be had. */
+static uint64_t pagecache_read(struct kernel *k, struct inode *i, uint64_t index)
 {
-	mmu_charge(k->mmu, COST_PAGECACHE, 1);
-	uint64_t pfn = pagecache_lookup(i, index);
-	if (pfn != NO_PFN) {
-		pfn_page(k, pfn)->flags |= PG_REFERENCED;
-		frame_get(k, pfn);
-		cache_event(k, EV_PAGECACHE_HIT, i, index, pfn);
-		return pfn;
-	}
-	pfn = frame_alloc(k, 0, USE_PAGECACHE);
+	uint64_t pfn = frame_alloc(k, 0, USE_PAGECACHE);
 	if (pfn == NO_PFN)
 		return NO_PFN;
 	struct page *pg = pfn_page(k, pfn);
@@ -168,12 +162,34 @@ uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *
 		return NO_PFN;
 	}
 	lru_add(k, pfn);
+	return pfn;
+}
+
+uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *major)
+{
+	mmu_charge(k->mmu, COST_PAGECACHE, 1);
+	uint64_t pfn = pagecache_lookup(i, index);
+	if (pfn != NO_PFN) {
+		pfn_page(k, pfn)->flags |= PG_REFERENCED;
+		frame_get(k, pfn);
+		cache_event(k, EV_PAGECACHE_HIT, i, index, pfn);
+		return pfn;
+	}
+	if ((pfn = pagecache_read(k, i, index)) == NO_PFN)
+		return NO_PFN;
 	mmu_charge(k->mmu, COST_BACKING_READ, 1);
 	k->st.pagecache_misses++;
 	*major = true;
 	cache_event(k, EV_PAGECACHE_MISS, i, index, pfn);
 	frame_get(k, pfn);               /* the caller's reference; the cache keeps its own */
 	return pfn;
+}
+
+void pagecache_preload(struct kernel *k, struct inode *i)
+{
+	for (uint64_t index = 0; index < inode_pages(k, i); index++)
+		if (pagecache_lookup(i, index) == NO_PFN && pagecache_read(k, i, index) == NO_PFN)
+			return;   /* memory is full: the rest stays on disk */
 }
 
 /* ---- writeback -------------------------------------------------------------------- */
@@ -262,6 +278,7 @@ static void unmap_one(struct kernel *k, struct mm *mm, uint64_t va, int level, p
 	uint64_t pfn = *(const uint64_t *)ctx;
 	pte_write(k, mm, va, level, at, (pte_t){0}, true);
 	pfn_page(k, pfn)->mapcount--;
+	update_hiwater_rss(mm);
 	mm->rss_file--;
 	frame_put(k, pfn);
 }

@@ -345,6 +345,7 @@ static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, pt
 	if (pg->use == USE_ZERO)
 		return;
 	pg->mapcount--;
+	update_hiwater_rss(mm);
 	if (pg->use == USE_PAGECACHE)
 		mm->rss_file--;
 	else

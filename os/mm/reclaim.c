@@ -186,6 +186,7 @@ static void unmap_for_reclaim(struct kernel *k, struct mm *mm, uint64_t va, int 
 	struct unmap_ctx *u = ctx;
 	uint64_t pfn = pa_pfn(k, pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, orig.raw)).oa);
 	struct page *pg = pfn_page(k, pfn);
+	update_hiwater_rss(mm);   /* as try_to_unmap_one */
 	pte_write(k, mm, va, PT_LEVEL_LEAF, at, u->swap_entry, true);
 	if (u->swap_entry.raw) {
 		k->swap_map[u->slot]++;

@@ -118,6 +118,9 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 	/* Callers split at start and end first. */
 	if (!mm->nvma)
 		return;
+	uint64_t total = mm_total_vm(mm);   /* VmPeak: the size before it shrinks */
+	if (mm->hiwater_vm < total)
+		mm->hiwater_vm = total;
 	size_t i = lower_bound(mm, start);
 	size_t j = i;
 	while (j < mm->nvma && mm->vma[j].end <= end) {
@@ -127,6 +130,14 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 	}
 	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
 	mm->nvma -= j - i;
+}
+
+uint64_t mm_total_vm(const struct mm *mm)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < mm->nvma; i++)
+		total += mm->vma[i].end - mm->vma[i].start;
+	return total;
 }
 
 /* The highest gap of `len` bytes that ends at or below `below` and starts at
