@@ -16,7 +16,7 @@
 
 #define DEFAULT_W 1600
 #define DEFAULT_H 900
-#define ANIM_MS 700
+#define ANIM_MS 1200
 
 
 static void frame_size(const struct gui_options *o, int *w, int *h)
@@ -56,7 +56,8 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 		last = n;
 	for (size_t k = first; k < last; k++) {
 		model_goto(&m, k);
-		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4, .hover_x = -1, .hover_y = -1};
+		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4, .hover_x = -1, .hover_y = -1,
+					 .lecture = o->lecture, .predict = o->predict};
 		render_frame(r, &m, &s);
 		if (o->layout)
 			layout_print(o->layout, renderer_layout(r), k);
@@ -95,8 +96,10 @@ static void go_to(struct viewer *v, size_t k)
 	size_t n = model_steps(v->log);
 	if (k >= n)
 		k = n - 1;
-	if (k != v->s.step)
+	if (k != v->s.step) {
 		v->s.pid = 0;
+		v->s.revealed = false;
+	}
 	v->s.step = k;
 	model_goto(&v->m, k);
 	v->anim_start = SDL_GetTicks();
@@ -174,6 +177,18 @@ static void on_key(struct viewer *v, SDL_Keycode key)
 		break;
 	case SDLK_s:
 		save_screenshot(v);
+		break;
+	case SDLK_l:
+		v->s.lecture = !v->s.lecture;
+		break;
+	case SDLK_p:
+		v->s.predict = !v->s.predict;
+		v->s.revealed = false;
+		break;
+	case SDLK_r:
+	case SDLK_RETURN:
+		v->s.revealed = true;
+		v->anim_start = SDL_GetTicks();   /* the outcome animates as it is revealed */
 		break;
 	case SDLK_SLASH:      /* ? on most layouts */
 	case SDLK_QUESTION:
@@ -263,13 +278,21 @@ static void advance_playing(struct viewer *v)
 	v->dirty = true;
 }
 
+/* A step's animation: 1.2 s when stepping by hand, four fifths of a step
+ * while playing, so it completes at any speed. */
+static Uint32 anim_ms(const struct viewer *v)
+{
+	Uint32 step = 1000u / (Uint32)v->s.speed * 4 / 5;
+	return v->s.playing && step < ANIM_MS ? step : ANIM_MS;
+}
+
 static void show(struct viewer *v)
 {
-	Uint32 since = SDL_GetTicks() - v->anim_start;
-	bool animating = since < ANIM_MS;
+	Uint32 since = SDL_GetTicks() - v->anim_start, ms = anim_ms(v);
+	bool animating = since < ms && (!v->s.predict || v->s.revealed);
 	if (!v->dirty && !animating)
 		return;
-	v->s.anim = animating ? (double)since / ANIM_MS : 1.0;
+	v->s.anim = animating ? (double)since / ms : 1.0;
 	v->s.flash_on = !animating || (since / 120) % 2 == 0;
 	v->s.nsteps = model_steps(v->log);
 	render_frame(v->r, &v->m, &v->s);
@@ -290,7 +313,8 @@ static const char *press_scripted_key(const char *script)
 		SDL_Keycode key;
 	} keys[] = {{"right", SDLK_RIGHT}, {"left", SDLK_LEFT}, {"home", SDLK_HOME}, {"end", SDLK_END},
 		    {"space", SDLK_SPACE}, {"plus", SDLK_PLUS},  {"minus", SDLK_MINUS}, {"tab", SDLK_TAB},
-		    {"s", SDLK_s},         {"?", SDLK_QUESTION}, {"q", SDLK_q}};
+		    {"s", SDLK_s},         {"?", SDLK_QUESTION}, {"q", SDLK_q},         {"l", SDLK_l},
+		    {"p", SDLK_p},         {"r", SDLK_r}};
 	while (*script == ' ')
 		script++;
 	size_t len = strcspn(script, " ");
@@ -334,7 +358,8 @@ static int run_window(struct evlog *log, int fd, const struct gui_options *o)
 		return 1;
 	}
 	model_init(&v.m, log);
-	v.s = (struct render_state){.speed = 4, .hover_x = -1, .hover_y = -1, .live = fd >= 0};
+	v.s = (struct render_state){.speed = 4, .hover_x = -1, .hover_y = -1, .live = fd >= 0, .lecture = o->lecture,
+				    .predict = o->predict};
 	go_to(&v, 0);
 	while (!v.quit) {
 		if (script)

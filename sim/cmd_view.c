@@ -36,6 +36,10 @@ int view_option(int argc, char **argv, int *i, struct gui_options *o)
 		o->layout = stdout;
 		return 1;
 	}
+	if (!strcmp(a, "--lecture") || !strcmp(a, "--predict")) {
+		*(a[2] == 'l' ? &o->lecture : &o->predict) = true;
+		return 1;
+	}
 	if (strcmp(a, "--frames") && strcmp(a, "--size") && strcmp(a, "--first") && strcmp(a, "--last") &&
 	    strcmp(a, "--fault"))
 		return 0;
@@ -74,7 +78,8 @@ int view_check(const struct gui_options *o)
 
 int view_options_check(bool view, const char *events, const struct gui_options *o)
 {
-	if (!view && (o->headless || o->frames_dir || o->layout || o->first || o->last || o->width))
+	if (!view && (o->headless || o->frames_dir || o->layout || o->first || o->last || o->width || o->lecture ||
+		      o->predict))
 		return usage_error("--headless, --frames, --size, --first, --last, --fault and --layout go with --view");
 	if (view && events)
 		return usage_error("--view shows the event log as it is made; leave out --events (or view it later)");

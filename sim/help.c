@@ -85,7 +85,7 @@ static const struct command_help helps[] = {
 	 "The classroom view of an event log: the faulting address's fields, the page\n"
 	 "tables and the walk, VMAs, frames, TLBs, fault by fault. Keys: space\n"
 	 "play/pause, arrows one fault, Home/End, +/- speed, Tab next process, s a\n"
-	 "screenshot, ? help, q quit.\n"
+	 "screenshot, l lecture, p predict, r reveal, ? help, q quit.\n"
 	 "\n"
 	 "  --headless              no window: with --frames, one PNG a fault\n"
 	 "  --frames DIR            where --headless writes its PNGs\n"
@@ -93,6 +93,8 @@ static const struct command_help helps[] = {
 	 "  --first N, --last N     the faults shown\n"
 	 "  --fault N               only fault N\n"
 	 "  --layout                print where each entry cell and link was drawn\n"
+	 "  --lecture               large type, the walk first (key l toggles)\n"
+	 "  --predict               each fault's outcome hidden until r (key p toggles)\n"
 	 "  -h, --help              this text\n"},
 	{"convert",
 	 "usage: mmusim convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
