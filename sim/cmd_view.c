@@ -80,7 +80,7 @@ int view_options_check(bool view, const char *events, const struct gui_options *
 {
 	if (!view && (o->headless || o->frames_dir || o->layout || o->first || o->last || o->width || o->lecture ||
 		      o->predict))
-		return usage_error("--headless, --frames, --size, --first, --last, --fault and --layout go with --view");
+		return usage_error("--headless, --frames, --size, --first, --last, --fault, --layout, --lecture and --predict go with --view");
 	if (view && events)
 		return usage_error("--view shows the event log as it is made; leave out --events (or view it later)");
 	return view ? view_check(o) : 0;

@@ -41,9 +41,21 @@ else
 	fail "view --layout:"; cat layout
 fi
 
+# --lecture and --predict: the panels and strings in --layout, none dropped.
+"$MMUSIM" view --headless --layout --lecture --predict --size 800x600 --fault 2 replay.jsonl >layout2 ||
+	fail "view --lecture --layout: exit $?"
+if grep -q "^panel tables " layout2 && grep -q "^panel fault " layout2 && grep -q "^text pt [0-9]* " layout2 &&
+   grep -q "^dropped 0$" layout2 && grep -q "predict" layout2; then
+	pass
+else
+	fail "view --lecture --predict --layout:"; cat layout2
+fi
+"$MMUSIM" run --lecture "$GUESTS/x86_64/hello" >/dev/null 2>err
+[ $? -eq 2 ] && grep -q "go with --view" err && pass || fail "run --lecture without --view: not a usage error"
+
 # The window (on SDL's offscreen driver), driven by scripted keys: steps,
 # a screenshot, another process, help, play; q quits with status 0.
-MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space q" SDL_VIDEODRIVER=offscreen \
+MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space l p r l q" SDL_VIDEODRIVER=offscreen \
 	"$MMUSIM" view x86_64-fork_cow.jsonl 2>err
 st=$?
 if [ $st -eq 0 ] && [ -s mmusim-fault-00002.png ] && grep -q "saved mmusim-fault-00002.png" err; then
