@@ -23,6 +23,7 @@ struct gui_options {
 	FILE *layout;           /* when set: each rendered frame's cells, one a line */
 	bool lecture;           /* large type for a lecture hall (key L toggles) */
 	bool predict;           /* exercise: each fault's outcome hidden until r (key p toggles) */
+	const char *gif;        /* headless: an animated GIF of the faults, each in its steps */
 };
 
 int gui_view_file(const char *path, const struct gui_options *o);

@@ -27,6 +27,29 @@ static void frame_size(const struct gui_options *o, int *w, int *h)
 
 /* ------------------------------------------------------------ headless */
 
+/* A fault in a GIF: its six steps (walk, fault, allocate, write entry,
+ * retry, TLB fill) 0.4 s each, then the result for 1.5 s; a predicted
+ * fault first hidden for 2 s. */
+static int add_gif_steps(struct gif *gif, struct renderer *r, const struct model *m, const struct render_state *base,
+			 char *err, size_t errlen)
+{
+	struct render_state s = *base;
+	if (s.predict) {
+		s.anim = 1.0;
+		render_frame(r, m, &s);
+		if (gif_add(gif, renderer_surface(r), 200, err, errlen))
+			return -1;
+		s.revealed = true;
+	}
+	for (int i = 0; i <= 6; i++) {
+		s.anim = i < 6 ? (i + 0.5) / 6 : 1.0;
+		render_frame(r, m, &s);
+		if (gif_add(gif, renderer_surface(r), i < 6 ? 40 : 150, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 static int render_headless(const struct evlog *log, const struct gui_options *o)
 {
 	char err[1024];
@@ -54,10 +77,21 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 	size_t first = o->first > 0 ? (size_t)o->first - 1 : 0, last = o->last > 0 ? (size_t)o->last : n;
 	if (last > n)
 		last = n;
+	struct gif *gif = NULL;
+	if (o->gif && !(gif = gif_open(o->gif, w, h, err, sizeof err))) {
+		errmsg_print(err);
+		rc = 1;
+		last = first;
+	}
 	for (size_t k = first; k < last; k++) {
 		model_goto(&m, k);
 		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4, .hover_x = -1, .hover_y = -1,
 					 .lecture = o->lecture, .predict = o->predict};
+		if (gif && add_gif_steps(gif, r, &m, &s, err, sizeof err)) {
+			errmsg_print(err);
+			rc = 1;
+			break;
+		}
 		render_frame(r, &m, &s);
 		if (o->layout)
 			layout_print(o->layout, renderer_layout(r), k);
@@ -70,6 +104,10 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 				break;
 			}
 		}
+	}
+	if (gif && gif_close(gif, err, sizeof err)) {
+		errmsg_print(err);
+		rc = 1;
 	}
 	model_free(&m);
 	renderer_destroy(r);

@@ -89,6 +89,7 @@ static const struct command_help helps[] = {
 	 "\n"
 	 "  --headless              no window: with --frames, one PNG a fault\n"
 	 "  --frames DIR            where --headless writes its PNGs\n"
+	 "  --gif FILE              with --headless: an animated GIF of the faults, step by step\n"
 	 "  --size WxH              the picture's size (at least 640x400)\n"
 	 "  --first N, --last N     the faults shown\n"
 	 "  --fault N               only fault N\n"

@@ -41,6 +41,17 @@ else
 	fail "view --layout:"; cat layout
 fi
 
+# --gif: an animated GIF of a range of faults, the same bytes twice.
+"$MMUSIM" view --headless --gif a.gif --first 2 --last 3 --lecture --size 800x600 x86_64-fork_cow.jsonl ||
+	fail "view --gif: exit $?"
+"$MMUSIM" view --headless --gif b.gif --first 2 --last 3 --lecture --size 800x600 x86_64-fork_cow.jsonl
+if [ "$(head -c 6 a.gif)" = GIF89a ] && [ "$(tail -c 1 a.gif | od -An -tx1 | tr -d ' ')" = 3b ] && cmp -s a.gif b.gif &&
+   [ "$(wc -c <a.gif)" -gt 10000 ]; then
+	pass
+else
+	fail "view --gif: not a GIF, or not the same bytes twice"
+fi
+
 # --lecture and --predict: the panels and strings in --layout, none dropped.
 "$MMUSIM" view --headless --layout --lecture --predict --size 800x600 --fault 2 replay.jsonl >layout2 ||
 	fail "view --lecture --layout: exit $?"
