@@ -97,6 +97,18 @@ static const struct command_help helps[] = {
 	 "  --lecture               large type, the walk first (key l toggles)\n"
 	 "  --predict               each fault's outcome hidden until r (key p toggles)\n"
 	 "  -h, --help              this text\n"},
+	{"quiz",
+	 "usage: mmusim quiz EVENTS.jsonl [-s SEED] [-n N] [-c]\n"
+	 "\n"
+	 "Homework questions drawn from an event log (mmusim run/replay --events): an\n"
+	 "address's index fields, the entries a fault writes, the tables and frames it\n"
+	 "allocates, whether it is resolved, the TLB fills of its retry. The same log\n"
+	 "and seed give the same questions.\n"
+	 "\n"
+	 "  -s SEED                 which questions (default 1)\n"
+	 "  -n N                    how many (default 5)\n"
+	 "  -c                      print the answers too\n"
+	 "  -h, --help              this text\n"},
 	{"convert",
 	 "usage: mmusim convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
 	 "       mmusim convert --to binary|jsonl IN OUT\n"

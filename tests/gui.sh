@@ -41,6 +41,19 @@ else
 	fail "view --layout:"; cat layout
 fi
 
+# mmusim quiz: the same seed the same questions, another seed others; -c
+# adds the answers and nothing else changes.
+"$MMUSIM" quiz x86_64-fork_cow.jsonl -s 7 -n 6 >q1 && "$MMUSIM" quiz x86_64-fork_cow.jsonl -s 7 -n 6 >q2 &&
+	"$MMUSIM" quiz x86_64-fork_cow.jsonl -s 8 -n 6 >q3 && "$MMUSIM" quiz x86_64-fork_cow.jsonl -s 7 -n 6 -c >qc ||
+	fail "quiz: exit $?"
+if cmp -s q1 q2 && ! cmp -s q1 q3 && [ "$(grep -c '^[0-9]\. ' q1)" -eq 6 ] && ! grep -q "Answer:" q1 &&
+   [ "$(grep -c '^  Answer:' qc)" -ge 6 ] && [ "$(grep -v '^  Answer:' qc | grep -v '^The answers' | md5sum)" = "$(grep -v '^The answers' q1 | md5sum)" ]; then
+	pass
+else
+	fail "quiz:"; cat q1 qc
+fi
+"$MMUSIM" quiz x86_64-fork_cow.jsonl -n 0 2>err; [ $? -eq 2 ] && pass || fail "quiz -n 0: not a usage error"
+
 # --gif: an animated GIF of a range of faults, the same bytes twice.
 "$MMUSIM" view --headless --gif a.gif --first 2 --last 3 --lecture --size 800x600 x86_64-fork_cow.jsonl ||
 	fail "view --gif: exit $?"
