@@ -293,6 +293,8 @@ static int text(struct renderer *r, TTF_Font *f, const char *s, int x, int y, SD
 		max_w = edge;
 	int h = TTF_FontHeight(f);
 	if (y + h > r->clip.y + r->clip.h + 2 || max_w <= 0) {
+		if (getenv("MMUSIM_DEBUG_DROP"))
+			fprintf(stderr, "dropped \"%s\" at %d,%d in %d,%d %dx%d\n", s, x, y, r->clip.x, r->clip.y, r->clip.w, r->clip.h);
 		r->lay.dropped++;
 		return 0;
 	}
@@ -1360,6 +1362,8 @@ static void draw_fault_panel(struct renderer *r, const struct step_view *v, SDL_
 	y += lh;
 	/* the changes, old and new side by side; what does not fit, counted */
 	for (int i = 0; i < v->nchange; i++) {
+		if (!room_for(r, y, sh, 1))
+			break;   /* not one line: the count above says how many */
 		if (!room_for(r, y, sh, i + 1 < v->nchange ? 2 : 1)) {
 			textf(r, r->mono_small, a.x, y, th->dim, w, "\u2026 %d more entr%s", v->nchange - i,
 			      v->nchange - i == 1 ? "y" : "ies");
@@ -1389,20 +1393,20 @@ static void draw_help(struct renderer *r)
 {
 	const struct theme *th = &gui_theme;
 	static const char *const lines[] = {
-		"space   play / pause",
-		"->  <-  one fault forward / back",
-		"Home End   first / last fault",
-		"+  -    faster / slower",
-		"Tab     next process",
-		"s       save a PNG screenshot",
-		"?       this help",
-		"q Esc   quit",
+		"space   play / pause        +  -   faster / slower",
+		"->  <-  one fault           Home End   first / last",
+		"k j n v   next fault of this kind / handler path / pid / VMA",
+		"x       next failed fault   (shift: backwards)",
+		"click the timeline: that fault",
+		"Tab     next process        s   save a PNG",
+		"l       lecture mode        p   predict   r   reveal",
+		"?       this help           q Esc   quit",
 		"mouse over an entry: its bits",
 		"",
-		"yellow: the walk down to the faulting level",
-		"cyan: the rest of the path after the fault",
-		"green outline: a new entry; red: a changed one",
-		"magenta lines: frames shared between processes",
+		"yellow: the walk; olive: the path below the fault",
+		"NEW (green) and CHG (orange) badges: entries written",
+		"vermillion: the fault, a miss, a missing entry (x)",
+		"purple: sharing; blue: page tables; sky blue: anonymous",
 	};
 	int n = sizeof lines / sizeof lines[0], lh = TTF_FontLineSkip(r->mono);
 	int w = r->surf->w / 2, h = (n + 2) * lh, x = (r->surf->w - w) / 2, y = (r->surf->h - h) / 2;
@@ -1521,6 +1525,32 @@ static void draw_legend(struct renderer *r, SDL_Rect a)
 	}
 }
 
+/* The run as a strip, a tick a fault: grey resolved, reddish purple a copy
+ * on write, blue new tables, vermillion failed (taller); the shown fault
+ * a yellow bar. A click on it jumps (view.c reads the panel's place). */
+static void draw_timeline(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct evlog *l = v->log;
+	fill(r, a.x, a.y, a.w, a.h, th->panel);
+	if (!l->nfaults || a.w < 4)
+		return;
+	for (size_t k = 0; k < l->nfaults; k++) {
+		const struct gfault *f = &l->faults[k];
+		int x = a.x + (int)((double)k * a.w / (double)l->nfaults);
+		int w = (int)((double)(k + 1) * a.w / (double)l->nfaults) - (x - a.x);
+		bool failed = f->signal || strcmp(f->outcome, "resolved");
+		SDL_Color c = failed ? th->fault : f->copied ? th->link : f->tables ? th->table : th->dim;
+		int h = failed ? a.h : a.h * 2 / 3;
+		fill(r, x, a.y + a.h - h, w > 1 ? w - (w > 3) : 1, h, c);
+	}
+	if (v->fault) {
+		size_t k = (size_t)(v->fault - l->faults);
+		int x = a.x + (int)((double)k * a.w / (double)l->nfaults);
+		fill(r, x - 1, a.y, 3, a.h, th->walk);
+	}
+}
+
 /* The default picture: the tables large on the left with the VMAs and the
  * frames under them, the fault and the TLBs on the right. */
 static void layout_default(struct renderer *r, const struct step_view *v)
@@ -1529,7 +1559,7 @@ static void layout_default(struct renderer *r, const struct step_view *v)
 	int head_h = TTF_FontLineSkip(r->big), leg_h = TTF_FontLineSkip(r->mono_small);
 	int right_w = W * 27 / 100, left_w = W - right_w - 3 * mg;
 	int va_h = TTF_FontLineSkip(r->sans_bold) + TTF_FontLineSkip(r->mono) + 6;
-	int y = mg;
+	int y = mg, tl_h = mg > 6 ? mg : 6;
 	begin_panel(r, "header", (SDL_Rect){mg, y, W - 2 * mg, head_h});
 	draw_header(r, v, r->clip);
 	y += head_h + mg / 2;
@@ -1538,7 +1568,7 @@ static void layout_default(struct renderer *r, const struct step_view *v)
 	int ry = y;
 	y += va_h + mg;
 	int vma_h = TTF_FontLineSkip(r->sans) + TTF_FontLineSkip(r->mono_small) + 8;
-	int bottom = H - mg - leg_h - mg / 2;
+	int bottom = H - mg - leg_h - mg / 2 - tl_h - mg / 2;
 	int frames_h = H * 20 / 100;
 	int tree_h = bottom - y - vma_h - frames_h - 2 * mg;
 	begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, tree_h});
@@ -1555,6 +1585,8 @@ static void layout_default(struct renderer *r, const struct step_view *v)
 	draw_fault_panel(r, v, r->clip);
 	begin_panel(r, "tlbs", (SDL_Rect){rx, ry + fault_h + mg, right_w, bottom - ry - fault_h - mg});
 	draw_tlbs(r, v, r->clip);
+	begin_panel(r, "timeline", (SDL_Rect){mg, bottom + mg / 2, W - 2 * mg, tl_h});
+	draw_timeline(r, v, r->clip);
 	begin_panel(r, "legend", (SDL_Rect){mg, H - mg - leg_h, W - 2 * mg, leg_h});
 	draw_legend(r, r->clip);
 }
@@ -1574,7 +1606,8 @@ static void layout_lecture(struct renderer *r, const struct step_view *v)
 	begin_panel(r, "address", (SDL_Rect){mg, y, W - 2 * mg, va_h});
 	draw_va_split(r, v, r->clip);
 	y += va_h + mg;
-	int bottom = H - mg - leg_h - mg / 2;
+	int tl_h = mg > 6 ? mg : 6;
+	int bottom = H - mg - leg_h - mg / 2 - tl_h - mg / 2;
 	int vma_h = TTF_FontLineSkip(r->sans) + TTF_FontLineSkip(r->mono_small) + 8;
 	int frames_h = H * 11 / 100;
 	int main_h = bottom - y - vma_h - frames_h - 2 * mg;
@@ -1592,6 +1625,8 @@ static void layout_lecture(struct renderer *r, const struct step_view *v)
 	y += vma_h + mg;
 	begin_panel(r, "frames", (SDL_Rect){mg, y, W - 2 * mg, bottom - y});
 	draw_frames(r, v, r->clip);
+	begin_panel(r, "timeline", (SDL_Rect){mg, bottom + mg / 2, W - 2 * mg, tl_h});
+	draw_timeline(r, v, r->clip);
 	begin_panel(r, "legend", (SDL_Rect){mg, H - mg - leg_h, W - 2 * mg, leg_h});
 	draw_legend(r, r->clip);
 }

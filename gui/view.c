@@ -144,6 +144,53 @@ static void go_to(struct viewer *v, size_t k)
 	v->dirty = true;
 }
 
+/* The next (dir 1) or previous (-1) fault that is like the shown one in
+ * `what`: 'k' its kind, 'h' its handler path, 'p' its process, 'v' its VMA,
+ * 'x' any failed fault. Wraps around; stays when there is none. */
+static bool alike(const struct gfault *a, const struct gfault *b, char what)
+{
+	switch (what) {
+	case 'k':
+		return !strcmp(a->kind, b->kind) && !strcmp(a->access, b->access);
+	case 'h':
+		return a->path && b->path && !strcmp(a->path, b->path);
+	case 'p':
+		return a->pid == b->pid;
+	case 'v':
+		return a->has_vma && b->has_vma && a->vma_start == b->vma_start && a->pid == b->pid;
+	default:
+		return b->signal || strcmp(b->outcome, "resolved");
+	}
+}
+
+static void jump_alike(struct viewer *v, char what, int dir)
+{
+	size_t n = v->log->nfaults;
+	const struct gfault *cur = model_step_fault(v->log, v->s.step);
+	if (!cur || n < 2)
+		return;
+	for (size_t i = 1; i < n; i++) {
+		size_t k = (v->s.step + n + (size_t)dir * i) % n;
+		if (alike(cur, &v->log->faults[k], what)) {
+			go_to(v, k);
+			return;
+		}
+	}
+}
+
+/* A click on the timeline strip: the fault under the mouse. */
+static void on_click(struct viewer *v, int x, int y)
+{
+	const struct layout *l = renderer_layout(v->r);
+	for (int i = 0; i < l->npanel; i++) {
+		const SDL_Rect *a = &l->panel[i].r;
+		if (strcmp(l->panel[i].name, "timeline") || x < a->x || x >= a->x + a->w || y < a->y - 4 ||
+		    y >= a->y + a->h + 4 || !v->log->nfaults)
+			continue;
+		go_to(v, (size_t)((double)(x - a->x) * (double)v->log->nfaults / a->w));
+	}
+}
+
 static void next_process(struct viewer *v)
 {
 	const struct model *m = &v->m;
@@ -219,6 +266,13 @@ static void on_key(struct viewer *v, SDL_Keycode key)
 	case SDLK_l:
 		v->s.lecture = !v->s.lecture;
 		break;
+	case SDLK_k:
+	case SDLK_j:
+	case SDLK_n:
+	case SDLK_v:
+	case SDLK_x:   /* like this fault: kind, handler path, process, VMA; x: failed (shift: backwards) */
+		jump_alike(v, key == SDLK_j ? 'h' : key == SDLK_n ? 'p' : (char)key, SDL_GetModState() & KMOD_SHIFT ? -1 : 1);
+		break;
 	case SDLK_p:
 		v->s.predict = !v->s.predict;
 		v->s.revealed = false;
@@ -248,6 +302,9 @@ static void on_event(struct viewer *v, const SDL_Event *e)
 		break;
 	case SDL_KEYDOWN:
 		on_key(v, e->key.keysym.sym);
+		break;
+	case SDL_MOUSEBUTTONDOWN:
+		on_click(v, e->button.x, e->button.y);
 		break;
 	case SDL_MOUSEMOTION:
 		v->s.hover_x = e->motion.x;
@@ -352,7 +409,8 @@ static const char *press_scripted_key(const char *script)
 	} keys[] = {{"right", SDLK_RIGHT}, {"left", SDLK_LEFT}, {"home", SDLK_HOME}, {"end", SDLK_END},
 		    {"space", SDLK_SPACE}, {"plus", SDLK_PLUS},  {"minus", SDLK_MINUS}, {"tab", SDLK_TAB},
 		    {"s", SDLK_s},         {"?", SDLK_QUESTION}, {"q", SDLK_q},         {"l", SDLK_l},
-		    {"p", SDLK_p},         {"r", SDLK_r}};
+		    {"p", SDLK_p},         {"r", SDLK_r},         {"k", SDLK_k},         {"j", SDLK_j},
+		    {"n", SDLK_n},         {"v", SDLK_v},         {"x", SDLK_x}};
 	while (*script == ' ')
 		script++;
 	size_t len = strcspn(script, " ");

@@ -79,7 +79,7 @@ fi
 
 # The window (on SDL's offscreen driver), driven by scripted keys: steps,
 # a screenshot, another process, help, play; q quits with status 0.
-MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space l p r l q" SDL_VIDEODRIVER=offscreen \
+MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space l p r l k j n v x q" SDL_VIDEODRIVER=offscreen \
 	"$MMUSIM" view x86_64-fork_cow.jsonl 2>err
 st=$?
 if [ $st -eq 0 ] && [ -s mmusim-fault-00002.png ] && grep -q "saved mmusim-fault-00002.png" err; then
