@@ -1157,6 +1157,25 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 			outline(r, (SDL_Rect){fx - 2, fy - 2, cell + 3, cell + 3}, th->fault, 2);
 	}
 	draw_sharing(r, v, mp, &g, true);   /* the links' ends on top of the frames */
+	/* a copy on write: the frame copied from, linked to its copy */
+	for (size_t i = v->begin; i < v->end && !hidden(v); i++) {
+		const struct gev *e = &v->log->ev[i];
+		if (e->kind != GEV_COW_COPY)
+			continue;
+		uint64_t from = e->pa >> v->fmt->page_shift, to = e->val >> v->fmt->page_shift;
+		if (from >= m->nframes || to >= m->nframes)
+			continue;
+		int x1 = a.x + (int)(from % (uint64_t)cols) * cell + cell / 2, y1 = gy + (int)(from / (uint64_t)cols) * cell + cell / 2;
+		int x2 = a.x + (int)(to % (uint64_t)cols) * cell + cell / 2, y2 = gy + (int)(to / (uint64_t)cols) * cell + cell / 2;
+		if (y1 + cell / 2 > a.y + a.h || y2 + cell / 2 > a.y + a.h)
+			continue;
+		line(r, x1, y1, x2, y2, th->link, 3);
+		outline(r, (SDL_Rect){x1 - cell / 2 - 1, y1 - cell / 2 - 1, cell + 1, cell + 1}, th->link, 2);
+		fill(r, x2 - 3, y2 - 3, 7, 7, th->link);   /* the copy: a square at the arrow's end */
+		int lx = (x1 + x2) / 2, ly = (y1 + y2) / 2 - TTF_FontHeight(r->mono_small);
+		if (ly >= a.y)
+			text(r, r->mono_small, "copy", lx, ly, th->link, 0);
+	}
 	free(mp);
 }
 
@@ -1381,8 +1400,10 @@ static void draw_fault_panel(struct renderer *r, const struct step_view *v, SDL_
 		fill(r, x, y, bw, sh - 1, v->change[i].old ? th->changed : th->fresh);
 		text(r, r->mono_small, badge, x + 4, y, th->bg, 0);
 		x += bw + 4;
+		const char *arrow = "\u2192 ";   /* "→ frame 1 ⇒ → frame 6" reads better without the first arrows */
+		size_t al = strlen(arrow);
 		textf(r, r->mono_small, x, y, th->fg, a.x + w - x, "%s[%u] %s \u21d2 %s", pl ? pl->name : "?",
-		      v->change[i].index, was, now);
+		      v->change[i].index, strncmp(was, arrow, al) ? was : was + al, strncmp(now, arrow, al) ? now : now + al);
 		y += sh;
 	}
 }
