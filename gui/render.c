@@ -457,29 +457,45 @@ struct step_view {
 	const struct gev *fill[TLB_KINDS];  /* the step's last fill of each TLB */
 };
 
+static void note_change(struct step_view *v, uint64_t table, uint32_t index, uint64_t old, uint64_t val)
+{
+	int j;
+	for (j = 0; j < v->nchange; j++)
+		if (v->change[j].table == table && v->change[j].index == index)
+			break;
+	if (j == v->nchange) {
+		if (v->nchange == MAX_CHANGES)
+			return;
+		v->nchange++;
+		v->change[j].table = table;
+		v->change[j].index = index;
+		v->change[j].old = old;
+	}
+	v->change[j].val = val;
+}
+
+/* The step's changes: a fault's are the entries its handler wrote (its
+ * record's ptes), not what came before it in the step (a fork copying
+ * tables, an exit tearing them down): those are the state it met. The new
+ * tables are those the handler linked in. */
 static void collect_changes(struct step_view *v)
 {
+	const struct gfault *f = v->fault;
 	for (size_t i = v->begin; i < v->end; i++) {
 		const struct gev *e = &v->log->ev[i];
-		if (e->kind == GEV_TABLE_ALLOC && v->nnew_table < 64)
-			v->new_table[v->nnew_table++] = e->pa;
 		if (e->kind == GEV_TLB_FILL)
 			v->fill[e->tlb] = e;
-		if (e->kind != GEV_PTE)
-			continue;
-		int j;
-		for (j = 0; j < v->nchange; j++)
-			if (v->change[j].table == e->pa && v->change[j].index == e->index)
-				break;
-		if (j == v->nchange) {
-			if (v->nchange == MAX_CHANGES)
-				continue;
-			v->nchange++;
-			v->change[j].table = e->pa;
-			v->change[j].index = e->index;
-			v->change[j].old = e->old;
-		}
-		v->change[j].val = e->val;
+		if (e->kind == GEV_PTE && !f)
+			note_change(v, e->pa, e->index, e->old, e->val);
+	}
+	if (!f)
+		return;
+	for (int i = 0; i < f->nptes; i++) {
+		const struct gpte *p = &f->ptes[i];
+		note_change(v, p->table, p->index, p->old, p->val);
+		struct pte d = pte_decode(v->fmt, p->level, p->val);
+		if (!p->old && d.kind == PTE_TABLE && v->nnew_table < 64)
+			v->new_table[v->nnew_table++] = d.oa;
 	}
 }
 
@@ -1211,8 +1227,9 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 		char pf[32] = "?";
 		if (pfn != UINT64_MAX)
 			snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
-		int x = a.x + text(r, r->mono_small, "FILL ", a.x, y, th->walk, 0);
-		textf(r, r->mono_small, x, y, th->fg, a.x + a.w - x, "%s: VPN 0x%" PRIx64 " \u2192 PFN %s ASID %u%s", names[t],
+		static const char *const short_names[TLB_KINDS] = {"L1i", "L1d", "L2"};
+		int x = a.x + text(r, r->mono_small, "fill ", a.x, y, th->walk, 0);
+		textf(r, r->mono_small, x, y, th->fg, a.x + a.w - x, "%s VPN 0x%" PRIx64 " \u2192 PFN %s ASID %u%s", short_names[t],
 		      fl->entry.va >> v->fmt->page_shift, pf, fl->entry.asid, fl->victim.valid ? " (evicts one)" : "");
 		y += sh;
 	}
@@ -1338,7 +1355,7 @@ static void draw_fault_panel(struct renderer *r, const struct step_view *v, SDL_
 	y = draw_stages(r, v, a, y);
 	const struct pt_level *li = pt_level_info(v->fmt, f->level);
 	if (hidden(v))
-		text(r, r->sans, "which entries change, to which frames? (r reveals)", a.x, y, th->walk, w);
+		text(r, r->sans, "which entries change? (r: reveal)", a.x, y, th->walk, w);
 	else if (failed)
 		textf(r, r->sans_bold, a.x, y, th->fault, w, "FAILED: %s at %s (level %d)", f->outcome, li ? li->name : "?",
 		      f->level);
