@@ -1,14 +1,12 @@
 /* gui/ private: what the view loops (view.c) use besides the model
- * (model.h) and the renderer (render.h): writing a frame as a PNG (png.c)
- * or into an animated GIF (gif.c). */
+ * (model.h) and the renderer (render.h): writing frames into an animated GIF
+ * (gif.c). */
 #ifndef MMUSIM_GUI_INTERNAL_H
 #define MMUSIM_GUI_INTERNAL_H
 
 #include <stddef.h>
 
 #include <SDL.h>
-
-int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen);
 
 /* An animated GIF, frame by frame (gif.c): delay in hundredths of a second. */
 struct gif;

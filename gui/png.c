@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gui/internal.h"
+#include "gui/render.h"
 
 struct png_err {
 	char *err;

@@ -293,8 +293,6 @@ static int text(struct renderer *r, TTF_Font *f, const char *s, int x, int y, SD
 		max_w = edge;
 	int h = TTF_FontHeight(f);
 	if (y + h > r->clip.y + r->clip.h + 2 || max_w <= 0) {
-		if (getenv("MMUSIM_DEBUG_DROP"))
-			fprintf(stderr, "dropped \"%s\" at %d,%d in %d,%d %dx%d\n", s, x, y, r->clip.x, r->clip.y, r->clip.w, r->clip.h);
 		r->lay.dropped++;
 		return 0;
 	}

@@ -91,6 +91,8 @@ int renderer_resize(struct renderer *r, int w, int h, char *err, size_t errlen);
 SDL_Surface *renderer_surface(struct renderer *r);
 const struct layout *renderer_layout(const struct renderer *r);
 void render_frame(struct renderer *r, const struct model *m, const struct render_state *s);
+/* A frame as an 8-bit RGB PNG (png.c): 0, or -1 with err filled. */
+int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen);
 /* One line per cell and link of the last frame. */
 void layout_print(FILE *f, const struct layout *lay, size_t step);
 
