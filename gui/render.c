@@ -52,6 +52,11 @@ struct renderer {
 	int m;                    /* margin */
 	bool lecture;             /* the fonts are the lecture's */
 	SDL_Rect clip;            /* the current panel */
+	struct {                  /* the frames' grid, for hovering */
+		int x, y, cell, cols, bottom;
+	} fg;
+	SDL_Rect vma_r[256];      /* the VMAs' bars and their index in the process */
+	int vma_i[256], nvma_r;
 	struct layout lay;
 };
 
@@ -1042,6 +1047,10 @@ static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
 		if (w < 2)
 			w = 2;
 		fill(r, x, bar_y, w, bar_h, prot_color(g->prot));
+		if (r->nvma_r < 256) {
+			r->vma_r[r->nvma_r] = (SDL_Rect){x, bar_y, w, bar_h};
+			r->vma_i[r->nvma_r++] = i;
+		}
 		textf(r, r->mono_small, x + 2, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->fg, w - 4, "%s %s",
 		      g->prot, g->kind);
 		if (v->fault && v->fault->va >= g->start && v->fault->va < g->end) {
@@ -1157,6 +1166,7 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		if (cx + mw <= a.x + a.w)
 			text(r, r->sans, more, a.x + a.w - mw, a.y, th->dim, 0);
 	}
+	r->fg.x = a.x, r->fg.y = gy, r->fg.cell = cell, r->fg.cols = cols, r->fg.bottom = a.y + a.h;
 	struct frame_grid g = {a.x, gy, cell, cols, a.y + a.h, cy + chip_h, chip_x, chip_pid, nchip};
 	draw_sharing(r, v, mp, &g, false);
 	for (uint64_t f = 0; f < m->nframes; f++) {
@@ -1452,6 +1462,62 @@ static void draw_help(struct renderer *r)
 		text(r, r->mono, lines[i], x + lh, y + lh * (i + 1), th->fg, w - 2 * lh);
 }
 
+static const char *const use_words[USE_COUNT] = {"free", "anonymous", "a page table", "the zero page", "page cache"};
+
+/* The mouse over a frame or a VMA: what it is, in a few lines. */
+static int hover_other(struct renderer *r, const struct step_view *v, int hx, int hy, char lines[][160])
+{
+	int n = 0;
+	const struct model *m = v->m;
+	for (int i = 0; i < r->nvma_r; i++) {
+		const SDL_Rect *a = &r->vma_r[i];
+		const struct gproc *p = model_proc(m, v->pid);
+		if (!p || hx < a->x || hx >= a->x + a->w || hy < a->y || hy >= a->y + a->h || r->vma_i[i] >= p->nvma)
+			continue;
+		const struct gvma *g = &p->vma[r->vma_i[i]];
+		snprintf(lines[n++], 160, "VMA 0x%" PRIx64 "-0x%" PRIx64 " %s %s", g->start, g->end, g->prot, g->kind);
+		snprintf(lines[n++], 160, "%" PRIu64 " pages of %u KiB", (g->end - g->start) >> v->fmt->page_shift,
+			 1u << (v->fmt->page_shift - 10));
+		return n;
+	}
+	if (r->fg.cols <= 0 || hx < r->fg.x || hy < r->fg.y || hx >= r->fg.x + r->fg.cols * r->fg.cell || hy >= r->fg.bottom)
+		return 0;
+	uint64_t f = (uint64_t)((hy - r->fg.y) / r->fg.cell) * (uint64_t)r->fg.cols + (uint64_t)((hx - r->fg.x) / r->fg.cell);
+	if (f >= m->nframes)
+		return 0;
+	snprintf(lines[n++], 160, "frame 0x%" PRIx64 " (pa 0x%" PRIx64 "): %s", f, f << v->fmt->page_shift,
+		 use_words[m->use[f] < USE_COUNT ? m->use[f] : 0]);
+	struct mappers *mp = calloc(m->nframes, sizeof *mp);
+	if (mp) {
+		model_collect_mappers(m, mp);
+		if (mp[f].count) {
+			char pids[64] = "";
+			for (int k = 0; k < mp[f].npids; k++)
+				snprintf(pids + strlen(pids), sizeof pids - strlen(pids), "%s%d", k ? ", " : "", mp[f].pid[k]);
+			snprintf(lines[n++], 160, "mapped by %u entr%s, pid %s", mp[f].count, mp[f].count == 1 ? "y" : "ies", pids);
+		}
+		free(mp);
+	}
+	/* where the shown process maps it: the page's address, its VMA (a page-cache frame's file) */
+	for (uint64_t t = 0; t < m->nframes && n < 6; t++) {
+		const struct gtable *tb = m->table[t];
+		if (!tb || tb->pid != v->pid || tb->level != PT_LEVEL_LEAF)
+			continue;
+		for (int k = 0; k < tb->n && n < 6; k++) {
+			struct pte d = pte_decode(v->fmt, tb->level, tb->e[k].val);
+			if (d.kind != PTE_PAGE || d.oa >> v->fmt->page_shift != f)
+				continue;
+			const struct gproc *p = model_proc(m, v->pid);
+			const char *kind = "";
+			for (int j = 0; p && j < p->nvma; j++)
+				if (tb->e[k].va >= p->vma[j].start && tb->e[k].va < p->vma[j].end)
+					kind = p->vma[j].kind;
+			snprintf(lines[n++], 160, "pid %d maps it at va 0x%" PRIx64 " %s", v->pid, tb->e[k].va, kind);
+		}
+	}
+	return n;
+}
+
 static void draw_hover(struct renderer *r, const struct step_view *v)
 {
 	const struct theme *th = &gui_theme;
@@ -1462,10 +1528,14 @@ static void draw_hover(struct renderer *r, const struct step_view *v)
 		if (hx >= a->x && hx < a->x + a->w && hy >= a->y && hy < a->y + a->h)
 			c = &r->lay.cell[i];
 	}
-	if (!c)
-		return;
 	char lines[40][160];
 	int n = 0;
+	if (!c) {
+		n = hover_other(r, v, hx, hy, lines);
+		if (!n)
+			return;
+		goto box;
+	}
 	const struct pt_level *li = pt_level_info(v->fmt, c->level);
 	snprintf(lines[n++], 160, "%s[%u] in table @0x%" PRIx64 " = 0x%016" PRIx64, li ? li->name : "?", c->index, c->table,
 		 c->val);
@@ -1483,6 +1553,7 @@ static void draw_hover(struct renderer *r, const struct step_view *v)
 			snprintf(lines[n++], 160, "%-10s %2u:%-2u = %" PRIu64 "  %s", f->name, f->lo + f->width - 1, f->lo, val,
 				 f->what);
 	}
+box:;
 	int lh = TTF_FontLineSkip(r->mono_small), w = 0;
 	for (int i = 0; i < n; i++) {
 		int tw = text_width(r->mono_small, lines[i]);
@@ -1683,6 +1754,8 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 		v.nwalk = model_walk(m, v.pid, v.fault->va, v.walk, PT_MAX_LEVELS);
 	collect_changes(&v);
 	r->lay.ncell = r->lay.nlink = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
+	r->nvma_r = 0;
+	r->fg.cols = 0;
 	r->lay.pid = v.pid;
 	if (s->lecture != r->lecture) {   /* the fonts were opened for the other mode */
 		char err[256];
