@@ -1030,19 +1030,30 @@ static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
 	const struct gproc *p = model_proc(v->m, v->pid);
 	int lh = TTF_FontLineSkip(r->sans);
 	int x0 = a.x + text(r, r->sans_bold, "VMAs", a.x, a.y + (a.h - lh) / 2, th->fg, 0) + r->m;
-	if (!p || !p->nvma)
+	if (!p || !p->nvma) {
+		int x = x0 + text(r, r->mono_small, "none", x0, a.y + lh, th->dim, 0) + r->m;
+		if (v->fault && !v->fault->has_vma)
+			textf(r, r->mono_small, x, a.y + lh, th->fault, 0, "\u2717 0x%" PRIx64 ": no VMA", v->fault->va);
 		return;
+	}
+	/* widths by the log of the size, not to scale: a hole in the address
+	 * space between two VMAs is a break drawn "//" */
 	double weight[1024], total = 0;
-	int n = p->nvma < 1024 ? p->nvma : 1024, gap = 3;
+	int n = p->nvma < 1024 ? p->nvma : 1024, gap = 3, brk = text_width(r->mono_small, "//") + 6, gaps = 0;
 	for (int i = 0; i < n; i++) {
 		double pages = (double)((p->vma[i].end - p->vma[i].start) >> v->fmt->page_shift);
 		weight[i] = 1 + log2(pages < 1 ? 1 : pages);
 		total += weight[i];
+		gaps += i && p->vma[i].start > p->vma[i - 1].end ? brk : gap;
 	}
-	int avail = a.x + a.w - x0 - gap * n, x = x0;
+	int avail = a.x + a.w - x0 - gaps, x = x0;
 	int bar_y = a.y + lh, bar_h = a.h - lh;
 	for (int i = 0; i < n; i++) {
 		const struct gvma *g = &p->vma[i];
+		if (i && g->start > p->vma[i - 1].end) {
+			text(r, r->mono_small, "//", x - gap + 3, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->dim, 0);
+			x += brk - gap;
+		}
 		int w = (int)(avail * weight[i] / total);
 		if (w < 2)
 			w = 2;
