@@ -1170,12 +1170,15 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 	if (hidden(v))
 		fault_frame = UINT64_MAX;
 	uint64_t fit = (uint64_t)(gh / cell > 0 ? gh / cell : 0) * (uint64_t)cols;
+	int title_right = a.x + a.w;   /* the title line's free room ends here */
 	if (fit < m->nframes) {   /* the grid is cut: say so where the title is */
 		char more[64];
 		snprintf(more, sizeof more, "\u2026 %" PRIu64 " frames not shown", m->nframes - fit);
 		int mw = text_width(r->sans, more);
-		if (cx + mw <= a.x + a.w)
+		if (cx + mw <= a.x + a.w) {
 			text(r, r->sans, more, a.x + a.w - mw, a.y, th->dim, 0);
+			title_right = a.x + a.w - mw - r->m;
+		}
 	}
 	r->fg.x = a.x, r->fg.y = gy, r->fg.cell = cell, r->fg.cols = cols, r->fg.bottom = a.y + a.h;
 	struct frame_grid g = {a.x, gy, cell, cols, a.y + a.h, cy + chip_h, chip_x, chip_pid, nchip};
@@ -1207,9 +1210,9 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		line(r, x1, y1, x2, y2, th->link, 3);
 		outline(r, (SDL_Rect){x1 - cell / 2 - 1, y1 - cell / 2 - 1, cell + 1, cell + 1}, th->link, 2);
 		fill(r, x2 - 3, y2 - 3, 7, 7, th->link);   /* the copy: a square at the arrow's end */
-		int lx = (x1 + x2) / 2, ly = (y1 + y2) / 2 - TTF_FontHeight(r->mono_small);
-		if (ly >= a.y)
-			text(r, r->mono_small, "copy", lx, ly, th->link, 0);
+		if (title_right - cx > 0)   /* in words on the title line */
+			cx += textf(r, r->sans, cx, a.y, th->link, title_right - cx, "copy: frame 0x%" PRIx64 " \u2192 0x%" PRIx64, from,
+				    to) + r->m;
 	}
 	free(mp);
 }
@@ -1597,13 +1600,14 @@ static void draw_header(struct renderer *r, const struct step_view *v, SDL_Rect 
 		x += text(r, r->big, "no faults", x, a.y, th->fg, 0);
 	if (v->pid != (v->fault ? v->fault->pid : v->m->current_pid))
 		x += textf(r, r->big, x, a.y, th->walk, 0, "   showing pid %d", v->pid);
-	x += r->m * 4;
-	x += textf(r, r->sans, x, a.y + 4, th->dim, 0, "%s  %s  %s  %s", v->fmt->name, v->log->preset, v->log->personality,
-		   v->log->name);
 	char right[96];
 	snprintf(right, sizeof right, "%s%s  %d/s   ? help", s->live ? "live  " : "", s->playing ? "playing" : "paused",
 		 s->speed);
 	int rw = text_width(r->sans, right);
+	x += r->m * 4;
+	if (a.x + a.w - rw - r->m - x > 0)   /* the machine and the log, up to the right-hand text */
+		textf(r, r->sans, x, a.y + 4, th->dim, a.x + a.w - rw - r->m - x, "%s  %s  %s  %s", v->fmt->name,
+		      v->log->preset, v->log->personality, v->log->name);
 	text(r, r->sans, right, a.x + a.w - rw, a.y + 4, th->dim, 0);
 }
 

@@ -15,9 +15,11 @@ for arch in x86_64 aarch64; do
 	done
 done
 "$MMUSIM" replay "$SRC/traces/examples/zero-then-cow.jsonl" --events replay.jsonl || fail "replay: exit $?"
+"$MMUSIM" run --preset apple16k --events a16.jsonl "$GUESTS/aarch64/fork_cow" >/dev/null 2>&1 || fail "run 16K: exit $?"
+"$MMUSIM" run --events segv.jsonl "$GUESTS/x86_64/segv_bad_address" >/dev/null 2>&1
 
 if "$TEST_GUI" --fork x86_64-fork_cow.jsonl --fork aarch64-fork_cow.jsonl x86_64-mmap_write.jsonl \
-	aarch64-mmap_write.jsonl replay.jsonl; then
+	aarch64-mmap_write.jsonl replay.jsonl a16.jsonl segv.jsonl; then
 	pass
 else
 	fail "test_gui"

@@ -9,7 +9,8 @@
  * - after a fork, a frame the child later copies on write is still shared
  *   before that: linked to the child and to its parent;
  * - the layout rules, at every tested size, default and lecture: panels
- *   inside the picture and apart, every string inside a panel, none
+ *   inside the picture and apart, every string inside a panel and apart
+ *   from every other, none
  *   dropped for want of room, every cut string marked "…"; a lecture's
  *   type at least 20 points at 1280x720;
  * - predict mode: a step's new frames appear in no string until revealed
@@ -104,6 +105,9 @@ static void check_layout_rules(const char *name, const struct renderer *r, size_
 		      t->r.y);
 		CHECK(!t->cut || ends_with_ellipsis(t->s), "%s %dx%d %s: fault %zu: \"%s\" cut without a mark", name, s->w,
 		      s->h, mode, k + 1, t->s);
+		for (int j = i + 1; j < lay->ntext; j++)
+			CHECK(apart(t->r, lay->text[j].r), "%s %dx%d %s: fault %zu: \"%s\" overlaps \"%s\"", name, s->w, s->h,
+			      mode, k + 1, t->s, lay->text[j].s);
 		CHECK(t->pt >= min_pt, "%s %dx%d %s: fault %zu: \"%s\" in %d points (< %d)", name, s->w, s->h, mode, k + 1,
 		      t->s, t->pt, min_pt);
 	}
