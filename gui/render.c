@@ -79,7 +79,7 @@ static int open_fonts(struct renderer *r, int px, bool lecture, char *err, size_
 		return 0;
 	close_fonts(r);
 	r->pt_mono = r->pt_sans = px;
-	r->pt_small = lecture ? px : px * 13 / 16;
+	r->pt_small = lecture ? px : px * 13 / 16 < 10 ? 10 : px * 13 / 16;   /* 10 points at least: readable */
 	r->pt_big = px * 22 / 16;
 	r->mono = TTF_OpenFont(FONT_MONO, r->pt_mono);
 	r->mono_small = TTF_OpenFont(FONT_MONO, r->pt_small);
