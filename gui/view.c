@@ -54,6 +54,8 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 {
 	char err[1024];
 	setenv("SDL_VIDEODRIVER", "offscreen", 1);
+	/* no window to close: SIGINT and SIGTERM end the run, not an event nobody reads */
+	SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
 	if (SDL_Init(SDL_INIT_VIDEO)) {
 		fprintf(stderr, "mmusim: cannot start SDL (offscreen): %s\n", SDL_GetError());
 		return 1;
