@@ -21,6 +21,9 @@ struct gui_options {
 	int width, height;      /* window / frame size; 0 for 1600 x 900 */
 	int first, last;        /* headless: the faults to render (1-based; 0 = all) */
 	FILE *layout;           /* when set: each rendered frame's cells, one a line */
+	bool lecture;           /* large type for a lecture hall (key L toggles) */
+	bool predict;           /* exercise: each fault's outcome hidden until r (key p toggles) */
+	const char *gif;        /* headless: an animated GIF of the faults, each in its steps */
 };
 
 int gui_view_file(const char *path, const struct gui_options *o);

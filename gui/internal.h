@@ -1,5 +1,6 @@
 /* gui/ private: what the view loops (view.c) use besides the model
- * (model.h) and the renderer (render.h): writing a frame as a PNG (png.c). */
+ * (model.h) and the renderer (render.h): writing frames into an animated GIF
+ * (gif.c). */
 #ifndef MMUSIM_GUI_INTERNAL_H
 #define MMUSIM_GUI_INTERNAL_H
 
@@ -7,6 +8,10 @@
 
 #include <SDL.h>
 
-int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen);
+/* An animated GIF, frame by frame (gif.c): delay in hundredths of a second. */
+struct gif;
+struct gif *gif_open(const char *path, int w, int h, char *err, size_t errlen);
+int gif_add(struct gif *g, SDL_Surface *s, int delay_cs, char *err, size_t errlen);
+int gif_close(struct gif *g, char *err, size_t errlen);
 
 #endif

@@ -449,6 +449,32 @@ static void apply_mapping_event(struct model *m, const struct gev *e)
 	}
 }
 
+/* What the log does not allocate but a fault maps: the zero page (a
+ * zero_page step maps a frame the kernel set aside at boot) and the rest
+ * of a huge page (one frame_alloc names its first frame): drawn as what
+ * they are, not as free. */
+static void apply_fault_frames(struct model *m, const struct gfault *f)
+{
+	const struct pt_format *fmt = m->log->fmt;
+	bool zero = f->path && strstr(f->path, "zero_page");
+	for (int i = 0; i < f->nptes; i++) {
+		struct pte d = pte_decode(fmt, f->ptes[i].level, f->ptes[i].val);
+		if (d.kind != PTE_PAGE && d.kind != PTE_BLOCK)
+			continue;
+		uint64_t first = frame_of(m, d.oa), n = 1;
+		if (d.kind == PTE_BLOCK) {
+			const struct pt_level *li = pt_level_info(fmt, f->ptes[i].level);
+			n = li ? 1ull << (li->va_shift - fmt->page_shift) : 1;
+		}
+		for (uint64_t k = first; k < first + n && k < m->nframes; k++) {
+			if (zero && d.kind == PTE_PAGE && !d.write && m->use[k] == USE_FREE)
+				m->use[k] = USE_ZERO;
+			else if (k > first && m->use[k] == USE_FREE && first < m->nframes)
+				m->use[k] = m->use[first];
+		}
+	}
+}
+
 static void apply_event(struct model *m, const struct gev *e)
 {
 	uint64_t f;
@@ -485,6 +511,7 @@ static void apply_event(struct model *m, const struct gev *e)
 		break;
 	case GEV_FAULT:
 		apply_fault_vma(m, &m->log->faults[e->index]);
+		apply_fault_frames(m, &m->log->faults[e->index]);
 		break;
 	case GEV_PROC_CREATE:
 	case GEV_PROC_EXIT:

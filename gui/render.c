@@ -19,31 +19,44 @@
 #define FONT_SANS_BOLD FONT_DIR "DejaVuSans-Bold.ttf"
 #define FONT_MONO FONT_DIR "DejaVuSansMono.ttf"
 
+/* Okabe-Ito: yellow F0E442 the walk, sky blue 56B4E9 anonymous memory,
+ * bluish green 009E73 new, orange E69F00 changed, vermillion D55E00 the
+ * fault (a miss, a victim), reddish purple CC79A7 sharing, blue 0072B2
+ * page tables (levels by lightness, named in text). Greys: the rest. */
 const struct theme gui_theme = {
 	.bg = {0, 0, 0, 255},
 	.fg = {255, 255, 255, 255},
-	.dim = {150, 150, 150, 255},
-	.panel = {30, 30, 40, 255},
-	.walk = {255, 230, 0, 255},
-	.path = {0, 190, 215, 255},
-	.fresh = {0, 255, 0, 255},
-	.changed = {255, 60, 60, 255},
-	.link = {255, 0, 255, 255},
-	.fault = {255, 60, 60, 255},
-	.victim = {255, 60, 60, 255},
-	.fill = {255, 230, 0, 255},
-	/* by level + 1: -1 (PML5 / L-1), 0, 1, 2, 3 */
-	.level = {{255, 110, 170, 255}, {190, 120, 255, 255}, {90, 170, 255, 255}, {80, 220, 120, 255},
-		  {255, 170, 60, 255}},
-	.use = {{45, 45, 50, 255}, {70, 130, 255, 255}, {255, 170, 60, 255}, {225, 225, 225, 255},
-		{60, 200, 90, 255}},
+	.dim = {160, 160, 160, 255},
+	.panel = {32, 32, 38, 255},
+	.walk = {240, 228, 66, 255},
+	.path = {150, 142, 40, 255},
+	.fresh = {0, 158, 115, 255},
+	.changed = {230, 159, 0, 255},
+	.link = {204, 121, 167, 255},
+	.fault = {213, 94, 0, 255},
+	.victim = {213, 94, 0, 255},
+	.fill = {240, 228, 66, 255},
+	.table = {0, 114, 178, 255},
+	.hit = {86, 180, 233, 255},
+	/* by level + 1: -1 (PML5 / L-1), 0, 1, 2, 3: one blue, lighter as the walk descends */
+	.level = {{0, 60, 100, 255}, {0, 80, 130, 255}, {0, 100, 160, 255}, {30, 130, 195, 255}, {80, 160, 215, 255}},
+	/* free, anonymous, page table, zero page, page cache */
+	.use = {{50, 50, 56, 255}, {86, 180, 233, 255}, {0, 114, 178, 255}, {255, 255, 255, 255}, {140, 140, 150, 255}},
 };
 
 struct renderer {
 	SDL_Surface *surf;
 	TTF_Font *mono, *mono_small, *sans, *sans_bold, *big;
 	int font_px;              /* the size the fonts were opened at */
+	int pt_mono, pt_small, pt_sans, pt_big;
 	int m;                    /* margin */
+	bool lecture;             /* the fonts are the lecture's */
+	SDL_Rect clip;            /* the current panel */
+	struct {                  /* the frames' grid, for hovering */
+		int x, y, cell, cols, bottom;
+	} fg;
+	SDL_Rect vma_r[256];      /* the VMAs' bars and their index in the process */
+	int vma_i[256], nvma_r;
 	struct layout lay;
 };
 
@@ -59,23 +72,40 @@ static void close_fonts(struct renderer *r)
 	}
 }
 
-static int open_fonts(struct renderer *r, int px, char *err, size_t errlen)
+/* A lecture's small type is its body type: nothing under its size. */
+static int open_fonts(struct renderer *r, int px, bool lecture, char *err, size_t errlen)
 {
-	if (px == r->font_px && r->mono)
+	if (px == r->font_px && lecture == r->lecture && r->mono)
 		return 0;
 	close_fonts(r);
-	r->mono = TTF_OpenFont(FONT_MONO, px);
-	r->mono_small = TTF_OpenFont(FONT_MONO, px * 13 / 16);
-	r->sans = TTF_OpenFont(FONT_SANS, px);
-	r->sans_bold = TTF_OpenFont(FONT_SANS_BOLD, px);
-	r->big = TTF_OpenFont(FONT_SANS_BOLD, px * 22 / 16);
+	r->pt_mono = r->pt_sans = px;
+	r->pt_small = lecture ? px : px * 13 / 16 < 10 ? 10 : px * 13 / 16;   /* 10 points at least: readable */
+	r->pt_big = px * 22 / 16;
+	r->mono = TTF_OpenFont(FONT_MONO, r->pt_mono);
+	r->mono_small = TTF_OpenFont(FONT_MONO, r->pt_small);
+	r->sans = TTF_OpenFont(FONT_SANS, r->pt_sans);
+	r->sans_bold = TTF_OpenFont(FONT_SANS_BOLD, r->pt_sans);
+	r->big = TTF_OpenFont(FONT_SANS_BOLD, r->pt_big);
 	if (!r->mono || !r->mono_small || !r->sans || !r->sans_bold || !r->big) {
 		snprintf(err, errlen, "cannot open the DejaVu fonts in %s: %s", FONT_DIR, TTF_GetError());
 		close_fonts(r);
 		return -1;
 	}
 	r->font_px = px;
+	r->lecture = lecture;
 	return 0;
+}
+
+/* The body type's size: 16 at 1600x900 (at least 10); a lecture's 22 at
+ * 1280x720 (at least 14), as large as the picture allows. */
+static int font_size(int w, int h, bool lecture)
+{
+	if (lecture) {
+		int px = (int)lround(22 * fmin(w / 1280.0, h / 720.0));
+		return px < 14 ? 14 : px;
+	}
+	int px = (int)lround(16 * fmin(w / 1600.0, h / 900.0));
+	return px < 10 ? 10 : px;
 }
 
 int renderer_resize(struct renderer *r, int w, int h, char *err, size_t errlen)
@@ -93,12 +123,9 @@ int renderer_resize(struct renderer *r, int w, int h, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot make a %dx%d surface: %s", w, h, SDL_GetError());
 		return -1;
 	}
-	double s = fmin(w / 1600.0, h / 900.0);
-	int px = (int)lround(16 * s);
-	if (px < 10)
-		px = 10;
+	int px = font_size(w, h, r->lecture);
 	r->m = px / 2;
-	return open_fonts(r, px, err, errlen);
+	return open_fonts(r, px, r->lecture, err, errlen);
 }
 
 struct renderer *renderer_create(int w, int h, char *err, size_t errlen)
@@ -128,6 +155,7 @@ void renderer_destroy(struct renderer *r)
 		SDL_FreeSurface(r->surf);
 	free(r->lay.cell);
 	free(r->lay.link);
+	free(r->lay.text);
 	free(r);
 	if (TTF_WasInit())
 		TTF_Quit();
@@ -190,19 +218,106 @@ static int text_width(TTF_Font *f, const char *s)
 	return w;
 }
 
-/* Draws s at (x, y), clipped to max_w (0: no limit); returns its width. */
+static int font_pt(const struct renderer *r, TTF_Font *f)
+{
+	return f == r->mono_small ? r->pt_small : f == r->big ? r->pt_big : f == r->mono ? r->pt_mono : r->pt_sans;
+}
+
+static void lay_text(struct renderer *r, SDL_Rect a, int pt, bool cut, const char *s)
+{
+	struct layout *l = &r->lay;
+	if (l->ntext == l->tcap) {
+		int cap = l->tcap ? l->tcap * 2 : 256;
+		struct layout_text *n = realloc(l->text, (size_t)cap * sizeof *n);
+		if (!n)
+			return;
+		l->text = n;
+		l->tcap = cap;
+	}
+	struct layout_text *t = &l->text[l->ntext++];
+	t->r = a;
+	t->pt = pt;
+	t->cut = cut;
+	size_t n = strlen(s) < sizeof t->s - 1 ? strlen(s) : sizeof t->s - 1;
+	memcpy(t->s, s, n);
+	t->s[n] = '\0';
+}
+
+/* The panel drawn next: everything after is clipped to it (a bug draws
+ * nothing outside rather than over a neighbour) and recorded in it. */
+static void begin_panel(struct renderer *r, const char *name, SDL_Rect a)
+{
+	struct layout *l = &r->lay;
+	if (a.w < 0)
+		a.w = 0;
+	if (a.h < 0)
+		a.h = 0;
+	r->clip = a;
+	SDL_SetClipRect(r->surf, &a);
+	if (l->npanel < LAYOUT_PANELS) {
+		snprintf(l->panel[l->npanel].name, sizeof l->panel[0].name, "%s", name);
+		l->panel[l->npanel++].r = a;
+	}
+}
+
+static void end_panels(struct renderer *r)
+{
+	r->clip = (SDL_Rect){0, 0, r->surf->w, r->surf->h};
+	SDL_SetClipRect(r->surf, NULL);
+}
+
+/* The longest prefix of s (whole UTF-8 characters) that, with "…" after
+ * it, fits in w pixels, into buf. */
+static void ellipsize(TTF_Font *f, const char *s, int w, char *buf, size_t len)
+{
+	size_t n = strlen(s), lo = 0;
+	for (size_t i = 1; i <= n && i + 4 < len; i++) {
+		if ((s[i] & 0xc0) == 0x80)
+			continue;
+		memcpy(buf, s, i);
+		strcpy(buf + i, "\u2026");
+		if (text_width(f, buf) > w)
+			break;
+		lo = i;
+	}
+	while (lo && s[lo - 1] == ' ')
+		lo--;
+	memcpy(buf, s, lo);
+	strcpy(buf + lo, "\u2026");
+}
+
+/* Draws s at (x, y) within max_w (0: to the panel's edge); what does not
+ * fit is cut and marked "…". A line below the panel's bottom is not drawn
+ * (counted as dropped: the layout must leave room). Returns the width. */
 static int text(struct renderer *r, TTF_Font *f, const char *s, int x, int y, SDL_Color c, int max_w)
 {
 	if (!*s)
 		return 0;
+	int edge = r->clip.x + r->clip.w - x;
+	if (max_w <= 0 || max_w > edge)
+		max_w = edge;
+	int h = TTF_FontHeight(f);
+	if (y + h > r->clip.y + r->clip.h + 2 || max_w <= 0) {
+		r->lay.dropped++;
+		return 0;
+	}
+	char buf[600];
+	bool cut = text_width(f, s) > max_w;
+	if (cut) {
+		ellipsize(f, s, max_w, buf, sizeof buf);
+		if (text_width(f, buf) > max_w) {
+			r->lay.dropped++;
+			return 0;
+		}
+		s = buf;
+	}
 	SDL_Surface *t = TTF_RenderUTF8_Blended(f, s, c);
 	if (!t)
 		return 0;
-	SDL_Rect src = {0, 0, t->w, t->h}, dst = {x, y, 0, 0};
-	if (max_w > 0 && src.w > max_w)
-		src.w = max_w;
-	SDL_BlitSurface(t, &src, r->surf, &dst);
-	int w = src.w;
+	SDL_Rect dst = {x, y, 0, 0};
+	SDL_BlitSurface(t, NULL, r->surf, &dst);
+	int w = t->w;
+	lay_text(r, (SDL_Rect){x, y, w, h}, font_pt(r, f), cut, s);
 	SDL_FreeSurface(t);
 	return w;
 }
@@ -225,6 +340,9 @@ static int text_wrapped(struct renderer *r, TTF_Font *f, const char *s, int x, i
 			int indent, int max_lines)
 {
 	int lh = TTF_FontLineSkip(f), lines = 0;
+	int room = (r->clip.y + r->clip.h - y) / lh;   /* no line below the panel */
+	if (max_lines > room)
+		max_lines = room;
 	char buf[1024];
 	while (*s && lines < max_lines) {
 		int avail = w - (lines ? indent : 0);
@@ -245,9 +363,8 @@ static int text_wrapped(struct renderer *r, TTF_Font *f, const char *s, int x, i
 			fit = n < sizeof buf - 1 ? n : sizeof buf - 1;
 		memcpy(buf, s, fit);
 		buf[fit] = '\0';
-		if (lines + 1 == max_lines && fit < n) {
-			size_t k = fit > 3 ? fit - 3 : 0;
-			strcpy(buf + k, "...");
+		if (lines + 1 == max_lines && fit < n) {   /* the last line: the rest, cut and marked */
+			snprintf(buf, sizeof buf, "%s", s);
 		}
 		text(r, f, buf, x + (lines ? indent : 0), y + lines * lh, c, avail);
 		lines++;
@@ -297,6 +414,16 @@ static void lay_link(struct renderer *r, uint64_t frame, int pid, int x1, int y1
 void layout_print(FILE *f, const struct layout *lay, size_t step)
 {
 	fprintf(f, "step %zu pid %d\n", step + 1, lay->pid);
+	for (int i = 0; i < lay->npanel; i++) {
+		const SDL_Rect *a = &lay->panel[i].r;
+		fprintf(f, "panel %s %d %d %d %d\n", lay->panel[i].name, a->x, a->y, a->w, a->h);
+	}
+	for (int i = 0; i < lay->ntext; i++) {
+		const struct layout_text *t = &lay->text[i];
+		fprintf(f, "text pt %d %s %d %d %d %d %s\n", t->pt, t->cut ? "cut" : "whole", t->r.x, t->r.y, t->r.w,
+			t->r.h, t->s);
+	}
+	fprintf(f, "dropped %d\n", lay->dropped);
 	static const char *const states[] = {"plain", "walk", "path", "new", "changed"};
 	for (int i = 0; i < lay->ncell; i++) {
 		const struct layout_cell *c = &lay->cell[i];
@@ -333,29 +460,45 @@ struct step_view {
 	const struct gev *fill[TLB_KINDS];  /* the step's last fill of each TLB */
 };
 
+static void note_change(struct step_view *v, uint64_t table, uint32_t index, uint64_t old, uint64_t val)
+{
+	int j;
+	for (j = 0; j < v->nchange; j++)
+		if (v->change[j].table == table && v->change[j].index == index)
+			break;
+	if (j == v->nchange) {
+		if (v->nchange == MAX_CHANGES)
+			return;
+		v->nchange++;
+		v->change[j].table = table;
+		v->change[j].index = index;
+		v->change[j].old = old;
+	}
+	v->change[j].val = val;
+}
+
+/* The step's changes: a fault's are the entries its handler wrote (its
+ * record's ptes), not what came before it in the step (a fork copying
+ * tables, an exit tearing them down): those are the state it met. The new
+ * tables are those the handler linked in. */
 static void collect_changes(struct step_view *v)
 {
+	const struct gfault *f = v->fault;
 	for (size_t i = v->begin; i < v->end; i++) {
 		const struct gev *e = &v->log->ev[i];
-		if (e->kind == GEV_TABLE_ALLOC && v->nnew_table < 64)
-			v->new_table[v->nnew_table++] = e->pa;
 		if (e->kind == GEV_TLB_FILL)
 			v->fill[e->tlb] = e;
-		if (e->kind != GEV_PTE)
-			continue;
-		int j;
-		for (j = 0; j < v->nchange; j++)
-			if (v->change[j].table == e->pa && v->change[j].index == e->index)
-				break;
-		if (j == v->nchange) {
-			if (v->nchange == MAX_CHANGES)
-				continue;
-			v->nchange++;
-			v->change[j].table = e->pa;
-			v->change[j].index = e->index;
-			v->change[j].old = e->old;
-		}
-		v->change[j].val = e->val;
+		if (e->kind == GEV_PTE && !f)
+			note_change(v, e->pa, e->index, e->old, e->val);
+	}
+	if (!f)
+		return;
+	for (int i = 0; i < f->nptes; i++) {
+		const struct gpte *p = &f->ptes[i];
+		note_change(v, p->table, p->index, p->old, p->val);
+		struct pte d = pte_decode(v->fmt, p->level, p->val);
+		if (!p->old && d.kind == PTE_TABLE && v->nnew_table < 64)
+			v->new_table[v->nnew_table++] = d.oa;
 	}
 }
 
@@ -383,7 +526,7 @@ static int cell_state(const struct step_view *v, const struct gtable *t, uint32_
 		if (v->walk[i].table != t->pa || v->walk[i].index != index)
 			continue;
 		/* the walk descends level by level while the step animates */
-		if (v->s->anim < 1.0 && i > (int)(v->s->anim * (v->nwalk + 1)))
+		if (v->s->anim < 1.0 && i > (int)(v->s->anim * 6 * (v->nwalk + 1)))
 			break;
 		return v->fault && v->walk[i].level <= v->fault->level ? CELL_WALK : CELL_PATH;
 	}
@@ -418,36 +561,58 @@ static void entry_flags(const struct pt_format *fmt, int level, uint64_t raw, ch
 		 p.global ? "" : " nG", p.nx ? " UXN" : "", p.dbm ? " DBM" : "");
 }
 
-/* Whether the space-separated word w (of length n) is one of list's words. */
-static bool has_word(const char *list, const char *w, size_t n)
+/* Whether n more lines of height lh fit below y. */
+static bool room_for(const struct renderer *r, int y, int lh, int n) { return y + n * lh <= r->clip.y + r->clip.h; }
+
+/* The steps of a fault, in the order the animation shows them. */
+enum stage { ST_WALK, ST_FAULT, ST_ALLOC, ST_WRITE, ST_RETRY, ST_FILL, ST_DONE };
+static const char *const stage_names[] = {"walk", "fault", "allocate", "write entry", "retry", "TLB fill"};
+
+static int stage_of(const struct step_view *v)
 {
-	for (const char *p = list; *p;) {
-		size_t len = strcspn(p, " ");
-		if (len == n && !strncmp(p, w, n))
-			return true;
-		p += len;
-		while (*p == ' ')
-			p++;
-	}
-	return false;
+	if (v->s->anim >= 1.0)
+		return ST_DONE;
+	int st = (int)(v->s->anim * ST_DONE);
+	return st < 0 ? 0 : st > ST_FILL ? ST_FILL : st;
 }
 
-/* The entry's flags word by word; with `flash`, those the entry did not
- * have before this step (old: its flags before, "" when it is new) in the
- * changed colour. */
-static void draw_flags(struct renderer *r, const char *flags, const char *old, int x, int y, int right, SDL_Color fg,
-		       bool flash)
+/* The outcome of the step is hidden: predict mode before r. */
+static bool hidden(const struct step_view *v) { return v->s->predict && !v->s->revealed && v->fault; }
+
+/* Entries show their value before the step until the animation writes
+ * them (and while the outcome is hidden). */
+static bool show_old(const struct step_view *v) { return hidden(v) || stage_of(v) < ST_WRITE; }
+
+/* What an entry points at, in words: "→ table 0x6000", "→ frame 0x40",
+ * "swap 0:0x12" (type, offset), "empty". */
+static void entry_target(const struct pt_format *fmt, int level, uint64_t raw, char *buf, size_t len)
 {
-	char word[32];
-	for (const char *p = flags; *p && x < right;) {
-		size_t n = strcspn(p, " ");
-		snprintf(word, sizeof word, "%.*s ", (int)(n < 30 ? n : 30), p);
-		bool changed = *old && !has_word(old, p, n);
-		x += text(r, r->mono_small, word, x, y, changed && flash ? gui_theme.changed : fg, right - x);
-		p += n;
-		while (*p == ' ')
-			p++;
-	}
+	struct pte p = pte_decode(fmt, level, raw);
+	if (!raw)
+		snprintf(buf, len, "empty");
+	else if (p.kind == PTE_TABLE)
+		snprintf(buf, len, "\u2192 table 0x%" PRIx64, p.oa);
+	else if (p.kind == PTE_PAGE)
+		snprintf(buf, len, "\u2192 frame 0x%" PRIx64, p.oa >> fmt->page_shift);
+	else if (p.kind == PTE_BLOCK)
+		snprintf(buf, len, "\u2192 block frames 0x%" PRIx64 "+", p.oa >> fmt->page_shift);
+	else if (pte_is_swap(fmt, raw)) {
+		unsigned type;
+		uint64_t off;
+		pte_swap_decode(fmt, raw, &type, &off);
+		snprintf(buf, len, "swapped: type %u offset 0x%" PRIx64, type, off);
+	} else
+		snprintf(buf, len, "not present 0x%" PRIx64, raw);
+}
+
+/* A badge at the right end of a cell: NEW, CHG, or ? (hidden); returns its left. */
+static int draw_badge(struct renderer *r, SDL_Rect a, const char *label, SDL_Color c)
+{
+	int w = text_width(r->mono_small, label) + 8;
+	int x = a.x + a.w - w - 1;
+	fill(r, x, a.y, w, a.h, c);
+	text(r, r->mono_small, label, x + 4, a.y, gui_theme.bg, 0);
+	return x;
 }
 
 static void draw_entry(struct renderer *r, const struct step_view *v, const struct gtable *t, const struct gentry *e,
@@ -464,24 +629,26 @@ static void draw_entry(struct renderer *r, const struct step_view *v, const stru
 		fg = th->bg;
 	}
 	fill(r, a.x, a.y, a.w, a.h, bg);
-	char flags[64];
-	entry_flags(v->fmt, t->level, e->val, flags, sizeof flags);
-	int x = a.x + 3;
-	x += textf(r, r->mono_small, x, a.y, fg, a.w - 6, "%3u ", e->index);
 	int c = find_change(v, t->pa, e->index);
-	SDL_Color valc = fg;
-	if (c >= 0 && v->change[c].old && (v->s->flash_on || v->s->anim >= 1.0))
-		valc = state == CELL_PLAIN ? th->changed : dark(th->changed, 2, 3);
-	x += textf(r, r->mono_small, x, a.y, valc, a.x + a.w - x, "%016" PRIx64 " ", e->val);
-	char old_flags[64] = "";
-	if (c >= 0 && v->change[c].old)
-		entry_flags(v->fmt, t->level, v->change[c].old, old_flags, sizeof old_flags);
-	draw_flags(r, flags, old_flags, x, a.y, a.x + a.w - 2, fg, v->s->flash_on || v->s->anim >= 1.0);
-	if (state == CELL_NEW || state == CELL_CHANGED || (c >= 0 && (state == CELL_WALK || state == CELL_PATH))) {
-		bool fresh = c >= 0 && !v->change[c].old;
-		if (v->s->anim >= 1.0 || v->s->flash_on)
-			outline(r, a, fresh ? th->fresh : th->changed, 2);
-	}
+	uint64_t val = c >= 0 && show_old(v) ? v->change[c].old : e->val;
+	/* the badge first, so the text stops short of it */
+	int right = a.x + a.w;
+	if (c >= 0 && hidden(v))
+		right = draw_badge(r, a, "?", th->dim);
+	else if (c >= 0 && !show_old(v))
+		right = draw_badge(r, a, v->change[c].old ? "CHG" : "NEW", v->change[c].old ? th->changed : th->fresh);
+	char target[96], flags[64], buf[320];
+	entry_target(v->fmt, t->level, val, target, sizeof target);
+	entry_flags(v->fmt, t->level, val, flags, sizeof flags);
+	if (!strcmp(flags, "-") || !strncmp(target, "swap", 4) || !strncmp(target, "not", 3))
+		flags[0] = '\0';
+	if (c >= 0 && v->change[c].old && !show_old(v)) {   /* before and after side by side */
+		char was[96];
+		entry_target(v->fmt, t->level, v->change[c].old, was, sizeof was);
+		snprintf(buf, sizeof buf, "%3u %s %s (was %s)", e->index, target, flags, was);
+	} else
+		snprintf(buf, sizeof buf, "%3u %s %s", e->index, target, flags);
+	text(r, r->mono_small, buf, a.x + 3, a.y, fg, right - a.x - 5);
 	lay_cell(r, a, t, e, state);
 }
 
@@ -548,27 +715,34 @@ static void draw_table(struct renderer *r, const struct step_view *v, const stru
 	bool fresh = is_new_table(v, t->pa);
 	SDL_Color lc = level_color(t->level);
 	fill(r, a.x, a.y, a.w, rh, dark(lc, 1, 3));
-	textf(r, r->mono_small, a.x + 3, a.y, th->fg, a.w - 6, "@0x%" PRIx64 "  %d entr%s%s", t->pa, t->n,
-	      t->n == 1 ? "y" : "ies", fresh ? "  NEW" : "");
+	textf(r, r->mono_small, a.x + 3, a.y, th->fg, a.w - 6, "%s@0x%" PRIx64 "  %d entr%s", fresh ? "NEW table " : "",
+	      t->pa, t->n, t->n == 1 ? "y" : "ies");
 	if (*npl < 4096)
 		pl[(*npl)++] = (struct placed){t->pa, a.x, a.y + rh / 2};
-	int first = 0, shown = t->n < cap ? t->n : cap;
+	/* more entries than rows: a window around the focus, "… N above/below" rows marking the cut */
+	int first = 0, shown = t->n < cap ? t->n : cap, row = 1;
 	if (t->n > cap) {
-		first = table_focus(v, t) - cap / 2;
+		shown = cap > 3 ? cap - 2 : 1;   /* with its two markers: table_rows */
+		first = table_focus(v, t) - shown / 2;
 		if (first < 0)
 			first = 0;
-		if (first + cap > t->n)
-			first = t->n - cap;
+		if (first + shown > t->n)
+			first = t->n - shown;
 	}
+	if (first > 0)
+		textf(r, r->mono_small, a.x + 3, a.y + rh * row++, th->dim, a.w - 6, "\u2026 %d above", first);
 	for (int i = 0; i < shown; i++) {
-		SDL_Rect e = {a.x, a.y + rh * (i + 1), a.w, rh - 1};
+		SDL_Rect e = {a.x, a.y + rh * row++, a.w, rh - 1};
 		draw_entry(r, v, t, &t->e[first + i], e);
 	}
-	outline(r, (SDL_Rect){a.x - 1, a.y - 1, a.w + 2, rh * (shown + 1) + 2}, fresh ? th->fresh : lc, fresh ? 2 : 1);
+	if (first + shown < t->n)
+		textf(r, r->mono_small, a.x + 3, a.y + rh * row++, th->dim, a.w - 6, "\u2026 %d below",
+		      t->n - first - shown);
+	outline(r, (SDL_Rect){a.x - 1, a.y - 1, a.w + 2, rh * row + 2}, fresh ? th->fresh : lc, fresh ? 2 : 1);
 }
 
 /* Rows a table takes when it may show `cap` entries. */
-static int table_rows(const struct gtable *t, int cap) { return 1 + (t->n < cap ? t->n : cap); }
+static int table_rows(const struct gtable *t, int cap) { return 1 + (t->n <= cap ? t->n : cap > 3 ? cap : 3); }
 
 static void draw_links(struct renderer *r, const struct step_view *v, const struct placed *pl, int npl)
 {
@@ -592,8 +766,112 @@ static void draw_links(struct renderer *r, const struct step_view *v, const stru
 	}
 }
 
+/* A walk's entry that is not there: the empty slot the walk stopped at. */
+static void draw_missing(struct renderer *r, const struct step_view *v, const struct walk_cell *w, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	fill(r, a.x, a.y, a.w, a.h, th->panel);
+	outline(r, a, th->fault, 2);
+	int right = draw_badge(r, a, "\u2717 MISSING", th->fault);
+	textf(r, r->mono_small, a.x + 3, a.y, th->fault, right - a.x - 5, "%3u empty: the walk stops here", w->index);
+	(void)v;
+}
+
+/* The lecture's tables: the walk alone, one block a level, indented as a
+ * tree, each a window of entries around the walk's with the cut counted. */
+static void draw_walk_blocks(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct pt_format *fmt = v->fmt;
+	int rh = TTF_FontLineSkip(r->mono_small) + 1;
+	int indent = r->m * 2;
+	int y = a.y, link_x = -1, link_y = -1;
+	for (int lv = fmt->top_level; lv <= PT_LEVEL_LEAF; lv++) {
+		/* entry rows for this level: an even share of what the levels above left */
+		int levels_left = PT_LEVEL_LEAF - lv + 1, per = ((a.y + a.h - y) / rh - levels_left) / levels_left;
+		if (per < 1)
+			per = 1;
+		int x = a.x + (lv - fmt->top_level) * indent, w = a.x + a.w - x;
+		const struct pt_level *li = pt_level_info(fmt, lv);
+		const struct walk_cell *wc = NULL;
+		for (int i = 0; i < v->nwalk; i++)
+			if (v->walk[i].level == lv)
+				wc = &v->walk[i];
+		const struct gtable *t = wc ? model_table(v->m, wc->table) : NULL;
+		if (y + rh > a.y + a.h)
+			break;
+		if (link_x >= 0)   /* from the entry above down to this table */
+			line(r, link_x, link_y, link_x, y + rh / 2, th->walk, 3), line(r, link_x, y + rh / 2, x, y + rh / 2, th->walk, 3);
+		SDL_Color lc = level_color(lv);
+		fill(r, x, y, w, rh - 1, lc);
+		if (!t) {
+			textf(r, r->mono_small, x + 3, y, th->fg, w - 6, "%s (level %d): not reached", li->name, lv);
+			y += rh + 2;
+			link_x = -1;
+			continue;
+		}
+		textf(r, r->mono_small, x + 3, y, th->fg, w - 6, "%s (level %d)  %stable @0x%" PRIx64 "  %d entr%s", li->name,
+		      lv, is_new_table(v, t->pa) ? "NEW " : "", t->pa, t->n, t->n == 1 ? "y" : "ies");
+		y += rh;
+		/* the window: where the walk's index falls among the entries */
+		int k = 0;
+		while (k < t->n && t->e[k].index < wc->index)
+			k++;
+		int total = t->n + !wc->present, shown = total <= per ? total : per > 3 ? per - 2 : 1;
+		int first = k - shown / 2;
+		if (first < 0 || total <= per)
+			first = 0;
+		if (first + shown > total)
+			first = total - shown;
+		int left = a.y + a.h;
+		if (first > 0 && y + rh <= left) {
+			textf(r, r->mono_small, x + 3, y, th->dim, w - 6, "\u2026 %d entr%s above", first, first == 1 ? "y" : "ies");
+			y += rh;
+		}
+		link_x = -1;
+		for (int i = first; i < first + shown && y + rh <= left; i++) {
+			SDL_Rect e = {x, y, w, rh - 1};
+			if (!wc->present && i == k)
+				draw_missing(r, v, wc, e);
+			else {
+				int ei = !wc->present && i > k ? i - 1 : i;
+				draw_entry(r, v, t, &t->e[ei], e);
+				if (t->e[ei].index == wc->index) {
+					link_x = x + indent / 2;
+					link_y = y + rh - 1;
+				}
+			}
+			y += rh;
+		}
+		if (first + shown < total && y + rh <= left) {
+			textf(r, r->mono_small, x + 3, y, th->dim, w - 6, "\u2026 %d entr%s below", total - first - shown,
+			      total - first - shown == 1 ? "y" : "ies");
+			y += rh;
+		}
+		y += 2;
+		if (!wc->present)
+			break;
+	}
+	if (v->nchange && y + rh <= a.y + a.h) {   /* entries written off the walk */
+		int off = 0;
+		for (int i = 0; i < v->nchange; i++) {
+			bool walked = false;
+			for (int j = 0; j < v->nwalk; j++)
+				walked |= v->walk[j].table == v->change[i].table && v->walk[j].index == v->change[i].index;
+			off += !walked;
+		}
+		if (off)
+			textf(r, r->mono_small, a.x, y, th->dim, a.w, "\u2026 %d more entr%s written off the walk (fault panel)",
+			      off, off == 1 ? "y" : "ies");
+	}
+}
+
 static void draw_tree(struct renderer *r, const struct step_view *v, SDL_Rect a)
 {
+	if (r->lecture) {
+		draw_walk_blocks(r, v, a);
+		return;
+	}
 	const struct theme *th = &gui_theme;
 	const struct pt_format *fmt = v->fmt;
 	int ncol = PT_LEVEL_LEAF - fmt->top_level + 1;
@@ -618,10 +896,16 @@ static void draw_tree(struct renderer *r, const struct step_view *v, SDL_Rect a)
 		for (int i = 0; i < col.n; i++)
 			if (on_walk(v, col.t[i]->pa))
 				path_i = i;
-		/* entries per table: the walk's table gets more */
-		int cap = col.n ? rows / col.n - 2 : rows;
-		if (cap < 3)
-			cap = 3;
+		/* entries per table: as many as let every table fit (the column's
+		 * room used, not a fixed share); the walk's table at least half */
+		int cap = rows;
+		for (; cap > 3; cap--) {
+			int total = 0;
+			for (int i = 0; i < col.n; i++)
+				total += table_rows(col.t[i], cap) + 1;
+			if (total <= rows)
+				break;
+		}
 		int path_cap = rows / 2 > cap ? rows / 2 : cap;
 		int start = 0, used = 0;
 		if (path_i >= 0) {
@@ -632,24 +916,25 @@ static void draw_tree(struct renderer *r, const struct step_view *v, SDL_Rect a)
 		}
 		int y = a.y + hh, bottom = a.y + a.h;
 		if (start) {
-			textf(r, r->mono_small, x, y, th->dim, colw, "... %d table%s above", start, start == 1 ? "" : "s");
+			textf(r, r->mono_small, x, y, th->dim, colw, "\u2026 %d table%s above", start, start == 1 ? "" : "s");
 			y += rh;
 		}
 		int i;
 		for (i = start; i < col.n; i++) {
 			int tc = i == path_i ? path_cap : cap;
 			int need = table_rows(col.t[i], tc) * rh;
-			if (y + need > bottom - (i + 1 < col.n ? rh : 0)) {
-				tc = (bottom - y - rh) / rh - 1 - (i + 1 < col.n);
-				if (tc < 1)
-					break;
+			int avail = (bottom - y) / rh - (i + 1 < col.n);   /* rows left, one kept for "… more" */
+			if (need > avail * rh) {
+				tc = avail - 1;
 				need = table_rows(col.t[i], tc) * rh;
+				if (tc < 1 || need > avail * rh)
+					break;
 			}
 			draw_table(r, v, col.t[i], (SDL_Rect){x, y, colw, need}, tc, rh, pl, &npl);
 			y += need + r->m / 2;
 		}
 		if (i < col.n)
-			textf(r, r->mono_small, x, bottom - rh, th->dim, colw, "... %d more table%s", col.n - i,
+			textf(r, r->mono_small, x, bottom - rh, th->dim, colw, "\u2026 %d more table%s", col.n - i,
 			      col.n - i == 1 ? "" : "s");
 	}
 	draw_links(r, v, pl, npl);
@@ -670,7 +955,10 @@ static void draw_va_split(struct renderer *r, const struct step_view *v, SDL_Rec
 	const struct pt_format *fmt = v->fmt;
 	uint64_t va = v->fault ? v->fault->va : 0;
 	int x = a.x;
-	x += textf(r, r->big, x, a.y + a.h / 4, th->fg, 0, "va 0x%016" PRIx64 " = ", va) + r->m;
+	if (r->lecture)
+		x += textf(r, r->big, x, a.y + a.h / 4, th->fg, 0, "va 0x%" PRIx64 " =", va) + r->m;
+	else
+		x += textf(r, r->big, x, a.y + a.h / 4, th->fg, 0, "va 0x%016" PRIx64 " = ", va) + r->m;
 	struct va_field f[PT_MAX_LEVELS + 2];
 	int n = 0;
 	f[n++] = (struct va_field){"sign", 63, fmt->va_bits, th->dim, 99};
@@ -679,20 +967,39 @@ static void draw_va_split(struct renderer *r, const struct step_view *v, SDL_Rec
 		f[n++] = (struct va_field){li->name, li->va_shift + li->index_bits - 1, li->va_shift, level_color(level), level};
 	}
 	f[n++] = (struct va_field){"offset", fmt->page_shift - 1, 0, th->fg, 100};
-	int total = a.x + a.w - x - r->m * (n - 1), bits = 64;
+	/* each field at least as wide as its label (a 1-bit index stays
+	 * readable), the rest shared by bits; the sign extension none */
+	int total = a.x + a.w - x - r->m * (n - 1), need[PT_MAX_LEVELS + 2], sum = 0;
+	for (int i = 0; i < n; i++) {
+		char label[48];
+		if (f[i].level == 99)
+			snprintf(label, sizeof label, "%d:%d", f[i].hi, f[i].lo);
+		else
+			snprintf(label, sizeof label, "%s %d:%d", f[i].name, f[i].hi, f[i].lo);
+		need[i] = text_width(r->sans_bold, label) + 10;
+		if (r->lecture)   /* room first for the name; the bits if they fit */
+			need[i] = text_width(r->sans_bold, f[i].level == 99 ? "63" : f[i].name) + 10;
+		sum += need[i];
+	}
+	int extra = total - sum > 0 ? total - sum : 0;
 	for (int i = 0; i < n; i++) {
 		int nb = f[i].hi - f[i].lo + 1;
-		int w = f[i].level == 99 ? total * 8 / 100 : (total * 92 / 100) * nb / (bits - 64 + fmt->va_bits);
+		int w = sum > total ? need[i] * total / sum
+				    : need[i] + (f[i].level == 99 ? 0 : extra * nb / fmt->va_bits);
 		uint64_t val = (va >> f[i].lo) & (nb >= 64 ? ~0ull : ((1ull << nb) - 1));
 		bool faulting = v->fault && f[i].level == v->fault->level;
 		fill(r, x, a.y, w, a.h, faulting ? f[i].c : dark(f[i].c, 1, 2));
 		if (faulting)
 			outline(r, (SDL_Rect){x, a.y, w, a.h}, th->fg, 2);
 		SDL_Color tc = faulting ? th->bg : th->fg;
+		char label[48];
 		if (f[i].level == 99)   /* narrow: the bits alone */
-			textf(r, r->sans_bold, x + 4, a.y + 2, tc, w - 8, "%d:%d", f[i].hi, f[i].lo);
+			snprintf(label, sizeof label, "%d:%d", f[i].hi, f[i].lo);
 		else
-			textf(r, r->sans_bold, x + 4, a.y + 2, tc, w - 8, "%s %d:%d", f[i].name, f[i].hi, f[i].lo);
+			snprintf(label, sizeof label, "%s %d:%d", f[i].name, f[i].hi, f[i].lo);
+		if (text_width(r->sans_bold, label) > w - 8 && f[i].level != 99)
+			snprintf(label, sizeof label, "%s", f[i].name);
+		text(r, r->sans_bold, label, x + 4, a.y + 2, tc, w - 8);
 		if (f[i].level == 100)
 			textf(r, r->mono, x + 4, a.y + a.h / 2, tc, w - 8, "0x%0*" PRIx64, (nb + 3) / 4, val);
 		else if (f[i].level == 99)
@@ -707,13 +1014,14 @@ static void draw_va_split(struct renderer *r, const struct step_view *v, SDL_Rec
 
 static SDL_Color prot_color(const char *prot)
 {
+	/* greys only: hue means something else; the label says r, w, x */
 	if (prot[2] == 'x')
-		return (SDL_Color){60, 170, 80, 255};
+		return (SDL_Color){105, 105, 115, 255};
 	if (prot[1] == 'w')
-		return (SDL_Color){60, 110, 220, 255};
+		return (SDL_Color){85, 85, 95, 255};
 	if (prot[0] == 'r')
-		return (SDL_Color){120, 120, 140, 255};
-	return (SDL_Color){60, 40, 40, 255};
+		return (SDL_Color){70, 70, 78, 255};
+	return (SDL_Color){45, 45, 50, 255};
 }
 
 static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
@@ -722,23 +1030,38 @@ static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
 	const struct gproc *p = model_proc(v->m, v->pid);
 	int lh = TTF_FontLineSkip(r->sans);
 	int x0 = a.x + text(r, r->sans_bold, "VMAs", a.x, a.y + (a.h - lh) / 2, th->fg, 0) + r->m;
-	if (!p || !p->nvma)
+	if (!p || !p->nvma) {
+		int x = x0 + text(r, r->mono_small, "none", x0, a.y + lh, th->dim, 0) + r->m;
+		if (v->fault && !v->fault->has_vma)
+			textf(r, r->mono_small, x, a.y + lh, th->fault, 0, "\u2717 0x%" PRIx64 ": no VMA", v->fault->va);
 		return;
+	}
+	/* widths by the log of the size, not to scale: a hole in the address
+	 * space between two VMAs is a break drawn "//" */
 	double weight[1024], total = 0;
-	int n = p->nvma < 1024 ? p->nvma : 1024, gap = 3;
+	int n = p->nvma < 1024 ? p->nvma : 1024, gap = 3, brk = text_width(r->mono_small, "//") + 6, gaps = 0;
 	for (int i = 0; i < n; i++) {
 		double pages = (double)((p->vma[i].end - p->vma[i].start) >> v->fmt->page_shift);
 		weight[i] = 1 + log2(pages < 1 ? 1 : pages);
 		total += weight[i];
+		gaps += i && p->vma[i].start > p->vma[i - 1].end ? brk : gap;
 	}
-	int avail = a.x + a.w - x0 - gap * n, x = x0;
+	int avail = a.x + a.w - x0 - gaps, x = x0;
 	int bar_y = a.y + lh, bar_h = a.h - lh;
 	for (int i = 0; i < n; i++) {
 		const struct gvma *g = &p->vma[i];
+		if (i && g->start > p->vma[i - 1].end) {
+			text(r, r->mono_small, "//", x - gap + 3, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->dim, 0);
+			x += brk - gap;
+		}
 		int w = (int)(avail * weight[i] / total);
 		if (w < 2)
 			w = 2;
 		fill(r, x, bar_y, w, bar_h, prot_color(g->prot));
+		if (r->nvma_r < 256) {
+			r->vma_r[r->nvma_r] = (SDL_Rect){x, bar_y, w, bar_h};
+			r->vma_i[r->nvma_r++] = i;
+		}
 		textf(r, r->mono_small, x + 2, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->fg, w - 4, "%s %s",
 		      g->prot, g->kind);
 		if (v->fault && v->fault->va >= g->start && v->fault->va < g->end) {
@@ -756,13 +1079,6 @@ static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
 }
 
 /* ------------------------------------------------------------ frames */
-
-static SDL_Color pid_color(int pid)
-{
-	static const SDL_Color c[] = {{255, 255, 255, 255}, {255, 230, 0, 255}, {0, 230, 230, 255},
-				      {255, 140, 200, 255}, {170, 255, 120, 255}, {255, 160, 80, 255}};
-	return c[(unsigned)pid % 6];
-}
 
 struct frame_grid {
 	int x, y, cell, cols, bottom;
@@ -804,16 +1120,9 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 	const struct theme *th = &gui_theme;
 	const struct model *m = v->m;
 	int lh = TTF_FontLineSkip(r->sans);
-	int x = a.x + text(r, r->sans_bold, "Physical frames", a.x, a.y, th->fg, 0) + r->m * 2;
-	static const char *const names[USE_COUNT] = {"free", "anonymous", "page table", "zero page", "page cache"};
-	for (int u = 0; u < USE_COUNT; u++) {
-		fill(r, x, a.y + lh / 4, lh / 2, lh / 2, th->use[u]);
-		x += lh / 2 + 4;
-		x += text(r, r->sans, names[u], x, a.y, th->fg, 0) + r->m * 2;
-	}
-	text(r, r->sans, "digits: mappings;  lines: frames shared between processes", x, a.y, th->dim, a.x + a.w - x);
-	/* the processes, as chips the sharing links start from */
-	int cy = a.y + lh + 2, cx = a.x, chip_h = lh + 4;
+	/* the title, then the processes as chips the sharing links start from
+	 * (the colours are in the legend; digits count a frame's mappings) */
+	int cx = a.x + text(r, r->sans_bold, "Frames", a.x, a.y, th->fg, 0) + r->m * 2, cy = a.y, chip_h = lh;
 	int chip_x[256], chip_pid[256], nchip = 0;
 	for (int i = 0; i < m->nproc && nchip < 256; i++) {
 		const struct gproc *p = &m->proc[i];
@@ -822,15 +1131,17 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		char label[32];
 		snprintf(label, sizeof label, "pid %d", p->pid);
 		int w = text_width(r->sans_bold, label) + 12;
-		fill(r, cx, cy, w, chip_h, pid_color(p->pid));
-		text(r, r->sans_bold, label, cx + 6, cy + 2, th->bg, 0);
-		if (p->pid == v->pid)
-			outline(r, (SDL_Rect){cx - 3, cy - 3, w + 6, chip_h + 6}, th->fg, 2);
+		if (cx + w > a.x + a.w) {
+			text(r, r->sans, "\u2026", cx, cy, th->dim, 0);
+			break;
+		}
+		fill(r, cx, cy, w, chip_h, p->pid == v->pid ? th->fg : th->dim);
+		text(r, r->sans_bold, label, cx + 6, cy, th->bg, 0);
 		chip_x[nchip] = cx + w / 2;
 		chip_pid[nchip++] = p->pid;
 		cx += w + r->m * 2;
 	}
-	int gy = cy + chip_h + 2 * lh, gh = a.y + a.h - gy;
+	int gy = cy + chip_h + lh / 2 + 4, gh = a.y + a.h - gy;
 	uint64_t n = m->nframes ? m->nframes : 1;
 	int cell = (int)sqrt((double)a.w * gh / (double)n);
 	if (cell > 28)
@@ -856,6 +1167,20 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 				fault_frame = d.oa >> v->fmt->page_shift;
 		}
 	}
+	if (hidden(v))
+		fault_frame = UINT64_MAX;
+	uint64_t fit = (uint64_t)(gh / cell > 0 ? gh / cell : 0) * (uint64_t)cols;
+	int title_right = a.x + a.w;   /* the title line's free room ends here */
+	if (fit < m->nframes) {   /* the grid is cut: say so where the title is */
+		char more[64];
+		snprintf(more, sizeof more, "\u2026 %" PRIu64 " frames not shown", m->nframes - fit);
+		int mw = text_width(r->sans, more);
+		if (cx + mw <= a.x + a.w) {
+			text(r, r->sans, more, a.x + a.w - mw, a.y, th->dim, 0);
+			title_right = a.x + a.w - mw - r->m;
+		}
+	}
+	r->fg.x = a.x, r->fg.y = gy, r->fg.cell = cell, r->fg.cols = cols, r->fg.bottom = a.y + a.h;
 	struct frame_grid g = {a.x, gy, cell, cols, a.y + a.h, cy + chip_h, chip_x, chip_pid, nchip};
 	draw_sharing(r, v, mp, &g, false);
 	for (uint64_t f = 0; f < m->nframes; f++) {
@@ -863,13 +1188,32 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		if (fy + cell > a.y + a.h)
 			break;
 		fill(r, fx, fy, cell - 1, cell - 1, th->use[m->use[f]]);
-		if (cell >= 14 && mp[f].count)
+		if (cell >= TTF_FontHeight(r->mono_small) && mp[f].count)
 			textf(r, r->mono_small, fx + 1, fy + (cell - TTF_FontLineSkip(r->mono_small)) / 2, th->bg, cell - 2,
 			      "%u", mp[f].count);
 		if (f == fault_frame)
 			outline(r, (SDL_Rect){fx - 2, fy - 2, cell + 3, cell + 3}, th->fault, 2);
 	}
 	draw_sharing(r, v, mp, &g, true);   /* the links' ends on top of the frames */
+	/* a copy on write: the frame copied from, linked to its copy */
+	for (size_t i = v->begin; i < v->end && !hidden(v); i++) {
+		const struct gev *e = &v->log->ev[i];
+		if (e->kind != GEV_COW_COPY)
+			continue;
+		uint64_t from = e->pa >> v->fmt->page_shift, to = e->val >> v->fmt->page_shift;
+		if (from >= m->nframes || to >= m->nframes)
+			continue;
+		int x1 = a.x + (int)(from % (uint64_t)cols) * cell + cell / 2, y1 = gy + (int)(from / (uint64_t)cols) * cell + cell / 2;
+		int x2 = a.x + (int)(to % (uint64_t)cols) * cell + cell / 2, y2 = gy + (int)(to / (uint64_t)cols) * cell + cell / 2;
+		if (y1 + cell / 2 > a.y + a.h || y2 + cell / 2 > a.y + a.h)
+			continue;
+		line(r, x1, y1, x2, y2, th->link, 3);
+		outline(r, (SDL_Rect){x1 - cell / 2 - 1, y1 - cell / 2 - 1, cell + 1, cell + 1}, th->link, 2);
+		fill(r, x2 - 3, y2 - 3, 7, 7, th->link);   /* the copy: a square at the arrow's end */
+		if (title_right - cx > 0)   /* in words on the title line */
+			cx += textf(r, r->sans, cx, a.y, th->link, title_right - cx, "copy: frame 0x%" PRIx64 " \u2192 0x%" PRIx64, from,
+				    to) + r->m;
+	}
 	free(mp);
 }
 
@@ -882,9 +1226,37 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 	int lh = TTF_FontLineSkip(r->sans), sh = TTF_FontLineSkip(r->mono_small);
 	int y = a.y;
 	text(r, r->sans_bold, "TLBs", a.x, y, th->fg, 0);
+	if (v->fault)
+		text(r, r->sans, hidden(v) ? "  this access: ?" : "  this access: MISS (the walk ran)", a.x + text_width(r->sans_bold, "TLBs"), y,
+		     hidden(v) ? th->walk : th->fault, 0);
 	y += lh;
 	const struct gproc *p = model_proc(v->m, v->pid);
 	int asid = p ? p->asid : -1;
+	/* the step's fills, as the entries they are: VPN -> PFN (ASID) */
+	for (int t = 0; t < TLB_KINDS && !hidden(v) && stage_of(v) >= ST_FILL; t++) {
+		const struct gev *fl = v->fill[t];
+		if (!fl || !room_for(r, y, sh, 1))
+			continue;
+		uint64_t pfn = UINT64_MAX, page = fl->entry.size ? fl->entry.size : 1ull << v->fmt->page_shift;
+		struct walk_cell w[PT_MAX_LEVELS];
+		int nw = model_walk(v->m, v->pid, fl->entry.va, w, PT_MAX_LEVELS);
+		const struct gentry *e = nw ? table_entry(model_table(v->m, w[nw - 1].table), w[nw - 1].index) : NULL;
+		if (e) {
+			struct pte d = pte_decode(v->fmt, w[nw - 1].level, e->val);
+			if (d.kind == PTE_PAGE || d.kind == PTE_BLOCK)
+				pfn = (d.oa >> v->fmt->page_shift) + ((fl->entry.va & (page - 1)) >> v->fmt->page_shift);
+		}
+		char pf[32] = "?";
+		if (pfn != UINT64_MAX)
+			snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
+		static const char *const short_names[TLB_KINDS] = {"L1i", "L1d", "L2"};
+		int x = a.x + text(r, r->mono_small, "fill ", a.x, y, th->walk, 0);
+		textf(r, r->mono_small, x, y, th->fg, a.x + a.w - x, "%s VPN 0x%" PRIx64 " \u2192 PFN %s ASID %u%s", short_names[t],
+		      fl->entry.va >> v->fmt->page_shift, pf, fl->entry.asid, fl->victim.valid ? " (evicts one)" : "");
+		y += sh;
+	}
+	if (r->lecture)
+		return;
 	/* The arrays share the height by their entries, each at least a row. */
 	long left = 0;
 	int nleft = 0;
@@ -962,52 +1334,116 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 
 /* ------------------------------------------------------------ the fault panel */
 
+/* The steps as chips, the current one lit (all of them once done). */
+static int draw_stages(struct renderer *r, const struct step_view *v, SDL_Rect a, int y)
+{
+	const struct theme *th = &gui_theme;
+	int st = stage_of(v), x = a.x, lh = TTF_FontLineSkip(r->mono_small);
+	for (int i = 0; i < ST_DONE; i++) {
+		int w = text_width(r->mono_small, stage_names[i]) + 8;
+		if (x + w > a.x + a.w) {   /* the rest on the next line */
+			x = a.x;
+			y += lh + 2;
+		}
+		bool failed = v->fault && (v->fault->signal || strcmp(v->fault->outcome, "resolved"));
+		bool skipped = failed && i > ST_FAULT;   /* a failed fault allocates nothing, retries nothing */
+		bool lit = !skipped && (hidden(v) ? i == 0 : st == ST_DONE ? true : i == st);
+		bool past = !skipped && !hidden(v) && i < st;
+		fill(r, x, y, w, lh, lit ? th->walk : past ? th->path : th->panel);
+		outline(r, (SDL_Rect){x, y, w, lh}, th->dim, 1);
+		text(r, r->mono_small, stage_names[i], x + 4, y, lit || past ? th->bg : th->dim, 0);
+		x += w + 4;
+	}
+	return y + lh + 4;
+}
+
 static void draw_fault_panel(struct renderer *r, const struct step_view *v, SDL_Rect a)
 {
 	const struct theme *th = &gui_theme;
 	const struct gfault *f = v->fault;
-	int lh = TTF_FontLineSkip(r->sans), y = a.y, w = a.w;
-	fill(r, a.x - r->m / 2, a.y - r->m / 2, a.w + r->m, a.h + r->m / 2, th->panel);
+	int lh = TTF_FontLineSkip(r->sans), sh = TTF_FontLineSkip(r->mono_small), y = a.y, w = a.w;
+	fill(r, a.x, a.y, a.w, a.h, th->panel);
 	if (!f) {
 		text(r, r->sans_bold, "no faults in this log", a.x, y, th->fg, w);
 		return;
 	}
-	textf(r, r->big, a.x, y, th->fault, w, "%s fault, %s", f->access, f->kind);
+	bool failed = f->signal || strcmp(f->outcome, "resolved");
+	if (hidden(v))
+		textf(r, r->big, a.x, y, th->walk, w, "%s fault: predict!", f->access);
+	else
+		textf(r, r->big, a.x, y, failed ? th->fault : th->fg, w, "%s%s fault, %s", failed ? "\u2717 " : "",
+		      f->access, f->kind);
 	y += TTF_FontLineSkip(r->big);
+	y = draw_stages(r, v, a, y);
 	const struct pt_level *li = pt_level_info(v->fmt, f->level);
-	textf(r, r->sans, a.x, y, th->fg, w, "at %s (level %d), %s, %s", li ? li->name : "?", f->level,
-	      f->major ? "major" : "minor", f->outcome);
-	y += lh;
-	textf(r, r->mono, a.x, y, th->fg, w, "%" PRIu64 " cycles", f->cycles);
-	y += lh + 4;
+	if (hidden(v))
+		text(r, r->sans, "which entries change? (r: reveal)", a.x, y, th->walk, w);
+	else if (failed)
+		textf(r, r->sans_bold, a.x, y, th->fault, w, "FAILED: %s at %s (level %d)", f->outcome, li ? li->name : "?",
+		      f->level);
+	else
+		textf(r, r->sans, a.x, y, th->fg, w, "at %s (level %d), %s, %s, %" PRIu64 " cycles", li ? li->name : "?",
+		      f->level, f->major ? "major" : "minor", f->outcome, f->cycles);
+	y += lh + 2;
 	char buf[1024];
-	if (f->has_syn) {
+	int lines = r->lecture ? 2 : 4;
+	if (f->has_syn && room_for(r, y, sh, 2)) {
 		mmu_syndrome_describe(v->fmt->arch, &f->syn, buf, sizeof buf);
-		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->fg, r->m * 2, 4) + 4;
+		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->fg, r->m * 2, lines) + 2;
 	}
-	if (f->has_pc) {
+	if (f->has_pc && room_for(r, y, sh, 2)) {
 		snprintf(buf, sizeof buf, "insn 0x%" PRIx64 ": %s", f->pc, f->insn ? f->insn : "?");
-		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->walk, r->m * 2, 2) + 4;
+		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->fg, r->m * 2, 1) + 2;
 	}
 	if (f->has_vma)
 		snprintf(buf, sizeof buf, "vma 0x%" PRIx64 "-0x%" PRIx64 " %s %s%s%s", f->vma_start, f->vma_end, f->vma_prot,
 			 f->vma_flags, f->vma_file ? " " : "", f->vma_file ? f->vma_file : "");
 	else
-		snprintf(buf, sizeof buf, "vma none");
-	y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->fg, r->m * 2, 2) + 4;
+		snprintf(buf, sizeof buf, "\u2717 no VMA covers 0x%" PRIx64, f->va);
+	if (room_for(r, y, sh, 1))
+		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, f->has_vma ? th->fg : th->fault, r->m * 2, 1) + 2;
+	if (hidden(v))
+		return;
 	snprintf(buf, sizeof buf, "path %s", f->path ? f->path : "");
-	y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->path, r->m * 2, 4) + 4;
-	snprintf(buf, sizeof buf, "%s %s", v->log->personality[0] ? v->log->personality : "kernel", f->chain ? f->chain : "");
-	y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->level[1], r->m * 2, 8) + 4;
-	textf(r, r->sans, a.x, y, th->fg, w, "%d table%s, %d frame%s allocated, %d copied", f->tables,
-	      f->tables == 1 ? "" : "s", f->frames, f->frames == 1 ? "" : "s", f->copied);
+	if (room_for(r, y, sh, 1))
+		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->dim, r->m * 2, r->lecture ? 1 : 2) + 2;
+	if (!r->lecture && room_for(r, y, sh, 2)) {
+		snprintf(buf, sizeof buf, "%s %s", v->log->personality[0] ? v->log->personality : "kernel",
+			 f->chain ? f->chain : "");
+		y += text_wrapped(r, r->mono_small, buf, a.x, y, w, th->dim, r->m * 2, 3) + 2;
+	}
+	if (!room_for(r, y, lh, 1))
+		return;
+	textf(r, r->sans, a.x, y, th->fg, w, "%d table%s, %d frame%s allocated, %d copied; %d entr%s written", f->tables,
+	      f->tables == 1 ? "" : "s", f->frames, f->frames == 1 ? "" : "s", f->copied, v->nchange,
+	      v->nchange == 1 ? "y" : "ies");
 	y += lh;
-	for (int i = 0; i < f->nptes && y + lh <= a.y + a.h; i++) {
-		const struct gpte *p = &f->ptes[i];
-		const struct pt_level *pl = pt_level_info(v->fmt, p->level);
-		textf(r, r->mono_small, a.x, y, level_color(p->level), w, "%s[%u] %" PRIx64 " -> %" PRIx64,
-		      pl ? pl->name : "?", p->index, p->old, p->val);
-		y += TTF_FontLineSkip(r->mono_small);
+	/* the changes, old and new side by side; what does not fit, counted */
+	for (int i = 0; i < v->nchange; i++) {
+		if (!room_for(r, y, sh, 1))
+			break;   /* not one line: the count above says how many */
+		if (!room_for(r, y, sh, i + 1 < v->nchange ? 2 : 1)) {
+			textf(r, r->mono_small, a.x, y, th->dim, w, "\u2026 %d more entr%s", v->nchange - i,
+			      v->nchange - i == 1 ? "y" : "ies");
+			break;
+		}
+		const struct gtable *t = model_table(v->m, v->change[i].table);
+		int level = t ? t->level : PT_LEVEL_LEAF;
+		const struct pt_level *pl = pt_level_info(v->fmt, level);
+		char was[96], now[96];
+		entry_target(v->fmt, level, v->change[i].old, was, sizeof was);
+		entry_target(v->fmt, level, v->change[i].val, now, sizeof now);
+		int x = a.x;
+		const char *badge = v->change[i].old ? "CHG" : "NEW";
+		int bw = text_width(r->mono_small, badge) + 8;
+		fill(r, x, y, bw, sh - 1, v->change[i].old ? th->changed : th->fresh);
+		text(r, r->mono_small, badge, x + 4, y, th->bg, 0);
+		x += bw + 4;
+		const char *arrow = "\u2192 ";   /* "→ frame 1 ⇒ → frame 6" reads better without the first arrows */
+		size_t al = strlen(arrow);
+		textf(r, r->mono_small, x, y, th->fg, a.x + w - x, "%s[%u] %s \u21d2 %s", pl ? pl->name : "?",
+		      v->change[i].index, strncmp(was, arrow, al) ? was : was + al, strncmp(now, arrow, al) ? now : now + al);
+		y += sh;
 	}
 }
 
@@ -1017,20 +1453,20 @@ static void draw_help(struct renderer *r)
 {
 	const struct theme *th = &gui_theme;
 	static const char *const lines[] = {
-		"space   play / pause",
-		"->  <-  one fault forward / back",
-		"Home End   first / last fault",
-		"+  -    faster / slower",
-		"Tab     next process",
-		"s       save a PNG screenshot",
-		"?       this help",
-		"q Esc   quit",
+		"space   play / pause        +  -   faster / slower",
+		"->  <-  one fault           Home End   first / last",
+		"k j n v   next fault of this kind / handler path / pid / VMA",
+		"x       next failed fault   (shift: backwards)",
+		"click the timeline: that fault",
+		"Tab     next process        s   save a PNG",
+		"l       lecture mode        p   predict   r   reveal",
+		"?       this help           q Esc   quit",
 		"mouse over an entry: its bits",
 		"",
-		"yellow: the walk down to the faulting level",
-		"cyan: the rest of the path after the fault",
-		"green outline: a new entry; red: a changed one",
-		"magenta lines: frames shared between processes",
+		"yellow: the walk; olive: the path below the fault",
+		"NEW (green) and CHG (orange) badges: entries written",
+		"vermillion: the fault, a miss, a missing entry (x)",
+		"purple: sharing; blue: page tables; sky blue: anonymous",
 	};
 	int n = sizeof lines / sizeof lines[0], lh = TTF_FontLineSkip(r->mono);
 	int w = r->surf->w / 2, h = (n + 2) * lh, x = (r->surf->w - w) / 2, y = (r->surf->h - h) / 2;
@@ -1038,6 +1474,62 @@ static void draw_help(struct renderer *r)
 	outline(r, (SDL_Rect){x, y, w, h}, th->fg, 3);
 	for (int i = 0; i < n; i++)
 		text(r, r->mono, lines[i], x + lh, y + lh * (i + 1), th->fg, w - 2 * lh);
+}
+
+static const char *const use_words[USE_COUNT] = {"free", "anonymous", "a page table", "the zero page", "page cache"};
+
+/* The mouse over a frame or a VMA: what it is, in a few lines. */
+static int hover_other(struct renderer *r, const struct step_view *v, int hx, int hy, char lines[][160])
+{
+	int n = 0;
+	const struct model *m = v->m;
+	for (int i = 0; i < r->nvma_r; i++) {
+		const SDL_Rect *a = &r->vma_r[i];
+		const struct gproc *p = model_proc(m, v->pid);
+		if (!p || hx < a->x || hx >= a->x + a->w || hy < a->y || hy >= a->y + a->h || r->vma_i[i] >= p->nvma)
+			continue;
+		const struct gvma *g = &p->vma[r->vma_i[i]];
+		snprintf(lines[n++], 160, "VMA 0x%" PRIx64 "-0x%" PRIx64 " %s %s", g->start, g->end, g->prot, g->kind);
+		snprintf(lines[n++], 160, "%" PRIu64 " pages of %u KiB", (g->end - g->start) >> v->fmt->page_shift,
+			 1u << (v->fmt->page_shift - 10));
+		return n;
+	}
+	if (r->fg.cols <= 0 || hx < r->fg.x || hy < r->fg.y || hx >= r->fg.x + r->fg.cols * r->fg.cell || hy >= r->fg.bottom)
+		return 0;
+	uint64_t f = (uint64_t)((hy - r->fg.y) / r->fg.cell) * (uint64_t)r->fg.cols + (uint64_t)((hx - r->fg.x) / r->fg.cell);
+	if (f >= m->nframes)
+		return 0;
+	snprintf(lines[n++], 160, "frame 0x%" PRIx64 " (pa 0x%" PRIx64 "): %s", f, f << v->fmt->page_shift,
+		 use_words[m->use[f] < USE_COUNT ? m->use[f] : 0]);
+	struct mappers *mp = calloc(m->nframes, sizeof *mp);
+	if (mp) {
+		model_collect_mappers(m, mp);
+		if (mp[f].count) {
+			char pids[64] = "";
+			for (int k = 0; k < mp[f].npids; k++)
+				snprintf(pids + strlen(pids), sizeof pids - strlen(pids), "%s%d", k ? ", " : "", mp[f].pid[k]);
+			snprintf(lines[n++], 160, "mapped by %u entr%s, pid %s", mp[f].count, mp[f].count == 1 ? "y" : "ies", pids);
+		}
+		free(mp);
+	}
+	/* where the shown process maps it: the page's address, its VMA (a page-cache frame's file) */
+	for (uint64_t t = 0; t < m->nframes && n < 6; t++) {
+		const struct gtable *tb = m->table[t];
+		if (!tb || tb->pid != v->pid || tb->level != PT_LEVEL_LEAF)
+			continue;
+		for (int k = 0; k < tb->n && n < 6; k++) {
+			struct pte d = pte_decode(v->fmt, tb->level, tb->e[k].val);
+			if (d.kind != PTE_PAGE || d.oa >> v->fmt->page_shift != f)
+				continue;
+			const struct gproc *p = model_proc(m, v->pid);
+			const char *kind = "";
+			for (int j = 0; p && j < p->nvma; j++)
+				if (tb->e[k].va >= p->vma[j].start && tb->e[k].va < p->vma[j].end)
+					kind = p->vma[j].kind;
+			snprintf(lines[n++], 160, "pid %d maps it at va 0x%" PRIx64 " %s", v->pid, tb->e[k].va, kind);
+		}
+	}
+	return n;
 }
 
 static void draw_hover(struct renderer *r, const struct step_view *v)
@@ -1050,10 +1542,14 @@ static void draw_hover(struct renderer *r, const struct step_view *v)
 		if (hx >= a->x && hx < a->x + a->w && hy >= a->y && hy < a->y + a->h)
 			c = &r->lay.cell[i];
 	}
-	if (!c)
-		return;
 	char lines[40][160];
 	int n = 0;
+	if (!c) {
+		n = hover_other(r, v, hx, hy, lines);
+		if (!n)
+			return;
+		goto box;
+	}
 	const struct pt_level *li = pt_level_info(v->fmt, c->level);
 	snprintf(lines[n++], 160, "%s[%u] in table @0x%" PRIx64 " = 0x%016" PRIx64, li ? li->name : "?", c->index, c->table,
 		 c->val);
@@ -1071,6 +1567,7 @@ static void draw_hover(struct renderer *r, const struct step_view *v)
 			snprintf(lines[n++], 160, "%-10s %2u:%-2u = %" PRIu64 "  %s", f->name, f->lo + f->width - 1, f->lo, val,
 				 f->what);
 	}
+box:;
 	int lh = TTF_FontLineSkip(r->mono_small), w = 0;
 	for (int i = 0; i < n; i++) {
 		int tw = text_width(r->mono_small, lines[i]);
@@ -1103,14 +1600,157 @@ static void draw_header(struct renderer *r, const struct step_view *v, SDL_Rect 
 		x += text(r, r->big, "no faults", x, a.y, th->fg, 0);
 	if (v->pid != (v->fault ? v->fault->pid : v->m->current_pid))
 		x += textf(r, r->big, x, a.y, th->walk, 0, "   showing pid %d", v->pid);
-	x += r->m * 4;
-	x += textf(r, r->sans, x, a.y + 4, th->dim, 0, "%s  %s  %s  %s", v->fmt->name, v->log->preset, v->log->personality,
-		   v->log->name);
 	char right[96];
 	snprintf(right, sizeof right, "%s%s  %d/s   ? help", s->live ? "live  " : "", s->playing ? "playing" : "paused",
 		 s->speed);
 	int rw = text_width(r->sans, right);
+	x += r->m * 4;
+	if (a.x + a.w - rw - r->m - x > 0)   /* the machine and the log, up to the right-hand text */
+		textf(r, r->sans, x, a.y + 4, th->dim, a.x + a.w - rw - r->m - x, "%s  %s  %s  %s", v->fmt->name,
+		      v->log->preset, v->log->personality, v->log->name);
 	text(r, r->sans, right, a.x + a.w - rw, a.y + 4, th->dim, 0);
+}
+
+/* The legend: each colour's one meaning, with the badge or shape that
+ * says it again for those who cannot tell the colours apart. */
+static void draw_legend(struct renderer *r, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	static const struct {
+		const char *name;
+		int what;   /* 0 swatch, 1 badge */
+	} items[] = {{"walk", 0}, {"path below the fault", 0}, {"NEW", 1}, {"CHG", 1}, {"fault / miss", 0},
+		     {"shared", 0}, {"page table", 0}, {"anonymous", 0}, {"zero page", 0}, {"page cache", 0},
+		     {"free", 0}};
+	const SDL_Color col[] = {th->walk, th->path, th->fresh, th->changed, th->fault, th->link,
+				 th->table, th->use[USE_ANON], th->use[USE_ZERO], th->use[USE_PAGECACHE], th->use[USE_FREE]};
+	int lh = TTF_FontHeight(r->mono_small), x = a.x;
+	for (size_t i = 0; i < sizeof items / sizeof items[0] && x < a.x + a.w; i++) {
+		if (items[i].what) {
+			int w = text_width(r->mono_small, items[i].name) + 8;
+			if (x + w > a.x + a.w) {
+				text(r, r->mono_small, "\u2026", x, a.y, th->dim, 0);
+				break;
+			}
+			fill(r, x, a.y, w, lh, col[i]);
+			x += text(r, r->mono_small, items[i].name, x + 4, a.y, th->bg, 0) + 8 + r->m;
+			continue;
+		}
+		int w = lh * 3 / 4 + 4 + text_width(r->mono_small, items[i].name);
+		if (x + w > a.x + a.w) {
+			text(r, r->mono_small, "\u2026", x, a.y, th->dim, 0);
+			break;
+		}
+		fill(r, x, a.y + lh / 8, lh * 3 / 4, lh * 3 / 4, col[i]);
+		x += lh * 3 / 4 + 4;
+		x += text(r, r->mono_small, items[i].name, x, a.y, th->fg, 0) + r->m * 2;
+	}
+}
+
+/* The run as a strip, a tick a fault: grey resolved, reddish purple a copy
+ * on write, blue new tables, vermillion failed (taller); the shown fault
+ * a yellow bar. A click on it jumps (view.c reads the panel's place). */
+static void draw_timeline(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct evlog *l = v->log;
+	fill(r, a.x, a.y, a.w, a.h, th->panel);
+	if (!l->nfaults || a.w < 4)
+		return;
+	for (size_t k = 0; k < l->nfaults; k++) {
+		const struct gfault *f = &l->faults[k];
+		int x = a.x + (int)((double)k * a.w / (double)l->nfaults);
+		int w = (int)((double)(k + 1) * a.w / (double)l->nfaults) - (x - a.x);
+		bool failed = f->signal || strcmp(f->outcome, "resolved");
+		SDL_Color c = failed ? th->fault : f->copied ? th->link : f->tables ? th->table : th->dim;
+		int h = failed ? a.h : a.h * 2 / 3;
+		fill(r, x, a.y + a.h - h, w > 1 ? w - (w > 3) : 1, h, c);
+	}
+	if (v->fault) {
+		size_t k = (size_t)(v->fault - l->faults);
+		int x = a.x + (int)((double)k * a.w / (double)l->nfaults);
+		fill(r, x - 1, a.y, 3, a.h, th->walk);
+	}
+}
+
+/* The default picture: the tables large on the left with the VMAs and the
+ * frames under them, the fault and the TLBs on the right. */
+static void layout_default(struct renderer *r, const struct step_view *v)
+{
+	int W = r->surf->w, H = r->surf->h, mg = r->m;
+	int head_h = TTF_FontLineSkip(r->big), leg_h = TTF_FontLineSkip(r->mono_small);
+	int right_w = W * 27 / 100, left_w = W - right_w - 3 * mg;
+	int va_h = TTF_FontLineSkip(r->sans_bold) + TTF_FontLineSkip(r->mono) + 6;
+	int y = mg, tl_h = mg > 6 ? mg : 6;
+	begin_panel(r, "header", (SDL_Rect){mg, y, W - 2 * mg, head_h});
+	draw_header(r, v, r->clip);
+	y += head_h + mg / 2;
+	begin_panel(r, "address", (SDL_Rect){mg, y, left_w, va_h});
+	draw_va_split(r, v, r->clip);
+	int ry = y;
+	y += va_h + mg;
+	int vma_h = TTF_FontLineSkip(r->sans) + TTF_FontLineSkip(r->mono_small) + 8;
+	int bottom = H - mg - leg_h - mg / 2 - tl_h - mg / 2;
+	int frames_h = H * 20 / 100;
+	int tree_h = bottom - y - vma_h - frames_h - 2 * mg;
+	begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, tree_h});
+	draw_tree(r, v, r->clip);
+	y += tree_h + mg;
+	begin_panel(r, "vmas", (SDL_Rect){mg, y, left_w, vma_h});
+	draw_vmas(r, v, r->clip);
+	y += vma_h + mg;
+	begin_panel(r, "frames", (SDL_Rect){mg, y, left_w, bottom - y});
+	draw_frames(r, v, r->clip);
+	int rx = W - right_w - mg;
+	int fault_h = (bottom - ry) * 52 / 100;
+	begin_panel(r, "fault", (SDL_Rect){rx, ry, right_w, fault_h});
+	draw_fault_panel(r, v, r->clip);
+	begin_panel(r, "tlbs", (SDL_Rect){rx, ry + fault_h + mg, right_w, bottom - ry - fault_h - mg});
+	draw_tlbs(r, v, r->clip);
+	begin_panel(r, "timeline", (SDL_Rect){mg, bottom + mg / 2, W - 2 * mg, tl_h});
+	draw_timeline(r, v, r->clip);
+	begin_panel(r, "legend", (SDL_Rect){mg, H - mg - leg_h, W - 2 * mg, leg_h});
+	draw_legend(r, r->clip);
+}
+
+/* The lecture's picture: the address and the walk's tables first and
+ * large, the fault's steps beside them, the TLBs' fill under those, the
+ * VMAs and a strip of frames at the bottom. */
+static void layout_lecture(struct renderer *r, const struct step_view *v)
+{
+	int W = r->surf->w, H = r->surf->h, mg = r->m;
+	int head_h = TTF_FontLineSkip(r->big), leg_h = TTF_FontLineSkip(r->mono_small);
+	int va_h = TTF_FontLineSkip(r->sans_bold) + TTF_FontLineSkip(r->mono) + 6;
+	int y = mg;
+	begin_panel(r, "header", (SDL_Rect){mg, y, W - 2 * mg, head_h});
+	draw_header(r, v, r->clip);
+	y += head_h + mg / 2;
+	begin_panel(r, "address", (SDL_Rect){mg, y, W - 2 * mg, va_h});
+	draw_va_split(r, v, r->clip);
+	y += va_h + mg;
+	int tl_h = mg > 6 ? mg : 6;
+	int bottom = H - mg - leg_h - mg / 2 - tl_h - mg / 2;
+	int vma_h = TTF_FontLineSkip(r->sans) + TTF_FontLineSkip(r->mono_small) + 8;
+	int frames_h = H * 11 / 100;
+	int main_h = bottom - y - vma_h - frames_h - 2 * mg;
+	int left_w = (W - 3 * mg) * 60 / 100, rx = 2 * mg + left_w, right_w = W - mg - rx;
+	begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, main_h});
+	draw_tree(r, v, r->clip);
+	int fault_h = main_h * 62 / 100;
+	begin_panel(r, "fault", (SDL_Rect){rx, y, right_w, fault_h});
+	draw_fault_panel(r, v, r->clip);
+	begin_panel(r, "tlbs", (SDL_Rect){rx, y + fault_h + mg, right_w, main_h - fault_h - mg});
+	draw_tlbs(r, v, r->clip);
+	y += main_h + mg;
+	begin_panel(r, "vmas", (SDL_Rect){mg, y, W - 2 * mg, vma_h});
+	draw_vmas(r, v, r->clip);
+	y += vma_h + mg;
+	begin_panel(r, "frames", (SDL_Rect){mg, y, W - 2 * mg, bottom - y});
+	draw_frames(r, v, r->clip);
+	begin_panel(r, "timeline", (SDL_Rect){mg, bottom + mg / 2, W - 2 * mg, tl_h});
+	draw_timeline(r, v, r->clip);
+	begin_panel(r, "legend", (SDL_Rect){mg, H - mg - leg_h, W - 2 * mg, leg_h});
+	draw_legend(r, r->clip);
 }
 
 void render_frame(struct renderer *r, const struct model *m, const struct render_state *s)
@@ -1128,31 +1768,24 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 	if (v.fault)
 		v.nwalk = model_walk(m, v.pid, v.fault->va, v.walk, PT_MAX_LEVELS);
 	collect_changes(&v);
-	r->lay.ncell = r->lay.nlink = 0;
+	r->lay.ncell = r->lay.nlink = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
+	r->nvma_r = 0;
+	r->fg.cols = 0;
 	r->lay.pid = v.pid;
-
-	int W = r->surf->w, H = r->surf->h, mg = r->m;
+	if (s->lecture != r->lecture) {   /* the fonts were opened for the other mode */
+		char err[256];
+		int px = font_size(r->surf->w, r->surf->h, s->lecture);
+		r->m = px / 2;
+		if (open_fonts(r, px, s->lecture, err, sizeof err))
+			return;
+	}
+	SDL_SetClipRect(r->surf, NULL);
 	SDL_FillRect(r->surf, NULL, rgb(r, gui_theme.bg));
-	int head_h = TTF_FontLineSkip(r->big) + mg;
-	int right_w = W * 27 / 100, left_w = W - right_w - 3 * mg;
-	int va_h = TTF_FontLineSkip(r->sans_bold) + TTF_FontLineSkip(r->mono) + 6;
-	int y = mg;
-	draw_header(r, &v, (SDL_Rect){mg, y, W - 2 * mg, head_h});
-	y += head_h;
-	draw_va_split(r, &v, (SDL_Rect){mg, y, left_w, va_h});
-	y += va_h + mg;
-	int vma_h = TTF_FontLineSkip(r->sans) + TTF_FontLineSkip(r->mono_small) + 8;
-	int frames_h = H * 22 / 100;
-	int tree_h = H - y - vma_h - frames_h - 3 * mg;
-	draw_tree(r, &v, (SDL_Rect){mg, y, left_w, tree_h});
-	y += tree_h + mg;
-	draw_vmas(r, &v, (SDL_Rect){mg, y, left_w, vma_h});
-	y += vma_h + mg;
-	draw_frames(r, &v, (SDL_Rect){mg, y, left_w, H - y - mg});
-	int rx = W - right_w - mg, ry = head_h + mg + va_h / 2;
-	int fault_h = (H - ry) * 46 / 100;
-	draw_fault_panel(r, &v, (SDL_Rect){rx, ry, right_w, fault_h});
-	draw_tlbs(r, &v, (SDL_Rect){rx, ry + fault_h + mg, right_w, H - ry - fault_h - 2 * mg});
+	if (s->lecture)
+		layout_lecture(r, &v);
+	else
+		layout_default(r, &v);
+	end_panels(r);
 	if (s->hover_x >= 0)
 		draw_hover(r, &v);
 	if (s->help)

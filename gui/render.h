@@ -30,7 +30,30 @@ struct layout_link {
 	int x1, y1, x2, y2;
 };
 
+/* Every string drawn: where, its font's size in points, whether it was cut
+ * (a cut string ends in "…"); for the tests' rules (text height, cuts
+ * marked, hidden values absent). */
+struct layout_text {
+	SDL_Rect r;
+	int pt;
+	bool cut;
+	char s[160];
+};
+
+/* A region of the picture; nothing is drawn outside it while it is current. */
+struct layout_panel {
+	char name[16];
+	SDL_Rect r;
+};
+
+enum { LAYOUT_PANELS = 16 };
+
 struct layout {
+	struct layout_text *text;
+	int ntext, tcap;
+	struct layout_panel panel[LAYOUT_PANELS];
+	int npanel;
+	int dropped;            /* strings that did not fit their panel's height: unmarked cuts */
 	struct layout_cell *cell;
 	int ncell, ccap;
 	struct layout_link *link;
@@ -38,8 +61,10 @@ struct layout {
 	int pid;                /* the process shown */
 };
 
+/* Okabe and Ito's colour-blind-safe palette, each colour one meaning (the
+ * legend in render.c names them); badges and shapes repeat what colour says. */
 struct theme {
-	SDL_Color bg, fg, dim, panel, walk, path, fresh, changed, link, fault, victim, fill;
+	SDL_Color bg, fg, dim, panel, walk, path, fresh, changed, link, fault, victim, fill, table, hit;
 	SDL_Color level[PT_MAX_LEVELS];
 	SDL_Color use[USE_COUNT];
 };
@@ -53,6 +78,8 @@ struct render_state {
 	double anim;            /* 0..1 through the step's animation; 1 = still */
 	bool flash_on;          /* changed entries drawn inverted (interactive flashing) */
 	bool help, playing, live;
+	bool lecture;           /* large type, the walk first */
+	bool predict, revealed; /* exercise: this step's outcome hidden until revealed */
 	int speed;              /* steps a second */
 	int hover_x, hover_y;   /* -1: none */
 };
@@ -64,6 +91,8 @@ int renderer_resize(struct renderer *r, int w, int h, char *err, size_t errlen);
 SDL_Surface *renderer_surface(struct renderer *r);
 const struct layout *renderer_layout(const struct renderer *r);
 void render_frame(struct renderer *r, const struct model *m, const struct render_state *s);
+/* A frame as an 8-bit RGB PNG (png.c): 0, or -1 with err filled. */
+int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen);
 /* One line per cell and link of the last frame. */
 void layout_print(FILE *f, const struct layout *lay, size_t step);
 

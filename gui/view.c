@@ -16,7 +16,7 @@
 
 #define DEFAULT_W 1600
 #define DEFAULT_H 900
-#define ANIM_MS 700
+#define ANIM_MS 1200
 
 
 static void frame_size(const struct gui_options *o, int *w, int *h)
@@ -27,10 +27,35 @@ static void frame_size(const struct gui_options *o, int *w, int *h)
 
 /* ------------------------------------------------------------ headless */
 
+/* A fault in a GIF: its six steps (walk, fault, allocate, write entry,
+ * retry, TLB fill) 0.4 s each, then the result for 1.5 s; a predicted
+ * fault first hidden for 2 s. */
+static int add_gif_steps(struct gif *gif, struct renderer *r, const struct model *m, const struct render_state *base,
+			 char *err, size_t errlen)
+{
+	struct render_state s = *base;
+	if (s.predict) {
+		s.anim = 1.0;
+		render_frame(r, m, &s);
+		if (gif_add(gif, renderer_surface(r), 200, err, errlen))
+			return -1;
+		s.revealed = true;
+	}
+	for (int i = 0; i <= 6; i++) {
+		s.anim = i < 6 ? (i + 0.5) / 6 : 1.0;
+		render_frame(r, m, &s);
+		if (gif_add(gif, renderer_surface(r), i < 6 ? 40 : 150, err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
 static int render_headless(const struct evlog *log, const struct gui_options *o)
 {
 	char err[1024];
 	setenv("SDL_VIDEODRIVER", "offscreen", 1);
+	/* no window to close: SIGINT and SIGTERM end the run, not an event nobody reads */
+	SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
 	if (SDL_Init(SDL_INIT_VIDEO)) {
 		fprintf(stderr, "mmusim: cannot start SDL (offscreen): %s\n", SDL_GetError());
 		return 1;
@@ -54,9 +79,21 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 	size_t first = o->first > 0 ? (size_t)o->first - 1 : 0, last = o->last > 0 ? (size_t)o->last : n;
 	if (last > n)
 		last = n;
+	struct gif *gif = NULL;
+	if (o->gif && !(gif = gif_open(o->gif, w, h, err, sizeof err))) {
+		errmsg_print(err);
+		rc = 1;
+		last = first;
+	}
 	for (size_t k = first; k < last; k++) {
 		model_goto(&m, k);
-		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4, .hover_x = -1, .hover_y = -1};
+		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4, .hover_x = -1, .hover_y = -1,
+					 .lecture = o->lecture, .predict = o->predict};
+		if (gif && add_gif_steps(gif, r, &m, &s, err, sizeof err)) {
+			errmsg_print(err);
+			rc = 1;
+			break;
+		}
 		render_frame(r, &m, &s);
 		if (o->layout)
 			layout_print(o->layout, renderer_layout(r), k);
@@ -69,6 +106,10 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 				break;
 			}
 		}
+	}
+	if (gif && gif_close(gif, err, sizeof err)) {
+		errmsg_print(err);
+		rc = 1;
 	}
 	model_free(&m);
 	renderer_destroy(r);
@@ -95,12 +136,61 @@ static void go_to(struct viewer *v, size_t k)
 	size_t n = model_steps(v->log);
 	if (k >= n)
 		k = n - 1;
-	if (k != v->s.step)
+	if (k != v->s.step) {
 		v->s.pid = 0;
+		v->s.revealed = false;
+	}
 	v->s.step = k;
 	model_goto(&v->m, k);
 	v->anim_start = SDL_GetTicks();
 	v->dirty = true;
+}
+
+/* The next (dir 1) or previous (-1) fault that is like the shown one in
+ * `what`: 'k' its kind, 'h' its handler path, 'p' its process, 'v' its VMA,
+ * 'x' any failed fault. Wraps around; stays when there is none. */
+static bool alike(const struct gfault *a, const struct gfault *b, char what)
+{
+	switch (what) {
+	case 'k':
+		return !strcmp(a->kind, b->kind) && !strcmp(a->access, b->access);
+	case 'h':
+		return a->path && b->path && !strcmp(a->path, b->path);
+	case 'p':
+		return a->pid == b->pid;
+	case 'v':
+		return a->has_vma && b->has_vma && a->vma_start == b->vma_start && a->pid == b->pid;
+	default:
+		return b->signal || strcmp(b->outcome, "resolved");
+	}
+}
+
+static void jump_alike(struct viewer *v, char what, int dir)
+{
+	size_t n = v->log->nfaults;
+	const struct gfault *cur = model_step_fault(v->log, v->s.step);
+	if (!cur || n < 2)
+		return;
+	for (size_t i = 1; i < n; i++) {
+		size_t k = (v->s.step + n + (size_t)dir * i) % n;
+		if (alike(cur, &v->log->faults[k], what)) {
+			go_to(v, k);
+			return;
+		}
+	}
+}
+
+/* A click on the timeline strip: the fault under the mouse. */
+static void on_click(struct viewer *v, int x, int y)
+{
+	const struct layout *l = renderer_layout(v->r);
+	for (int i = 0; i < l->npanel; i++) {
+		const SDL_Rect *a = &l->panel[i].r;
+		if (strcmp(l->panel[i].name, "timeline") || x < a->x || x >= a->x + a->w || y < a->y - 4 ||
+		    y >= a->y + a->h + 4 || !v->log->nfaults)
+			continue;
+		go_to(v, (size_t)((double)(x - a->x) * (double)v->log->nfaults / a->w));
+	}
 }
 
 static void next_process(struct viewer *v)
@@ -175,6 +265,25 @@ static void on_key(struct viewer *v, SDL_Keycode key)
 	case SDLK_s:
 		save_screenshot(v);
 		break;
+	case SDLK_l:
+		v->s.lecture = !v->s.lecture;
+		break;
+	case SDLK_k:
+	case SDLK_j:
+	case SDLK_n:
+	case SDLK_v:
+	case SDLK_x:   /* like this fault: kind, handler path, process, VMA; x: failed (shift: backwards) */
+		jump_alike(v, key == SDLK_j ? 'h' : key == SDLK_n ? 'p' : (char)key, SDL_GetModState() & KMOD_SHIFT ? -1 : 1);
+		break;
+	case SDLK_p:
+		v->s.predict = !v->s.predict;
+		v->s.revealed = false;
+		break;
+	case SDLK_r:
+	case SDLK_RETURN:
+		v->s.revealed = true;
+		v->anim_start = SDL_GetTicks();   /* the outcome animates as it is revealed */
+		break;
 	case SDLK_SLASH:      /* ? on most layouts */
 	case SDLK_QUESTION:
 	case SDLK_h:
@@ -195,6 +304,9 @@ static void on_event(struct viewer *v, const SDL_Event *e)
 		break;
 	case SDL_KEYDOWN:
 		on_key(v, e->key.keysym.sym);
+		break;
+	case SDL_MOUSEBUTTONDOWN:
+		on_click(v, e->button.x, e->button.y);
 		break;
 	case SDL_MOUSEMOTION:
 		v->s.hover_x = e->motion.x;
@@ -263,13 +375,21 @@ static void advance_playing(struct viewer *v)
 	v->dirty = true;
 }
 
+/* A step's animation: 1.2 s when stepping by hand, four fifths of a step
+ * while playing, so it completes at any speed. */
+static Uint32 anim_ms(const struct viewer *v)
+{
+	Uint32 step = 1000u / (Uint32)v->s.speed * 4 / 5;
+	return v->s.playing && step < ANIM_MS ? step : ANIM_MS;
+}
+
 static void show(struct viewer *v)
 {
-	Uint32 since = SDL_GetTicks() - v->anim_start;
-	bool animating = since < ANIM_MS;
+	Uint32 since = SDL_GetTicks() - v->anim_start, ms = anim_ms(v);
+	bool animating = since < ms && (!v->s.predict || v->s.revealed);
 	if (!v->dirty && !animating)
 		return;
-	v->s.anim = animating ? (double)since / ANIM_MS : 1.0;
+	v->s.anim = animating ? (double)since / ms : 1.0;
 	v->s.flash_on = !animating || (since / 120) % 2 == 0;
 	v->s.nsteps = model_steps(v->log);
 	render_frame(v->r, &v->m, &v->s);
@@ -290,7 +410,9 @@ static const char *press_scripted_key(const char *script)
 		SDL_Keycode key;
 	} keys[] = {{"right", SDLK_RIGHT}, {"left", SDLK_LEFT}, {"home", SDLK_HOME}, {"end", SDLK_END},
 		    {"space", SDLK_SPACE}, {"plus", SDLK_PLUS},  {"minus", SDLK_MINUS}, {"tab", SDLK_TAB},
-		    {"s", SDLK_s},         {"?", SDLK_QUESTION}, {"q", SDLK_q}};
+		    {"s", SDLK_s},         {"?", SDLK_QUESTION}, {"q", SDLK_q},         {"l", SDLK_l},
+		    {"p", SDLK_p},         {"r", SDLK_r},         {"k", SDLK_k},         {"j", SDLK_j},
+		    {"n", SDLK_n},         {"v", SDLK_v},         {"x", SDLK_x}};
 	while (*script == ' ')
 		script++;
 	size_t len = strcspn(script, " ");
@@ -334,7 +456,8 @@ static int run_window(struct evlog *log, int fd, const struct gui_options *o)
 		return 1;
 	}
 	model_init(&v.m, log);
-	v.s = (struct render_state){.speed = 4, .hover_x = -1, .hover_y = -1, .live = fd >= 0};
+	v.s = (struct render_state){.speed = 4, .hover_x = -1, .hover_y = -1, .live = fd >= 0, .lecture = o->lecture,
+				    .predict = o->predict};
 	go_to(&v, 0);
 	while (!v.quit) {
 		if (script)

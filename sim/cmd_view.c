@@ -36,14 +36,20 @@ int view_option(int argc, char **argv, int *i, struct gui_options *o)
 		o->layout = stdout;
 		return 1;
 	}
+	if (!strcmp(a, "--lecture") || !strcmp(a, "--predict")) {
+		*(a[2] == 'l' ? &o->lecture : &o->predict) = true;
+		return 1;
+	}
 	if (strcmp(a, "--frames") && strcmp(a, "--size") && strcmp(a, "--first") && strcmp(a, "--last") &&
-	    strcmp(a, "--fault"))
+	    strcmp(a, "--fault") && strcmp(a, "--gif"))
 		return 0;
 	if (++*i == argc)
 		return -usage_error("%s needs a value", a);
 	const char *v = argv[*i];
 	if (!strcmp(a, "--frames"))
 		o->frames_dir = v;
+	else if (!strcmp(a, "--gif"))
+		o->gif = v;
 	else if (!strcmp(a, "--size")) {
 		char x;
 		if (sscanf(v, "%d%c%d", &o->width, &x, &o->height) != 3 || x != 'x' || o->width < 640 ||
@@ -63,10 +69,10 @@ int view_option(int argc, char **argv, int *i, struct gui_options *o)
 
 int view_check(const struct gui_options *o)
 {
-	if (o->headless && !o->frames_dir && !o->layout)
-		return usage_error("--headless needs --frames DIR (or --layout)");
-	if (!o->headless && (o->frames_dir || o->layout))
-		return usage_error("--frames and --layout go with --headless");
+	if (o->headless && !o->frames_dir && !o->layout && !o->gif)
+		return usage_error("--headless needs --frames DIR (or --gif FILE, --layout)");
+	if (!o->headless && (o->frames_dir || o->layout || o->gif))
+		return usage_error("--frames, --gif and --layout go with --headless");
 	if (o->first && o->last && o->last < o->first)
 		return usage_error("--last %d comes before --first %d", o->last, o->first);
 	return 0;
@@ -74,8 +80,9 @@ int view_check(const struct gui_options *o)
 
 int view_options_check(bool view, const char *events, const struct gui_options *o)
 {
-	if (!view && (o->headless || o->frames_dir || o->layout || o->first || o->last || o->width))
-		return usage_error("--headless, --frames, --size, --first, --last, --fault and --layout go with --view");
+	if (!view && (o->headless || o->frames_dir || o->layout || o->first || o->last || o->width || o->lecture ||
+		      o->predict || o->gif))
+		return usage_error("--headless, --frames, --size, --first, --last, --fault, --layout, --lecture and --predict go with --view");
 	if (view && events)
 		return usage_error("--view shows the event log as it is made; leave out --events (or view it later)");
 	return view ? view_check(o) : 0;

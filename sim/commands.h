@@ -11,6 +11,7 @@ int cmd_convert(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_view(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_quiz(int argc, char **argv);
 
 /* The view's options (--headless, --frames DIR, --size WxH, --first N,
  * --last N, --fault N, --layout), shared by view, run --view and replay

@@ -44,6 +44,9 @@ static const char usage[] =
 	"                            s, ?, q). --headless --frames DIR writes one PNG a fault\n"
 	"                            without a display; --size WxH, --first N, --last N,\n"
 	"                            --fault N, --layout (each frame's entry cells and links)\n"
+	"  quiz EVENTS [-s SEED] [-n N] [-c]\n"
+	"                            homework questions from an event log (the seed picks them;\n"
+	"                            -c prints the answers)\n"
 	"  convert --from lackey [--arch x86-64|aarch64] IN OUT\n"
 	"                            turn a Valgrind lackey --trace-mem=yes log into a trace\n"
 	"  convert --to binary|jsonl IN OUT\n"
@@ -96,6 +99,8 @@ int main(int argc, char **argv)
 		return cmd_view(argc - 1, argv + 1);
 	if (!strcmp(cmd, "sweep"))
 		return cmd_sweep(argc - 1, argv + 1);
+	if (!strcmp(cmd, "quiz"))
+		return cmd_quiz(argc - 1, argv + 1);
 	if (!strcmp(cmd, "convert"))
 		return cmd_convert(argc - 1, argv + 1);
 	if (cmd[0] == '-')

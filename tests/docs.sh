@@ -9,7 +9,7 @@
 MMUSIM=$1 SRC=$2 BUILD=$3 CMAKE=$4
 cd "$tmp" || exit 1
 
-for cmd in demo presets run replay sweep view convert; do
+for cmd in demo presets run replay sweep view quiz convert; do
 	for flag in --help -h; do
 		"$MMUSIM" $cmd $flag >out 2>err
 		rc=$?
@@ -28,7 +28,7 @@ LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$SRC/docs/mmusim.1" >out 2>&1 && [ ! -s
 	fail "man page: $(cat out)"
 LC_ALL=C.UTF-8 groff -man -Tutf8 -P-cbou "$SRC/docs/mmusim.1" 2>/dev/null | grep -q "OPTIONS OF SWEEP" && pass ||
 	fail "man page does not render its sections"
-for cmd in demo presets run replay sweep view convert; do
+for cmd in demo presets run replay sweep view quiz convert; do
 	grep -q "^\.B $cmd\$" "$SRC/docs/mmusim.1" || fail "man page: no $cmd in the synopsis"
 done
 if command -v man >/dev/null; then

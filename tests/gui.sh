@@ -15,9 +15,11 @@ for arch in x86_64 aarch64; do
 	done
 done
 "$MMUSIM" replay "$SRC/traces/examples/zero-then-cow.jsonl" --events replay.jsonl || fail "replay: exit $?"
+"$MMUSIM" run --preset apple16k --events a16.jsonl "$GUESTS/aarch64/fork_cow" >/dev/null 2>&1 || fail "run 16K: exit $?"
+"$MMUSIM" run --events segv.jsonl "$GUESTS/x86_64/segv_bad_address" >/dev/null 2>&1
 
 if "$TEST_GUI" --fork x86_64-fork_cow.jsonl --fork aarch64-fork_cow.jsonl x86_64-mmap_write.jsonl \
-	aarch64-mmap_write.jsonl replay.jsonl; then
+	aarch64-mmap_write.jsonl replay.jsonl a16.jsonl segv.jsonl; then
 	pass
 else
 	fail "test_gui"
@@ -41,9 +43,45 @@ else
 	fail "view --layout:"; cat layout
 fi
 
+# mmusim quiz: the same seed the same questions, another seed others; -c
+# adds the answers and nothing else changes.
+"$MMUSIM" quiz x86_64-fork_cow.jsonl -s 7 -n 6 >q1 && "$MMUSIM" quiz x86_64-fork_cow.jsonl -s 7 -n 6 >q2 &&
+	"$MMUSIM" quiz x86_64-fork_cow.jsonl -s 8 -n 6 >q3 && "$MMUSIM" quiz x86_64-fork_cow.jsonl -s 7 -n 6 -c >qc ||
+	fail "quiz: exit $?"
+if cmp -s q1 q2 && ! cmp -s q1 q3 && [ "$(grep -c '^[0-9]\. ' q1)" -eq 6 ] && ! grep -q "Answer:" q1 &&
+   [ "$(grep -c '^  Answer:' qc)" -ge 6 ] && [ "$(grep -v '^  Answer:' qc | grep -v '^The answers' | md5sum)" = "$(grep -v '^The answers' q1 | md5sum)" ]; then
+	pass
+else
+	fail "quiz:"; cat q1 qc
+fi
+"$MMUSIM" quiz x86_64-fork_cow.jsonl -n 0 2>err; [ $? -eq 2 ] && pass || fail "quiz -n 0: not a usage error"
+
+# --gif: an animated GIF of a range of faults, the same bytes twice.
+"$MMUSIM" view --headless --gif a.gif --first 2 --last 3 --lecture --size 800x600 x86_64-fork_cow.jsonl ||
+	fail "view --gif: exit $?"
+"$MMUSIM" view --headless --gif b.gif --first 2 --last 3 --lecture --size 800x600 x86_64-fork_cow.jsonl
+if [ "$(head -c 6 a.gif)" = GIF89a ] && [ "$(tail -c 1 a.gif | od -An -tx1 | tr -d ' ')" = 3b ] && cmp -s a.gif b.gif &&
+   [ "$(wc -c <a.gif)" -gt 10000 ]; then
+	pass
+else
+	fail "view --gif: not a GIF, or not the same bytes twice"
+fi
+
+# --lecture and --predict: the panels and strings in --layout, none dropped.
+"$MMUSIM" view --headless --layout --lecture --predict --size 800x600 --fault 2 replay.jsonl >layout2 ||
+	fail "view --lecture --layout: exit $?"
+if grep -q "^panel tables " layout2 && grep -q "^panel fault " layout2 && grep -q "^text pt [0-9]* " layout2 &&
+   grep -q "^dropped 0$" layout2 && grep -q "predict" layout2; then
+	pass
+else
+	fail "view --lecture --predict --layout:"; cat layout2
+fi
+"$MMUSIM" run --lecture "$GUESTS/x86_64/hello" >/dev/null 2>err
+[ $? -eq 2 ] && grep -q "go with --view" err && pass || fail "run --lecture without --view: not a usage error"
+
 # The window (on SDL's offscreen driver), driven by scripted keys: steps,
 # a screenshot, another process, help, play; q quits with status 0.
-MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space q" SDL_VIDEODRIVER=offscreen \
+MMUSIM_VIEW_KEYS="right right left s tab ? end home plus minus space space l p r l k j n v x q" SDL_VIDEODRIVER=offscreen \
 	"$MMUSIM" view x86_64-fork_cow.jsonl 2>err
 st=$?
 if [ $st -eq 0 ] && [ -s mmusim-fault-00002.png ] && grep -q "saved mmusim-fault-00002.png" err; then

@@ -7,7 +7,16 @@
  * - stepping forward then back (and far away then back) gives the frame
  *   a fresh model gives, pixel for pixel;
  * - after a fork, a frame the child later copies on write is still shared
- *   before that: linked to the child and to its parent.
+ *   before that: linked to the child and to its parent;
+ * - the layout rules, at every tested size, default and lecture: panels
+ *   inside the picture and apart, every string inside a panel and apart
+ *   from every other, none
+ *   dropped for want of room, every cut string marked "…"; a lecture's
+ *   type at least 20 points at 1280x720;
+ * - predict mode: a step's new frames appear in no string until revealed
+ *   (and do after);
+ * - lecture mode: the walk's entries in the walk colour too, and a failed
+ *   walk's missing entry drawn.
  * Usage: test_gui [--fork] LOG... (--fork: the next log must show a
  * shared frame). */
 #include <stdlib.h>
@@ -41,12 +50,155 @@ static SDL_Color pixel(SDL_Surface *s, int x, int y)
 
 static bool same_color(SDL_Color a, SDL_Color b) { return a.r == b.r && a.g == b.g && a.b == b.b; }
 
+/* The faults to look at: all of a short log, else a spread of them. */
+static bool sampled(size_t k, size_t n) { return n <= 16 || k % (n / 12) == 0 || k + 1 == n; }
+
+static bool lecture;   /* the mode render() draws in */
+
 static void render(struct renderer *r, struct model *m, size_t k)
 {
 	model_goto(m, k);
 	struct render_state s = {.step = k, .nsteps = model_steps(m->log), .anim = 1.0, .speed = 4, .hover_x = -1,
-				 .hover_y = -1};
+				 .hover_y = -1, .lecture = lecture};
 	render_frame(r, m, &s);
+}
+
+static bool inside(SDL_Rect in, SDL_Rect out)
+{
+	return in.x >= out.x && in.y >= out.y && in.x + in.w <= out.x + out.w && in.y + in.h <= out.y + out.h + 2;
+}
+
+static bool apart(SDL_Rect a, SDL_Rect b)
+{
+	return a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y;
+}
+
+static bool ends_with_ellipsis(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 3 && !strcmp(s + n - 3, "\u2026");
+}
+
+/* The layout's rules on one drawn frame. */
+static void check_layout_rules(const char *name, const struct renderer *r, size_t k, int min_pt)
+{
+	const struct layout *lay = renderer_layout(r);
+	SDL_Surface *s = renderer_surface((struct renderer *)r);
+	SDL_Rect all = {0, 0, s->w, s->h};
+	const char *mode = lecture ? "lecture" : "default";
+	CHECK(lay->npanel >= 6, "%s %dx%d %s: fault %zu: %d panels", name, s->w, s->h, mode, k + 1, lay->npanel);
+	for (int i = 0; i < lay->npanel; i++) {
+		CHECK(inside(lay->panel[i].r, all), "%s %dx%d %s: panel %s outside the picture", name, s->w, s->h, mode,
+		      lay->panel[i].name);
+		for (int j = i + 1; j < lay->npanel; j++)
+			CHECK(apart(lay->panel[i].r, lay->panel[j].r), "%s %dx%d %s: fault %zu: panels %s and %s overlap", name,
+			      s->w, s->h, mode, k + 1, lay->panel[i].name, lay->panel[j].name);
+	}
+	CHECK(lay->dropped == 0, "%s %dx%d %s: fault %zu: %d strings dropped (cut without a mark)", name, s->w, s->h, mode,
+	      k + 1, lay->dropped);
+	for (int i = 0; i < lay->ntext; i++) {
+		const struct layout_text *t = &lay->text[i];
+		bool in = false;
+		for (int j = 0; j < lay->npanel && !in; j++)
+			in = inside(t->r, lay->panel[j].r);
+		CHECK(in, "%s %dx%d %s: fault %zu: \"%s\" at %d,%d is in no panel", name, s->w, s->h, mode, k + 1, t->s, t->r.x,
+		      t->r.y);
+		CHECK(!t->cut || ends_with_ellipsis(t->s), "%s %dx%d %s: fault %zu: \"%s\" cut without a mark", name, s->w,
+		      s->h, mode, k + 1, t->s);
+		for (int j = i + 1; j < lay->ntext; j++)
+			CHECK(apart(t->r, lay->text[j].r), "%s %dx%d %s: fault %zu: \"%s\" overlaps \"%s\"", name, s->w, s->h,
+			      mode, k + 1, t->s, lay->text[j].s);
+		CHECK(t->pt >= min_pt, "%s %dx%d %s: fault %zu: \"%s\" in %d points (< %d)", name, s->w, s->h, mode, k + 1,
+		      t->s, t->pt, min_pt);
+	}
+}
+
+static void check_rules_at_sizes(const char *name, struct renderer *r, struct model *m)
+{
+	static const int sizes[][2] = {{1600, 900}, {1280, 720}, {1024, 768}, {800, 600}, {640, 400}};
+	char err[256];
+	size_t n = model_steps(m->log);
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+		for (int mode = 0; mode < 2; mode++) {
+			lecture = mode;
+			if (lecture && sizes[i][1] < 600)
+				continue;   /* a lecture's floor is 800x600 */
+			renderer_resize(r, sizes[i][0], sizes[i][1], err, sizeof err);
+			int min_pt = lecture && sizes[i][0] == 1280 ? 20 : 1;
+			for (size_t k = 0; k < n; k++)
+				if (sampled(k, n)) {
+					render(r, m, k);
+					check_layout_rules(name, r, k, min_pt);
+				}
+		}
+	lecture = false;
+	renderer_resize(r, 1280, 720, err, sizeof err);
+}
+
+static bool drawn_text_has(const struct layout *lay, const char *needle)
+{
+	for (int i = 0; i < lay->ntext; i++)
+		if (strstr(lay->text[i].s, needle))
+			return true;
+	return false;
+}
+
+/* Predict mode: the frame a step maps anew (a frame no other entry maps)
+ * is nowhere in the picture's strings until revealed. */
+static void check_predict(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	int checked = 0;
+	for (size_t k = 0; k < l->nfaults && checked < 8; k++) {
+		const struct gfault *f = &l->faults[k];
+		if (!sampled(k, l->nfaults))
+			continue;
+		model_goto(m, k);
+		struct mappers *mp = calloc(m->nframes ? m->nframes : 1, sizeof *mp);
+		model_collect_mappers(m, mp);
+		for (int mode = 0; mode < 2; mode++)
+			for (int i = 0; i < f->nptes; i++) {
+				const struct gpte *p = &f->ptes[i];
+				struct pte d = pte_decode(l->fmt, p->level, p->val);
+				uint64_t pfn = d.oa >> l->fmt->page_shift;
+				if (p->old || d.kind != PTE_PAGE || pfn >= m->nframes || mp[pfn].count != 1)
+					continue;
+				char needle[48];
+				snprintf(needle, sizeof needle, "frame 0x%llx", (unsigned long long)pfn);
+				struct render_state s = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4, .hover_x = -1,
+							 .hover_y = -1, .lecture = mode, .predict = true};
+				render_frame(r, m, &s);
+				CHECK(!drawn_text_has(renderer_layout(r), needle), "%s: fault %d (predict, %s): \"%s\" is shown",
+				      name, f->n, mode ? "lecture" : "default", needle);
+				s.revealed = true;
+				render_frame(r, m, &s);
+				CHECK(drawn_text_has(renderer_layout(r), needle), "%s: fault %d (revealed, %s): \"%s\" is not shown",
+				      name, f->n, mode ? "lecture" : "default", needle);
+				checked++;
+			}
+		free(mp);
+	}
+	CHECK(checked > 0, "%s: no new frame to hide in predict mode", name);
+}
+
+/* A failed walk (no entry where the walk looked) shows the missing entry. */
+static void check_missing_entry(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	for (size_t k = 0; k < l->nfaults; k++) {
+		const struct gfault *f = &l->faults[k];
+		if (f->has_vma || !f->signal)
+			continue;
+		for (int mode = 0; mode < 2; mode++) {
+			lecture = mode;
+			render(r, m, k);
+			CHECK(drawn_text_has(renderer_layout(r), lecture ? "MISSING" : "no VMA"),
+			      "%s: fault %d outside every VMA: no missing entry or no-VMA mark drawn (%s)", name, f->n,
+			      lecture ? "lecture" : "default");
+		}
+		lecture = false;
+		return;
+	}
 }
 
 static const struct layout_cell *find_cell(const struct layout *l, uint64_t table, uint32_t index)
@@ -57,8 +209,6 @@ static const struct layout_cell *find_cell(const struct layout *l, uint64_t tabl
 	return NULL;
 }
 
-/* The faults to look at: all of a short log, else a spread of them. */
-static bool sampled(size_t k, size_t n) { return n <= 16 || k % (n / 12) == 0 || k + 1 == n; }
 
 static void check_walks(const char *name, struct renderer *r, struct model *m)
 {
@@ -90,7 +240,7 @@ static void check_walks(const char *name, struct renderer *r, struct model *m)
 		if (k == 0 && lay->ncell) {   /* the mouse over an entry: its bits in a box beside it */
 			struct layout_cell c = lay->cell[0];
 			struct render_state hs = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4,
-						  .hover_x = c.r.x + 4, .hover_y = c.r.y + 4};
+						  .hover_x = c.r.x + 4, .hover_y = c.r.y + 4, .lecture = lecture};
 			render_frame(r, m, &hs);
 			SDL_Color got = pixel(s, hs.hover_x + 17, hs.hover_y + 30);
 			CHECK(same_color(got, gui_theme.walk), "%s: no box with the entry's bits beside the mouse", name);
@@ -217,7 +367,13 @@ int main(int argc, char **argv)
 		struct model m;
 		model_init(&m, &l);
 		check_walks(argv[i], r, &m);
+		lecture = true;   /* the lecture's walk too */
+		check_walks(argv[i], r, &m);
+		lecture = false;
 		check_back_and_forth(argv[i], r, &m);
+		check_rules_at_sizes(argv[i], r, &m);
+		check_predict(argv[i], r, &m);
+		check_missing_entry(argv[i], r, &m);
 		if (fork)
 			check_fork_sharing(argv[i], r, &m);
 		fork = false;
