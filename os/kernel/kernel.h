@@ -165,6 +165,8 @@ void thread_wait_over(struct proc *p);
 /* Simulated time at which the first timed wait ends (UINT64_MAX: none). */
 uint64_t threads_first_deadline(const struct kernel *k);
 size_t threads_alive(const struct kernel *k);
+/* The process of live thread tid, or NULL. */
+struct proc *thread_proc(const struct kernel *k, int tid);
 /* syscall.c: a new process's resource limits. */
 void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2]);
 static inline uint64_t proc_stack_limit(const struct proc *p) { return p->rlim[RLIM_STACK][0]; }

@@ -110,6 +110,14 @@ size_t threads_alive(const struct kernel *k)
 	return n;
 }
 
+struct proc *thread_proc(const struct kernel *k, int tid)
+{
+	for (size_t i = 0; i < k->svc->nthreads; i++)
+		if (k->svc->threads[i]->tid == tid && k->svc->threads[i]->alive)
+			return k->svc->threads[i]->p;
+	return NULL;
+}
+
 static size_t siblings_alive(const struct proc *p)
 {
 	size_t n = 0;
