@@ -12,11 +12,13 @@
  *
  * Prints the clone checks, the per-range sums, the total, how many ranges
  * the workers took together, whether every worker had its own tid and the
- * process's pid, and the timed wait's result; exits 0.
+ * process's pid, and the timed wait's result, then futex's answers to
+ * waits that must not sleep (by errno name); exits 0.
  *
  * `worker_pool deadlock` instead joins a thread that waits on a condition
  * nobody signals: it never ends (mmusim reports the deadlock). */
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -78,6 +80,34 @@ static void *work(void *arg)
 	pthread_mutex_unlock(&lock);
 	w->taken = taken;
 	return (void *)(intptr_t)taken;
+}
+
+static const char *futex_result(uint32_t *word, int op, uint32_t val, const struct timespec *ts, uint32_t bitset)
+{
+	long rc = syscall(SYS_futex, word, op, val, ts, NULL, bitset);
+	if (rc >= 0)
+		return rc == 0 ? "0" : "woke some";
+	switch (errno) {
+	case EAGAIN: return "EAGAIN";
+	case EINVAL: return "EINVAL";
+	case ETIMEDOUT: return "ETIMEDOUT";
+	case ENOSYS: return "ENOSYS";
+	default: return strerror(errno);
+	}
+}
+
+static void futex_checks(void)
+{
+	static uint32_t word[2] = {7, 7};
+	struct timespec ms = {0, 1000000}, bad = {0, 1000000000};
+	printf("futex wait, value changed: %s\n", futex_result(word, FUTEX_WAIT_PRIVATE, 8, NULL, 0));
+	printf("futex wait, 1 ms: %s\n", futex_result(word, FUTEX_WAIT_PRIVATE, 7, &ms, 0));
+	printf("futex wait, bad timeout: %s\n", futex_result(word, FUTEX_WAIT, 7, &bad, 0));
+	printf("futex wait, unaligned: %s\n", futex_result((uint32_t *)((char *)word + 1), FUTEX_WAIT, 7, &ms, 0));
+	printf("futex wait_bitset, bitset 0: %s\n", futex_result(word, FUTEX_WAIT_BITSET, 7, NULL, 0));
+	printf("futex wait, realtime clock: %s\n", futex_result(word, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 7, &ms, 0));
+	printf("futex wake, nobody waits: %s\n", futex_result(word, FUTEX_WAKE_PRIVATE, 1, NULL, 0));
+	printf("gettid in the first thread is the pid: %s\n", syscall(SYS_gettid) == getpid() ? "yes" : "no");
 }
 
 /* clone with flags Linux refuses: the error, by name. */
@@ -167,5 +197,6 @@ int main(int argc, char **argv)
 	int rc = pthread_cond_timedwait(&work_cv, &lock, &ts);
 	pthread_mutex_unlock(&lock);
 	printf("timed wait with nobody to signal: %s\n", rc == ETIMEDOUT ? "ETIMEDOUT" : strerror(rc));
+	futex_checks();
 	return 0;
 }
