@@ -13,7 +13,9 @@
  * Prints the clone checks, the per-range sums, the total, how many ranges
  * the workers took together, whether every worker had its own tid and the
  * process's pid, and the timed wait's result, then futex's answers to
- * waits that must not sleep (by errno name); exits 0.
+ * waits that must not sleep (by errno name), then a fork while a worker
+ * waits: the child has only the forking thread (its pid is its tid) and
+ * exits 5, then the worker is woken and joined; exits 0.
  *
  * `worker_pool deadlock` instead joins a thread that waits on a condition
  * nobody signals: it never ends (mmusim reports the deadlock). */
@@ -26,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -198,5 +201,28 @@ int main(int argc, char **argv)
 	pthread_mutex_unlock(&lock);
 	printf("timed wait with nobody to signal: %s\n", rc == ETIMEDOUT ? "ETIMEDOUT" : strerror(rc));
 	futex_checks();
+
+	/* fork in a threaded process: only the caller goes on in the child */
+	quit = 0;
+	next_range = ranges_posted = 0;
+	struct worker waiter = {0};
+	pthread_create(&waiter.th, NULL, work, &waiter);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		printf("child of a threaded process: its tid is its pid: %s\n",
+		       syscall(SYS_gettid) == getpid() ? "yes" : "no");
+		fflush(stdout);
+		_exit(5);
+	}
+	int st = 0;
+	waitpid(child, &st, 0);
+	printf("child exited with %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	pthread_mutex_lock(&lock);
+	quit = 1;
+	pthread_cond_broadcast(&work_cv);
+	pthread_mutex_unlock(&lock);
+	pthread_join(waiter.th, NULL);
+	printf("waiting worker joined\n");
 	return 0;
 }
