@@ -36,11 +36,14 @@ struct block_counts {
 	size_t cap, used;        /* cap: a power of two */
 };
 
-/* A process as the CPU keeps it while another runs: its registers and its
- * regions (kept, with their shadow, while out of Unicorn). Whether it runs
- * or sleeps is the kernel's (os/sched.c). */
+/* A thread as the CPU keeps it while another runs: its registers and
+ * (for one task of each process) the process's regions, kept with their
+ * shadow while out of Unicorn. Threads of one process share the regions:
+ * they are in Unicorn while one of them runs, else held by one of its
+ * tasks. Whether it runs or sleeps is the kernel's (os/sched.c). */
 struct task {
-	int pid;
+	int pid;                 /* its process's */
+	int tid;
 	struct proc *p;          /* NULL once it has ended */
 	uc_context *ctx;
 	bool started;            /* has run: ctx holds its registers */
@@ -77,6 +80,7 @@ struct cpu {
 	struct fault_record killer;
 	bool have_killer;
 	bool exited;
+	bool thread_exited;      /* the current thread ended, its process goes on */
 	int status;
 	uint64_t insns;
 	struct block_counts blocks;
@@ -157,7 +161,9 @@ void segv_catch(struct cpu *c);
 void segv_release(void);
 
 /* ---- run.c: processes, slices and system calls ---- */
-struct task *task_of(struct cpu *c, int pid);
+struct task *task_of(struct cpu *c, int tid);
+/* The task of process pid that holds its regions while none of it runs. */
+struct task *regions_holder(struct cpu *c, int pid);
 void syscall_enter(struct cpu *c, uint64_t nr, uint64_t a[6]);
 
 #endif

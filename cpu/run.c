@@ -20,16 +20,31 @@
 
 /* ---- tasks ---- */
 
-struct task *task_of(struct cpu *c, int pid)
+struct task *task_of(struct cpu *c, int tid)
 {
 	for (size_t i = 0; i < c->ntasks; i++)
-		if (c->tasks[i]->pid == pid)
+		if (c->tasks[i]->p && c->tasks[i]->tid == tid)
 			return c->tasks[i];
 	return NULL;
 }
 
-/* A task for process p, last in the table (which keeps creation order). */
-static struct task *task_new(struct cpu *c, struct proc *p)
+struct task *regions_holder(struct cpu *c, int pid)
+{
+	struct task *any = NULL;
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct task *t = c->tasks[i];
+		if (t->pid != pid || !t->ctx)
+			continue;
+		if (t->reg)
+			return t;
+		any = any ? any : t;
+	}
+	return any;
+}
+
+/* A task for thread tid of process p, last in the table (which keeps
+ * creation order). */
+static struct task *task_new(struct cpu *c, struct proc *p, int tid)
 {
 	struct task **nt = realloc(c->tasks, (c->ntasks + 1) * sizeof *nt);
 	if (!nt)
@@ -41,9 +56,19 @@ static struct task *task_new(struct cpu *c, struct proc *p)
 		return NULL;
 	}
 	t->pid = proc_pid(p);
+	t->tid = tid;
 	t->p = p;
 	c->tasks[c->ntasks++] = t;
 	return t;
+}
+
+/* Another live task of t's process, or NULL. */
+static struct task *sibling_of(struct cpu *c, const struct task *t)
+{
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (c->tasks[i] != t && c->tasks[i]->p && c->tasks[i]->p == t->p && c->tasks[i]->ctx)
+			return c->tasks[i];
+	return NULL;
 }
 
 static void task_free(struct cpu *c, struct task *t)
@@ -63,25 +88,56 @@ static void task_free(struct cpu *c, struct task *t)
 	t->ctx = NULL;
 }
 
+/* A thread ended and its process goes on: a sibling keeps the regions. */
+static void thread_task_free(struct cpu *c, struct task *t)
+{
+	struct task *heir = sibling_of(c, t);
+	if (!heir) {   /* its siblings never got a context: nothing to keep */
+		task_free(c, t);
+		t->p = NULL;
+		return;
+	}
+	if (t == c->cur) {
+		regions_put_away(c, heir);
+		c->reg = NULL;
+		c->nreg = 0;
+		c->cur = NULL;
+	} else if (t->reg) {
+		heir->reg = t->reg;
+		heir->nreg = t->nreg;
+	}
+	t->reg = NULL;
+	t->nreg = 0;
+	uc_context_free(t->ctx);
+	t->ctx = NULL;
+	t->p = NULL;
+}
+
 static void set_comm(struct task *t, const char *path)
 {
 	const char *slash = path ? strrchr(path, '/') : NULL;
 	snprintf(t->comm, sizeof t->comm, "%s", slash ? slash + 1 : path ? path : "?");
 }
 
-/* Unicorn gets t's registers and regions (the current ones are put away). */
+/* Unicorn gets t's registers and regions (the current ones are put away);
+ * between two threads of one process, the registers only (the TLS base
+ * among them). */
 static void switch_to(struct cpu *c, struct task *t)
 {
 	if (c->cur == t)
 		return;
+	bool same_mm = c->cur && c->cur->p == t->p;
 	if (c->cur) {
 		uc_context_save(c->uc, c->cur->ctx);
-		regions_put_away(c, c->cur);
+		if (!same_mm)
+			regions_put_away(c, c->cur);
 	}
 	c->cur = t;
-	kernel_switch(c->k, t->p);
-	regions_take_back(c, t);
-	sync_regions(c);
+	kernel_switch_thread(c->k, t->p, t->tid);
+	if (!same_mm) {
+		regions_take_back(c, regions_holder(c, t->pid));
+		sync_regions(c);
+	}
 	if (t->started)
 		uc_context_restore(c->uc, t->ctx);
 }
@@ -91,12 +147,8 @@ static void switch_to(struct cpu *c, struct task *t)
 /* The child of a fork: the parent's registers as they are inside the
  * system call, returning 0, past the instruction (on x86-64 the hook sees
  * RIP at the syscall itself). */
-static void fork_task(struct cpu *c, const struct sys_result *r)
+static void child_context(struct cpu *c, struct task *t, const struct sys_result *r)
 {
-	struct proc *child = proc_find(c->k, (int)r->value);
-	struct task *t = child ? task_new(c, child) : NULL;
-	if (!t)
-		return;
 	t->started = true;
 	t->set_tid = r->child.set_tid;
 	memcpy(t->comm, c->cur->comm, sizeof t->comm);
@@ -112,6 +164,34 @@ static void fork_task(struct cpu *c, const struct sys_result *r)
 		uc_context_reg_write(t->ctx, sp_reg(c), &r->child.sp);
 	if (r->child.set_tls)
 		uc_context_reg_write(t->ctx, tls_reg(c), &r->child.tls);
+}
+
+static void fork_task(struct cpu *c, const struct sys_result *r)
+{
+	struct proc *child = proc_find(c->k, (int)r->value);
+	struct task *t = child ? task_new(c, child, proc_pid(child)) : NULL;
+	if (t)
+		child_context(c, t, r);
+}
+
+/* A new thread of the current process: the caller's registers, as for a
+ * fork, on the stack and with the TLS base clone gave. */
+static void thread_task(struct cpu *c, const struct sys_result *r)
+{
+	struct task *t = task_new(c, c->cur->p, (int)r->value);
+	if (t)
+		child_context(c, t, r);
+}
+
+/* execve in a threaded process: the other threads' tasks go. */
+static void drop_sibling_tasks(struct cpu *c, struct task *t)
+{
+	for (struct task *s; (s = sibling_of(c, t));) {
+		uc_context_free(s->ctx);
+		s->ctx = NULL;
+		s->p = NULL;
+	}
+	t->tid = t->pid;
 }
 
 /* What a system call's result asks of the CPU. Returns whether the return
@@ -143,6 +223,13 @@ static bool apply_result(struct cpu *c, const struct sys_result *r)
 	case SYSA_FORK:
 		fork_task(c, r);
 		break;
+	case SYSA_THREAD:
+		thread_task(c, r);
+		break;
+	case SYSA_THREAD_EXIT:
+		c->thread_exited = true;
+		uc_emu_stop(c->uc);
+		return false;
 	case SYSA_YIELD:
 		c->preempt = true;
 		uc_emu_stop(c->uc);
@@ -154,6 +241,7 @@ static bool apply_result(struct cpu *c, const struct sys_result *r)
 	case SYSA_EXEC:
 		c->exec_pending = true;
 		c->exec = r->exec;
+		drop_sibling_tasks(c, c->cur);
 		set_comm(c->cur, proc_exe(c->cur->p));
 		uc_emu_stop(c->uc);
 		return false;
@@ -178,7 +266,7 @@ static void syscall_return(struct cpu *c, const struct sys_result *r, uint64_t n
 	uint64_t ret = (uint64_t)r->ret;
 	if (apply_result(c, r)) {
 		uc_reg_write(c->uc, return_reg(c), &ret);
-		if (!c->exited && !c->dying)
+		if (!c->exited && !c->dying && !c->thread_exited)
 			signal_after_syscall(c, nr, a);
 	}
 	sync_regions(c);
@@ -288,14 +376,15 @@ static void report_death(struct cpu *c, struct task *t)
 	uc_reg_read(c->uc, sp_reg(c), &sp);
 	if (c->f->arch == ARCH_X86_64)
 		fprintf(stderr, "%s[%d]: %s at %" PRIx64 " ip %" PRIx64 " sp %" PRIx64 " error %" PRIx64 " in %s\n",
-			t->comm, t->pid, r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp, r->hw.syn.code,
+			t->comm, t->tid, r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp, r->hw.syn.code,
 			t->comm);
 	else
 		fprintf(stderr, "%s[%d]: unhandled exception: %s, ESR 0x%016" PRIx64 ", FAR 0x%016" PRIx64 " in %s\n",
-			t->comm, t->pid, mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, t->comm);
+			t->comm, t->tid, mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, t->comm);
 }
 
-/* The end of the current process: an exit, or a signal's default action. */
+/* The end of the current process: an exit, or a signal's default action;
+ * its other threads end with it. */
 static void finish_task(struct cpu *c, struct task *t)
 {
 	if (c->dying) {
@@ -305,6 +394,10 @@ static void finish_task(struct cpu *c, struct task *t)
 		proc_exit(t->p, c->status);
 	}
 	task_free(c, t);
+	for (struct task *s; (s = sibling_of(c, t));) {
+		task_free(c, s);
+		s->p = NULL;
+	}
 	t->p = NULL;
 }
 
@@ -392,7 +485,7 @@ static void run_slice(struct cpu *c)
 			resume_at_fault(c);
 			continue;
 		}
-		if (c->exited || c->dying || c->halted || c->preempt || proc_sched_state(c->cur->p) == SCHED_BLOCKED)
+		if (c->exited || c->thread_exited || c->dying || c->halted || c->preempt || proc_sched_state(c->cur->p) == SCHED_BLOCKED)
 			return;
 		if (c->exec_pending) {   /* the new program, in the same slice */
 			c->exec_pending = false;
@@ -413,7 +506,7 @@ static void first_run(struct cpu *c, struct task *t)
 {
 	if (!t->set_tid)
 		return;
-	uint32_t tid = (uint32_t)t->pid;
+	uint32_t tid = (uint32_t)t->tid;
 	os_copy_to_user(c->k, t->set_tid, &tid, 4);
 	t->set_tid = 0;
 }
@@ -423,7 +516,7 @@ static void first_run(struct cpu *c, struct task *t)
 static bool take_turn(struct cpu *c, struct task *t)
 {
 	switch_to(c, t);
-	c->exited = c->dying = c->have_killer = c->preempt = false;
+	c->exited = c->thread_exited = c->dying = c->have_killer = c->preempt = false;
 	struct sched_turn turn = sched_turn(c->k);
 	if (turn.what == TURN_ASLEEP)
 		return true;
@@ -445,6 +538,8 @@ static bool take_turn(struct cpu *c, struct task *t)
 	}
 	if (c->exited || c->dying)
 		finish_task(c, t);
+	else if (c->thread_exited)
+		thread_task_free(c, t);
 	return true;
 }
 
@@ -452,10 +547,11 @@ static bool take_turn(struct cpu *c, struct task *t)
 static void run_processes(struct cpu *c)
 {
 	for (;;) {
-		struct proc *p = sched_next(c->k);
+		int tid = 0;
+		struct proc *p = sched_next_thread(c->k, &tid);
 		if (!p || stopped_by_signal(c))
 			return;
-		struct task *t = task_of(c, proc_pid(p));
+		struct task *t = task_of(c, tid);
 		if (!t) {   /* no context could be made for it when it was forked */
 			proc_kill(p, SIGKILL);
 			continue;
@@ -481,7 +577,7 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	char *real = realpath(program, NULL);
 	proc_set_exe(p, real ? real : program);
 	free(real);
-	struct task *first = task_new(c, p);
+	struct task *first = task_new(c, p, proc_pid(p));
 	if (!first || uc_context_alloc(c->uc, &c->fault_ctx) != UC_ERR_OK) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -255,7 +255,7 @@ void shadow_unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
 		shadow_drop_range(c, c->reg, c->nreg, true, va, len);
 		return;
 	}
-	struct task *t = task_of(c, pid);
+	struct task *t = regions_holder(c, pid);
 	if (t)
 		shadow_drop_range(c, t->reg, t->nreg, false, va, len);
 }

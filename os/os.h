@@ -357,6 +357,9 @@ enum sys_action {
 	SYSA_EXEC,      /* a new program was loaded: start it at `exec` */
 	SYSA_YIELD,     /* a signal went to another process: it runs next (as Linux's
 			 * wake-up preemption lets a woken process run at once) */
+	SYSA_THREAD,    /* a thread (tid `value`) of the process was created: give it a
+			 * copy of the registers with the call returning 0, and `child` */
+	SYSA_THREAD_EXIT, /* the calling thread ended; its process goes on */
 	SYSA_SIGRETURN, /* rt_sigreturn: the registers come from the signal frame
 			 * (os_sigreturn), the return register included */
 };
@@ -405,16 +408,24 @@ void proc_set_exe(struct proc *p, const char *host_path);
 const char *proc_exe(const struct proc *p);
 
 /* ---- Scheduling (os/sched.c) ---- */
-/* Which process runs next is the kernel's decision; the CPU runs the one it
- * is given. A process is runnable, blocked in a system call (made again on
- * its turn), or dead. The unit is a process today; a thread will be a task
- * of its own, and each simulated CPU a queue of its own. */
+/* Which thread runs next is the kernel's decision; the CPU runs the one it
+ * is given. A thread is runnable, blocked in a system call (made again on
+ * its turn), or dead; proc_sched_state tells it of the process's running
+ * thread. One simulated CPU, one queue, for now. */
 enum sched_state { SCHED_RUNNABLE, SCHED_BLOCKED, SCHED_DEAD };
 enum sched_state proc_sched_state(const struct proc *p);
-/* Round robin over the processes in the order they were created: process 1
- * first, then the first live one after the last picked (that one again when
- * it is the only one left). NULL once none is alive. */
+/* Round robin over the threads in the order they were created (a process's
+ * first thread with it): thread 1 first, then the first live one after the
+ * last picked (that one again when it is the only one left). NULL once
+ * none is alive. sched_next makes the picked thread its process's running
+ * one, without a context switch. */
 struct proc *sched_next(struct kernel *k);
+/* The same over threads: the process, and in *tid the thread of it to run
+ * (made current by kernel_switch_thread). */
+struct proc *sched_next_thread(struct kernel *k, int *tid);
+void kernel_switch_thread(struct kernel *k, struct proc *p, int tid);
+/* The tid of p's thread that runs (or ran last). */
+int proc_tid(const struct proc *p);
 /* The turn of the process just picked (made current): */
 enum sched_verdict {
 	TURN_RUN,       /* it is runnable: run it */

@@ -91,6 +91,9 @@ void kernel_destroy(struct kernel *k)
 	free(svc->root);
 	free(svc->sysroot);
 	free(svc->procs);
+	for (size_t i = 0; i < svc->nthreads; i++)
+		free(svc->threads[i]);
+	free(svc->threads);
 	mm_kernel_destroy(k);
 	free(svc);
 	free(k);
@@ -108,6 +111,18 @@ struct proc *kernel_current(const struct kernel *k) { return k->svc->current; }
 int proc_pid(const struct proc *p) { return p->pid; }
 bool proc_alive(const struct proc *p) { return p->alive; }
 int proc_exit_status(const struct proc *p) { return p->status; }
+
+int proc_tid(const struct proc *p) { return p->thread->tid; }
+
+void kernel_switch_thread(struct kernel *k, struct proc *p, int tid)
+{
+	for (size_t i = 0; i < k->svc->nthreads; i++)
+		if (k->svc->threads[i]->p == p && k->svc->threads[i]->tid == tid) {
+			thread_switch(p, k->svc->threads[i]);
+			break;
+		}
+	kernel_switch(k, p);
+}
 
 void kernel_switch(struct kernel *k, struct proc *p)
 {

@@ -76,8 +76,35 @@ struct usage {
 	uint64_t maxrss;            /* pages: the peak resident set */
 };
 
+/* The per-thread state struct proc holds for the thread of it that runs
+ * (or ran last); a thread keeps its own here while a sibling runs
+ * (thread.c swaps them, as cpu/ swaps registers). */
+struct thread_state {
+	uint64_t sig_blocked, sig_saved_mask;
+	bool restore_mask;
+	bool timed_wait;
+	uint64_t wait_deadline;
+	struct blocked_call blocked;
+};
+
+/* A thread of a process (thread.c): tid, its CLONE_CHILD_CLEARTID word,
+ * the futex it waits on, keyed by (mm, address). */
+struct thread {
+	struct proc *p;
+	int tid;
+	bool alive;
+	uint64_t clear_child_tid;
+	bool futex_wait;        /* waiting: the woken flag ends the wait */
+	bool futex_woken;
+	const struct mm *futex_mm;
+	uint64_t futex_addr;
+	uint32_t futex_bitset;
+	struct thread_state saved;   /* while it is not p->thread */
+};
+
 struct proc {
 	struct kernel *k;
+	struct thread *thread;  /* the thread whose state the fields below hold */
 	int pid, ppid;
 	bool alive;
 	int status;             /* exit code or 128 + signal */
@@ -107,7 +134,7 @@ struct proc {
 /* The round robin (sched.c): one queue, as there is one simulated CPU. */
 struct runqueue {
 	bool started;           /* a process has been picked */
-	size_t last;            /* the procs slot picked last */
+	size_t last;            /* the threads slot picked last */
 	size_t asleep;          /* turns in a row a blocked process slept on */
 };
 
@@ -115,6 +142,8 @@ struct runqueue {
 struct services {
 	struct proc **procs;    /* indexed by slot; pids are looked up linearly */
 	size_t nprocs, cap;
+	struct thread **threads;   /* every thread, in the order they were created */
+	size_t nthreads, tcap;
 	struct proc *current;
 	struct runqueue rq;
 	int last_pid;           /* the highest pid given out */
@@ -144,6 +173,20 @@ void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const 
 
 /* proc.c */
 struct proc *proc_create(struct kernel *k, int pid);
+/* thread.c */
+struct thread *thread_new(struct proc *p, int tid);
+void thread_switch(struct proc *p, struct thread *t);
+/* p ended: every thread of it with it. */
+void threads_end(struct proc *p);
+/* execve: the caller stays, alone, with the process's pid as its tid. */
+void threads_exec(struct proc *p);
+/* A call that slept returned: a futex wait it made is over. */
+void thread_wait_over(struct proc *p);
+/* Simulated time at which the first timed wait ends (UINT64_MAX: none). */
+uint64_t threads_first_deadline(const struct kernel *k);
+size_t threads_alive(const struct kernel *k);
+/* The process of live thread tid, or NULL. */
+struct proc *thread_proc(const struct kernel *k, int tid);
 /* syscall.c: a new process's resource limits. */
 void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2]);
 static inline uint64_t proc_stack_limit(const struct proc *p) { return p->rlim[RLIM_STACK][0]; }

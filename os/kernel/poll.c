@@ -128,10 +128,7 @@ bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_re
 
 bool os_wait_timeout(struct kernel *k)
 {
-	uint64_t first = UINT64_MAX;
-	for (size_t i = 0; i < k->svc->nprocs; i++)
-		if (k->svc->procs[i]->alive && k->svc->procs[i]->timed_wait && k->svc->procs[i]->wait_deadline < first)
-			first = k->svc->procs[i]->wait_deadline;
+	uint64_t first = threads_first_deadline(k);   /* every thread's, futex waits too */
 	if (first == UINT64_MAX)
 		return false;
 	uint64_t now = now_ns(k);

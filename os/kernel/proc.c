@@ -107,6 +107,13 @@ static struct proc *proc_new(struct kernel *k, int pid)
 		free(p);
 		return NULL;
 	}
+	p->thread = thread_new(p, pid);   /* its first thread: tid = pid */
+	if (!p->thread) {
+		mm_unregister(k, &p->mm);
+		mm_teardown(k, &p->mm);
+		free(p);
+		return NULL;
+	}
 	svc->procs[svc->nprocs++] = p;
 	return p;
 }
@@ -172,6 +179,7 @@ void proc_exit(struct proc *p, int code)
 	mm_unregister(k, &p->mm);
 	fd_table_close(p);
 	p->alive = false;
+	threads_end(p);
 	p->status = code;
 	signal_child_exit(p);
 	for (size_t i = 0; i < k->svc->nprocs; i++) {   /* orphans: nobody will wait for them */

@@ -20,27 +20,33 @@ void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const 
 	memcpy(p->blocked.args, a, sizeof p->blocked.args);
 }
 
-struct proc *sched_next(struct kernel *k)
+/* Round robin over the threads in the order they were created (a
+ * process's first thread is created with it). */
+struct proc *sched_next_thread(struct kernel *k, int *tid)
 {
 	struct runqueue *rq = &k->svc->rq;
+	size_t n = k->svc->nthreads;
 	size_t from = rq->started ? rq->last + 1 : 0;
-	for (size_t i = 0; i < k->svc->nprocs; i++) {
-		size_t slot = (from + i) % k->svc->nprocs;
-		if (k->svc->procs[slot]->alive) {
+	for (size_t i = 0; i < n; i++) {
+		size_t slot = (from + i) % n;
+		struct thread *t = k->svc->threads[slot];
+		if (t->alive && t->p->alive) {
 			rq->started = true;
 			rq->last = slot;
-			return k->svc->procs[slot];
+			*tid = t->tid;
+			return t->p;
 		}
 	}
 	return NULL;
 }
 
-static size_t live_procs(const struct kernel *k)
+struct proc *sched_next(struct kernel *k)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < k->svc->nprocs; i++)
-		n += k->svc->procs[i]->alive;
-	return n;
+	int tid;
+	struct proc *p = sched_next_thread(k, &tid);
+	if (p)
+		thread_switch(p, k->svc->threads[k->svc->rq.last]);   /* its state is the thread's */
+	return p;
 }
 
 /* A process that sleeps on makes a deadlock only once a whole round has
@@ -49,7 +55,7 @@ static size_t live_procs(const struct kernel *k)
 static enum sched_verdict asleep_again(struct kernel *k)
 {
 	struct runqueue *rq = &k->svc->rq;
-	if (++rq->asleep <= live_procs(k))
+	if (++rq->asleep <= threads_alive(k))
 		return TURN_ASLEEP;
 	if (!os_wait_timeout(k))
 		return TURN_DEADLOCK;

@@ -502,7 +502,7 @@ static int64_t sys_tgkill(struct proc *p, int64_t tgid, int64_t tid, int64_t sig
 {
 	if (tid <= 0 || (tgid != -1 && tgid <= 0) || sig < 0 || sig > NSIG_GUEST)
 		return -EINVAL;
-	struct proc *t = proc_find(p->k, (int)tid);
+	struct proc *t = thread_proc(p->k, (int)tid);   /* the signal goes to its process */
 	if (t && tgid != -1 && t->pid != tgid)
 		return -ESRCH;
 	return kill_one(p, t, (int)sig, SI_TKILL, r);

@@ -304,36 +304,9 @@ static enum os_advice advice_of(uint64_t a)
 }
 
 
-/* futex: every process has one thread, so a wait on a word that still
- * holds the value would sleep until another process changes it (a shared
- * mapping) — the scheduler retries it, and ends a wait nothing can end. */
-static struct sys_result sys_futex(struct kernel *k, uint64_t uaddr, uint64_t op, uint64_t val)
-{
-	struct sys_result r = {.action = SYSA_NONE};
-	switch (op & 0x7f) {   /* without FUTEX_PRIVATE_FLAG and FUTEX_CLOCK_REALTIME */
-	case 0:                /* FUTEX_WAIT */
-	case 9: {              /* FUTEX_WAIT_BITSET */
-		uint32_t cur;
-		if (os_copy_from_user(k, &cur, uaddr, 4))
-			r.ret = -EFAULT;
-		else if (cur != (uint32_t)val)
-			r.ret = -EAGAIN;
-		else
-			r = (struct sys_result){.ret = -ERESTARTSYS, .action = SYSA_BLOCK};
-		break;
-	}
-	case 1:                /* FUTEX_WAKE */
-	case 10:               /* FUTEX_WAKE_BITSET: nobody of this process waits */
-		r.ret = 0;
-		break;
-	default:
-		r.ret = -ENOSYS;
-	}
-	return r;
-}
-
 /* ---- processes ------------------------------------------------------------------- */
 #define CLONE_VM             0x00000100ull
+#define CLONE_SIGHAND        0x00000800ull
 #define CLONE_VFORK          0x00004000ull
 #define CLONE_THREAD         0x00010000ull
 #define CLONE_SETTLS         0x00080000ull
@@ -359,7 +332,13 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 				   uint64_t ctid)
 {
 	struct sys_result r = {.action = SYSA_NONE};
-	if ((flags & CLONE_THREAD) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK))) {
+	if (((flags & CLONE_THREAD) && !(flags & CLONE_SIGHAND)) || ((flags & CLONE_SIGHAND) && !(flags & CLONE_VM))) {
+		r.ret = -EINVAL;   /* copy_process refuses these */
+		return r;
+	}
+	if (flags & CLONE_THREAD)
+		return thread_clone(p, flags, sp, ptid, tls, ctid);
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK)) {
 		r.ret = -ENOSYS;
 		report_enosys(p->k, 56, S_CLONE);
 		return r;
@@ -391,6 +370,48 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 	r.child.set_tls = flags & CLONE_SETTLS;
 	r.child.set_tid = flags & CLONE_CHILD_SETTID ? ctid : 0;
 	return r;
+}
+
+/* clone3 (glibc's pthread_create tries it first): struct clone_args, of
+ * 64 bytes or more (later fields zero unless known); the child's stack
+ * pointer is stack + stack_size. pidfds, set_tid and cgroups are not
+ * modelled. */
+static struct sys_result sys_clone3(struct proc *p, uint64_t va, uint64_t size)
+{
+	struct sys_result r = {.action = SYSA_NONE};
+	uint64_t ca[11] = {0};   /* flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+				  * set_tid, set_tid_size, cgroup */
+	if (size < 64 || size > p->k->page) {
+		r.ret = size < 64 ? -EINVAL : -E2BIG;
+		return r;
+	}
+	if (os_copy_from_user(p->k, ca, va, size < sizeof ca ? size : sizeof ca)) {
+		r.ret = -EFAULT;
+		return r;
+	}
+	for (uint64_t off = sizeof ca; off < size; off++) {   /* copy_struct_from_user */
+		uint8_t b;
+		if (os_copy_from_user(p->k, &b, va + off, 1)) {
+			r.ret = -EFAULT;
+			return r;
+		}
+		if (b) {
+			r.ret = -E2BIG;
+			return r;
+		}
+	}
+	uint64_t flags = ca[0];
+	if ((flags & 0xffffffff00000000ull & ~0x300000000ull) || (flags & 0xff) || (ca[4] & ~0xffull) ||
+	    !ca[5] != !ca[6] || (flags & 0x400000)) {   /* clone3_args_valid: CSIGNAL bits, CLONE_DETACHED */
+		r.ret = -EINVAL;
+		return r;
+	}
+	if ((flags & 0x300001000ull) || ca[8] || ca[9]) {   /* CLEAR_SIGHAND, INTO_CGROUP, PIDFD, set_tid */
+		r.ret = -ENOSYS;
+		report_enosys(p->k, 435, S_CLONE3);
+		return r;
+	}
+	return sys_clone(p, flags | ca[4], ca[5] ? ca[5] + ca[6] : 0, ca[3], ca[7], ca[2]);
 }
 
 /* wait4: a dead child's status, once. */
@@ -520,6 +541,7 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 		close(fd);
 	if (r.ret == 0) {
 		r.action = SYSA_EXEC;
+		threads_exec(p);
 		signal_exec(p);
 		if (exe)
 			proc_set_exe(p, exe);
@@ -541,7 +563,8 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	struct sys_result r = {.action = SYSA_NONE};
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
-	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r))
+	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r) ||
+	    thread_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
@@ -556,14 +579,12 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 		r.action = SYSA_EXIT;
 		r.value = a[0] & 0xff;
 		break;
-	case S_SET_TID_ADDRESS: r.ret = p->pid; break;
 	case S_SET_ROBUST_LIST:
 	case S_RSEQ: r.ret = -ENOSYS; break;   /* glibc copes, as the notes measured */
 	case S_PRLIMIT64: r.ret = sys_prlimit(k, a[0], a[1], a[2], a[3]); break;
 	case S_GETRANDOM: r.ret = sys_getrandom(k, a[0], a[1]); break;
 	case S_UNAME: r.ret = sys_uname(k, a[0]); break;
-	case S_GETPID:
-	case S_GETTID: r.ret = p->pid; break;
+	case S_GETPID: r.ret = p->pid; break;
 	case S_GETPPID: r.ret = p->ppid; break;
 	case S_GETUID:
 	case S_GETEUID:
@@ -586,8 +607,6 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	case S_GETGROUPS: r.ret = 0; break;   /* root, with no supplementary groups */
 	case S_PRCTL: r.ret = sys_prctl(p, a[0], a[1]); break;
 	case S_SYSINFO: r.ret = sys_sysinfo(k, a[0]); break;
-	case S_FUTEX: r = sys_futex(k, a[0], a[1], a[2]); break;
-	case S_SCHED_YIELD: r.ret = 0; break;
 	case S_GETRUSAGE: r.ret = put_rusage(p, (int)a[0], a[1]); break;
 	case S_ARCH_PRCTL:
 		if (a[0] == 0x1002 && a[1] >= k->user_top) {   /* ARCH_SET_FS: TASK_SIZE_MAX and up */
@@ -606,7 +625,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 		break;
 	case S_FORK: r = sys_clone(p, 17, 0, 0, 0, 0); break;
 	case S_VFORK: r = sys_clone(p, CLONE_VM | CLONE_VFORK | 17, 0, 0, 0, 0); break;
-	case S_CLONE3: r.ret = -ENOSYS; break;   /* glibc falls back to clone */
+	case S_CLONE3: r = sys_clone3(p, a[0], a[1]); break;
 	case S_WAIT4: r = sys_wait4(p, (int64_t)(int32_t)a[0], a[1], a[2], a[3]); break;
 	case S_EXECVE: r = sys_execve(p, a[0], a[1], a[2]); break;
 	case S_UMASK: {   /* kept, as the shell expects to read it back */
@@ -646,8 +665,10 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	p->voluntary = r.action == SYSA_BLOCK;
 	if (r.action == SYSA_BLOCK && os_signal_pending(p))
 		r.action = SYSA_NONE;
-	if (r.action != SYSA_BLOCK)
+	if (r.action != SYSA_BLOCK) {
 		p->timed_wait = false;   /* the wait, if any, is over */
+		thread_wait_over(p);
+	}
 	sched_note_syscall(p, nr, a, &r);
 	if (k->svc->syscall_hook)
 		k->svc->syscall_hook(k->svc->syscall_ctx, pid, nr, args, &r, start);

@@ -36,6 +36,11 @@ void report_enosys(struct kernel *k, uint64_t nr, enum sys s);
 
 /* poll and ppoll (poll.c): false when s is not one of them. */
 bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* thread.c: gettid, set_tid_address, futex, sched_yield, a thread's exit. */
+bool thread_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* clone with CLONE_THREAD: a thread of p (flags checked by the caller). */
+struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t tls,
+			       uint64_t ctid);
 /* The file system calls (fs.c): false when s is not one of them. */
 bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 
