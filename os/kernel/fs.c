@@ -603,7 +603,11 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_DUP: r->ret = sys_dup(p, (int)a[0], 0, false); break;
 	case S_DUP2:
 	case S_DUP3: r->ret = sys_dup(p, (int)a[0], (int)a[1], true); break;
-	case S_FCNTL: r->ret = sys_fcntl(p, (int)a[0], a[1], a[2]); break;
+	case S_FCNTL:
+		if (!flock_fcntl(p, a[1], a, r))
+			r->ret = sys_fcntl(p, (int)a[0], a[1], a[2]);
+		break;
+	case S_FLOCK: *r = sys_flock(p, (int)a[0], a[1]); break;
 	case S_GETDENTS64: r->ret = sys_getdents64(p, (int)a[0], a[1], a[2]); break;
 	case S_GETCWD: r->ret = sys_getcwd(p, a[0], a[1]); break;
 	case S_FCHDIR: {

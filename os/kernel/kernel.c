@@ -83,6 +83,7 @@ void kernel_destroy(struct kernel *k)
 	if (k->frames.page)
 		mm_kernel_release(k);
 	files_release(k);
+	locks_free(k);
 	for (size_t i = 0; i < svc->nprocs; i++) {
 		free(svc->procs[i]->mm.vma);
 		free(svc->procs[i]->exe);

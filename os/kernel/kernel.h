@@ -95,6 +95,7 @@ struct services {
 	bool in_uaccess;            /* os_access is copy_to_user's (and its kind's) */
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
+	struct lock_table *locks;   /* file locks (flock.c; created on first use) */
 };
 
 static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }
@@ -121,6 +122,15 @@ struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first
 /* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
 void files_release(struct kernel *k);   /* kernel teardown: the sandbox closed */
+
+/* flock.c: file locks. fcntl's lock commands (false: cmd is not one). */
+struct sys_result;
+bool flock_fcntl(struct proc *p, uint64_t cmd, const uint64_t a[6], struct sys_result *r);
+struct sys_result sys_flock(struct proc *p, int fd, uint64_t op);
+void locks_remove_posix(struct proc *p, const struct open_file *of);   /* p closes a descriptor of of */
+void locks_remove_file(struct kernel *k, const struct open_file *of);  /* of's last reference went */
+void flock_wait_over(struct proc *p);   /* p no longer sleeps in F_SETLKW */
+void locks_free(struct kernel *k);
 
 /* pipe.c */
 int os_pipe(struct proc *p, int fds[2]);

@@ -28,7 +28,7 @@ static const char *const sys_names[S_COUNT] = {
 	"getpgrp", "setsid", "getsid", "times", "getrlimit", "setrlimit", "ftruncate", "symlink", "symlinkat",
 	"link", "linkat", "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "utimensat",
 	"getgroups", "clock_nanosleep", "prctl", "sysinfo", "rt_sigpending", "rt_sigsuspend", "pause",
-	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll",
+	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll", "flock",
 };
 
 struct sysno {
@@ -57,6 +57,7 @@ static const struct sysno x86_64_table[] = {
 	{94, S_LCHOWN}, {93, S_FCHOWN}, {260, S_FCHOWNAT}, {280, S_UTIMENSAT}, {115, S_GETGROUPS},
 	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL}, {99, S_SYSINFO}, {127, S_RT_SIGPENDING}, {130, S_RT_SIGSUSPEND},
 	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL}, {7, S_POLL}, {271, S_PPOLL},
+	{73, S_FLOCK},
 };
 
 static const struct sysno arm64_table[] = {
@@ -77,6 +78,7 @@ static const struct sysno arm64_table[] = {
 	{37, S_LINKAT}, {52, S_FCHMOD}, {53, S_FCHMODAT}, {55, S_FCHOWN}, {54, S_FCHOWNAT}, {88, S_UTIMENSAT},
 	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL}, {179, S_SYSINFO}, {136, S_RT_SIGPENDING},
 	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL}, {73, S_PPOLL},
+	{32, S_FLOCK},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -654,8 +656,10 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	struct sys_result r = syscall_dispatch(k, nr, a);
 	if (r.action == SYSA_BLOCK && os_signal_pending(p))
 		r.action = SYSA_NONE;
-	if (r.action != SYSA_BLOCK)
+	if (r.action != SYSA_BLOCK) {
 		p->timed_wait = false;   /* the wait, if any, is over */
+		flock_wait_over(p);
+	}
 	if (k->svc->syscall_hook)
 		k->svc->syscall_hook(k->svc->syscall_ctx, pid, nr, args, &r, start);
 	return r;
