@@ -474,6 +474,12 @@ static int64_t sys_ioctl(struct proc *p, int fd, uint64_t req, uint64_t va)
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
+	if (req == 0x5450 || req == 0x5451)   /* FIONCLEX, FIOCLEX: close-on-exec is not kept (F_GETFD) */
+		return 0;
+	bool tty = req == TCGETS || req == TIOCGWINSZ || req == TIOCGPGRP || req == TCSETS || req == TCSETSW ||
+		   req == TCSETSF || req == TIOCSPGRP;
+	if (!tty)
+		return report_command(p->k, "ioctl", req, -ENOTTY);
 	if (of->inode || of->pipe || of->dir || !isatty(of->host_fd))
 		return -ENOTTY;
 	if (req == TCGETS) {   /* the kernel's struct termios: 4 flags, c_line, 19 c_cc */
@@ -497,9 +503,7 @@ static int64_t sys_ioctl(struct proc *p, int fd, uint64_t req, uint64_t va)
 		int32_t pg = p->pid;
 		return put_user(p->k, va, &pg, 4);
 	}
-	if (req == TCSETS || req == TCSETSW || req == TCSETSF || req == TIOCSPGRP)
-		return 0;   /* the host terminal stays as it is */
-	return -ENOTTY;
+	return 0;   /* TCSETS*, TIOCSPGRP: the host terminal stays as it is */
 }
 
 static int64_t sys_fcntl(struct proc *p, int fd, uint64_t cmd, uint64_t arg)
@@ -528,7 +532,7 @@ static int64_t sys_fcntl(struct proc *p, int fd, uint64_t cmd, uint64_t arg)
 		of->flags = (of->flags & ~OPEN_APPEND) | (arg & 02000 ? OPEN_APPEND : 0);
 		return 0;
 	default:
-		return -EINVAL;
+		return report_command(p->k, "fcntl", cmd, -EINVAL);
 	}
 }
 

@@ -96,6 +96,8 @@ struct services {
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
 	struct lock_table *locks;   /* file locks (flock.c; created on first use) */
+	uint64_t *cmd_reported;     /* fcntl/ioctl/prctl commands noted as missing (extra.c) */
+	size_t ncmd_reported;
 };
 
 static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }
