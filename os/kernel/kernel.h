@@ -98,6 +98,7 @@ struct services {
 	struct lock_table *locks;   /* file locks (flock.c; created on first use) */
 	uint64_t *cmd_reported;     /* fcntl/ioctl/prctl commands noted as missing (extra.c) */
 	size_t ncmd_reported;
+	bool mremap_noted;          /* the note for an mremap the model cannot make */
 };
 
 static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }

@@ -29,7 +29,7 @@ static const char *const sys_names[S_COUNT] = {
 	"link", "linkat", "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "utimensat",
 	"getgroups", "clock_nanosleep", "prctl", "sysinfo", "rt_sigpending", "rt_sigsuspend", "pause",
 	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll", "flock",
-	"fdatasync", "sync", "syncfs", "sync_file_range", "close_range", "sched_getaffinity", "sched_setaffinity", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr",
+	"fdatasync", "sync", "syncfs", "sync_file_range", "close_range", "sched_getaffinity", "sched_setaffinity", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr", "mremap",
 };
 
 struct sysno {
@@ -58,7 +58,7 @@ static const struct sysno x86_64_table[] = {
 	{94, S_LCHOWN}, {93, S_FCHOWN}, {260, S_FCHOWNAT}, {280, S_UTIMENSAT}, {115, S_GETGROUPS},
 	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL}, {99, S_SYSINFO}, {127, S_RT_SIGPENDING}, {130, S_RT_SIGSUSPEND},
 	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL}, {7, S_POLL}, {271, S_PPOLL},
-	{73, S_FLOCK}, {75, S_FDATASYNC}, {162, S_SYNC}, {306, S_SYNCFS}, {277, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {204, S_SCHED_GETAFFINITY}, {203, S_SCHED_SETAFFINITY}, {188, S_SETXATTR}, {189, S_LSETXATTR}, {190, S_FSETXATTR}, {191, S_GETXATTR}, {192, S_LGETXATTR}, {193, S_FGETXATTR}, {194, S_LISTXATTR}, {195, S_LLISTXATTR}, {196, S_FLISTXATTR}, {197, S_REMOVEXATTR}, {198, S_LREMOVEXATTR}, {199, S_FREMOVEXATTR},
+	{73, S_FLOCK}, {75, S_FDATASYNC}, {162, S_SYNC}, {306, S_SYNCFS}, {277, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {204, S_SCHED_GETAFFINITY}, {203, S_SCHED_SETAFFINITY}, {188, S_SETXATTR}, {189, S_LSETXATTR}, {190, S_FSETXATTR}, {191, S_GETXATTR}, {192, S_LGETXATTR}, {193, S_FGETXATTR}, {194, S_LISTXATTR}, {195, S_LLISTXATTR}, {196, S_FLISTXATTR}, {197, S_REMOVEXATTR}, {198, S_LREMOVEXATTR}, {199, S_FREMOVEXATTR}, {25, S_MREMAP},
 };
 
 static const struct sysno arm64_table[] = {
@@ -79,7 +79,7 @@ static const struct sysno arm64_table[] = {
 	{37, S_LINKAT}, {52, S_FCHMOD}, {53, S_FCHMODAT}, {55, S_FCHOWN}, {54, S_FCHOWNAT}, {88, S_UTIMENSAT},
 	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL}, {179, S_SYSINFO}, {136, S_RT_SIGPENDING},
 	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL}, {73, S_PPOLL},
-	{32, S_FLOCK}, {83, S_FDATASYNC}, {81, S_SYNC}, {267, S_SYNCFS}, {84, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {123, S_SCHED_GETAFFINITY}, {122, S_SCHED_SETAFFINITY}, {5, S_SETXATTR}, {6, S_LSETXATTR}, {7, S_FSETXATTR}, {8, S_GETXATTR}, {9, S_LGETXATTR}, {10, S_FGETXATTR}, {11, S_LISTXATTR}, {12, S_LLISTXATTR}, {13, S_FLISTXATTR}, {14, S_REMOVEXATTR}, {15, S_LREMOVEXATTR}, {16, S_FREMOVEXATTR},
+	{32, S_FLOCK}, {83, S_FDATASYNC}, {81, S_SYNC}, {267, S_SYNCFS}, {84, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {123, S_SCHED_GETAFFINITY}, {122, S_SCHED_SETAFFINITY}, {5, S_SETXATTR}, {6, S_LSETXATTR}, {7, S_FSETXATTR}, {8, S_GETXATTR}, {9, S_LGETXATTR}, {10, S_FGETXATTR}, {11, S_LISTXATTR}, {12, S_LLISTXATTR}, {13, S_FLISTXATTR}, {14, S_REMOVEXATTR}, {15, S_LREMOVEXATTR}, {16, S_FREMOVEXATTR}, {216, S_MREMAP},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -573,6 +573,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
 	case S_MMAP: r.ret = sys_mmap(p, a); break;
 	case S_MUNMAP: r.ret = os_munmap(p, a[0], a[1]); break;
+	case S_MREMAP: r.ret = a[3] >> 32 ? -EINVAL : os_mremap(p, a[0], a[1], a[2], (uint32_t)a[3], a[4]); break;
 	case S_MPROTECT: r.ret = os_mprotect(p, a[0], a[1], (uint32_t)a[2] & 7); break;
 	case S_MADVISE: {
 		int adv = advice_of(k, a[2]);
