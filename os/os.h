@@ -277,6 +277,9 @@ int64_t os_brk(struct proc *p, uint64_t addr);
 int64_t os_msync(struct proc *p, uint64_t addr, uint64_t len, uint32_t flags);
 enum os_advice { ADV_NORMAL, ADV_WILLNEED, ADV_DONTNEED, ADV_HUGEPAGE, ADV_NOHUGEPAGE, ADV_COLD, ADV_PAGEOUT };
 int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice advice);
+/* mremap(2): MREMAP_MAYMOVE 1, MREMAP_FIXED 2, MREMAP_DONTUNMAP 4. */
+int64_t os_mremap(struct proc *p, uint64_t addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
+		  uint64_t new_addr);
 
 /* Files, below the sandbox root (the current directory unless set). */
 int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen);

@@ -168,6 +168,7 @@ struct open_file *fd_get(struct proc *p, int fd)
 void open_file_put(struct kernel *k, struct open_file *of)
 {
 	if (--of->refcount == 0) {
+		locks_remove_file(k, of);
 		if (of->inode)
 			inode_put(k, of->inode);
 		if (of->pipe)
@@ -188,6 +189,7 @@ int os_close(struct proc *p, int fd)
 	if (!of)
 		return -EBADF;
 	p->fd[fd] = NULL;
+	locks_remove_posix(p, of);
 	open_file_put(p->k, of);
 	return 0;
 }
@@ -207,9 +209,12 @@ void fd_table_copy(struct proc *child, const struct proc *parent)
 
 void fd_table_close(struct proc *p)
 {
+	flock_wait_over(p);
 	for (int i = 0; i < p->nfd; i++)
-		if (p->fd[i])
+		if (p->fd[i]) {
+			locks_remove_posix(p, p->fd[i]);
 			open_file_put(p->k, p->fd[i]);
+		}
 	free(p->fd);
 	p->fd = NULL;
 	p->nfd = 0;

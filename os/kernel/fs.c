@@ -505,6 +505,12 @@ static int64_t sys_ioctl(struct proc *p, int fd, uint64_t req, uint64_t va)
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
+	if (req == 0x5450 || req == 0x5451)   /* FIONCLEX, FIOCLEX: close-on-exec is not kept (F_GETFD) */
+		return 0;
+	bool tty = req == TCGETS || req == TIOCGWINSZ || req == TIOCGPGRP || req == TCSETS || req == TCSETSW ||
+		   req == TCSETSF || req == TIOCSPGRP;
+	if (!tty)
+		return report_command(p->k, "ioctl", req, -ENOTTY);
 	if (of->inode || of->pipe || of->dir || !isatty(of->host_fd))
 		return -ENOTTY;
 	if (req == TCGETS) {   /* the kernel's struct termios: 4 flags, c_line, 19 c_cc */
@@ -528,9 +534,7 @@ static int64_t sys_ioctl(struct proc *p, int fd, uint64_t req, uint64_t va)
 		int32_t pg = p->pid;
 		return put_user(p->k, va, &pg, 4);
 	}
-	if (req == TCSETS || req == TCSETSW || req == TCSETSF || req == TIOCSPGRP)
-		return 0;   /* the host terminal stays as it is */
-	return -ENOTTY;
+	return 0;   /* TCSETS*, TIOCSPGRP: the host terminal stays as it is */
 }
 
 static int64_t sys_fcntl(struct proc *p, int fd, uint64_t cmd, uint64_t arg)
@@ -559,7 +563,7 @@ static int64_t sys_fcntl(struct proc *p, int fd, uint64_t cmd, uint64_t arg)
 		of->flags = (of->flags & ~OPEN_APPEND) | (arg & 02000 ? OPEN_APPEND : 0);
 		return 0;
 	default:
-		return -EINVAL;
+		return report_command(p->k, "fcntl", cmd, -EINVAL);
 	}
 }
 
@@ -635,7 +639,11 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_DUP: r->ret = sys_dup(p, (int)a[0], 0, false); break;
 	case S_DUP2:
 	case S_DUP3: r->ret = sys_dup(p, (int)a[0], (int)a[1], true); break;
-	case S_FCNTL: r->ret = sys_fcntl(p, (int)a[0], a[1], a[2]); break;
+	case S_FCNTL:
+		if (!flock_fcntl(p, a[1], a, r))
+			r->ret = sys_fcntl(p, (int)a[0], a[1], a[2]);
+		break;
+	case S_FLOCK: *r = sys_flock(p, (int)a[0], a[1]); break;
 	case S_GETDENTS64: r->ret = sys_getdents64(p, (int)a[0], a[1], a[2]); break;
 	case S_GETCWD: r->ret = sys_getcwd(p, a[0], a[1]); break;
 	case S_FCHDIR: {

@@ -159,6 +159,10 @@ struct services {
 	char *root;                 /* its root directory */
 	char *sysroot;              /* its read-only lower layer, or NULL */
 	char proc_cwd[64];          /* the working directory when it is in /proc ("": in the sandbox) */
+	struct lock_table *locks;   /* file locks (flock.c; created on first use) */
+	uint64_t *cmd_reported;     /* fcntl/ioctl/prctl commands noted as missing (extra.c) */
+	size_t ncmd_reported;
+	bool mremap_noted;          /* the note for an mremap the model cannot make */
 };
 
 static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }
@@ -230,6 +234,14 @@ int procfs_stat(struct proc *p, const char *path, struct stat *st, bool nofollow
 void procfs_fstat(const struct procfs_file *pf, struct stat *st);
 int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap);   /* length or -errno */
 int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint64_t count);
+/* flock.c: file locks. fcntl's lock commands (false: cmd is not one). */
+struct sys_result;
+bool flock_fcntl(struct proc *p, uint64_t cmd, const uint64_t a[6], struct sys_result *r);
+struct sys_result sys_flock(struct proc *p, int fd, uint64_t op);
+void locks_remove_posix(struct proc *p, const struct open_file *of);   /* p closes a descriptor of of */
+void locks_remove_file(struct kernel *k, const struct open_file *of);  /* of's last reference went */
+void flock_wait_over(struct proc *p);   /* p no longer sleeps in F_SETLKW */
+void locks_free(struct kernel *k);
 
 /* pipe.c */
 int os_pipe(struct proc *p, int fds[2]);

@@ -3,6 +3,7 @@
  * operation hook), built on the memory manager's address spaces. */
 #include "os/kernel/syscall.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +287,20 @@ int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice a
 	int64_t rc = mm_madvise(p->k, &p->mm, addr, len, advice);
 	as_event(p->k, p, EV_MADVISE, addr, len, (uint32_t)advice, 0, rc);
 	as_op(p->k, p, OP_MADVISE, addr, len, (uint32_t)advice, 0, rc, NULL, 0);
+	return rc;
+}
+
+/* Not an address-space operation of the trace format yet: a recording of
+ * a program that moves mappings does not replay them (docs/syscalls.md). */
+int64_t os_mremap(struct proc *p, uint64_t addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
+		  uint64_t new_addr)
+{
+	bool unsupported = false;
+	int64_t rc = mm_mremap(p->k, &p->mm, addr, old_len, new_len, flags, new_addr, &unsupported);
+	if (unsupported && !p->k->svc->mremap_noted) {
+		p->k->svc->mremap_noted = true;
+		fprintf(stderr, "mmusim: mremap of anonymous pages shared since fork is not implemented: -ENOMEM\n");
+	}
 	return rc;
 }
 

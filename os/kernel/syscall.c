@@ -28,7 +28,8 @@ static const char *const sys_names[S_COUNT] = {
 	"getpgrp", "setsid", "getsid", "times", "getrlimit", "setrlimit", "ftruncate", "symlink", "symlinkat",
 	"link", "linkat", "chmod", "fchmod", "fchmodat", "chown", "lchown", "fchown", "fchownat", "utimensat",
 	"getgroups", "clock_nanosleep", "prctl", "sysinfo", "rt_sigpending", "rt_sigsuspend", "pause",
-	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll",
+	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll", "flock",
+	"fdatasync", "sync", "syncfs", "sync_file_range", "close_range", "sched_getaffinity", "sched_setaffinity", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr", "mremap",
 };
 
 struct sysno {
@@ -57,6 +58,7 @@ static const struct sysno x86_64_table[] = {
 	{94, S_LCHOWN}, {93, S_FCHOWN}, {260, S_FCHOWNAT}, {280, S_UTIMENSAT}, {115, S_GETGROUPS},
 	{230, S_CLOCK_NANOSLEEP}, {157, S_PRCTL}, {99, S_SYSINFO}, {127, S_RT_SIGPENDING}, {130, S_RT_SIGSUSPEND},
 	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL}, {7, S_POLL}, {271, S_PPOLL},
+	{73, S_FLOCK}, {75, S_FDATASYNC}, {162, S_SYNC}, {306, S_SYNCFS}, {277, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {204, S_SCHED_GETAFFINITY}, {203, S_SCHED_SETAFFINITY}, {188, S_SETXATTR}, {189, S_LSETXATTR}, {190, S_FSETXATTR}, {191, S_GETXATTR}, {192, S_LGETXATTR}, {193, S_FGETXATTR}, {194, S_LISTXATTR}, {195, S_LLISTXATTR}, {196, S_FLISTXATTR}, {197, S_REMOVEXATTR}, {198, S_LREMOVEXATTR}, {199, S_FREMOVEXATTR}, {25, S_MREMAP},
 };
 
 static const struct sysno arm64_table[] = {
@@ -77,6 +79,7 @@ static const struct sysno arm64_table[] = {
 	{37, S_LINKAT}, {52, S_FCHMOD}, {53, S_FCHMODAT}, {55, S_FCHOWN}, {54, S_FCHOWNAT}, {88, S_UTIMENSAT},
 	{158, S_GETGROUPS}, {115, S_CLOCK_NANOSLEEP}, {167, S_PRCTL}, {179, S_SYSINFO}, {136, S_RT_SIGPENDING},
 	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL}, {73, S_PPOLL},
+	{32, S_FLOCK}, {83, S_FDATASYNC}, {81, S_SYNC}, {267, S_SYNCFS}, {84, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {123, S_SCHED_GETAFFINITY}, {122, S_SCHED_SETAFFINITY}, {5, S_SETXATTR}, {6, S_LSETXATTR}, {7, S_FSETXATTR}, {8, S_GETXATTR}, {9, S_LGETXATTR}, {10, S_FGETXATTR}, {11, S_LISTXATTR}, {12, S_LLISTXATTR}, {13, S_FLISTXATTR}, {14, S_REMOVEXATTR}, {15, S_LREMOVEXATTR}, {16, S_FREMOVEXATTR}, {216, S_MREMAP},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -223,8 +226,12 @@ static int64_t sys_prctl(struct proc *p, uint64_t opt, uint64_t arg)
 	}
 	case 23:   /* PR_CAPBSET_READ: root holds every capability Linux 6.1 knows */
 		return arg <= 40 ? 1 : -EINVAL;
+	case 3:    /* PR_GET_DUMPABLE */
+		return 1;
+	case 4:    /* PR_SET_DUMPABLE: SUID_DUMP_DISABLE or SUID_DUMP_USER */
+		return arg <= 1 ? 0 : -EINVAL;
 	default:
-		return -EINVAL;
+		return report_command(p->k, "prctl", opt, -EINVAL);
 	}
 }
 
@@ -290,16 +297,26 @@ static int64_t sys_mmap(struct proc *p, uint64_t a[6])
 	return os_mmap(p, a[0], a[1], (uint32_t)a[2] & 7, flags, (int)a[4], a[5]);
 }
 
-static enum os_advice advice_of(uint64_t a)
+/* madvise's advice (madvise_behavior_valid in Linux 6.1): -1 for a value
+ * Linux refuses. Hints the model has nothing for (RANDOM, SEQUENTIAL, FREE
+ * without memory pressure, DONTDUMP, ...) are ADV_NORMAL; the few that
+ * would change more than timing get a note. */
+static int advice_of(struct kernel *k, uint64_t a)
 {
 	switch (a) {
 	case 3: return ADV_WILLNEED;
-	case 4: return ADV_DONTNEED;
+	case 4:
+	case 24: return ADV_DONTNEED;   /* DONTNEED_LOCKED */
 	case 14: return ADV_HUGEPAGE;
 	case 15: return ADV_NOHUGEPAGE;
 	case 20: return ADV_COLD;
 	case 21: return ADV_PAGEOUT;
-	default: return ADV_NORMAL;
+	case 0: case 1: case 2: case 8: case 12: case 13: case 16: case 17: case 19:
+		return ADV_NORMAL;
+	case 9: case 10: case 11: case 18: case 22: case 23: case 25: case 100: case 101:
+		report_command(k, "madvise", a, 0);
+		return ADV_NORMAL;
+	default: return -1;
 	}
 }
 
@@ -564,14 +581,19 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
 	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r) ||
-	    thread_syscall(p, s, a, &r))
+	    thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
 	case S_MMAP: r.ret = sys_mmap(p, a); break;
 	case S_MUNMAP: r.ret = os_munmap(p, a[0], a[1]); break;
+	case S_MREMAP: r.ret = a[3] >> 32 ? -EINVAL : os_mremap(p, a[0], a[1], a[2], (uint32_t)a[3], a[4]); break;
 	case S_MPROTECT: r.ret = os_mprotect(p, a[0], a[1], (uint32_t)a[2] & 7); break;
-	case S_MADVISE: r.ret = os_madvise(p, a[0], a[1], advice_of(a[2])); break;
+	case S_MADVISE: {
+		int adv = advice_of(k, a[2]);
+		r.ret = adv < 0 ? -EINVAL : os_madvise(p, a[0], a[1], (enum os_advice)adv);
+		break;
+	}
 	case S_MSYNC: r.ret = os_msync(p, a[0], a[1], (a[2] & 4 ? MSF_SYNC : 0) | (a[2] & 1 ? MSF_ASYNC : 0) |
 							 (a[2] & 2 ? MSF_INVALIDATE : 0)); break;
 	case S_EXIT:
@@ -668,6 +690,7 @@ struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t a[6])
 	if (r.action != SYSA_BLOCK) {
 		p->timed_wait = false;   /* the wait, if any, is over */
 		thread_wait_over(p);
+		flock_wait_over(p);
 	}
 	sched_note_syscall(p, nr, a, &r);
 	if (k->svc->syscall_hook)

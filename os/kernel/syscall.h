@@ -18,7 +18,9 @@ enum sys {
 	S_GETPGRP, S_SETSID, S_GETSID, S_TIMES, S_GETRLIMIT, S_SETRLIMIT, S_FTRUNCATE, S_SYMLINK, S_SYMLINKAT,
 	S_LINK, S_LINKAT, S_CHMOD, S_FCHMOD, S_FCHMODAT, S_CHOWN, S_LCHOWN, S_FCHOWN, S_FCHOWNAT, S_UTIMENSAT,
 	S_GETGROUPS, S_CLOCK_NANOSLEEP, S_PRCTL, S_SYSINFO, S_RT_SIGPENDING, S_RT_SIGSUSPEND, S_PAUSE,
-	S_RT_SIGTIMEDWAIT, S_RT_SIGRETURN, S_TKILL, S_POLL, S_PPOLL, S_COUNT
+	S_RT_SIGTIMEDWAIT, S_RT_SIGRETURN, S_TKILL, S_POLL, S_PPOLL, S_FLOCK,
+	S_FDATASYNC, S_SYNC, S_SYNCFS, S_SYNC_FILE_RANGE, S_CLOSE_RANGE, S_SCHED_GETAFFINITY, S_SCHED_SETAFFINITY,
+	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -33,6 +35,13 @@ int64_t put_user(struct kernel *k, uint64_t va, const void *src, uint64_t len);
 int64_t get_path(struct kernel *k, uint64_t va, char *buf);
 /* "not implemented", once per call number, on stderr. */
 void report_enosys(struct kernel *k, uint64_t nr, enum sys s);
+
+/* The calls of extra.c (writeback, close_range, affinity, xattrs): false
+ * when s is not one of them. */
+bool extra_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* A command of `call` ("fcntl", "ioctl", "prctl") the model does not have:
+ * a one-line note, once per command, and err returned. */
+int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t err);
 
 /* poll and ppoll (poll.c): false when s is not one of them. */
 bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);

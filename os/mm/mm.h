@@ -336,6 +336,10 @@ int64_t mm_munmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len);
 int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
 int64_t mm_brk(struct kernel *k, struct mm *mm, uint64_t addr);
 int64_t mm_msync(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags);
+/* mremap.c: *unsupported when the move would need pages copied (an
+ * anonymous page shared since fork): -ENOMEM then, nothing changed. */
+int64_t mm_mremap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
+		  uint32_t flags, uint64_t new_addr, bool *unsupported);
 int64_t mm_madvise(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, enum os_advice advice);
 /* As the kernel reads its own tables (follow_page). */
 bool mm_translate(struct kernel *k, struct mm *mm, uint64_t va, uint64_t *pa);
