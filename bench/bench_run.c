@@ -605,6 +605,32 @@ static uint64_t raw_stack(struct raw *r, const Elf64_Ehdr *eh, uint64_t phdr, in
 	return sp;
 }
 
+/* Each PT_LOAD's pages with its own permissions (a page two segments share
+ * keeps all), the rest of the image region read-write. */
+static void raw_protect_segments(struct raw *r, const Elf64_Ehdr *eh, const Elf64_Phdr *ph)
+{
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		uint64_t lo = ph[i].p_vaddr & ~4095ull, hi = (ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095ull;
+		for (int j = 0; j < eh->e_phnum; j++) {   /* shrink away from pages another segment shares */
+			if (j == i || ph[j].p_type != PT_LOAD)
+				continue;
+			uint64_t jlo = ph[j].p_vaddr & ~4095ull, jhi = (ph[j].p_vaddr + ph[j].p_memsz + 4095) & ~4095ull;
+			if (jlo < hi && jhi > lo) {
+				if (jlo <= lo)
+					lo = jhi;
+				else
+					hi = jlo;
+			}
+		}
+		uint32_t prot = ((ph[i].p_flags & PF_R) ? UC_PROT_READ : 0) | ((ph[i].p_flags & PF_W) ? UC_PROT_WRITE : 0) |
+				((ph[i].p_flags & PF_X) ? UC_PROT_EXEC : 0);
+		if (lo < hi)
+			uc_mem_protect(r->uc, lo, hi - lo, prot);
+	}
+}
+
 /* Loads and runs the ELF; `hooks`: 0 none but system calls, 1 the block
  * hook, 2 the block hook and empty memory hooks. */
 static const char *bench_preset(bool x86) { return x86 ? "skylake" : "cortex-a76"; }
@@ -676,6 +702,8 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 		if (ph[i].p_type == PT_LOAD && ph[i].p_filesz)
 			ok = ph[i].p_offset + ph[i].p_filesz <= len &&
 			     uc_mem_write(r->uc, ph[i].p_vaddr, elf + ph[i].p_offset, ph[i].p_filesz) == UC_ERR_OK;
+	if (ok && getenv("RAW_SPLIT"))
+		raw_protect_segments(r, eh, ph);
 	uint64_t sp = ok ? raw_stack(r, eh, phdr, argc, argv) : 0;
 	uc_hook h;
 	if (hooks >= 1)
