@@ -133,7 +133,6 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 #define MMAP_TOP (STACK_TOP - STACK_SIZE - (64ull << 20))
 #define MMAP_SIZE (512ull << 20)
 
-#define BLOCK_CACHE 65536   /* real programs have tens of thousands of hot blocks */
 #define RAW_FDS 64
 struct block_count {
 	uint64_t addr;
@@ -154,15 +153,24 @@ struct raw {
 	size_t outlen;
 	uint64_t out_bytes, out_hash;   /* all of standard output: its length and FNV-1a */
 	int fds[RAW_FDS];                /* guest descriptor -> host descriptor + 1 (0: closed) */
-	struct block_count blocks[BLOCK_CACHE];
+	struct block_count *blocks;   /* open addressing, grown at 70% load, as cpu/hooks.c's */
+	size_t cap, used;
 };
 
 /* As cpu/hooks.c's block_insns: AArch64 instructions are 4 bytes; x86
- * blocks are decoded once and remembered by address, in a slot picked from
- * every bit of the address: blocks that start within a few bytes of each
- * other (qsort's loop has two, at 0x409bf0 and 0x409bf3 in compute) must not
- * share one, or they miss on every execution and cost a capstone decode each
- * time. */
+ * blocks are decoded once and remembered by (address, size) in an
+ * open-addressed table that grows: a fixed direct-mapped cache thrashes on
+ * real programs (an interpreter has tens of thousands of hot blocks) and
+ * would make the reference pay a capstone decode per block. The slot is
+ * picked from every bit of the address: blocks 3 bytes apart must spread. */
+static struct block_count *raw_block_slot(struct raw *r, uint64_t addr, uint32_t size)
+{
+	uint64_t h = (addr ^ ((uint64_t)size << 48)) * 0x9E3779B97F4A7C15ull;
+	for (size_t s = (size_t)(h >> 32) & (r->cap - 1);; s = (s + 1) & (r->cap - 1))
+		if (!r->blocks[s].insns || (r->blocks[s].addr == addr && r->blocks[s].size == size))
+			return &r->blocks[s];
+}
+
 static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct raw *r = ud;
@@ -170,8 +178,20 @@ static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud
 		r->insns += size / 4;
 		return;
 	}
-	struct block_count *b = &r->blocks[(addr ^ (addr >> 12)) % BLOCK_CACHE];
-	if (b->addr == addr && b->size == size) {
+	if ((r->used + 1) * 10 > r->cap * 7) {   /* grow: real programs have tens of thousands of blocks */
+		size_t ocap = r->cap, cap = ocap ? 2 * ocap : 4096;
+		struct block_count *old = r->blocks, *n = calloc(cap, sizeof *n);
+		if (!n)
+			abort();
+		r->blocks = n;
+		r->cap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].insns)
+				*raw_block_slot(r, old[i].addr, old[i].size) = old[i];
+		free(old);
+	}
+	struct block_count *b = raw_block_slot(r, addr, size);
+	if (b->insns) {
 		r->insns += b->insns;
 		return;
 	}
@@ -186,6 +206,7 @@ static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud
 	if (!count)
 		count = 1;
 	*b = (struct block_count){addr, size, count};
+	r->used++;
 	r->insns += count;
 }
 
@@ -216,7 +237,7 @@ static int raw_sys_kind(bool x86, uint64_t nr)
 		{13, 134, R_ZERO},     {14, 135, R_ZERO},     {39, 172, R_ZERO},       {110, 173, R_ZERO},
 		{102, 174, R_ZERO},    {104, 176, R_ZERO},    {107, 175, R_ZERO},      {108, 177, R_ZERO},
 		{32, 23, R_DUP},       {33, 0xffff, R_DUP2},  {292, 24, R_DUP3},       {72, 25, R_FCNTL},
-		{52, 205, R_GETPEERNAME}, {79, 17, R_GETCWD},
+		{52, 205, R_GETPEERNAME}, {79, 17, R_GETCWD}, {111, 0xffff, R_ZERO}, {121, 155, R_ZERO},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (nr == (x86 ? map[i].x86 : map[i].a64))
@@ -457,7 +478,7 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 			return -ERANGE;
 		return uc_mem_write(r->uc, a[0], cwd, n) == UC_ERR_OK ? (int64_t)n : -EFAULT;
 	}
-	case R_ZERO:   /* rt_sigaction, rt_sigprocmask, getpid, getppid, getuid ...: nothing to do here */
+	case R_ZERO:   /* rt_sigaction, rt_sigprocmask, getpid, getpgid, getuid ...: nothing to do here */
 		return 0;
 	case R_EXIT:
 		r->exited = true;
@@ -729,6 +750,7 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 	}
 	cs_close(&r->cs);
 	uc_close(r->uc);
+	free(r->blocks);
 	res->cpu = cpu_seconds() - c0;
 	res->wall = wall_seconds() - w0;
 	res->ok = ok && r->exited;
