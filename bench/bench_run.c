@@ -111,7 +111,16 @@ struct result {
 	uint64_t mmu_accesses;    /* mmusim: accesses the MMU model saw */
 	uint64_t faults;          /* mmusim: page faults */
 	uint64_t cycles;          /* mmusim: the cost model's total */
+	uint64_t out_bytes, out_hash; /* all of standard output: length and FNV-1a */
 };
+
+#define FNV_START 0xcbf29ce484222325ull
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	for (const uint8_t *b = p; n--; b++)
+		h = (h ^ *b) * 0x100000001b3ull;
+	return h;
+}
 
 /* ---- raw Unicorn ----------------------------------------------------------------- */
 /* Guest layout (the same on both architectures). The image and the brk heap
@@ -124,7 +133,7 @@ struct result {
 #define MMAP_TOP (STACK_TOP - STACK_SIZE - (64ull << 20))
 #define MMAP_SIZE (512ull << 20)
 
-#define BLOCK_CACHE 4096
+#define RAW_FDS 64
 struct block_count {
 	uint64_t addr;
 	uint32_t size, insns;
@@ -142,15 +151,26 @@ struct raw {
 	int status;
 	char out[512];
 	size_t outlen;
-	struct block_count blocks[BLOCK_CACHE];
+	uint64_t out_bytes, out_hash;   /* all of standard output: its length and FNV-1a */
+	int fds[RAW_FDS];                /* guest descriptor -> host descriptor + 1 (0: closed) */
+	struct block_count *blocks;   /* open addressing, grown at 70% load, as cpu/hooks.c's */
+	size_t cap, used;
 };
 
 /* As cpu/hooks.c's block_insns: AArch64 instructions are 4 bytes; x86
- * blocks are decoded once and remembered by address, in a slot picked from
- * every bit of the address: blocks that start within a few bytes of each
- * other (qsort's loop has two, at 0x409bf0 and 0x409bf3 in compute) must not
- * share one, or they miss on every execution and cost a capstone decode each
- * time. */
+ * blocks are decoded once and remembered by (address, size) in an
+ * open-addressed table that grows: a fixed direct-mapped cache thrashes on
+ * real programs (an interpreter has tens of thousands of hot blocks) and
+ * would make the reference pay a capstone decode per block. The slot is
+ * picked from every bit of the address: blocks 3 bytes apart must spread. */
+static struct block_count *raw_block_slot(struct raw *r, uint64_t addr, uint32_t size)
+{
+	uint64_t h = (addr ^ ((uint64_t)size << 48)) * 0x9E3779B97F4A7C15ull;
+	for (size_t s = (size_t)(h >> 32) & (r->cap - 1);; s = (s + 1) & (r->cap - 1))
+		if (!r->blocks[s].insns || (r->blocks[s].addr == addr && r->blocks[s].size == size))
+			return &r->blocks[s];
+}
+
 static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct raw *r = ud;
@@ -158,8 +178,20 @@ static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud
 		r->insns += size / 4;
 		return;
 	}
-	struct block_count *b = &r->blocks[(addr ^ (addr >> 12)) % BLOCK_CACHE];
-	if (b->addr == addr && b->size == size) {
+	if ((r->used + 1) * 10 > r->cap * 7) {   /* grow: real programs have tens of thousands of blocks */
+		size_t ocap = r->cap, cap = ocap ? 2 * ocap : 4096;
+		struct block_count *old = r->blocks, *n = calloc(cap, sizeof *n);
+		if (!n)
+			abort();
+		r->blocks = n;
+		r->cap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].insns)
+				*raw_block_slot(r, old[i].addr, old[i].size) = old[i];
+		free(old);
+	}
+	struct block_count *b = raw_block_slot(r, addr, size);
+	if (b->insns) {
 		r->insns += b->insns;
 		return;
 	}
@@ -174,6 +206,7 @@ static void raw_block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud
 	if (!count)
 		count = 1;
 	*b = (struct block_count){addr, size, count};
+	r->used++;
 	r->insns += count;
 }
 
@@ -189,7 +222,8 @@ static void raw_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int siz
 
 /* The system calls static glibc makes, by meaning. */
 enum { R_OTHER, R_BRK, R_MMAP, R_MUNMAP, R_MPROTECT, R_MADVISE, R_WRITE, R_EXIT, R_ARCH_PRCTL, R_SET_TID,
-       R_PRLIMIT, R_GETRANDOM, R_IOCTL, R_SYSINFO };
+       R_PRLIMIT, R_GETRANDOM, R_IOCTL, R_SYSINFO, R_OPEN, R_OPENAT, R_READ, R_CLOSE, R_FSTAT, R_NEWFSTATAT,
+       R_LSEEK, R_WRITEV, R_ZERO, R_DUP, R_DUP2, R_DUP3, R_FCNTL, R_GETPEERNAME, R_GETCWD };
 
 static int raw_sys_kind(bool x86, uint64_t nr)
 {
@@ -198,11 +232,160 @@ static int raw_sys_kind(bool x86, uint64_t nr)
 		{28, 233, R_MADVISE},  {1, 64, R_WRITE},      {60, 93, R_EXIT},        {231, 94, R_EXIT},
 		{158, 0xffff, R_ARCH_PRCTL}, {218, 96, R_SET_TID}, {302, 261, R_PRLIMIT}, {318, 278, R_GETRANDOM},
 		{16, 29, R_IOCTL},     {99, 179, R_SYSINFO},
+		{2, 0xffff, R_OPEN},   {257, 56, R_OPENAT},   {0, 63, R_READ},         {3, 57, R_CLOSE},
+		{5, 80, R_FSTAT},      {262, 79, R_NEWFSTATAT}, {8, 62, R_LSEEK},      {20, 66, R_WRITEV},
+		{13, 134, R_ZERO},     {14, 135, R_ZERO},     {39, 172, R_ZERO},       {110, 173, R_ZERO},
+		{102, 174, R_ZERO},    {104, 176, R_ZERO},    {107, 175, R_ZERO},      {108, 177, R_ZERO},
+		{32, 23, R_DUP},       {33, 0xffff, R_DUP2},  {292, 24, R_DUP3},       {72, 25, R_FCNTL},
+		{52, 205, R_GETPEERNAME}, {79, 17, R_GETCWD}, {111, 0xffff, R_ZERO}, {121, 155, R_ZERO},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (nr == (x86 ? map[i].x86 : map[i].a64))
 			return map[i].kind;
 	return R_OTHER;
+}
+
+/* Files, done simply for the real programs (busybox, bash): guest paths are
+ * host paths relative to the scratch directory, read-only; the guest's
+ * descriptors 0-2 are an empty standard input, the captured standard
+ * output and standard error. */
+static int raw_host_fd(struct raw *r, uint64_t fd)
+{
+	return fd < RAW_FDS && r->fds[fd] ? r->fds[fd] - 1 : -1;
+}
+
+static int64_t raw_open(struct raw *r, uint64_t path_va, uint64_t flags)
+{
+	char path[4096];
+	if (uc_mem_read(r->uc, path_va, path, sizeof path - 1) != UC_ERR_OK)   /* may run past the end: try shorter */
+		for (size_t n = 0; n < sizeof path - 1; n++)
+			if (uc_mem_read(r->uc, path_va + n, path + n, 1) != UC_ERR_OK || !path[n])
+				break;
+	path[sizeof path - 1] = 0;
+	if ((flags & 3) != O_RDONLY)
+		return -EACCES;
+	uint64_t g = 3;
+	while (g < RAW_FDS && r->fds[g])
+		g++;
+	if (g == RAW_FDS)
+		return -EMFILE;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (flags & O_DIRECTORY));
+	if (fd < 0)
+		return -errno;
+	r->fds[g] = fd + 1;
+	return (int64_t)g;
+}
+
+/* struct stat as each architecture's kernel writes it. */
+static int64_t raw_stat_out(struct raw *r, const struct stat *st, uint64_t va)
+{
+	uint8_t b[144] = {0};
+	uint64_t v;
+#define PUT(off, val, n) (v = (uint64_t)(val), memcpy(b + (off), &v, (n)))
+	PUT(0, st->st_dev, 8);
+	PUT(8, st->st_ino, 8);
+	if (r->x86) {
+		PUT(16, st->st_nlink, 8), PUT(24, st->st_mode, 4), PUT(28, st->st_uid, 4), PUT(32, st->st_gid, 4);
+		PUT(40, st->st_rdev, 8), PUT(48, st->st_size, 8), PUT(56, st->st_blksize, 8), PUT(64, st->st_blocks, 8);
+		PUT(72, st->st_atime, 8), PUT(88, st->st_mtime, 8), PUT(104, st->st_ctime, 8);
+	} else {
+		PUT(16, st->st_mode, 4), PUT(20, st->st_nlink, 4), PUT(24, st->st_uid, 4), PUT(28, st->st_gid, 4);
+		PUT(32, st->st_rdev, 8), PUT(48, st->st_size, 8), PUT(56, st->st_blksize, 4), PUT(64, st->st_blocks, 8);
+		PUT(72, st->st_atime, 8), PUT(88, st->st_mtime, 8), PUT(104, st->st_ctime, 8);
+	}
+#undef PUT
+	return uc_mem_write(r->uc, va, b, r->x86 ? 144 : 128) == UC_ERR_OK ? 0 : -EFAULT;
+}
+
+static int64_t raw_fstat(struct raw *r, uint64_t fd, uint64_t va)
+{
+	struct stat st = {0};
+	if (raw_host_fd(r, fd) >= 0) {
+		if (fstat(raw_host_fd(r, fd), &st))
+			return -errno;
+	} else if (fd <= 2) {
+		st.st_mode = S_IFCHR | 0620;   /* a terminal-like character device */
+		st.st_blksize = 1024;
+	} else {
+		return -EBADF;
+	}
+	return raw_stat_out(r, &st, va);
+}
+
+static int64_t raw_read(struct raw *r, uint64_t fd, uint64_t va, uint64_t len)
+{
+	int h = raw_host_fd(r, fd);
+	if (h < 0)
+		return fd == 0 ? 0 : -EBADF;   /* the standard input, unless replaced: empty */
+	char buf[65536];
+	ssize_t n = read(h, buf, len < sizeof buf ? len : sizeof buf);
+	if (n < 0)
+		return -errno;
+	return uc_mem_write(r->uc, va, buf, (size_t)n) == UC_ERR_OK ? n : -EFAULT;
+}
+
+static int64_t raw_write(struct raw *r, uint64_t fd, uint64_t va, uint64_t len)
+{
+	uint64_t done = 0;
+	char buf[4096];
+	if (fd != 1 && fd != 2)
+		return -EBADF;
+	while (done < len) {
+		size_t n = len - done < sizeof buf ? (size_t)(len - done) : sizeof buf;
+		if (uc_mem_read(r->uc, va + done, buf, n) != UC_ERR_OK)
+			return done ? (int64_t)done : -EFAULT;
+		if (fd == 1) {
+			size_t room = sizeof r->out - 1 - r->outlen, k = n < room ? n : room;
+			memcpy(r->out + r->outlen, buf, k);
+			r->outlen += k;
+			r->out[r->outlen] = 0;
+			r->out_bytes += n;
+			r->out_hash = fnv(r->out_hash, buf, n);
+		} else {
+			fwrite(buf, 1, n, stderr);
+		}
+		done += n;
+	}
+	return (int64_t)done;
+}
+
+static int64_t raw_writev(struct raw *r, uint64_t fd, uint64_t iov, uint64_t cnt)
+{
+	int64_t total = 0;
+	for (uint64_t i = 0; i < cnt && i < 1024; i++) {
+		uint64_t v[2];
+		if (uc_mem_read(r->uc, iov + 16 * i, v, sizeof v) != UC_ERR_OK)
+			return -EFAULT;
+		int64_t n = raw_write(r, fd, v[0], v[1]);
+		if (n < 0)
+			return total ? total : n;
+		total += n;
+	}
+	return total;
+}
+
+/* dup and friends, for host files only (busybox moves its input onto 0). */
+static int64_t raw_dup(struct raw *r, uint64_t old, uint64_t want, bool exact)
+{
+	int h = raw_host_fd(r, old);
+	if (h < 0)
+		return -EBADF;
+	if (want >= RAW_FDS)
+		return -EMFILE;
+	if (!exact)
+		while (want < RAW_FDS && r->fds[want])
+			want++;
+	if (want >= RAW_FDS)
+		return -EMFILE;
+	if (want == old)
+		return (int64_t)want;
+	int n = fcntl(h, F_DUPFD_CLOEXEC, 3);
+	if (n < 0)
+		return -errno;
+	if (r->fds[want])
+		close(r->fds[want] - 1);
+	r->fds[want] = n + 1;
+	return (int64_t)want;
 }
 
 static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
@@ -233,27 +416,70 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 	case R_MPROTECT:
 	case R_MADVISE:
 		return 0;
-	case R_WRITE: {
-		uint64_t done = 0;
-		char buf[4096];
-		while (done < a[2]) {
-			size_t n = a[2] - done < sizeof buf ? (size_t)(a[2] - done) : sizeof buf;
-			if (uc_mem_read(r->uc, a[1] + done, buf, n) != UC_ERR_OK)
-				return done ? (int64_t)done : -EFAULT;
-			if (a[0] == 1) {
-				size_t room = sizeof r->out - 1 - r->outlen, k = n < room ? n : room;
-				memcpy(r->out + r->outlen, buf, k);
-				r->outlen += k;
-				r->out[r->outlen] = 0;
-			} else if (a[0] == 2) {
-				fwrite(buf, 1, n, stderr);
-			} else {
-				return -EBADF;
-			}
-			done += n;
+	case R_WRITE:
+		return raw_write(r, a[0], a[1], a[2]);
+	case R_WRITEV:
+		return raw_writev(r, a[0], a[1], a[2]);
+	case R_OPEN:
+		return raw_open(r, a[0], a[1]);
+	case R_OPENAT:
+		return (int32_t)a[0] == -100 ? raw_open(r, a[1], a[2]) : -ENOSYS;   /* AT_FDCWD only */
+	case R_READ:
+		return raw_read(r, a[0], a[1], a[2]);
+	case R_CLOSE:
+		if (raw_host_fd(r, a[0]) >= 0) {
+			close(raw_host_fd(r, a[0]));
+			r->fds[a[0]] = 0;
+			return 0;
 		}
-		return (int64_t)done;
+		return a[0] <= 2 ? 0 : -EBADF;
+	case R_FSTAT:
+		return raw_fstat(r, a[0], a[1]);
+	case R_NEWFSTATAT:
+		if ((a[3] & 0x1000) && uc_mem_read(r->uc, a[1], (char[1]){0}, 1) == UC_ERR_OK) {   /* AT_EMPTY_PATH */
+			char c = 1;
+			uc_mem_read(r->uc, a[1], &c, 1);
+			if (!c)
+				return raw_fstat(r, a[0], a[2]);
+		}
+		{
+			int64_t fd = (int32_t)a[0] == -100 ? raw_open(r, a[1], O_RDONLY) : -ENOSYS;
+			if (fd < 0)
+				return fd;
+			int64_t ret = raw_fstat(r, (uint64_t)fd, a[2]);
+			close(raw_host_fd(r, (uint64_t)fd));
+			r->fds[fd] = 0;
+			return ret;
+		}
+	case R_LSEEK: {
+		int h = raw_host_fd(r, a[0]);
+		if (h < 0)
+			return a[0] <= 2 ? -ESPIPE : -EBADF;
+		off_t o = lseek(h, (off_t)a[1], (int)a[2]);
+		return o < 0 ? -errno : (int64_t)o;
 	}
+	case R_DUP:
+		return raw_dup(r, a[0], 0, false);
+	case R_DUP2:
+	case R_DUP3:
+		return raw_dup(r, a[0], a[1], true);
+	case R_FCNTL:
+		if (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC)
+			return raw_dup(r, a[0], a[2], false);
+		return 0;   /* F_GETFD, F_SETFD, F_GETFL, F_SETFL: nothing kept */
+	case R_GETPEERNAME:   /* bash asks whether its input is a socket (run by sshd) */
+		return -ENOTSOCK;
+	case R_GETCWD: {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof cwd))
+			return -errno;
+		size_t n = strlen(cwd) + 1;
+		if (n > a[1])
+			return -ERANGE;
+		return uc_mem_write(r->uc, a[0], cwd, n) == UC_ERR_OK ? (int64_t)n : -EFAULT;
+	}
+	case R_ZERO:   /* rt_sigaction, rt_sigprocmask, getpid, getpgid, getuid ...: nothing to do here */
+		return 0;
 	case R_EXIT:
 		r->exited = true;
 		r->status = (int)(a[0] & 0xff);
@@ -400,6 +626,32 @@ static uint64_t raw_stack(struct raw *r, const Elf64_Ehdr *eh, uint64_t phdr, in
 	return sp;
 }
 
+/* Each PT_LOAD's pages with its own permissions (a page two segments share
+ * keeps all), the rest of the image region read-write. */
+static void raw_protect_segments(struct raw *r, const Elf64_Ehdr *eh, const Elf64_Phdr *ph)
+{
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		uint64_t lo = ph[i].p_vaddr & ~4095ull, hi = (ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095ull;
+		for (int j = 0; j < eh->e_phnum; j++) {   /* shrink away from pages another segment shares */
+			if (j == i || ph[j].p_type != PT_LOAD)
+				continue;
+			uint64_t jlo = ph[j].p_vaddr & ~4095ull, jhi = (ph[j].p_vaddr + ph[j].p_memsz + 4095) & ~4095ull;
+			if (jlo < hi && jhi > lo) {
+				if (jlo <= lo)
+					lo = jhi;
+				else
+					hi = jlo;
+			}
+		}
+		uint32_t prot = ((ph[i].p_flags & PF_R) ? UC_PROT_READ : 0) | ((ph[i].p_flags & PF_W) ? UC_PROT_WRITE : 0) |
+				((ph[i].p_flags & PF_X) ? UC_PROT_EXEC : 0);
+		if (lo < hi)
+			uc_mem_protect(r->uc, lo, hi - lo, prot);
+	}
+}
+
 /* Loads and runs the ELF; `hooks`: 0 none but system calls, 1 the block
  * hook, 2 the block hook and empty memory hooks. */
 static const char *bench_preset(bool x86) { return x86 ? "skylake" : "cortex-a76"; }
@@ -438,6 +690,7 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 		return false;
 	}
 	r->x86 = x86;
+	r->out_hash = FNV_START;
 	struct preset p;
 	char perr[256];
 	if (preset_load(bench_preset(x86), &p, perr, sizeof perr)) {
@@ -470,6 +723,8 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 		if (ph[i].p_type == PT_LOAD && ph[i].p_filesz)
 			ok = ph[i].p_offset + ph[i].p_filesz <= len &&
 			     uc_mem_write(r->uc, ph[i].p_vaddr, elf + ph[i].p_offset, ph[i].p_filesz) == UC_ERR_OK;
+	if (ok && getenv("RAW_SPLIT"))
+		raw_protect_segments(r, eh, ph);
 	uint64_t sp = ok ? raw_stack(r, eh, phdr, argc, argv) : 0;
 	uc_hook h;
 	if (hooks >= 1)
@@ -495,12 +750,18 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 	}
 	cs_close(&r->cs);
 	uc_close(r->uc);
+	free(r->blocks);
 	res->cpu = cpu_seconds() - c0;
 	res->wall = wall_seconds() - w0;
 	res->ok = ok && r->exited;
 	res->status = r->status;
 	res->insns = r->insns;
 	snprintf(res->out, sizeof res->out, "%s", r->out);
+	res->out_bytes = r->out_bytes;
+	res->out_hash = r->out_hash;
+	for (int fd = 0; fd < RAW_FDS; fd++)
+		if (r->fds[fd])
+			close(r->fds[fd] - 1);
 	free(r);
 	free(elf);
 	return res->ok;
@@ -551,6 +812,12 @@ static bool sim_run(const char *path, const char *preset_name, enum cpu_mode mod
 		fprintf(stderr, "bench_run: mmusim: %s\n", err);
 	ssize_t n = pread(out, res->out, sizeof res->out - 1, 0);
 	res->out[n > 0 ? n : 0] = 0;
+	res->out_hash = FNV_START;
+	char buf[65536];
+	for (off_t at = 0; (n = pread(out, buf, sizeof buf, at)) > 0; at += n) {
+		res->out_hash = fnv(res->out_hash, buf, (size_t)n);
+		res->out_bytes += (uint64_t)n;
+	}
 	close(out);
 	res->ok = status >= 0;
 	res->status = status;
@@ -558,9 +825,10 @@ static bool sim_run(const char *path, const char *preset_name, enum cpu_mode mod
 }
 
 /* ---- the table --------------------------------------------------------------------- */
-enum mode { M_RAW, M_RAW_NOHOOK, M_RAW_MEMHOOK, M_FUNCTIONAL, M_TIMING, M_CACHEGRIND, M_LACKEY, M_LACKEY_MEM, M_COUNT };
+enum mode { M_RAW, M_RAW_NOHOOK, M_RAW_MEMHOOK, M_FUNCTIONAL, M_TIMING, M_CACHEGRIND, M_LACKEY, M_LACKEY_MEM,
+	    M_NATIVE, M_QEMU, M_COUNT };
 static const char *const mode_names[M_COUNT] = {"raw",	  "raw-nohook", "raw-memhk",  "functional",
-						"timing", "cachegrind", "lackey", "lackey-mem"};
+						"timing", "cachegrind", "lackey", "lackey-mem", "native", "qemu-user"};
 static const char *const mode_notes[M_COUNT] = {
 	"Unicorn alone, the ELF loaded by this program, block hook counting as cpu/ does (the reference)",
 	"the same without the block hook (instructions: raw's count)",
@@ -570,31 +838,14 @@ static const char *const mode_notes[M_COUNT] = {
 	"valgrind --tool=cachegrind --cache-sim=yes, the x86-64 binary run natively (a full cache simulator)",
 	"valgrind --tool=lackey (its default: counting), the x86-64 binary run natively",
 	"valgrind --tool=lackey --trace-mem=yes (every access, as timing mode sees them) to /dev/null",
+	"the x86-64 binary run natively on this machine (CPU time of the child)",
+	"qemu-x86_64 / qemu-aarch64 (Debian's qemu-user) running the binary (CPU time of the child)",
 };
 
-/* The x86-64 guest run natively under valgrind: CPU time of the whole
- * valgrind process (wait4), the guest's output through a pipe. */
-static bool valgrind_run(const char *path, enum mode m, int argc, char *const argv[], struct result *res)
+/* A child process: CPU time of the whole child (wait4), its standard
+ * output through a pipe (the first bytes kept, all of it hashed). */
+static bool child_run(char *const args[], struct result *res)
 {
-	const char *tool[4] = {"--tool=cachegrind", "--cache-sim=yes", "--cachegrind-out-file=/dev/null", NULL};
-	if (m == M_LACKEY) {
-		tool[0] = "--tool=lackey";
-		tool[1] = NULL;
-	} else if (m == M_LACKEY_MEM) {
-		tool[0] = "--tool=lackey";
-		tool[1] = "--trace-mem=yes";
-		tool[2] = NULL;
-	}
-	char *args[16];
-	int n = 0;
-	args[n++] = "valgrind";
-	args[n++] = "--log-file=/dev/null";   /* lackey's trace and valgrind's summary */
-	for (int i = 0; tool[i]; i++)
-		args[n++] = (char *)tool[i];
-	args[n++] = (char *)path;
-	for (int i = 1; i < argc && n < 15; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
 	int fds[2];
 	if (pipe(fds))
 		return false;
@@ -605,14 +856,24 @@ static bool valgrind_run(const char *path, enum mode m, int argc, char *const ar
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		execvp("valgrind", args);
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);   /* as the raw runner: an empty standard input */
+		execvp(args[0], args);
 		_exit(127);
 	}
 	close(fds[1]);
 	size_t len = 0;
 	ssize_t got;
-	while ((got = read(fds[0], res->out + len, sizeof res->out - 1 - len)) > 0)
-		len += (size_t)got;
+	char buf[65536];
+	res->out_hash = FNV_START;
+	while ((got = read(fds[0], buf, sizeof buf)) > 0) {
+		size_t k = (size_t)got < sizeof res->out - 1 - len ? (size_t)got : sizeof res->out - 1 - len;
+		memcpy(res->out + len, buf, k);
+		len += k;
+		res->out_hash = fnv(res->out_hash, buf, (size_t)got);
+		res->out_bytes += (uint64_t)got;
+	}
 	res->out[len] = 0;
 	close(fds[0]);
 	int status = 0;
@@ -625,8 +886,36 @@ static bool valgrind_run(const char *path, enum mode m, int argc, char *const ar
 	res->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	res->ok = res->status == 0;
 	if (res->status == 127)
-		fprintf(stderr, "bench_run: valgrind not found (Debian: apt-get install valgrind)\n");
+		fprintf(stderr, "bench_run: %s not found\n", args[0]);
 	return res->ok;
+}
+
+/* The binary under valgrind (x86-64), natively, or in qemu-user. */
+static bool exec_run(const char *path, enum mode m, bool x86, int argc, char *const argv[], struct result *res)
+{
+	const char *pre[6] = {NULL};
+	if (m == M_CACHEGRIND) {
+		const char *t[] = {"valgrind", "--log-file=/dev/null", "--tool=cachegrind", "--cache-sim=yes",
+				   "--cachegrind-out-file=/dev/null", NULL};
+		memcpy(pre, t, sizeof t);
+	} else if (m == M_LACKEY) {
+		const char *t[] = {"valgrind", "--log-file=/dev/null", "--tool=lackey", NULL};
+		memcpy(pre, t, sizeof t);
+	} else if (m == M_LACKEY_MEM) {
+		const char *t[] = {"valgrind", "--log-file=/dev/null", "--tool=lackey", "--trace-mem=yes", NULL};
+		memcpy(pre, t, sizeof t);
+	} else if (m == M_QEMU) {
+		pre[0] = x86 ? "qemu-x86_64" : "qemu-aarch64";
+	}
+	char *args[40];
+	int n = 0;
+	for (int i = 0; pre[i]; i++)
+		args[n++] = (char *)pre[i];
+	args[n++] = (char *)path;
+	for (int i = 1; i < argc && n < 39; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	return child_run(args, res);
 }
 
 static bool run_mode(enum mode m, const char *path, bool x86, int argc, char *const argv[], struct result *r)
@@ -645,33 +934,36 @@ static bool run_mode(enum mode m, const char *path, bool x86, int argc, char *co
 	case M_CACHEGRIND:
 	case M_LACKEY:
 	case M_LACKEY_MEM:
-		return valgrind_run(path, m, argc, argv, r);
+	case M_NATIVE:
+	case M_QEMU:
+		return exec_run(path, m, x86, argc, argv, r);
 	default:
 		return false;
 	}
 }
 
-static int bench_arch(const char *dir, const char *guest, bool x86, const char *rounds, const char *kernel,
-		      int repeat, const bool want[M_COUNT])
+/* One program on one architecture in every wanted mode; the best results
+ * go to `best` (when given) for a summary. `targets`: print the kernels'
+ * targets. */
+static int bench_program(bool x86, int argc, char *const argv[], int repeat, const bool want[M_COUNT], bool targets,
+			 struct result best[M_COUNT])
 {
-	char path[1024];
-	snprintf(path, sizeof path, "%s/%s/%s", dir, x86 ? "x86_64" : "aarch64", guest);
-	char *argv[] = {path, (char *)rounds, (char *)kernel, NULL};
-	int argc = strcmp(guest, "compute") ? 1 : 3;   /* another guest: no arguments */
-	printf("\n%s: %s%s%s%s%s   (preset %s; best of %d, CPU seconds of the whole run)\n", x86 ? "x86-64" : "AArch64",
-	       path, argc > 1 ? " " : "", argc > 1 ? rounds : "", argc > 1 ? " " : "", argc > 1 ? kernel : "",
-	       x86 ? "skylake" : "cortex-a76", repeat);
+	const char *path = argv[0];
+	printf("\n%s:", x86 ? "x86-64" : "AArch64");
+	for (int i = 0; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf("   (preset %s; best of %d, CPU seconds of the whole run)\n", x86 ? "skylake" : "cortex-a76", repeat);
 	printf("  %-11s %13s %8s %8s %7s %7s %12s %7s %13s\n", "mode", "instructions", "seconds", "wall", "MIPS",
 	       "vs raw", "MMU accesses", "faults", "model cycles");
-	struct result best[M_COUNT] = {0};
 	double ratios[M_COUNT] = {0};
 	int bad = 0;
 	double ref = 0;
 	uint64_t raw_insns = 0;
 	const char *ref_out = NULL;
+	uint64_t ref_hash = 0, ref_bytes = 0;
 	bool same = true;
 	for (int m = 0; m < M_COUNT; m++) {
-		if (!want[m] || (m >= M_CACHEGRIND && !x86))   /* valgrind runs the native (x86-64) binary */
+		if (!want[m] || (m >= M_CACHEGRIND && m <= M_NATIVE && !x86))   /* valgrind and native: x86-64 only */
 			continue;
 		/* lackey's trace of every access is 10 to 50 times slower than
 		 * anything else here: once is enough to see where it stands. */
@@ -707,9 +999,11 @@ static int bench_arch(const char *dir, const char *guest, bool x86, const char *
 		printf("  %-11s %13" PRIu64 " %8.3f %8.3f %7.1f %7s %12s %7s %13s\n", mode_names[m], b->insns, b->cpu,
 		       b->wall, b->insns ? (double)b->insns / b->cpu / 1e6 : 0.0, ratio, acc, flt, cyc);
 		fflush(stdout);
-		if (!ref_out)
+		if (!ref_out) {
 			ref_out = b->out;
-		else if (strcmp(ref_out, b->out)) {
+			ref_hash = b->out_hash;
+			ref_bytes = b->out_bytes;
+		} else if (strcmp(ref_out, b->out) || ref_hash != b->out_hash || ref_bytes != b->out_bytes) {
 			fprintf(stderr, "bench_run: %s printed something else:\n  %s  vs\n  %s", mode_names[m], b->out,
 				ref_out);
 			same = false;
@@ -717,8 +1011,9 @@ static int bench_arch(const char *dir, const char *guest, bool x86, const char *
 		}
 	}
 	if (ref_out)
-		printf("  guest output%s: %s", same ? " (the same in every mode)" : " (NOT the same in every mode)", ref_out);
-	for (int m = M_FUNCTIONAL; m <= M_TIMING && argc > 1; m++)   /* compute: long enough to judge */
+		printf("  guest output%s: %" PRIu64 " bytes, FNV-1a %016" PRIx64 ", beginning: %.60s\n",
+		       same ? " (the same in every mode)" : " (NOT the same in every mode)", ref_bytes, ref_hash, ref_out);
+	for (int m = M_FUNCTIONAL; m <= M_TIMING && targets; m++)   /* compute: long enough to judge */
 		if (ratios[m] > 0) {
 			double target = m == M_FUNCTIONAL ? 0.8 : 0.6;
 			printf("  %s: %.2f x raw Unicorn (target %.1f: %s)\n", mode_names[m], ratios[m], target,
@@ -727,7 +1022,7 @@ static int bench_arch(const char *dir, const char *guest, bool x86, const char *
 	/* The issue's comparison with valgrind: timing's time within 1.5x
 	 * cachegrind's, and below lackey's. */
 	if (best[M_TIMING].ok) {
-		for (int m = M_CACHEGRIND; m < M_COUNT; m++)
+		for (int m = M_CACHEGRIND; m <= M_LACKEY_MEM; m++)
 			if (best[m].ok)
 				printf("  timing: %.2f x %s's time (target %s: %s)\n", best[M_TIMING].cpu / best[m].cpu,
 				       mode_names[m], m == M_CACHEGRIND ? "<= 1.5" : "< 1",
@@ -736,17 +1031,118 @@ static int bench_arch(const char *dir, const char *guest, bool x86, const char *
 	return bad;
 }
 
+static int bench_arch(const char *dir, const char *guest, bool x86, const char *rounds, const char *kernel,
+		      int repeat, const bool want[M_COUNT])
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s/%s", dir, x86 ? "x86_64" : "aarch64", guest);
+	char *argv[] = {path, (char *)rounds, (char *)kernel, NULL};
+	int argc = strcmp(guest, "compute") ? 1 : 3;   /* another guest: no arguments */
+	struct result best[M_COUNT] = {0};
+	return bench_program(x86, argc, argv, repeat, want, argc > 1, best);
+}
+
+/* ---- real programs --------------------------------------------------------------- */
+/* Debian 12's static busybox and bash (.ci/fetch-debian-utils DIR), on an
+ * input file generated here. Each runs about a second natively or less:
+ * a shell loop (an interpreter: busybox's ash), bash's own loop, two
+ * compressors, awk (an interpreter) and sed over text. */
+struct real_program {
+	const char *name, *bin;
+	const char *args[8];
+};
+static const struct real_program real_programs[] = {
+	{"sh loop", "bin/busybox", {"sh", "-c", "i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done; echo $i"}},
+	{"bash loop", "bin/bash-static", {"-c", "s=0; for ((i=0; i<5000; i++)); do s=$((s+i%7)); done; echo $s"}},
+	{"gzip -c", "bin/busybox", {"gzip", "-c", "data.txt"}},
+	{"bzip2 -c", "bin/busybox", {"bzip2", "-c", "data.txt"}},
+	{"awk sum", "bin/busybox", {"awk", "{s+=$1; n[$2]++} END {print s, length(n)}", "data.txt"}},
+	{"sed", "bin/busybox", {"sed", "-e", "s/line \\([0-9]*\\)/\\1 enil/", "-e", "/^9/d", "data.txt"}},
+};
+
+/* The input: 20,000 lines of numbers and words, the same every run. */
+static bool real_input(void)
+{
+	FILE *f = fopen("data.txt", "w");
+	if (!f)
+		return false;
+	for (unsigned i = 1; i <= 20000; i++)
+		fprintf(f, "%u line %u w%u\n", (i * 7919u) % 100003u, i, i % 97u);
+	return fclose(f) == 0;
+}
+
+static int bench_real(const char *du, const char *only, int repeat, const bool want_in[M_COUNT])
+{
+	bool want[M_COUNT];
+	memcpy(want, want_in, sizeof want);
+	want[M_RAW_NOHOOK] = want[M_RAW_MEMHOOK] = false;
+	if (!real_input()) {
+		fprintf(stderr, "bench_run: cannot write data.txt\n");
+		return 1;
+	}
+	size_t np = sizeof real_programs / sizeof real_programs[0];
+	struct result best[2][sizeof real_programs / sizeof real_programs[0]][M_COUNT];
+	memset(best, 0, sizeof best);
+	int bad = 0;
+	for (int a = 0; a < 2; a++)
+		for (size_t p = 0; p < np; p++) {
+			if (only && !strstr(only, real_programs[p].name))
+				continue;
+			char path[1024];
+			snprintf(path, sizeof path, "%s/%s/%s", du, a == 0 ? "amd64" : "arm64", real_programs[p].bin);
+			char *argv[10] = {path};
+			int argc = 1;
+			for (int i = 0; real_programs[p].args[i]; i++)
+				argv[argc++] = (char *)real_programs[p].args[i];
+			argv[argc] = NULL;
+			bad |= bench_program(a == 0, argc, argv, repeat, want, false, best[a][p]);
+		}
+	printf("\nreal programs: CPU seconds, best of %d (in brackets: speed against raw Unicorn; qemu-user and\n"
+	       "functional also as a ratio to qemu-user's time, 'x qemu': how many times slower)\n\n",
+	       repeat);
+	printf("| program | arch | native | qemu-user | raw Unicorn | functional | timing | functional x qemu |\n");
+	printf("|---|---|---|---|---|---|---|---|\n");
+	for (int a = 0; a < 2; a++)
+		for (size_t p = 0; p < np; p++) {
+			struct result *b = best[a][p];
+			if (!b[M_RAW].ok && !b[M_FUNCTIONAL].ok)
+				continue;
+			char cell[5][40];
+			static const int cols[5] = {M_NATIVE, M_QEMU, M_RAW, M_FUNCTIONAL, M_TIMING};
+			for (int c = 0; c < 5; c++) {
+				struct result *r = &b[cols[c]];
+				if (!r->ok)
+					snprintf(cell[c], sizeof cell[c], "-");
+				else if (cols[c] == M_RAW || !b[M_RAW].ok)
+					snprintf(cell[c], sizeof cell[c], "%.2f", r->cpu);
+				else
+					snprintf(cell[c], sizeof cell[c], "%.2f (%.2f)", r->cpu, b[M_RAW].cpu / r->cpu);
+			}
+			char vsq[24] = "-";
+			if (b[M_QEMU].ok && b[M_FUNCTIONAL].ok)
+				snprintf(vsq, sizeof vsq, "%.1f", b[M_FUNCTIONAL].cpu / b[M_QEMU].cpu);
+			printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", real_programs[p].name,
+			       a == 0 ? "x86-64" : "AArch64", cell[0], cell[1], cell[2], cell[3], cell[4], vsq);
+		}
+	return bad;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: bench_run [--rounds N] [--kernel all|alu|matmul|sort|chase|copy|each] [--repeat R]\n"
 			"                 [--arch x86_64|aarch64|both] [--guest NAME] [--guest-dir DIR]\n"
-			"                 [--only raw,raw-nohook,raw-memhk,functional,timing,cachegrind,lackey,lackey-mem]\n");
+			"                 [--only raw,raw-nohook,raw-memhk,functional,timing,cachegrind,lackey,lackey-mem,\n"
+			"                         native,qemu-user]\n"
+			"       bench_run --real DIR [--programs 'sh loop,gzip -c,...'] [--repeat R] [--only ...]\n"
+			"                 (DIR: .ci/fetch-debian-utils's; real programs in every mode, a summary table)\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *rounds = "5", *kernel = "all", *arch = "both", *dir = MMUSIM_GUEST_DIR, *guest = "compute";
+	const char *real = NULL, *programs = NULL;
+	bool only_given = false;
 	int repeat = 3;
 	bool want[M_COUNT] = {true, true, true, true, true};   /* valgrind's modes when asked with --only */
 	for (int i = 1; i < argc; i++) {
@@ -766,8 +1162,13 @@ int main(int argc, char **argv)
 			dir = v;
 		else if (!strcmp(a, "--repeat"))
 			repeat = atoi(v);
+		else if (!strcmp(a, "--real"))
+			real = v;
+		else if (!strcmp(a, "--programs"))
+			programs = v;
 		else if (!strcmp(a, "--only")) {
 			memset(want, 0, sizeof want);
+			only_given = true;
 			char list[256];
 			snprintf(list, sizeof list, "%s", v);
 			for (char *s = strtok(list, ","); s; s = strtok(NULL, ",")) {
@@ -786,8 +1187,15 @@ int main(int argc, char **argv)
 	if (repeat < 1 || (!x86 && !a64))
 		return usage();
 	dir = scratch_absolute(dir);
+	if (real) {
+		real = scratch_absolute(real);
+		if (!only_given)
+			want[M_NATIVE] = want[M_QEMU] = true;
+	}
 	if (scratch_enter("bench_run"))
 		return 1;
+	if (real)
+		return bench_real(real, programs, repeat, want);
 	static const char *const kernels[] = {"alu", "matmul", "sort", "chase", "copy"};
 	bool each = !strcmp(kernel, "each");
 	printf("bench_run: %s%s%s; ratios are raw CPU time / mode CPU time (higher is better)\n", guest,

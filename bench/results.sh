@@ -31,6 +31,17 @@ run() {
 	cat "$work/$name" >&2
 }
 
+# Real programs (Debian's static busybox and bash): when
+# .ci/fetch-debian-utils has unpacked them into $MMUSIM_DEBIAN_UTILS
+# (default /tmp/du); skipped, and said so, otherwise.
+du=${MMUSIM_DEBIAN_UTILS:-/tmp/du}
+if [ -x "$du/amd64/bin/busybox" ] && [ -x "$du/arm64/bin/busybox" ]; then
+	run real ./bench_run --real "$du" --repeat 3
+else
+	echo "real programs skipped: run .ci/fetch-debian-utils $du first" >"$work/real"
+	echo "(skipped)" >"$work/real.cmd"
+fi
+
 modes=raw,raw-memhk,functional,timing,cachegrind,lackey,lackey-mem
 run compute ./bench_run --kernel alu --rounds 5 --arch both --only $modes
 run memory ./bench_run --kernel chase --rounds 5 --arch both --only $modes
@@ -98,7 +109,10 @@ section() {   # TITLE NAME...: each run's command and output
 		"$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)" \
 		"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	printf 'Every ratio is against a baseline measured in the same run. CPU seconds, best of 3 unless said.\n\n'
-	printf '![guest speed against raw Unicorn](results.png)\n\n'
+	printf '## Real programs\n\n'
+	printf 'Debian 12 static busybox and bash, `bench_run --real` (each mode'"'"'s whole output compared by length and hash):\n\n'
+	grep '^|' "$work/real" || cat "$work/real"
+	printf '\n![guest speed against raw Unicorn](results.png)\n\n'
 	printf '## Targets\n\n'
 	printf '| figure | target | measured |\n|---|---|---|\n'
 	for g in compute memory mix; do
@@ -121,6 +135,7 @@ section() {   # TITLE NAME...: each run's command and output
 	     part == "procs" && ($2 == 250 || $2 == 1000) { ms[$1, $2] = $4 }
 	     END { split("x86_64 aarch64", as, " ")
 	           for (i = 1; i <= 2; i++) printf "| fork loop, %s: ms per process at 250 and 1,000 processes | flat (linear cost) | %s, %s |\n", as[i], ms[as[i], 250], ms[as[i], 1000] }' "$work/scale"
+	section "Real programs: every mode" real
 	section "Guest execution: compute-bound (compute's alu kernel)" compute
 	section "Guest execution: memory-bound (compute's chase kernel: a new page on almost every load)" memory
 	section "Guest execution: the whole compute mix (alu, matmul, sort, chase, copy)" mix
