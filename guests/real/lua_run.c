@@ -9,12 +9,12 @@
 
 static const char *const script =
 	"local t = {}\n"
-	"for i = 1, 200000 do t[i] = {i, tostring(i), i * 0.5} end\n"
+	"for i = 1, 50000 do t[i] = {i, tostring(i), i * 0.5} end\n"
 	"local s = 0\n"
 	"for i = 1, #t do s = s + t[i][3] end\n"
 	"print('sum', s, string.format('%.3f', s / #t))\n"
 	"local parts = {}\n"
-	"for i = 1, 50000 do parts[#parts + 1] = string.rep('x', i % 17) .. i end\n"
+	"for i = 1, 20000 do parts[#parts + 1] = string.rep('x', i % 17) .. i end\n"
 	"local big = table.concat(parts, ',')\n"
 	"print('concat', #big, big:sub(1, 40))\n"
 	"table.sort(parts)\n"
