@@ -24,8 +24,7 @@ struct sandbox *sandbox_of(struct kernel *k, int *err)
 	return k->svc->sb;
 }
 
-/* A new open file of inode i on p's lowest free descriptor. */
-static int install_inode(struct proc *p, struct inode *i, uint32_t flags)
+int fd_install_inode(struct proc *p, struct inode *i, uint32_t flags)
 {
 	struct open_file *of = calloc(1, sizeof *of);
 	if (!of)
@@ -69,7 +68,7 @@ static int open_own_program(struct proc *p, uint32_t flags)
 	if (fd < 0)
 		return -errno;
 	struct inode *i = inode_of_host_fd(p->k, fd, p->exe, false, &err);
-	return i ? install_inode(p, i, flags) : err;
+	return i ? fd_install_inode(p, i, flags) : err;
 }
 
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode)
@@ -112,7 +111,7 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 		return err;
 	if (flags & OPEN_TRUNC && (flags & OPEN_WRITE))
 		os_truncate(k, i, 0);
-	return install_inode(p, i, flags);
+	return fd_install_inode(p, i, flags);
 }
 
 int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
@@ -348,7 +347,7 @@ int os_open_host(struct proc *p, const char *host_path, const char *name)
 	struct inode *i = inode_of_host_fd(k, fd, name, false, &err);
 	if (!i)
 		return err;
-	return install_inode(p, i, OPEN_READ);
+	return fd_install_inode(p, i, OPEN_READ);
 }
 
 int os_warm_file(struct kernel *k, const char *host_path, const char *name)

@@ -209,6 +209,8 @@ int64_t sys_times(struct proc *p, uint64_t va);
 /* files.c: descriptors and opening files */
 struct open_file *fd_get(struct proc *p, int fd);
 int fd_install(struct proc *p, struct open_file *of, int lowest);   /* the lowest free slot >= lowest */
+/* A new open file of inode i on p's lowest free descriptor. */
+int fd_install_inode(struct proc *p, struct inode *i, uint32_t flags);
 void open_file_put(struct kernel *k, struct open_file *of);
 void fd_table_copy(struct proc *child, const struct proc *parent);
 void fd_table_close(struct proc *p);

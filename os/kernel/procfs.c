@@ -969,15 +969,7 @@ static int open_link_target(struct proc *p, const struct pnode *n, uint32_t flag
 			return -EACCES;
 		i = t->inode;
 	}
-	struct open_file *of = calloc(1, sizeof *of);
-	if (!of)
-		return -ENOMEM;
-	*of = (struct open_file){.inode = i, .host_fd = -1, .flags = flags & ~(OPEN_CREATE | OPEN_EXCL), .refcount = 1};
-	inode_get(i);
-	int slot = fd_install(p, of, 0);
-	if (slot < 0)
-		open_file_put(p->k, of);
-	return slot;
+	return fd_install_inode(p, i, flags & ~(OPEN_CREATE | OPEN_EXCL));
 }
 
 int procfs_open(struct proc *p, const char *path, uint32_t flags)

@@ -119,6 +119,21 @@ static int rel_path(const struct sandbox *s, int fd, char *out, size_t len)
 	return rel_path_in(s->root, fd, out, len);
 }
 
+/* "DIR/p" in joined (room for PATH_MAX), where DIR is the n bytes already
+ * there (n < 0: the error that left none): 0 or -errno. */
+static int join_path(char *joined, int n, const char *p)
+{
+	size_t plen = strlen(p);
+	if (n < 0)
+		return n;
+	if ((size_t)n + 1 + plen >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (n > 0)
+		joined[n++] = '/';
+	memcpy(joined + n, p, plen + 1);
+	return 0;
+}
+
 /* Open a guest path. Absolute paths start at the root, relative ones at
  * dirfd. RESOLVE_BENEATH keeps a relative resolution below dirfd itself, so
  * a ".." that climbs above dirfd (but maybe not above the root) fails with
@@ -140,18 +155,9 @@ static int resolve(const struct sandbox *s, int dirfd, const char *path, int fla
 		char *joined = malloc(2 * PATH_MAX);
 		if (!joined)
 			return -ENOMEM;
-		int n = rel_path(s, base, joined, PATH_MAX);
-		size_t plen = strlen(p);
-		if (n < 0) {
-			fd = n;
-		} else if ((size_t)n + 1 + plen >= PATH_MAX) {
-			fd = -ENAMETOOLONG;
-		} else {
-			if (n > 0)
-				joined[n++] = '/';
-			memcpy(joined + n, p, plen + 1);
+		fd = join_path(joined, rel_path(s, base, joined, PATH_MAX), p);
+		if (fd == 0)
 			fd = openat2_beneath(s->root, joined, flags, mode);
-		}
 		free(joined);
 	}
 	return fd == -EXDEV ? -EACCES : fd;
@@ -194,18 +200,9 @@ static int resolve_lower(const struct sandbox *s, int dirfd, const char *path, i
 	int n = rel_path(s, base, joined, PATH_MAX);
 	if (n < 0)
 		n = rel_path_in(s->lower, base, joined, PATH_MAX);
-	int fd;
-	size_t plen = strlen(p);
-	if (n < 0) {
-		fd = n;
-	} else if ((size_t)n + 1 + plen >= PATH_MAX) {
-		fd = -ENAMETOOLONG;
-	} else {
-		if (n > 0)
-			joined[n++] = '/';
-		memcpy(joined + n, p, plen + 1);
+	int fd = join_path(joined, n, p);
+	if (fd == 0)
 		fd = openat2_how(s->lower, joined, flags, 0, RESOLVE_LOWER);
-	}
 	free(joined);
 	return fd;
 }
