@@ -126,9 +126,13 @@ incpat='^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]'
 
 {
 	sed 's/^/R /' "$rules"
-	# Every file of the tree (include targets), but not the build's.
-	find "$src" \( -path "$src/.*" -o -path "$build" -o -name CMakeFiles \) -prune -o -type f -print | sed 's/^/F /'
-	find "$src" \( -path "$src/.*" -o -path "$build" -o -name CMakeFiles \) -prune -o \
+	# Every file of the tree (include targets), but not a build's: any
+	# directory holding a CMakeCache.txt (this build or another one, such
+	# as the asan build beside the plain one) is left out.
+	find "$src" \( -path "$src/.*" -o -path "$build" -o -name CMakeFiles -o \
+	     \( -type d -exec test -e '{}/CMakeCache.txt' \; \) \) -prune -o -type f -print | sed 's/^/F /'
+	find "$src" \( -path "$src/.*" -o -path "$build" -o -name CMakeFiles -o \
+	     \( -type d -exec test -e '{}/CMakeCache.txt' \; \) \) -prune -o \
 	     -type f \( -name '*.c' -o -name '*.h' \) -exec grep -H -n -E "$incpat" {} + | sed 's/^/I /'
 	printf '%s' "$extras" | while read -r f logical; do
 		echo "F $logical"
