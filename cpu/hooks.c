@@ -337,14 +337,17 @@ static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
 	if (c->f->arch == ARCH_AARCH64)
 		return size / 4;
 	int pid = c->cur ? c->cur->pid : 0;
-	if (!block_room(&c->blocks))
-		return count_insns(c, addr, size);
-	struct block_count *b = block_find(&c->blocks, pid, addr, size);
-	if (!b->insns) {
-		*b = (struct block_count){.addr = addr, .size = size, .insns = count_insns(c, addr, size), .pid = pid};
+	if (c->blocks.cap) {   /* a hit costs a lookup only; the table grows on a miss */
+		const struct block_count *b = block_find(&c->blocks, pid, addr, size);
+		if (b->insns)
+			return b->insns;
+	}
+	uint32_t n = count_insns(c, addr, size);
+	if (block_room(&c->blocks)) {
+		*block_find(&c->blocks, pid, addr, size) = (struct block_count){addr, size, n, pid};
 		c->blocks.used++;
 	}
-	return b->insns;
+	return n;
 }
 
 static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)

@@ -165,13 +165,6 @@ struct services {
 	bool mremap_noted;          /* the note for an mremap the model cannot make */
 };
 
-static inline struct proc *current_proc(const struct kernel *k) { return k->svc->current; }
-/* What the memory manager needs of p for an access on its behalf. */
-static inline struct mm_task proc_task(struct proc *p)
-{
-	return (struct mm_task){.mm = &p->mm, .stack_limit = p->rlim[RLIM_STACK][0], .counts = &p->flt};
-}
-
 /* sched.c: os_syscall tells it whether p now sleeps in call nr(a). */
 void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const struct sys_result *r);
 
@@ -194,6 +187,11 @@ struct proc *thread_proc(const struct kernel *k, int tid);
 /* syscall.c: a new process's resource limits. */
 void rlimits_default(const struct kernel *k, uint64_t rlim[RLIMITS][2]);
 static inline uint64_t proc_stack_limit(const struct proc *p) { return p->rlim[RLIM_STACK][0]; }
+/* What the memory manager needs of p for an access on its behalf. */
+static inline struct mm_task proc_task(struct proc *p)
+{
+	return (struct mm_task){.mm = &p->mm, .stack_limit = proc_stack_limit(p), .counts = &p->flt};
+}
 
 /* rusage.c: what a process used */
 void usage_charge_cpu(struct kernel *k);              /* the current process's slice so far */

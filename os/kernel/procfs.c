@@ -531,7 +531,7 @@ static void mem_sizes(const struct kernel *k, const struct proc *q, struct memsz
 
 static char state_of(const struct proc *q)
 {
-	return !q->alive ? 'Z' : current_proc(q->k) == q ? 'R' : 'S';
+	return !q->alive ? 'Z' : kernel_current(q->k) == q ? 'R' : 'S';
 }
 
 static void sig_masks(const struct proc *q, uint64_t *ign, uint64_t *cgt)

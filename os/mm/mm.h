@@ -282,7 +282,6 @@ int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len,
 void pagecache_truncate(struct kernel *k, struct inode *i, uint64_t pages);
 int os_truncate(struct kernel *k, struct inode *i, uint64_t len);   /* tells the operation hook */
 void writeback_range(struct kernel *k, struct inode *i, uint64_t first, uint64_t last);
-bool vma_is_file(const struct vma *v);
 
 /* rmap.c: every page-table entry that maps a frame, in every address space. */
 bool mm_register(struct kernel *k, struct mm *mm);

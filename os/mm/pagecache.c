@@ -121,7 +121,6 @@ uint64_t inode_pages(const struct kernel *k, const struct inode *i)
 	return (i->size + k->page - 1) >> k->fmt->page_shift;
 }
 
-bool vma_is_file(const struct vma *v) { return v->file != NULL; }
 
 static void cache_event(struct kernel *k, enum os_event_kind kind, struct inode *i, uint64_t index, uint64_t pfn)
 {
