@@ -131,5 +131,17 @@ stopped_replay() {
 stopped_replay TERM 143
 stopped_replay INT 130
 
+# An output that is a FIFO (or /dev/null) is written in place: renaming a
+# finished file over it would replace the node (as root, /dev/null itself).
+mkfifo fifo.jsonl
+cat fifo.jsonl >fifo.got &
+reader=$!
+"$MMUSIM" run --events fifo.jsonl "$GUESTS/x86_64/hello" >/dev/null 2>err || fail "events to a FIFO: exit $?: $(cat err)"
+[ -p fifo.jsonl ] || { fail "events to a FIFO: the FIFO was replaced"; kill $reader; }
+wait $reader
+grep -q '^{"ev":"stats"' fifo.got || fail "events to a FIFO: no stats record came through it"
+ls | grep -q 'fifo.jsonl.tmp' && fail "events to a FIFO: a temporary file was left"
+echo "events to a FIFO: written in place, the FIFO kept"
+
 [ $fails -eq 0 ] || exit 1
 echo "nothing_lost: ok"

@@ -10,13 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define OUTFILE_BUF (1u << 20)
 
 struct outfile {
 	int fd;
-	bool is_stdout;
+	bool is_stdout;   /* written in place, nothing to rename: stdout, a pipe, a device */
+	bool owns_fd;     /* in place, but opened here: closed on commit */
 	int error;        /* errno of the first failed write, 0 if none */
 	char *path;       /* the final name */
 	char *tmp;        /* the temporary name (NULL for stdout) */
@@ -89,6 +91,18 @@ struct outfile *outfile_open(const char *path, char *err, size_t errlen)
 		o->is_stdout = true;
 		o->fd = path[0] == '-' ? STDOUT_FILENO : atoi(path + 8);
 		fflush(stdout);
+		return o;
+	}
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* /dev/null, a FIFO: renaming a file over it would replace the node */
+		o->is_stdout = o->owns_fd = true;
+		o->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (o->fd < 0) {
+			set_err(err, errlen, path, "", errno);
+			free_outfile(o);
+			return NULL;
+		}
 		return o;
 	}
 	size_t n = strlen(path) + 32;
@@ -167,6 +181,10 @@ int outfile_commit(struct outfile *o, char *err, size_t errlen)
 		rc = -1;
 	}
 	if (o->is_stdout) {
+		if (o->owns_fd && close(o->fd) && !rc) {
+			set_err(err, errlen, o->path, "write error: ", errno);
+			rc = -1;
+		}
 		free_outfile(o);
 		return rc;
 	}
@@ -191,6 +209,8 @@ void outfile_abort(struct outfile *o)
 	if (!o->is_stdout) {
 		close(o->fd);
 		unlink(o->tmp);
+	} else if (o->owns_fd) {
+		close(o->fd);
 	}
 	free_outfile(o);
 }
