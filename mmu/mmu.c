@@ -277,6 +277,19 @@ void mmu_flush_va(struct mmu *m, uint64_t va, uint16_t asid) { flush(m, 0, va, a
 void mmu_flush_asid(struct mmu *m, uint16_t asid) { flush(m, 1, 0, asid); }
 void mmu_flush_all(struct mmu *m) { flush(m, 2, 0, 0); }
 
+bool mmu_restart(struct mmu *m, char *err, size_t errlen)
+{
+	mmu_invalidate(m, 2, 0, 0);   /* the walk caches; no event: nobody is told of a power-on */
+	const struct tlb_config *tc[TLB_COUNT] = {&m->cfg.l1i, &m->cfg.l1d, &m->cfg.l2};
+	for (int i = 0; i < TLB_COUNT; i++) {   /* empty, their replacement state as at creation */
+		tlb_free(&m->tlb[i]);
+		if (!tlb_init(&m->tlb[i], tc[i], m->cfg.seed + (uint64_t)i, err, errlen))
+			return false;
+	}
+	m->st = (struct mmu_stats){0};
+	return true;
+}
+
 void mmu_charge(struct mmu *m, enum mmu_cost c, uint64_t units)
 {
 	m->st.cycles[c] += (uint64_t)m->cfg.cost[c] * units;

@@ -319,6 +319,10 @@ bool mmu_walk(struct mmu *m, uint64_t root_pa, uint64_t va, enum mmu_access acc,
 void mmu_flush_va(struct mmu *m, uint64_t va, uint16_t asid);
 void mmu_flush_asid(struct mmu *m, uint16_t asid);
 void mmu_flush_all(struct mmu *m);
+/* As just made: TLBs and walk caches empty (replacement state too), every
+ * counter zero; the physical memory is left as it is (mmusim run --warm's
+ * second run). false, with a reason, when host memory runs out. */
+bool mmu_restart(struct mmu *m, char *err, size_t errlen);
 
 /* Account work that is not a translation (instructions, fault handling). */
 void mmu_charge(struct mmu *m, enum mmu_cost c, uint64_t units);

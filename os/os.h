@@ -545,10 +545,12 @@ int64_t os_strncpy_from_user(struct kernel *k, char *dst, uint64_t src_va, uint6
  * one); `name` is the path events and the page cache show for it. Returns
  * the descriptor or -errno (-EISDIR, -EACCES for a file that is not regular). */
 int os_open_host(struct proc *p, const char *host_path, const char *name);
-/* A warm page cache (--warm): the host file's pages cached under `name` (the
- * name os_open_host will give it), as a run before this one would have
- * left them, at no cost and with no event: 0 or -errno. */
-int os_warm_file(struct kernel *k, const char *host_path, const char *name);
+/* After --warm's untraced first run (its CPU gone): the machine as a second
+ * run finds it — the page cache and the sandbox's files as the first run
+ * left them; no process, counter, simulated time, TLB entry or pid number
+ * of it (os/kernel/warm.c); a new process 1 is current. 0, or -1 with a
+ * reason in err. */
+int os_warm_restart(struct kernel *k, char *err, size_t errlen);
 
 /* Load the static ELF executable at host path `host_path` into p (made the
  * current process) as Linux's load_elf_binary does: a fresh address space,

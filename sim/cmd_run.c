@@ -28,7 +28,7 @@ struct run_opts {
 	const char *mode, *max_insns, *sysroot;
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
-	bool warm;           /* --warm: its file in the page cache before it starts */
+	bool warm;           /* --warm: measured after an untraced first run */
 	int argc;            /* the program and its arguments */
 	char **argv;
 };
@@ -136,6 +136,55 @@ static const char *sysroot_for(const char *given, const char *program, enum mmu_
 
 static int run_program(struct run_opts *opts);
 
+/* --warm's first run: the whole program, untraced — nothing listens to the
+ * kernel yet — with /dev/null for its standard streams (mmusim's notes of
+ * it go there too); then the machine starts again keeping what a second
+ * run on Linux would find (os_warm_restart). 0, or the exit status to
+ * give when the program could not be run at all. */
+static int warm_run(struct kernel *k, struct cpu_options co, struct run_opts *o)
+{
+	char err[512] = "";
+	int saved[3] = {-1, -1, -1}, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0) {
+		fprintf(stderr, "mmusim: --warm: /dev/null: %s\n", strerror(errno));
+		return 1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	for (int fd = 0; fd < 3; fd++) {
+		saved[fd] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		dup2(null, fd);
+	}
+	close(null);
+	co.stop = stop_signals_catch();
+	struct cpu *c = cpu_create(k, &co, err, sizeof err);
+	int status = c ? cpu_run(c, o->argv[0], o->argc, o->argv, o->env, err, sizeof err) : -1;
+	cpu_destroy(c);
+	int stopped = co.stop ? *co.stop : 0;   /* the signal that stopped it (SIGINT...) */
+	stop_signals_release();
+	fflush(stdout);
+	fflush(stderr);
+	for (int fd = 0; fd < 3; fd++) {
+		if (saved[fd] >= 0) {
+			dup2(saved[fd], fd);
+			close(saved[fd]);
+		} else {
+			close(fd);   /* it was closed */
+		}
+	}
+	if (status < 0) {
+		errmsg_print(err);
+		return status == -ENOENT ? 127 : 126;
+	}
+	if (stopped)
+		return 128 + stopped;
+	if (os_warm_restart(k, err, sizeof err)) {
+		fprintf(stderr, "mmusim: --warm: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 static int run_with_events(void *ctx, const char *events)
 {
 	struct run_opts *o = ctx;
@@ -203,11 +252,9 @@ static int run_program(struct run_opts *opts)
 		rc = 2;
 		goto out;
 	}
-	if (o.warm && (rc = os_warm_file(k, program, program))) {   /* before anyone listens */
-		fprintf(stderr, "mmusim: --warm: %s: %s\n", program, strerror(-rc));
-		rc = 1;
+	if (o.warm && (rc = warm_run(k, co, &o)))   /* before anyone listens */
 		goto out;
-	}
+	rc = 1;
 	struct eventlog_info info = {p.name, personality_name(oc.personality), "run", program};
 	if (o.s.events && !(log = machine_eventlog(o.s.events, k, &info)))
 		goto out;

@@ -350,19 +350,6 @@ int os_open_host(struct proc *p, const char *host_path, const char *name)
 	return fd_install_inode(p, i, OPEN_READ);
 }
 
-int os_warm_file(struct kernel *k, const char *host_path, const char *name)
-{
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int err = 0;
-	struct inode *i = inode_of_host_fd(k, fd, name, false, &err);
-	if (!i)
-		return err;
-	pagecache_preload(k, i);
-	return 0;
-}
-
 /* A program a guest execs: its path resolved in the sandbox like any open,
  * as a host descriptor the loader can open again by /proc/self/fd/N. */
 int sandbox_open_exec(struct kernel *k, const char *path)

@@ -100,6 +100,8 @@ struct thread {
 	uint64_t futex_addr;
 	uint32_t futex_bitset;
 	struct thread_state saved;   /* while it is not p->thread */
+	struct usage used;           /* its share of the process's (rusage.c), to its last switch away */
+	struct usage mark;           /* the process's when it became p->thread */
 };
 
 struct proc {
@@ -196,6 +198,10 @@ static inline struct mm_task proc_task(struct proc *p)
 /* rusage.c: what a process used */
 void usage_charge_cpu(struct kernel *k);              /* the current process's slice so far */
 void usage_switch(struct kernel *k, struct proc *next); /* before current changes to next */
+/* One thread's (RUSAGE_THREAD, task/TID/stat): what p used while t ran. */
+void usage_thread(const struct proc *p, const struct thread *t, struct usage *u);
+void usage_thread_leave(struct proc *p);   /* p->thread stops being p's running thread */
+void usage_thread_enter(struct proc *p);   /* p->thread starts */
 void usage_leave_mm(struct proc *p);                  /* exec or exit: keep its peak rss */
 void usage_self(const struct proc *p, struct usage *u);
 void usage_reap(struct proc *parent, const struct proc *child);

@@ -17,8 +17,8 @@
 #include <sys/sysmacros.h>
 
 enum pkind {
-	PK_ROOT, PK_PID, PK_FDDIR, PK_SYSDIR, PK_VMDIR,            /* directories */
-	PK_SELF, PK_EXE, PK_CWD, PK_FD,                           /* links */
+	PK_ROOT, PK_PID, PK_FDDIR, PK_SYSDIR, PK_TASKDIR, PK_TID, PK_VMDIR, /* directories */
+	PK_SELF, PK_THREAD_SELF, PK_EXE, PK_CWD, PK_FD,           /* links */
 	PK_MAPS, PK_SMAPS, PK_ROLLUP, PK_STATUS, PK_STAT, PK_STATM, PK_CMDLINE, PK_ENVIRON, PK_COMM,
 	PK_PAGEMAP, PK_MOUNTINFO, PK_MOUNTS,                      /* per process */
 	PK_MEMINFO, PK_VMSTAT, PK_CPUINFO, PK_SYSSTAT, PK_UPTIME, PK_LOADAVG, PK_OVERCOMMIT, PK_SWAPPINESS,
@@ -30,6 +30,8 @@ enum pkind {
 struct pnode {
 	enum pkind kind;
 	int pid;
+	int tid;   /* a thread's files (task/TID/, or /proc/TID/): its tid; 0: the process's */
+	bool task; /* reached through task/ (or thread-self): the thread's own counts */
 	int fd;
 };
 
@@ -51,11 +53,14 @@ static const struct entry pid_entries[] = {
 	{"cmdline", PK_CMDLINE}, {"comm", PK_COMM}, {"cwd", PK_CWD}, {"environ", PK_ENVIRON}, {"exe", PK_EXE},
 	{"fd", PK_FDDIR}, {"maps", PK_MAPS}, {"mountinfo", PK_MOUNTINFO}, {"mounts", PK_MOUNTS},
 	{"pagemap", PK_PAGEMAP}, {"smaps", PK_SMAPS}, {"smaps_rollup", PK_ROLLUP}, {"stat", PK_STAT},
-	{"statm", PK_STATM}, {"status", PK_STATUS},
+	{"statm", PK_STATM}, {"status", PK_STATUS}, {"task", PK_TASKDIR},
 };
+/* task/TID/ has the same files as PID/ but task (the last entry). */
+#define N_TID_ENTRIES (N(pid_entries) - 1)
 static const struct entry root_entries[] = {
 	{"cpuinfo", PK_CPUINFO}, {"loadavg", PK_LOADAVG}, {"meminfo", PK_MEMINFO}, {"self", PK_SELF},
-	{"stat", PK_SYSSTAT}, {"sys", PK_SYSDIR}, {"uptime", PK_UPTIME}, {"vmstat", PK_VMSTAT},
+	{"stat", PK_SYSSTAT}, {"sys", PK_SYSDIR}, {"thread-self", PK_THREAD_SELF}, {"uptime", PK_UPTIME},
+	{"vmstat", PK_VMSTAT},
 };
 static const struct entry vm_entries[] = {{"overcommit_memory", PK_OVERCOMMIT}, {"swappiness", PK_SWAPPINESS}};
 #define N(a) (sizeof a / sizeof *a)
@@ -79,6 +84,33 @@ static struct proc *visible_proc(const struct kernel *k, int pid)
 {
 	struct proc *p = proc_find(k, pid);
 	return p && (p->alive || !p->reaped) ? p : NULL;
+}
+
+/* A thread task/ lists: a live one of q, or a zombie's leader (Linux keeps
+ * the leader's task until the process is reaped). */
+static bool thread_listed(const struct proc *q, const struct thread *t)
+{
+	return t->p == q && (t->alive || (!q->alive && t->tid == q->pid));
+}
+
+/* Thread tid of q as task/ lists it; tid 0: the leader (the process's own
+ * files show it), or the one that runs if the leader went. */
+static struct thread *task_of(const struct proc *q, int tid)
+{
+	const struct services *svc = q->k->svc;
+	for (size_t i = 0; i < svc->nthreads; i++)
+		if (thread_listed(q, svc->threads[i]) && svc->threads[i]->tid == (tid ? tid : q->pid))
+			return svc->threads[i];
+	return tid ? NULL : q->thread;
+}
+
+static int threads_of(const struct proc *q)
+{
+	const struct services *svc = q->k->svc;
+	int n = 0;
+	for (size_t i = 0; i < svc->nthreads; i++)
+		n += thread_listed(q, svc->threads[i]);
+	return n;
 }
 
 static bool parse_num(const char *s, int *out)
@@ -136,29 +168,45 @@ static int resolve(const struct proc *p, const char *path, struct pnode *n)
 		if (!strcmp(c, "."))
 			continue;
 		bool found = false;
-		if (n->kind == PK_SELF)
-			n->kind = PK_PID;   /* followed: a link in the middle of a path */
+		if (n->kind == PK_SELF || n->kind == PK_THREAD_SELF)   /* followed: a link in the middle of a path */
+			n->kind = n->kind == PK_SELF ? PK_PID : PK_TID;
 		if (!is_dir(n->kind))
 			return is_link(n->kind) ? -ENOENT : -ENOTDIR;   /* links are not followed through */
 		switch (n->kind) {
 		case PK_ROOT: {
 			int pid;
-			if (!strcmp(c, "self")) {
-				n->kind = PK_SELF;
+			if (!strcmp(c, "self") || !strcmp(c, "thread-self")) {
+				n->kind = c[0] == 's' ? PK_SELF : PK_THREAD_SELF;
 				n->pid = p->pid;
+				n->tid = c[0] == 's' ? 0 : p->thread->tid;
+				n->task = c[0] != 's';
 				found = true;
 			} else if (parse_num(c, &pid)) {
-				found = visible_proc(p->k, pid) != NULL;
+				struct proc *q = thread_proc(p->k, pid);
 				n->kind = PK_PID;
 				n->pid = pid;
+				found = visible_proc(p->k, pid) != NULL;
+				if (!found && q && q->pid != pid) {   /* a thread's tid: not listed, but found (as Linux) */
+					n->pid = q->pid;
+					n->tid = pid;
+					found = true;
+				}
 			} else {
 				n->kind = find_entry(root_entries, N(root_entries), c, &found);
 			}
 			break;
 		}
 		case PK_PID:
-			n->kind = find_entry(pid_entries, N(pid_entries), c, &found);
+		case PK_TID:
+			n->kind = find_entry(pid_entries, n->kind == PK_PID ? N(pid_entries) : N_TID_ENTRIES, c, &found);
 			break;
+		case PK_TASKDIR: {
+			struct proc *q = visible_proc(p->k, n->pid);
+			found = q && parse_num(c, &n->tid) && n->tid > 0 && task_of(q, n->tid);
+			n->kind = PK_TID;
+			n->task = true;
+			break;
+		}
 		case PK_SYSDIR:
 			found = !strcmp(c, "vm");
 			n->kind = PK_VMDIR;
@@ -189,7 +237,7 @@ int procfs_chdir(struct proc *p, const char *path)
 	int rc = resolve(p, path, &n);
 	if (rc)
 		return rc;
-	if (!is_dir(n.kind) && n.kind != PK_SELF)
+	if (!is_dir(n.kind) && n.kind != PK_SELF && n.kind != PK_THREAD_SELF)
 		return -ENOTDIR;
 	if (strlen(path) >= sizeof p->k->svc->proc_cwd)
 		return -ENAMETOOLONG;
@@ -529,9 +577,15 @@ static void mem_sizes(const struct kernel *k, const struct proc *q, struct memsz
 	s->lib = exec_vm - s->exe;
 }
 
-static char state_of(const struct proc *q)
+static char state_of(const struct proc *q, const struct thread *th)
 {
-	return !q->alive ? 'Z' : kernel_current(q->k) == q ? 'R' : 'S';
+	return !q->alive ? 'Z' : kernel_current(q->k) == q && q->thread == th ? 'R' : 'S';
+}
+
+/* A thread's signal mask: struct proc holds the running one's. */
+static uint64_t blocked_of(const struct proc *q, const struct thread *th)
+{
+	return th == q->thread ? q->sig.blocked : th->saved.sig_blocked;
 }
 
 static void sig_masks(const struct proc *q, uint64_t *ign, uint64_t *cgt)
@@ -546,16 +600,19 @@ static void sig_masks(const struct proc *q, uint64_t *ign, uint64_t *cgt)
 	}
 }
 
-static void gen_status(struct text *t, struct kernel *k, struct proc *q)
+/* proc_pid_status: the task's (a thread's, or the leader's for PID/status);
+ * memory, Threads and the shared signals are the process's. */
+static void gen_status(struct text *t, struct kernel *k, struct proc *q, const struct thread *th)
 {
 	char comm[16];
 	comm_of(q, comm);
 	static const char *states[] = {"R (running)", "S (sleeping)", "Z (zombie)"};
-	char st = state_of(q);
+	char st = state_of(q, th);
+	int tid = th->tid;
 	put(t, "Name:\t%s\nUmask:\t%04o\nState:\t%s\n", comm, q->umask, states[st == 'R' ? 0 : st == 'S' ? 1 : 2]);
-	put(t, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", q->pid, q->pid, q->ppid);
+	put(t, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", q->pid, tid, q->ppid);
 	put(t, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n", q->nfd < 64 ? 64 : q->nfd);
-	put(t, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", q->pid, q->pid, q->pgid, q->pgid);
+	put(t, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", q->pid, tid, q->pgid, q->pgid);
 	if (q->alive) {
 		struct memsz s;
 		mem_sizes(k, q, &s);
@@ -569,44 +626,52 @@ static void gen_status(struct text *t, struct kernel *k, struct proc *q)
 	put(t, "CoreDumping:\t0\nTHP_enabled:\t%d\n", k->pers->thp ? 1 : 0);
 	uint64_t ign, cgt;
 	sig_masks(q, &ign, &cgt);
-	put(t, "Threads:\t1\nSigQ:\t%d/%llu\n", q->sig.nqueue, (unsigned long long)q->rlim[11][0]);
+	put(t, "Threads:\t%d\nSigQ:\t%d/%llu\n", threads_of(q), q->sig.nqueue, (unsigned long long)q->rlim[11][0]);
+	/* SigPnd: the thread's own queue (tgkill), which the model does not keep apart */
 	put(t, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\nSigIgn:\t%016llx\nSigCgt:\t%016llx\n", 0ull,
-	    (unsigned long long)q->sig.pending, (unsigned long long)q->sig.blocked, (unsigned long long)ign,
+	    (unsigned long long)q->sig.pending, (unsigned long long)blocked_of(q, th), (unsigned long long)ign,
 	    (unsigned long long)cgt);
 	put(t, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n"
 	       "CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n"
 	       "Seccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n"
 	       "SpeculationIndirectBranch:\tconditional enabled\nCpus_allowed:\t1\nCpus_allowed_list:\t0\n"
 	       "Mems_allowed:\t1\nMems_allowed_list:\t0\n");
-	put(t, "voluntary_ctxt_switches:\t%llu\nnonvoluntary_ctxt_switches:\t%llu\n", (unsigned long long)q->nvcsw,
-	    (unsigned long long)q->nivcsw);
+	struct usage u;
+	usage_thread(q, th, &u);
+	put(t, "voluntary_ctxt_switches:\t%llu\nnonvoluntary_ctxt_switches:\t%llu\n", (unsigned long long)u.nvcsw,
+	    (unsigned long long)u.nivcsw);
 }
 
 static uint64_t ticks(uint64_t cycles) { return cycles / 30000000ull; }   /* USER_HZ 100 at 3 GHz */
 
-static void gen_stat(struct text *t, struct kernel *k, struct proc *q)
+/* do_task_stat: `whole` (PID/stat, /proc/TID/stat) counts every thread's
+ * faults and time; task/TID/stat the thread's own. */
+static void gen_stat(struct text *t, struct kernel *k, struct proc *q, const struct thread *th, bool whole)
 {
 	char comm[16];
 	comm_of(q, comm);
 	struct usage u;
-	usage_self(q, &u);
+	if (whole)
+		usage_self(q, &u);
+	else
+		usage_thread(q, th, &u);
 	struct memsz s;
 	mem_sizes(k, q, &s);
 	const struct mm *mm = &q->mm;
 	uint64_t ign, cgt;
 	sig_masks(q, &ign, &cgt);
 	bool live = q->alive;
-	put(t, "%d (%s) %c %d %d %d 0 -1 4194304 %llu %llu %llu %llu %llu %llu %llu %llu 20 0 1 0 %llu %llu %llu %llu",
-	    q->pid, comm, state_of(q), q->ppid, q->pgid, q->pgid, (unsigned long long)u.minflt,
+	put(t, "%d (%s) %c %d %d %d 0 -1 4194304 %llu %llu %llu %llu %llu %llu %llu %llu 20 0 %d 0 %llu %llu %llu %llu",
+	    th->tid, comm, state_of(q, th), q->ppid, q->pgid, q->pgid, (unsigned long long)u.minflt,
 	    (unsigned long long)q->children.minflt, (unsigned long long)u.majflt, (unsigned long long)q->children.majflt,
 	    (unsigned long long)ticks(u.utime), (unsigned long long)ticks(u.stime),
-	    (unsigned long long)ticks(q->children.utime), (unsigned long long)ticks(q->children.stime),
+	    (unsigned long long)ticks(q->children.utime), (unsigned long long)ticks(q->children.stime), threads_of(q),
 	    (unsigned long long)(q->start_ns / 10000000ull), (unsigned long long)s.total, (unsigned long long)(s.rss / k->page),
 	    (unsigned long long)(q->rlim[5][0] == UINT64_MAX ? UINT64_MAX : q->rlim[5][0]));
 	put(t, " %llu %llu %llu 0 0 %llu %llu %llu %llu 0 0 0 17 0 0 0 0 0 0", (unsigned long long)(live ? s.start_code : 0),
 	    (unsigned long long)(live ? s.end_code : 0), (unsigned long long)(live ? mm->stack_top : 0),
-	    (unsigned long long)(q->sig.pending & 0xffffffff), (unsigned long long)(q->sig.blocked & 0xffffffff),
-	    (unsigned long long)(ign & 0xffffffff), (unsigned long long)(cgt & 0xffffffff));
+	    0ull, (unsigned long long)(blocked_of(q, th) & 0x7fffffff),   /* the thread's own pending: none kept */
+	    (unsigned long long)(ign & 0x7fffffff), (unsigned long long)(cgt & 0x7fffffff));
 	put(t, " %llu %llu %llu %llu %llu %llu %llu %d\n", 0ull, 0ull, (unsigned long long)(live ? mm->start_brk : 0),
 	    (unsigned long long)(live ? mm->arg_start : 0), (unsigned long long)(live ? mm->arg_end : 0),
 	    (unsigned long long)(live ? mm->env_start : 0), (unsigned long long)(live ? mm->env_end : 0),
@@ -887,13 +952,16 @@ static void generate(struct proc *p, const struct pnode *n, struct text *t)
 	struct proc *q = n->kind < PK_FIRST_SYS ? visible_proc(k, n->pid) : NULL;
 	if (n->kind < PK_FIRST_SYS && !q)
 		return;   /* it went (reaped) since the open: nothing, as Linux's ESRCH read gives nothing here */
+	const struct thread *th = q ? task_of(q, n->tid) : NULL;
+	if (q && !th)
+		return;   /* the thread ended since the open */
 	uint64_t ns = now_ns(k);
 	switch (n->kind) {
 	case PK_MAPS:
 	case PK_SMAPS:
 	case PK_ROLLUP: gen_maps(t, k, q, n->kind); break;
-	case PK_STATUS: gen_status(t, k, q); break;
-	case PK_STAT: gen_stat(t, k, q); break;
+	case PK_STATUS: gen_status(t, k, q, th); break;
+	case PK_STAT: gen_stat(t, k, q, th, !n->task); break;
 	case PK_STATM: gen_statm(t, k, q); break;
 	case PK_CMDLINE:
 	case PK_ENVIRON:
@@ -972,16 +1040,22 @@ static int open_link_target(struct proc *p, const struct pnode *n, uint32_t flag
 	return fd_install_inode(p, i, flags & ~(OPEN_CREATE | OPEN_EXCL));
 }
 
+/* /proc/self and /proc/thread-self followed: the directory they name. */
+static void follow_self(struct pnode *n)
+{
+	if (n->kind == PK_SELF)
+		n->kind = PK_PID;
+	else if (n->kind == PK_THREAD_SELF)
+		n->kind = PK_TID;
+}
+
 int procfs_open(struct proc *p, const char *path, uint32_t flags)
 {
 	struct pnode n;
 	int rc = resolve(p, path, &n);
 	if (rc)
 		return rc;
-	if (n.kind == PK_SELF) {
-		n.kind = PK_PID;
-		n.pid = p->pid;
-	}
+	follow_self(&n);
 	if (n.kind == PK_EXE || n.kind == PK_FD)
 		return open_link_target(p, &n, flags);
 	if (is_link(n.kind))
@@ -1040,7 +1114,7 @@ static void fill_stat(const struct pnode *n, struct stat *st)
 {
 	memset(st, 0, sizeof *st);
 	st->st_dev = makedev(0, 21);
-	st->st_ino = (uint64_t)n->pid << 8 | (uint64_t)n->kind << 1 | 1;
+	st->st_ino = (uint64_t)(n->tid ? n->tid : n->pid) << 8 | (uint64_t)n->kind << 1 | 1;
 	st->st_nlink = is_dir(n->kind) ? 2 : 1;
 	st->st_mode = is_dir(n->kind) ? S_IFDIR | 0555 : is_link(n->kind) ? S_IFLNK | 0777
 				      : n->kind == PK_PAGEMAP || n->kind == PK_ENVIRON ? S_IFREG | 0400
@@ -1055,10 +1129,8 @@ int procfs_stat(struct proc *p, const char *path, struct stat *st, bool nofollow
 	int rc = resolve(p, path, &n);
 	if (rc)
 		return rc;
-	if (n.kind == PK_SELF && !nofollow) {
-		n.kind = PK_PID;
-		n.pid = p->pid;
-	}
+	if (!nofollow)
+		follow_self(&n);
 	fill_stat(&n, st);
 	return 0;
 }
@@ -1090,6 +1162,7 @@ int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap)
 	struct proc *q = visible_proc(p->k, n.pid);
 	switch (n.kind) {
 	case PK_SELF: return snprintf(out, cap, "%d", p->pid);
+	case PK_THREAD_SELF: return snprintf(out, cap, "%d/task/%d", p->pid, p->thread->tid);
 	case PK_EXE: return q && q->exe ? guest_view(p->k, q->exe, out, cap) : -ENOENT;
 	case PK_CWD: {
 		int err = 0;
@@ -1143,9 +1216,9 @@ int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint
 			if (pf->n.kind == PK_ROOT) {
 				e = root_entries;
 				ne = N(root_entries);
-			} else if (pf->n.kind == PK_PID) {
+			} else if (pf->n.kind == PK_PID || pf->n.kind == PK_TID) {
 				e = pid_entries;
-				ne = N(pid_entries);
+				ne = pf->n.kind == PK_PID ? N(pid_entries) : N_TID_ENTRIES;
 			} else if (pf->n.kind == PK_VMDIR) {
 				e = vm_entries;
 				ne = N(vm_entries);
@@ -1177,6 +1250,12 @@ int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint
 					if (q->fd[fd] && seen++ == i)
 						found = fd;
 				type = 10;
+			} else if (pf->n.kind == PK_TASKDIR) {   /* the threads, oldest first */
+				struct proc *q = visible_proc(k, pf->n.pid);
+				uint64_t seen = 0;
+				for (size_t t = 0; q && t < k->svc->nthreads && found < 0; t++)
+					if (thread_listed(q, k->svc->threads[t]) && seen++ == i)
+						found = k->svc->threads[t]->tid;
 			}
 			if (found < 0)
 				break;

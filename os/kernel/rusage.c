@@ -4,6 +4,7 @@
  * current; system time is what its calls and its fault handling cost. */
 #include "os/kernel/syscall.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void usage_charge_cpu(struct kernel *k)
@@ -63,6 +64,34 @@ void usage_self(const struct proc *p, struct usage *u)
 	}
 }
 
+/* to += now - mark, field by field (a derived time that went back: 0). */
+static void usage_add_delta(struct usage *to, const struct usage *now, const struct usage *mark)
+{
+	uint64_t *t = &to->minflt;
+	const uint64_t *n = &now->minflt, *m = &mark->minflt;
+	for (size_t i = 0; i < offsetof(struct usage, maxrss) / sizeof(uint64_t); i++)
+		t[i] += n[i] > m[i] ? n[i] - m[i] : 0;
+}
+
+void usage_thread(const struct proc *p, const struct thread *t, struct usage *u)
+{
+	struct usage now;
+	usage_self(p, &now);
+	*u = t->used;
+	if (t == p->thread)
+		usage_add_delta(u, &now, &t->mark);
+	u->maxrss = now.maxrss;   /* getrusage(RUSAGE_THREAD): the address space's peak */
+}
+
+void usage_thread_leave(struct proc *p)
+{
+	struct usage now;
+	usage_self(p, &now);
+	usage_add_delta(&p->thread->used, &now, &p->thread->mark);
+}
+
+void usage_thread_enter(struct proc *p) { usage_self(p, &p->thread->mark); }
+
 static void usage_add(struct usage *to, const struct usage *u)
 {
 	to->minflt += u->minflt;
@@ -98,8 +127,10 @@ int64_t put_rusage(struct proc *p, int who, uint64_t va)
 	struct usage u = {0};
 	switch (who) {
 	case 0:    /* RUSAGE_SELF */
-	case 1:    /* RUSAGE_THREAD: one thread a process */
 		usage_self(p, &u);
+		break;
+	case 1:    /* RUSAGE_THREAD */
+		usage_thread(p, p->thread, &u);
 		break;
 	case -1:   /* RUSAGE_CHILDREN */
 		u = p->children;

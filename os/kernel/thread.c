@@ -73,10 +73,13 @@ void thread_switch(struct proc *p, struct thread *t)
 {
 	if (p->thread == t)
 		return;
-	if (p->thread)
+	if (p->thread) {
 		state_save(p, &p->thread->saved);
+		usage_thread_leave(p);
+	}
 	state_load(p, &t->saved);
 	p->thread = t;
+	usage_thread_enter(p);
 }
 
 void threads_end(struct proc *p)

@@ -272,9 +272,6 @@ struct inode *inode_of_host_fd(struct kernel *k, int fd, const char *path, bool 
  * reference. */
 uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *major);
 uint64_t pagecache_lookup(const struct inode *i, uint64_t index);
-/* Every page of the file into the cache, as an earlier run would have left
- * it (--warm): no cost, no event, no statistic. */
-void pagecache_preload(struct kernel *k, struct inode *i);
 void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index);
 /* read(2) and write(2) of a file, through its page cache: bytes moved or -errno. */
 int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len, uint64_t off, bool write);

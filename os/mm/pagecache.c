@@ -184,13 +184,6 @@ uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *
 	return pfn;
 }
 
-void pagecache_preload(struct kernel *k, struct inode *i)
-{
-	for (uint64_t index = 0; index < inode_pages(k, i); index++)
-		if (pagecache_lookup(i, index) == NO_PFN && pagecache_read(k, i, index) == NO_PFN)
-			return;   /* memory is full: the rest stays on disk */
-}
-
 /* ---- writeback -------------------------------------------------------------------- */
 /* page_mkclean: every writable mapping of the page becomes read-only again. */
 static void mkclean_one(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
