@@ -240,6 +240,8 @@ static void read_vma(struct line_ctx *c, const cJSON *o, struct gfault *f)
 	snprintf(f->vma_flags, sizeof f->vma_flags, "%s", get_str(c, v, "flags"));
 	if (has(v, "file"))
 		f->vma_file = dup_or_null(get_str(c, v, "file"));
+	if (has(v, "offset"))
+		f->vma_offset = get_hex(c, v, "offset");
 }
 
 static void read_syndrome(struct line_ctx *c, const cJSON *o, struct gfault *f)
@@ -321,6 +323,8 @@ static void read_fault(struct line_ctx *c, const cJSON *o, struct gev *e)
 	f.tables = (int)get_int(c, o, "tables");
 	f.frames = (int)get_int(c, o, "frames");
 	f.copied = (int)get_int(c, o, "copied");
+	if (has(o, "around"))
+		f.around = (int)get_int(c, o, "around");
 	const cJSON *major = field(c, o, "major");
 	f.major = major && cJSON_IsTrue(major);
 	f.cycles = (uint64_t)get_int(c, o, "cycles");

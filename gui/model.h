@@ -69,10 +69,11 @@ struct gfault {
 	uint64_t vma_start, vma_end;
 	char vma_prot[4], vma_flags[40];
 	char *vma_file;             /* or NULL */
+	uint64_t vma_offset;        /* the file offset of vma_start */
 	char *path, *chain;         /* " > "-joined */
 	struct gpte *ptes;
 	int nptes;
-	int tables, frames, copied, signal;
+	int tables, frames, copied, around, signal;
 	bool major;
 	uint64_t cycles;
 };
