@@ -51,6 +51,9 @@ void evlog_free(struct evlog *l)
 	for (size_t i = 0; i < l->nfaults; i++)
 		fault_free(&l->faults[i]);
 	free(l->faults);
+	for (uint32_t i = 0; i < l->nfiles; i++)
+		free(l->files[i]);
+	free(l->files);
 	free(l->ev);
 	free(l->bigline);
 	memset(l, 0, sizeof *l);
@@ -158,7 +161,7 @@ static const struct {
 	{"cow_copy", GEV_COW_COPY},   {"tlb_fill", GEV_TLB_FILL}, {"tlb_flush", GEV_TLB_FLUSH},
 	{"proc_create", GEV_PROC_CREATE}, {"proc_exit", GEV_PROC_EXIT}, {"switch", GEV_SWITCH},
 	{"exec", GEV_EXEC},           {"mmap", GEV_MMAP},         {"munmap", GEV_MUNMAP},
-	{"mprotect", GEV_MPROTECT},   {"brk", GEV_BRK},
+	{"mprotect", GEV_MPROTECT},   {"brk", GEV_BRK},           {"pagecache_share", GEV_PAGECACHE_SHARE},
 };
 
 static const char *const use_names[USE_COUNT] = {"free", "anon", "pagetable", "zero", "pagecache"};
@@ -237,6 +240,8 @@ static void read_vma(struct line_ctx *c, const cJSON *o, struct gfault *f)
 	snprintf(f->vma_flags, sizeof f->vma_flags, "%s", get_str(c, v, "flags"));
 	if (has(v, "file"))
 		f->vma_file = dup_or_null(get_str(c, v, "file"));
+	if (has(v, "offset"))
+		f->vma_offset = get_hex(c, v, "offset");
 }
 
 static void read_syndrome(struct line_ctx *c, const cJSON *o, struct gfault *f)
@@ -318,6 +323,8 @@ static void read_fault(struct line_ctx *c, const cJSON *o, struct gev *e)
 	f.tables = (int)get_int(c, o, "tables");
 	f.frames = (int)get_int(c, o, "frames");
 	f.copied = (int)get_int(c, o, "copied");
+	if (has(o, "around"))
+		f.around = (int)get_int(c, o, "around");
 	const cJSON *major = field(c, o, "major");
 	f.major = major && cJSON_IsTrue(major);
 	f.cycles = (uint64_t)get_int(c, o, "cycles");
@@ -333,6 +340,46 @@ static void read_fault(struct line_ctx *c, const cJSON *o, struct gev *e)
 	f.ev = l->nev;
 	e->index = (uint32_t)l->nfaults;
 	l->faults[l->nfaults++] = f;
+}
+
+/* The file's number in the log's list of names, added if new: a log names
+ * a few libraries many times over. UINT32_MAX when memory ran out. */
+static uint32_t intern_file(struct line_ctx *c, const char *name)
+{
+	struct evlog *l = c->l;
+	for (uint32_t i = l->nfiles; i-- > 0;)
+		if (!strcmp(l->files[i], name))
+			return i;
+	if (l->nfiles == l->filecap) {
+		uint32_t cap = l->filecap ? l->filecap * 2 : 16;
+		char **n = realloc(l->files, cap * sizeof *n);
+		if (!n)
+			return UINT32_MAX;
+		l->files = n;
+		l->filecap = cap;
+	}
+	if (!(l->files[l->nfiles] = strdup(name)))
+		return UINT32_MAX;
+	return l->nfiles++;
+}
+
+static void read_pagecache_share(struct line_ctx *c, const cJSON *o, struct gev *e)
+{
+	e->pa = get_hex(c, o, "pa");
+	e->va = get_hex(c, o, "va");
+	e->old = get_hex(c, o, "offset");
+	int64_t count = get_int(c, o, "mapcount");
+	const char *file = get_str(c, o, "file");
+	if (c->failed)
+		return;
+	if (count < 2 || count > UINT32_MAX) {
+		fail(c, "pagecache_share mapcount %" PRId64 " is not 2 or more", count);
+		return;
+	}
+	e->val = (uint64_t)count;
+	if ((e->index = intern_file(c, file)) == UINT32_MAX)
+		fail(c, "out of memory");
+	note_frame(c->l, e->pa);
 }
 
 static void read_event_fields(struct line_ctx *c, const cJSON *o, struct gev *e)
@@ -421,6 +468,9 @@ static void read_event_fields(struct line_ctx *c, const cJSON *o, struct gev *e)
 			fail(c, "\"result\" is neither an address nor an errno");
 		break;
 	}
+	case GEV_PAGECACHE_SHARE:
+		read_pagecache_share(c, o, e);
+		break;
 	case GEV_OTHER:
 		break;
 	}

@@ -526,6 +526,7 @@ static void apply_event(struct model *m, const struct gev *e)
 		apply_mapping_event(m, e);
 		break;
 	case GEV_COW_COPY:
+	case GEV_PAGECACHE_SHARE:   /* said in words; the entries show it */
 	case GEV_OTHER:
 		break;
 	}

@@ -16,7 +16,7 @@
 enum gev_kind {
 	GEV_OTHER, GEV_FAULT, GEV_PTE, GEV_TABLE_ALLOC, GEV_TABLE_FREE, GEV_FRAME_ALLOC, GEV_FRAME_FREE,
 	GEV_COW_COPY, GEV_TLB_FILL, GEV_TLB_FLUSH, GEV_PROC_CREATE, GEV_PROC_EXIT, GEV_SWITCH, GEV_EXEC,
-	GEV_MMAP, GEV_MUNMAP, GEV_MPROTECT, GEV_BRK,
+	GEV_MMAP, GEV_MUNMAP, GEV_MPROTECT, GEV_BRK, GEV_PAGECACHE_SHARE,
 };
 
 enum frame_use { USE_FREE, USE_ANON, USE_PAGETABLE, USE_ZERO, USE_PAGECACHE, USE_COUNT };
@@ -36,11 +36,12 @@ struct gev {
 	uint8_t tlb, array;    /* tlb_fill */
 	uint8_t scope;         /* tlb_flush: 0 va, 1 asid, 2 all */
 	int pid;
-	uint32_t index;        /* pte index; tlb_fill set; fault: index into the log's faults */
+	uint32_t index;        /* pte index; tlb_fill set; fault: index into the log's faults;
+	                          pagecache_share: the file, in the log's files */
 	uint32_t way;
-	uint64_t pa;           /* pte table; table/frame pa; cow from; proc root */
-	uint64_t va;           /* pte va; cow va; flush va; mmap addr */
-	uint64_t old, val;     /* pte old/new; cow to; mmap len, result */
+	uint64_t pa;           /* pte table; table/frame/pagecache_share pa; cow from; proc root */
+	uint64_t va;           /* pte va; cow va; flush va; mmap addr; pagecache_share va */
+	uint64_t old, val;     /* pte old/new; cow to; mmap len, result; pagecache_share offset, mapcount */
 	int64_t result;        /* mmap-family result (negative errno) */
 	uint32_t prot, flags;  /* mmap-family */
 	int parent, asid;      /* proc events; flush asid */
@@ -68,10 +69,11 @@ struct gfault {
 	uint64_t vma_start, vma_end;
 	char vma_prot[4], vma_flags[40];
 	char *vma_file;             /* or NULL */
+	uint64_t vma_offset;        /* the file offset of vma_start */
 	char *path, *chain;         /* " > "-joined */
 	struct gpte *ptes;
 	int nptes;
-	int tables, frames, copied, signal;
+	int tables, frames, copied, around, signal;
 	bool major;
 	uint64_t cycles;
 };
@@ -84,6 +86,8 @@ struct evlog {
 	size_t nev, cap;
 	struct gfault *faults;
 	size_t nfaults, fcap;
+	char **files;           /* the file names pagecache_share events name, each once */
+	uint32_t nfiles, filecap;
 	int line;               /* lines read so far */
 	bool header_seen, ended;
 	/* what the whole log needs drawn: for a steady layout */

@@ -155,6 +155,7 @@ void renderer_destroy(struct renderer *r)
 		SDL_FreeSurface(r->surf);
 	free(r->lay.cell);
 	free(r->lay.link);
+	free(r->lay.mark);
 	free(r->lay.text);
 	free(r);
 	if (TTF_WasInit())
@@ -322,6 +323,14 @@ static int text(struct renderer *r, TTF_Font *f, const char *s, int x, int y, SD
 	return w;
 }
 
+/* The width of "N more", the count of what did not fit. */
+static int more_width(TTF_Font *f, int n)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%d more", n);
+	return text_width(f, buf);
+}
+
 static int textf(struct renderer *r, TTF_Font *f, int x, int y, SDL_Color c, int max_w, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 static int textf(struct renderer *r, TTF_Font *f, int x, int y, SDL_Color c, int max_w, const char *fmt, ...)
@@ -411,6 +420,20 @@ static void lay_link(struct renderer *r, uint64_t frame, int pid, int x1, int y1
 	l->link[l->nlink++] = (struct layout_link){frame, pid, x1, y1, x2, y2};
 }
 
+static void lay_mark(struct renderer *r, uint64_t frame, SDL_Rect a)
+{
+	struct layout *l = &r->lay;
+	if (l->nmark == l->mcap) {
+		int cap = l->mcap ? l->mcap * 2 : 64;
+		struct layout_mark *n = realloc(l->mark, (size_t)cap * sizeof *n);
+		if (!n)
+			return;
+		l->mark = n;
+		l->mcap = cap;
+	}
+	l->mark[l->nmark++] = (struct layout_mark){frame, a};
+}
+
 void layout_print(FILE *f, const struct layout *lay, size_t step)
 {
 	fprintf(f, "step %zu pid %d\n", step + 1, lay->pid);
@@ -433,6 +456,10 @@ void layout_print(FILE *f, const struct layout *lay, size_t step)
 	for (int i = 0; i < lay->nlink; i++) {
 		const struct layout_link *k = &lay->link[i];
 		fprintf(f, "link frame 0x%" PRIx64 " pid %d %d %d %d %d\n", k->frame, k->pid, k->x1, k->y1, k->x2, k->y2);
+	}
+	for (int i = 0; i < lay->nmark; i++) {
+		const struct layout_mark *k = &lay->mark[i];
+		fprintf(f, "mark frame 0x%" PRIx64 " %d %d %d %d\n", k->frame, k->r.x, k->r.y, k->r.w, k->r.h);
 	}
 }
 
@@ -1037,33 +1064,62 @@ static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
 		return;
 	}
 	/* widths by the log of the size, not to scale: a hole in the address
-	 * space between two VMAs is a break drawn "//" */
-	double weight[1024], total = 0;
-	int n = p->nvma < 1024 ? p->nvma : 1024, gap = 3, brk = text_width(r->mono_small, "//") + 6, gaps = 0;
-	for (int i = 0; i < n; i++) {
-		double pages = (double)((p->vma[i].end - p->vma[i].start) >> v->fmt->page_shift);
-		weight[i] = 1 + log2(pages < 1 ? 1 : pages);
-		total += weight[i];
-		gaps += i && p->vma[i].start > p->vma[i - 1].end ? brk : gap;
+	 * space between two VMAs is a break drawn "//". A dynamic program's
+	 * dozens that do not fit are cut to a window around the faulting one,
+	 * the rest counted ("12 more") at its ends. */
+	int n = p->nvma, gap = 3, brk = text_width(r->mono_small, "//") + 6, bar_min = 6;
+	int focus = 0;
+	for (int i = 0; v->fault && i < n; i++)
+		if (v->fault->va >= p->vma[i].start)
+			focus = i;
+	int lo = 0, hi = n, room = a.x + a.w - x0;
+	for (;;) {
+		int need = 0;
+		for (int i = lo; i < hi; i++)
+			need += bar_min + (i > lo ? (p->vma[i].start > p->vma[i - 1].end ? brk : gap) : 0);
+		if (lo > 0)
+			need += more_width(r->mono_small, lo) + r->m;
+		if (hi < n)
+			need += more_width(r->mono_small, n - hi) + r->m;
+		if (need <= room || hi - lo <= 1)
+			break;
+		if (focus - lo > hi - 1 - focus)
+			lo++;
+		else
+			hi--;
 	}
-	int avail = a.x + a.w - x0 - gaps, x = x0;
-	int bar_y = a.y + lh, bar_h = a.h - lh;
-	for (int i = 0; i < n; i++) {
+	int bar_y = a.y + lh, bar_h = a.h - lh, ty = bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, x = x0;
+	int right = a.x + a.w;
+	if (hi < n)
+		right -= textf(r, r->mono_small, a.x + a.w - more_width(r->mono_small, n - hi), ty, th->dim, 0,
+			       "%d more", n - hi) + r->m;
+	if (lo > 0)
+		x += textf(r, r->mono_small, x, ty, th->dim, 0, "%d more", lo) + r->m;
+	double total = 0;
+	int gaps = 0;
+	for (int i = lo; i < hi; i++) {
+		double pages = (double)((p->vma[i].end - p->vma[i].start) >> v->fmt->page_shift);
+		total += 1 + log2(pages < 1 ? 1 : pages);
+		gaps += i > lo ? (p->vma[i].start > p->vma[i - 1].end ? brk : gap) : 0;
+	}
+	int spare = right - x - gaps - bar_min * (hi - lo), label_min = text_width(r->mono_small, "\u2026") + 4;
+	if (spare < 0)
+		spare = 0;
+	for (int i = lo; i < hi; i++) {
 		const struct gvma *g = &p->vma[i];
-		if (i && g->start > p->vma[i - 1].end) {
-			text(r, r->mono_small, "//", x - gap + 3, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->dim, 0);
+		if (i > lo && g->start > p->vma[i - 1].end) {
+			text(r, r->mono_small, "//", x - gap + 3, ty, th->dim, 0);
 			x += brk - gap;
 		}
-		int w = (int)(avail * weight[i] / total);
-		if (w < 2)
-			w = 2;
+		double pages = (double)((g->end - g->start) >> v->fmt->page_shift);
+		int w = bar_min + (int)(spare * (1 + log2(pages < 1 ? 1 : pages)) / total);
 		fill(r, x, bar_y, w, bar_h, prot_color(g->prot));
 		if (r->nvma_r < 256) {
 			r->vma_r[r->nvma_r] = (SDL_Rect){x, bar_y, w, bar_h};
 			r->vma_i[r->nvma_r++] = i;
 		}
-		textf(r, r->mono_small, x + 2, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->fg, w - 4, "%s %s",
-		      g->prot, g->kind);
+		if (w - 4 >= label_min)   /* too narrow for even "…": colour only */
+			textf(r, r->mono_small, x + 2, ty, th->fg, w - 4, "%s %s", g->prot, g->kind);
 		if (v->fault && v->fault->va >= g->start && v->fault->va < g->end) {
 			int fx = x + (int)((double)(v->fault->va - g->start) / (double)(g->end - g->start) * w);
 			fill(r, fx - 1, a.y + lh / 2, 3, a.h - lh / 2, th->fault);
@@ -1113,6 +1169,47 @@ static void draw_sharing(struct renderer *r, const struct step_view *v, const st
 				lay_link(r, f << v->fmt->page_shift, g->chip_pid[c], g->chip_x[c], g->chip_y, ex, ey);
 			}
 	}
+}
+
+/* A page-cache frame that several processes map (a library's page). */
+static bool shared_cache(const struct model *m, const struct mappers *mp, uint64_t f)
+{
+	return m->use[f] == USE_PAGECACHE && mp[f].npids >= 2;
+}
+
+/* On the frames' title line, in words: the page-cache page this step's
+ * fault shared with other processes (the first, and how many more), then
+ * how many page-cache frames several processes map. Returns the new x. */
+static int say_cache_sharing(struct renderer *r, const struct step_view *v, const struct mappers *mp, int x, int y,
+			     int right)
+{
+	const struct theme *th = &gui_theme;
+	const struct gev *first = NULL;
+	int more = 0;
+	for (size_t i = v->begin; i < v->end && !hidden(v); i++) {
+		if (v->log->ev[i].kind != GEV_PAGECACHE_SHARE)
+			continue;
+		if (first)
+			more++;
+		else
+			first = &v->log->ev[i];
+	}
+	if (first && right - x > 0) {
+		const char *file = first->index < v->log->nfiles ? v->log->files[first->index] : "?";
+		const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+		char extra[24] = "";
+		if (more)
+			snprintf(extra, sizeof extra, " (+%d more)", more);
+		x += textf(r, r->sans, x, y, th->link, right - x, "shared: %s +0x%" PRIx64 " \u00d7%" PRIu64 "%s", base,
+			   first->old, first->val, extra) + r->m;
+	}
+	uint64_t n = 0;
+	for (uint64_t f = 0; f < v->m->nframes; f++)
+		n += shared_cache(v->m, mp, f);
+	if (n && right - x > 0)
+		x += textf(r, r->sans, x, y, th->link, right - x, "%" PRIu64 " page-cache frame%s shared", n, n == 1 ? "" : "s") +
+		     r->m;
+	return x;
 }
 
 static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect a)
@@ -1188,6 +1285,11 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		if (fy + cell > a.y + a.h)
 			break;
 		fill(r, fx, fy, cell - 1, cell - 1, th->use[m->use[f]]);
+		if (shared_cache(m, mp, f)) {
+			SDL_Rect mk = {fx, fy + (cell - 1) * 2 / 3, cell - 1, cell - 1 - (cell - 1) * 2 / 3};
+			fill(r, mk.x, mk.y, mk.w, mk.h, th->link);
+			lay_mark(r, f << v->fmt->page_shift, mk);
+		}
 		if (cell >= TTF_FontHeight(r->mono_small) && mp[f].count)
 			textf(r, r->mono_small, fx + 1, fy + (cell - TTF_FontLineSkip(r->mono_small)) / 2, th->bg, cell - 2,
 			      "%u", mp[f].count);
@@ -1214,6 +1316,7 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 			cx += textf(r, r->sans, cx, a.y, th->link, title_right - cx, "copy: frame 0x%" PRIx64 " \u2192 0x%" PRIx64, from,
 				    to) + r->m;
 	}
+	say_cache_sharing(r, v, mp, cx, a.y, title_right);
 	free(mp);
 }
 
@@ -1618,15 +1721,16 @@ static void draw_legend(struct renderer *r, SDL_Rect a)
 	const struct theme *th = &gui_theme;
 	static const struct {
 		const char *name;
-		int what;   /* 0 swatch, 1 badge */
+		int what;   /* 0 swatch, 1 badge, 2 swatch with the sharing mark (a frame's lower third) */
 	} items[] = {{"walk", 0}, {"path below the fault", 0}, {"NEW", 1}, {"CHG", 1}, {"fault / miss", 0},
 		     {"shared", 0}, {"page table", 0}, {"anonymous", 0}, {"zero page", 0}, {"page cache", 0},
-		     {"free", 0}};
+		     {"shared cache", 2}, {"free", 0}};
 	const SDL_Color col[] = {th->walk, th->path, th->fresh, th->changed, th->fault, th->link,
-				 th->table, th->use[USE_ANON], th->use[USE_ZERO], th->use[USE_PAGECACHE], th->use[USE_FREE]};
+				 th->table, th->use[USE_ANON], th->use[USE_ZERO], th->use[USE_PAGECACHE],
+				 th->use[USE_PAGECACHE], th->use[USE_FREE]};
 	int lh = TTF_FontHeight(r->mono_small), x = a.x;
 	for (size_t i = 0; i < sizeof items / sizeof items[0] && x < a.x + a.w; i++) {
-		if (items[i].what) {
+		if (items[i].what == 1) {
 			int w = text_width(r->mono_small, items[i].name) + 8;
 			if (x + w > a.x + a.w) {
 				text(r, r->mono_small, "\u2026", x, a.y, th->dim, 0);
@@ -1641,8 +1745,11 @@ static void draw_legend(struct renderer *r, SDL_Rect a)
 			text(r, r->mono_small, "\u2026", x, a.y, th->dim, 0);
 			break;
 		}
-		fill(r, x, a.y + lh / 8, lh * 3 / 4, lh * 3 / 4, col[i]);
-		x += lh * 3 / 4 + 4;
+		int sw = lh * 3 / 4;
+		fill(r, x, a.y + lh / 8, sw, sw, col[i]);
+		if (items[i].what == 2)
+			fill(r, x, a.y + lh / 8 + sw * 2 / 3, sw, sw - sw * 2 / 3, th->link);
+		x += sw + 4;
 		x += text(r, r->mono_small, items[i].name, x, a.y, th->fg, 0) + r->m * 2;
 	}
 }
@@ -1768,7 +1875,7 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 	if (v.fault)
 		v.nwalk = model_walk(m, v.pid, v.fault->va, v.walk, PT_MAX_LEVELS);
 	collect_changes(&v);
-	r->lay.ncell = r->lay.nlink = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
+	r->lay.ncell = r->lay.nlink = r->lay.nmark = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
 	r->nvma_r = 0;
 	r->fg.cols = 0;
 	r->lay.pid = v.pid;

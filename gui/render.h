@@ -30,6 +30,12 @@ struct layout_link {
 	int x1, y1, x2, y2;
 };
 
+/* A page-cache frame drawn with the sharing mark (several processes map it). */
+struct layout_mark {
+	uint64_t frame;         /* its physical address */
+	SDL_Rect r;             /* the mark: the frame's lower third */
+};
+
 /* Every string drawn: where, its font's size in points, whether it was cut
  * (a cut string ends in "…"); for the tests' rules (text height, cuts
  * marked, hidden values absent). */
@@ -58,6 +64,8 @@ struct layout {
 	int ncell, ccap;
 	struct layout_link *link;
 	int nlink, lcap;
+	struct layout_mark *mark;
+	int nmark, mcap;
 	int pid;                /* the process shown */
 };
 
@@ -93,7 +101,7 @@ const struct layout *renderer_layout(const struct renderer *r);
 void render_frame(struct renderer *r, const struct model *m, const struct render_state *s);
 /* A frame as an 8-bit RGB PNG (png.c): 0, or -1 with err filled. */
 int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen);
-/* One line per cell and link of the last frame. */
+/* One line per cell, link and mark of the last frame. */
 void layout_print(FILE *f, const struct layout *lay, size_t step);
 
 #endif

@@ -136,7 +136,7 @@ enum os_event_kind {
 	EV_TLB_FILL, EV_TLB_FLUSH, EV_PROC_CREATE, EV_PROC_EXIT, EV_SWITCH,
 	EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_BRK, EV_EXEC,
 	EV_PAGECACHE_HIT, EV_PAGECACHE_MISS, EV_WRITEBACK, EV_MSYNC, EV_MADVISE,
-	EV_EVICT, EV_SWAP_OUT, EV_SWAP_IN, EV_MEMLIMIT,
+	EV_EVICT, EV_SWAP_OUT, EV_SWAP_IN, EV_MEMLIMIT, EV_PAGECACHE_SHARE,
 	EV_COUNT
 };
 const char *os_event_name(enum os_event_kind k);
@@ -160,6 +160,9 @@ struct os_event {
 		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; } as; /* EV_MMAP ... EV_BRK, EV_MSYNC, EV_MADVISE */
 		struct { uint64_t pa, index; const char *file; } cache;    /* EV_PAGECACHE_*, EV_WRITEBACK, EV_EVICT,
 									       EV_SWAP_* (index: the slot) */
+		/* EV_PAGECACHE_SHARE: a fault mapped a page-cache frame that other
+		 * entries map already (a library in several processes) */
+		struct { uint64_t pa, va, offset; const char *file; uint32_t mapcount; } share;
 	} u;
 };
 typedef void (*os_event_fn)(void *ctx, const struct os_event *ev);

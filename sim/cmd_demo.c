@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sim/commands.h"
+#include "sim/demo.h"
 #include "presets/preset.h"
 #include "sim/install.h"
 #include "mmu/errmsg.h"
@@ -206,7 +207,8 @@ static int demo_one(const char *name)
 }
 
 /* The default demo: the classic first fault, in a real program, on both
- * architectures: mmap_write under `mmusim run --faults`. */
+ * architectures: mmap_write under `mmusim run --faults`; then a dynamically
+ * linked program's first faults (demo_dynamic.c). */
 static int demo_guests(void)
 {
 	static const char *const arches[] = {"x86_64", "aarch64"};
@@ -237,10 +239,12 @@ int cmd_demo(int argc, char **argv)
 {
 	const char *presets[8];
 	int n = 0;
-	bool tables = false;
+	bool tables = false, dynamic = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--tables"))
 			tables = true;
+		else if (!strcmp(argv[i], "--dynamic"))
+			dynamic = true;
 		else if (!strcmp(argv[i], "--preset") && i + 1 < argc && n < 8)
 			presets[n++] = argv[++i];
 		else if (!strcmp(argv[i], "--preset"))
@@ -250,8 +254,12 @@ int cmd_demo(int argc, char **argv)
 	}
 	if (!tables && n)
 		return usage_error("%s", "demo --preset goes with --tables");
+	if (tables && dynamic)
+		return usage_error("%s", "demo --tables and --dynamic are two demos: one at a time");
+	if (dynamic)
+		return demo_dynamic();
 	if (!tables)
-		return demo_guests();
+		return demo_guests() | demo_dynamic();
 	if (n == 0) {
 		presets[n++] = "skylake";
 		presets[n++] = "cortex-a76";

@@ -13,12 +13,17 @@ struct command_help {
 static const struct command_help helps[] = {
 	{"demo",
 	 "usage: mmusim demo\n"
+	 "       mmusim demo --dynamic\n"
 	 "       mmusim demo --tables [--preset NAME]...\n"
 	 "\n"
 	 "Runs the bundled mmap_write guest (mmap a page, write 'A') on x86-64 and\n"
-	 "AArch64 with --faults: every fault of a real program explained. With\n"
-	 "--tables, walks hand-built x86-64 and AArch64 page tables through the TLBs\n"
-	 "and the walker instead, on the presets named (default: all of them).\n"},
+	 "AArch64 with --faults: every fault of a real program explained. Then (or\n"
+	 "alone with --dynamic) the host's dynamically linked /bin/sh runs ls twice\n"
+	 "and its telling faults are explained: the interpreter, libc's RELRO copied\n"
+	 "on write, libc's text read into the page cache and found there by the next\n"
+	 "program (skipped, in one line, where there are no such x86-64 programs).\n"
+	 "With --tables, walks hand-built x86-64 and AArch64 page tables through the\n"
+	 "TLBs and the walker instead, on the presets named (default: all of them).\n"},
 	{"presets",
 	 "usage: mmusim presets [NAME]\n"
 	 "\n"

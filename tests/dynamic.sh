@@ -67,7 +67,7 @@ check grep-missing grep -q nothing-here fruit
 check mawk mawk '{ s += $1 } END { print s, NR }' numbers
 check bash-pipeline bash -c 'sort fruit | uniq -c | sort -rn; ls d | wc -l'
 check ls-missing ls no-such-file
-if [ "$arch" = amd64 ] && [ -x /usr/bin/python3 ]; then
+if [ -x "${sysroot%/}/usr/bin/python3" ]; then   # arm64: python3-minimal and its stdlib, fetched
 	check python3 python3 -c 'import json, re; d = {w: len(w) for w in re.findall("[a-z]+", open("fruit").read())}; print(json.dumps(d, sort_keys=True), sum(i * i for i in range(20000)))'
 fi
 

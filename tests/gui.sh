@@ -1,7 +1,8 @@
 #!/bin/sh
 # The classroom view, headless: event logs made here from guest runs on
 # both architectures and a replayed trace, checked by test_gui (walk path
-# pixels, forward-then-back, fork sharing links); `mmusim view --headless
+# pixels, forward-then-back, fork sharing links, a dynamic pipeline's
+# shared page cache); `mmusim view --headless
 # --frames` writes the same PNG bytes twice; a malformed log gets one line
 # "file:line: reason" and status 2.
 # usage: gui.sh MMUSIM TEST_GUI GUEST_DIR SOURCE_DIR
@@ -23,6 +24,15 @@ if "$TEST_GUI" --fork x86_64-fork_cow.jsonl --fork aarch64-fork_cow.jsonl x86_64
 	pass
 else
 	fail "test_gui"
+fi
+
+# A dynamic pipeline (the host's /bin/sh, ls and sort, x86-64 only): libc's
+# pages in several processes, marked in the frames and named on the title.
+if [ "$(uname -m)" = x86_64 ] && [ -x /bin/sh ] && [ -x /bin/ls ] && command -v sort >/dev/null &&
+   "$MMUSIM" run --events dyn.jsonl /bin/sh -c 'ls / | sort' >/dev/null 2>&1; then
+	"$TEST_GUI" --cache-share dyn.jsonl && pass || fail "test_gui --cache-share (sh -c 'ls / | sort')"
+else
+	echo "gui: no dynamic x86-64 /bin/sh to run here: the page-cache sharing check is skipped"
 fi
 
 # The same log gives the same PNG bytes; one file a fault, PNGs.

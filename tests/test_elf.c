@@ -222,7 +222,7 @@ static void check_stack(struct kernel *k, const struct exec_image *im, uint64_t 
 {
 	uint64_t top = stack_top_of(k);
 	int argc = 3;
-	struct layout l = expect_layout(k, argc, test_argv, test_envp, TEST_EXECFN, 19);
+	struct layout l = expect_layout(k, argc, test_argv, test_envp, TEST_EXECFN, 20);
 	CHECK_EQ(im->sp, l.sp);
 	CHECK_EQ(im->sp % 16, 0);
 	uint64_t sp = im->sp;
@@ -247,6 +247,7 @@ static void check_stack(struct kernel *k, const struct exec_image *im, uint64_t 
 	check_string(k, l.execfn, TEST_EXECFN);
 	CHECK_EQ(user64(k, top - 8), 0);
 	const uint64_t want[][2] = {
+		{AT_MINSIGSTKSZ, is_x86(k) ? 1440 : 4720},   /* Linux's worst-case frame for ours */
 		{AT_HWCAP, 0},           {AT_PAGESZ, page_of(k)}, {AT_CLKTCK, 100},       {AT_PHDR, im->phdr},
 		{AT_PHENT, 56},          {AT_PHNUM, phnum},       {AT_BASE, 0},           {AT_FLAGS, 0},
 		{AT_ENTRY, im->entry},   {AT_UID, 0},             {AT_EUID, 0},           {AT_GID, 0},

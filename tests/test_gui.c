@@ -17,8 +17,14 @@
  *   (and do after);
  * - lecture mode: the walk's entries in the walk colour too, and a failed
  *   walk's missing entry drawn.
- * Usage: test_gui [--fork] LOG... (--fork: the next log must show a
- * shared frame). */
+ * - page-cache sharing (a dynamic program's libraries in several
+ *   processes): at the step of the first pagecache_share event, the frames'
+ *   title names its file's page and mapping count, every page-cache frame
+ *   several live processes map carries the mark (and no other frame), drawn
+ *   in the sharing colour, and the title counts them.
+ * Usage: test_gui [--fork] [--cache-share] LOG... (--fork: the next log must
+ * show a shared frame; --cache-share: a shared page-cache frame). */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +345,58 @@ static void check_fork_sharing(const char *name, struct renderer *r, struct mode
 	CHECK(linked > 0, "%s: no frame shared after the fork was found to check", name);
 }
 
+static bool layout_has_prefix(const struct layout *lay, const char *prefix)
+{
+	for (int i = 0; i < lay->ntext; i++)
+		if (!strncmp(lay->text[i].s, prefix, strlen(prefix)))
+			return true;
+	return false;
+}
+
+static void check_cache_sharing(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	size_t i = 0;
+	while (i < l->nev && l->ev[i].kind != GEV_PAGECACHE_SHARE)
+		i++;
+	CHECK(i < l->nev, "%s: no pagecache_share event", name);
+	if (i == l->nev)
+		return;
+	const struct gev *e = &l->ev[i];
+	size_t k = 0;
+	while (k + 1 < model_steps(l) && model_step_end(l, k) <= i)
+		k++;
+	render(r, m, k);
+	const struct layout *lay = renderer_layout(r);
+	SDL_Surface *s = renderer_surface(r);
+	const char *file = l->files[e->index], *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	char want[200];
+	snprintf(want, sizeof want, "shared: %s +0x%" PRIx64 " \u00d7%" PRIu64, base, e->old, e->val);
+	CHECK(layout_has_prefix(lay, want), "%s: step %zu: no \"%s\" on the frames' title line", name, k + 1, want);
+	struct mappers *mp = calloc(m->nframes, sizeof *mp);
+	model_collect_mappers(m, mp);
+	uint64_t shared = 0;
+	for (uint64_t f = 0; f < m->nframes; f++)
+		shared += m->use[f] == USE_PAGECACHE && mp[f].npids >= 2;
+	CHECK(shared > 0, "%s: step %zu: the model has no page-cache frame that two processes map", name, k + 1);
+	for (int j = 0; j < lay->nmark; j++) {
+		const struct layout_mark *mk = &lay->mark[j];
+		uint64_t f = mk->frame >> l->fmt->page_shift;
+		CHECK(f < m->nframes && m->use[f] == USE_PAGECACHE && mp[f].npids >= 2,
+		      "%s: step %zu: frame 0x%" PRIx64 " is marked shared but is not a page-cache frame two processes map", name,
+		      k + 1, mk->frame);
+		CHECK(same_color(pixel(s, mk->r.x + mk->r.w / 2, mk->r.y + mk->r.h / 2), gui_theme.link),
+		      "%s: step %zu: the mark of frame 0x%" PRIx64 " is not in the sharing colour", name, k + 1, mk->frame);
+	}
+	if (!layout_has_prefix(lay, "\u2026 ")) {   /* the whole grid drawn: every one marked */
+		CHECK((uint64_t)lay->nmark == shared, "%s: step %zu: %d frames marked shared, the model has %" PRIu64, name,
+		      k + 1, lay->nmark, shared);
+	}
+	snprintf(want, sizeof want, "%" PRIu64 " page-cache frame%s shared", shared, shared == 1 ? "" : "s");
+	CHECK(layout_has_prefix(lay, want), "%s: step %zu: the title does not say \"%s\"", name, k + 1, want);
+	free(mp);
+}
+
 int main(int argc, char **argv)
 {
 	setenv("SDL_VIDEODRIVER", "offscreen", 1);
@@ -352,10 +410,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test_gui: %s\n", err);
 		return 1;
 	}
-	bool fork = false;
+	bool fork = false, cache_share = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--fork")) {
 			fork = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--cache-share")) {
+			cache_share = true;
 			continue;
 		}
 		struct evlog l;
@@ -376,7 +438,9 @@ int main(int argc, char **argv)
 		check_missing_entry(argv[i], r, &m);
 		if (fork)
 			check_fork_sharing(argv[i], r, &m);
-		fork = false;
+		if (cache_share)
+			check_cache_sharing(argv[i], r, &m);
+		fork = cache_share = false;
 		model_free(&m);
 		evlog_free(&l);
 	}

@@ -213,6 +213,11 @@ void eventlog_event(void *ctx, const struct os_event *ev)
 			       ev->kind == EV_SWAP_OUT || ev->kind == EV_SWAP_IN ? "slot" : "index", ev->u.cache.index);
 		put_string(o, ev->u.cache.file);
 		break;
+	case EV_PAGECACHE_SHARE:
+		outfile_printf(o, ",\"pa\":\"0x%" PRIx64 "\",\"va\":\"0x%" PRIx64 "\",\"file\":", ev->u.share.pa, ev->u.share.va);
+		put_string(o, ev->u.share.file);
+		outfile_printf(o, ",\"offset\":\"0x%" PRIx64 "\",\"mapcount\":%u", ev->u.share.offset, ev->u.share.mapcount);
+		break;
 	case EV_MEMLIMIT:
 		outfile_printf(o, ",\"bytes\":\"0x%" PRIx64 "\"", ev->u.as.len);
 		break;

@@ -26,7 +26,9 @@
  *      copy_to_user so its pages fault in as on Linux. No vDSO (no
  *      AT_SYSINFO_EHDR): glibc then makes clock_gettime and friends real
  *      system calls. AT_HWCAP and AT_HWCAP2 are 0 (no feature vouched for);
- *      AT_MINSIGSTKSZ is not given (glibc uses its constant).
+ *      AT_MINSIGSTKSZ comes first, as ARCH_DLINFO puts it: the most a
+ *      signal frame of this model takes (sigframe.c; glibc's
+ *      sysconf(_SC_MINSIGSTKSZ) and _SC_SIGSTKSZ follow from it).
  *
  * Addresses (no randomization: runs are deterministic):
  *   STACK_TOP        x86-64 0x7ffffffff000 (TASK_SIZE_MAX, 47-bit, also
@@ -458,6 +460,7 @@ static int build_stack(struct kernel *k, const struct image *im, uint64_t top, i
 	uint64_t aux[AUX_MAX * 2];
 	int na = 0;
 #define AUX(t, v) (aux[na++] = (t), aux[na++] = (v))
+	AUX(AT_MINSIGSTKSZ, sigframe_min_stack(k->fmt->arch));
 	AUX(AT_HWCAP, 0);
 	AUX(AT_PAGESZ, k->page);
 	AUX(AT_CLKTCK, 100);

@@ -290,5 +290,7 @@ int restore_rt_frame(struct proc *p, struct user_regs *regs);
 bool on_sig_stack(const struct proc *p, uint64_t sp);
 /* struct siginfo as the ABI lays it out (128 bytes, the same on both). */
 void siginfo_bytes(const struct ksiginfo *info, uint8_t out[128]);
+/* AT_MINSIGSTKSZ: the stack a signal frame needs at most, as Linux says. */
+uint64_t sigframe_min_stack(enum mmu_arch arch);
 
 #endif

@@ -369,3 +369,24 @@ int restore_rt_frame(struct proc *p, struct user_regs *regs)
 {
 	return p->k->fmt->arch == ARCH_X86_64 ? x86_restore_rt_frame(p, regs) : a64_restore_rt_frame(p, regs);
 }
+
+/* ---- AT_MINSIGSTKSZ -------------------------------------------------------------- */
+/* Linux's worst case for the frames above, as it tells every program.
+ * x86-64 (get_sigframe_size, init_sigframe_size): the largest frame,
+ * struct sigframe_ia32 (732 bytes: Debian's kernels have IA32 emulation),
+ * + 15 alignment + the FPU state (fxsave's 512 bytes and the 112-byte
+ * fsave header for 32-bit frames: no XSAVE in this model, where a native
+ * AVX-512 machine says 3632) + 63 for the 64-byte alignment, rounded up to
+ * 16. arm64 (minsigstksz_setup, no SVE or SME): struct rt_sigframe (its
+ * fpsimd and esr records fit in __reserved) + the frame record, 16 + 16
+ * alignment. Each covers the frame built here from any stack pointer. */
+#define X86_MINSIGSTKSZ ((732 + 15 + X86_FXSAVE + 112 + 63 + 15) & ~15)
+#define A64_MINSIGSTKSZ (A64_FRAME + 16 + 16)
+_Static_assert(X86_MINSIGSTKSZ == 1440, "x86-64 AT_MINSIGSTKSZ");
+_Static_assert(63 + X86_FXSAVE + 8 + X86_FRAME + 8 <= X86_MINSIGSTKSZ, "the x86-64 frame fits");
+_Static_assert(15 + 16 + A64_FRAME <= A64_MINSIGSTKSZ, "the arm64 frame fits");
+
+uint64_t sigframe_min_stack(enum mmu_arch arch)
+{
+	return arch == ARCH_X86_64 ? X86_MINSIGSTKSZ : A64_MINSIGSTKSZ;
+}

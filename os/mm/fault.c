@@ -202,6 +202,23 @@ static void do_wp_page(const struct vm_fault *vmf, struct pte d)
 }
 
 /* ---- file-backed pages (mm/memory.c do_fault, mm/filemap.c) ---------------- */
+/* A page-cache frame that other entries mapped already is now shared: say
+ * which page of which file, and how many entries map it. */
+static void share_event(const struct vm_fault *vmf, uint64_t va, uint64_t pfn)
+{
+	struct kernel *k = vmf->k;
+	const struct page *pg = pfn_page(k, pfn);
+	if (!observed(k) || pg->mapcount < 2)
+		return;
+	struct os_event ev = {.kind = EV_PAGECACHE_SHARE, .pid = vmf->mm->pid};
+	ev.u.share.pa = pfn_pa(k, pfn);
+	ev.u.share.va = va;
+	ev.u.share.offset = pg->index << k->fmt->page_shift;
+	ev.u.share.file = inode_name(page_inode(k, pg));
+	ev.u.share.mapcount = pg->mapcount;
+	emit(k, &ev);
+}
+
 /* Maps page-cache frame pfn at va (the faulting page, or a neighbour that
  * fault-around maps) through the entry at `at`. */
 static void map_cache_page(const struct vm_fault *vmf, uint64_t va, ptep_t at, uint64_t pfn, bool writable, bool old)
@@ -212,6 +229,7 @@ static void map_cache_page(const struct vm_fault *vmf, uint64_t va, ptep_t at, u
 	pte_write(k, vmf->mm, va, PT_LEVEL_LEAF, at, pte_make(k, PT_LEVEL_LEAF, &p), true);
 	pagecache_map_one(k, pfn_page(k, pfn));
 	vmf->mm->rss_file++;
+	share_event(vmf, va, pfn);
 }
 
 /* The page-cache frame behind `index`, with a reference; a miss is a major
