@@ -398,6 +398,8 @@ static void on_op(void *ctx, const struct os_op *op)
 		t = rec(TR_FSYNC);
 		with_file(r, op, TR_O_READ, &t);
 		break;
+	case OP_MREMAP:   /* not in the trace format yet */
+		break;
 	case OP_SWITCH:
 	case OP_EXIT:
 		break;   /* above */
