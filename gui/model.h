@@ -16,7 +16,7 @@
 enum gev_kind {
 	GEV_OTHER, GEV_FAULT, GEV_PTE, GEV_TABLE_ALLOC, GEV_TABLE_FREE, GEV_FRAME_ALLOC, GEV_FRAME_FREE,
 	GEV_COW_COPY, GEV_TLB_FILL, GEV_TLB_FLUSH, GEV_PROC_CREATE, GEV_PROC_EXIT, GEV_SWITCH, GEV_EXEC,
-	GEV_MMAP, GEV_MUNMAP, GEV_MPROTECT, GEV_BRK,
+	GEV_MMAP, GEV_MUNMAP, GEV_MPROTECT, GEV_BRK, GEV_MREMAP,
 };
 
 enum frame_use { USE_FREE, USE_ANON, USE_PAGETABLE, USE_ZERO, USE_PAGECACHE, USE_COUNT };
@@ -40,7 +40,7 @@ struct gev {
 	uint32_t way;
 	uint64_t pa;           /* pte table; table/frame pa; cow from; proc root */
 	uint64_t va;           /* pte va; cow va; flush va; mmap addr */
-	uint64_t old, val;     /* pte old/new; cow to; mmap len, result */
+	uint64_t old, val;     /* pte old/new; cow to; mmap len; mremap old len, new len */
 	int64_t result;        /* mmap-family result (negative errno) */
 	uint32_t prot, flags;  /* mmap-family */
 	int parent, asid;      /* proc events; flush asid */
