@@ -660,7 +660,7 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_READLINK: r->ret = sys_readlink(p, AT_FDCWD_GUEST, a[0], a[1], a[2]); break;
 	case S_READLINKAT: r->ret = sys_readlink(p, (int64_t)a[0], a[1], a[2], a[3]); break;
 	case S_PIPE: r->ret = sys_pipe2(p, a[0], 0); break;
-	case S_PIPE2: r->ret = sys_pipe2(p, a[0], a[1]); break;
+	case S_PIPE2: r->ret = sys_pipe2(p, a[0], (uint32_t)a[1]); break;   /* an int */
 	case S_DUP: r->ret = sys_dup(p, (int)a[0], 0, false, -1); break;
 	case S_DUP2: r->ret = sys_dup(p, (int)a[0], (int)a[1], true, -1); break;
 	case S_DUP3: r->ret = sys_dup(p, (int)a[0], (int)a[1], true, (int64_t)(uint32_t)a[2]); break;
