@@ -11,7 +11,7 @@
 # the expected files from the x86-64 runs, then checks both architectures
 # against them. Needs qemu-aarch64 (Debian: apt-get install qemu-user).
 #
-# The AArch64 execve guest execs /proc/self/exe, which qemu-aarch64 turns
+# The AArch64 execve and cloexec guests exec /proc/self/exe, which qemu-aarch64 turns
 # into an exec of the AArch64 binary itself; the host kernel runs that only
 # if binfmt_misc has a qemu-aarch64 handler (Debian: qemu-user-binfmt).
 # Without one, that run happens in a new user and mount namespace with a
@@ -90,7 +90,7 @@ for src in "$here"/*.c; do
 	for arch in x86_64 aarch64; do
 		exe="$bin/$arch/$name"
 		wrap=""
-		if [ "$arch" = aarch64 ] && [ "$name" = execve ]; then
+		if [ "$arch" = aarch64 ] && { [ "$name" = execve ] || [ "$name" = cloexec ]; }; then
 			wrap=$exec_wrap
 			if [ "$wrap" = skip ]; then
 				echo "skip  $arch $name (no binfmt_misc handler for AArch64, and no private one could be set up)"

@@ -162,6 +162,7 @@ static const struct {
 	{"proc_create", GEV_PROC_CREATE}, {"proc_exit", GEV_PROC_EXIT}, {"switch", GEV_SWITCH},
 	{"exec", GEV_EXEC},           {"mmap", GEV_MMAP},         {"munmap", GEV_MUNMAP},
 	{"mprotect", GEV_MPROTECT},   {"brk", GEV_BRK},           {"pagecache_share", GEV_PAGECACHE_SHARE},
+	{"mremap", GEV_MREMAP},
 };
 
 static const char *const use_names[USE_COUNT] = {"free", "anon", "pagetable", "zero", "pagecache"};
@@ -454,10 +455,14 @@ static void read_event_fields(struct line_ctx *c, const cJSON *o, struct gev *e)
 	case GEV_MMAP:
 	case GEV_MUNMAP:
 	case GEV_MPROTECT:
-	case GEV_BRK: {
+	case GEV_BRK:
+	case GEV_MREMAP: {
 		e->va = get_hex(c, o, "addr");
 		e->old = get_hex(c, o, "len");
-		e->prot = (uint32_t)get_int(c, o, "prot");
+		if (e->kind == GEV_MREMAP)
+			e->val = get_hex(c, o, "new_len");
+		else
+			e->prot = (uint32_t)get_int(c, o, "prot");
 		e->flags = (uint32_t)get_int(c, o, "flags");
 		const cJSON *r = field(c, o, "result");
 		if (r && cJSON_IsString(r))

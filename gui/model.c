@@ -419,6 +419,26 @@ static void apply_proc_event(struct model *m, const struct gev *e)
 	}
 }
 
+/* mremap: the mapping at va keeps its protection and kind at its new
+ * place (moved unless the result is va; the old range stays with
+ * MREMAP_DONTUNMAP, 4), or shrinks or grows where it is. */
+static void apply_mremap(struct model *m, struct gproc *p, const struct gev *e)
+{
+	uint64_t old_len = page_up(m, e->old), new_len = page_up(m, e->val), to = (uint64_t)e->result;
+	struct gvma was = {0};
+	for (int i = 0; i < p->nvma; i++)
+		if (p->vma[i].start <= e->va && e->va < p->vma[i].end)
+			was = p->vma[i];
+	if (e->result < 0 || !was.end)
+		return;
+	if (to != e->va && !(e->flags & 4))
+		vma_remove(p, e->va, e->va + old_len);
+	else if (to == e->va && new_len < old_len)
+		vma_remove(p, e->va + new_len, e->va + old_len);
+	if (to != e->va || new_len > old_len)
+		vma_set(p, to, to + new_len, was.prot, was.kind);
+}
+
 static void apply_mapping_event(struct model *m, const struct gev *e)
 {
 	struct gproc *p = proc_get(m, e->pid);
@@ -443,6 +463,9 @@ static void apply_mapping_event(struct model *m, const struct gev *e)
 		break;
 	case GEV_BRK:
 		apply_brk(m, p, e);
+		break;
+	case GEV_MREMAP:
+		apply_mremap(m, p, e);
 		break;
 	default:
 		break;
@@ -523,6 +546,7 @@ static void apply_event(struct model *m, const struct gev *e)
 	case GEV_MUNMAP:
 	case GEV_MPROTECT:
 	case GEV_BRK:
+	case GEV_MREMAP:
 		apply_mapping_event(m, e);
 		break;
 	case GEV_COW_COPY:

@@ -16,7 +16,7 @@
 enum gev_kind {
 	GEV_OTHER, GEV_FAULT, GEV_PTE, GEV_TABLE_ALLOC, GEV_TABLE_FREE, GEV_FRAME_ALLOC, GEV_FRAME_FREE,
 	GEV_COW_COPY, GEV_TLB_FILL, GEV_TLB_FLUSH, GEV_PROC_CREATE, GEV_PROC_EXIT, GEV_SWITCH, GEV_EXEC,
-	GEV_MMAP, GEV_MUNMAP, GEV_MPROTECT, GEV_BRK, GEV_PAGECACHE_SHARE,
+	GEV_MMAP, GEV_MUNMAP, GEV_MPROTECT, GEV_BRK, GEV_PAGECACHE_SHARE, GEV_MREMAP,
 };
 
 enum frame_use { USE_FREE, USE_ANON, USE_PAGETABLE, USE_ZERO, USE_PAGECACHE, USE_COUNT };
@@ -41,7 +41,8 @@ struct gev {
 	uint32_t way;
 	uint64_t pa;           /* pte table; table/frame/pagecache_share pa; cow from; proc root */
 	uint64_t va;           /* pte va; cow va; flush va; mmap addr; pagecache_share va */
-	uint64_t old, val;     /* pte old/new; cow to; mmap len, result; pagecache_share offset, mapcount */
+	uint64_t old, val;     /* pte old/new; cow to; mmap len, result; mremap old len, new len;
+	                          pagecache_share offset, mapcount */
 	int64_t result;        /* mmap-family result (negative errno) */
 	uint32_t prot, flags;  /* mmap-family */
 	int parent, asid;      /* proc events; flush asid */

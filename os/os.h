@@ -43,7 +43,9 @@ struct vma {
 	uint64_t start, end;   /* [start, end), page-aligned */
 	uint32_t flags;        /* VM_* */
 	struct inode *file;    /* NULL for anonymous memory */
-	uint64_t offset;       /* file offset of `start`, in bytes (page-aligned) */
+	uint64_t offset;       /* file offset of `start`, in bytes (page-aligned); anonymous:
+				* how far its pages moved from the address their index
+				* names (mremap of pages shared since fork), mod 2^64 */
 };
 /* The path a file was first opened by (as the guest named it). */
 const char *inode_name(const struct inode *ino);
@@ -136,7 +138,7 @@ enum os_event_kind {
 	EV_TLB_FILL, EV_TLB_FLUSH, EV_PROC_CREATE, EV_PROC_EXIT, EV_SWITCH,
 	EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_BRK, EV_EXEC,
 	EV_PAGECACHE_HIT, EV_PAGECACHE_MISS, EV_WRITEBACK, EV_MSYNC, EV_MADVISE,
-	EV_EVICT, EV_SWAP_OUT, EV_SWAP_IN, EV_MEMLIMIT, EV_PAGECACHE_SHARE,
+	EV_EVICT, EV_SWAP_OUT, EV_SWAP_IN, EV_MEMLIMIT, EV_PAGECACHE_SHARE, EV_MREMAP,
 	EV_COUNT
 };
 const char *os_event_name(enum os_event_kind k);
@@ -157,7 +159,8 @@ struct os_event {
 		struct { uint64_t va, from, to; } cow;                /* EV_COW_COPY */
 		const struct mmu_event *tlb;                          /* EV_TLB_* */
 		struct { int parent; uint64_t root; uint16_t asid; int code; } proc; /* EV_PROC_*, EV_SWITCH, EV_EXEC */
-		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; } as; /* EV_MMAP ... EV_BRK, EV_MSYNC, EV_MADVISE */
+		/* EV_MMAP ... EV_BRK, EV_MSYNC, EV_MADVISE, EV_MREMAP (its new length and address too) */
+		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; uint64_t new_len, new_addr; } as;
 		struct { uint64_t pa, index; const char *file; } cache;    /* EV_PAGECACHE_*, EV_WRITEBACK, EV_EVICT,
 									       EV_SWAP_* (index: the slot) */
 		/* EV_PAGECACHE_SHARE: a fault mapped a page-cache frame that other
@@ -221,6 +224,7 @@ enum os_op_kind {
 	OP_PREAD, OP_PWRITE,   /* file I/O through the page cache: file.offset, file.len */
 	OP_TRUNCATE,    /* a file's size set to file.len (O_TRUNC, ftruncate): cached pages past it go */
 	OP_FSYNC,       /* a file's dirty pages written back (fsync) */
+	OP_MREMAP,      /* as made: addr, len (the old length), new_len, flags (MREMAP_*), new_addr */
 };
 struct os_op {
 	enum os_op_kind kind;
@@ -232,7 +236,7 @@ struct os_op {
 		struct { int code; } exit;                /* exit status, 128 + signal when killed */
 		/* OP_MMAP ... OP_MADVISE: the arguments (mmap: MAPF_* flags; msync:
 		 * MSF_*; madvise: prot holds the enum os_advice) and the result. */
-		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; } as;
+		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; uint64_t new_len, new_addr; } as;
 	} u;
 	/* OP_MMAP of a file, OP_PREAD ... OP_FSYNC: the file (NULL for an
 	 * anonymous mapping, or a descriptor with no file behind it). */

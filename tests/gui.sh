@@ -2,7 +2,7 @@
 # The classroom view, headless: event logs made here from guest runs on
 # both architectures and a replayed trace, checked by test_gui (walk path
 # pixels, forward-then-back, fork sharing links, a dynamic pipeline's
-# shared page cache); `mmusim view --headless
+# shared page cache, VMAs moved by mremap); `mmusim view --headless
 # --frames` writes the same PNG bytes twice; a malformed log gets one line
 # "file:line: reason" and status 2.
 # usage: gui.sh MMUSIM TEST_GUI GUEST_DIR SOURCE_DIR
@@ -11,7 +11,7 @@ MMUSIM=$1 TEST_GUI=$2 GUESTS=$3 SRC=$4
 cd "$tmp" || exit 1
 
 for arch in x86_64 aarch64; do
-	for g in fork_cow mmap_write; do
+	for g in fork_cow mmap_write mremap_fork; do
 		"$MMUSIM" run --events "$arch-$g.jsonl" "$GUESTS/$arch/$g" >/dev/null 2>&1 || fail "run $arch $g: exit $?"
 	done
 done
@@ -20,7 +20,8 @@ done
 "$MMUSIM" run --events segv.jsonl "$GUESTS/x86_64/segv_bad_address" >/dev/null 2>&1
 
 if "$TEST_GUI" --fork x86_64-fork_cow.jsonl --fork aarch64-fork_cow.jsonl x86_64-mmap_write.jsonl \
-	aarch64-mmap_write.jsonl replay.jsonl a16.jsonl segv.jsonl; then
+	aarch64-mmap_write.jsonl replay.jsonl a16.jsonl segv.jsonl --mremap x86_64-mremap_fork.jsonl \
+	--mremap aarch64-mremap_fork.jsonl; then
 	pass
 else
 	fail "test_gui"

@@ -67,6 +67,11 @@ static const struct trace_rec samples[] = {
 	{.fd = 3, .op = TR_PWRITE, .pid = 2, .offset = 0, .len = 0x1000},
 	{.fd = 0, .op = TR_FTRUNCATE, .pid = -1, .len = 0},
 	{.fd = 0, .op = TR_FSYNC, .pid = -1},
+	{.fd = -1, .op = TR_MREMAP, .pid = -1, .va = 0x7f0000000000, .len = 0x4000, .new_len = 0x8000},
+	{.fd = -1, .op = TR_MREMAP, .pid = 3, .va = 0x7f0000000000, .len = 0x2000, .new_len = 0x2000,
+	 .flags = TR_MREMAP_MAYMOVE | TR_MREMAP_FIXED, .new_addr = 0x7f0000100000},
+	{.fd = -1, .op = TR_MREMAP, .pid = -1, .va = 0x1000, .len = 0x1000, .new_len = 0x1000,
+	 .flags = TR_MREMAP_MAYMOVE | TR_MREMAP_DONTUNMAP},
 };
 #define NSAMPLES (sizeof samples / sizeof samples[0])
 
@@ -340,7 +345,7 @@ static void test_header_errors(void)
 static void test_record_errors(void)
 {
 	EXPECT_BODY(1, "t.mtr:12: unknown record type 0", OTHER(0), 0);
-	EXPECT_BODY(1, "unknown record type 22", OTHER(22), 0);
+	EXPECT_BODY(1, "unknown record type 23", OTHER(23), 0);
 	EXPECT_BODY(1, "reserved bits set in tag 0x40", 0x40, 0x02);
 	EXPECT_BODY(1, "reserved bits set in extension", 0x20, 0x80, 0x02);
 	EXPECT_BODY(1, "varint does not fit in 64 bits", 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02);
@@ -353,7 +358,10 @@ static void test_record_errors(void)
 	EXPECT_BODY(1, "\"pid\" must be 1 to 2147483647", 0x20, 0x10, 0x02, 0x00);
 	EXPECT_BODY(1, "\"pid\" must be 1 to 2147483647", 0x20, 0x10, 0x02, 0x80, 0x80, 0x80, 0x80, 0x08);
 	EXPECT_BODY(1, "unknown keys in mask", OTHER(TR_EXEC), 0x01);
-	EXPECT_BODY(1, "unknown keys in mask", OTHER(TR_EXEC), 0x80, 0x80, 0x80, 0x04);
+	/* mremap with an empty "flags" (keys addr, len, flags, new_len): JSON cannot say that either */
+	EXPECT_BODY(1, "\"flags\" must be a non-empty set of maymove", OTHER(TR_MREMAP), 0xb0, 0x81, 0x80, 0x04, 0x01, 0x01,
+		    0x00, 0x01);
+	EXPECT_BODY(1, "unknown keys in mask", OTHER(TR_EXEC), 0x80, 0x80, 0x80, 0x10);   /* bit 25: past K_NEW_ADDR */
 	EXPECT_BODY(1, "key \"child\" is not allowed for op \"exec\"", OTHER(TR_EXEC), 0x80, 0x08, 0x02);   /* keys: 1 << 10 */
 	EXPECT_BODY(1, "missing key \"pid\" for op \"switch\"", OTHER(TR_SWITCH), 0x00);
 	EXPECT_BODY(1, "missing key \"len\" for op \"mmap\"", OTHER(TR_MMAP), 0x00);

@@ -353,6 +353,14 @@ static bool layout_has_prefix(const struct layout *lay, const char *prefix)
 	return false;
 }
 
+static bool vma_covers(const struct gproc *p, uint64_t va)
+{
+	for (int i = 0; p && i < p->nvma; i++)
+		if (p->vma[i].start <= va && va < p->vma[i].end)
+			return true;
+	return false;
+}
+
 static void check_cache_sharing(const char *name, struct renderer *r, struct model *m)
 {
 	const struct evlog *l = m->log;
@@ -397,6 +405,32 @@ static void check_cache_sharing(const char *name, struct renderer *r, struct mod
 	free(mp);
 }
 
+/* After each mremap that moved a mapping, the view's VMAs are at the new
+ * place, and no longer at the old one (but with MREMAP_DONTUNMAP, 4). */
+static void check_mremap(const char *name, struct model *m)
+{
+	const struct evlog *l = m->log;
+	int moves = 0;
+	for (size_t i = 0; i < l->nev; i++) {
+		const struct gev *e = &l->ev[i];
+		if (e->kind != GEV_MREMAP || e->result < 0 || (uint64_t)e->result == e->va)
+			continue;
+		size_t k = 0;
+		while (k + 1 < model_steps(l) && model_step_end(l, k) <= i)
+			k++;
+		if (model_step_end(l, k) <= i)
+			continue;   /* no fault after it: no step shows it */
+		model_goto(m, k);
+		const struct gproc *p = model_proc(m, e->pid);
+		CHECK(vma_covers(p, (uint64_t)e->result), "%s: step %zu: no VMA at 0x%llx, where pid %d's mremap moved it",
+		      name, k + 1, (unsigned long long)e->result, e->pid);
+		CHECK(vma_covers(p, e->va) == !!(e->flags & 4), "%s: step %zu: pid %d's old place 0x%llx %s", name, k + 1,
+		      e->pid, (unsigned long long)e->va, e->flags & 4 ? "went (MREMAP_DONTUNMAP)" : "is still mapped");
+		moves++;
+	}
+	CHECK(moves > 0, "%s: no mremap that moved a mapping was found to check", name);
+}
+
 int main(int argc, char **argv)
 {
 	setenv("SDL_VIDEODRIVER", "offscreen", 1);
@@ -410,7 +444,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test_gui: %s\n", err);
 		return 1;
 	}
-	bool fork = false, cache_share = false;
+	bool fork = false, cache_share = false, mremap = false;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--fork")) {
 			fork = true;
@@ -418,6 +452,10 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(argv[i], "--cache-share")) {
 			cache_share = true;
+			continue;
+		}
+		if (!strcmp(argv[i], "--mremap")) {
+			mremap = true;
 			continue;
 		}
 		struct evlog l;
@@ -428,6 +466,13 @@ int main(int argc, char **argv)
 		}
 		struct model m;
 		model_init(&m, &l);
+		if (mremap) {   /* the VMAs only: a log of four processes is not a layout case */
+			check_mremap(argv[i], &m);
+			mremap = false;
+			model_free(&m);
+			evlog_free(&l);
+			continue;
+		}
 		check_walks(argv[i], r, &m);
 		lecture = true;   /* the lecture's walk too */
 		check_walks(argv[i], r, &m);

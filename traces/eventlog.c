@@ -234,6 +234,15 @@ void eventlog_event(void *ctx, const struct os_event *ev)
 		else
 			outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)ev->u.as.result);
 		break;
+	case EV_MREMAP:
+		outfile_printf(o, ",\"addr\":\"0x%" PRIx64 "\",\"len\":\"0x%" PRIx64 "\",\"new_len\":\"0x%" PRIx64
+			       "\",\"flags\":%u,\"new_addr\":\"0x%" PRIx64 "\"", ev->u.as.addr, ev->u.as.len, ev->u.as.new_len,
+			       ev->u.as.flags, ev->u.as.new_addr);
+		if (ev->u.as.result < 0)
+			outfile_printf(o, ",\"result\":%" PRId64, ev->u.as.result);
+		else
+			outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)ev->u.as.result);
+		break;
 	case EV_COUNT:
 		break;
 	}

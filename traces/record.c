@@ -16,7 +16,7 @@
  *   - every context switch is a "switch", even to the process that ran
  *     (the replay switches too); a fork leaves the parent current
  *     ("switch":false), as the system call does;
- *   - exec, exit, mmap, munmap, mprotect, brk, msync and madvise as made,
+ *   - exec, exit, mmap, munmap, mprotect, brk, msync, madvise and mremap as made,
  *     with their arguments (a replay makes the same choices from the same
  *     state, kernel-chosen addresses included);
  *   - page-cache I/O (read(2), write(2), the ELF loader's reads),
@@ -397,6 +397,17 @@ static void on_op(void *ctx, const struct os_op *op)
 	case OP_FSYNC:
 		t = rec(TR_FSYNC);
 		with_file(r, op, TR_O_READ, &t);
+		break;
+	case OP_MREMAP:   /* TR_MREMAP_* are Linux's MREMAP_* bits */
+		if (op->u.as.flags & ~(TR_MREMAP_MAYMOVE | TR_MREMAP_FIXED | TR_MREMAP_DONTUNMAP))
+			break;   /* EINVAL before it did anything: the trace cannot name the bits */
+		t = rec(TR_MREMAP);
+		t.va = op->u.as.addr;
+		t.len = op->u.as.len;
+		t.new_len = op->u.as.new_len;
+		t.flags = op->u.as.flags;
+		t.new_addr = op->u.as.new_addr;
+		put(r, &t);
 		break;
 	case OP_SWITCH:
 	case OP_EXIT:

@@ -258,6 +258,11 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 	case TR_MEMLIMIT:
 		os_set_memlimit(k, t->len);
 		return 0;
+	case TR_MREMAP:
+		if (!(p = target(s, t->pid)))
+			return -1;
+		os_mremap(p, t->va, t->len, t->new_len, t->flags, t->new_addr);
+		return 0;
 	case TR_MUNMAP:
 		if (!(p = target(s, t->pid)))
 			return -1;

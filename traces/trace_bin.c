@@ -131,6 +131,9 @@ static uint32_t canonical_keys(const struct trace_rec *r)
 	case TR_MEMLIMIT:
 		k |= B(K_LEN);
 		break;
+	case TR_MREMAP:
+		k |= B(K_ADDR) | B(K_LEN) | B(K_NEW_LEN) | (r->flags ? B(K_FLAGS) : 0) | (r->new_addr ? B(K_NEW_ADDR) : 0);
+		break;
 	case TR_MUNMAP:
 		k |= B(K_ADDR) | B(K_LEN);
 		break;
@@ -186,6 +189,8 @@ static uint8_t *encode_key(const struct trace_rec *r, int k, uint8_t *p)
 	case K_FILL: return put_varint(p, r->fill == TR_FILL_BYTE ? 2u + r->fill_byte : r->fill);
 	case K_PATH: return put_string(p, r->path ? r->path : "");
 	case K_NAME: return put_string(p, r->name ? r->name : "");
+	case K_NEW_LEN: return put_varint(p, r->new_len);
+	case K_NEW_ADDR: return put_varint(p, r->new_addr);
 	default: return p;
 	}
 }
@@ -374,6 +379,8 @@ static bool decode_key(struct trace_reader *r, struct cursor *c, int k, struct t
 	case K_OFFSET: return get_varint(c, &rec->offset);
 	case K_STACK_TOP: return get_varint(c, &rec->stack_top);
 	case K_BRK: return get_varint(c, &rec->brk);
+	case K_NEW_LEN: return get_varint(c, &rec->new_len);
+	case K_NEW_ADDR: return get_varint(c, &rec->new_addr);
 	case K_PID:
 		if (!get_ranged(c, 1, INT32_MAX, "\"pid\" must be 1 to 2147483647", &v))
 			return false;
@@ -459,6 +466,10 @@ static bool check_flags(struct cursor *c, const struct trace_rec *rec, uint32_t 
 		if (!f || (f & ~(TR_MS_SYNC | TR_MS_ASYNC | TR_MS_INVALIDATE)))
 			c->why = "\"flags\" must be a non-empty set of sync, async, invalidate";
 		break;
+	case TR_MREMAP:
+		if ((keys & B(K_FLAGS)) && (!f || (f & ~(TR_MREMAP_MAYMOVE | TR_MREMAP_FIXED | TR_MREMAP_DONTUNMAP))))
+			c->why = "\"flags\" must be a non-empty set of maymove, fixed, dontunmap";
+		break;
 	default:
 		break;
 	}
@@ -469,7 +480,7 @@ static bool decode_other(struct trace_reader *r, struct cursor *c, unsigned op, 
 			 size_t n)
 {
 	uint64_t keys;
-	if (op <= TR_FETCH || op > TR_FSYNC) {
+	if (op <= TR_FETCH || op > TR_OP_LAST) {
 		snprintf(msg, n, "unknown record type %u", op);
 		c->why = msg;
 		return false;

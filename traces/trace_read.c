@@ -188,11 +188,12 @@ static int parse_hex(const char *s, uint64_t *out)
 
 const char *const trace_key_name[K_COUNT] = {
 	"op", "va", "size", "pid", "addr", "len", "prot", "flags", "stack_top", "brk", "child", "code", "n",
-	"fd", "offset", "path", "fill", "advice", "value", "uaccess", "switch", "name", "caught",
+	"fd", "offset", "path", "fill", "advice", "value", "uaccess", "switch", "name", "caught", "new_len",
+	"new_addr",
 };
 #define key_name trace_key_name
 
-const struct op_info trace_ops[TR_FSYNC + 1] = {
+const struct op_info trace_ops[TR_OP_LAST + 1] = {
 	[TR_READ] = {"r", TR_READ, B(K_VA) | B(K_SIZE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
 	[TR_WRITE] = {"w", TR_WRITE, B(K_VA) | B(K_SIZE) | B(K_VALUE) | B(K_UACCESS) | B(K_CAUGHT), B(K_VA)},
 	[TR_FETCH] = {"x", TR_FETCH, B(K_VA) | B(K_SIZE) | B(K_CAUGHT), B(K_VA)},
@@ -216,6 +217,8 @@ const struct op_info trace_ops[TR_FSYNC + 1] = {
 	[TR_PWRITE] = {"pwrite", TR_PWRITE, B(K_FD) | B(K_OFFSET) | B(K_LEN), B(K_FD) | B(K_OFFSET) | B(K_LEN)},
 	[TR_FTRUNCATE] = {"ftruncate", TR_FTRUNCATE, B(K_FD) | B(K_LEN), B(K_FD) | B(K_LEN)},
 	[TR_FSYNC] = {"fsync", TR_FSYNC, B(K_FD), B(K_FD)},
+	[TR_MREMAP] = {"mremap", TR_MREMAP, B(K_ADDR) | B(K_LEN) | B(K_NEW_LEN) | B(K_FLAGS) | B(K_NEW_ADDR),
+		       B(K_ADDR) | B(K_LEN) | B(K_NEW_LEN)},
 };
 #define op_table trace_ops
 
@@ -301,6 +304,9 @@ static const struct flag_name open_flags[] = {
 };
 static const struct flag_name msync_flags[] = {
 	{"sync", TR_MS_SYNC}, {"async", TR_MS_ASYNC}, {"invalidate", TR_MS_INVALIDATE}, {NULL, 0},
+};
+static const struct flag_name mremap_flags[] = {
+	{"maymove", TR_MREMAP_MAYMOVE}, {"fixed", TR_MREMAP_FIXED}, {"dontunmap", TR_MREMAP_DONTUNMAP}, {NULL, 0},
 };
 
 /* A comma-separated set of names from `names`. */
@@ -512,6 +518,15 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 		} else if (get_advice(f[K_ADVICE], &rec->advice, msg, n)) {
 			return -1;
 		}
+		break;
+	case TR_MREMAP:
+		if (get_addr(f[K_ADDR], "addr", &rec->va, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n) ||
+		    get_count(f[K_NEW_LEN], "new_len", &rec->new_len, msg, n))
+			return -1;
+		if (f[K_FLAGS] && get_flag_set(f[K_FLAGS], mremap_flags, "maymove", &rec->flags, msg, n))
+			return -1;
+		if (f[K_NEW_ADDR] && get_addr(f[K_NEW_ADDR], "new_addr", &rec->new_addr, msg, n))
+			return -1;
 		break;
 	case TR_FILE:
 		if (get_path(f[K_PATH], "path", path, msg, n) || get_count(f[K_LEN], "len", &rec->len, msg, n))

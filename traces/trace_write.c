@@ -205,11 +205,14 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		[TR_SWITCH] = "switch", [TR_INSNS] = "insns", [TR_FILE] = "file", [TR_OPEN] = "open",
 		[TR_CLOSE] = "close", [TR_MSYNC] = "msync", [TR_MADVISE] = "madvise", [TR_MEMLIMIT] = "memlimit",
 		[TR_PREAD] = "pread", [TR_PWRITE] = "pwrite", [TR_FTRUNCATE] = "ftruncate", [TR_FSYNC] = "fsync",
+		[TR_MREMAP] = "mremap",
 	};
 	static const uint32_t open_bits[] = {TR_O_READ | TR_O_WRITE, TR_O_READ, TR_O_WRITE, TR_O_CREATE, TR_O_TRUNC};
 	static const char *const open_names[] = {"rdwr", "rdonly", "wronly", "create", "trunc"};
 	static const uint32_t msync_bits[] = {TR_MS_SYNC, TR_MS_ASYNC, TR_MS_INVALIDATE};
 	static const char *const msync_names[] = {"sync", "async", "invalidate"};
+	static const uint32_t mremap_bits[] = {TR_MREMAP_MAYMOVE, TR_MREMAP_FIXED, TR_MREMAP_DONTUNMAP};
+	static const char *const mremap_names[] = {"maymove", "fixed", "dontunmap"};
 	static const char *const advice[] = {"normal", "willneed", "dontneed", "hugepage", "nohugepage", "cold", "pageout"};
 	char *p = out;
 	const char *name = (unsigned)r->op < sizeof opname / sizeof opname[0] ? opname[r->op] : NULL;
@@ -282,6 +285,15 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		break;
 	case TR_MEMLIMIT:
 		p = put_hex_field(p, "len", r->len);
+		break;
+	case TR_MREMAP:
+		p = put_hex_field(p, "addr", r->va);
+		p = put_hex_field(p, "len", r->len);
+		p = put_hex_field(p, "new_len", r->new_len);
+		if (r->flags)
+			p = put_flag_names(p, r->flags, mremap_bits, mremap_names, 3);
+		if (r->new_addr)
+			p = put_hex_field(p, "new_addr", r->new_addr);
 		break;
 	case TR_MUNMAP:
 		p = put_hex_field(p, "addr", r->va);

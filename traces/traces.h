@@ -17,7 +17,9 @@ enum trace_op {
 	TR_EXEC, TR_MMAP, TR_MUNMAP, TR_MPROTECT, TR_BRK, TR_FORK, TR_EXIT, TR_SWITCH, TR_INSNS,
 	TR_FILE, TR_OPEN, TR_CLOSE, TR_MSYNC, TR_MADVISE, TR_MEMLIMIT,
 	TR_PREAD, TR_PWRITE, TR_FTRUNCATE, TR_FSYNC,   /* file I/O through the page cache */
+	TR_MREMAP,
 };
+#define TR_OP_LAST TR_MREMAP
 
 #define TR_PROT_R 1u
 #define TR_PROT_W 2u
@@ -40,6 +42,11 @@ enum trace_op {
 #define TR_MS_ASYNC      2u
 #define TR_MS_INVALIDATE 4u
 
+/* mremap flags: "maymove", "fixed", "dontunmap" (Linux's MREMAP_* bits) */
+#define TR_MREMAP_MAYMOVE   1u
+#define TR_MREMAP_FIXED     2u
+#define TR_MREMAP_DONTUNMAP 4u
+
 enum trace_advice { TR_ADV_NORMAL, TR_ADV_WILLNEED, TR_ADV_DONTNEED, TR_ADV_HUGEPAGE, TR_ADV_NOHUGEPAGE,
 		    TR_ADV_COLD, TR_ADV_PAGEOUT };
 /* A file's contents: zeros, each 8-byte word its own offset (little-endian),
@@ -54,12 +61,14 @@ enum trace_fill { TR_FILL_ZERO, TR_FILL_OFFSETS, TR_FILL_BYTE };
 struct trace_rec {
 	enum trace_op op;
 	int32_t pid;          /* -1 when absent: the current process */
-	uint64_t va;          /* accesses; mmap (0: the kernel chooses), munmap, mprotect, brk */
+	uint64_t va;          /* accesses; mmap (0: the kernel chooses), munmap, mprotect, brk, mremap */
 	uint64_t len;         /* accesses: size (default 1); mmap/munmap/mprotect/msync/madvise: length;
 				 insns: count; file: size; memlimit: bytes; pread/pwrite: bytes;
-				 ftruncate: the new size */
+				 ftruncate: the new size; mremap: the old length */
+	uint64_t new_len;     /* mremap */
+	uint64_t new_addr;    /* mremap (MREMAP_FIXED's) */
 	uint32_t prot;        /* TR_PROT_* (mmap, mprotect) */
-	uint32_t flags;       /* TR_MAP_* (mmap), TR_O_* (open), TR_MS_* (msync) */
+	uint32_t flags;       /* TR_MAP_* (mmap), TR_O_* (open), TR_MS_* (msync), TR_MREMAP_* */
 	uint64_t stack_top;   /* exec; 0: the architecture's default */
 	uint64_t brk;         /* exec; 0: the default */
 	int32_t child;        /* fork */

@@ -5,7 +5,7 @@ static const char *const event_names[EV_COUNT] = {
 	"fault", "pte", "table_alloc", "table_free", "frame_alloc", "frame_free", "cow_copy",
 	"tlb_fill", "tlb_flush", "proc_create", "proc_exit", "switch", "mmap", "munmap", "mprotect", "brk", "exec",
 	"pagecache_hit", "pagecache_miss", "writeback", "msync", "madvise", "evict", "swap_out", "swap_in",
-	"memlimit", "pagecache_share",
+	"memlimit", "pagecache_share", "mremap",
 };
 const char *os_event_name(enum os_event_kind k) { return event_names[k]; }
 

@@ -58,17 +58,17 @@ static int64_t sys_sync_file_range(struct proc *p, int fd, int64_t off, int64_t 
 
 /* close_range(first, last, flags): CLOSE_RANGE_UNSHARE (2) has nothing to
  * unshare (no process shares its table); CLOSE_RANGE_CLOEXEC (4) marks
- * instead of closing — the model keeps no close-on-exec flag (F_GETFD). */
+ * them close-on-exec instead of closing. */
 static int64_t sys_close_range(struct proc *p, uint64_t first, uint64_t last, uint64_t flags)
 {
 	if (flags & ~6ull)
 		return -EINVAL;
 	if ((uint32_t)first > (uint32_t)last || first > UINT32_MAX || last > UINT32_MAX)
 		return -EINVAL;
-	if (flags & 4)
-		return 0;
 	for (uint64_t fd = first; fd <= last && fd < (uint64_t)p->nfd; fd++)
-		if (p->fd[fd])
+		if (p->fd[fd] && flags & 4)
+			fd_set_cloexec(p, (int)fd, true);
+		else if (p->fd[fd])
 			os_close(p, (int)fd);
 	return 0;
 }

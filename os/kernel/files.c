@@ -133,11 +133,17 @@ int fd_install(struct proc *p, struct open_file *of, int lowest)
 		struct open_file **nf = realloc(p->fd, (size_t)n * sizeof *nf);
 		if (!nf)
 			return -ENOMEM;
-		memset(nf + p->nfd, 0, (size_t)(n - p->nfd) * sizeof *nf);
 		p->fd = nf;
+		bool *nc = realloc(p->cloexec, (size_t)n * sizeof *nc);
+		if (!nc)
+			return -ENOMEM;
+		p->cloexec = nc;
+		memset(nf + p->nfd, 0, (size_t)(n - p->nfd) * sizeof *nf);
+		memset(nc + p->nfd, 0, (size_t)(n - p->nfd) * sizeof *nc);
 		p->nfd = n;
 	}
 	p->fd[slot] = of;
+	p->cloexec[slot] = false;
 	return slot;
 }
 
@@ -198,12 +204,37 @@ void fd_table_copy(struct proc *child, const struct proc *parent)
 	if (!parent->nfd)
 		return;
 	child->fd = calloc((size_t)parent->nfd, sizeof *child->fd);
-	if (!child->fd)
+	child->cloexec = calloc((size_t)parent->nfd, sizeof *child->cloexec);
+	if (!child->fd || !child->cloexec) {
+		free(child->fd);
+		free(child->cloexec);
+		child->fd = NULL;
+		child->cloexec = NULL;
 		return;
+	}
 	child->nfd = parent->nfd;
+	memcpy(child->cloexec, parent->cloexec, (size_t)parent->nfd * sizeof *child->cloexec);
 	for (int i = 0; i < parent->nfd; i++)
 		if ((child->fd[i] = parent->fd[i]))
 			child->fd[i]->refcount++;
+}
+
+void fd_set_cloexec(struct proc *p, int fd, bool on)
+{
+	if (fd_get(p, fd))
+		p->cloexec[fd] = on;
+}
+
+bool fd_cloexec(const struct proc *p, int fd)
+{
+	return fd >= 0 && fd < p->nfd && p->fd[fd] && p->cloexec[fd];
+}
+
+void fd_close_on_exec(struct proc *p)
+{
+	for (int i = 0; i < p->nfd; i++)
+		if (p->fd[i] && p->cloexec[i])
+			os_close(p, i);   /* as close: its POSIX locks go too */
 }
 
 void fd_table_close(struct proc *p)
@@ -215,7 +246,9 @@ void fd_table_close(struct proc *p)
 			open_file_put(p->k, p->fd[i]);
 		}
 	free(p->fd);
+	free(p->cloexec);
 	p->fd = NULL;
+	p->cloexec = NULL;
 	p->nfd = 0;
 }
 

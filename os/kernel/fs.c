@@ -30,6 +30,8 @@ static bool guest_o_nofollow(const struct kernel *k, uint64_t f)
 	return f & (k->fmt->arch == ARCH_X86_64 ? 0400000 : 0100000);
 }
 
+#define GUEST_O_CLOEXEC 02000000   /* the same on both architectures */
+
 /* struct stat as each architecture lays it out. */
 static int64_t put_stat(struct kernel *k, uint64_t va, const struct stat *st)
 {
@@ -251,12 +253,14 @@ static int64_t sys_openat(struct proc *p, int64_t dirfd, uint64_t path_va, uint6
 	f |= guest_o_directory(p->k, flags) ? OPEN_DIRECTORY : 0;
 	f |= guest_o_nofollow(p->k, flags) ? OPEN_NOFOLLOW : 0;
 	char abs[PATH_MAX_GUEST];
-	if (procfs_path(p, dirfd, path, abs))
-		return os_openat(p, SANDBOX_CWD, abs, f, 0);   /* /proc/self/exe, then procfs */
 	int hd;
-	if ((rc = host_dirfd(p, dirfd, &hd)))
-		return rc;
-	return os_openat(p, hd, path, f, (unsigned)mode & 07777 & ~p->umask);
+	if (procfs_path(p, dirfd, path, abs))
+		rc = os_openat(p, SANDBOX_CWD, abs, f, 0);   /* /proc/self/exe, then procfs */
+	else if ((rc = host_dirfd(p, dirfd, &hd)) == 0)
+		rc = os_openat(p, hd, path, f, (unsigned)mode & 07777 & ~p->umask);
+	if (rc >= 0 && flags & GUEST_O_CLOEXEC)
+		fd_set_cloexec(p, (int)rc, true);
+	return rc;
 }
 
 static int64_t sys_readlink(struct proc *p, int64_t dirfd, uint64_t path_va, uint64_t buf, uint64_t len)
@@ -334,8 +338,14 @@ static int64_t sys_lseek(struct proc *p, int fd, int64_t off, uint64_t whence)
 	return (int64_t)of->pos;
 }
 
-static int64_t sys_dup(struct proc *p, int fd, int to, bool exact)
+/* dup, dup2 and dup3 (flags: dup3's, -1 for dup2): the new descriptor's
+ * close-on-exec flag is clear unless dup3 asks for O_CLOEXEC. */
+static int64_t sys_dup(struct proc *p, int fd, int to, bool exact, int64_t flags)
 {
+	if (flags > 0 && flags & ~(int64_t)GUEST_O_CLOEXEC)
+		return -EINVAL;
+	if (flags >= 0 && exact && to == fd)
+		return -EINVAL;   /* dup3 refuses what dup2 allows */
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
@@ -351,6 +361,8 @@ static int64_t sys_dup(struct proc *p, int fd, int to, bool exact)
 	int slot = fd_install(p, of, exact ? to : 0);
 	if (slot < 0)
 		of->refcount--;
+	else if (flags > 0)
+		fd_set_cloexec(p, slot, true);
 	return slot;
 }
 
@@ -365,12 +377,19 @@ static void rw_result(struct proc *p, struct sys_result *r, int64_t ret)
 		signal_send(p, &(struct ksiginfo){.signo = SIGPIPE, .pid = p->pid});
 }
 
-static int64_t sys_pipe2(struct proc *p, uint64_t va)
+/* pipe2's flags: O_CLOEXEC, O_NONBLOCK (nothing blocks the simulator),
+ * O_DIRECT (packet mode is not modelled), O_NOTIFICATION_PIPE (O_EXCL). */
+static int64_t sys_pipe2(struct proc *p, uint64_t va, uint64_t flags)
 {
+	uint64_t direct = p->k->fmt->arch == ARCH_X86_64 ? 040000 : 0200000;
+	if (flags & ~(GUEST_O_CLOEXEC | 04000 | direct | 0200))
+		return -EINVAL;
 	int fds[2];
 	int rc = os_pipe(p, fds);
 	if (rc)
 		return rc;
+	fd_set_cloexec(p, fds[0], flags & GUEST_O_CLOEXEC);
+	fd_set_cloexec(p, fds[1], flags & GUEST_O_CLOEXEC);
 	int32_t out[2] = {fds[0], fds[1]};
 	if (put_user(p->k, va, out, 8)) {
 		os_close(p, fds[0]);
@@ -505,8 +524,10 @@ static int64_t sys_ioctl(struct proc *p, int fd, uint64_t req, uint64_t va)
 	struct open_file *of = fd_get(p, fd);
 	if (!of)
 		return -EBADF;
-	if (req == 0x5450 || req == 0x5451)   /* FIONCLEX, FIOCLEX: close-on-exec is not kept (F_GETFD) */
+	if (req == 0x5450 || req == 0x5451) {   /* FIONCLEX, FIOCLEX */
+		fd_set_cloexec(p, fd, req == 0x5451);
 		return 0;
+	}
 	bool tty = req == TCGETS || req == TIOCGWINSZ || req == TIOCGPGRP || req == TCSETS || req == TCSETSW ||
 		   req == TCSETSF || req == TIOCSPGRP;
 	if (!tty)
@@ -551,9 +572,13 @@ static int64_t sys_fcntl(struct proc *p, int fd, uint64_t cmd, uint64_t arg)
 		int slot = fd_install(p, of, (int)arg);
 		if (slot < 0)
 			of->refcount--;
+		else if (cmd == 1030)
+			fd_set_cloexec(p, slot, true);
 		return slot;
-	case 1:      /* F_GETFD: close-on-exec is not kept: exec keeps every descriptor */
-	case 2:      /* F_SETFD */
+	case 1:      /* F_GETFD: FD_CLOEXEC (1) or 0 */
+		return fd_cloexec(p, fd);
+	case 2:      /* F_SETFD: bit 0, FD_CLOEXEC; the others are ignored */
+		fd_set_cloexec(p, fd, arg & 1);
 		return 0;
 	case 3: {    /* F_GETFL */
 		uint32_t acc = (of->flags & OPEN_READ) && (of->flags & OPEN_WRITE) ? 2 : of->flags & OPEN_WRITE ? 1 : 0;
@@ -634,11 +659,11 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_IOCTL: r->ret = sys_ioctl(p, (int)a[0], a[1], a[2]); break;
 	case S_READLINK: r->ret = sys_readlink(p, AT_FDCWD_GUEST, a[0], a[1], a[2]); break;
 	case S_READLINKAT: r->ret = sys_readlink(p, (int64_t)a[0], a[1], a[2], a[3]); break;
-	case S_PIPE:
-	case S_PIPE2: r->ret = sys_pipe2(p, a[0]); break;
-	case S_DUP: r->ret = sys_dup(p, (int)a[0], 0, false); break;
-	case S_DUP2:
-	case S_DUP3: r->ret = sys_dup(p, (int)a[0], (int)a[1], true); break;
+	case S_PIPE: r->ret = sys_pipe2(p, a[0], 0); break;
+	case S_PIPE2: r->ret = sys_pipe2(p, a[0], (uint32_t)a[1]); break;   /* an int */
+	case S_DUP: r->ret = sys_dup(p, (int)a[0], 0, false, -1); break;
+	case S_DUP2: r->ret = sys_dup(p, (int)a[0], (int)a[1], true, -1); break;
+	case S_DUP3: r->ret = sys_dup(p, (int)a[0], (int)a[1], true, (int64_t)(uint32_t)a[2]); break;
 	case S_FCNTL:
 		if (!flock_fcntl(p, a[1], a, r))
 			r->ret = sys_fcntl(p, (int)a[0], a[1], a[2]);

@@ -124,6 +124,7 @@ struct proc {
 	uint64_t maxrss;           /* pages: the peak of address spaces it left (exec, exit) */
 	struct usage children;     /* its reaped children's, theirs included */
 	struct open_file **fd;  /* the descriptor table */
+	bool *cloexec;          /* per descriptor: FD_CLOEXEC (exec closes it) */
 	int nfd;
 	char *exe;              /* host path of the program it runs */
 	int pgid;               /* process group (kill(0, ...), kill(-pgid, ...)) */
@@ -218,6 +219,11 @@ int fd_install_inode(struct proc *p, struct inode *i, uint32_t flags);
 void open_file_put(struct kernel *k, struct open_file *of);
 void fd_table_copy(struct proc *child, const struct proc *parent);
 void fd_table_close(struct proc *p);
+/* FD_CLOEXEC of a descriptor (installed ones start clear, as dup's do). */
+void fd_set_cloexec(struct proc *p, int fd, bool on);
+bool fd_cloexec(const struct proc *p, int fd);
+/* execve, past the point of no return: the marked descriptors close. */
+void fd_close_on_exec(struct proc *p);
 int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
 struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first use */
 /* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */

@@ -290,16 +290,35 @@ int64_t os_madvise(struct proc *p, uint64_t addr, uint64_t len, enum os_advice a
 	return rc;
 }
 
-/* Not an address-space operation of the trace format yet: a recording of
- * a program that moves mappings does not replay them (docs/syscalls.md). */
 int64_t os_mremap(struct proc *p, uint64_t addr, uint64_t old_len, uint64_t new_len, uint32_t flags,
 		  uint64_t new_addr)
 {
+	struct kernel *k = p->k;
 	bool unsupported = false;
-	int64_t rc = mm_mremap(p->k, &p->mm, addr, old_len, new_len, flags, new_addr, &unsupported);
-	if (unsupported && !p->k->svc->mremap_noted) {
-		p->k->svc->mremap_noted = true;
-		fprintf(stderr, "mmusim: mremap of anonymous pages shared since fork is not implemented: -ENOMEM\n");
+	int64_t rc = mm_mremap(k, &p->mm, addr, old_len, new_len, flags, new_addr, &unsupported);
+	if (unsupported && !k->svc->mremap_noted) {
+		k->svc->mremap_noted = true;
+		fprintf(stderr, "mmusim: mremap of a huge page that cannot be split is not implemented: -ENOMEM\n");
+	}
+	if (observed(k)) {
+		struct os_event ev = {.kind = EV_MREMAP, .pid = p->pid};
+		ev.u.as.addr = addr;
+		ev.u.as.len = old_len;
+		ev.u.as.flags = flags;
+		ev.u.as.result = rc;
+		ev.u.as.new_len = new_len;
+		ev.u.as.new_addr = new_addr;
+		emit(k, &ev);
+	}
+	if (op_hooked(k)) {
+		struct os_op op = {.kind = OP_MREMAP};
+		op.u.as.addr = addr;
+		op.u.as.len = old_len;
+		op.u.as.flags = flags;
+		op.u.as.result = rc;
+		op.u.as.new_len = new_len;
+		op.u.as.new_addr = new_addr;
+		op_emit(k, p->pid, &op);
 	}
 	return rc;
 }

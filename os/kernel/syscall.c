@@ -560,6 +560,7 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 		r.action = SYSA_EXEC;
 		threads_exec(p);
 		signal_exec(p);
+		fd_close_on_exec(p);
 		if (exe)
 			proc_set_exe(p, exe);
 	} else if (!p->alive || k->svc->current != p) {

@@ -98,11 +98,11 @@ static void zero_frame(struct kernel *k, uint64_t pfn)
 	mmu_charge(k->mmu, COST_ZERO, k->page / 1024);
 }
 
-static void new_anon_mapping(struct kernel *k, struct mm *mm, uint64_t pfn, uint64_t va)
+static void new_anon_mapping(struct kernel *k, struct mm *mm, const struct vma *v, uint64_t pfn, uint64_t va)
 {
 	struct page *pg = pfn_page(k, pfn);
 	pg->mapcount = 1;
-	pg->index = va >> k->fmt->page_shift;   /* where the reverse map will look for it */
+	pg->index = anon_index(v, va, k->fmt->page_shift);   /* where the reverse map will look for it */
 	mm->rss_anon++;
 	if (k->rec)
 		k->rec->frames_allocated++;
@@ -147,7 +147,7 @@ static void do_anonymous(const struct vm_fault *vmf)
 		return;
 	}
 	zero_frame(k, pfn);
-	new_anon_mapping(k, vmf->mm, pfn, vmf->address);
+	new_anon_mapping(k, vmf->mm, vmf->vma, pfn, vmf->address);
 	bool writable = v->flags & VM_WRITE;
 	struct pte p = leaf_for_vma(k, v, pfn_pa(k, pfn), writable, writable);
 	set_pte(vmf, &p);
@@ -185,7 +185,7 @@ static void do_wp_page(const struct vm_fault *vmf, struct pte d)
 		vmf->r->frames_copied++;
 		k->st.cow_copies++;
 	}
-	new_anon_mapping(k, mm, pfn, vmf->address);
+	new_anon_mapping(k, mm, vmf->vma, pfn, vmf->address);
 	struct pte w = leaf_for_vma(k, vmf->vma, pfn_pa(k, pfn), true, true);
 	set_pte(vmf, &w);
 	if (!from_zero) {
@@ -312,7 +312,7 @@ static void cow_file_page(const struct vm_fault *vmf, uint64_t pfn)
 	mmu_charge(k->mmu, COST_COPY, k->page / 1024);
 	vmf->r->frames_copied++;
 	frame_put(k, pfn);
-	new_anon_mapping(k, vmf->mm, copy, vmf->address);
+	new_anon_mapping(k, vmf->mm, vmf->vma, copy, vmf->address);
 	struct pte p = leaf_for_vma(k, vmf->vma, pfn_pa(k, copy), true, true);
 	set_pte(vmf, &p);
 	cow_event(vmf, pfn_pa(k, pfn), pfn_pa(k, copy));
@@ -421,7 +421,7 @@ static bool do_huge_anonymous(const struct vm_fault *vmf)
 	mmu_charge(k->mmu, COST_ZERO, size / 1024);   /* zeros already: see zero_frame */
 	struct page *pg = pfn_page(k, head);
 	pg->mapcount = 1;
-	pg->index = haddr >> k->fmt->page_shift;
+	pg->index = anon_index(v, haddr, k->fmt->page_shift);
 	vmf->mm->rss_anon += 1ull << order;
 	lru_add(k, head);
 	bool writable = v->flags & VM_WRITE;

@@ -81,8 +81,16 @@ struct mm {
 	 * of the mark and the present count. */
 	uint64_t hiwater_rss, hiwater_vm;
 	uint64_t arg_start, arg_end, env_start, env_end;   /* the strings exec left on the stack */
+	bool anon_moved;        /* an anonymous VMA has a non-zero offset (rmap looks there too) */
 };
 static inline uint64_t mm_rss(const struct mm *mm) { return mm->rss_anon + mm->rss_file; }
+/* An anonymous page's index (struct page) for address va of anonymous VMA
+ * v: the address minus how far the VMA has moved since (Linux's
+ * linear_page_index with the vm_pgoff a move keeps). */
+static inline uint64_t anon_index(const struct vma *v, uint64_t va, unsigned page_shift)
+{
+	return (v->file ? va : va - v->offset) >> page_shift;
+}
 uint64_t mm_total_vm(const struct mm *mm);   /* vma.c: bytes mapped (VmSize) */
 /* Before rss drops: keep its peak. */
 static inline void update_hiwater_rss(struct mm *mm)

@@ -441,6 +441,7 @@ bool mm_dup_vmas(struct mm *cm, const struct mm *pm)
 	cm->arg_end = pm->arg_end;
 	cm->env_start = pm->env_start;
 	cm->env_end = pm->env_end;
+	cm->anon_moved = pm->anon_moved;
 	return true;
 }
 

@@ -5,7 +5,13 @@
  * PTE writes in the event log: the entry removed at the old address (the
  * TLB and the shadow lose it, as every removal does) and the same value
  * written at the new one. MREMAP_FIXED names the new place (what was there
- * is unmapped), MREMAP_DONTUNMAP leaves the old VMA, empty. */
+ * is unmapped), MREMAP_DONTUNMAP leaves the old VMA, empty.
+ *
+ * Anonymous pages still shared with another process since fork move too
+ * (they stay shared; a write COW-breaks as before). Their index keeps the
+ * address the other process maps them at, so the moved VMA's offset says
+ * how far they went and rmap looks there (anon_index): Linux's vm_pgoff,
+ * which a move keeps. */
 #include "os/mm/mm.h"
 
 #include <stdlib.h>
@@ -25,24 +31,19 @@ struct moved_leaf {
 struct collect {
 	struct moved_leaf *v;
 	size_t n, cap;
-	bool unmovable;   /* an anonymous page shared since fork: rmap finds it by its address */
+	bool unmovable;   /* a huge page that could not be split */
 	bool nomem;
 };
 
 static void collect_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig, void *ctx)
 {
+	(void)k;
 	(void)mm;
 	(void)at;
 	struct collect *c = ctx;
-	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, orig.raw));
 	if (level != PT_LEVEL_LEAF) {   /* a huge page that could not be split */
 		c->unmovable = true;
 		return;
-	}
-	if (d.kind != PTE_INVALID) {
-		struct page *pg = pfn_page(k, pa_pfn(k, d.oa));
-		if (pg->use == USE_ANON && pg->mapcount > 1)
-			c->unmovable = true;
 	}
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;
@@ -71,9 +72,35 @@ static void split_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, 
 		split_huge_page(k, pa_pfn(k, d.oa));
 }
 
-/* The entries of [old, old + len) moved to new: -EBUSY (nothing moved)
- * when one cannot be moved without copying. */
-static int move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint64_t len, uint64_t new)
+static void find_shared_anon(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t at, pte_t orig,
+			     void *ctx)
+{
+	(void)mm;
+	(void)va;
+	(void)at;
+	struct pte d = pte_decode(k->fmt, level, pte_present_view(k->fmt, orig.raw));
+	if (d.kind != PTE_INVALID) {
+		struct page *pg = pfn_page(k, pa_pfn(k, d.oa));
+		if (pg->use == USE_ANON && pg->mapcount > 1)
+			*(bool *)ctx = true;
+	}
+}
+
+/* Whether [old, old + len) maps an anonymous page another entry maps too
+ * (a fork's): its index must stay, the moved VMA gets an offset instead. */
+static bool maps_shared_anon(struct kernel *k, struct mm *mm, uint64_t old, uint64_t len)
+{
+	bool shared = false;
+	pt_for_each_leaf(k, mm, old, old + len, split_leaf, NULL);
+	pt_for_each_leaf(k, mm, old, old + len, find_shared_anon, &shared);
+	return shared;
+}
+
+/* The entries of [old, old + len) moved to new (anonymous pages' indexes
+ * too unless keep_index): -EBUSY (nothing moved) when one cannot be moved
+ * without copying. */
+static int move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint64_t len, uint64_t new,
+			    bool keep_index)
 {
 	struct collect c = {0};
 	pt_for_each_leaf(k, mm, old, old + len, split_leaf, NULL);
@@ -96,7 +123,7 @@ static int move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint6
 		pte_write(k, mm, c.v[i].va, PT_LEVEL_LEAF, from, (pte_t){0}, true);
 		pte_write(k, mm, nva, PT_LEVEL_LEAF, to, c.v[i].val, false);
 		struct pte d = pte_decode(k->fmt, PT_LEVEL_LEAF, pte_present_view(k->fmt, c.v[i].val.raw));
-		if (d.kind != PTE_INVALID) {
+		if (d.kind != PTE_INVALID && !keep_index) {
 			struct page *pg = pfn_page(k, pa_pfn(k, d.oa));
 			if (pg->use == USE_ANON)   /* rmap looks for it where it is mapped */
 				pg->index = nva >> k->fmt->page_shift;
@@ -133,16 +160,21 @@ static int64_t move_vma(struct kernel *k, struct mm *mm, struct vma *v, uint64_t
 	struct vma nv = *v;
 	nv.start = new;
 	nv.end = new + new_len;
+	/* Pages shared since fork, or already moved: indexes stay, the offset says where. */
+	bool keep_index = !nv.file && (v->offset || maps_shared_anon(k, mm, addr, old_len));
 	if (nv.file) {
 		nv.offset = v->offset + (addr - v->start);
 		inode_get(nv.file);
+	} else if (keep_index) {
+		nv.offset = v->offset + (new - addr);
+		mm->anon_moved = mm->anon_moved || nv.offset;
 	}
 	if (!vma_insert(mm, nv)) {
 		if (nv.file)
 			inode_put(k, nv.file);
 		return -ENOMEM;
 	}
-	int rc = move_page_tables(k, mm, addr, old_len, new);
+	int rc = move_page_tables(k, mm, addr, old_len, new, keep_index);
 	if (rc) {
 		vma_remove_range(k, mm, new, new + new_len);
 		zap_range(k, mm, new, new + new_len);

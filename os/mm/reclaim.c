@@ -372,7 +372,7 @@ void do_swap_page(const struct vm_fault *vmf)
 		mmu_charge(k->mmu, COST_BACKING_READ, 1);
 		r->major = true;
 		struct page *pg = pfn_page(k, pfn);
-		pg->index = vmf->address >> k->fmt->page_shift;
+		pg->index = anon_index(vmf->vma, vmf->address, k->fmt->page_shift);
 		pg->swap_slot = (uint32_t)slot;   /* the swap cache holds this reference (slots fit: swap_init) */
 		k->swap_cache[slot] = (uint32_t)pfn;
 		lru_add(k, pfn);

@@ -1,6 +1,7 @@
 /* Reverse mapping: every entry that maps a frame, found through the
- * address spaces the kernel has (an anonymous page at the address it was
- * first mapped at, a file page through every VMA of its file). */
+ * address spaces the kernel has (an anonymous page at the address its
+ * index names, or that plus the offset of a VMA mremap moved it with; a
+ * file page through every VMA of its file). */
 #include "os/mm/mm.h"
 
 #include <stdlib.h>
@@ -49,11 +50,17 @@ void rmap_walk(struct kernel *k, uint64_t pfn, rmap_fn fn, void *ctx)
 	unsigned shift = k->fmt->page_shift;
 	for (size_t n = 0; n < k->nmms; n++) {
 		struct mm *mm = k->mms[n];
-		if (!pg->mapping) {   /* anonymous: found at the address it was first mapped */
+		if (!pg->mapping) {   /* anonymous: found at the address its index names */
 			uint64_t va = pg->index << shift;
 			struct vma *v = vma_find(mm, va);
-			if (v && v->start <= va && !v->file)
+			if (v && v->start <= va && !v->file && !v->offset)
 				rmap_check(k, mm, va, pfn, fn, ctx);
+			for (size_t j = 0; mm->anon_moved && j < mm->nvma; j++) {   /* or moved since */
+				const struct vma *m = &mm->vma[j];
+				uint64_t at = va + m->offset;
+				if (!m->file && m->offset && at >= m->start && at < m->end)
+					rmap_check(k, mm, at, pfn, fn, ctx);
+			}
 			continue;
 		}
 		for (size_t j = 0; j < mm->nvma; j++) {

@@ -46,11 +46,12 @@ static bool grow(struct mm *mm)
 	return true;
 }
 
-/* Anonymous neighbours with the same flags merge; file mappings are kept
- * as they were made (merging them is only an optimisation). */
+/* Anonymous neighbours with the same flags merge (and the same offset:
+ * their pages' indexes follow on); file mappings are kept as they were
+ * made (merging them is only an optimisation). */
 static bool mergeable(const struct vma *a, const struct vma *b)
 {
-	return a->end == b->start && a->flags == b->flags && !a->file && !b->file;
+	return a->end == b->start && a->flags == b->flags && !a->file && !b->file && a->offset == b->offset;
 }
 
 static void remove_at(struct mm *mm, size_t i)
