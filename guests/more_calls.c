@@ -11,6 +11,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -80,6 +82,19 @@ int main(void)
 	printf("setxattr too big: %s\n", res(syscall(SYS_setxattr, "sync.dat", "user.a", "x", 65537, 0)));
 	printf("llistxattr missing file: %s\n", res(llistxattr("nothing", v, sizeof v)));
 	printf("fremovexattr(99): %s\n", res(fremovexattr(99, "user.a")));
+
+	struct statfs sf = {0};
+	int rc = statfs("/proc", &sf);
+	printf("statfs /proc: %s, type %#lx\n", res(rc), (long)sf.f_type);
+	int pfd[2];
+	rc = pipe(pfd) ? -1 : fstatfs(pfd[0], &sf);
+	printf("fstatfs of a pipe: %s, type %#lx\n", res(rc), (long)sf.f_type);
+	rc = statfs(".", &sf);
+	printf("statfs .: %s, name length %ld, ST_VALID %d, read-only %d\n", res(rc), (long)sf.f_namelen,
+	       !!(sf.f_flags & 0x20 /* ST_VALID */), !!(sf.f_flags & ST_RDONLY));
+	printf("statfs missing file: %s\n", res(statfs("nothing", &sf)));
+	printf("statfs bad buffer: %s\n", res(statfs(".", (struct statfs *)8)));
+	printf("fstatfs(99): %s\n", res(fstatfs(99, &sf)));
 
 	char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	/* (madvise's EINVAL for unknown advice is not checked here: qemu-user

@@ -67,8 +67,14 @@ check grep-missing grep -q nothing-here fruit
 check mawk mawk '{ s += $1 } END { print s, NR }' numbers
 check bash-pipeline bash -c 'sort fruit | uniq -c | sort -rn; ls d | wc -l'
 check ls-missing ls no-such-file
+check stat-f-proc stat -f -c '%T %l' /proc
 if [ -x "${sysroot%/}/usr/bin/python3" ]; then   # arm64: python3-minimal and its stdlib, fetched
 	check python3 python3 -c 'import json, re; d = {w: len(w) for w in re.findall("[a-z]+", open("fruit").read())}; print(json.dumps(d, sort_keys=True), sum(i * i for i in range(20000)))'
+	# The sysroot is read-only to the guest, and statfs says so (ST_RDONLY);
+	# the guest's own root is not. mmusim's answer: natively both are writable.
+	got=$(cd "$root" && "$mmusim" run --mode functional --sysroot "$sysroot" "${sysroot%/}/usr/bin/python3" -c \
+		'import os; print(os.statvfs("/usr/lib").f_flag & 1, os.statvfs(".").f_flag & 1)' 2>/dev/null)
+	if [ "$got" = "1 0" ]; then pass; else fail "statvfs of the sysroot and the root: '$got', want '1 0'"; fi
 fi
 
 # 16 KiB pages (apple16k): Debian's arm64 binaries are linked for pages up

@@ -2,7 +2,7 @@
  * fdatasync, sync, syncfs and sync_file_range (writeback through the page
  * cache, as fsync), close_range, sched_getaffinity/sched_setaffinity (one
  * CPU), the extended-attribute calls (answered as a file system without
- * extended attributes answers them), and the one-line note for a command
+ * extended attributes answers them), statfs/fstatfs, and the one-line note for a command
  * of fcntl, ioctl or prctl the model does not have. */
 #include "os/kernel/sandbox.h"
 #include "os/kernel/syscall.h"
@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
 
 int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t err)
 {
@@ -154,6 +156,78 @@ static int64_t sys_xattr(struct proc *p, enum xattr_kind kind, const uint64_t a[
 	return kind == XA_LIST ? 0 : -EOPNOTSUPP;
 }
 
+/* ---- statfs: the host file system's numbers; /proc and pipes as Linux's ---------- */
+
+enum { ST_RDONLY_ = 1, ST_NOSUID_ = 2, ST_NODEV_ = 4, ST_NOEXEC_ = 8, ST_VALID_ = 0x20, ST_RELATIME_ = 0x1000 };
+
+/* struct statfs: fifteen 64-bit words on both architectures (f_fsid the
+ * eighth, two ints). */
+static int64_t put_statfs(struct kernel *k, uint64_t va, const struct statfs *sf, uint64_t flags)
+{
+	uint64_t w[15] = {(uint64_t)sf->f_type, (uint64_t)sf->f_bsize, sf->f_blocks, sf->f_bfree, sf->f_bavail,
+			  sf->f_files, sf->f_ffree, 0, (uint64_t)sf->f_namelen, (uint64_t)sf->f_frsize, flags};
+	memcpy(&w[7], &sf->f_fsid, 8);
+	return put_user(k, va, w, sizeof w);
+}
+
+/* A pseudo file system's: no blocks, no inodes to count. */
+static int64_t put_pseudo_statfs(struct kernel *k, uint64_t va, long magic, uint64_t flags)
+{
+	struct statfs sf = {.f_type = magic, .f_bsize = 4096, .f_namelen = 255, .f_frsize = 4096};
+	return put_statfs(k, va, &sf, flags | ST_VALID_);
+}
+
+/* A host file's file system; read-only when the file is the sysroot's. */
+static int64_t put_host_statfs(struct kernel *k, uint64_t va, int fd)
+{
+	struct statfs sf;
+	if (fstatfs(fd, &sf))
+		return -errno;
+	int err = 0;
+	struct sandbox *sb = sandbox_of(k, &err);
+	bool lower = sb && sandbox_fd_in_lower(sb, fd);
+	return put_statfs(k, va, &sf, (uint64_t)sf.f_flags | ST_VALID_ | (lower ? ST_RDONLY_ : 0));
+}
+
+#define PROC_SUPER_MAGIC_ 0x9fa0
+#define PIPEFS_MAGIC_ 0x50495045
+#define PROC_MOUNT_FLAGS (ST_NOSUID_ | ST_NODEV_ | ST_NOEXEC_ | ST_RELATIME_)
+
+static int64_t sys_statfs(struct proc *p, uint64_t path_va, uint64_t va)
+{
+	char path[PATH_MAX_GUEST], abs[PATH_MAX_GUEST];
+	int64_t rc = get_path(p->k, path_va, path);
+	if (rc)
+		return rc;
+	if (procfs_path(p, AT_FDCWD_GUEST, path, abs)) {
+		struct stat st;
+		int err = procfs_stat(p, abs, &st, 0);
+		return err ? err : put_pseudo_statfs(p->k, va, PROC_SUPER_MAGIC_, PROC_MOUNT_FLAGS);
+	}
+	int err = 0;
+	struct sandbox *sb = sandbox_of(p->k, &err);
+	if (!sb)
+		return err;
+	int fd = sandbox_openat(sb, SANDBOX_CWD, path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	rc = put_host_statfs(p->k, va, fd);
+	close(fd);
+	return rc;
+}
+
+static int64_t sys_fstatfs(struct proc *p, int fd, uint64_t va)
+{
+	struct open_file *of = fd_get(p, fd);
+	if (!of)
+		return -EBADF;
+	if (of->pipe)
+		return put_pseudo_statfs(p->k, va, PIPEFS_MAGIC_, 0);
+	if (of->proc)
+		return put_pseudo_statfs(p->k, va, PROC_SUPER_MAGIC_, PROC_MOUNT_FLAGS);
+	return put_host_statfs(p->k, va, backing_fd(of));
+}
+
 bool extra_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r)
 {
 	switch (s) {
@@ -180,6 +254,8 @@ bool extra_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_r
 	case S_REMOVEXATTR: r->ret = sys_xattr(p, XA_REMOVE, a, false, false); break;
 	case S_LREMOVEXATTR: r->ret = sys_xattr(p, XA_REMOVE, a, false, true); break;
 	case S_FREMOVEXATTR: r->ret = sys_xattr(p, XA_REMOVE, a, true, false); break;
+	case S_STATFS: r->ret = sys_statfs(p, a[0], a[1]); break;
+	case S_FSTATFS: r->ret = sys_fstatfs(p, (int)a[0], a[1]); break;
 	default: return false;
 	}
 	return true;

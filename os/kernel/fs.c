@@ -124,7 +124,7 @@ static int get_times(struct kernel *k, uint64_t va, struct timespec ts[2], struc
 
 /* The host descriptor behind an open file: its directory, its inode's, or
  * the stream's. */
-static int backing_fd(const struct open_file *of)
+int backing_fd(const struct open_file *of)
 {
 	return of->dir ? of->dir_fd : of->inode ? of->inode->host_fd : of->host_fd;
 }

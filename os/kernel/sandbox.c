@@ -665,6 +665,12 @@ int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len)
 	return (int)need;
 }
 
+bool sandbox_fd_in_lower(struct sandbox *s, int fd)
+{
+	char rel[PATH_MAX];
+	return s->lower >= 0 && rel_path(s, fd, rel, sizeof rel) == -EACCES;
+}
+
 int sandbox_getcwd(struct sandbox *s, char *buf, size_t len)
 {
 	return sandbox_fdpath(s, s->cwd, buf, len);

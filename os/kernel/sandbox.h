@@ -55,6 +55,7 @@
 
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -117,6 +118,8 @@ int sandbox_getcwd(struct sandbox *s, char *buf, size_t len);
  * /proc/self/fd/N would show the guest), same returns as sandbox_getcwd;
  * -EACCES if it is not below the root. */
 int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len);
+/* Whether a host descriptor is the sysroot's (read-only to the guest). */
+bool sandbox_fd_in_lower(struct sandbox *s, int fd);
 /* The sysroot (NULL: none): a read-only lower layer under the root, as
  * an overlay without copy-up. A lookup that only reads (open O_RDONLY,
  * stat, readlink, access, chdir) tries the root first and, where it says

@@ -20,7 +20,8 @@ enum sys {
 	S_GETGROUPS, S_CLOCK_NANOSLEEP, S_PRCTL, S_SYSINFO, S_RT_SIGPENDING, S_RT_SIGSUSPEND, S_PAUSE,
 	S_RT_SIGTIMEDWAIT, S_RT_SIGRETURN, S_TKILL, S_POLL, S_PPOLL, S_FLOCK,
 	S_FDATASYNC, S_SYNC, S_SYNCFS, S_SYNC_FILE_RANGE, S_CLOSE_RANGE, S_SCHED_GETAFFINITY, S_SCHED_SETAFFINITY,
-	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP, S_COUNT
+	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP,
+	S_STATFS, S_FSTATFS, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -33,6 +34,8 @@ uint64_t now_ns(const struct kernel *k);
 int64_t put_user(struct kernel *k, uint64_t va, const void *src, uint64_t len);
 /* A path argument (PATH_MAX_GUEST bytes of room): 0, -EFAULT, -ENAMETOOLONG. */
 int64_t get_path(struct kernel *k, uint64_t va, char *buf);
+/* The host descriptor behind an open file (not a pipe's or /proc's). */
+int backing_fd(const struct open_file *of);
 /* "not implemented", once per call number, on stderr. */
 void report_enosys(struct kernel *k, uint64_t nr, enum sys s);
 
