@@ -55,8 +55,6 @@ struct renderer {
 	struct {                  /* the frames' grid, for hovering */
 		int x, y, cell, cols, bottom;
 	} fg;
-	SDL_Rect vma_r[256];      /* the VMAs' bars and their index in the process */
-	int vma_i[256], nvma_r;
 	struct layout lay;
 };
 
@@ -156,6 +154,8 @@ void renderer_destroy(struct renderer *r)
 	free(r->lay.cell);
 	free(r->lay.link);
 	free(r->lay.text);
+	free(r->lay.slot);
+	free(r->lay.vma);
 	free(r);
 	if (TTF_WasInit())
 		TTF_Quit();
@@ -383,7 +383,8 @@ static SDL_Color level_color(int level)
 
 /* ------------------------------------------------------------ layout records */
 
-static void lay_cell(struct renderer *r, SDL_Rect a, const struct gtable *t, const struct gentry *e, int state)
+/* val: the value the cell shows (before the step while it animates or is hidden). */
+static void lay_cell(struct renderer *r, SDL_Rect a, const struct gtable *t, uint32_t index, uint64_t val, int state)
 {
 	struct layout *l = &r->lay;
 	if (l->ncell == l->ccap) {
@@ -394,21 +395,43 @@ static void lay_cell(struct renderer *r, SDL_Rect a, const struct gtable *t, con
 		l->cell = n;
 		l->ccap = cap;
 	}
-	l->cell[l->ncell++] = (struct layout_cell){a, t->pa, e->index, t->level, state, e->val};
+	l->cell[l->ncell++] = (struct layout_cell){a, t->pa, index, t->level, state, val};
 }
 
-static void lay_link(struct renderer *r, uint64_t frame, int pid, int x1, int y1, int x2, int y2)
+/* Room for one more element of a layout array: its address, or NULL. */
+static void *lay_more(void *pp, int *n, int *cap, size_t elem)
 {
-	struct layout *l = &r->lay;
-	if (l->nlink == l->lcap) {
-		int cap = l->lcap ? l->lcap * 2 : 64;
-		struct layout_link *n = realloc(l->link, (size_t)cap * sizeof *n);
-		if (!n)
-			return;
-		l->link = n;
-		l->lcap = cap;
+	void **p = pp;
+	if (*n == *cap) {
+		int c = *cap ? *cap * 2 : 64;
+		void *q = realloc(*p, (size_t)c * elem);
+		if (!q)
+			return NULL;
+		*p = q;
+		*cap = c;
 	}
-	l->link[l->nlink++] = (struct layout_link){frame, pid, x1, y1, x2, y2};
+	return (char *)*p + (size_t)(*n)++ * elem;
+}
+
+static void lay_link(struct renderer *r, int kind, uint64_t frame, int pid, int x1, int y1, int x2, int y2)
+{
+	struct layout_link *k = lay_more(&r->lay.link, &r->lay.nlink, &r->lay.lcap, sizeof *k);
+	if (k)
+		*k = (struct layout_link){frame, pid, x1, y1, x2, y2, kind};
+}
+
+static void lay_slot(struct renderer *r, SDL_Rect a, int tlb, int array, uint32_t set, uint32_t way, int state)
+{
+	struct layout_slot *k = lay_more(&r->lay.slot, &r->lay.nslot, &r->lay.scap, sizeof *k);
+	if (k)
+		*k = (struct layout_slot){a, tlb, array, set, way, state};
+}
+
+static void lay_vma(struct renderer *r, SDL_Rect a, const struct gvma *g, int pid)
+{
+	struct layout_vma *k = lay_more(&r->lay.vma, &r->lay.nvma, &r->lay.vcap, sizeof *k);
+	if (k)
+		*k = (struct layout_vma){a, g->start, g->end, pid};
 }
 
 void layout_print(FILE *f, const struct layout *lay, size_t step)
@@ -430,10 +453,27 @@ void layout_print(FILE *f, const struct layout *lay, size_t step)
 		fprintf(f, "cell table 0x%" PRIx64 " index %u level %d %s %d %d %d %d\n", c->table, c->index, c->level,
 			states[c->state], c->r.x, c->r.y, c->r.w, c->r.h);
 	}
+	static const char *const kinds[] = {"chip", "shared", "copy"};
 	for (int i = 0; i < lay->nlink; i++) {
 		const struct layout_link *k = &lay->link[i];
-		fprintf(f, "link frame 0x%" PRIx64 " pid %d %d %d %d %d\n", k->frame, k->pid, k->x1, k->y1, k->x2, k->y2);
+		fprintf(f, "link %s frame 0x%" PRIx64 " pid %d %d %d %d %d\n", kinds[k->kind], k->frame, k->pid, k->x1, k->y1,
+			k->x2, k->y2);
 	}
+	static const char *const tlbs[TLB_KINDS] = {"L1i", "L1d", "L2"};
+	for (int i = 0; i < lay->nslot; i++) {
+		const struct layout_slot *k = &lay->slot[i];
+		static const char *const slot_states[] = {"empty", "valid", "filled"};
+		fprintf(f, "slot %s array %d set %u way %u %s %d %d %d %d\n", tlbs[k->tlb], k->array, k->set, k->way,
+			slot_states[k->state], k->r.x, k->r.y, k->r.w, k->r.h);
+	}
+	for (int i = 0; i < lay->nvma; i++) {
+		const struct layout_vma *k = &lay->vma[i];
+		fprintf(f, "vma pid %d 0x%" PRIx64 "-0x%" PRIx64 " %d %d %d %d\n", k->pid, k->start, k->end, k->r.x, k->r.y,
+			k->r.w, k->r.h);
+	}
+	fprintf(f, "breaks %d partner %d\n", lay->breaks, lay->partner);
+	if (lay->hover.w)
+		fprintf(f, "hover %d %d %d %d\n", lay->hover.x, lay->hover.y, lay->hover.w, lay->hover.h);
 }
 
 /* ------------------------------------------------------------ the step's changes */
@@ -649,7 +689,7 @@ static void draw_entry(struct renderer *r, const struct step_view *v, const stru
 	} else
 		snprintf(buf, sizeof buf, "%3u %s %s", e->index, target, flags);
 	text(r, r->mono_small, buf, a.x + 3, a.y, fg, right - a.x - 5);
-	lay_cell(r, a, t, e, state);
+	lay_cell(r, a, t, e->index, val, state);
 }
 
 /* ------------------------------------------------------------ the tree */
@@ -1024,58 +1064,137 @@ static SDL_Color prot_color(const char *prot)
 	return (SDL_Color){45, 45, 50, 255};
 }
 
+/* Where address va goes on the VMAs' strip: one scale for every VMA and
+ * every gap drawn, a gap too big for it (more than a quarter of all that
+ * is mapped) a break mark of fixed width instead. */
+struct vma_scale {
+	const struct gproc *p;
+	int n, x0, brk_w;
+	double px_per_byte;
+	uint64_t big_gap;
+};
+
+static bool vma_break_before(const struct vma_scale *sc, int i)
+{
+	return i > 0 && sc->p->vma[i].start - sc->p->vma[i - 1].end > sc->big_gap;
+}
+
+static double vma_x(const struct vma_scale *sc, uint64_t va)
+{
+	const struct gproc *p = sc->p;
+	double x = sc->x0;
+	for (int i = 0; i < sc->n; i++) {
+		const struct gvma *g = &p->vma[i];
+		if (i) {
+			uint64_t gap = g->start - p->vma[i - 1].end;
+			if (va < g->start)   /* in the gap: to scale, or the break's middle */
+				return vma_break_before(sc, i) ? x + sc->brk_w / 2.0
+							       : x + (double)(va - p->vma[i - 1].end) * sc->px_per_byte;
+			x += vma_break_before(sc, i) ? sc->brk_w : (double)gap * sc->px_per_byte;
+		} else if (va < g->start)
+			return x;
+		if (va < g->end)
+			return x + (double)(va - g->start) * sc->px_per_byte;
+		x += (double)(g->end - g->start) * sc->px_per_byte;
+	}
+	return x;
+}
+
+/* Labels on the strip's top line, none over another: intervals taken. */
+struct top_line {
+	int lo[64], hi[64], n;
+};
+
+static bool top_free(const struct top_line *t, int lo, int hi)
+{
+	for (int i = 0; i < t->n; i++)
+		if (lo < t->hi[i] + 6 && t->lo[i] < hi + 6)
+			return false;
+	return true;
+}
+
+static void top_take(struct top_line *t, int lo, int hi)
+{
+	if (t->n < 64)
+		t->lo[t->n] = lo, t->hi[t->n++] = hi;
+}
+
 static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
 {
 	const struct theme *th = &gui_theme;
 	const struct gproc *p = model_proc(v->m, v->pid);
-	int lh = TTF_FontLineSkip(r->sans);
+	int lh = TTF_FontLineSkip(r->sans), sh = TTF_FontLineSkip(r->mono_small);
 	int x0 = a.x + text(r, r->sans_bold, "VMAs", a.x, a.y + (a.h - lh) / 2, th->fg, 0) + r->m;
+	const struct gfault *f = v->fault;
 	if (!p || !p->nvma) {
-		int x = x0 + text(r, r->mono_small, "none", x0, a.y + lh, th->dim, 0) + r->m;
-		if (v->fault && !v->fault->has_vma)
-			textf(r, r->mono_small, x, a.y + lh, th->fault, 0, "\u2717 0x%" PRIx64 ": no VMA", v->fault->va);
+		int x = x0 + text(r, r->mono_small, "none", x0, a.y + sh, th->dim, 0) + r->m;
+		if (f && !f->has_vma)
+			textf(r, r->mono_small, x, a.y + sh, th->fault, 0, "\u2717 0x%" PRIx64 ": no VMA", f->va);
 		return;
 	}
-	/* widths by the log of the size, not to scale: a hole in the address
-	 * space between two VMAs is a break drawn "//" */
-	double weight[1024], total = 0;
-	int n = p->nvma < 1024 ? p->nvma : 1024, gap = 3, brk = text_width(r->mono_small, "//") + 6, gaps = 0;
-	for (int i = 0; i < n; i++) {
-		double pages = (double)((p->vma[i].end - p->vma[i].start) >> v->fmt->page_shift);
-		weight[i] = 1 + log2(pages < 1 ? 1 : pages);
-		total += weight[i];
-		gaps += i && p->vma[i].start > p->vma[i - 1].end ? brk : gap;
+	struct vma_scale sc = {.p = p, .n = p->nvma, .x0 = x0, .brk_w = text_width(r->mono_small, "//") + 8};
+	uint64_t mapped = 0;
+	for (int i = 0; i < sc.n; i++)
+		mapped += p->vma[i].end - p->vma[i].start;
+	sc.big_gap = mapped / 4;
+	uint64_t span = 0;
+	int breaks = 0;
+	for (int i = 0; i < sc.n; i++) {
+		span += p->vma[i].end - p->vma[i].start;
+		if (vma_break_before(&sc, i))
+			breaks++;
+		else if (i)
+			span += p->vma[i].start - p->vma[i - 1].end;
 	}
-	int avail = a.x + a.w - x0 - gaps, x = x0;
-	int bar_y = a.y + lh, bar_h = a.h - lh;
-	for (int i = 0; i < n; i++) {
+	int avail = a.x + a.w - x0 - breaks * sc.brk_w;
+	sc.px_per_byte = span ? (double)(avail > 0 ? avail : 0) / (double)span : 0;
+	r->lay.breaks = breaks;
+	int bar_y = a.y + sh, bar_h = a.y + a.h - bar_y;
+	struct top_line top = {.n = 0};
+	/* the faulting address first: its line and its value on the top line */
+	if (f) {
+		int fx = (int)vma_x(&sc, f->va);
+		char label[64];
+		snprintf(label, sizeof label, f->has_vma ? "0x%" PRIx64 : "\u2717 0x%" PRIx64 ": no VMA", f->va);
+		int lw = text_width(r->mono_small, label), lx = fx + 4 + lw <= a.x + a.w ? fx + 4 : fx - 4 - lw;
+		if (lx < x0)
+			lx = x0;
+		text(r, r->mono_small, label, lx, a.y, th->fault, 0);
+		top_take(&top, lx, lx + lw);
+		top_take(&top, fx - 2, fx + 2);
+	}
+	for (int i = 0; i < sc.n; i++) {
 		const struct gvma *g = &p->vma[i];
-		if (i && g->start > p->vma[i - 1].end) {
-			text(r, r->mono_small, "//", x - gap + 3, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->dim, 0);
-			x += brk - gap;
+		int x1 = (int)lround(vma_x(&sc, g->start)), x2 = (int)lround(vma_x(&sc, g->end - 1) + sc.px_per_byte);
+		if (vma_break_before(&sc, i)) {
+			int bx = (int)lround(vma_x(&sc, g->start)) - sc.brk_w;
+			text(r, r->mono_small, "//", bx + 4, bar_y + (bar_h - sh) / 2, th->dim, 0);
 		}
-		int w = (int)(avail * weight[i] / total);
-		if (w < 2)
-			w = 2;
-		fill(r, x, bar_y, w, bar_h, prot_color(g->prot));
-		if (r->nvma_r < 256) {
-			r->vma_r[r->nvma_r] = (SDL_Rect){x, bar_y, w, bar_h};
-			r->vma_i[r->nvma_r++] = i;
+		if (i == 0 || vma_break_before(&sc, i)) {   /* where each run of VMAs starts, when there is room */
+			char at[32];
+			snprintf(at, sizeof at, "0x%" PRIx64, g->start);
+			int w = text_width(r->mono_small, at);
+			if (x1 + w <= a.x + a.w && top_free(&top, x1, x1 + w)) {
+				text(r, r->mono_small, at, x1, a.y, th->dim, 0);
+				top_take(&top, x1, x1 + w);
+			}
 		}
-		textf(r, r->mono_small, x + 2, bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, th->fg, w - 4, "%s %s",
-		      g->prot, g->kind);
-		if (v->fault && v->fault->va >= g->start && v->fault->va < g->end) {
-			int fx = x + (int)((double)(v->fault->va - g->start) / (double)(g->end - g->start) * w);
-			fill(r, fx - 1, a.y + lh / 2, 3, a.h - lh / 2, th->fault);
-			outline(r, (SDL_Rect){x, bar_y, w, bar_h}, th->fg, 2);
-			textf(r, r->mono_small, fx + 4 > a.x + a.w - 200 ? fx - 200 : fx + 4, a.y, th->fault, 0,
-			      "0x%" PRIx64, v->fault->va);
-		}
-		x += w + gap;
+		int w = x2 - x1 - (i + 1 < sc.n && !vma_break_before(&sc, i + 1) && p->vma[i + 1].start == g->end);
+		if (w < 1)
+			w = 1;
+		fill(r, x1, bar_y, w, bar_h, prot_color(g->prot));
+		lay_vma(r, (SDL_Rect){x1, bar_y, w, bar_h}, g, v->pid);
+		char name[64];
+		snprintf(name, sizeof name, "%s %s", g->prot, g->kind);
+		if (w - 4 >= text_width(r->mono_small, "rw\u2026"))   /* a name, whole or cut with "…"; the mouse tells the rest */
+			text(r, r->mono_small, name, x1 + 2, bar_y + (bar_h - sh) / 2, th->fg, w - 4);
+		if (f && f->va >= g->start && f->va < g->end)
+			outline(r, (SDL_Rect){x1, bar_y, w, bar_h}, th->fg, 2);
 	}
-	/* a fault outside every VMA: mark it at the end */
-	if (v->fault && !v->fault->has_vma)
-		textf(r, r->mono_small, x0, a.y, th->fault, 0, "0x%" PRIx64 ": no VMA", v->fault->va);
+	if (f) {
+		int fx = (int)vma_x(&sc, f->va);
+		fill(r, fx - 1, a.y + sh / 2, 3, a.h - sh / 2, th->fault);
+	}
 }
 
 /* ------------------------------------------------------------ frames */
@@ -1110,7 +1229,7 @@ static void draw_sharing(struct renderer *r, const struct step_view *v, const st
 					continue;
 				}
 				line(r, g->chip_x[c], g->chip_y, ex, ey, th->link, 2);
-				lay_link(r, f << v->fmt->page_shift, g->chip_pid[c], g->chip_x[c], g->chip_y, ex, ey);
+				lay_link(r, LINK_CHIP, f << v->fmt->page_shift, g->chip_pid[c], g->chip_x[c], g->chip_y, ex, ey);
 			}
 	}
 }
@@ -1217,12 +1336,35 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 	free(mp);
 }
 
+static const char *const use_words[USE_COUNT] = {"free", "anonymous", "a page table", "the zero page", "page cache"};
+static const char *const tlb_names[TLB_KINDS] = {"L1 iTLB", "L1 dTLB", "L2 TLB"};
+
+/* What a TLB entry of process pid for va translates to now: its PFN (or
+ * UINT64_MAX) and the leaf entry's bits, from the rebuilt tables. */
+static uint64_t tlb_translate(const struct step_view *v, int pid, uint64_t va, uint64_t size, char *flags, size_t len)
+{
+	uint64_t page = size ? size : 1ull << v->fmt->page_shift;
+	struct walk_cell w[PT_MAX_LEVELS];
+	int nw = model_walk(v->m, pid, va, w, PT_MAX_LEVELS);
+	const struct gentry *e = nw ? table_entry(model_table(v->m, w[nw - 1].table), w[nw - 1].index) : NULL;
+	if (flags)
+		snprintf(flags, len, "?");
+	if (!e)
+		return UINT64_MAX;
+	struct pte d = pte_decode(v->fmt, w[nw - 1].level, e->val);
+	if (d.kind != PTE_PAGE && d.kind != PTE_BLOCK)
+		return UINT64_MAX;
+	if (flags)
+		entry_flags(v->fmt, w[nw - 1].level, e->val, flags, len);
+	return (d.oa >> v->fmt->page_shift) + ((va & (page - 1)) >> v->fmt->page_shift);
+}
+
 /* ------------------------------------------------------------ TLBs */
 
 static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 {
 	const struct theme *th = &gui_theme;
-	static const char *const names[TLB_KINDS] = {"L1 iTLB", "L1 dTLB", "L2 TLB"};
+	const char *const *names = tlb_names;
 	int lh = TTF_FontLineSkip(r->sans), sh = TTF_FontLineSkip(r->mono_small);
 	int y = a.y;
 	text(r, r->sans_bold, "TLBs", a.x, y, th->fg, 0);
@@ -1232,27 +1374,27 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 	y += lh;
 	const struct gproc *p = model_proc(v->m, v->pid);
 	int asid = p ? p->asid : -1;
-	/* the step's fills, as the entries they are: VPN -> PFN (ASID) */
-	for (int t = 0; t < TLB_KINDS && !hidden(v) && stage_of(v) >= ST_FILL; t++) {
+	/* the step's fills, as the entries they are: VPN -> PFN (ASID); their
+	 * rows kept while hidden or not yet reached, so nothing below moves */
+	for (int t = 0; t < TLB_KINDS; t++) {
 		const struct gev *fl = v->fill[t];
 		if (!fl || !room_for(r, y, sh, 1))
 			continue;
-		uint64_t pfn = UINT64_MAX, page = fl->entry.size ? fl->entry.size : 1ull << v->fmt->page_shift;
-		struct walk_cell w[PT_MAX_LEVELS];
-		int nw = model_walk(v->m, v->pid, fl->entry.va, w, PT_MAX_LEVELS);
-		const struct gentry *e = nw ? table_entry(model_table(v->m, w[nw - 1].table), w[nw - 1].index) : NULL;
-		if (e) {
-			struct pte d = pte_decode(v->fmt, w[nw - 1].level, e->val);
-			if (d.kind == PTE_PAGE || d.kind == PTE_BLOCK)
-				pfn = (d.oa >> v->fmt->page_shift) + ((fl->entry.va & (page - 1)) >> v->fmt->page_shift);
-		}
-		char pf[32] = "?";
-		if (pfn != UINT64_MAX)
-			snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
 		static const char *const short_names[TLB_KINDS] = {"L1i", "L1d", "L2"};
-		int x = a.x + text(r, r->mono_small, "fill ", a.x, y, th->walk, 0);
-		textf(r, r->mono_small, x, y, th->fg, a.x + a.w - x, "%s VPN 0x%" PRIx64 " \u2192 PFN %s ASID %u%s", short_names[t],
-		      fl->entry.va >> v->fmt->page_shift, pf, fl->entry.asid, fl->victim.valid ? " (evicts one)" : "");
+		int x = a.x;
+		if (hidden(v) || stage_of(v) >= ST_FILL)
+			x += text(r, r->mono_small, "fill ", a.x, y, th->walk, 0);
+		if (hidden(v))
+			text(r, r->mono_small, "?", x, y, th->walk, 0);
+		else if (stage_of(v) >= ST_FILL) {
+			uint64_t pfn = tlb_translate(v, v->pid, fl->entry.va, fl->entry.size, NULL, 0);
+			char pf[32] = "?";
+			if (pfn != UINT64_MAX)
+				snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
+			textf(r, r->mono_small, x, y, th->fg, a.x + a.w - x, "%s VPN 0x%" PRIx64 " \u2192 PFN %s ASID %u%s",
+			      short_names[t], fl->entry.va >> v->fmt->page_shift, pf, fl->entry.asid,
+			      fl->victim.valid ? " (evicts one)" : "");
+		}
 		y += sh;
 	}
 	if (r->lecture)
@@ -1324,6 +1466,7 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 					if (cy + cell > a.y + a.h)
 						continue;
 					fill(r, cx, cy, cell - 1, cell - 1, c);
+					lay_slot(r, (SDL_Rect){cx, cy, cell - 1, cell - 1}, t, ar, s, w, filled ? 2 : e->valid);
 					if (filled && fl->victim.valid)
 						outline(r, (SDL_Rect){cx - 1, cy - 1, cell + 1, cell + 1}, th->victim, 2);
 				}
@@ -1476,24 +1619,116 @@ static void draw_help(struct renderer *r)
 		text(r, r->mono, lines[i], x + lh, y + lh * (i + 1), th->fg, w - 2 * lh);
 }
 
-static const char *const use_words[USE_COUNT] = {"free", "anonymous", "a page table", "the zero page", "page cache"};
+/* The process a TLB entry belongs to: the live one with its ASID (a global
+ * entry: the one shown). */
+static int tlb_owner(const struct step_view *v, const struct tlb_entry_ev *e)
+{
+	if (e->global)
+		return v->pid;
+	int best = 0;
+	for (int i = 0; i < v->m->nproc; i++)
+		if (v->m->proc[i].asid == e->asid && (!best || v->m->proc[i].alive))
+			best = v->m->proc[i].pid;
+	return best;
+}
 
-/* The mouse over a frame or a VMA: what it is, in a few lines. */
+/* The mouse over a TLB slot: the entry (VPN -> PFN, ASID, the page's
+ * bits now), and the access that filled it: the fault whose step it was in. */
+static int hover_slot(const struct step_view *v, const struct layout_slot *sl, char lines[][160])
+{
+	int n = 0;
+	const struct gtlb *g = &v->m->tlb[sl->tlb][sl->array];
+	const struct tlb_entry_ev *e = &g->slot[(size_t)sl->set * g->ways + sl->way];
+	snprintf(lines[n++], 160, "%s %" PRIu64 " KiB pages, set %u way %u", tlb_names[sl->tlb], g->size >> 10, sl->set,
+		 sl->way);
+	if (!e->valid) {
+		snprintf(lines[n++], 160, "empty (invalid)");
+		return n;
+	}
+	int pid = tlb_owner(v, e);
+	char flags[64];
+	uint64_t pfn = tlb_translate(v, pid, e->va, e->size, flags, sizeof flags);
+	char pf[32] = "? (unmapped now)";
+	if (pfn != UINT64_MAX)
+		snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
+	snprintf(lines[n++], 160, "VPN 0x%" PRIx64 " \u2192 PFN %s", e->va >> v->fmt->page_shift, pf);
+	if (e->global)
+		snprintf(lines[n++], 160, "global (every ASID)");
+	else
+		snprintf(lines[n++], 160, "ASID %u (pid %d)", e->asid, pid);
+	snprintf(lines[n++], 160, "va 0x%" PRIx64 "-0x%" PRIx64, e->va, e->va + (e->size ? e->size : g->size) - 1);
+	if (pfn != UINT64_MAX)
+		snprintf(lines[n++], 160, "permissions (the entry now): %s", flags);
+	/* the fill that put it there: the last one into this slot so far */
+	for (size_t i = v->m->applied; i-- > 0;) {
+		const struct gev *ev = &v->log->ev[i];
+		if (ev->kind != GEV_TLB_FILL || ev->tlb != sl->tlb || ev->array != sl->array || ev->index != sl->set ||
+		    ev->way != sl->way)
+			continue;
+		size_t k = 0;
+		while (k + 1 < model_steps(v->log) && model_step_end(v->log, k) <= i)
+			k++;
+		const struct gfault *f = model_step_fault(v->log, k);
+		uint64_t page = e->size ? e->size : g->size;
+		if (hidden(v) && k == v->s->step) {   /* predict mode: this step's fills are the answer */
+			snprintf(lines[0], 160, "%s, set %u way %u: filled this step, ? (r reveals)", tlb_names[sl->tlb],
+				 sl->set, sl->way);
+			return 1;
+		}
+		if (f && (f->va & ~(page - 1)) == (e->va & ~(page - 1)))
+			snprintf(lines[n++], 160, "filled by fault %d's retry: %s 0x%" PRIx64 " (pid %d)%s", f->n, f->access,
+				 f->va, f->pid, k == v->s->step ? ", this step" : "");
+		else if (f)
+			snprintf(lines[n++], 160, "filled after fault %d, by a later miss at 0x%" PRIx64 "%s", f->n, e->va,
+				 k == v->s->step ? ", this step" : "");
+		else
+			snprintf(lines[n++], 160, "filled at event %zu", i + 1);
+		break;
+	}
+	return n;
+}
+
+/* The mouse over a VMA: its range, size, and how much of it is mapped. */
+static int hover_vma(const struct step_view *v, const struct layout_vma *lv, char lines[][160])
+{
+	int n = 0;
+	const struct gproc *p = model_proc(v->m, lv->pid);
+	const struct gvma *g = NULL;
+	for (int i = 0; p && i < p->nvma; i++)
+		if (p->vma[i].start == lv->start)
+			g = &p->vma[i];
+	if (!g)
+		return 0;
+	uint64_t pages = (g->end - g->start) >> v->fmt->page_shift, present = 0;
+	for (uint64_t t = 0; t < v->m->nframes; t++) {
+		const struct gtable *tb = v->m->table[t];
+		if (!tb || tb->pid != lv->pid || tb->level != PT_LEVEL_LEAF)
+			continue;
+		for (int k = 0; k < tb->n; k++)
+			if (tb->e[k].va >= g->start && tb->e[k].va < g->end &&
+			    pte_decode(v->fmt, tb->level, tb->e[k].val).kind == PTE_PAGE)
+				present++;
+	}
+	snprintf(lines[n++], 160, "VMA 0x%" PRIx64 "-0x%" PRIx64 " %s %s", g->start, g->end, g->prot, g->kind);
+	snprintf(lines[n++], 160, "%" PRIu64 " pages of %u KiB (%" PRIu64 " KiB), pid %d", pages,
+		 1u << (v->fmt->page_shift - 10), (g->end - g->start) >> 10, lv->pid);
+	snprintf(lines[n++], 160, "%" PRIu64 " of them mapped by a leaf entry", present);
+	return n;
+}
+
+static bool in_rect(const SDL_Rect *a, int x, int y) { return x >= a->x && x < a->x + a->w && y >= a->y && y < a->y + a->h; }
+
+/* The mouse over a TLB slot, a VMA or a frame: what it is, in a few lines. */
 static int hover_other(struct renderer *r, const struct step_view *v, int hx, int hy, char lines[][160])
 {
 	int n = 0;
 	const struct model *m = v->m;
-	for (int i = 0; i < r->nvma_r; i++) {
-		const SDL_Rect *a = &r->vma_r[i];
-		const struct gproc *p = model_proc(m, v->pid);
-		if (!p || hx < a->x || hx >= a->x + a->w || hy < a->y || hy >= a->y + a->h || r->vma_i[i] >= p->nvma)
-			continue;
-		const struct gvma *g = &p->vma[r->vma_i[i]];
-		snprintf(lines[n++], 160, "VMA 0x%" PRIx64 "-0x%" PRIx64 " %s %s", g->start, g->end, g->prot, g->kind);
-		snprintf(lines[n++], 160, "%" PRIu64 " pages of %u KiB", (g->end - g->start) >> v->fmt->page_shift,
-			 1u << (v->fmt->page_shift - 10));
-		return n;
-	}
+	for (int i = 0; i < r->lay.nslot; i++)
+		if (in_rect(&r->lay.slot[i].r, hx, hy))
+			return hover_slot(v, &r->lay.slot[i], lines);
+	for (int i = 0; i < r->lay.nvma; i++)
+		if (in_rect(&r->lay.vma[i].r, hx, hy))
+			return hover_vma(v, &r->lay.vma[i], lines);
 	if (r->fg.cols <= 0 || hx < r->fg.x || hy < r->fg.y || hx >= r->fg.x + r->fg.cols * r->fg.cell || hy >= r->fg.bottom)
 		return 0;
 	uint64_t f = (uint64_t)((hy - r->fg.y) / r->fg.cell) * (uint64_t)r->fg.cols + (uint64_t)((hx - r->fg.x) / r->fg.cell);
@@ -1583,6 +1818,7 @@ box:;
 		y = hy - h - 8 < 0 ? 0 : hy - h - 8;
 	fill(r, x, y, w, h, th->bg);
 	outline(r, (SDL_Rect){x, y, w, h}, th->walk, 2);
+	r->lay.hover = (SDL_Rect){x, y, w, h};
 	for (int i = 0; i < n; i++)
 		text(r, r->mono_small, lines[i], x + 8, y + 6 + i * lh, i ? th->fg : th->walk, w - 16);
 }
@@ -1769,7 +2005,8 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 		v.nwalk = model_walk(m, v.pid, v.fault->va, v.walk, PT_MAX_LEVELS);
 	collect_changes(&v);
 	r->lay.ncell = r->lay.nlink = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
-	r->nvma_r = 0;
+	r->lay.nslot = r->lay.nvma = r->lay.breaks = r->lay.partner = 0;
+	r->lay.hover = (SDL_Rect){0, 0, 0, 0};
 	r->fg.cols = 0;
 	r->lay.pid = v.pid;
 	if (s->lecture != r->lecture) {   /* the fonts were opened for the other mode */

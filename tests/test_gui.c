@@ -16,7 +16,12 @@
  * - predict mode: a step's new frames appear in no string until revealed
  *   (and do after);
  * - lecture mode: the walk's entries in the walk colour too, and a failed
- *   walk's missing entry drawn.
+ *   walk's missing entry drawn;
+ * - the mouse over a TLB slot, a VMA, a frame: a box (its outline in the
+ *   walk colour) saying what it is (a slot: VPN -> PFN, ASID, permissions,
+ *   the fault that filled it; hidden in predict mode when this step did);
+ * - the VMAs to scale: one scale for every bar, and a break mark wherever
+ *   a gap between two is not drawn to it.
  * Usage: test_gui [--fork] LOG... (--fork: the next log must show a
  * shared frame). */
 #include <stdlib.h>
@@ -201,6 +206,144 @@ static void check_missing_entry(const char *name, struct renderer *r, struct mod
 	}
 }
 
+/* The strings inside the hover box: their lines joined. */
+static void hover_text(const struct layout *lay, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int i = 0; i < lay->ntext; i++) {
+		SDL_Rect t = lay->text[i].r;
+		if (lay->hover.w && t.x >= lay->hover.x && t.y >= lay->hover.y && t.x < lay->hover.x + lay->hover.w &&
+		    t.y < lay->hover.y + lay->hover.h)
+			snprintf(out + strlen(out), len - strlen(out), "%s\n", lay->text[i].s);
+	}
+}
+
+/* Renders step k with the mouse at (x, y); the box's text into out. */
+static void render_hover(struct renderer *r, struct model *m, size_t k, int x, int y, bool predict, char *out,
+			 size_t len)
+{
+	model_goto(m, k);
+	struct render_state s = {.step = k, .nsteps = model_steps(m->log), .anim = 1.0, .speed = 4, .hover_x = x,
+				 .hover_y = y, .lecture = lecture, .predict = predict};
+	render_frame(r, m, &s);
+	const struct layout *lay = renderer_layout(r);
+	hover_text(lay, out, len);
+	if (lay->hover.w) {
+		SDL_Color got = pixel(renderer_surface(r), lay->hover.x, lay->hover.y + lay->hover.h / 2);
+		CHECK(same_color(got, gui_theme.walk), "%s: the hover box at %d,%d has no outline in the walk colour",
+		      m->log->name, lay->hover.x, lay->hover.y);
+	}
+}
+
+/* The mouse over a filled TLB slot, a VMA and a frame, at a fault's step
+ * (the last sampled one with a fill): each opens its box. */
+static void check_hover(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	size_t k = model_steps(l);
+	while (k-- > 0) {
+		size_t b = model_step_begin(l, k), e = model_step_end(l, k);
+		bool fill = false;
+		for (size_t i = b; i < e; i++)
+			fill |= l->ev[i].kind == GEV_TLB_FILL;
+		if (fill && model_step_fault(l, k))
+			break;
+	}
+	if (k == (size_t)-1)
+		return;
+	render(r, m, k);
+	const struct layout *lay = renderer_layout(r);
+	/* copies: the layout is redone by each render */
+	struct layout_slot slot = {0};
+	bool found = false;
+	for (size_t i = model_step_begin(l, k); i < model_step_end(l, k) && !found; i++) {
+		const struct gev *ev = &l->ev[i];
+		for (int j = 0; ev->kind == GEV_TLB_FILL && j < lay->nslot && !found; j++)
+			if (lay->slot[j].tlb == ev->tlb && lay->slot[j].array == ev->array && lay->slot[j].set == ev->index &&
+			    lay->slot[j].way == ev->way) {
+				slot = lay->slot[j];
+				found = true;
+			}
+	}
+	struct layout_vma vma = lay->nvma ? lay->vma[lay->nvma - 1] : (struct layout_vma){0};
+	char buf[4096];
+	CHECK(found || lecture, "%s: fault %zu: the slot its fill wrote is not drawn", name, k + 1);
+	if (found) {
+		render_hover(r, m, k, slot.r.x + slot.r.w / 2, slot.r.y + slot.r.h / 2, false, buf, sizeof buf);
+		CHECK(strstr(buf, "VPN 0x") && strstr(buf, "\u2192 PFN") && strstr(buf, "ASID") && strstr(buf, "permissions") &&
+		      strstr(buf, "filled"),
+		      "%s: fault %zu: the mouse over TLB slot set %u way %u: \"%s\"", name, k + 1, slot.set, slot.way, buf);
+		/* predict mode: the same place (the panel keeps its rows while hidden) */
+		render_hover(r, m, k, slot.r.x + slot.r.w / 2, slot.r.y + slot.r.h / 2, true, buf, sizeof buf);
+		CHECK(strstr(buf, "?") && !strstr(buf, "PFN"), "%s: fault %zu, predict: the slot this step filled tells: \"%s\"",
+		      name, k + 1, buf);
+	}
+	if (vma.r.w) {
+		render_hover(r, m, k, vma.r.x + vma.r.w / 2, vma.r.y + vma.r.h / 2, false, buf, sizeof buf);
+		char want[64];
+		snprintf(want, sizeof want, "VMA 0x%llx-0x%llx", (unsigned long long)vma.start, (unsigned long long)vma.end);
+		CHECK(strstr(buf, want) && strstr(buf, "pages"), "%s: fault %zu: the mouse over a VMA: \"%s\", not %s", name,
+		      k + 1, buf, want);
+	}
+	render(r, m, k);
+	for (int i = 0; i < lay->npanel; i++)
+		if (!strcmp(lay->panel[i].name, "frames")) {   /* the first frame: below the chips' line */
+			SDL_Rect a = lay->panel[i].r;
+			for (int y = a.y; y < a.y + a.h; y += 2) {
+				render_hover(r, m, k, a.x + 2, y, false, buf, sizeof buf);
+				if (strstr(buf, "frame 0x0 "))
+					break;
+			}
+			CHECK(strstr(buf, "frame 0x0 (pa 0x0)"), "%s: the mouse over frame 0: \"%s\"", name, buf);
+			break;
+		}
+}
+
+/* The VMAs to scale: one pixels-per-byte for every bar (within rounding),
+ * and where the pixels between two bars are not their gap to that scale,
+ * a break mark "//" between them. */
+static void check_vmas_to_scale(const char *name, struct renderer *r, struct model *m)
+{
+	size_t n = model_steps(m->log), checked = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (!sampled(k, n))
+			continue;
+		render(r, m, k);
+		const struct layout *lay = renderer_layout(r);
+		double px = 0, bytes = 0;
+		for (int i = 0; i < lay->nvma; i++)   /* the wide bars set the scale */
+			if (lay->vma[i].r.w > 40) {
+				px += lay->vma[i].r.w + 1;
+				bytes += (double)(lay->vma[i].end - lay->vma[i].start);
+			}
+		if (px == 0)
+			continue;
+		double scale = px / bytes;
+		for (int i = 0; i < lay->nvma; i++) {
+			const struct layout_vma *a = &lay->vma[i];
+			double want = (double)(a->end - a->start) * scale;
+			CHECK(a->r.w >= want - 3 - want / 100 && a->r.w <= (want < 1 ? 1 : want) + 3 + want / 100,
+			      "%s: fault %zu: VMA 0x%llx-0x%llx %d px wide, %.0f to scale", name, k + 1,
+			      (unsigned long long)a->start, (unsigned long long)a->end, a->r.w, want);
+			if (!i)
+				continue;
+			const struct layout_vma *b = &lay->vma[i - 1];
+			int gap = a->r.x - (b->r.x + b->r.w);
+			double gwant = (double)(a->start - b->end) * scale;
+			if (gap <= gwant + 3 + gwant / 100 && gap >= gwant - 3 - gwant / 100)
+				continue;
+			bool mark = false;
+			for (int t = 0; t < lay->ntext && !mark; t++)
+				mark = !strcmp(lay->text[t].s, "//") && lay->text[t].r.x >= b->r.x + b->r.w - 1 &&
+				       lay->text[t].r.x + lay->text[t].r.w <= a->r.x + 1;
+			CHECK(mark, "%s: fault %zu: the gap 0x%llx-0x%llx drawn %d px (%.0f to scale) with no break mark", name,
+			      k + 1, (unsigned long long)b->end, (unsigned long long)a->start, gap, gwant);
+		}
+		checked++;
+	}
+	CHECK(checked > 0, "%s: no VMAs to check", name);
+}
+
 static const struct layout_cell *find_cell(const struct layout *l, uint64_t table, uint32_t index)
 {
 	for (int i = 0; i < l->ncell; i++)
@@ -373,6 +516,11 @@ int main(int argc, char **argv)
 		check_back_and_forth(argv[i], r, &m);
 		check_rules_at_sizes(argv[i], r, &m);
 		check_predict(argv[i], r, &m);
+		check_hover(argv[i], r, &m);
+		lecture = true;
+		check_hover(argv[i], r, &m);
+		lecture = false;
+		check_vmas_to_scale(argv[i], r, &m);
 		check_missing_entry(argv[i], r, &m);
 		if (fork)
 			check_fork_sharing(argv[i], r, &m);
