@@ -498,6 +498,9 @@ struct step_view {
 	uint64_t new_table[64];
 	int nnew_table;
 	const struct gev *fill[TLB_KINDS];  /* the step's last fill of each TLB */
+	const struct mappers *mp;           /* per frame: who maps it */
+	int partner;                        /* the process beside the shown one: its parent or child, or 0 */
+	bool is_partner;                    /* this view draws the partner: its walk as a path, not the fault's */
 };
 
 static void note_change(struct step_view *v, uint64_t table, uint32_t index, uint64_t old, uint64_t val)
@@ -568,7 +571,7 @@ static int cell_state(const struct step_view *v, const struct gtable *t, uint32_
 		/* the walk descends level by level while the step animates */
 		if (v->s->anim < 1.0 && i > (int)(v->s->anim * 6 * (v->nwalk + 1)))
 			break;
-		return v->fault && v->walk[i].level <= v->fault->level ? CELL_WALK : CELL_PATH;
+		return v->fault && !v->is_partner && v->walk[i].level <= v->fault->level ? CELL_WALK : CELL_PATH;
 	}
 	int c = find_change(v, t->pa, index);
 	if (c >= 0)
@@ -645,6 +648,22 @@ static void entry_target(const struct pt_format *fmt, int level, uint64_t raw, c
 		snprintf(buf, len, "not present 0x%" PRIx64, raw);
 }
 
+/* Whether the frame an entry maps is mapped by both the shown process and
+ * its partner (copy on write's sharing, before either writes). */
+static bool shares_with_partner(const struct step_view *v, int level, uint64_t val)
+{
+	if (!v->partner || !v->mp)
+		return false;
+	struct pte d = pte_decode(v->fmt, level, val);
+	uint64_t f = d.oa >> v->fmt->page_shift;
+	if (d.kind != PTE_PAGE || f >= v->m->nframes)
+		return false;
+	int self = v->pid, other = v->partner, seen = 0;
+	for (int k = 0; k < v->mp[f].npids; k++)
+		seen |= (v->mp[f].pid[k] == other) | (v->mp[f].pid[k] == self) << 1;
+	return seen == 3;
+}
+
 /* A badge at the right end of a cell: NEW, CHG, or ? (hidden); returns its left. */
 static int draw_badge(struct renderer *r, SDL_Rect a, const char *label, SDL_Color c)
 {
@@ -689,6 +708,8 @@ static void draw_entry(struct renderer *r, const struct step_view *v, const stru
 	} else
 		snprintf(buf, sizeof buf, "%3u %s %s", e->index, target, flags);
 	text(r, r->mono_small, buf, a.x + 3, a.y, fg, right - a.x - 5);
+	if (shares_with_partner(v, t->level, val))   /* a frame both processes map: underlined in purple */
+		fill(r, a.x, a.y + a.h - 2, a.w / 3, 2, th->link);
 	lay_cell(r, a, t, e->index, val, state);
 }
 
@@ -850,21 +871,28 @@ static void draw_walk_blocks(struct renderer *r, const struct step_view *v, SDL_
 			link_x = -1;
 			continue;
 		}
-		textf(r, r->mono_small, x + 3, y, th->fg, w - 6, "%s (level %d)  %stable @0x%" PRIx64 "  %d entr%s", li->name,
-		      lv, is_new_table(v, t->pa) ? "NEW " : "", t->pa, t->n, t->n == 1 ? "y" : "ies");
-		y += rh;
-		/* the window: where the walk's index falls among the entries */
+		/* the window: where the walk's index falls among the entries; with
+		 * under three rows a level, the walk's entry alone, the cut marked
+		 * on the header line rather than on rows of its own */
 		int k = 0;
 		while (k < t->n && t->e[k].index < wc->index)
 			k++;
-		int total = t->n + !wc->present, shown = total <= per ? total : per > 3 ? per - 2 : 1;
+		int total = t->n + !wc->present;
+		bool tight = per < 3 && total > per;
+		char more[32] = "";
+		if (tight)
+			snprintf(more, sizeof more, ", \u2026 %d not shown", total - 1);
+		textf(r, r->mono_small, x + 3, y, th->fg, w - 6, "%s (level %d)  %stable @0x%" PRIx64 "  %d entr%s%s", li->name,
+		      lv, is_new_table(v, t->pa) ? "NEW " : "", t->pa, t->n, t->n == 1 ? "y" : "ies", more);
+		y += rh;
+		int shown = total <= per ? total : per > 3 ? per - 2 : 1;
 		int first = k - shown / 2;
 		if (first < 0 || total <= per)
 			first = 0;
 		if (first + shown > total)
 			first = total - shown;
 		int left = a.y + a.h;
-		if (first > 0 && y + rh <= left) {
+		if (first > 0 && !tight && y + rh <= left) {
 			textf(r, r->mono_small, x + 3, y, th->dim, w - 6, "\u2026 %d entr%s above", first, first == 1 ? "y" : "ies");
 			y += rh;
 		}
@@ -883,7 +911,7 @@ static void draw_walk_blocks(struct renderer *r, const struct step_view *v, SDL_
 			}
 			y += rh;
 		}
-		if (first + shown < total && y + rh <= left) {
+		if (first + shown < total && !tight && y + rh <= left) {
 			textf(r, r->mono_small, x + 3, y, th->dim, w - 6, "\u2026 %d entr%s below", total - first - shown,
 			      total - first - shown == 1 ? "y" : "ies");
 			y += rh;
@@ -978,6 +1006,142 @@ static void draw_tree(struct renderer *r, const struct step_view *v, SDL_Rect a)
 			      col.n - i == 1 ? "" : "s");
 	}
 	draw_links(r, v, pl, npl);
+}
+
+/* ------------------------------------------------------------ the partner */
+
+/* The process to draw beside the shown one: after a fork, while the two
+ * still share a frame or in the step that copies the last one, its
+ * parent (or, for a parent, its youngest child). */
+static int find_partner(const struct model *m, const struct mappers *mp, int pid, bool copying)
+{
+	const struct gproc *p = model_proc(m, pid);
+	if (!p || !mp)
+		return 0;
+	const struct gproc *up = model_proc(m, p->parent);
+	int cand = up && up->alive && up->root ? up->pid : 0;
+	for (int i = 0; !up && i < m->nproc; i++)   /* no parent: the youngest child */
+		if (m->proc[i].alive && m->proc[i].parent == pid && m->proc[i].root && m->proc[i].pid > cand)
+			cand = m->proc[i].pid;
+	if (!cand || copying)
+		return cand;
+	for (uint64_t f = 0; f < m->nframes; f++) {
+		int seen = 0;
+		for (int k = 0; k < mp[f].npids; k++)
+			seen |= (mp[f].pid[k] == pid) | (mp[f].pid[k] == cand) << 1;
+		if (seen == 3)
+			return cand;
+	}
+	return 0;
+}
+
+/* The partner's view of the step: its pid, its walk of the same address
+ * (drawn as a path: the fault is not its). */
+static void partner_view(const struct step_view *v, struct step_view *pv)
+{
+	*pv = *v;
+	pv->pid = v->partner;
+	pv->partner = v->pid;
+	pv->is_partner = true;
+	pv->nwalk = v->fault ? model_walk(v->m, pv->pid, v->fault->va, pv->walk, PT_MAX_LEVELS) : 0;
+}
+
+/* A lecture's partner: its walk of the same address, a row a level (the
+ * level's name, the entry), indented as the tree is. */
+static void draw_partner_walk(struct renderer *r, const struct step_view *pv, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct pt_format *fmt = pv->fmt;
+	int rh = TTF_FontLineSkip(r->mono_small) + 1, y = a.y, name_w = 0;
+	for (int lv = fmt->top_level; lv <= PT_LEVEL_LEAF; lv++) {
+		int w = text_width(r->mono_small, pt_level_info(fmt, lv)->name) + 8;
+		name_w = w > name_w ? w : name_w;
+	}
+	for (int lv = fmt->top_level; lv <= PT_LEVEL_LEAF && y + rh <= a.y + a.h; lv++, y += rh) {
+		const struct walk_cell *wc = NULL;
+		for (int i = 0; i < pv->nwalk; i++)
+			if (pv->walk[i].level == lv)
+				wc = &pv->walk[i];
+		int x = a.x + (lv - fmt->top_level) * r->m;
+		fill(r, x, y, name_w, rh - 1, level_color(lv));
+		text(r, r->mono_small, pt_level_info(fmt, lv)->name, x + 4, y, th->fg, name_w - 6);
+		const struct gtable *t = wc ? model_table(pv->m, wc->table) : NULL;
+		const struct gentry *e = t ? table_entry(t, wc->index) : NULL;
+		if (!e) {
+			text(r, r->mono_small, wc ? "empty: not mapped here" : "not reached", x + name_w + 4, y, th->dim, 0);
+			break;
+		}
+		draw_entry(r, pv, t, e, (SDL_Rect){x + name_w, y, a.x + a.w - x - name_w, rh - 1});
+	}
+}
+
+static void draw_partner(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	static struct step_view pv;
+	partner_view(v, &pv);
+	const struct gproc *me = model_proc(v->m, v->pid);
+	int lh = TTF_FontLineSkip(r->sans_bold);
+	int x = a.x + textf(r, r->sans_bold, a.x, a.y, th->fg, 0, "pid %d, its %s", v->partner,
+			    me && me->parent == v->partner ? "parent" : "child");
+	textf(r, r->sans, x, a.y, th->dim, a.x + a.w - x, "  same address: olive; underlined purple: a shared frame");
+	SDL_Rect b = {a.x, a.y + lh, a.w, a.h - lh};
+	if (r->lecture)
+		draw_partner_walk(r, &pv, b);
+	else
+		draw_tree(r, &pv, b);
+}
+
+static const struct layout_cell *cell_at(const struct layout *l, uint64_t table, uint32_t index)
+{
+	for (int i = 0; i < l->ncell; i++)
+		if (l->cell[i].table == table && l->cell[i].index == index)
+			return &l->cell[i];
+	return NULL;
+}
+
+/* The two leaf entries of the faulting address, one a process, joined:
+ * mapping one frame (shared), or the partner's frame copied to ours in
+ * this step (copy on write: the frame copied from outlined, a square at
+ * the copy's end). Drawn over the gap between the two panels. */
+static void draw_partner_links(struct renderer *r, const struct step_view *v, SDL_Rect area)
+{
+	const struct theme *th = &gui_theme;
+	if (!v->fault || !v->nwalk)
+		return;
+	static struct step_view pv;
+	partner_view(v, &pv);
+	if (!pv.nwalk)
+		return;
+	const struct walk_cell *w1 = &v->walk[v->nwalk - 1], *w2 = &pv.walk[pv.nwalk - 1];
+	const struct layout_cell *c1 = cell_at(&r->lay, w1->table, w1->index);
+	const struct layout_cell *c2 = cell_at(&r->lay, w2->table, w2->index);
+	if (!c1 || !c2)
+		return;
+	struct pte d1 = pte_decode(v->fmt, c1->level, c1->val), d2 = pte_decode(v->fmt, c2->level, c2->val);
+	if (d1.kind != PTE_PAGE || d2.kind != PTE_PAGE)
+		return;
+	int kind = -1;
+	if (d1.oa == d2.oa)
+		kind = LINK_SHARED;
+	for (size_t i = v->begin; i < v->end && kind < 0; i++) {
+		const struct gev *e = &v->log->ev[i];
+		if (e->kind == GEV_COW_COPY && e->pa == d2.oa && e->val == d1.oa)
+			kind = LINK_COPY;
+	}
+	if (kind < 0)
+		return;
+	SDL_SetClipRect(r->surf, &area);
+	int xl = (c1->r.x < c2->r.x ? c1->r.x : c2->r.x) - 5, y1 = c1->r.y + c1->r.h / 2, y2 = c2->r.y + c2->r.h / 2;
+	line(r, c2->r.x, y2, xl, y2, th->link, 3);
+	line(r, xl, y2, xl, y1, th->link, 3);
+	line(r, xl, y1, c1->r.x, y1, th->link, 3);
+	if (kind == LINK_COPY) {
+		outline(r, c2->r, th->link, 2);   /* the frame copied from */
+		fill(r, c1->r.x - 8, y1 - 4, 8, 8, th->link);   /* the arrow's end, at the copy */
+	}
+	lay_link(r, kind, d2.oa, v->partner, c2->r.x, y2, c1->r.x, y1);
+	SDL_SetClipRect(r->surf, &r->clip);
 }
 
 /* ------------------------------------------------------------ the address */
@@ -1272,10 +1436,9 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		cell--;
 		cols = a.w / cell;
 	}
-	struct mappers *mp = calloc(n, sizeof *mp);
+	const struct mappers *mp = v->mp;
 	if (!mp)
 		return;
-	model_collect_mappers(m, mp);
 	uint64_t fault_frame = UINT64_MAX;
 	if (v->fault && v->nwalk) {
 		const struct walk_cell *w = &v->walk[v->nwalk - 1];
@@ -1333,7 +1496,6 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 			cx += textf(r, r->sans, cx, a.y, th->link, title_right - cx, "copy: frame 0x%" PRIx64 " \u2192 0x%" PRIx64, from,
 				    to) + r->m;
 	}
-	free(mp);
 }
 
 static const char *const use_words[USE_COUNT] = {"free", "anonymous", "a page table", "the zero page", "page cache"};
@@ -1929,8 +2091,17 @@ static void layout_default(struct renderer *r, const struct step_view *v)
 	int bottom = H - mg - leg_h - mg / 2 - tl_h - mg / 2;
 	int frames_h = H * 20 / 100;
 	int tree_h = bottom - y - vma_h - frames_h - 2 * mg;
-	begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, tree_h});
-	draw_tree(r, v, r->clip);
+	if (v->partner) {   /* parent and child: the shown one above, the other below */
+		int top_h = tree_h * 56 / 100;
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, top_h});
+		draw_tree(r, v, r->clip);
+		begin_panel(r, "partner", (SDL_Rect){mg, y + top_h + mg, left_w, tree_h - top_h - mg});
+		draw_partner(r, v, r->clip);
+		draw_partner_links(r, v, (SDL_Rect){mg, y, left_w, tree_h});
+	} else {
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, tree_h});
+		draw_tree(r, v, r->clip);
+	}
 	y += tree_h + mg;
 	begin_panel(r, "vmas", (SDL_Rect){mg, y, left_w, vma_h});
 	draw_vmas(r, v, r->clip);
@@ -1970,8 +2141,18 @@ static void layout_lecture(struct renderer *r, const struct step_view *v)
 	int frames_h = H * 11 / 100;
 	int main_h = bottom - y - vma_h - frames_h - 2 * mg;
 	int left_w = (W - 3 * mg) * 60 / 100, rx = 2 * mg + left_w, right_w = W - mg - rx;
-	begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, main_h});
-	draw_tree(r, v, r->clip);
+	if (v->partner) {   /* the other process's walk of the same address, a row a level, below */
+		int levels = PT_LEVEL_LEAF - v->fmt->top_level + 1;
+		int part_h = TTF_FontLineSkip(r->sans_bold) + levels * (TTF_FontLineSkip(r->mono_small) + 1) + 2;
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, main_h - part_h - mg});
+		draw_tree(r, v, r->clip);
+		begin_panel(r, "partner", (SDL_Rect){mg, y + main_h - part_h, left_w, part_h});
+		draw_partner(r, v, r->clip);
+		draw_partner_links(r, v, (SDL_Rect){mg, y, left_w, main_h});
+	} else {
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, main_h});
+		draw_tree(r, v, r->clip);
+	}
 	int fault_h = main_h * 62 / 100;
 	begin_panel(r, "fault", (SDL_Rect){rx, y, right_w, fault_h});
 	draw_fault_panel(r, v, r->clip);
@@ -2004,17 +2185,28 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 	if (v.fault)
 		v.nwalk = model_walk(m, v.pid, v.fault->va, v.walk, PT_MAX_LEVELS);
 	collect_changes(&v);
+	struct mappers *mp = calloc(m->nframes ? m->nframes : 1, sizeof *mp);
+	if (mp)
+		model_collect_mappers(m, mp);
+	v.mp = mp;
+	bool copying = false;
+	for (size_t i = v.begin; i < v.end; i++)
+		copying |= m->log->ev[i].kind == GEV_COW_COPY && m->log->ev[i].pid == v.pid;
+	v.partner = find_partner(m, mp, v.pid, copying);
 	r->lay.ncell = r->lay.nlink = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
 	r->lay.nslot = r->lay.nvma = r->lay.breaks = r->lay.partner = 0;
 	r->lay.hover = (SDL_Rect){0, 0, 0, 0};
 	r->fg.cols = 0;
 	r->lay.pid = v.pid;
+	r->lay.partner = v.partner;
 	if (s->lecture != r->lecture) {   /* the fonts were opened for the other mode */
 		char err[256];
 		int px = font_size(r->surf->w, r->surf->h, s->lecture);
 		r->m = px / 2;
-		if (open_fonts(r, px, s->lecture, err, sizeof err))
+		if (open_fonts(r, px, s->lecture, err, sizeof err)) {
+			free(mp);
 			return;
+		}
 	}
 	SDL_SetClipRect(r->surf, NULL);
 	SDL_FillRect(r->surf, NULL, rgb(r, gui_theme.bg));
@@ -2027,4 +2219,5 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 		draw_hover(r, &v);
 	if (s->help)
 		draw_help(r);
+	free(mp);
 }

@@ -20,6 +20,10 @@
  * - the mouse over a TLB slot, a VMA, a frame: a box (its outline in the
  *   walk colour) saying what it is (a slot: VPN -> PFN, ASID, permissions,
  *   the fault that filled it; hidden in predict mode when this step did);
+ * - parent and child side by side: at a copy on write, the other process
+ *   drawn too, its entry for the address joined to the copier's (shared
+ *   while the step is before "write entry", the frame copied from after
+ *   it; hidden in predict mode);
  * - the VMAs to scale: one scale for every bar, and a break mark wherever
  *   a gap between two is not drawn to it.
  * Usage: test_gui [--fork] LOG... (--fork: the next log must show a
@@ -442,6 +446,71 @@ static size_t step_before_event(const struct evlog *l, size_t i)
 	return k ? k - 1 : 0;
 }
 
+static const struct layout_link *find_link(const struct layout *lay, int kind, uint64_t frame)
+{
+	for (int j = 0; j < lay->nlink; j++)
+		if (lay->link[j].kind == kind && lay->link[j].frame == frame)
+			return &lay->link[j];
+	return NULL;
+}
+
+/* The step of a copy on write: the other process beside the copier, their
+ * entries for the address joined, shared then copied. */
+static void check_partner(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	int checked = 0;
+	for (size_t i = 0; i < l->nev && checked < 2; i++) {
+		if (l->ev[i].kind != GEV_COW_COPY)
+			continue;
+		size_t k = 0;
+		while (k + 1 < model_steps(l) && model_step_end(l, k) <= i)
+			k++;
+		const struct gfault *f = model_step_fault(l, k);
+		if (!f || f->pid != l->ev[i].pid || !k)
+			continue;
+		/* a copy of a frame another process maps too (not of a file's page) */
+		model_goto(m, k - 1);
+		struct mappers *mp = calloc(m->nframes, sizeof *mp);
+		model_collect_mappers(m, mp);
+		uint64_t from = l->ev[i].pa >> l->fmt->page_shift;
+		bool shared = from < m->nframes && mp[from].npids >= 2;
+		free(mp);
+		if (!shared)
+			continue;
+		model_goto(m, k);
+		for (int mode = 0; mode < 2; mode++) {
+			const char *mn = mode ? "lecture" : "default";
+			struct render_state s = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4, .hover_x = -1,
+						 .hover_y = -1, .lecture = mode};
+			render_frame(r, m, &s);
+			const struct layout *lay = renderer_layout(r);
+			CHECK(lay->partner, "%s: fault %d (%s), a copy on write: no other process drawn beside pid %d", name, f->n,
+			      mn, f->pid);
+			const struct layout_link *ln = find_link(lay, LINK_COPY, l->ev[i].pa);
+			CHECK(ln, "%s: fault %d (%s): no link from the frame copied from, 0x%llx, to the copier's entry", name,
+			      f->n, mn, (unsigned long long)l->ev[i].pa);
+			if (ln) {
+				SDL_Color got = pixel(renderer_surface(r), ln->x1 - 2, ln->y1);
+				CHECK(same_color(got, gui_theme.link), "%s: fault %d (%s): the copy link is not drawn", name, f->n,
+				      mn);
+			}
+			s.anim = 0.25;   /* "fault": the entry as it was, still sharing */
+			render_frame(r, m, &s);
+			CHECK(find_link(renderer_layout(r), LINK_SHARED, l->ev[i].pa),
+			      "%s: fault %d (%s), before the write: the two entries are not joined as sharing frame 0x%llx", name,
+			      f->n, mn, (unsigned long long)l->ev[i].pa);
+			s.anim = 1.0;
+			s.predict = true;
+			render_frame(r, m, &s);
+			CHECK(!find_link(renderer_layout(r), LINK_COPY, l->ev[i].pa),
+			      "%s: fault %d (%s, predict): the copy is shown before it is revealed", name, f->n, mn);
+		}
+		checked++;
+	}
+	CHECK(checked > 0, "%s: no copy on write to check parent and child beside each other", name);
+}
+
 static void check_fork_sharing(const char *name, struct renderer *r, struct model *m)
 {
 	const struct evlog *l = m->log;
@@ -522,8 +591,10 @@ int main(int argc, char **argv)
 		lecture = false;
 		check_vmas_to_scale(argv[i], r, &m);
 		check_missing_entry(argv[i], r, &m);
-		if (fork)
+		if (fork) {
 			check_fork_sharing(argv[i], r, &m);
+			check_partner(argv[i], r, &m);
+		}
 		fork = false;
 		model_free(&m);
 		evlog_free(&l);
