@@ -1557,6 +1557,8 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 			      short_names[t], fl->entry.va >> v->fmt->page_shift, pf, fl->entry.asid,
 			      fl->victim.valid ? " (evicts one)" : "");
 		}
+		if (hidden(v) || stage_of(v) >= ST_FILL)   /* the mouse on the line: the slot's box (a lecture draws no slots) */
+			lay_slot(r, (SDL_Rect){a.x, y, a.w, sh}, t, fl->array, fl->index, fl->way, 2);
 		y += sh;
 	}
 	if (r->lecture)

@@ -271,7 +271,7 @@ static void check_hover(const char *name, struct renderer *r, struct model *m)
 	}
 	struct layout_vma vma = lay->nvma ? lay->vma[lay->nvma - 1] : (struct layout_vma){0};
 	char buf[4096];
-	CHECK(found || lecture, "%s: fault %zu: the slot its fill wrote is not drawn", name, k + 1);
+	CHECK(found, "%s: fault %zu: the slot its fill wrote is not drawn (%s)", name, k + 1, lecture ? "lecture" : "default");
 	if (found) {
 		render_hover(r, m, k, slot.r.x + slot.r.w / 2, slot.r.y + slot.r.h / 2, false, buf, sizeof buf);
 		CHECK(strstr(buf, "VPN 0x") && strstr(buf, "\u2192 PFN") && strstr(buf, "ASID") && strstr(buf, "permissions") &&
