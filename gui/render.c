@@ -498,7 +498,8 @@ struct step_view {
 	uint64_t new_table[64];
 	int nnew_table;
 	const struct gev *fill[TLB_KINDS];  /* the step's last fill of each TLB */
-	const struct mappers *mp;           /* per frame: who maps it */
+	const struct mappers *mp;           /* per frame: who maps it (before the step while its entries are) */
+	const uint8_t *use;                 /* per frame: its use (before the step until "allocate") */
 	int partner;                        /* the process beside the shown one: its parent or child, or 0 */
 	bool is_partner;                    /* this view draws the partner: its walk as a path, not the fault's */
 };
@@ -1469,7 +1470,7 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		int fx = a.x + (int)(f % (uint64_t)cols) * cell, fy = gy + (int)(f / (uint64_t)cols) * cell;
 		if (fy + cell > a.y + a.h)
 			break;
-		fill(r, fx, fy, cell - 1, cell - 1, th->use[m->use[f]]);
+		fill(r, fx, fy, cell - 1, cell - 1, th->use[v->use[f]]);
 		if (cell >= TTF_FontHeight(r->mono_small) && mp[f].count)
 			textf(r, r->mono_small, fx + 1, fy + (cell - TTF_FontLineSkip(r->mono_small)) / 2, th->bg, cell - 2,
 			      "%u", mp[f].count);
@@ -1899,18 +1900,16 @@ static int hover_other(struct renderer *r, const struct step_view *v, int hx, in
 	if (f >= m->nframes)
 		return 0;
 	snprintf(lines[n++], 160, "frame 0x%" PRIx64 " (pa 0x%" PRIx64 "): %s", f, f << v->fmt->page_shift,
-		 use_words[m->use[f] < USE_COUNT ? m->use[f] : 0]);
-	struct mappers *mp = calloc(m->nframes, sizeof *mp);
-	if (mp) {
-		model_collect_mappers(m, mp);
-		if (mp[f].count) {
-			char pids[64] = "";
-			for (int k = 0; k < mp[f].npids; k++)
-				snprintf(pids + strlen(pids), sizeof pids - strlen(pids), "%s%d", k ? ", " : "", mp[f].pid[k]);
-			snprintf(lines[n++], 160, "mapped by %u entr%s, pid %s", mp[f].count, mp[f].count == 1 ? "y" : "ies", pids);
-		}
-		free(mp);
+		 use_words[v->use[f] < USE_COUNT ? v->use[f] : 0]);
+	const struct mappers *mp = v->mp;   /* as drawn: before the step while its outcome is not shown */
+	if (mp && mp[f].count) {
+		char pids[64] = "";
+		for (int k = 0; k < mp[f].npids; k++)
+			snprintf(pids + strlen(pids), sizeof pids - strlen(pids), "%s%d", k ? ", " : "", mp[f].pid[k]);
+		snprintf(lines[n++], 160, "mapped by %u entr%s, pid %s", mp[f].count, mp[f].count == 1 ? "y" : "ies", pids);
 	}
+	if (show_old(v))   /* the entries below are the step's outcome */
+		return n;
 	/* where the shown process maps it: the page's address, its VMA (a page-cache frame's file) */
 	for (uint64_t t = 0; t < m->nframes && n < 6; t++) {
 		const struct gtable *tb = m->table[t];
@@ -2172,6 +2171,50 @@ static void layout_lecture(struct renderer *r, const struct step_view *v)
 	draw_legend(r, r->clip);
 }
 
+/* Whether frame pa was allocated (as a frame or a table) in the step. */
+static bool allocated_in_step(const struct step_view *v, uint64_t pa)
+{
+	for (size_t i = v->begin; i < v->end; i++) {
+		const struct gev *e = &v->log->ev[i];
+		if ((e->kind == GEV_FRAME_ALLOC || e->kind == GEV_TABLE_ALLOC) && e->pa == pa)
+			return true;
+	}
+	return false;
+}
+
+/* The frames as the step found them, for while its outcome is not shown
+ * (hidden, or the animation not there yet): the frames and tables its
+ * handler allocated free again (until "allocate"), the mappings its
+ * entries made undone (until "write entry"). Otherwise the model's. */
+static void frames_before(struct step_view *v, struct mappers *mp, uint8_t *use)
+{
+	const struct model *m = v->m;
+	bool unalloc = hidden(v) || stage_of(v) < ST_ALLOC, unmap = show_old(v);
+	for (int i = 0; i < v->nchange && (unalloc || unmap); i++) {
+		const struct gtable *t = model_table(m, v->change[i].table);
+		if (!t)
+			continue;
+		struct pte now = pte_decode(v->fmt, t->level, v->change[i].val), was = pte_decode(v->fmt, t->level, v->change[i].old);
+		uint64_t f = now.oa >> v->fmt->page_shift, o = was.oa >> v->fmt->page_shift;
+		bool same = now.kind == was.kind && now.oa == was.oa;
+		if ((now.kind == PTE_PAGE || now.kind == PTE_TABLE) && !same && f < m->nframes && unalloc &&
+		    allocated_in_step(v, now.oa))
+			use[f] = USE_FREE;
+		if (!unmap || t->level != PT_LEVEL_LEAF || same)
+			continue;
+		if (now.kind == PTE_PAGE && f < m->nframes && mp[f].count && !--mp[f].count)
+			mp[f].npids = 0;
+		if (was.kind == PTE_PAGE && o < m->nframes) {
+			mp[o].count++;
+			bool in = false;
+			for (int k = 0; k < mp[o].npids; k++)
+				in |= mp[o].pid[k] == t->pid;
+			if (!in && mp[o].npids < MAPPER_PIDS)
+				mp[o].pid[mp[o].npids++] = t->pid;
+		}
+	}
+}
+
 void render_frame(struct renderer *r, const struct model *m, const struct render_state *s)
 {
 	static struct step_view v;
@@ -2195,6 +2238,12 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 	for (size_t i = v.begin; i < v.end; i++)
 		copying |= m->log->ev[i].kind == GEV_COW_COPY && m->log->ev[i].pid == v.pid;
 	v.partner = find_partner(m, mp, v.pid, copying);
+	uint8_t *use = malloc(m->nframes ? m->nframes : 1);
+	if (use && m->nframes)
+		memcpy(use, m->use, m->nframes);
+	if (mp && use)
+		frames_before(&v, mp, use);
+	v.use = use ? use : m->use;
 	r->lay.ncell = r->lay.nlink = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
 	r->lay.nslot = r->lay.nvma = r->lay.breaks = r->lay.partner = 0;
 	r->lay.hover = (SDL_Rect){0, 0, 0, 0};
@@ -2207,6 +2256,7 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 		r->m = px / 2;
 		if (open_fonts(r, px, s->lecture, err, sizeof err)) {
 			free(mp);
+			free(use);
 			return;
 		}
 	}
@@ -2222,4 +2272,5 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 	if (s->help)
 		draw_help(r);
 	free(mp);
+	free(use);
 }

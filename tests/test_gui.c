@@ -14,7 +14,9 @@
  *   dropped for want of room, every cut string marked "…"; a lecture's
  *   type at least 20 points at 1280x720;
  * - predict mode: a step's new frames appear in no string until revealed
- *   (and do after);
+ *   (and do after), and not in the pixels: the log changed to map another
+ *   frame there gives the same picture while hidden (and another once
+ *   revealed);
  * - lecture mode: the walk's entries in the walk colour too, and a failed
  *   walk's missing entry drawn;
  * - the mouse over a TLB slot, a VMA, a frame: a box (its outline in the
@@ -188,6 +190,100 @@ static void check_predict(const char *name, struct renderer *r, struct model *m)
 		free(mp);
 	}
 	CHECK(checked > 0, "%s: no new frame to hide in predict mode", name);
+}
+
+/* Swaps frame a for frame b in the events of step k (entries written,
+ * frames allocated, copies) and in its fault's record: a log that differs
+ * only in the values predict mode hides. Its own inverse. */
+static void swap_frame_in_step(struct evlog *l, size_t k, uint64_t a, uint64_t b)
+{
+	int sh = l->fmt->page_shift;
+	uint64_t pa = a << sh, pb = b << sh, bits = pa ^ pb;
+	for (size_t i = model_step_begin(l, k); i < model_step_end(l, k); i++) {
+		struct gev *e = &l->ev[i];
+		uint64_t o = pte_decode(l->fmt, e->level, e->val).oa >> sh;
+		if (e->kind == GEV_PTE && e->val && (o == a || o == b))
+			e->val ^= bits;
+		if ((e->kind == GEV_FRAME_ALLOC || e->kind == GEV_FRAME_FREE) && (e->pa == pa || e->pa == pb))
+			e->pa ^= bits;
+		if (e->kind == GEV_COW_COPY && (e->val == pa || e->val == pb))
+			e->val ^= bits;
+	}
+	struct gfault *f = &l->faults[k];
+	for (int i = 0; i < f->nptes; i++) {
+		uint64_t o = pte_decode(l->fmt, f->ptes[i].level, f->ptes[i].val).oa >> sh;
+		if (f->ptes[i].val && (o == a || o == b))
+			f->ptes[i].val ^= bits;
+	}
+}
+
+/* Predict mode's pixels: step k hidden, drawn from the log and from the
+ * log with its new frame swapped for a free one, is the same picture. */
+static void check_predict_pixels(const char *name, struct renderer *r, struct model *m)
+{
+	struct evlog *l = (struct evlog *)m->log;
+	SDL_Surface *surf = renderer_surface(r);
+	size_t bytes = (size_t)surf->pitch * (size_t)surf->h;
+	unsigned char *a = malloc(bytes), *ra = malloc(bytes);
+	int checked = 0;
+	for (size_t k = 1; k < l->nfaults && checked < 3; k++) {
+		const struct gfault *f = &l->faults[k];
+		if (!sampled(k, l->nfaults) || f->nptes == 0)
+			continue;
+		/* the step's new page frame, and a frame free before and after it */
+		model_goto(m, k);
+		uint64_t from = UINT64_MAX, to = UINT64_MAX;
+		for (int i = 0; i < f->nptes && from == UINT64_MAX; i++) {
+			struct pte d = pte_decode(l->fmt, f->ptes[i].level, f->ptes[i].val);
+			struct pte o = pte_decode(l->fmt, f->ptes[i].level, f->ptes[i].old);
+			if (d.kind == PTE_PAGE && (o.kind != PTE_PAGE || o.oa != d.oa))
+				from = d.oa >> l->fmt->page_shift;
+		}
+		struct mappers *mp = calloc(m->nframes, sizeof *mp);
+		model_collect_mappers(m, mp);
+		for (uint64_t g = m->nframes; g-- > 0 && to == UINT64_MAX;)
+			if (m->use[g] == USE_FREE && !mp[g].count && !m->table[g])
+				to = g;
+		free(mp);
+		if (from == UINT64_MAX || to == UINT64_MAX || from >= m->nframes)
+			continue;
+		for (int mode = 0; mode < 2; mode++) {
+			struct render_state s = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4, .hover_x = -1,
+						 .hover_y = -1, .lecture = mode, .predict = true};
+			struct model m1, m2;
+			model_init(&m1, l);
+			model_goto(&m1, k);
+			render_frame(r, &m1, &s);
+			memcpy(a, surf->pixels, bytes);
+			s.revealed = true;
+			render_frame(r, &m1, &s);
+			memcpy(ra, surf->pixels, bytes);
+			model_free(&m1);
+			swap_frame_in_step(l, k, from, to);
+			model_init(&m2, l);
+			model_goto(&m2, k);
+			s.revealed = false;
+			render_frame(r, &m2, &s);
+			size_t at = 0;
+			while (at < bytes && a[at] == ((unsigned char *)surf->pixels)[at])
+				at++;
+			CHECK(at == bytes,
+			      "%s: fault %d (predict, %s): the picture shows which frame it maps (0x%llx or 0x%llx), at %zu,%zu",
+			      name, f->n, mode ? "lecture" : "default", (unsigned long long)from, (unsigned long long)to,
+			      at % (size_t)surf->pitch / 4, at / (size_t)surf->pitch);
+			s.revealed = true;
+			render_frame(r, &m2, &s);
+			CHECK(mode || memcmp(ra, surf->pixels, bytes), "%s: fault %d (revealed, %s): frame 0x%llx or 0x%llx, the same picture",
+			      name, f->n, mode ? "lecture" : "default", (unsigned long long)from, (unsigned long long)to);
+			model_free(&m2);
+			swap_frame_in_step(l, k, from, to);
+		}
+		checked++;
+	}
+	CHECK(checked > 0, "%s: no step with a new frame to hide in predict mode's pixels", name);
+	free(a);
+	free(ra);
+	model_goto(m, 0);
 }
 
 /* A failed walk (no entry where the walk looked) shows the missing entry. */
@@ -585,6 +681,7 @@ int main(int argc, char **argv)
 		check_back_and_forth(argv[i], r, &m);
 		check_rules_at_sizes(argv[i], r, &m);
 		check_predict(argv[i], r, &m);
+		check_predict_pixels(argv[i], r, &m);
 		check_hover(argv[i], r, &m);
 		lecture = true;
 		check_hover(argv[i], r, &m);
