@@ -24,6 +24,8 @@ struct gui_options {
 	bool lecture;           /* large type for a lecture hall (key L toggles) */
 	bool predict;           /* exercise: each fault's outcome hidden until r (key p toggles) */
 	const char *gif;        /* headless: an animated GIF of the faults, each in its steps */
+	bool hover;             /* headless: the mouse at (hover_x, hover_y), its box drawn */
+	int hover_x, hover_y;
 };
 
 int gui_view_file(const char *path, const struct gui_options *o);

@@ -55,8 +55,6 @@ struct renderer {
 	struct {                  /* the frames' grid, for hovering */
 		int x, y, cell, cols, bottom;
 	} fg;
-	SDL_Rect vma_r[256];      /* the VMAs' bars and their index in the process */
-	int vma_i[256], nvma_r;
 	struct layout lay;
 };
 
@@ -157,6 +155,8 @@ void renderer_destroy(struct renderer *r)
 	free(r->lay.link);
 	free(r->lay.mark);
 	free(r->lay.text);
+	free(r->lay.slot);
+	free(r->lay.vma);
 	free(r);
 	if (TTF_WasInit())
 		TTF_Quit();
@@ -323,14 +323,6 @@ static int text(struct renderer *r, TTF_Font *f, const char *s, int x, int y, SD
 	return w;
 }
 
-/* The width of "N more", the count of what did not fit. */
-static int more_width(TTF_Font *f, int n)
-{
-	char buf[32];
-	snprintf(buf, sizeof buf, "%d more", n);
-	return text_width(f, buf);
-}
-
 static int textf(struct renderer *r, TTF_Font *f, int x, int y, SDL_Color c, int max_w, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
 static int textf(struct renderer *r, TTF_Font *f, int x, int y, SDL_Color c, int max_w, const char *fmt, ...)
@@ -392,7 +384,8 @@ static SDL_Color level_color(int level)
 
 /* ------------------------------------------------------------ layout records */
 
-static void lay_cell(struct renderer *r, SDL_Rect a, const struct gtable *t, const struct gentry *e, int state)
+/* val: the value the cell shows (before the step while it animates or is hidden). */
+static void lay_cell(struct renderer *r, SDL_Rect a, const struct gtable *t, uint32_t index, uint64_t val, int state)
 {
 	struct layout *l = &r->lay;
 	if (l->ncell == l->ccap) {
@@ -403,21 +396,43 @@ static void lay_cell(struct renderer *r, SDL_Rect a, const struct gtable *t, con
 		l->cell = n;
 		l->ccap = cap;
 	}
-	l->cell[l->ncell++] = (struct layout_cell){a, t->pa, e->index, t->level, state, e->val};
+	l->cell[l->ncell++] = (struct layout_cell){a, t->pa, index, t->level, state, val};
 }
 
-static void lay_link(struct renderer *r, uint64_t frame, int pid, int x1, int y1, int x2, int y2)
+/* Room for one more element of a layout array: its address, or NULL. */
+static void *lay_more(void *pp, int *n, int *cap, size_t elem)
 {
-	struct layout *l = &r->lay;
-	if (l->nlink == l->lcap) {
-		int cap = l->lcap ? l->lcap * 2 : 64;
-		struct layout_link *n = realloc(l->link, (size_t)cap * sizeof *n);
-		if (!n)
-			return;
-		l->link = n;
-		l->lcap = cap;
+	void **p = pp;
+	if (*n == *cap) {
+		int c = *cap ? *cap * 2 : 64;
+		void *q = realloc(*p, (size_t)c * elem);
+		if (!q)
+			return NULL;
+		*p = q;
+		*cap = c;
 	}
-	l->link[l->nlink++] = (struct layout_link){frame, pid, x1, y1, x2, y2};
+	return (char *)*p + (size_t)(*n)++ * elem;
+}
+
+static void lay_link(struct renderer *r, int kind, uint64_t frame, int pid, int x1, int y1, int x2, int y2)
+{
+	struct layout_link *k = lay_more(&r->lay.link, &r->lay.nlink, &r->lay.lcap, sizeof *k);
+	if (k)
+		*k = (struct layout_link){frame, pid, x1, y1, x2, y2, kind};
+}
+
+static void lay_slot(struct renderer *r, SDL_Rect a, int tlb, int array, uint32_t set, uint32_t way, int state)
+{
+	struct layout_slot *k = lay_more(&r->lay.slot, &r->lay.nslot, &r->lay.scap, sizeof *k);
+	if (k)
+		*k = (struct layout_slot){a, tlb, array, set, way, state};
+}
+
+static void lay_vma(struct renderer *r, SDL_Rect a, const struct gvma *g, int pid)
+{
+	struct layout_vma *k = lay_more(&r->lay.vma, &r->lay.nvma, &r->lay.vcap, sizeof *k);
+	if (k)
+		*k = (struct layout_vma){a, g->start, g->end, pid};
 }
 
 static void lay_mark(struct renderer *r, uint64_t frame, SDL_Rect a)
@@ -453,14 +468,31 @@ void layout_print(FILE *f, const struct layout *lay, size_t step)
 		fprintf(f, "cell table 0x%" PRIx64 " index %u level %d %s %d %d %d %d\n", c->table, c->index, c->level,
 			states[c->state], c->r.x, c->r.y, c->r.w, c->r.h);
 	}
+	static const char *const kinds[] = {"chip", "shared", "copy"};
 	for (int i = 0; i < lay->nlink; i++) {
 		const struct layout_link *k = &lay->link[i];
-		fprintf(f, "link frame 0x%" PRIx64 " pid %d %d %d %d %d\n", k->frame, k->pid, k->x1, k->y1, k->x2, k->y2);
+		fprintf(f, "link %s frame 0x%" PRIx64 " pid %d %d %d %d %d\n", kinds[k->kind], k->frame, k->pid, k->x1, k->y1,
+			k->x2, k->y2);
 	}
 	for (int i = 0; i < lay->nmark; i++) {
 		const struct layout_mark *k = &lay->mark[i];
 		fprintf(f, "mark frame 0x%" PRIx64 " %d %d %d %d\n", k->frame, k->r.x, k->r.y, k->r.w, k->r.h);
 	}
+	static const char *const tlbs[TLB_KINDS] = {"L1i", "L1d", "L2"};
+	for (int i = 0; i < lay->nslot; i++) {
+		const struct layout_slot *k = &lay->slot[i];
+		static const char *const slot_states[] = {"empty", "valid", "filled"};
+		fprintf(f, "slot %s array %d set %u way %u %s %d %d %d %d\n", tlbs[k->tlb], k->array, k->set, k->way,
+			slot_states[k->state], k->r.x, k->r.y, k->r.w, k->r.h);
+	}
+	for (int i = 0; i < lay->nvma; i++) {
+		const struct layout_vma *k = &lay->vma[i];
+		fprintf(f, "vma pid %d 0x%" PRIx64 "-0x%" PRIx64 " %d %d %d %d\n", k->pid, k->start, k->end, k->r.x, k->r.y,
+			k->r.w, k->r.h);
+	}
+	fprintf(f, "breaks %d partner %d\n", lay->breaks, lay->partner);
+	if (lay->hover.w)
+		fprintf(f, "hover %d %d %d %d\n", lay->hover.x, lay->hover.y, lay->hover.w, lay->hover.h);
 }
 
 /* ------------------------------------------------------------ the step's changes */
@@ -485,6 +517,10 @@ struct step_view {
 	uint64_t new_table[64];
 	int nnew_table;
 	const struct gev *fill[TLB_KINDS];  /* the step's last fill of each TLB */
+	const struct mappers *mp;           /* per frame: who maps it (before the step while its entries are) */
+	const uint8_t *use;                 /* per frame: its use (before the step until "allocate") */
+	int partner;                        /* the process beside the shown one: its parent or child, or 0 */
+	bool is_partner;                    /* this view draws the partner: its walk as a path, not the fault's */
 };
 
 static void note_change(struct step_view *v, uint64_t table, uint32_t index, uint64_t old, uint64_t val)
@@ -555,7 +591,7 @@ static int cell_state(const struct step_view *v, const struct gtable *t, uint32_
 		/* the walk descends level by level while the step animates */
 		if (v->s->anim < 1.0 && i > (int)(v->s->anim * 6 * (v->nwalk + 1)))
 			break;
-		return v->fault && v->walk[i].level <= v->fault->level ? CELL_WALK : CELL_PATH;
+		return v->fault && !v->is_partner && v->walk[i].level <= v->fault->level ? CELL_WALK : CELL_PATH;
 	}
 	int c = find_change(v, t->pa, index);
 	if (c >= 0)
@@ -632,6 +668,22 @@ static void entry_target(const struct pt_format *fmt, int level, uint64_t raw, c
 		snprintf(buf, len, "not present 0x%" PRIx64, raw);
 }
 
+/* Whether the frame an entry maps is mapped by both the shown process and
+ * its partner (copy on write's sharing, before either writes). */
+static bool shares_with_partner(const struct step_view *v, int level, uint64_t val)
+{
+	if (!v->partner || !v->mp)
+		return false;
+	struct pte d = pte_decode(v->fmt, level, val);
+	uint64_t f = d.oa >> v->fmt->page_shift;
+	if (d.kind != PTE_PAGE || f >= v->m->nframes)
+		return false;
+	int self = v->pid, other = v->partner, seen = 0;
+	for (int k = 0; k < v->mp[f].npids; k++)
+		seen |= (v->mp[f].pid[k] == other) | (v->mp[f].pid[k] == self) << 1;
+	return seen == 3;
+}
+
 /* A badge at the right end of a cell: NEW, CHG, or ? (hidden); returns its left. */
 static int draw_badge(struct renderer *r, SDL_Rect a, const char *label, SDL_Color c)
 {
@@ -676,7 +728,9 @@ static void draw_entry(struct renderer *r, const struct step_view *v, const stru
 	} else
 		snprintf(buf, sizeof buf, "%3u %s %s", e->index, target, flags);
 	text(r, r->mono_small, buf, a.x + 3, a.y, fg, right - a.x - 5);
-	lay_cell(r, a, t, e, state);
+	if (shares_with_partner(v, t->level, val))   /* a frame both processes map: underlined in purple */
+		fill(r, a.x, a.y + a.h - 2, a.w / 3, 2, th->link);
+	lay_cell(r, a, t, e->index, val, state);
 }
 
 /* ------------------------------------------------------------ the tree */
@@ -837,21 +891,28 @@ static void draw_walk_blocks(struct renderer *r, const struct step_view *v, SDL_
 			link_x = -1;
 			continue;
 		}
-		textf(r, r->mono_small, x + 3, y, th->fg, w - 6, "%s (level %d)  %stable @0x%" PRIx64 "  %d entr%s", li->name,
-		      lv, is_new_table(v, t->pa) ? "NEW " : "", t->pa, t->n, t->n == 1 ? "y" : "ies");
-		y += rh;
-		/* the window: where the walk's index falls among the entries */
+		/* the window: where the walk's index falls among the entries; with
+		 * under three rows a level, the walk's entry alone, the cut marked
+		 * on the header line rather than on rows of its own */
 		int k = 0;
 		while (k < t->n && t->e[k].index < wc->index)
 			k++;
-		int total = t->n + !wc->present, shown = total <= per ? total : per > 3 ? per - 2 : 1;
+		int total = t->n + !wc->present;
+		bool tight = per < 3 && total > per;
+		char more[32] = "";
+		if (tight)
+			snprintf(more, sizeof more, ", \u2026 %d not shown", total - 1);
+		textf(r, r->mono_small, x + 3, y, th->fg, w - 6, "%s (level %d)  %stable @0x%" PRIx64 "  %d entr%s%s", li->name,
+		      lv, is_new_table(v, t->pa) ? "NEW " : "", t->pa, t->n, t->n == 1 ? "y" : "ies", more);
+		y += rh;
+		int shown = total <= per ? total : per > 3 ? per - 2 : 1;
 		int first = k - shown / 2;
 		if (first < 0 || total <= per)
 			first = 0;
 		if (first + shown > total)
 			first = total - shown;
 		int left = a.y + a.h;
-		if (first > 0 && y + rh <= left) {
+		if (first > 0 && !tight && y + rh <= left) {
 			textf(r, r->mono_small, x + 3, y, th->dim, w - 6, "\u2026 %d entr%s above", first, first == 1 ? "y" : "ies");
 			y += rh;
 		}
@@ -870,7 +931,7 @@ static void draw_walk_blocks(struct renderer *r, const struct step_view *v, SDL_
 			}
 			y += rh;
 		}
-		if (first + shown < total && y + rh <= left) {
+		if (first + shown < total && !tight && y + rh <= left) {
 			textf(r, r->mono_small, x + 3, y, th->dim, w - 6, "\u2026 %d entr%s below", total - first - shown,
 			      total - first - shown == 1 ? "y" : "ies");
 			y += rh;
@@ -967,6 +1028,142 @@ static void draw_tree(struct renderer *r, const struct step_view *v, SDL_Rect a)
 	draw_links(r, v, pl, npl);
 }
 
+/* ------------------------------------------------------------ the partner */
+
+/* The process to draw beside the shown one: after a fork, while the two
+ * still share a frame or in the step that copies the last one, its
+ * parent (or, for a parent, its youngest child). */
+static int find_partner(const struct model *m, const struct mappers *mp, int pid, bool copying)
+{
+	const struct gproc *p = model_proc(m, pid);
+	if (!p || !mp)
+		return 0;
+	const struct gproc *up = model_proc(m, p->parent);
+	int cand = up && up->alive && up->root ? up->pid : 0;
+	for (int i = 0; !up && i < m->nproc; i++)   /* no parent: the youngest child */
+		if (m->proc[i].alive && m->proc[i].parent == pid && m->proc[i].root && m->proc[i].pid > cand)
+			cand = m->proc[i].pid;
+	if (!cand || copying)
+		return cand;
+	for (uint64_t f = 0; f < m->nframes; f++) {
+		int seen = 0;
+		for (int k = 0; k < mp[f].npids; k++)
+			seen |= (mp[f].pid[k] == pid) | (mp[f].pid[k] == cand) << 1;
+		if (seen == 3)
+			return cand;
+	}
+	return 0;
+}
+
+/* The partner's view of the step: its pid, its walk of the same address
+ * (drawn as a path: the fault is not its). */
+static void partner_view(const struct step_view *v, struct step_view *pv)
+{
+	*pv = *v;
+	pv->pid = v->partner;
+	pv->partner = v->pid;
+	pv->is_partner = true;
+	pv->nwalk = v->fault ? model_walk(v->m, pv->pid, v->fault->va, pv->walk, PT_MAX_LEVELS) : 0;
+}
+
+/* A lecture's partner: its walk of the same address, a row a level (the
+ * level's name, the entry), indented as the tree is. */
+static void draw_partner_walk(struct renderer *r, const struct step_view *pv, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	const struct pt_format *fmt = pv->fmt;
+	int rh = TTF_FontLineSkip(r->mono_small) + 1, y = a.y, name_w = 0;
+	for (int lv = fmt->top_level; lv <= PT_LEVEL_LEAF; lv++) {
+		int w = text_width(r->mono_small, pt_level_info(fmt, lv)->name) + 8;
+		name_w = w > name_w ? w : name_w;
+	}
+	for (int lv = fmt->top_level; lv <= PT_LEVEL_LEAF && y + rh <= a.y + a.h; lv++, y += rh) {
+		const struct walk_cell *wc = NULL;
+		for (int i = 0; i < pv->nwalk; i++)
+			if (pv->walk[i].level == lv)
+				wc = &pv->walk[i];
+		int x = a.x + (lv - fmt->top_level) * r->m;
+		fill(r, x, y, name_w, rh - 1, level_color(lv));
+		text(r, r->mono_small, pt_level_info(fmt, lv)->name, x + 4, y, th->fg, name_w - 6);
+		const struct gtable *t = wc ? model_table(pv->m, wc->table) : NULL;
+		const struct gentry *e = t ? table_entry(t, wc->index) : NULL;
+		if (!e) {
+			text(r, r->mono_small, wc ? "empty: not mapped here" : "not reached", x + name_w + 4, y, th->dim, 0);
+			break;
+		}
+		draw_entry(r, pv, t, e, (SDL_Rect){x + name_w, y, a.x + a.w - x - name_w, rh - 1});
+	}
+}
+
+static void draw_partner(struct renderer *r, const struct step_view *v, SDL_Rect a)
+{
+	const struct theme *th = &gui_theme;
+	static struct step_view pv;
+	partner_view(v, &pv);
+	const struct gproc *me = model_proc(v->m, v->pid);
+	int lh = TTF_FontLineSkip(r->sans_bold);
+	int x = a.x + textf(r, r->sans_bold, a.x, a.y, th->fg, 0, "pid %d, its %s", v->partner,
+			    me && me->parent == v->partner ? "parent" : "child");
+	textf(r, r->sans, x, a.y, th->dim, a.x + a.w - x, "  same address: olive; underlined purple: a shared frame");
+	SDL_Rect b = {a.x, a.y + lh, a.w, a.h - lh};
+	if (r->lecture)
+		draw_partner_walk(r, &pv, b);
+	else
+		draw_tree(r, &pv, b);
+}
+
+static const struct layout_cell *cell_at(const struct layout *l, uint64_t table, uint32_t index)
+{
+	for (int i = 0; i < l->ncell; i++)
+		if (l->cell[i].table == table && l->cell[i].index == index)
+			return &l->cell[i];
+	return NULL;
+}
+
+/* The two leaf entries of the faulting address, one a process, joined:
+ * mapping one frame (shared), or the partner's frame copied to ours in
+ * this step (copy on write: the frame copied from outlined, a square at
+ * the copy's end). Drawn over the gap between the two panels. */
+static void draw_partner_links(struct renderer *r, const struct step_view *v, SDL_Rect area)
+{
+	const struct theme *th = &gui_theme;
+	if (!v->fault || !v->nwalk)
+		return;
+	static struct step_view pv;
+	partner_view(v, &pv);
+	if (!pv.nwalk)
+		return;
+	const struct walk_cell *w1 = &v->walk[v->nwalk - 1], *w2 = &pv.walk[pv.nwalk - 1];
+	const struct layout_cell *c1 = cell_at(&r->lay, w1->table, w1->index);
+	const struct layout_cell *c2 = cell_at(&r->lay, w2->table, w2->index);
+	if (!c1 || !c2)
+		return;
+	struct pte d1 = pte_decode(v->fmt, c1->level, c1->val), d2 = pte_decode(v->fmt, c2->level, c2->val);
+	if (d1.kind != PTE_PAGE || d2.kind != PTE_PAGE)
+		return;
+	int kind = -1;
+	if (d1.oa == d2.oa)
+		kind = LINK_SHARED;
+	for (size_t i = v->begin; i < v->end && kind < 0; i++) {
+		const struct gev *e = &v->log->ev[i];
+		if (e->kind == GEV_COW_COPY && e->pa == d2.oa && e->val == d1.oa)
+			kind = LINK_COPY;
+	}
+	if (kind < 0)
+		return;
+	SDL_SetClipRect(r->surf, &area);
+	int xl = (c1->r.x < c2->r.x ? c1->r.x : c2->r.x) - 5, y1 = c1->r.y + c1->r.h / 2, y2 = c2->r.y + c2->r.h / 2;
+	line(r, c2->r.x, y2, xl, y2, th->link, 3);
+	line(r, xl, y2, xl, y1, th->link, 3);
+	line(r, xl, y1, c1->r.x, y1, th->link, 3);
+	if (kind == LINK_COPY) {
+		outline(r, c2->r, th->link, 2);   /* the frame copied from */
+		fill(r, c1->r.x - 8, y1 - 4, 8, 8, th->link);   /* the arrow's end, at the copy */
+	}
+	lay_link(r, kind, d2.oa, v->partner, c2->r.x, y2, c1->r.x, y1);
+	SDL_SetClipRect(r->surf, &r->clip);
+}
+
 /* ------------------------------------------------------------ the address */
 
 struct va_field {
@@ -1051,87 +1248,137 @@ static SDL_Color prot_color(const char *prot)
 	return (SDL_Color){45, 45, 50, 255};
 }
 
+/* Where address va goes on the VMAs' strip: one scale for every VMA and
+ * every gap drawn, a gap too big for it (more than a quarter of all that
+ * is mapped) a break mark of fixed width instead. */
+struct vma_scale {
+	const struct gproc *p;
+	int n, x0, brk_w;
+	double px_per_byte;
+	uint64_t big_gap;
+};
+
+static bool vma_break_before(const struct vma_scale *sc, int i)
+{
+	return i > 0 && sc->p->vma[i].start - sc->p->vma[i - 1].end > sc->big_gap;
+}
+
+static double vma_x(const struct vma_scale *sc, uint64_t va)
+{
+	const struct gproc *p = sc->p;
+	double x = sc->x0;
+	for (int i = 0; i < sc->n; i++) {
+		const struct gvma *g = &p->vma[i];
+		if (i) {
+			uint64_t gap = g->start - p->vma[i - 1].end;
+			if (va < g->start)   /* in the gap: to scale, or the break's middle */
+				return vma_break_before(sc, i) ? x + sc->brk_w / 2.0
+							       : x + (double)(va - p->vma[i - 1].end) * sc->px_per_byte;
+			x += vma_break_before(sc, i) ? sc->brk_w : (double)gap * sc->px_per_byte;
+		} else if (va < g->start)
+			return x;
+		if (va < g->end)
+			return x + (double)(va - g->start) * sc->px_per_byte;
+		x += (double)(g->end - g->start) * sc->px_per_byte;
+	}
+	return x;
+}
+
+/* Labels on the strip's top line, none over another: intervals taken. */
+struct top_line {
+	int lo[64], hi[64], n;
+};
+
+static bool top_free(const struct top_line *t, int lo, int hi)
+{
+	for (int i = 0; i < t->n; i++)
+		if (lo < t->hi[i] + 6 && t->lo[i] < hi + 6)
+			return false;
+	return true;
+}
+
+static void top_take(struct top_line *t, int lo, int hi)
+{
+	if (t->n < 64)
+		t->lo[t->n] = lo, t->hi[t->n++] = hi;
+}
+
 static void draw_vmas(struct renderer *r, const struct step_view *v, SDL_Rect a)
 {
 	const struct theme *th = &gui_theme;
 	const struct gproc *p = model_proc(v->m, v->pid);
-	int lh = TTF_FontLineSkip(r->sans);
+	int lh = TTF_FontLineSkip(r->sans), sh = TTF_FontLineSkip(r->mono_small);
 	int x0 = a.x + text(r, r->sans_bold, "VMAs", a.x, a.y + (a.h - lh) / 2, th->fg, 0) + r->m;
+	const struct gfault *f = v->fault;
 	if (!p || !p->nvma) {
-		int x = x0 + text(r, r->mono_small, "none", x0, a.y + lh, th->dim, 0) + r->m;
-		if (v->fault && !v->fault->has_vma)
-			textf(r, r->mono_small, x, a.y + lh, th->fault, 0, "\u2717 0x%" PRIx64 ": no VMA", v->fault->va);
+		int x = x0 + text(r, r->mono_small, "none", x0, a.y + sh, th->dim, 0) + r->m;
+		if (f && !f->has_vma)
+			textf(r, r->mono_small, x, a.y + sh, th->fault, 0, "\u2717 0x%" PRIx64 ": no VMA", f->va);
 		return;
 	}
-	/* widths by the log of the size, not to scale: a hole in the address
-	 * space between two VMAs is a break drawn "//". A dynamic program's
-	 * dozens that do not fit are cut to a window around the faulting one,
-	 * the rest counted ("12 more") at its ends. */
-	int n = p->nvma, gap = 3, brk = text_width(r->mono_small, "//") + 6, bar_min = 6;
-	int focus = 0;
-	for (int i = 0; v->fault && i < n; i++)
-		if (v->fault->va >= p->vma[i].start)
-			focus = i;
-	int lo = 0, hi = n, room = a.x + a.w - x0;
-	for (;;) {
-		int need = 0;
-		for (int i = lo; i < hi; i++)
-			need += bar_min + (i > lo ? (p->vma[i].start > p->vma[i - 1].end ? brk : gap) : 0);
-		if (lo > 0)
-			need += more_width(r->mono_small, lo) + r->m;
-		if (hi < n)
-			need += more_width(r->mono_small, n - hi) + r->m;
-		if (need <= room || hi - lo <= 1)
-			break;
-		if (focus - lo > hi - 1 - focus)
-			lo++;
-		else
-			hi--;
+	struct vma_scale sc = {.p = p, .n = p->nvma, .x0 = x0, .brk_w = text_width(r->mono_small, "//") + 8};
+	uint64_t mapped = 0;
+	for (int i = 0; i < sc.n; i++)
+		mapped += p->vma[i].end - p->vma[i].start;
+	sc.big_gap = mapped / 4;
+	uint64_t span = 0;
+	int breaks = 0;
+	for (int i = 0; i < sc.n; i++) {
+		span += p->vma[i].end - p->vma[i].start;
+		if (vma_break_before(&sc, i))
+			breaks++;
+		else if (i)
+			span += p->vma[i].start - p->vma[i - 1].end;
 	}
-	int bar_y = a.y + lh, bar_h = a.h - lh, ty = bar_y + (bar_h - TTF_FontLineSkip(r->mono_small)) / 2, x = x0;
-	int right = a.x + a.w;
-	if (hi < n)
-		right -= textf(r, r->mono_small, a.x + a.w - more_width(r->mono_small, n - hi), ty, th->dim, 0,
-			       "%d more", n - hi) + r->m;
-	if (lo > 0)
-		x += textf(r, r->mono_small, x, ty, th->dim, 0, "%d more", lo) + r->m;
-	double total = 0;
-	int gaps = 0;
-	for (int i = lo; i < hi; i++) {
-		double pages = (double)((p->vma[i].end - p->vma[i].start) >> v->fmt->page_shift);
-		total += 1 + log2(pages < 1 ? 1 : pages);
-		gaps += i > lo ? (p->vma[i].start > p->vma[i - 1].end ? brk : gap) : 0;
+	int avail = a.x + a.w - x0 - breaks * sc.brk_w;
+	sc.px_per_byte = span ? (double)(avail > 0 ? avail : 0) / (double)span : 0;
+	r->lay.breaks = breaks;
+	int bar_y = a.y + sh, bar_h = a.y + a.h - bar_y;
+	struct top_line top = {.n = 0};
+	/* the faulting address first: its line and its value on the top line */
+	if (f) {
+		int fx = (int)vma_x(&sc, f->va);
+		char label[64];
+		snprintf(label, sizeof label, f->has_vma ? "0x%" PRIx64 : "\u2717 0x%" PRIx64 ": no VMA", f->va);
+		int lw = text_width(r->mono_small, label), lx = fx + 4 + lw <= a.x + a.w ? fx + 4 : fx - 4 - lw;
+		if (lx < x0)
+			lx = x0;
+		text(r, r->mono_small, label, lx, a.y, th->fault, 0);
+		top_take(&top, lx, lx + lw);
+		top_take(&top, fx - 2, fx + 2);
 	}
-	int spare = right - x - gaps - bar_min * (hi - lo), label_min = text_width(r->mono_small, "\u2026") + 4;
-	if (spare < 0)
-		spare = 0;
-	for (int i = lo; i < hi; i++) {
+	for (int i = 0; i < sc.n; i++) {
 		const struct gvma *g = &p->vma[i];
-		if (i > lo && g->start > p->vma[i - 1].end) {
-			text(r, r->mono_small, "//", x - gap + 3, ty, th->dim, 0);
-			x += brk - gap;
+		int x1 = (int)lround(vma_x(&sc, g->start)), x2 = (int)lround(vma_x(&sc, g->end - 1) + sc.px_per_byte);
+		if (vma_break_before(&sc, i)) {
+			int bx = (int)lround(vma_x(&sc, g->start)) - sc.brk_w;
+			text(r, r->mono_small, "//", bx + 4, bar_y + (bar_h - sh) / 2, th->dim, 0);
 		}
-		double pages = (double)((g->end - g->start) >> v->fmt->page_shift);
-		int w = bar_min + (int)(spare * (1 + log2(pages < 1 ? 1 : pages)) / total);
-		fill(r, x, bar_y, w, bar_h, prot_color(g->prot));
-		if (r->nvma_r < 256) {
-			r->vma_r[r->nvma_r] = (SDL_Rect){x, bar_y, w, bar_h};
-			r->vma_i[r->nvma_r++] = i;
+		if (i == 0 || vma_break_before(&sc, i)) {   /* where each run of VMAs starts, when there is room */
+			char at[32];
+			snprintf(at, sizeof at, "0x%" PRIx64, g->start);
+			int w = text_width(r->mono_small, at);
+			if (x1 + w <= a.x + a.w && top_free(&top, x1, x1 + w)) {
+				text(r, r->mono_small, at, x1, a.y, th->dim, 0);
+				top_take(&top, x1, x1 + w);
+			}
 		}
-		if (w - 4 >= label_min)   /* too narrow for even "…": colour only */
-			textf(r, r->mono_small, x + 2, ty, th->fg, w - 4, "%s %s", g->prot, g->kind);
-		if (v->fault && v->fault->va >= g->start && v->fault->va < g->end) {
-			int fx = x + (int)((double)(v->fault->va - g->start) / (double)(g->end - g->start) * w);
-			fill(r, fx - 1, a.y + lh / 2, 3, a.h - lh / 2, th->fault);
-			outline(r, (SDL_Rect){x, bar_y, w, bar_h}, th->fg, 2);
-			textf(r, r->mono_small, fx + 4 > a.x + a.w - 200 ? fx - 200 : fx + 4, a.y, th->fault, 0,
-			      "0x%" PRIx64, v->fault->va);
-		}
-		x += w + gap;
+		int w = x2 - x1 - (i + 1 < sc.n && !vma_break_before(&sc, i + 1) && p->vma[i + 1].start == g->end);
+		if (w < 1)
+			w = 1;
+		fill(r, x1, bar_y, w, bar_h, prot_color(g->prot));
+		lay_vma(r, (SDL_Rect){x1, bar_y, w, bar_h}, g, v->pid);
+		char name[64];
+		snprintf(name, sizeof name, "%s %s", g->prot, g->kind);
+		if (w - 4 >= text_width(r->mono_small, "rw\u2026"))   /* a name, whole or cut with "…"; the mouse tells the rest */
+			text(r, r->mono_small, name, x1 + 2, bar_y + (bar_h - sh) / 2, th->fg, w - 4);
+		if (f && f->va >= g->start && f->va < g->end)
+			outline(r, (SDL_Rect){x1, bar_y, w, bar_h}, th->fg, 2);
 	}
-	/* a fault outside every VMA: mark it at the end */
-	if (v->fault && !v->fault->has_vma)
-		textf(r, r->mono_small, x0, a.y, th->fault, 0, "0x%" PRIx64 ": no VMA", v->fault->va);
+	if (f) {
+		int fx = (int)vma_x(&sc, f->va);
+		fill(r, fx - 1, a.y + sh / 2, 3, a.h - sh / 2, th->fault);
+	}
 }
 
 /* ------------------------------------------------------------ frames */
@@ -1166,15 +1413,15 @@ static void draw_sharing(struct renderer *r, const struct step_view *v, const st
 					continue;
 				}
 				line(r, g->chip_x[c], g->chip_y, ex, ey, th->link, 2);
-				lay_link(r, f << v->fmt->page_shift, g->chip_pid[c], g->chip_x[c], g->chip_y, ex, ey);
+				lay_link(r, LINK_CHIP, f << v->fmt->page_shift, g->chip_pid[c], g->chip_x[c], g->chip_y, ex, ey);
 			}
 	}
 }
 
 /* A page-cache frame that several processes map (a library's page). */
-static bool shared_cache(const struct model *m, const struct mappers *mp, uint64_t f)
+static bool shared_cache(const uint8_t *use, const struct mappers *mp, uint64_t f)
 {
-	return m->use[f] == USE_PAGECACHE && mp[f].npids >= 2;
+	return use[f] == USE_PAGECACHE && mp[f].npids >= 2;
 }
 
 /* On the frames' title line, in words: the page-cache page this step's
@@ -1205,7 +1452,7 @@ static int say_cache_sharing(struct renderer *r, const struct step_view *v, cons
 	}
 	uint64_t n = 0;
 	for (uint64_t f = 0; f < v->m->nframes; f++)
-		n += shared_cache(v->m, mp, f);
+		n += shared_cache(v->use, mp, f);
 	if (n && right - x > 0)
 		x += textf(r, r->sans, x, y, th->link, right - x, "%" PRIu64 " page-cache frame%s shared", n, n == 1 ? "" : "s") +
 		     r->m;
@@ -1250,10 +1497,9 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		cell--;
 		cols = a.w / cell;
 	}
-	struct mappers *mp = calloc(n, sizeof *mp);
+	const struct mappers *mp = v->mp;
 	if (!mp)
 		return;
-	model_collect_mappers(m, mp);
 	uint64_t fault_frame = UINT64_MAX;
 	if (v->fault && v->nwalk) {
 		const struct walk_cell *w = &v->walk[v->nwalk - 1];
@@ -1284,8 +1530,8 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 		int fx = a.x + (int)(f % (uint64_t)cols) * cell, fy = gy + (int)(f / (uint64_t)cols) * cell;
 		if (fy + cell > a.y + a.h)
 			break;
-		fill(r, fx, fy, cell - 1, cell - 1, th->use[m->use[f]]);
-		if (shared_cache(m, mp, f)) {
+		fill(r, fx, fy, cell - 1, cell - 1, th->use[v->use[f]]);
+		if (shared_cache(v->use, mp, f)) {
 			SDL_Rect mk = {fx, fy + (cell - 1) * 2 / 3, cell - 1, cell - 1 - (cell - 1) * 2 / 3};
 			fill(r, mk.x, mk.y, mk.w, mk.h, th->link);
 			lay_mark(r, f << v->fmt->page_shift, mk);
@@ -1317,7 +1563,29 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 				    to) + r->m;
 	}
 	say_cache_sharing(r, v, mp, cx, a.y, title_right);
-	free(mp);
+}
+
+static const char *const use_words[USE_COUNT] = {"free", "anonymous", "a page table", "the zero page", "page cache"};
+static const char *const tlb_names[TLB_KINDS] = {"L1 iTLB", "L1 dTLB", "L2 TLB"};
+
+/* What a TLB entry of process pid for va translates to now: its PFN (or
+ * UINT64_MAX) and the leaf entry's bits, from the rebuilt tables. */
+static uint64_t tlb_translate(const struct step_view *v, int pid, uint64_t va, uint64_t size, char *flags, size_t len)
+{
+	uint64_t page = size ? size : 1ull << v->fmt->page_shift;
+	struct walk_cell w[PT_MAX_LEVELS];
+	int nw = model_walk(v->m, pid, va, w, PT_MAX_LEVELS);
+	const struct gentry *e = nw ? table_entry(model_table(v->m, w[nw - 1].table), w[nw - 1].index) : NULL;
+	if (flags)
+		snprintf(flags, len, "?");
+	if (!e)
+		return UINT64_MAX;
+	struct pte d = pte_decode(v->fmt, w[nw - 1].level, e->val);
+	if (d.kind != PTE_PAGE && d.kind != PTE_BLOCK)
+		return UINT64_MAX;
+	if (flags)
+		entry_flags(v->fmt, w[nw - 1].level, e->val, flags, len);
+	return (d.oa >> v->fmt->page_shift) + ((va & (page - 1)) >> v->fmt->page_shift);
 }
 
 /* ------------------------------------------------------------ TLBs */
@@ -1325,7 +1593,7 @@ static void draw_frames(struct renderer *r, const struct step_view *v, SDL_Rect 
 static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 {
 	const struct theme *th = &gui_theme;
-	static const char *const names[TLB_KINDS] = {"L1 iTLB", "L1 dTLB", "L2 TLB"};
+	const char *const *names = tlb_names;
 	int lh = TTF_FontLineSkip(r->sans), sh = TTF_FontLineSkip(r->mono_small);
 	int y = a.y;
 	text(r, r->sans_bold, "TLBs", a.x, y, th->fg, 0);
@@ -1335,27 +1603,29 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 	y += lh;
 	const struct gproc *p = model_proc(v->m, v->pid);
 	int asid = p ? p->asid : -1;
-	/* the step's fills, as the entries they are: VPN -> PFN (ASID) */
-	for (int t = 0; t < TLB_KINDS && !hidden(v) && stage_of(v) >= ST_FILL; t++) {
+	/* the step's fills, as the entries they are: VPN -> PFN (ASID); their
+	 * rows kept while hidden or not yet reached, so nothing below moves */
+	for (int t = 0; t < TLB_KINDS; t++) {
 		const struct gev *fl = v->fill[t];
 		if (!fl || !room_for(r, y, sh, 1))
 			continue;
-		uint64_t pfn = UINT64_MAX, page = fl->entry.size ? fl->entry.size : 1ull << v->fmt->page_shift;
-		struct walk_cell w[PT_MAX_LEVELS];
-		int nw = model_walk(v->m, v->pid, fl->entry.va, w, PT_MAX_LEVELS);
-		const struct gentry *e = nw ? table_entry(model_table(v->m, w[nw - 1].table), w[nw - 1].index) : NULL;
-		if (e) {
-			struct pte d = pte_decode(v->fmt, w[nw - 1].level, e->val);
-			if (d.kind == PTE_PAGE || d.kind == PTE_BLOCK)
-				pfn = (d.oa >> v->fmt->page_shift) + ((fl->entry.va & (page - 1)) >> v->fmt->page_shift);
-		}
-		char pf[32] = "?";
-		if (pfn != UINT64_MAX)
-			snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
 		static const char *const short_names[TLB_KINDS] = {"L1i", "L1d", "L2"};
-		int x = a.x + text(r, r->mono_small, "fill ", a.x, y, th->walk, 0);
-		textf(r, r->mono_small, x, y, th->fg, a.x + a.w - x, "%s VPN 0x%" PRIx64 " \u2192 PFN %s ASID %u%s", short_names[t],
-		      fl->entry.va >> v->fmt->page_shift, pf, fl->entry.asid, fl->victim.valid ? " (evicts one)" : "");
+		int x = a.x;
+		if (hidden(v) || stage_of(v) >= ST_FILL)
+			x += text(r, r->mono_small, "fill ", a.x, y, th->walk, 0);
+		if (hidden(v))
+			text(r, r->mono_small, "?", x, y, th->walk, 0);
+		else if (stage_of(v) >= ST_FILL) {
+			uint64_t pfn = tlb_translate(v, v->pid, fl->entry.va, fl->entry.size, NULL, 0);
+			char pf[32] = "?";
+			if (pfn != UINT64_MAX)
+				snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
+			textf(r, r->mono_small, x, y, th->fg, a.x + a.w - x, "%s VPN 0x%" PRIx64 " \u2192 PFN %s ASID %u%s",
+			      short_names[t], fl->entry.va >> v->fmt->page_shift, pf, fl->entry.asid,
+			      fl->victim.valid ? " (evicts one)" : "");
+		}
+		if (hidden(v) || stage_of(v) >= ST_FILL)   /* the mouse on the line: the slot's box (a lecture draws no slots) */
+			lay_slot(r, (SDL_Rect){a.x, y, a.w, sh}, t, fl->array, fl->index, fl->way, 2);
 		y += sh;
 	}
 	if (r->lecture)
@@ -1427,6 +1697,7 @@ static void draw_tlbs(struct renderer *r, const struct step_view *v, SDL_Rect a)
 					if (cy + cell > a.y + a.h)
 						continue;
 					fill(r, cx, cy, cell - 1, cell - 1, c);
+					lay_slot(r, (SDL_Rect){cx, cy, cell - 1, cell - 1}, t, ar, s, w, filled ? 2 : e->valid);
 					if (filled && fl->victim.valid)
 						outline(r, (SDL_Rect){cx - 1, cy - 1, cell + 1, cell + 1}, th->victim, 2);
 				}
@@ -1579,42 +1850,132 @@ static void draw_help(struct renderer *r)
 		text(r, r->mono, lines[i], x + lh, y + lh * (i + 1), th->fg, w - 2 * lh);
 }
 
-static const char *const use_words[USE_COUNT] = {"free", "anonymous", "a page table", "the zero page", "page cache"};
+/* The process a TLB entry belongs to: the live one with its ASID (a global
+ * entry: the one shown). */
+static int tlb_owner(const struct step_view *v, const struct tlb_entry_ev *e)
+{
+	if (e->global)
+		return v->pid;
+	int best = 0;
+	for (int i = 0; i < v->m->nproc; i++)
+		if (v->m->proc[i].asid == e->asid && (!best || v->m->proc[i].alive))
+			best = v->m->proc[i].pid;
+	return best;
+}
 
-/* The mouse over a frame or a VMA: what it is, in a few lines. */
+/* The mouse over a TLB slot: the entry (VPN -> PFN, ASID, the page's
+ * bits now), and the access that filled it: the fault whose step it was in. */
+static int hover_slot(const struct step_view *v, const struct layout_slot *sl, char lines[][160])
+{
+	int n = 0;
+	const struct gtlb *g = &v->m->tlb[sl->tlb][sl->array];
+	const struct tlb_entry_ev *e = &g->slot[(size_t)sl->set * g->ways + sl->way];
+	snprintf(lines[n++], 160, "%s %" PRIu64 " KiB pages, set %u way %u", tlb_names[sl->tlb], g->size >> 10, sl->set,
+		 sl->way);
+	if (!e->valid) {
+		snprintf(lines[n++], 160, "empty (invalid)");
+		return n;
+	}
+	int pid = tlb_owner(v, e);
+	char flags[64];
+	uint64_t pfn = tlb_translate(v, pid, e->va, e->size, flags, sizeof flags);
+	char pf[32] = "? (unmapped now)";
+	if (pfn != UINT64_MAX)
+		snprintf(pf, sizeof pf, "0x%" PRIx64, pfn);
+	snprintf(lines[n++], 160, "VPN 0x%" PRIx64 " \u2192 PFN %s", e->va >> v->fmt->page_shift, pf);
+	if (e->global)
+		snprintf(lines[n++], 160, "global (every ASID)");
+	else
+		snprintf(lines[n++], 160, "ASID %u (pid %d)", e->asid, pid);
+	snprintf(lines[n++], 160, "va 0x%" PRIx64 "-0x%" PRIx64, e->va, e->va + (e->size ? e->size : g->size) - 1);
+	if (pfn != UINT64_MAX)
+		snprintf(lines[n++], 160, "permissions (the entry now): %s", flags);
+	/* the fill that put it there: the last one into this slot so far */
+	for (size_t i = v->m->applied; i-- > 0;) {
+		const struct gev *ev = &v->log->ev[i];
+		if (ev->kind != GEV_TLB_FILL || ev->tlb != sl->tlb || ev->array != sl->array || ev->index != sl->set ||
+		    ev->way != sl->way)
+			continue;
+		size_t k = 0;
+		while (k + 1 < model_steps(v->log) && model_step_end(v->log, k) <= i)
+			k++;
+		const struct gfault *f = model_step_fault(v->log, k);
+		uint64_t page = e->size ? e->size : g->size;
+		if (hidden(v) && k == v->s->step) {   /* predict mode: this step's fills are the answer */
+			snprintf(lines[0], 160, "%s, set %u way %u: filled this step, ? (r reveals)", tlb_names[sl->tlb],
+				 sl->set, sl->way);
+			return 1;
+		}
+		if (f && (f->va & ~(page - 1)) == (e->va & ~(page - 1)))
+			snprintf(lines[n++], 160, "filled by fault %d's retry: %s 0x%" PRIx64 " (pid %d)%s", f->n, f->access,
+				 f->va, f->pid, k == v->s->step ? ", this step" : "");
+		else if (f)
+			snprintf(lines[n++], 160, "filled after fault %d, by a later miss at 0x%" PRIx64 "%s", f->n, e->va,
+				 k == v->s->step ? ", this step" : "");
+		else
+			snprintf(lines[n++], 160, "filled at event %zu", i + 1);
+		break;
+	}
+	return n;
+}
+
+/* The mouse over a VMA: its range, size, and how much of it is mapped. */
+static int hover_vma(const struct step_view *v, const struct layout_vma *lv, char lines[][160])
+{
+	int n = 0;
+	const struct gproc *p = model_proc(v->m, lv->pid);
+	const struct gvma *g = NULL;
+	for (int i = 0; p && i < p->nvma; i++)
+		if (p->vma[i].start == lv->start)
+			g = &p->vma[i];
+	if (!g)
+		return 0;
+	uint64_t pages = (g->end - g->start) >> v->fmt->page_shift, present = 0;
+	for (uint64_t t = 0; t < v->m->nframes; t++) {
+		const struct gtable *tb = v->m->table[t];
+		if (!tb || tb->pid != lv->pid || tb->level != PT_LEVEL_LEAF)
+			continue;
+		for (int k = 0; k < tb->n; k++)
+			if (tb->e[k].va >= g->start && tb->e[k].va < g->end &&
+			    pte_decode(v->fmt, tb->level, tb->e[k].val).kind == PTE_PAGE)
+				present++;
+	}
+	snprintf(lines[n++], 160, "VMA 0x%" PRIx64 "-0x%" PRIx64 " %s %s", g->start, g->end, g->prot, g->kind);
+	snprintf(lines[n++], 160, "%" PRIu64 " pages of %u KiB (%" PRIu64 " KiB), pid %d", pages,
+		 1u << (v->fmt->page_shift - 10), (g->end - g->start) >> 10, lv->pid);
+	snprintf(lines[n++], 160, "%" PRIu64 " of them mapped by a leaf entry", present);
+	return n;
+}
+
+static bool in_rect(const SDL_Rect *a, int x, int y) { return x >= a->x && x < a->x + a->w && y >= a->y && y < a->y + a->h; }
+
+/* The mouse over a TLB slot, a VMA or a frame: what it is, in a few lines. */
 static int hover_other(struct renderer *r, const struct step_view *v, int hx, int hy, char lines[][160])
 {
 	int n = 0;
 	const struct model *m = v->m;
-	for (int i = 0; i < r->nvma_r; i++) {
-		const SDL_Rect *a = &r->vma_r[i];
-		const struct gproc *p = model_proc(m, v->pid);
-		if (!p || hx < a->x || hx >= a->x + a->w || hy < a->y || hy >= a->y + a->h || r->vma_i[i] >= p->nvma)
-			continue;
-		const struct gvma *g = &p->vma[r->vma_i[i]];
-		snprintf(lines[n++], 160, "VMA 0x%" PRIx64 "-0x%" PRIx64 " %s %s", g->start, g->end, g->prot, g->kind);
-		snprintf(lines[n++], 160, "%" PRIu64 " pages of %u KiB", (g->end - g->start) >> v->fmt->page_shift,
-			 1u << (v->fmt->page_shift - 10));
-		return n;
-	}
+	for (int i = 0; i < r->lay.nslot; i++)
+		if (in_rect(&r->lay.slot[i].r, hx, hy))
+			return hover_slot(v, &r->lay.slot[i], lines);
+	for (int i = 0; i < r->lay.nvma; i++)
+		if (in_rect(&r->lay.vma[i].r, hx, hy))
+			return hover_vma(v, &r->lay.vma[i], lines);
 	if (r->fg.cols <= 0 || hx < r->fg.x || hy < r->fg.y || hx >= r->fg.x + r->fg.cols * r->fg.cell || hy >= r->fg.bottom)
 		return 0;
 	uint64_t f = (uint64_t)((hy - r->fg.y) / r->fg.cell) * (uint64_t)r->fg.cols + (uint64_t)((hx - r->fg.x) / r->fg.cell);
 	if (f >= m->nframes)
 		return 0;
 	snprintf(lines[n++], 160, "frame 0x%" PRIx64 " (pa 0x%" PRIx64 "): %s", f, f << v->fmt->page_shift,
-		 use_words[m->use[f] < USE_COUNT ? m->use[f] : 0]);
-	struct mappers *mp = calloc(m->nframes, sizeof *mp);
-	if (mp) {
-		model_collect_mappers(m, mp);
-		if (mp[f].count) {
-			char pids[64] = "";
-			for (int k = 0; k < mp[f].npids; k++)
-				snprintf(pids + strlen(pids), sizeof pids - strlen(pids), "%s%d", k ? ", " : "", mp[f].pid[k]);
-			snprintf(lines[n++], 160, "mapped by %u entr%s, pid %s", mp[f].count, mp[f].count == 1 ? "y" : "ies", pids);
-		}
-		free(mp);
+		 use_words[v->use[f] < USE_COUNT ? v->use[f] : 0]);
+	const struct mappers *mp = v->mp;   /* as drawn: before the step while its outcome is not shown */
+	if (mp && mp[f].count) {
+		char pids[64] = "";
+		for (int k = 0; k < mp[f].npids; k++)
+			snprintf(pids + strlen(pids), sizeof pids - strlen(pids), "%s%d", k ? ", " : "", mp[f].pid[k]);
+		snprintf(lines[n++], 160, "mapped by %u entr%s, pid %s", mp[f].count, mp[f].count == 1 ? "y" : "ies", pids);
 	}
+	if (show_old(v))   /* the entries below are the step's outcome */
+		return n;
 	/* where the shown process maps it: the page's address, its VMA (a page-cache frame's file) */
 	for (uint64_t t = 0; t < m->nframes && n < 6; t++) {
 		const struct gtable *tb = m->table[t];
@@ -1686,6 +2047,7 @@ box:;
 		y = hy - h - 8 < 0 ? 0 : hy - h - 8;
 	fill(r, x, y, w, h, th->bg);
 	outline(r, (SDL_Rect){x, y, w, h}, th->walk, 2);
+	r->lay.hover = (SDL_Rect){x, y, w, h};
 	for (int i = 0; i < n; i++)
 		text(r, r->mono_small, lines[i], x + 8, y + 6 + i * lh, i ? th->fg : th->walk, w - 16);
 }
@@ -1800,8 +2162,17 @@ static void layout_default(struct renderer *r, const struct step_view *v)
 	int bottom = H - mg - leg_h - mg / 2 - tl_h - mg / 2;
 	int frames_h = H * 20 / 100;
 	int tree_h = bottom - y - vma_h - frames_h - 2 * mg;
-	begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, tree_h});
-	draw_tree(r, v, r->clip);
+	if (v->partner) {   /* parent and child: the shown one above, the other below */
+		int top_h = tree_h * 56 / 100;
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, top_h});
+		draw_tree(r, v, r->clip);
+		begin_panel(r, "partner", (SDL_Rect){mg, y + top_h + mg, left_w, tree_h - top_h - mg});
+		draw_partner(r, v, r->clip);
+		draw_partner_links(r, v, (SDL_Rect){mg, y, left_w, tree_h});
+	} else {
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, tree_h});
+		draw_tree(r, v, r->clip);
+	}
 	y += tree_h + mg;
 	begin_panel(r, "vmas", (SDL_Rect){mg, y, left_w, vma_h});
 	draw_vmas(r, v, r->clip);
@@ -1841,8 +2212,18 @@ static void layout_lecture(struct renderer *r, const struct step_view *v)
 	int frames_h = H * 11 / 100;
 	int main_h = bottom - y - vma_h - frames_h - 2 * mg;
 	int left_w = (W - 3 * mg) * 60 / 100, rx = 2 * mg + left_w, right_w = W - mg - rx;
-	begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, main_h});
-	draw_tree(r, v, r->clip);
+	if (v->partner) {   /* the other process's walk of the same address, a row a level, below */
+		int levels = PT_LEVEL_LEAF - v->fmt->top_level + 1;
+		int part_h = TTF_FontLineSkip(r->sans_bold) + levels * (TTF_FontLineSkip(r->mono_small) + 1) + 2;
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, main_h - part_h - mg});
+		draw_tree(r, v, r->clip);
+		begin_panel(r, "partner", (SDL_Rect){mg, y + main_h - part_h, left_w, part_h});
+		draw_partner(r, v, r->clip);
+		draw_partner_links(r, v, (SDL_Rect){mg, y, left_w, main_h});
+	} else {
+		begin_panel(r, "tables", (SDL_Rect){mg, y, left_w, main_h});
+		draw_tree(r, v, r->clip);
+	}
 	int fault_h = main_h * 62 / 100;
 	begin_panel(r, "fault", (SDL_Rect){rx, y, right_w, fault_h});
 	draw_fault_panel(r, v, r->clip);
@@ -1860,6 +2241,50 @@ static void layout_lecture(struct renderer *r, const struct step_view *v)
 	draw_legend(r, r->clip);
 }
 
+/* Whether frame pa was allocated (as a frame or a table) in the step. */
+static bool allocated_in_step(const struct step_view *v, uint64_t pa)
+{
+	for (size_t i = v->begin; i < v->end; i++) {
+		const struct gev *e = &v->log->ev[i];
+		if ((e->kind == GEV_FRAME_ALLOC || e->kind == GEV_TABLE_ALLOC) && e->pa == pa)
+			return true;
+	}
+	return false;
+}
+
+/* The frames as the step found them, for while its outcome is not shown
+ * (hidden, or the animation not there yet): the frames and tables its
+ * handler allocated free again (until "allocate"), the mappings its
+ * entries made undone (until "write entry"). Otherwise the model's. */
+static void frames_before(struct step_view *v, struct mappers *mp, uint8_t *use)
+{
+	const struct model *m = v->m;
+	bool unalloc = hidden(v) || stage_of(v) < ST_ALLOC, unmap = show_old(v);
+	for (int i = 0; i < v->nchange && (unalloc || unmap); i++) {
+		const struct gtable *t = model_table(m, v->change[i].table);
+		if (!t)
+			continue;
+		struct pte now = pte_decode(v->fmt, t->level, v->change[i].val), was = pte_decode(v->fmt, t->level, v->change[i].old);
+		uint64_t f = now.oa >> v->fmt->page_shift, o = was.oa >> v->fmt->page_shift;
+		bool same = now.kind == was.kind && now.oa == was.oa;
+		if ((now.kind == PTE_PAGE || now.kind == PTE_TABLE) && !same && f < m->nframes && unalloc &&
+		    allocated_in_step(v, now.oa))
+			use[f] = USE_FREE;
+		if (!unmap || t->level != PT_LEVEL_LEAF || same)
+			continue;
+		if (now.kind == PTE_PAGE && f < m->nframes && mp[f].count && !--mp[f].count)
+			mp[f].npids = 0;
+		if (was.kind == PTE_PAGE && o < m->nframes) {
+			mp[o].count++;
+			bool in = false;
+			for (int k = 0; k < mp[o].npids; k++)
+				in |= mp[o].pid[k] == t->pid;
+			if (!in && mp[o].npids < MAPPER_PIDS)
+				mp[o].pid[mp[o].npids++] = t->pid;
+		}
+	}
+}
+
 void render_frame(struct renderer *r, const struct model *m, const struct render_state *s)
 {
 	static struct step_view v;
@@ -1875,16 +2300,35 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 	if (v.fault)
 		v.nwalk = model_walk(m, v.pid, v.fault->va, v.walk, PT_MAX_LEVELS);
 	collect_changes(&v);
+	struct mappers *mp = calloc(m->nframes ? m->nframes : 1, sizeof *mp);
+	if (mp)
+		model_collect_mappers(m, mp);
+	v.mp = mp;
+	bool copying = false;
+	for (size_t i = v.begin; i < v.end; i++)
+		copying |= m->log->ev[i].kind == GEV_COW_COPY && m->log->ev[i].pid == v.pid;
+	v.partner = find_partner(m, mp, v.pid, copying);
+	uint8_t *use = malloc(m->nframes ? m->nframes : 1);
+	if (use && m->nframes)
+		memcpy(use, m->use, m->nframes);
+	if (mp && use)
+		frames_before(&v, mp, use);
+	v.use = use ? use : m->use;
 	r->lay.ncell = r->lay.nlink = r->lay.nmark = r->lay.ntext = r->lay.npanel = r->lay.dropped = 0;
-	r->nvma_r = 0;
+	r->lay.nslot = r->lay.nvma = r->lay.breaks = r->lay.partner = 0;
+	r->lay.hover = (SDL_Rect){0, 0, 0, 0};
 	r->fg.cols = 0;
 	r->lay.pid = v.pid;
+	r->lay.partner = v.partner;
 	if (s->lecture != r->lecture) {   /* the fonts were opened for the other mode */
 		char err[256];
 		int px = font_size(r->surf->w, r->surf->h, s->lecture);
 		r->m = px / 2;
-		if (open_fonts(r, px, s->lecture, err, sizeof err))
+		if (open_fonts(r, px, s->lecture, err, sizeof err)) {
+			free(mp);
+			free(use);
 			return;
+		}
 	}
 	SDL_SetClipRect(r->surf, NULL);
 	SDL_FillRect(r->surf, NULL, rgb(r, gui_theme.bg));
@@ -1897,4 +2341,6 @@ void render_frame(struct renderer *r, const struct model *m, const struct render
 		draw_hover(r, &v);
 	if (s->help)
 		draw_help(r);
+	free(mp);
+	free(use);
 }

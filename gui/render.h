@@ -24,10 +24,31 @@ struct layout_cell {
 	uint64_t val;
 };
 
+/* A line drawn between places: a frame's sharing link to a process's chip,
+ * two processes' entries mapping one frame, or a copy on write's frame
+ * copied from to the entry now mapping its copy. */
+enum link_kind { LINK_CHIP, LINK_SHARED, LINK_COPY };
+
 struct layout_link {
 	uint64_t frame;
 	int pid;
 	int x1, y1, x2, y2;
+	int kind;               /* enum link_kind */
+};
+
+/* A TLB slot (set, way of an array) and a VMA's bar, for hovering and the
+ * tests (VMAs to scale). */
+struct layout_slot {
+	SDL_Rect r;
+	int tlb, array;
+	uint32_t set, way;
+	int state;              /* 0 empty, 1 valid, 2 filled in this step */
+};
+
+struct layout_vma {
+	SDL_Rect r;
+	uint64_t start, end;
+	int pid;
 };
 
 /* A page-cache frame drawn with the sharing mark (several processes map it). */
@@ -66,7 +87,14 @@ struct layout {
 	int nlink, lcap;
 	struct layout_mark *mark;
 	int nmark, mcap;
+	struct layout_slot *slot;
+	int nslot, scap;
+	struct layout_vma *vma;
+	int nvma, vcap;
+	int breaks;             /* VMAs: gaps drawn as a break, not to scale */
+	SDL_Rect hover;         /* the mouse's box (w 0: none) */
 	int pid;                /* the process shown */
+	int partner;            /* the process beside it (parent or child), or 0 */
 };
 
 /* Okabe and Ito's colour-blind-safe palette, each colour one meaning (the

@@ -87,7 +87,8 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 	}
 	for (size_t k = first; k < last; k++) {
 		model_goto(&m, k);
-		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4, .hover_x = -1, .hover_y = -1,
+		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4,
+					 .hover_x = o->hover ? o->hover_x : -1, .hover_y = o->hover ? o->hover_y : -1,
 					 .lecture = o->lecture, .predict = o->predict};
 		if (gif && add_gif_steps(gif, r, &m, &s, err, sizeof err)) {
 			errmsg_print(err);

@@ -109,6 +109,7 @@ static const struct command_help helps[] = {
 	 "  --first N, --last N     the faults shown\n"
 	 "  --fault N               only fault N\n"
 	 "  --layout                print where each entry cell and link was drawn\n"
+	 "  --hover X,Y             with --headless: the mouse at X,Y, its box drawn\n"
 	 "  --lecture               large type, the walk first (key l toggles)\n"
 	 "  --predict               each fault's outcome hidden until r (key p toggles)\n"
 	 "  -h, --help              this text\n"},

@@ -14,9 +14,20 @@
  *   dropped for want of room, every cut string marked "…"; a lecture's
  *   type at least 20 points at 1280x720;
  * - predict mode: a step's new frames appear in no string until revealed
- *   (and do after);
+ *   (and do after), and not in the pixels: the log changed to map another
+ *   frame there gives the same picture while hidden (and another once
+ *   revealed);
  * - lecture mode: the walk's entries in the walk colour too, and a failed
- *   walk's missing entry drawn.
+ *   walk's missing entry drawn;
+ * - the mouse over a TLB slot, a VMA, a frame: a box (its outline in the
+ *   walk colour) saying what it is (a slot: VPN -> PFN, ASID, permissions,
+ *   the fault that filled it; hidden in predict mode when this step did);
+ * - parent and child side by side: at a copy on write, the other process
+ *   drawn too, its entry for the address joined to the copier's (shared
+ *   while the step is before "write entry", the frame copied from after
+ *   it; hidden in predict mode);
+ * - the VMAs to scale: one scale for every bar, and a break mark wherever
+ *   a gap between two is not drawn to it.
  * - page-cache sharing (a dynamic program's libraries in several
  *   processes): at the step of the first pagecache_share event, the frames'
  *   title names its file's page and mapping count, every page-cache frame
@@ -187,6 +198,100 @@ static void check_predict(const char *name, struct renderer *r, struct model *m)
 	CHECK(checked > 0, "%s: no new frame to hide in predict mode", name);
 }
 
+/* Swaps frame a for frame b in the events of step k (entries written,
+ * frames allocated, copies) and in its fault's record: a log that differs
+ * only in the values predict mode hides. Its own inverse. */
+static void swap_frame_in_step(struct evlog *l, size_t k, uint64_t a, uint64_t b)
+{
+	int sh = l->fmt->page_shift;
+	uint64_t pa = a << sh, pb = b << sh, bits = pa ^ pb;
+	for (size_t i = model_step_begin(l, k); i < model_step_end(l, k); i++) {
+		struct gev *e = &l->ev[i];
+		uint64_t o = pte_decode(l->fmt, e->level, e->val).oa >> sh;
+		if (e->kind == GEV_PTE && e->val && (o == a || o == b))
+			e->val ^= bits;
+		if ((e->kind == GEV_FRAME_ALLOC || e->kind == GEV_FRAME_FREE) && (e->pa == pa || e->pa == pb))
+			e->pa ^= bits;
+		if (e->kind == GEV_COW_COPY && (e->val == pa || e->val == pb))
+			e->val ^= bits;
+	}
+	struct gfault *f = &l->faults[k];
+	for (int i = 0; i < f->nptes; i++) {
+		uint64_t o = pte_decode(l->fmt, f->ptes[i].level, f->ptes[i].val).oa >> sh;
+		if (f->ptes[i].val && (o == a || o == b))
+			f->ptes[i].val ^= bits;
+	}
+}
+
+/* Predict mode's pixels: step k hidden, drawn from the log and from the
+ * log with its new frame swapped for a free one, is the same picture. */
+static void check_predict_pixels(const char *name, struct renderer *r, struct model *m)
+{
+	struct evlog *l = (struct evlog *)m->log;
+	SDL_Surface *surf = renderer_surface(r);
+	size_t bytes = (size_t)surf->pitch * (size_t)surf->h;
+	unsigned char *a = malloc(bytes), *ra = malloc(bytes);
+	int checked = 0;
+	for (size_t k = 1; k < l->nfaults && checked < 3; k++) {
+		const struct gfault *f = &l->faults[k];
+		if (!sampled(k, l->nfaults) || f->nptes == 0)
+			continue;
+		/* the step's new page frame, and a frame free before and after it */
+		model_goto(m, k);
+		uint64_t from = UINT64_MAX, to = UINT64_MAX;
+		for (int i = 0; i < f->nptes && from == UINT64_MAX; i++) {
+			struct pte d = pte_decode(l->fmt, f->ptes[i].level, f->ptes[i].val);
+			struct pte o = pte_decode(l->fmt, f->ptes[i].level, f->ptes[i].old);
+			if (d.kind == PTE_PAGE && (o.kind != PTE_PAGE || o.oa != d.oa))
+				from = d.oa >> l->fmt->page_shift;
+		}
+		struct mappers *mp = calloc(m->nframes, sizeof *mp);
+		model_collect_mappers(m, mp);
+		for (uint64_t g = m->nframes; g-- > 0 && to == UINT64_MAX;)
+			if (m->use[g] == USE_FREE && !mp[g].count && !m->table[g])
+				to = g;
+		free(mp);
+		if (from == UINT64_MAX || to == UINT64_MAX || from >= m->nframes)
+			continue;
+		for (int mode = 0; mode < 2; mode++) {
+			struct render_state s = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4, .hover_x = -1,
+						 .hover_y = -1, .lecture = mode, .predict = true};
+			struct model m1, m2;
+			model_init(&m1, l);
+			model_goto(&m1, k);
+			render_frame(r, &m1, &s);
+			memcpy(a, surf->pixels, bytes);
+			s.revealed = true;
+			render_frame(r, &m1, &s);
+			memcpy(ra, surf->pixels, bytes);
+			model_free(&m1);
+			swap_frame_in_step(l, k, from, to);
+			model_init(&m2, l);
+			model_goto(&m2, k);
+			s.revealed = false;
+			render_frame(r, &m2, &s);
+			size_t at = 0;
+			while (at < bytes && a[at] == ((unsigned char *)surf->pixels)[at])
+				at++;
+			CHECK(at == bytes,
+			      "%s: fault %d (predict, %s): the picture shows which frame it maps (0x%llx or 0x%llx), at %zu,%zu",
+			      name, f->n, mode ? "lecture" : "default", (unsigned long long)from, (unsigned long long)to,
+			      at % (size_t)surf->pitch / 4, at / (size_t)surf->pitch);
+			s.revealed = true;
+			render_frame(r, &m2, &s);
+			CHECK(mode || memcmp(ra, surf->pixels, bytes), "%s: fault %d (revealed, %s): frame 0x%llx or 0x%llx, the same picture",
+			      name, f->n, mode ? "lecture" : "default", (unsigned long long)from, (unsigned long long)to);
+			model_free(&m2);
+			swap_frame_in_step(l, k, from, to);
+		}
+		checked++;
+	}
+	CHECK(checked > 0, "%s: no step with a new frame to hide in predict mode's pixels", name);
+	free(a);
+	free(ra);
+	model_goto(m, 0);
+}
+
 /* A failed walk (no entry where the walk looked) shows the missing entry. */
 static void check_missing_entry(const char *name, struct renderer *r, struct model *m)
 {
@@ -205,6 +310,144 @@ static void check_missing_entry(const char *name, struct renderer *r, struct mod
 		lecture = false;
 		return;
 	}
+}
+
+/* The strings inside the hover box: their lines joined. */
+static void hover_text(const struct layout *lay, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (int i = 0; i < lay->ntext; i++) {
+		SDL_Rect t = lay->text[i].r;
+		if (lay->hover.w && t.x >= lay->hover.x && t.y >= lay->hover.y && t.x < lay->hover.x + lay->hover.w &&
+		    t.y < lay->hover.y + lay->hover.h)
+			snprintf(out + strlen(out), len - strlen(out), "%s\n", lay->text[i].s);
+	}
+}
+
+/* Renders step k with the mouse at (x, y); the box's text into out. */
+static void render_hover(struct renderer *r, struct model *m, size_t k, int x, int y, bool predict, char *out,
+			 size_t len)
+{
+	model_goto(m, k);
+	struct render_state s = {.step = k, .nsteps = model_steps(m->log), .anim = 1.0, .speed = 4, .hover_x = x,
+				 .hover_y = y, .lecture = lecture, .predict = predict};
+	render_frame(r, m, &s);
+	const struct layout *lay = renderer_layout(r);
+	hover_text(lay, out, len);
+	if (lay->hover.w) {
+		SDL_Color got = pixel(renderer_surface(r), lay->hover.x, lay->hover.y + lay->hover.h / 2);
+		CHECK(same_color(got, gui_theme.walk), "%s: the hover box at %d,%d has no outline in the walk colour",
+		      m->log->name, lay->hover.x, lay->hover.y);
+	}
+}
+
+/* The mouse over a filled TLB slot, a VMA and a frame, at a fault's step
+ * (the last sampled one with a fill): each opens its box. */
+static void check_hover(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	size_t k = model_steps(l);
+	while (k-- > 0) {
+		size_t b = model_step_begin(l, k), e = model_step_end(l, k);
+		bool fill = false;
+		for (size_t i = b; i < e; i++)
+			fill |= l->ev[i].kind == GEV_TLB_FILL;
+		if (fill && model_step_fault(l, k))
+			break;
+	}
+	if (k == (size_t)-1)
+		return;
+	render(r, m, k);
+	const struct layout *lay = renderer_layout(r);
+	/* copies: the layout is redone by each render */
+	struct layout_slot slot = {0};
+	bool found = false;
+	for (size_t i = model_step_begin(l, k); i < model_step_end(l, k) && !found; i++) {
+		const struct gev *ev = &l->ev[i];
+		for (int j = 0; ev->kind == GEV_TLB_FILL && j < lay->nslot && !found; j++)
+			if (lay->slot[j].tlb == ev->tlb && lay->slot[j].array == ev->array && lay->slot[j].set == ev->index &&
+			    lay->slot[j].way == ev->way) {
+				slot = lay->slot[j];
+				found = true;
+			}
+	}
+	struct layout_vma vma = lay->nvma ? lay->vma[lay->nvma - 1] : (struct layout_vma){0};
+	char buf[4096];
+	CHECK(found, "%s: fault %zu: the slot its fill wrote is not drawn (%s)", name, k + 1, lecture ? "lecture" : "default");
+	if (found) {
+		render_hover(r, m, k, slot.r.x + slot.r.w / 2, slot.r.y + slot.r.h / 2, false, buf, sizeof buf);
+		CHECK(strstr(buf, "VPN 0x") && strstr(buf, "\u2192 PFN") && strstr(buf, "ASID") && strstr(buf, "permissions") &&
+		      strstr(buf, "filled"),
+		      "%s: fault %zu: the mouse over TLB slot set %u way %u: \"%s\"", name, k + 1, slot.set, slot.way, buf);
+		/* predict mode: the same place (the panel keeps its rows while hidden) */
+		render_hover(r, m, k, slot.r.x + slot.r.w / 2, slot.r.y + slot.r.h / 2, true, buf, sizeof buf);
+		CHECK(strstr(buf, "?") && !strstr(buf, "PFN"), "%s: fault %zu, predict: the slot this step filled tells: \"%s\"",
+		      name, k + 1, buf);
+	}
+	if (vma.r.w) {
+		render_hover(r, m, k, vma.r.x + vma.r.w / 2, vma.r.y + vma.r.h / 2, false, buf, sizeof buf);
+		char want[64];
+		snprintf(want, sizeof want, "VMA 0x%llx-0x%llx", (unsigned long long)vma.start, (unsigned long long)vma.end);
+		CHECK(strstr(buf, want) && strstr(buf, "pages"), "%s: fault %zu: the mouse over a VMA: \"%s\", not %s", name,
+		      k + 1, buf, want);
+	}
+	render(r, m, k);
+	for (int i = 0; i < lay->npanel; i++)
+		if (!strcmp(lay->panel[i].name, "frames")) {   /* the first frame: below the chips' line */
+			SDL_Rect a = lay->panel[i].r;
+			for (int y = a.y; y < a.y + a.h; y += 2) {
+				render_hover(r, m, k, a.x + 2, y, false, buf, sizeof buf);
+				if (strstr(buf, "frame 0x0 "))
+					break;
+			}
+			CHECK(strstr(buf, "frame 0x0 (pa 0x0)"), "%s: the mouse over frame 0: \"%s\"", name, buf);
+			break;
+		}
+}
+
+/* The VMAs to scale: one pixels-per-byte for every bar (within rounding),
+ * and where the pixels between two bars are not their gap to that scale,
+ * a break mark "//" between them. */
+static void check_vmas_to_scale(const char *name, struct renderer *r, struct model *m)
+{
+	size_t n = model_steps(m->log), checked = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (!sampled(k, n))
+			continue;
+		render(r, m, k);
+		const struct layout *lay = renderer_layout(r);
+		double px = 0, bytes = 0;
+		for (int i = 0; i < lay->nvma; i++)   /* the wide bars set the scale */
+			if (lay->vma[i].r.w > 40) {
+				px += lay->vma[i].r.w + 1;
+				bytes += (double)(lay->vma[i].end - lay->vma[i].start);
+			}
+		if (px == 0)
+			continue;
+		double scale = px / bytes;
+		for (int i = 0; i < lay->nvma; i++) {
+			const struct layout_vma *a = &lay->vma[i];
+			double want = (double)(a->end - a->start) * scale;
+			CHECK(a->r.w >= want - 3 - want / 100 && a->r.w <= (want < 1 ? 1 : want) + 3 + want / 100,
+			      "%s: fault %zu: VMA 0x%llx-0x%llx %d px wide, %.0f to scale", name, k + 1,
+			      (unsigned long long)a->start, (unsigned long long)a->end, a->r.w, want);
+			if (!i)
+				continue;
+			const struct layout_vma *b = &lay->vma[i - 1];
+			int gap = a->r.x - (b->r.x + b->r.w);
+			double gwant = (double)(a->start - b->end) * scale;
+			if (gap <= gwant + 3 + gwant / 100 && gap >= gwant - 3 - gwant / 100)
+				continue;
+			bool mark = false;
+			for (int t = 0; t < lay->ntext && !mark; t++)
+				mark = !strcmp(lay->text[t].s, "//") && lay->text[t].r.x >= b->r.x + b->r.w - 1 &&
+				       lay->text[t].r.x + lay->text[t].r.w <= a->r.x + 1;
+			CHECK(mark, "%s: fault %zu: the gap 0x%llx-0x%llx drawn %d px (%.0f to scale) with no break mark", name,
+			      k + 1, (unsigned long long)b->end, (unsigned long long)a->start, gap, gwant);
+		}
+		checked++;
+	}
+	CHECK(checked > 0, "%s: no VMAs to check", name);
 }
 
 static const struct layout_cell *find_cell(const struct layout *l, uint64_t table, uint32_t index)
@@ -303,6 +546,71 @@ static size_t step_before_event(const struct evlog *l, size_t i)
 	while (k + 1 < model_steps(l) && model_step_end(l, k) <= i)
 		k++;
 	return k ? k - 1 : 0;
+}
+
+static const struct layout_link *find_link(const struct layout *lay, int kind, uint64_t frame)
+{
+	for (int j = 0; j < lay->nlink; j++)
+		if (lay->link[j].kind == kind && lay->link[j].frame == frame)
+			return &lay->link[j];
+	return NULL;
+}
+
+/* The step of a copy on write: the other process beside the copier, their
+ * entries for the address joined, shared then copied. */
+static void check_partner(const char *name, struct renderer *r, struct model *m)
+{
+	const struct evlog *l = m->log;
+	int checked = 0;
+	for (size_t i = 0; i < l->nev && checked < 2; i++) {
+		if (l->ev[i].kind != GEV_COW_COPY)
+			continue;
+		size_t k = 0;
+		while (k + 1 < model_steps(l) && model_step_end(l, k) <= i)
+			k++;
+		const struct gfault *f = model_step_fault(l, k);
+		if (!f || f->pid != l->ev[i].pid || !k)
+			continue;
+		/* a copy of a frame another process maps too (not of a file's page) */
+		model_goto(m, k - 1);
+		struct mappers *mp = calloc(m->nframes, sizeof *mp);
+		model_collect_mappers(m, mp);
+		uint64_t from = l->ev[i].pa >> l->fmt->page_shift;
+		bool shared = from < m->nframes && mp[from].npids >= 2;
+		free(mp);
+		if (!shared)
+			continue;
+		model_goto(m, k);
+		for (int mode = 0; mode < 2; mode++) {
+			const char *mn = mode ? "lecture" : "default";
+			struct render_state s = {.step = k, .nsteps = l->nfaults, .anim = 1.0, .speed = 4, .hover_x = -1,
+						 .hover_y = -1, .lecture = mode};
+			render_frame(r, m, &s);
+			const struct layout *lay = renderer_layout(r);
+			CHECK(lay->partner, "%s: fault %d (%s), a copy on write: no other process drawn beside pid %d", name, f->n,
+			      mn, f->pid);
+			const struct layout_link *ln = find_link(lay, LINK_COPY, l->ev[i].pa);
+			CHECK(ln, "%s: fault %d (%s): no link from the frame copied from, 0x%llx, to the copier's entry", name,
+			      f->n, mn, (unsigned long long)l->ev[i].pa);
+			if (ln) {
+				SDL_Color got = pixel(renderer_surface(r), ln->x1 - 2, ln->y1);
+				CHECK(same_color(got, gui_theme.link), "%s: fault %d (%s): the copy link is not drawn", name, f->n,
+				      mn);
+			}
+			s.anim = 0.25;   /* "fault": the entry as it was, still sharing */
+			render_frame(r, m, &s);
+			CHECK(find_link(renderer_layout(r), LINK_SHARED, l->ev[i].pa),
+			      "%s: fault %d (%s), before the write: the two entries are not joined as sharing frame 0x%llx", name,
+			      f->n, mn, (unsigned long long)l->ev[i].pa);
+			s.anim = 1.0;
+			s.predict = true;
+			render_frame(r, m, &s);
+			CHECK(!find_link(renderer_layout(r), LINK_COPY, l->ev[i].pa),
+			      "%s: fault %d (%s, predict): the copy is shown before it is revealed", name, f->n, mn);
+		}
+		checked++;
+	}
+	CHECK(checked > 0, "%s: no copy on write to check parent and child beside each other", name);
 }
 
 static void check_fork_sharing(const char *name, struct renderer *r, struct model *m)
@@ -480,9 +788,17 @@ int main(int argc, char **argv)
 		check_back_and_forth(argv[i], r, &m);
 		check_rules_at_sizes(argv[i], r, &m);
 		check_predict(argv[i], r, &m);
+		check_predict_pixels(argv[i], r, &m);
+		check_hover(argv[i], r, &m);
+		lecture = true;
+		check_hover(argv[i], r, &m);
+		lecture = false;
+		check_vmas_to_scale(argv[i], r, &m);
 		check_missing_entry(argv[i], r, &m);
-		if (fork)
+		if (fork) {
 			check_fork_sharing(argv[i], r, &m);
+			check_partner(argv[i], r, &m);
+		}
 		if (cache_share)
 			check_cache_sharing(argv[i], r, &m);
 		fork = cache_share = false;
