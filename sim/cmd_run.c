@@ -203,6 +203,11 @@ static int run_program(struct run_opts *opts)
 		rc = 2;
 		goto out;
 	}
+	if (o.s.record && mmu_cpus(kernel_mmu(k)) > 1) {   /* a trace has no CPUs: its replay would differ */
+		fprintf(stderr, "mmusim: --record takes one CPU (a trace does not say which CPU ran what)\n");
+		rc = 2;
+		goto out;
+	}
 	if (o.warm && (rc = os_warm_file(k, program, program))) {   /* before anyone listens */
 		fprintf(stderr, "mmusim: --warm: %s: %s\n", program, strerror(-rc));
 		rc = 1;

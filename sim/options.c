@@ -28,6 +28,7 @@ static const char **value_of(const char *a, struct sim_opts *o)
 		{"--mem", &o->m.mem},
 		{"--swap", &o->m.swap},
 		{"--root", &o->m.root},
+		{"--cpus", &o->m.cpus},
 		{"--events", &o->events},
 		{"--record", &o->record},
 	};

@@ -100,7 +100,11 @@ struct thread {
 	uint64_t futex_addr;
 	uint32_t futex_bitset;
 	struct thread_state saved;   /* while it is not p->thread */
+	uint8_t cpu;            /* several CPUs: the one it last ran on (placed) */
+	bool placed;
 };
+/* smp_sched.c: several CPUs: the CPU thread t runs on for its turn. */
+void sched_place(struct kernel *k, struct thread *t);
 
 struct proc {
 	struct kernel *k;
