@@ -189,7 +189,7 @@ static inline const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, u
 	}
 	if (!e || !entry_grants(m, e, acc, user))
 		return NULL;
-	if (__builtin_expect(m->check != NULL, 0))
+	if (__builtin_expect(m->check != NULL, 0))   /* --check-tlb: one test per hit when off */
 		mmu_check_hit(m, e, va);
 	t->last = e;
 	t->last_page = page;

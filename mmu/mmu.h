@@ -287,13 +287,13 @@ struct mmu_event {
 	enum mmu_event_kind kind;
 	enum tlb_id tlb;
 	uint8_t array;
+	uint8_t cpu;                      /* whose TLB */
 	uint32_t set, way;
 	struct tlb_slot filled, victim;   /* TLB_FILL */
 	uint8_t flush_scope;              /* TLB_FLUSH: 0 va, 1 asid, 2 all */
 	uint64_t flush_va;
 	uint16_t flush_asid;
 	uint32_t flushed;                 /* entries dropped */
-	uint8_t cpu;                      /* whose TLB */
 };
 typedef void (*mmu_event_fn)(void *ctx, const struct mmu_event *ev);
 

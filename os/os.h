@@ -171,11 +171,17 @@ struct smp_stats {
 	uint64_t ipis, lazy_skips, entries_invalidated;
 	uint64_t switch_flushes; /* a CPU flushing an mm it was behind on as it ran it again */
 	uint64_t migrations;
+	uint64_t stale_hits;     /* --check-tlb */
 };
 
 struct kernel;
 /* NULL with one CPU. */
 const struct smp_stats *kernel_smp_stats(const struct kernel *k);
+/* --check-tlb: every TLB hit is compared with the page tables; the first
+ * stale one is reported on stderr (one line), all are counted. False: no
+ * host memory. */
+bool kernel_check_tlb(struct kernel *k);
+uint64_t kernel_stale_tlb_hits(const struct kernel *k);
 
 struct os_event {
 	enum os_event_kind kind;

@@ -229,6 +229,8 @@ static int run_program(struct run_opts *opts)
 			goto out;
 		}
 	}
+	if (o.s.check_tlb && !kernel_check_tlb(k))
+		goto out;
 	struct fault_printer printer = {stderr, k, color_wanted(o.s.out.color, stderr)};
 	if (o.s.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
@@ -262,6 +264,10 @@ static int run_program(struct run_opts *opts)
 	}
 	if (o.s.stats)
 		report_stats(stderr, k);
+	if (kernel_stale_tlb_hits(k)) {   /* an invariant broken: the run is not to be trusted */
+		fprintf(stderr, "mmusim: --check-tlb: %llu stale TLB hits\n", (unsigned long long)kernel_stale_tlb_hits(k));
+		rc = 70;
+	}
 out:
 	recorder_abort(rec);
 	outputs_abort(&outs);

@@ -50,6 +50,8 @@ static const struct command_help helps[] = {
 	 "  --cpus N                N simulated CPUs, each with its own TLBs and walk\n"
 	 "                          caches; threads placed on them, TLB shootdowns as\n"
 	 "                          the kernel makes them (default: the preset's smp.cpus)\n"
+	 "  --check-tlb             check every TLB hit against the page tables; a\n"
+	 "                          stale one is reported and the exit status is 70\n"
 	 "  --warm                  the program's file already in the page cache, as a\n"
 	 "                          second run finds it (compare with a native second run)\n"
 	 "  --faults                every fault explained, on standard error\n"

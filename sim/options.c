@@ -47,6 +47,8 @@ static bool *flag_of(const char *a, struct sim_opts *o)
 		return &o->faults;
 	if (!strcmp(a, "--stats"))
 		return &o->stats;
+	if (!strcmp(a, "--check-tlb"))
+		return &o->check_tlb;
 	return NULL;
 }
 

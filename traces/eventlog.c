@@ -281,8 +281,8 @@ static void write_smp_stats(struct outfile *o, const struct kernel *k)
 	for (int i = 0; i < SD_METHODS; i++)
 		outfile_printf(o, ",\"%s\":%" PRIu64, shootdown_method_name((enum shootdown_method)i), sm->by_method[i]);
 	outfile_printf(o, ",\"ipis\":%" PRIu64 ",\"lazy_skipped\":%" PRIu64 ",\"entries_invalidated\":%" PRIu64
-			  ",\"switch_flushes\":%" PRIu64 ",\"migrations\":%" PRIu64 "}",
-		       sm->ipis, sm->lazy_skips, sm->entries_invalidated, sm->switch_flushes, sm->migrations);
+			  ",\"switch_flushes\":%" PRIu64 ",\"migrations\":%" PRIu64 ",\"stale_hits\":%" PRIu64 "}",
+		       sm->ipis, sm->lazy_skips, sm->entries_invalidated, sm->switch_flushes, sm->migrations, sm->stale_hits);
 }
 
 static void write_stats(struct outfile *o, const struct kernel *k)

@@ -60,6 +60,7 @@ void mm_kernel_destroy(struct kernel *k)
 	frames_free_all(k);
 	swap_free_all(k);
 	smp_free(k);
+	tlbcheck_free(k);
 	mmu_destroy(k->mmu);
 	physmem_destroy(k->pm);
 }

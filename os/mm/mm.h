@@ -167,6 +167,7 @@ struct kernel {
 	uint32_t ninodes, inode_cap;
 	struct services *svc;
 	struct smp *smp;            /* several CPUs (smp.c); NULL with one */
+	struct tlb_check *tlbcheck; /* --check-tlb (smp.c); NULL without */
 };
 
 /* The bus, as the memory manager and the services use it. */
@@ -286,7 +287,10 @@ void smp_flush_asid_everywhere(struct kernel *k, uint16_t asid);
 void smp_flush_all_everywhere(struct kernel *k);
 /* The counts, for the scheduler to add to (NULL with one CPU). */
 struct smp_stats *smp_stats_of(struct kernel *k);
-
+/* --check-tlb: a leaf entry of mm changed (flush: an invalidation asked). */
+void tlbcheck_note(struct kernel *k, const struct mm *mm, uint64_t va, int level, uint64_t old, uint64_t val,
+		   bool flush);
+void tlbcheck_free(struct kernel *k);
 void free_all_tables(struct kernel *k, struct mm *mm);
 /* A PROT_NONE entry still holds its frame: seen as the present entry it
  * restores to. Every other entry as it is. */

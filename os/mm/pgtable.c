@@ -148,6 +148,8 @@ void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t a
 		return;
 	physmem_write64(k->pm, at.pa, val.raw);
 	note_write(k, mm, va, level, at, old, val);
+	if (k->tlbcheck)
+		tlbcheck_note(k, mm, va, level, old.raw, val.raw, flush || k->smp);
 	if (is_downgrade(k, level, old, val)) {
 		if (k->smp && level < PT_LEVEL_LEAF && pte_decode(k->fmt, level, old.raw).kind == PTE_TABLE)
 			smp_tables_freed(k, mm);

@@ -285,3 +285,99 @@ void smp_flush_all_everywhere(struct kernel *k)
 		mmu_flush_all_on(k->mmu, cpu);
 }
 
+/* ---- --check-tlb ---------------------------------------------------------
+ * The last change of each page's entry, by (ASID, page), so that a stale hit
+ * names the change that should have flushed it. A small hash; a collision
+ * loses the older change (the report then says so). */
+#define CHECK_SLOTS 4096
+struct tlb_change {
+	uint64_t key;           /* asid << 48 | va >> page_shift; 0: empty */
+	uint64_t seq;           /* the pte event's number (0: nobody listened) */
+	uint64_t old, val;
+	uint8_t cpu;
+	bool flushed;           /* asked for an invalidation */
+};
+struct tlb_check {
+	struct tlb_change slot[CHECK_SLOTS];
+	uint64_t stale;
+};
+
+static uint64_t change_key(const struct kernel *k, uint16_t asid, uint64_t va)
+{
+	return ((uint64_t)asid << 48 | ((va >> k->fmt->page_shift) & 0xFFFFFFFFFFFFull)) + 1;
+}
+
+static struct tlb_change *change_slot(struct tlb_check *c, uint64_t key)
+{
+	return &c->slot[(key * 0x9E3779B97F4A7C15ull) >> (64 - 12)];
+}
+
+void tlbcheck_note(struct kernel *k, const struct mm *mm, uint64_t va, int level, uint64_t old, uint64_t val,
+		   bool flush)
+{
+	uint64_t size = 1ull << pt_leaf_shift(k->fmt, level);
+	uint64_t key = change_key(k, mm->asid, va & ~(size - 1));
+	*change_slot(k->tlbcheck, key) = (struct tlb_change){.key = key, .seq = observed(k) ? k->bus.seq : 0, .old = old,
+							      .val = val, .cpu = k->bus.cpu, .flushed = flush};
+}
+
+static void perm_string(uint8_t p, char out[4])
+{
+	out[0] = p & PERM_R ? 'r' : '-';
+	out[1] = p & PERM_W ? 'w' : '-';
+	out[2] = p & PERM_X ? 'x' : '-';
+	out[3] = 0;
+}
+
+static void stale_hit(void *ctx, unsigned cpu, uint64_t va, uint16_t asid, const struct mmu_xlate *cached,
+		      const struct mmu_xlate *now)
+{
+	struct kernel *k = ctx;
+	struct tlb_check *c = k->tlbcheck;
+	if (k->smp)
+		k->smp->st.stale_hits++;
+	if (c->stale++)
+		return;   /* the first tells; a stale entry hits again and again */
+	char cp[4], np[4], tables[96], change[160] = "no change of it recorded";
+	perm_string(cached->perm_user, cp);
+	if (now->fault.kind != FAULT_NONE) {
+		snprintf(tables, sizeof tables, "the tables now: %s fault", mmu_fault_kind_name(now->fault.kind));
+	} else {
+		perm_string(now->perm_user, np);
+		snprintf(tables, sizeof tables, "the tables now: pa 0x%llx %s%s", (unsigned long long)now->pa, np,
+			 now->dirty ? " dirty" : "");
+	}
+	for (int level = PT_LEVEL_LEAF; level >= k->fmt->top_level; level--) {
+		uint64_t size = 1ull << pt_leaf_shift(k->fmt, level);
+		uint64_t key = change_key(k, asid, va & ~(size - 1));
+		const struct tlb_change *ch = change_slot(c, key);
+		if (ch->key != key)
+			continue;
+		char seq[32] = "";
+		if (ch->seq)
+			snprintf(seq, sizeof seq, " (event %llu)", (unsigned long long)ch->seq);
+		snprintf(change, sizeof change, "last changed on cpu %u%s: 0x%llx -> 0x%llx, %s", ch->cpu, seq,
+			 (unsigned long long)ch->old, (unsigned long long)ch->val,
+			 ch->flushed ? "an invalidation asked" : "no invalidation asked");
+		break;
+	}
+	fprintf(stderr, "mmusim: --check-tlb: stale TLB hit on cpu %u at 0x%llx (asid %u): cached pa 0x%llx %s%s; %s; %s\n",
+		cpu, (unsigned long long)va, asid, (unsigned long long)cached->pa, cp, cached->dirty ? " dirty" : "", tables,
+		change);
+}
+
+bool kernel_check_tlb(struct kernel *k)
+{
+	if (!k->tlbcheck && !(k->tlbcheck = calloc(1, sizeof *k->tlbcheck)))
+		return false;
+	mmu_set_check(k->mmu, stale_hit, k);
+	return true;
+}
+
+uint64_t kernel_stale_tlb_hits(const struct kernel *k) { return k->tlbcheck ? k->tlbcheck->stale : 0; }
+
+void tlbcheck_free(struct kernel *k)
+{
+	free(k->tlbcheck);
+	k->tlbcheck = NULL;
+}
