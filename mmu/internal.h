@@ -79,6 +79,18 @@ struct walk_cache {
 	uint64_t tick;
 };
 
+/* A CPU's own translation state while another CPU is the selected one
+ * (struct mmu holds the selected CPU's, so the hot path is the same with
+ * one CPU or many). */
+struct mmu_cpu_state {
+	uint64_t root;
+	uint16_t asid;
+	uint32_t pkru;
+	struct tlb tlb[TLB_COUNT];
+	struct walk_cache wc[PT_MAX_LEVELS];
+	struct mmu_stats st;
+};
+
 struct mmu {
 	struct mmu_config cfg;
 	const struct pt_format *fmt;
@@ -92,6 +104,11 @@ struct mmu {
 	struct mmu_stats st;
 	mmu_event_fn observer;
 	void *observer_ctx;
+	unsigned ncpus, cpu;          /* CPUs, and the selected one */
+	struct mmu_cpu_state *other;  /* per CPU; other[cpu] unused while selected */
+	struct mmu_stats total;       /* mmu_stats's sum over several CPUs */
+	mmu_check_fn check;           /* --check-tlb: told of every stale hit */
+	void *check_ctx;
 };
 
 /* The VA a translation can use: on x86 canonical (bits 63:va_bits-1 all
@@ -125,5 +142,12 @@ void mmu_emit(struct mmu *m, const struct mmu_event *ev);
 /* Drop TLB and walk-cache entries (scope 0: covering va, 1: asid, 2: all);
  * returns how many. */
 uint32_t mmu_invalidate(struct mmu *m, int scope, uint64_t va, uint16_t asid);
+/* The same in a given CPU's TLBs and walk caches. */
+uint32_t mmu_invalidate_in(struct mmu *m, struct tlb *tlb, struct walk_cache *wc, int scope, uint64_t va,
+			   uint16_t asid);
+/* Invalidation on a CPU, told to the observer. */
+void mmu_flush_on(struct mmu *m, unsigned cpu, int scope, uint64_t va, uint16_t asid);
+/* smp.c: --check-tlb's comparison of a hit with the tables. */
+void mmu_check_hit(struct mmu *m, const struct tlb_entry *e, uint64_t va);
 
 #endif

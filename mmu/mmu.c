@@ -20,6 +20,30 @@ const char *mmu_tlb_name(enum tlb_id t)
 	return names[t];
 }
 
+/* One CPU's TLBs and walk caches; CPU 0's random replacement starts from
+ * the preset's seed as it always did, the others from seeds of their own. */
+static bool cpu_state_init(struct mmu *m, unsigned cpu, struct tlb *tlb, struct walk_cache *wc, char *err,
+			   size_t errlen)
+{
+	const struct mmu_config *cfg = &m->cfg;
+	const struct tlb_config *tc[TLB_COUNT] = {&cfg->l1i, &cfg->l1d, &cfg->l2};
+	for (int i = 0; i < TLB_COUNT; i++)
+		if (!tlb_init(&tlb[i], tc[i], cfg->seed + (uint64_t)i + 16ull * cpu, err, errlen))
+			return false;
+	for (int l = cfg->fmt->top_level; l < PT_LEVEL_LEAF; l++)
+		if (!wc_init(&wc[l - cfg->fmt->top_level], &cfg->walk_cache[l - cfg->fmt->top_level], err, errlen))
+			return false;
+	return true;
+}
+
+static void cpu_state_free(struct tlb *tlb, struct walk_cache *wc)
+{
+	for (int i = 0; i < TLB_COUNT; i++)
+		tlb_free(&tlb[i]);
+	for (int l = 0; l < PT_MAX_LEVELS; l++)
+		wc_free(&wc[l]);
+}
+
 struct mmu *mmu_create(const struct mmu_config *cfg, struct physmem *pm, char *err, size_t errlen)
 {
 	if (!cfg->fmt) {
@@ -48,13 +72,24 @@ struct mmu *mmu_create(const struct mmu_config *cfg, struct physmem *pm, char *e
 	m->fmt = cfg->fmt;
 	m->pm = pm;
 	m->va_mask = (1ull << cfg->fmt->va_bits) - 1;
-	const struct tlb_config *tc[TLB_COUNT] = {&cfg->l1i, &cfg->l1d, &cfg->l2};
-	for (int i = 0; i < TLB_COUNT; i++)
-		if (!tlb_init(&m->tlb[i], tc[i], cfg->seed + (uint64_t)i, err, errlen))
+	m->ncpus = cfg->ncpus ? cfg->ncpus : 1;
+	if (m->ncpus > MMU_MAX_CPUS) {
+		snprintf(err, errlen, "at most %d CPUs, not %u", MMU_MAX_CPUS, m->ncpus);
+		free(m);
+		return NULL;
+	}
+	if (!cpu_state_init(m, 0, m->tlb, m->wc, err, errlen))
+		goto fail;
+	if (m->ncpus > 1) {
+		m->other = calloc(m->ncpus, sizeof *m->other);
+		if (!m->other) {
+			snprintf(err, errlen, "out of host memory");
 			goto fail;
-	for (int l = cfg->fmt->top_level; l < PT_LEVEL_LEAF; l++)
-		if (!wc_init(&m->wc[l - cfg->fmt->top_level], &cfg->walk_cache[l - cfg->fmt->top_level], err, errlen))
-			goto fail;
+		}
+		for (unsigned c = 1; c < m->ncpus; c++)
+			if (!cpu_state_init(m, c, m->other[c].tlb, m->other[c].wc, err, errlen))
+				goto fail;
+	}
 	return m;
 fail:
 	mmu_destroy(m);
@@ -65,10 +100,12 @@ void mmu_destroy(struct mmu *m)
 {
 	if (!m)
 		return;
-	for (int i = 0; i < TLB_COUNT; i++)
-		tlb_free(&m->tlb[i]);
-	for (int l = 0; l < PT_MAX_LEVELS; l++)
-		wc_free(&m->wc[l]);
+	if (m->other)
+		mmu_select_cpu(m, 0);   /* CPU 0's state back in m, every other in other[] */
+	cpu_state_free(m->tlb, m->wc);
+	for (unsigned c = 1; m->other && c < m->ncpus; c++)
+		cpu_state_free(m->other[c].tlb, m->other[c].wc);
+	free(m->other);
 	free(m);
 }
 
@@ -152,6 +189,8 @@ static inline const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, u
 	}
 	if (!e || !entry_grants(m, e, acc, user))
 		return NULL;
+	if (__builtin_expect(m->check != NULL, 0))   /* --check-tlb: one test per hit when off */
+		mmu_check_hit(m, e, va);
 	t->last = e;
 	t->last_page = page;
 	return e;
@@ -251,31 +290,38 @@ bool mmu_walk(struct mmu *m, uint64_t root_pa, uint64_t va, enum mmu_access acc,
 	return walk_translate(m, root_pa, m->asid, va, acc, user, probe, false, x);
 }
 
-uint32_t mmu_invalidate(struct mmu *m, int scope, uint64_t va, uint16_t asid)
+uint32_t mmu_invalidate_in(struct mmu *m, struct tlb *tlb, struct walk_cache *wc, int scope, uint64_t va,
+			   uint16_t asid)
 {
 	uint32_t n = 0;
 	va &= m->va_mask;
 	for (int i = 0; i < TLB_COUNT; i++)
-		n += tlb_flush(&m->tlb[i], scope, va, asid);
+		n += tlb_flush(&tlb[i], scope, va, asid);
 	for (int l = m->fmt->top_level; l < PT_LEVEL_LEAF; l++)
-		n += wc_flush(&m->wc[l - m->fmt->top_level], scope, va, pt_leaf_shift(m->fmt, l), asid);
+		n += wc_flush(&wc[l - m->fmt->top_level], scope, va, pt_leaf_shift(m->fmt, l), asid);
 	return n;
 }
 
-static void flush(struct mmu *m, int scope, uint64_t va, uint16_t asid)
+uint32_t mmu_invalidate(struct mmu *m, int scope, uint64_t va, uint16_t asid)
 {
-	uint32_t n = mmu_invalidate(m, scope, va, asid);
+	return mmu_invalidate_in(m, m->tlb, m->wc, scope, va, asid);
+}
+
+void mmu_flush_on(struct mmu *m, unsigned cpu, int scope, uint64_t va, uint16_t asid)
+{
+	uint32_t n = cpu == m->cpu ? mmu_invalidate(m, scope, va, asid)
+				   : mmu_invalidate_in(m, m->other[cpu].tlb, m->other[cpu].wc, scope, va, asid);
 	va &= m->va_mask;
 	if (m->observer) {
 		struct mmu_event ev = {.kind = MMU_EV_TLB_FLUSH, .flush_scope = (uint8_t)scope, .flush_va = va,
-				       .flush_asid = asid, .flushed = n};
+				       .flush_asid = asid, .flushed = n, .cpu = (uint8_t)cpu};
 		mmu_emit(m, &ev);
 	}
 }
 
-void mmu_flush_va(struct mmu *m, uint64_t va, uint16_t asid) { flush(m, 0, va, asid); }
-void mmu_flush_asid(struct mmu *m, uint16_t asid) { flush(m, 1, 0, asid); }
-void mmu_flush_all(struct mmu *m) { flush(m, 2, 0, 0); }
+void mmu_flush_va(struct mmu *m, uint64_t va, uint16_t asid) { mmu_flush_on(m, m->cpu, 0, va, asid); }
+void mmu_flush_asid(struct mmu *m, uint16_t asid) { mmu_flush_on(m, m->cpu, 1, 0, asid); }
+void mmu_flush_all(struct mmu *m) { mmu_flush_on(m, m->cpu, 2, 0, 0); }
 
 bool mmu_restart(struct mmu *m, char *err, size_t errlen)
 {
@@ -301,12 +347,10 @@ void mmu_count_instructions(struct mmu *m, uint64_t n)
 	m->st.cycles[COST_INSTRUCTIONS] = m->st.instructions * m->cfg.cpi_milli / 1000;
 }
 
-const struct mmu_stats *mmu_stats(const struct mmu *m) { return &m->st; }
-
 uint64_t mmu_total_cycles(const struct mmu *m)
 {
 	uint64_t sum = 0;
-	for (int c = 0; c < COST_COUNT; c++)
-		sum += m->st.cycles[c];
+	for (unsigned cpu = 0; cpu < m->ncpus; cpu++)
+		sum += mmu_cpu_cycles(m, cpu);
 	return sum;
 }

@@ -212,7 +212,16 @@ struct mmu_config {
 	uint32_t cpi_milli;              /* base cycles per 1000 instructions */
 	uint32_t cost[COST_COUNT];       /* per-unit cycles for COST_TRAP .. COST_SHOOTDOWN */
 	uint64_t seed;                   /* for random replacement */
+	uint32_t ncpus;                  /* CPUs, each with its own TLBs and walk caches; 0 = 1 */
+	/* Cycles of a TLB shootdown's parts (the OS model's shootdowns use them). */
+	struct {
+		uint32_t ipi_send;          /* x86: the initiator sending one IPI */
+		uint32_t ipi_receive;       /* x86: a target taking the IPI and running the flush handler */
+		uint32_t invalidate_entry;  /* one INVLPG / TLBI by VA (a whole-ASID flush counts as one) */
+		uint32_t dsb;               /* arm64: DSB ISH waiting for a broadcast TLBI to complete */
+	} smp_cost;
 };
+#define MMU_MAX_CPUS 64
 
 /* ------------------------------------------------------------------------
  * Translation: TLBs, walker and statistics.
@@ -278,6 +287,7 @@ struct mmu_event {
 	enum mmu_event_kind kind;
 	enum tlb_id tlb;
 	uint8_t array;
+	uint8_t cpu;                      /* whose TLB */
 	uint32_t set, way;
 	struct tlb_slot filled, victim;   /* TLB_FILL */
 	uint8_t flush_scope;              /* TLB_FLUSH: 0 va, 1 asid, 2 all */
@@ -324,9 +334,35 @@ void mmu_flush_all(struct mmu *m);
  * second run). false, with a reason, when host memory runs out. */
 bool mmu_restart(struct mmu *m, char *err, size_t errlen);
 
+/* Several CPUs (mmu_config.ncpus). Each has its own TLBs, walk caches,
+ * context (root, ASID, PKRU) and statistics; every call above acts on the
+ * selected CPU, 0 at first. */
+unsigned mmu_cpus(const struct mmu *m);
+unsigned mmu_cpu(const struct mmu *m);
+void mmu_select_cpu(struct mmu *m, unsigned cpu);
+const struct mmu_stats *mmu_cpu_stats(const struct mmu *m, unsigned cpu);
+uint64_t mmu_cpu_cycles(const struct mmu *m, unsigned cpu);
+/* Invalidation on any CPU, selected or not (what an IPI handler or a
+ * broadcast TLBI does there); the events name that CPU. */
+void mmu_flush_va_on(struct mmu *m, unsigned cpu, uint64_t va, uint16_t asid);
+void mmu_flush_asid_on(struct mmu *m, unsigned cpu, uint16_t asid);
+void mmu_flush_all_on(struct mmu *m, unsigned cpu);
+/* Cycles of kind c spent by a CPU (a shootdown's initiator and targets). */
+void mmu_charge_cycles_on(struct mmu *m, unsigned cpu, enum mmu_cost c, uint64_t cycles);
+
+/* The TLB coherence check (--check-tlb): with a function set, every TLB hit
+ * is compared with a walk of the page tables as they are now (a probe that
+ * changes no state or statistics); a hit the tables no longer grant (frame,
+ * rights or dirty state) is told to fn with both translations
+ * (tables->fault says why the walk failed). */
+typedef void (*mmu_check_fn)(void *ctx, unsigned cpu, uint64_t va, uint16_t asid, const struct mmu_xlate *cached,
+			     const struct mmu_xlate *tables);
+void mmu_set_check(struct mmu *m, mmu_check_fn fn, void *ctx);
+
 /* Account work that is not a translation (instructions, fault handling). */
 void mmu_charge(struct mmu *m, enum mmu_cost c, uint64_t units);
 void mmu_count_instructions(struct mmu *m, uint64_t n);
+/* Summed over every CPU. */
 const struct mmu_stats *mmu_stats(const struct mmu *m);
 uint64_t mmu_total_cycles(const struct mmu *m);
 

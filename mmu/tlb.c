@@ -340,7 +340,7 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	touch(a, set, way);
 	if (m->observer) {
 		struct mmu_event ev = {.kind = MMU_EV_TLB_FILL, .tlb = id, .array = (uint8_t)ai, .set = set, .way = way,
-				       .filled = slot_of(key, &a->e[i])};
+				       .filled = slot_of(key, &a->e[i]), .cpu = (uint8_t)m->cpu};
 		if (old_key != key || old.asid != m->asid)
 			ev.victim = slot_of(old_key, &old);
 		mmu_emit(m, &ev);

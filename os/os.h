@@ -138,7 +138,7 @@ enum os_event_kind {
 	EV_TLB_FILL, EV_TLB_FLUSH, EV_PROC_CREATE, EV_PROC_EXIT, EV_SWITCH,
 	EV_MMAP, EV_MUNMAP, EV_MPROTECT, EV_BRK, EV_EXEC,
 	EV_PAGECACHE_HIT, EV_PAGECACHE_MISS, EV_WRITEBACK, EV_MSYNC, EV_MADVISE,
-	EV_EVICT, EV_SWAP_OUT, EV_SWAP_IN, EV_MEMLIMIT, EV_PAGECACHE_SHARE, EV_MREMAP,
+	EV_EVICT, EV_SWAP_OUT, EV_SWAP_IN, EV_MEMLIMIT, EV_PAGECACHE_SHARE, EV_MREMAP, EV_SHOOTDOWN,
 	EV_COUNT
 };
 const char *os_event_name(enum os_event_kind k);
@@ -147,10 +147,49 @@ const char *os_event_name(enum os_event_kind k);
 enum frame_use { USE_FREE, USE_ANON, USE_PAGETABLE, USE_ZERO, USE_PAGECACHE, USE_COUNT };
 const char *frame_use_name(enum frame_use u);
 
+/* A TLB shootdown: the kernel invalidating an address space's translations
+ * on every CPU that may cache them, as the personality's kernel does. */
+enum shootdown_method {
+	SD_IPI_INVLPG,    /* x86-64: INVLPG per page here, IPIs to the others */
+	SD_IPI_FULL,      /* x86-64: the PCID flushed (past the 33-page ceiling), IPIs */
+	SD_TLBI_VA,       /* arm64: TLBI VALE1IS per page, DSB ISH; no IPIs */
+	SD_TLBI_ASID,     /* arm64: TLBI ASIDE1IS, DSB ISH */
+	SD_METHODS
+};
+const char *shootdown_method_name(enum shootdown_method m);
+struct shootdown {
+	unsigned initiator;
+	uint64_t targets;        /* CPUs invalidated besides the initiator (bit per CPU) */
+	uint64_t lazy;           /* x86: CPUs in the mm's cpumask skipped as lazy */
+	uint64_t start, end;     /* the range [start, end) */
+	uint32_t pages;          /* base pages in it that changed */
+	uint16_t asid;
+	enum shootdown_method method;
+	uint64_t cycles;         /* the initiator's */
+	uint64_t target_cycles;  /* each target's */
+};
+struct smp_stats {
+	uint64_t shootdowns, by_method[SD_METHODS];
+	uint64_t ipis, lazy_skips, entries_invalidated;
+	uint64_t switch_flushes; /* a CPU flushing an mm it was behind on as it ran it again */
+	uint64_t migrations;
+	uint64_t stale_hits;     /* --check-tlb */
+};
+
+struct kernel;
+/* NULL with one CPU. */
+const struct smp_stats *kernel_smp_stats(const struct kernel *k);
+/* --check-tlb: every TLB hit is compared with the page tables; the first
+ * stale one is reported on stderr (one line), all are counted. False: no
+ * host memory. */
+bool kernel_check_tlb(struct kernel *k);
+uint64_t kernel_stale_tlb_hits(const struct kernel *k);
+
 struct os_event {
 	enum os_event_kind kind;
 	uint64_t seq;              /* assigned by the bus: 1, 2, 3 ... */
 	int pid;
+	uint8_t cpu;               /* set by the bus: the CPU it happened on */
 	union {
 		const struct fault_record *fault;                     /* EV_FAULT */
 		struct pte_change pte;                                /* EV_PTE */
@@ -161,6 +200,7 @@ struct os_event {
 		struct { int parent; uint64_t root; uint16_t asid; int code; } proc; /* EV_PROC_*, EV_SWITCH, EV_EXEC */
 		/* EV_MMAP ... EV_BRK, EV_MSYNC, EV_MADVISE, EV_MREMAP (its new length and address too) */
 		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; uint64_t new_len, new_addr; } as;
+		const struct shootdown *shootdown;                    /* EV_SHOOTDOWN */
 		struct { uint64_t pa, index; const char *file; } cache;    /* EV_PAGECACHE_*, EV_WRITEBACK, EV_EVICT,
 									       EV_SWAP_* (index: the slot) */
 		/* EV_PAGECACHE_SHARE: a fault mapped a page-cache frame that other

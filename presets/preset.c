@@ -229,7 +229,7 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 	}
 	static const char *const top_keys[] = {"name", "description", "paging", "phys_mem", "pa_bits", "cpi",
 					       "seed", "hw_af", "hw_dbm", "memory", "walker", "tlb",
-					       "walk_cache", "fault_costs", "thp", "clock_ghz", NULL};
+					       "walk_cache", "fault_costs", "thp", "clock_ghz", "smp", NULL};
 	check_keys(&c, root, "", top_keys);
 	struct mmu_config *m = &out->mmu;
 
@@ -338,6 +338,19 @@ int preset_parse(const char *json, const char *origin, struct preset *out, char 
 		for (int i = 0; i < COST_COUNT; i++)
 			if (cost_keys[i])
 				m->cost[i] = get_u32(&c, fc, "fault_costs", cost_keys[i], 100000000);
+	}
+	/* Optional: without it one CPU, and shootdowns (which need two) cost nothing. */
+	const cJSON *smp = get_object(&c, root, "", "smp", false);
+	if (smp) {
+		static const char *const skeys[] = {"cpus", "ipi_send", "ipi_receive", "invalidate_entry", "dsb", NULL};
+		check_keys(&c, smp, "smp", skeys);
+		m->ncpus = get_u32(&c, smp, "smp", "cpus", MMU_MAX_CPUS);
+		if (!c.failed && !m->ncpus)
+			fail(&c, "key \"smp.cpus\" must be at least 1");
+		m->smp_cost.ipi_send = get_u32(&c, smp, "smp", "ipi_send", 100000000);
+		m->smp_cost.ipi_receive = get_u32(&c, smp, "smp", "ipi_receive", 100000000);
+		m->smp_cost.invalidate_entry = get_u32(&c, smp, "smp", "invalidate_entry", 100000000);
+		m->smp_cost.dsb = get_u32(&c, smp, "smp", "dsb", 100000000);
 	}
 	if (!c.failed && m->fmt && m->phys_size % (1ull << m->fmt->page_shift))
 		fail(&c, "key \"phys_mem\" must be a multiple of the %u KiB page size", 1u << (m->fmt->page_shift - 10));

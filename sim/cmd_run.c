@@ -252,6 +252,11 @@ static int run_program(struct run_opts *opts)
 		rc = 2;
 		goto out;
 	}
+	if (o.s.record && mmu_cpus(kernel_mmu(k)) > 1) {   /* a trace has no CPUs: its replay would differ */
+		fprintf(stderr, "mmusim: --record takes one CPU (a trace does not say which CPU ran what)\n");
+		rc = 2;
+		goto out;
+	}
 	if (o.warm && (rc = warm_run(k, co, &o)))   /* before anyone listens */
 		goto out;
 	rc = 1;
@@ -271,6 +276,8 @@ static int run_program(struct run_opts *opts)
 			goto out;
 		}
 	}
+	if (o.s.check_tlb && !kernel_check_tlb(k))
+		goto out;
 	struct fault_printer printer = {stderr, k, color_wanted(o.s.out.color, stderr)};
 	if (o.s.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
@@ -304,6 +311,10 @@ static int run_program(struct run_opts *opts)
 	}
 	if (o.s.stats)
 		report_stats(stderr, k);
+	if (kernel_stale_tlb_hits(k)) {   /* an invariant broken: the run is not to be trusted */
+		fprintf(stderr, "mmusim: --check-tlb: %llu stale TLB hits\n", (unsigned long long)kernel_stale_tlb_hits(k));
+		rc = 70;
+	}
 out:
 	recorder_abort(rec);
 	outputs_abort(&outs);

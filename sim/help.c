@@ -52,6 +52,11 @@ static const struct command_help helps[] = {
 	 "                          x86-64, /usr/aarch64-linux-gnu for AArch64)\n"
 	 "  --env NAME=VALUE        the guest's environment (empty otherwise; repeatable)\n"
 	 "  --max-insns N           stop after N instructions\n"
+	 "  --cpus N                N simulated CPUs, each with its own TLBs and walk\n"
+	 "                          caches; threads placed on them, TLB shootdowns as\n"
+	 "                          the kernel makes them (default: the preset's smp.cpus)\n"
+	 "  --check-tlb             check every TLB hit against the page tables; a\n"
+	 "                          stale one is reported and the exit status is 70\n"
 	 "  --warm                  run the program once in full first, untraced (no\n"
 	 "                          events, trace, faults or statistics; its standard\n"
 	 "                          streams and mmusim's notes to /dev/null), then\n"
@@ -143,7 +148,7 @@ static const struct command_help helps[] = {
 static bool takes_value(const char *opt)
 {
 	static const char *const opts[] = {"--preset", "--personality", "--mode", "--mem", "--swap", "--root",
-					   "--sysroot", "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace",
+					   "--sysroot", "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace", "--cpus",
 					   "--stats-json", "--frames", "--size", "--first", "--last", "--fault", NULL};
 	for (int i = 0; opts[i]; i++)
 		if (!strcmp(opt, opts[i]))

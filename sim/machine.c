@@ -3,6 +3,7 @@
 #include "sim/machine.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sim/commands.h"
@@ -47,6 +48,15 @@ int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_con
 			    sizeof err)) {
 		errmsg_print(err);
 		return 2;
+	}
+	if (o->cpus) {
+		char *end;
+		unsigned long n = strtoul(o->cpus, &end, 10);
+		if (end == o->cpus || *end || n < 1 || n > MMU_MAX_CPUS) {
+			fprintf(stderr, "mmusim: --cpus %s: not a number of CPUs from 1 to %d\n", o->cpus, MMU_MAX_CPUS);
+			return 2;
+		}
+		p->mmu.ncpus = (uint32_t)n;
 	}
 	if ((o->mem && page_multiple("--mem", o->mem, p, &p->mmu.phys_size)) ||
 	    (o->swap && page_multiple("--swap", o->swap, p, &oc->swap_bytes)))

@@ -11,6 +11,7 @@
 /* From the command line (sim/options.h). */
 struct machine_opts {
 	const char *preset, *personality, *mem, *swap, *root;   /* NULL: not given */
+	const char *cpus;                                       /* --cpus N: the preset's smp.cpus */
 	const char *set[MACHINE_MAX_SETTINGS];                  /* --set KEY=VALUE: the preset's keys changed */
 	int nset;
 };

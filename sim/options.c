@@ -28,6 +28,7 @@ static const char **value_of(const char *a, struct sim_opts *o)
 		{"--mem", &o->m.mem},
 		{"--swap", &o->m.swap},
 		{"--root", &o->m.root},
+		{"--cpus", &o->m.cpus},
 		{"--events", &o->events},
 		{"--record", &o->record},
 	};
@@ -46,6 +47,8 @@ static bool *flag_of(const char *a, struct sim_opts *o)
 		return &o->faults;
 	if (!strcmp(a, "--stats"))
 		return &o->stats;
+	if (!strcmp(a, "--check-tlb"))
+		return &o->check_tlb;
 	return NULL;
 }
 

@@ -15,6 +15,7 @@ struct sim_opts {
 	struct machine_opts m;
 	const char *events, *record;   /* NULL: not given */
 	bool faults, stats, view;
+	bool check_tlb;                /* --check-tlb */
 	struct gui_options gui;        /* --view's options */
 	struct output_opts out;
 };

@@ -68,6 +68,10 @@ void report_fault_color(FILE *f, const struct kernel *k, const struct fault_reco
 	const struct pt_format *fmt = kernel_format(k);
 	char buf[256];
 	report_header(f, c, r);
+	if (mmu_cpus(kernel_mmu(k)) > 1) {   /* told as it happens: on the CPU running now */
+		label(f, c, "cpu");
+		fprintf(f, "%u\n", mmu_cpu(kernel_mmu(k)));
+	}
 	mmu_syndrome_describe(fmt->arch, &r->hw.syn, buf, sizeof buf);
 	label(f, c, "syndrome");
 	fprintf(f, "%s\n", buf);
@@ -147,6 +151,31 @@ int color_option(const char *arg, enum color_mode *mode)
 	return 1;
 }
 
+/* Several CPUs: a line each, then the shootdowns. */
+static void report_cpus(FILE *f, const struct kernel *k)
+{
+	const struct mmu *mmu = kernel_mmu(k);
+	const struct smp_stats *sm = kernel_smp_stats(k);
+	if (mmu_cpus(mmu) <= 1 || !sm)
+		return;
+	for (unsigned c = 0; c < mmu_cpus(mmu); c++) {
+		const struct mmu_stats *m = mmu_cpu_stats(mmu, c);
+		fprintf(f, "cpu %-2u        %" PRIu64 " instructions, %" PRIu64 " cycles (%" PRIu64 " in shootdowns); TLB", c,
+			m->instructions, mmu_cpu_cycles(mmu, c), m->cycles[COST_SHOOTDOWN]);
+		for (int t = 0; t < TLB_COUNT; t++)
+			if (m->tlb_hits[t] + m->tlb_misses[t])
+				fprintf(f, " %s %" PRIu64 "/%" PRIu64, mmu_tlb_name((enum tlb_id)t), m->tlb_hits[t],
+					m->tlb_misses[t]);
+		fprintf(f, " hits/misses; %" PRIu64 " walks\n", m->walks);
+	}
+	fprintf(f, "shootdowns    %" PRIu64 " (", sm->shootdowns);
+	for (int i = 0; i < SD_METHODS; i++)
+		fprintf(f, "%s%" PRIu64 " %s", i ? ", " : "", sm->by_method[i], shootdown_method_name((enum shootdown_method)i));
+	fprintf(f, "); %" PRIu64 " IPIs, %" PRIu64 " lazy CPUs skipped, %" PRIu64 " entries invalidated, %" PRIu64
+		   " flushes on switching back, %" PRIu64 " migrations\n",
+		sm->ipis, sm->lazy_skips, sm->entries_invalidated, sm->switch_flushes, sm->migrations);
+}
+
 void report_stats(FILE *f, const struct kernel *k)
 {
 	const struct mmu *mmu = kernel_mmu(k);
@@ -196,4 +225,5 @@ void report_stats(FILE *f, const struct kernel *k)
 			   " fallbacks, %" PRIu64 " splits)\n",
 			s.pagecache_misses, s.writebacks, s.scanned, s.evicted, s.swapouts, s.swapins, s.thp_allocs,
 			s.thp_fallbacks, s.thp_splits);
+	report_cpus(f, k);
 }

@@ -18,6 +18,14 @@ for arch in x86_64 aarch64; do
 	pass
 done
 
+# --cpus 2: a track per CPU, the shootdown of the page a worker uses on
+# the initiator's track and the flush on the worker's CPU's.
+"$MMUSIM" run --cpus 2 --chrome-trace c.json --stats-json cs.json "$GUESTS/x86_64/shootdown" >/dev/null 2>err ||
+	fail "--cpus 2 shootdown exit $?: $(cat err)"
+"$CHECK" c.json cs.json 1 && grep -q '"name":"shootdown (ipi+invlpg)","cat":"cpu","ph":"X","pid":0,"tid":0' c.json &&
+	grep -q '"name":"TLB flush (shootdown)","cat":"cpu","ph":"X","pid":0,"tid":1' c.json &&
+	grep -q '"tid":1,"args":{"name":"CPU 1"}' c.json && pass || fail "--cpus 2: no CPU tracks or shootdown slices"
+
 # A replay: the same processes and faults, no system calls.
 "$MMUSIM" replay "$SRC/traces/examples/fork-cow.jsonl" --chrome-trace r.json --stats-json rs.json >/dev/null ||
 	fail "replay --chrome-trace exit $?"

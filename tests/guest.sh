@@ -18,7 +18,8 @@ fi
 mkdir "$tmp/root" && cd "$tmp/root" || exit 1
 # The guest's files live in the working directory (the sandbox root), an
 # empty one: what it lists is what it made.
-timeout 120 "$MMUSIM" run "$@" "$PROGRAM" >"$tmp/out" 2>"$tmp/err"
+# --check-tlb: a TLB hit the page tables no longer grant fails the run.
+timeout 120 "$MMUSIM" run --check-tlb "$@" "$PROGRAM" >"$tmp/out" 2>"$tmp/err"
 status=$?
 cd "$tmp" || exit 1
 if [ "$status" -ne "$want_status" ]; then

@@ -33,8 +33,9 @@ struct chrome_trace {
 	uint64_t nevents;     /* written so far */
 	struct track *tracks;
 	size_t ntracks;
-	int running;          /* the pid on the CPU track, 0 for none */
-	double running_since;
+	int running[MMU_MAX_CPUS];      /* the pid on each CPU's track, 0 for none */
+	double running_since[MMU_MAX_CPUS];
+	unsigned ncpus;
 	char info[4][256];    /* preset, personality, source, input */
 	double clock_ghz;
 };
@@ -191,18 +192,71 @@ static void on_fault(struct chrome_trace *t, const struct fault_record *r)
 	event(t, name, "fault", "X", r->pid, end - dur, dur, fault_args(t->k, r));
 }
 
-static void cpu_switch(struct chrome_trace *t, int pid)
+/* An event on CPU `cpu`'s track: the "CPU" process, a thread per CPU. */
+static void cpu_event(struct chrome_trace *t, const char *name, const char *ph, unsigned cpu, double ts, double dur,
+		      cJSON *args)
+{
+	cJSON *ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "name", name);
+	cJSON_AddStringToObject(ev, "cat", "cpu");
+	cJSON_AddStringToObject(ev, "ph", ph);
+	cJSON_AddNumberToObject(ev, "pid", 0);
+	cJSON_AddNumberToObject(ev, "tid", cpu);
+	cJSON_AddNumberToObject(ev, "ts", ts);
+	if (!strcmp(ph, "X"))
+		cJSON_AddNumberToObject(ev, "dur", dur);
+	else
+		cJSON_AddStringToObject(ev, "s", "t");
+	if (args)
+		cJSON_AddItemToObject(ev, "args", args);
+	keep(t, ev);
+}
+
+static void cpu_switch(struct chrome_trace *t, unsigned cpu, int pid)
 {
 	double now = now_us(t);
-	if (t->running && now > t->running_since) {
+	if (t->running[cpu] && now > t->running_since[cpu]) {
 		char name[32];
-		snprintf(name, sizeof name, "pid %d", t->running);
+		snprintf(name, sizeof name, "pid %d", t->running[cpu]);
 		cJSON *a = cJSON_CreateObject();
-		cJSON_AddNumberToObject(a, "pid", t->running);
-		event(t, name, "cpu", "X", 0, t->running_since, now - t->running_since, a);
+		cJSON_AddNumberToObject(a, "pid", t->running[cpu]);
+		cpu_event(t, name, "X", cpu, t->running_since[cpu], now - t->running_since[cpu], a);
 	}
-	t->running = pid;
-	t->running_since = now;
+	t->running[cpu] = pid;
+	t->running_since[cpu] = now;
+}
+
+static void add_cpus(cJSON *o, const char *key, uint64_t mask)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, key);
+	for (unsigned c = 0; c < 64; c++)
+		if (mask & (1ull << c))
+			cJSON_AddItemToArray(arr, cJSON_CreateNumber(c));
+}
+
+/* A shootdown: the initiator's slice on its CPU's track, and the flush it
+ * made each target do on theirs. */
+static void on_shootdown(struct chrome_trace *t, const struct shootdown *sd)
+{
+	double now = now_us(t), dur = (double)sd->cycles / t->cycles_per_us;
+	char name[48];
+	snprintf(name, sizeof name, "shootdown (%s)", shootdown_method_name(sd->method));
+	cJSON *a = cJSON_CreateObject();
+	add_cpus(a, "targets", sd->targets);
+	add_cpus(a, "lazy", sd->lazy);
+	add_hex(a, "start", sd->start);
+	add_hex(a, "end", sd->end);
+	cJSON_AddNumberToObject(a, "pages", sd->pages);
+	cJSON_AddNumberToObject(a, "cycles", (double)sd->cycles);
+	cpu_event(t, name, "X", sd->initiator, now - dur, dur, a);
+	for (unsigned c = 0; c < t->ncpus; c++)
+		if (sd->targets & (1ull << c)) {
+			cJSON *b = cJSON_CreateObject();
+			cJSON_AddNumberToObject(b, "initiator", sd->initiator);
+			cJSON_AddNumberToObject(b, "cycles", (double)sd->target_cycles);
+			cpu_event(t, "TLB flush (shootdown)", sd->target_cycles ? "X" : "i", c, now - dur,
+				  (double)sd->target_cycles / t->cycles_per_us, b);
+		}
 }
 
 static void on_proc(struct chrome_trace *t, const struct os_event *ev)
@@ -221,8 +275,8 @@ static void on_proc(struct chrome_trace *t, const struct os_event *ev)
 		/* The program's name is known only once the exec is done: the
 		 * track is named at the end, the execve slice says which. */
 		event(t, "exec", "process", "i", ev->pid, now_us(t), 0, NULL);
-	} else if (ev->kind == EV_SWITCH && ev->pid != t->running) {
-		cpu_switch(t, ev->pid);
+	} else if (ev->kind == EV_SWITCH && ev->pid != t->running[ev->cpu]) {
+		cpu_switch(t, ev->cpu, ev->pid);
 	}
 }
 
@@ -260,6 +314,9 @@ static void chrome_event(void *ctx, const struct os_event *ev)
 	case EV_MSYNC:
 	case EV_MADVISE:
 		on_as(t, ev);
+		break;
+	case EV_SHOOTDOWN:
+		on_shootdown(t, ev->u.shootdown);
 		break;
 	default:   /* entries, frames and TLB fills: the event log's business */
 		break;
@@ -304,6 +361,7 @@ struct chrome_trace *chrome_trace_create(const char *path, struct kernel *k, con
 	}
 	outfile_printf(t->out, "{\"traceEvents\":[\n");
 	t->k = k;
+	t->ncpus = mmu_cpus(kernel_mmu(k));
 	t->clock_ghz = clock_ghz;
 	t->cycles_per_us = (clock_ghz > 0 ? clock_ghz : 1.0) * 1000.0;
 	const char *fields[4] = {info->preset, info->personality, info->source, info->input};
@@ -312,7 +370,7 @@ struct chrome_trace *chrome_trace_create(const char *path, struct kernel *k, con
 	struct proc *cur = kernel_current(k);
 	if (cur) {   /* pid 1 exists before anyone listens */
 		track_of(t, proc_pid(cur));
-		cpu_switch(t, proc_pid(cur));
+		cpu_switch(t, mmu_cpu(kernel_mmu(k)), proc_pid(cur));
 	}
 	kernel_subscribe(k, chrome_event, t);
 	kernel_set_syscall_hook(k, chrome_syscall, t);
@@ -334,14 +392,31 @@ static void metadata(struct chrome_trace *t, const char *what, int pid, const ch
 	keep(t, ev);
 }
 
+static void cpu_thread_name(struct chrome_trace *t, unsigned cpu, const char *name)
+{
+	cJSON *ev = cJSON_CreateObject();
+	cJSON_AddStringToObject(ev, "name", "thread_name");
+	cJSON_AddStringToObject(ev, "ph", "M");
+	cJSON_AddNumberToObject(ev, "pid", 0);
+	cJSON_AddNumberToObject(ev, "tid", cpu);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(ev, "args"), "name", name);
+	keep(t, ev);
+}
+
 /* Each process's name and lifetime slice, which ends when it exited or with
  * its last slice, whichever is later (its exit_group returns after it has
  * gone); one alive at the end runs to the end. */
 static void close_tracks(struct chrome_trace *t)
 {
-	cpu_switch(t, 0);
-	metadata(t, "process_name", 0, "CPU", 0);
+	for (unsigned c = 0; c < t->ncpus; c++)
+		cpu_switch(t, c, 0);
+	metadata(t, "process_name", 0, t->ncpus > 1 ? "CPUs" : "CPU", 0);
 	metadata(t, "process_sort_index", 0, NULL, 0);
+	for (unsigned c = 0; t->ncpus > 1 && c < t->ncpus; c++) {
+		char name[16];
+		snprintf(name, sizeof name, "CPU %u", c);
+		cpu_thread_name(t, c, name);
+	}
 	double end = now_us(t);
 	size_t n = t->ntracks;   /* event() below may not add tracks */
 	for (size_t i = 0; i < n; i++) {

@@ -12,6 +12,7 @@
 struct eventlog {
 	struct outfile *out;
 	const struct pt_format *fmt;
+	unsigned ncpus;   /* more than one: every event names its CPU */
 };
 
 
@@ -67,10 +68,13 @@ struct eventlog *eventlog_create(const char *path, const struct kernel *k, const
 		return NULL;
 	}
 	log->fmt = kernel_format(k);
+	log->ncpus = mmu_cpus(kernel_mmu(k));
 	struct outfile *o = log->out;
 	outfile_printf(o, "{\"format\":\"mmusim-events\",\"version\":1,\"arch\":\"%s\",\"paging\":\"%s\",\"page_size\":%u,",
 		       mmu_arch_name(log->fmt->arch), log->fmt->id, 1u << log->fmt->page_shift);
 	put_tlb_geometry(o, mmu_config_of(kernel_mmu(k)));
+	if (log->ncpus > 1)
+		outfile_printf(o, "\"cpus\":%u,", log->ncpus);
 	outfile_write(o, "\"preset\":", 9);
 	put_string(o, info->preset);
 	outfile_write(o, ",\"personality\":", 15);
@@ -155,11 +159,31 @@ static void write_slot(struct outfile *o, const char *key, const struct tlb_slot
 
 static const char *const flush_scope[] = {"va", "asid", "all"};
 
+static void write_cpu_list(struct outfile *o, const char *key, uint64_t mask)
+{
+	outfile_printf(o, ",\"%s\":[", key);
+	for (unsigned c = 0, n = 0; c < 64; c++)
+		if (mask & (1ull << c))
+			outfile_printf(o, "%s%u", n++ ? "," : "", c);
+	outfile_write(o, "]", 1);
+}
+
+static void write_shootdown(struct outfile *o, const struct shootdown *sd)
+{
+	outfile_printf(o, ",\"initiator\":%u", sd->initiator);
+	write_cpu_list(o, "targets", sd->targets);
+	write_cpu_list(o, "lazy", sd->lazy);
+	outfile_printf(o, ",\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"pages\":%u,\"asid\":%u,\"method\":\"%s\",\"cycles\":%" PRIu64 ",\"target_cycles\":%" PRIu64,
+		       sd->start, sd->end, sd->pages, sd->asid, shootdown_method_name(sd->method), sd->cycles, sd->target_cycles);
+}
+
 void eventlog_event(void *ctx, const struct os_event *ev)
 {
 	struct eventlog *log = ctx;
 	struct outfile *o = log->out;
 	outfile_printf(o, "{\"seq\":%" PRIu64 ",\"ev\":\"%s\",\"pid\":%d", ev->seq, os_event_name(ev->kind), ev->pid);
+	if (log->ncpus > 1)
+		outfile_printf(o, ",\"cpu\":%u", ev->cpu);
 	switch (ev->kind) {
 	case EV_FAULT:
 		write_fault(log, ev->u.fault);
@@ -242,11 +266,36 @@ void eventlog_event(void *ctx, const struct os_event *ev)
 			outfile_printf(o, ",\"result\":%" PRId64, ev->u.as.result);
 		else
 			outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)ev->u.as.result);
+	case EV_SHOOTDOWN:
+		write_shootdown(o, ev->u.shootdown);
 		break;
 	case EV_COUNT:
 		break;
 	}
 	outfile_write(o, "}\n", 2);
+}
+
+/* Several CPUs: each one's share, and the shootdowns. */
+static void write_smp_stats(struct outfile *o, const struct kernel *k)
+{
+	const struct mmu *mmu = kernel_mmu(k);
+	const struct smp_stats *sm = kernel_smp_stats(k);
+	if (mmu_cpus(mmu) <= 1 || !sm)
+		return;
+	outfile_printf(o, ",\"cpus\":[");
+	for (unsigned c = 0; c < mmu_cpus(mmu); c++) {
+		const struct mmu_stats *m = mmu_cpu_stats(mmu, c);
+		outfile_printf(o, "%s{\"instructions\":%" PRIu64 ",\"cycles\":%" PRIu64 ",\"shootdown_cycles\":%" PRIu64
+				  ",\"tlb_misses\":{\"L1i\":%" PRIu64 ",\"L1d\":%" PRIu64 ",\"L2\":%" PRIu64 "},\"walks\":%" PRIu64 "}",
+			       c ? "," : "", m->instructions, mmu_cpu_cycles(mmu, c), m->cycles[COST_SHOOTDOWN],
+			       m->tlb_misses[TLB_L1I], m->tlb_misses[TLB_L1D], m->tlb_misses[TLB_L2], m->walks);
+	}
+	outfile_printf(o, "],\"shootdowns\":{\"total\":%" PRIu64, sm->shootdowns);
+	for (int i = 0; i < SD_METHODS; i++)
+		outfile_printf(o, ",\"%s\":%" PRIu64, shootdown_method_name((enum shootdown_method)i), sm->by_method[i]);
+	outfile_printf(o, ",\"ipis\":%" PRIu64 ",\"lazy_skipped\":%" PRIu64 ",\"entries_invalidated\":%" PRIu64
+			  ",\"switch_flushes\":%" PRIu64 ",\"migrations\":%" PRIu64 ",\"stale_hits\":%" PRIu64 "}",
+		       sm->ipis, sm->lazy_skips, sm->entries_invalidated, sm->switch_flushes, sm->migrations, sm->stale_hits);
 }
 
 static void write_stats(struct outfile *o, const struct kernel *k)
@@ -288,7 +337,9 @@ static void write_stats(struct outfile *o, const struct kernel *k)
 	outfile_printf(o, ",\"frames\":{\"total\":%" PRIu64, s.frames_total);
 	for (int u = 0; u < USE_COUNT; u++)
 		outfile_printf(o, ",\"%s\":%" PRIu64, frame_use_name((enum frame_use)u), s.frames_by_use[u]);
-	outfile_printf(o, "}}\n");
+	outfile_printf(o, "}");
+	write_smp_stats(o, k);
+	outfile_printf(o, "}\n");
 }
 
 int eventlog_finish(struct eventlog *log, const struct kernel *k, char *err, size_t errlen)

@@ -14,6 +14,7 @@ struct event_bus {
 	void *sub_ctx[BUS_MAX_SUBSCRIBERS];
 	int nsub;
 	uint64_t seq;           /* the last event's sequence number */
+	uint8_t cpu;            /* the CPU events happen on now */
 	os_op_fn op_hook;
 	void *op_ctx;
 };

@@ -102,7 +102,11 @@ struct thread {
 	struct thread_state saved;   /* while it is not p->thread */
 	struct usage used;           /* its share of the process's (rusage.c), to its last switch away */
 	struct usage mark;           /* the process's when it became p->thread */
+	uint8_t cpu;            /* several CPUs: the one it last ran on (placed) */
+	bool placed;
 };
+/* smp_sched.c: several CPUs: the CPU thread t runs on for its turn. */
+void sched_place(struct kernel *k, struct thread *t);
 
 struct proc {
 	struct kernel *k;

@@ -34,6 +34,7 @@ struct proc *sched_next_thread(struct kernel *k, int *tid)
 			rq->started = true;
 			rq->last = slot;
 			*tid = t->tid;
+			sched_place(k, t);
 			return t->p;
 		}
 	}

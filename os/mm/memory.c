@@ -14,7 +14,10 @@ static void mmu_event(void *ctx, const struct mmu_event *mev)
 		return;
 	struct os_event ev = {.kind = mev->kind == MMU_EV_TLB_FILL ? EV_TLB_FILL : EV_TLB_FLUSH, .pid = current_pid(k)};
 	ev.u.tlb = mev;
+	uint8_t here = k->bus.cpu;
+	k->bus.cpu = mev->cpu;   /* a remote flush happens on its CPU */
 	emit(k, &ev);
+	k->bus.cpu = here;
 }
 
 bool mm_kernel_init(struct kernel *k, const struct mmu_config *mc, char *err, size_t errlen)
@@ -34,6 +37,8 @@ bool mm_kernel_init(struct kernel *k, const struct mmu_config *mc, char *err, si
 	if (!k->mmu)
 		return false;
 	mmu_set_observer(k->mmu, mmu_event, k);
+	if (!smp_init(k, err, errlen))
+		return false;
 	lru_init(k);
 	if (!frames_init(k)) {
 		snprintf(err, errlen, "too many frames");
@@ -54,6 +59,8 @@ void mm_kernel_destroy(struct kernel *k)
 	free(k->mms);
 	frames_free_all(k);
 	swap_free_all(k);
+	smp_free(k);
+	tlbcheck_free(k);
 	mmu_destroy(k->mmu);
 	physmem_destroy(k->pm);
 }

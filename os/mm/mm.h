@@ -82,6 +82,10 @@ struct mm {
 	uint64_t hiwater_rss, hiwater_vm;
 	uint64_t arg_start, arg_end, env_start, env_end;   /* the strings exec left on the stack */
 	bool anon_moved;        /* an anonymous VMA has a non-zero offset (rmap looks there too) */
+	/* Several CPUs (smp.c): the CPUs that have it loaded (mm_cpumask), its
+	 * flush generation and the one each CPU has caught up with. */
+	uint64_t cpumask, tlb_gen;
+	uint64_t cpu_gen[MMU_MAX_CPUS];
 };
 static inline uint64_t mm_rss(const struct mm *mm) { return mm->rss_anon + mm->rss_file; }
 /* An anonymous page's index (struct page) for address va of anonymous VMA
@@ -170,6 +174,8 @@ struct kernel {
 	struct inode **inode_table; /* by id - 1 */
 	uint32_t ninodes, inode_cap;
 	struct services *svc;
+	struct smp *smp;            /* several CPUs (smp.c); NULL with one */
+	struct tlb_check *tlbcheck; /* --check-tlb (smp.c); NULL without */
 };
 
 /* The bus, as the memory manager and the services use it. */
@@ -258,6 +264,41 @@ typedef void (*leaf_fn)(struct kernel *k, struct mm *mm, uint64_t va, int level,
 void pt_for_each_leaf(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, leaf_fn fn, void *ctx);
 /* Unmap [start, end): drop the pages, free tables no VMA needs any more. */
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+
+/* smp.c: several CPUs. With one (k->smp NULL) none of this runs and the
+ * flushes stay as they were: local, free, with one COST_SHOOTDOWN charge
+ * per operation. */
+bool smp_init(struct kernel *k, char *err, size_t errlen);
+void smp_free(struct kernel *k);
+/* CPU `cpu` runs a task of `mm` now: it joins the mm's cpumask and, if the
+ * mm was flushed while it was away, flushes its entries first (Linux's
+ * tlb_gen check in switch_mm). */
+void smp_enter(struct kernel *k, unsigned cpu, struct mm *mm);
+/* The task a CPU ran can no longer run (it sleeps or ended): the CPU idles
+ * with its mm loaded (x86 lazy TLB mode), or works again. */
+void smp_set_lazy(struct kernel *k, unsigned cpu, bool lazy);
+/* An entry of mm covering 2^shift bytes at va lost something a TLB may
+ * cache: invalidated now on every CPU that may hold it, or at the end of
+ * the open batch. */
+void smp_flush_page(struct kernel *k, struct mm *mm, uint64_t va, unsigned shift);
+/* A batch (Linux's mmu_gather, flush_tlb_range): the pages changed between
+ * begin and end go in one shootdown. */
+void smp_batch_begin(struct kernel *k, struct mm *mm);
+void smp_batch_end(struct kernel *k, struct mm *mm);
+/* A table of mm is unlinked in the open batch: its shootdown reaches the
+ * lazy CPUs too (x86 freed_tables: their walks could still use it). */
+void smp_tables_freed(struct kernel *k, struct mm *mm);
+/* Every entry of mm, everywhere (flush_tlb_mm). */
+void smp_flush_mm(struct kernel *k, struct mm *mm);
+/* ASID reuse and rollover: every CPU forgets the ASID (or everything). */
+void smp_flush_asid_everywhere(struct kernel *k, uint16_t asid);
+void smp_flush_all_everywhere(struct kernel *k);
+/* The counts, for the scheduler to add to (NULL with one CPU). */
+struct smp_stats *smp_stats_of(struct kernel *k);
+/* --check-tlb: a leaf entry of mm changed (flush: an invalidation asked). */
+void tlbcheck_note(struct kernel *k, const struct mm *mm, uint64_t va, int level, uint64_t old, uint64_t val,
+		   bool flush);
+void tlbcheck_free(struct kernel *k);
 void free_all_tables(struct kernel *k, struct mm *mm);
 /* A PROT_NONE entry still holds its frame: seen as the present entry it
  * restores to. Every other entry as it is. */

@@ -18,7 +18,7 @@ static bool aligned(const struct kernel *k, uint64_t v) { return !(v & (k->page 
 static uint16_t next_asid(struct kernel *k)
 {
 	if (k->next_asid == 0) {   /* wrapped: a new generation, as kernels roll over */
-		mmu_flush_all(k->mmu);
+		smp_flush_all_everywhere(k);
 		k->next_asid = 1;
 	}
 	return k->next_asid++;
@@ -34,7 +34,7 @@ bool mm_init(struct kernel *k, struct mm *mm, int pid)
 		mm->root = 0;   /* no tables: nothing for a later teardown to free */
 		return false;
 	}
-	mmu_flush_asid(k->mmu, mm->asid);   /* a reused ASID must not see old entries */
+	smp_flush_asid_everywhere(k, mm->asid);   /* a reused ASID must not see old entries */
 	return true;
 }
 
@@ -72,7 +72,7 @@ void mm_teardown(struct kernel *k, struct mm *mm)
 	if (mm->root) {
 		unmap_region(k, mm, 0, k->user_top);
 		free_all_tables(k, mm);
-		mmu_flush_asid(k->mmu, mm->asid);
+		smp_flush_asid_everywhere(k, mm->asid);
 	}
 	free(mm->vma);
 	mm->vma = NULL;
@@ -223,13 +223,15 @@ int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len
 			rc = -ENOMEM;
 		if (rc == 0) {
 			bool changed = false;
+			smp_batch_begin(k, mm);
 			for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = vma_find(mm, v->end)) {
 				v->flags = (v->flags & ~(VM_READ | VM_WRITE | VM_EXEC)) | prot_to_vm(prot);
 				struct protect_ctx c = {.v = v};
 				pt_for_each_leaf(k, mm, v->start, v->end, protect_leaf, &c);
 				changed |= c.changed;
 			}
-			if (changed)
+			smp_batch_end(k, mm);
+			if (changed && !k->smp)
 				mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
 			vma_merge_around(mm, addr);
 			vma_merge_around(mm, end);
@@ -450,7 +452,9 @@ bool mm_dup_tables(struct kernel *k, struct mm *cm, struct mm *pm)
 	struct fork_ctx fc = {.child = cm};
 	for (size_t i = 0; i < pm->nvma && !fc.failed; i++)
 		pt_for_each_leaf(k, pm, pm->vma[i].start, pm->vma[i].end, fork_leaf, &fc);
-	if (fc.write_protected) {   /* flush_tlb_mm(oldmm) */
+	if (fc.write_protected && k->smp) {
+		smp_flush_mm(k, pm);
+	} else if (fc.write_protected) {   /* flush_tlb_mm(oldmm) */
 		mmu_flush_asid(k->mmu, pm->asid);
 		mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
 	}

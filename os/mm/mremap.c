@@ -115,6 +115,7 @@ static int move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint6
 			free(c.v);
 			return -ENOMEM;
 		}
+	smp_batch_begin(k, mm);
 	for (size_t i = 0; i < c.n; i++) {
 		uint64_t nva = c.v[i].va - old + new;
 		int level;
@@ -129,7 +130,8 @@ static int move_page_tables(struct kernel *k, struct mm *mm, uint64_t old, uint6
 				pg->index = nva >> k->fmt->page_shift;
 		}
 	}
-	if (c.n)
+	smp_batch_end(k, mm);
+	if (c.n && !k->smp)
 		mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
 	free(c.v);
 	return 0;

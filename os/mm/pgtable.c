@@ -148,8 +148,14 @@ void pte_write(struct kernel *k, struct mm *mm, uint64_t va, int level, ptep_t a
 		return;
 	physmem_write64(k->pm, at.pa, val.raw);
 	note_write(k, mm, va, level, at, old, val);
+	if (k->tlbcheck)
+		tlbcheck_note(k, mm, va, level, old.raw, val.raw, flush || k->smp);
 	if (is_downgrade(k, level, old, val)) {
-		if (flush)
+		if (k->smp && level < PT_LEVEL_LEAF && pte_decode(k->fmt, level, old.raw).kind == PTE_TABLE)
+			smp_tables_freed(k, mm);
+		if (flush && k->smp)
+			smp_flush_page(k, mm, va, pt_leaf_shift(k->fmt, level));
+		else if (flush)
 			mmu_flush_va(k->mmu, va, mm->asid);
 		if (k->unmap_hook && pte_decode(k->fmt, level, old.raw).kind != PTE_TABLE)
 			k->unmap_hook(k->unmap_ctx, mm->pid, va & ~((1ull << pt_leaf_shift(k->fmt, level)) - 1),
@@ -359,10 +365,13 @@ static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, pt
 
 void zap_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end)
 {
-	struct zap_ctx z = {.flush_each = (end - start) / k->page <= SINGLE_PAGE_FLUSH_CEILING};
+	/* Several CPUs: every page goes into one shootdown (smp.c decides how). */
+	struct zap_ctx z = {.flush_each = k->smp || (end - start) / k->page <= SINGLE_PAGE_FLUSH_CEILING};
 	struct range_walk w = {k, mm, zap_leaf, &z, true};
+	smp_batch_begin(k, mm);
 	walk_table(&w, mm->root, k->fmt->top_level, 0, start, end);
-	if (z.zapped) {
+	smp_batch_end(k, mm);
+	if (z.zapped && !k->smp) {
 		if (!z.flush_each)
 			mmu_flush_asid(k->mmu, mm->asid);
 		mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
