@@ -323,7 +323,7 @@ void mmu_flush_va(struct mmu *m, uint64_t va, uint16_t asid) { mmu_flush_on(m, m
 void mmu_flush_asid(struct mmu *m, uint16_t asid) { mmu_flush_on(m, m->cpu, 1, 0, asid); }
 void mmu_flush_all(struct mmu *m) { mmu_flush_on(m, m->cpu, 2, 0, 0); }
 
-bool mmu_restart(struct mmu *m, char *err, size_t errlen)
+static bool restart_cpu(struct mmu *m, char *err, size_t errlen)
 {
 	mmu_invalidate(m, 2, 0, 0);   /* the walk caches; no event: nobody is told of a power-on */
 	const struct tlb_config *tc[TLB_COUNT] = {&m->cfg.l1i, &m->cfg.l1d, &m->cfg.l2};
@@ -333,6 +333,16 @@ bool mmu_restart(struct mmu *m, char *err, size_t errlen)
 			return false;
 	}
 	m->st = (struct mmu_stats){0};
+	return true;
+}
+
+bool mmu_restart(struct mmu *m, char *err, size_t errlen)
+{
+	for (unsigned c = mmu_cpus(m); c-- > 0;) {   /* every CPU; CPU 0 selected at the end, as at creation */
+		mmu_select_cpu(m, c);
+		if (!restart_cpu(m, err, errlen))
+			return false;
+	}
 	return true;
 }
 

@@ -266,6 +266,7 @@ void eventlog_event(void *ctx, const struct os_event *ev)
 			outfile_printf(o, ",\"result\":%" PRId64, ev->u.as.result);
 		else
 			outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)ev->u.as.result);
+		break;
 	case EV_SHOOTDOWN:
 		write_shootdown(o, ev->u.shootdown);
 		break;
