@@ -426,7 +426,7 @@ static bool stopped_by_signal(struct cpu *c)
 	int signo = c->o.stop ? *c->o.stop : 0;
 	if (!signo)
 		return false;
-	fprintf(stderr, "mmusim: %s: stopping every process\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	fprintf(stderr, "mmusim: %s: stopping every process\n", signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM");
 	end_all(c, signo, 0);
 	return true;
 }

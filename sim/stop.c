@@ -4,7 +4,7 @@
 #include <string.h>
 
 static volatile sig_atomic_t stop_signal;
-static struct sigaction previous_int, previous_term;
+static struct sigaction previous_int, previous_term, previous_hup;
 
 static void stop_handler(int signo) { stop_signal = signo; }   /* async-signal-safe: a store */
 
@@ -18,8 +18,12 @@ const volatile sig_atomic_t *stop_signals_catch(void)
 	stop_signal = 0;
 	sigaction(SIGINT, &sa, &previous_int);
 	sigaction(SIGTERM, &sa, &previous_term);
+	sigaction(SIGHUP, &sa, &previous_hup);
 	if (previous_int.sa_handler == SIG_IGN)
 		sigaction(SIGINT, &previous_int, NULL);
+	if (previous_hup.sa_handler == SIG_IGN)   /* nohup: it stays ignored */
+		sigaction(SIGHUP, &previous_hup, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	return &stop_signal;
 }
 
@@ -27,4 +31,5 @@ void stop_signals_release(void)
 {
 	sigaction(SIGINT, &previous_int, NULL);
 	sigaction(SIGTERM, &previous_term, NULL);
+	sigaction(SIGHUP, &previous_hup, NULL);
 }
