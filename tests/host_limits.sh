@@ -7,7 +7,9 @@
 #      a replay in a long pwrite honours SIGINT within seconds;
 #   3. sweep --merge --plot with inf and nan in the CSV: the plot is drawn
 #      (it hung), the values left out with a one-line note;
-#   4. SIGTERM to a sweep reaches its points: none runs on after it exits.
+#   4. SIGTERM to a sweep reaches its points: none runs on after it exits;
+#   5. view --headless: SIGTERM ends it with its GIF finished (status 143);
+#      a SIGKILL leaves no truncated PNG or GIF under its final name.
 # usage: host_limits.sh MMUSIM GUEST_DIR SOURCE_DIR
 . "$(dirname "$0")/lib.sh"
 MMUSIM=$(realpath "$1") GUESTS=$(realpath "$2") SRC=$(realpath "$3")
@@ -73,4 +75,27 @@ left=""
 for p in $points; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
 [ $status -eq 143 ] && [ -z "$left" ] && grep -q '^mmusim: sweep: SIGTERM: the points running were stopped$' err && pass ||
 	fail "SIGTERM to a sweep: status $status, points still running:$left; $(cat err)"
+
+# 5. A headless view stopped.
+"$MMUSIM" run --events ev.jsonl "$GUESTS/x86_64/fork_loop" >/dev/null 2>&1 || fail "fork_loop for the view"
+for sig in TERM KILL; do
+	rm -rf fr ./*.gif*
+	"$MMUSIM" view ev.jsonl --headless --frames fr --gif a.gif >out 2>err &
+	pid=$! pids="$pids $pid"
+	n=0
+	until [ "$(ls fr 2>/dev/null | grep -c '\.png$')" -ge 2 ] || [ $n -ge 300 ]; do n=$((n + 1)); sleep 0.1; done
+	kill -$sig $pid
+	wait $pid
+	status=$?
+	for f in fr/*.png; do
+		tail -c 8 "$f" | grep -q IEND || fail "view SIG$sig: $f is truncated"
+	done
+	if [ $sig = TERM ]; then
+		[ $status -eq 143 ] && [ "$(tail -c 1 a.gif | od -A n -t x1 | tr -d ' ')" = 3b ] &&
+			grep -q '^mmusim: SIGTERM: view stopped after [0-9]* frames$' err && pass ||
+			fail "view SIGTERM: status $status, $(ls ./*.gif*), $(cat err)"
+	else
+		[ ! -e a.gif ] && pass || fail "view SIGKILL: a truncated a.gif under its name"
+	fi
+done
 finish host_limits
