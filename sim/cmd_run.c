@@ -248,10 +248,11 @@ static int run_program(struct run_opts *opts)
 		if (recorder_finish(r, err, sizeof err)) {
 			errmsg_print(err);
 			rc = 1;
-			goto out;
 		}
 	}
-	if (outputs_finish(&outs, &o.s.out, k) || machine_eventlog_finish(&log, k)) {
+	/* Each output is finished even if another failed (a name the guest
+	 * took): one lost output does not take the others with it. */
+	if ((outputs_finish(&outs, &o.s.out, k) | machine_eventlog_finish(&log, k)) || rc == 1) {
 		rc = 1;
 		goto out;
 	}
