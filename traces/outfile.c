@@ -70,9 +70,12 @@ static void flush_buf(struct outfile *o)
 	o->used = 0;
 }
 
-/* An O_TMPFILE in path's directory, or -1 (a file system without them). */
+/* An O_TMPFILE in path's directory, or -1 (a file system without them, or
+ * no /proc to link it through at the end). */
 static int open_anonymous(const char *path)
 {
+	if (access("/proc/self/fd", X_OK))
+		return -1;
 	const char *slash = strrchr(path, '/');
 	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
 	int fd = dir ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
