@@ -47,6 +47,7 @@ static const struct command_help helps[] = {
 	 "                          x86-64, /usr/aarch64-linux-gnu for AArch64)\n"
 	 "  --env NAME=VALUE        the guest's environment (empty otherwise; repeatable)\n"
 	 "  --max-insns N           stop after N instructions\n"
+	 "  --max-seconds N         stop after N seconds of host time, wherever the run is\n"
 	 "  --warm                  the program's file already in the page cache, as a\n"
 	 "                          second run finds it (compare with a native second run)\n"
 	 "  --faults                every fault explained, on standard error\n"
@@ -133,7 +134,7 @@ static const struct command_help helps[] = {
 static bool takes_value(const char *opt)
 {
 	static const char *const opts[] = {"--preset", "--personality", "--mode", "--mem", "--swap", "--root",
-					   "--sysroot", "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace",
+					   "--sysroot", "--events", "--record", "--max-insns", "--max-seconds", "--env", "--set", "--chrome-trace",
 					   "--stats-json", "--frames", "--size", "--first", "--last", "--fault", NULL};
 	for (int i = 0; opts[i]; i++)
 		if (!strcmp(opt, opts[i]))

@@ -17,6 +17,10 @@
 
 /* Installs the handlers; the flag they set (0 until a signal comes). */
 const volatile sig_atomic_t *stop_signals_catch(void);
+/* --max-seconds: after that much host (wall-clock) time the flag reads
+ * SIGXCPU, as if the run's CPU limit had passed; called after
+ * stop_signals_catch, undone by stop_signals_release. */
+void stop_after_seconds(unsigned seconds);
 /* Puts back what was there before (SIGPIPE stays ignored). */
 void stop_signals_release(void);
 

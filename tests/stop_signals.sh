@@ -8,7 +8,9 @@
 #      that never reads), and SIGINT while it is blocked reading a pipe
 #      that never delivers: status 143 / 130 within a few seconds, the
 #      event log whole;
-#   3. `mmusim run PROG | head -1`: the guest dies of SIGPIPE as Linux's
+#   3. --max-seconds 1 ends a busy loop and a blocked read after about a
+#      second of host time: status 152 (as --max-insns), the event log whole;
+#   4. `mmusim run PROG | head -1`: the guest dies of SIGPIPE as Linux's
 #      writer would (status 141), mmusim itself does not, and the event
 #      log and the shared file are still written.
 # Prints how long each stop took (the kill to mmusim's exit).
@@ -88,7 +90,27 @@ for arch in x86_64 aarch64; do
 	check_stop "$arch blocked read" INT 130
 	kill "$holder"
 
-	# 3. Its standard output closed under it.
+	# 3. The host-time limit, busy and blocked.
+	dir="$tmp/limit-$arch" && mkdir "$dir" && cd "$dir" && mkfifo empty || exit 1
+	sleep 300 >empty &
+	holder=$! pids="$pids $holder"
+	for how in busy blocked; do
+		rm -f ev.jsonl
+		t0=$(now_ms)
+		if [ $how = busy ]; then
+			timeout -s KILL 30 "$MMUSIM" run --max-seconds 1 --events ev.jsonl "$GUESTS/$arch/infinite_loop" >out 2>err
+		else
+			timeout -s KILL 30 "$MMUSIM" run --max-seconds 1 --events ev.jsonl "$GUESTS/$arch/stdio_flood" read <empty >out 2>err
+		fi
+		status=$? ms=$(($(now_ms) - t0))
+		[ $status -eq 152 ] && [ $ms -lt 6000 ] && grep -q '^mmusim: stopped after the host-time limit (--max-seconds)$' err &&
+			pass || fail "$arch $how: --max-seconds 1: status $status after $ms ms: $(head -3 err)"
+		event_log_whole ev.jsonl "$arch $how --max-seconds"
+		echo "$arch $how: --max-seconds 1 ended it after $ms ms"
+	done
+	kill "$holder"
+
+	# 4. Its standard output closed under it.
 	dir="$tmp/sigpipe-$arch" && mkdir "$dir" && cd "$dir" || exit 1
 	status=$( ( "$MMUSIM" run --events ev.jsonl "$GUESTS/$arch/shared_loop" 0 2>err; echo $? >st ) | head -n 1 >out; cat st)
 	[ "$status" = 141 ] || fail "$arch: | head -1: status $status, expected 141 (the guest's SIGPIPE): $(head -3 err)"
