@@ -140,13 +140,17 @@ void data_hooks_as_needed(struct cpu *c)
 }
 
 /* Outside every region, or a fetch from a region without execute
- * permission: the MMU and the handler say what it is. */
+ * permission: the MMU and the handler say what it is — unless it is a
+ * window of a huge run not made yet (shadow.c). */
 static bool bad_access_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value, void *ud)
 {
 	(void)uc;
 	(void)size;
 	(void)value;
 	struct cpu *c = ud;
+	bool unmapped = type == UC_MEM_READ_UNMAPPED || type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_FETCH_UNMAPPED;
+	if (unmapped && window_make(c, addr))
+		return true;   /* a huge run's window, made now: Unicorn tries again */
 	enum mmu_access acc = type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_WRITE_PROT ? ACC_WRITE
 			      : type == UC_MEM_FETCH_UNMAPPED || type == UC_MEM_FETCH_PROT   ? ACC_FETCH
 											     : ACC_READ;

@@ -18,6 +18,7 @@
 struct region {
 	uint64_t start, end;     /* guest [start, end) */
 	bool exec;
+	bool window;             /* one window of a huge run (shadow.c), made when first touched */
 	uint8_t *host;           /* the reservation */
 	uint8_t *state;          /* SHADOW_* per guest page */
 };
@@ -142,6 +143,9 @@ static inline bool shadow_serves(const struct cpu *c, const struct region *r, ui
 }
 
 void sync_regions(struct cpu *c);
+/* Unicorn's unmapped hook: makes the window of a huge run that holds va;
+ * false if va is in none. */
+bool window_make(struct cpu *c, uint64_t va);
 void regions_clear(struct cpu *c);
 void regions_put_away(struct cpu *c, struct task *t);
 void regions_take_back(struct cpu *c, struct task *t);

@@ -426,7 +426,12 @@ static bool stopped_by_signal(struct cpu *c)
 	int signo = c->o.stop ? *c->o.stop : 0;
 	if (!signo)
 		return false;
-	fprintf(stderr, "mmusim: %s: stopping every process\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
+	if (signo == SIGXCPU) {   /* --max-seconds: ended as --max-insns ends it */
+		fprintf(stderr, "mmusim: stopped after the host-time limit (--max-seconds)\n");
+		end_all(c, 0, 128 + SIGXCPU);
+		return true;
+	}
+	fprintf(stderr, "mmusim: %s: stopping every process\n", signo == SIGINT ? "SIGINT" : signo == SIGHUP ? "SIGHUP" : "SIGTERM");
 	end_all(c, signo, 0);
 	return true;
 }

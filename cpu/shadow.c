@@ -99,8 +99,8 @@ static size_t merge_regions(const struct vma *v, size_t nv, struct region *out, 
 	return n;
 }
 
-/* The wanted regions, in a malloc'ed array, their ends rounded out. */
-static size_t wanted_regions(struct cpu *c, struct region **out)
+/* The runs the VMAs call for, in a malloc'ed array, their ends rounded out. */
+static size_t wanted_runs(struct cpu *c, struct region **out)
 {
 	const struct vma *v;
 	size_t nv = proc_vmas(kernel_current(c->k), &v);
@@ -124,6 +124,95 @@ static size_t wanted_regions(struct cpu *c, struct region **out)
 	return n;
 }
 
+/* A run longer than WINDOWED_RUN is not one region: 2.0.1's uc_mem_unmap
+ * flushes Unicorn's TLB page by page over a region's whole length, so a
+ * 16 TiB PROT_NONE mapping cost an hour to unmap, whatever the guest did
+ * with it. Such a run is covered by WINDOW-aligned regions of at most
+ * WINDOW, each made when the guest first touches it (Unicorn's unmapped
+ * hook, window_make): Unicorn's cost follows what the guest touched. At
+ * most WINDOW_BUDGET windows stay from one system call to the next (the
+ * latest made); the shadow is a cache, a window dropped is made again. */
+#define WINDOWED_RUN (256ull << 20)
+#define WINDOW (64ull << 20)
+#define WINDOW_BUDGET 256
+/* Unicorn aborts past 1,022 regions (AArch64): no window is made past this. */
+#define REGION_HARD_MAX 900
+
+static bool windowed(const struct region *run) { return run->end - run->start > WINDOWED_RUN; }
+
+/* The window of `run` that holds va. */
+static struct region window_of(const struct region *run, uint64_t va)
+{
+	uint64_t lo = va & ~(WINDOW - 1), hi = lo + WINDOW;
+	return (struct region){.start = lo > run->start ? lo : run->start,
+			       .end = hi < run->end ? hi : run->end,
+			       .exec = run->exec,
+			       .window = true};
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct region *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The wanted regions: the runs, a windowed run replaced by those of its
+ * windows the current regions have. */
+static size_t wanted_regions(struct cpu *c, struct region **out)
+{
+	struct region *run = NULL;
+	size_t nrun = wanted_runs(c, &run), n = 0, windows = 0;
+	struct region *w = run ? malloc((nrun + c->nreg + 1) * sizeof *w) : NULL;
+	*out = w;
+	if (!w) {
+		free(run);
+		return 0;
+	}
+	for (size_t i = 0; i < nrun; i++)
+		if (!windowed(&run[i]))
+			w[n++] = run[i];
+	for (size_t j = c->nreg; j-- > 0 && windows < WINDOW_BUDGET;) {   /* the latest first */
+		const struct region *r = &c->reg[j];
+		for (size_t i = 0; r->window && i < nrun; i++)
+			if (windowed(&run[i]) && r->start < run[i].end && r->end > run[i].start) {
+				w[n++] = window_of(&run[i], r->start > run[i].start ? r->start : run[i].start);
+				windows++;
+				break;
+			}
+	}
+	free(run);
+	qsort(w, n, sizeof *w, by_start);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!m || w[i].start != w[m - 1].start)
+			w[m++] = w[i];
+	return m;
+}
+
+bool window_make(struct cpu *c, uint64_t va)
+{
+	if (region_of(c, va) || c->nreg >= REGION_HARD_MAX)
+		return false;
+	struct region *run = NULL;
+	size_t nrun = wanted_runs(c, &run);
+	bool made = false;
+	for (size_t i = 0; i < nrun; i++) {
+		if (!windowed(&run[i]) || va < run[i].start || va >= run[i].end)
+			continue;
+		struct region w = window_of(&run[i], va);
+		struct region *nr = realloc(c->reg, (c->nreg + 1) * sizeof *nr);
+		if (nr) {
+			c->reg = nr;
+			made = region_new(c, &c->reg[c->nreg], w.start, w.end, w.exec);
+			if (made)
+				c->reg[c->nreg++].window = true;
+		}
+		break;
+	}
+	free(run);
+	return made;
+}
+
 /* Brings the Unicorn regions in line with the VMAs (after system calls:
  * Unicorn's regions change only there). */
 void sync_regions(struct cpu *c)
@@ -141,7 +230,7 @@ void sync_regions(struct cpu *c)
 	for (size_t i = 0; i < c->nreg; i++) {
 		size_t j = 0;
 		while (j < nw && !(want[j].start == c->reg[i].start && want[j].end == c->reg[i].end &&
-				   want[j].exec == c->reg[i].exec))
+				   want[j].exec == c->reg[i].exec && want[j].window == c->reg[i].window))
 			j++;
 		if (j < nw) {
 			keep_want[j] = true;
@@ -156,7 +245,7 @@ void sync_regions(struct cpu *c)
 		c->reg = nr;
 		for (size_t j = 0; j < nw; j++)
 			if (!keep_want[j] && region_new(c, &c->reg[c->nreg], want[j].start, want[j].end, want[j].exec))
-				c->nreg++;
+				c->reg[c->nreg++].window = want[j].window;
 	}
 	free(want);
 	free(keep_want);

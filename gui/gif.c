@@ -3,6 +3,7 @@
  * frame only the rectangle that changed since the one before, LZW-coded.
  * No time enters the file: the same frames give the same bytes. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 struct gif {
 	FILE *f;
 	const char *path;
+	char tmp[PATH_MAX + 32];   /* written here, renamed onto path when whole */
 	int w, h;
 	unsigned char pal[256][3];
 	int npal;
@@ -79,7 +81,7 @@ struct gif *gif_open(const char *path, int w, int h, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
-	if (!(g->f = fopen(path, "wb"))) {
+	if (!(g->f = whole_open(path, g->tmp, sizeof g->tmp))) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -250,7 +252,7 @@ int gif_close(struct gif *g, char *err, size_t errlen)
 {
 	int rc = 0;
 	fputc(0x3b, g->f);
-	if (fclose(g->f)) {
+	if (whole_commit(g->f, g->tmp, g->path)) {
 		snprintf(err, errlen, "%s: %s", g->path, strerror(errno));
 		rc = -1;
 	}

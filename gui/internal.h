@@ -14,4 +14,13 @@ struct gif *gif_open(const char *path, int w, int h, char *err, size_t errlen);
 int gif_add(struct gif *g, SDL_Surface *s, int delay_cs, char *err, size_t errlen);
 int gif_close(struct gif *g, char *err, size_t errlen);
 
+/* An output written as "<path>.tmp.<pid>" beside its name and renamed onto
+ * it when complete (whole.c): a kill never leaves a truncated file under
+ * the name. tmp holds the temporary name (PATH_MAX + 32). */
+#include <stdio.h>
+FILE *whole_open(const char *path, char *tmp, size_t tmplen);
+/* Closes and renames into place; -1 with errno (the temporary removed). */
+int whole_commit(FILE *f, const char *tmp, const char *path);
+void whole_abort(FILE *f, const char *tmp);
+
 #endif

@@ -1,6 +1,7 @@
 /* Writing a surface as an 8-bit RGB PNG with libpng. No time stamp or
  * other varying chunk: the same pixels give the same bytes. */
 #include <errno.h>
+#include <limits.h>
 #include <png.h>
 #include <zlib.h>
 #include <setjmp.h>
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gui/internal.h"
 #include "gui/render.h"
 
 struct png_err {
@@ -50,7 +52,8 @@ int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: the surface is not 32 bits a pixel", path);
 		return -1;
 	}
-	FILE *f = fopen(path, "wb");
+	char tmp[PATH_MAX + 32];
+	FILE *f = whole_open(path, tmp, sizeof tmp);
 	if (!f) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -89,11 +92,11 @@ int png_write(const char *path, SDL_Surface *s, char *err, size_t errlen)
 out:
 	png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
 	free(row);
-	if (fclose(f) && !rc) {
+	if (rc) {
+		whole_abort(f, tmp);
+	} else if (whole_commit(f, tmp, path)) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
-	if (rc)
-		remove(path);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -50,9 +51,42 @@ static int add_gif_steps(struct gif *gif, struct renderer *r, const struct model
 	return 0;
 }
 
+static int render_frames(const struct evlog *log, const struct gui_options *o, char *err, size_t errlen);
+
+/* SIGINT, SIGTERM, SIGHUP to a headless view: the frames so far stay, the
+ * GIF is finished with them, and the view exits 128 + the signal. */
+static volatile sig_atomic_t headless_stop;
+static void headless_stop_handler(int signo) { headless_stop = signo; }
+
+static void headless_signals(bool catch, struct sigaction old[3])
+{
+	static const int sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = headless_stop_handler, .sa_flags = SA_RESETHAND};
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++) {
+		if (!catch) {
+			sigaction(sigs[i], &old[i], NULL);
+			continue;
+		}
+		sigaction(sigs[i], &sa, &old[i]);
+		if (old[i].sa_handler == SIG_IGN)   /* ignored when the view started: it stays so */
+			sigaction(sigs[i], &old[i], NULL);
+	}
+}
+
 static int render_headless(const struct evlog *log, const struct gui_options *o)
 {
 	char err[1024];
+	struct sigaction old_sigs[3];
+	headless_stop = 0;
+	headless_signals(true, old_sigs);
+	int rc = render_frames(log, o, err, sizeof err);
+	headless_signals(false, old_sigs);
+	return rc;
+}
+
+static int render_frames(const struct evlog *log, const struct gui_options *o, char *err, size_t errlen)
+{
 	setenv("SDL_VIDEODRIVER", "offscreen", 1);
 	/* no window to close: SIGINT and SIGTERM end the run, not an event nobody reads */
 	SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
@@ -67,7 +101,7 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 	}
 	int w, h, rc = 0;
 	frame_size(o, &w, &h);
-	struct renderer *r = renderer_create(w, h, err, sizeof err);
+	struct renderer *r = renderer_create(w, h, err, errlen);
 	if (!r) {
 		errmsg_print(err);
 		SDL_Quit();
@@ -80,17 +114,23 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 	if (last > n)
 		last = n;
 	struct gif *gif = NULL;
-	if (o->gif && !(gif = gif_open(o->gif, w, h, err, sizeof err))) {
+	if (o->gif && !(gif = gif_open(o->gif, w, h, err, errlen))) {
 		errmsg_print(err);
 		rc = 1;
 		last = first;
 	}
 	for (size_t k = first; k < last; k++) {
+		if (headless_stop) {
+			fprintf(stderr, "mmusim: %s: view stopped after %zu frames\n",
+				headless_stop == SIGINT ? "SIGINT" : headless_stop == SIGHUP ? "SIGHUP" : "SIGTERM", k - first);
+			rc = 128 + headless_stop;
+			break;
+		}
 		model_goto(&m, k);
 		struct render_state s = {.step = k, .nsteps = n, .anim = 1.0, .speed = 4,
 					 .hover_x = o->hover ? o->hover_x : -1, .hover_y = o->hover ? o->hover_y : -1,
 					 .lecture = o->lecture, .predict = o->predict};
-		if (gif && add_gif_steps(gif, r, &m, &s, err, sizeof err)) {
+		if (gif && add_gif_steps(gif, r, &m, &s, err, errlen)) {
 			errmsg_print(err);
 			rc = 1;
 			break;
@@ -101,14 +141,14 @@ static int render_headless(const struct evlog *log, const struct gui_options *o)
 		if (o->frames_dir) {
 			char path[4096];
 			snprintf(path, sizeof path, "%s/fault-%05zu.png", o->frames_dir, k + 1);
-			if (png_write(path, renderer_surface(r), err, sizeof err)) {
+			if (png_write(path, renderer_surface(r), err, errlen)) {
 				errmsg_print(err);
 				rc = 1;
 				break;
 			}
 		}
 	}
-	if (gif && gif_close(gif, err, sizeof err)) {
+	if (gif && gif_close(gif, err, errlen)) {
 		errmsg_print(err);
 		rc = 1;
 	}

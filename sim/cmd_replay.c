@@ -162,7 +162,7 @@ static int replay_trace(struct replay_opts *opts)
 	stop_signals_release();
 	progress_end(&bar);
 	if (res.stopped)   /* then the usual ending: files written back, outputs finished */
-		fprintf(stderr, "mmusim: %s: replay stopped after %llu records\n", res.stopped == SIGINT ? "SIGINT" : "SIGTERM",
+		fprintf(stderr, "mmusim: %s: replay stopped after %llu records\n", res.stopped == SIGINT ? "SIGINT" : res.stopped == SIGHUP ? "SIGHUP" : "SIGTERM",
 			(unsigned long long)res.records);
 	if (replayed) {
 		errmsg_print(err);

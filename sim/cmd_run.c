@@ -25,7 +25,7 @@
 
 struct run_opts {
 	struct sim_opts s;   /* the options replay has too */
-	const char *mode, *max_insns, *sysroot;
+	const char *mode, *max_insns, *max_seconds, *sysroot;
 	char *env[65];       /* --env NAME=VALUE, NULL-terminated: the guest's whole environment */
 	int nenv;
 	bool warm;           /* --warm: measured after an untraced first run */
@@ -52,6 +52,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 			value = &o->mode;
 		else if (!strcmp(a, "--max-insns"))
 			value = &o->max_insns;
+		else if (!strcmp(a, "--max-seconds"))
+			value = &o->max_seconds;
 		else if (!strcmp(a, "--sysroot"))
 			value = &o->sysroot;
 		else if (!strcmp(a, "--warm"))
@@ -223,6 +225,15 @@ static int run_program(struct run_opts *opts)
 		if (errno || end == o.max_insns || *end || !co.max_insns || o.max_insns[0] == '-')
 			return usage_error("--max-insns needs a positive count, not '%s'", o.max_insns);
 	}
+	unsigned long max_seconds = 0;
+	if (o.max_seconds) {
+		char *end;
+		errno = 0;
+		max_seconds = strtoul(o.max_seconds, &end, 10);
+		if (errno || end == o.max_seconds || *end || !max_seconds || max_seconds > 86400u * 365 ||
+		    o.max_seconds[0] == '-')
+			return usage_error("--max-seconds needs a positive whole number of seconds, not '%s'", o.max_seconds);
+	}
 	const char *program = o.argv[0];
 	if (access(program, F_OK)) {
 		fprintf(stderr, "mmusim: %s: %s\n", program, strerror(errno));
@@ -282,6 +293,8 @@ static int run_program(struct run_opts *opts)
 	if (o.s.faults)
 		kernel_subscribe(k, report_fault_event, &printer);
 	co.stop = stop_signals_catch();
+	if (max_seconds)
+		stop_after_seconds((unsigned)max_seconds);
 	if (!(c = cpu_create(k, &co, err, sizeof err))) {
 		stop_signals_release();
 		errmsg_print(err);
@@ -302,10 +315,11 @@ static int run_program(struct run_opts *opts)
 		if (recorder_finish(r, err, sizeof err)) {
 			errmsg_print(err);
 			rc = 1;
-			goto out;
 		}
 	}
-	if (outputs_finish(&outs, &o.s.out, k) || machine_eventlog_finish(&log, k)) {
+	/* Each output is finished even if another failed (a name the guest
+	 * took): one lost output does not take the others with it. */
+	if ((outputs_finish(&outs, &o.s.out, k) | machine_eventlog_finish(&log, k)) || rc == 1) {
 		rc = 1;
 		goto out;
 	}

@@ -13,12 +13,14 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "sim/commands.h"
 #include "sim/progress.h"
+#include "sim/stop.h"
 #include "sim/draw.h"
 #include "sim/sweep.h"
 #include "mmu/errmsg.h"
@@ -240,6 +242,8 @@ struct sweep_run {
 	char exe[PATH_MAX], dir[PATH_MAX];   /* this binary; the points' files */
 	struct sweep_table table;
 	int failed;
+	const volatile sig_atomic_t *stop;   /* SIGINT/SIGTERM/SIGHUP to the sweep (sim/stop.h) */
+	int stopped;                         /* the signal passed on to the points */
 };
 
 static void point_path(const struct sweep_run *s, long k, const char *what, char *buf, size_t len)
@@ -332,6 +336,15 @@ static void run_points(struct sweep_run *s, long first, long last, long jobs)
 	}
 	progress_start(&bar, s->o->progress, "sweep", "points", (uint64_t)total);
 	while (done < total) {
+		if (*s->stop && !s->stopped) {
+			/* Passed on to every point running; no more start. */
+			s->stopped = *s->stop;
+			for (long j = 0; j < jobs; j++)
+				if (run[j].pid)
+					kill(run[j].pid, s->stopped);
+			total = done + active;
+			next = last + 1;
+		}
 		while (active < jobs && next <= last) {
 			pid_t pid = start_point(s, next);
 			if (pid < 0) {
@@ -464,8 +477,15 @@ static int sweep(const struct sweep_opts *o, long n)
 	if (sweep_table_init(&s.table, o->nparams, names) == 0) {
 		long first = o->point ? o->point - 1 : 0, last = o->point ? o->point - 1 : n - 1;
 		long jobs = o->jobs ? o->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+		s.stop = stop_signals_catch();
 		run_points(&s, first, last, jobs > 0 ? jobs : 1);
+		stop_signals_release();
 		rc = write_outputs(&s.table, o->csv, o->plot) || s.failed;
+		if (s.stopped) {   /* the points that ended are in the outputs */
+			fprintf(stderr, "mmusim: sweep: %s: the points running were stopped\n",
+				s.stopped == SIGINT ? "SIGINT" : s.stopped == SIGHUP ? "SIGHUP" : "SIGTERM");
+			rc = 128 + s.stopped;
+		}
 	}
 	sweep_table_free(&s.table);
 	nftw(s.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -57,6 +57,7 @@ static const struct command_help helps[] = {
 	 "                          the kernel makes them (default: the preset's smp.cpus)\n"
 	 "  --check-tlb             check every TLB hit against the page tables; a\n"
 	 "                          stale one is reported and the exit status is 70\n"
+	 "  --max-seconds N         stop after N seconds of host time, wherever the run is\n"
 	 "  --warm                  run the program once in full first, untraced (no\n"
 	 "                          events, trace, faults or statistics; its standard\n"
 	 "                          streams and mmusim's notes to /dev/null), then\n"
@@ -149,6 +150,7 @@ static bool takes_value(const char *opt)
 {
 	static const char *const opts[] = {"--preset", "--personality", "--mode", "--mem", "--swap", "--root",
 					   "--sysroot", "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace", "--cpus",
+					   "--max-seconds",
 					   "--stats-json", "--frames", "--size", "--first", "--last", "--fault", NULL};
 	for (int i = 0; opts[i]; i++)
 		if (!strcmp(opt, opts[i]))

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 
 #include "sim/commands.h"
 #include "mmu/errmsg.h"
@@ -41,6 +42,22 @@ static int page_multiple(const char *opt, const char *text, const struct preset 
 	return 0;
 }
 
+/* Guest memory is a memfd: every page the guest touches is host memory
+ * (or host swap). A --mem the host cannot back would let a memory bomb
+ * take the host down instead of meeting the guest's OOM killer. */
+static int host_can_back(const char *text, uint64_t bytes)
+{
+	struct sysinfo si;
+	if (sysinfo(&si))
+		return 0;
+	uint64_t host = ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
+	if (bytes <= host)
+		return 0;
+	fprintf(stderr, "mmusim: --mem %s: more than this host's %llu MiB of memory and swap can back\n", text,
+		(unsigned long long)(host >> 20));
+	return 2;
+}
+
 int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_config *oc, struct preset *p)
 {
 	char err[512];
@@ -58,7 +75,7 @@ int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_con
 		}
 		p->mmu.ncpus = (uint32_t)n;
 	}
-	if ((o->mem && page_multiple("--mem", o->mem, p, &p->mmu.phys_size)) ||
+	if ((o->mem && (page_multiple("--mem", o->mem, p, &p->mmu.phys_size) || host_can_back(o->mem, p->mmu.phys_size))) ||
 	    (o->swap && page_multiple("--swap", o->swap, p, &oc->swap_bytes)))
 		return 2;
 	oc->thp = p->thp;

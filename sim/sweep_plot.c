@@ -84,13 +84,31 @@ struct panel {
 	const char *title;
 };
 
+/* Values past PLOT_VALUE_MAX (inf, nan, 1e308: a hand-edited or damaged
+ * CSV) are left out of the plot: an axis up to infinity has no ticks to
+ * draw, and stepping to it never ended. */
+#define PLOT_VALUE_MAX 1e18
+
 static bool cell_value(char **row, int column, double scale, double *v)
 {
 	char *end;
 	if (!row[column][0])
 		return false;
 	*v = strtod(row[column], &end) * scale;
-	return !*end;
+	return !*end && fabs(*v) < PLOT_VALUE_MAX;   /* false for nan too */
+}
+
+/* How many cells of the column hold a number the plot leaves out. */
+static int column_unplottable(const struct sweep_table *t, int column, double scale)
+{
+	int n = 0;
+	for (int r = 0; r < t->nrows; r++) {
+		char *end;
+		double v;
+		if (t->rows[r][column][0] && (v = strtod(t->rows[r][column], &end) * scale, !*end) && !(fabs(v) < PLOT_VALUE_MAX))
+			n++;
+	}
+	return n;
 }
 
 static void draw_axes(cairo_t *cr, const struct panel *p, const struct axis_values *x, double ymax, const char *xname)
@@ -208,6 +226,10 @@ static int draw(cairo_t *cr, const struct sweep_table *t, struct axis_values *x,
 	text(cr, SWEEP_PLOT_WIDTH / 2.0, 28, title, 0.5);
 	cairo_set_font_size(cr, 13);
 	for (int i = 0; i < 2; i++) {
+		int bad = column_unplottable(t, panels[i].column, panels[i].scale);
+		if (bad)
+			fprintf(stderr, "mmusim: sweep: plot: %d %s value%s not finite or too large, left out\n", bad,
+				t->header[panels[i].column], bad == 1 ? "" : "s");
 		double ymax = column_max(t, panels[i].column, panels[i].scale);
 		draw_axes(cr, &panels[i], x, ymax, xname);
 		draw_series(cr, t, &panels[i], x, series, ymax);

@@ -1,5 +1,5 @@
-/* Output files written to a temporary name and renamed into place on commit
- * (outfile.h). Buffered by hand on a raw descriptor, so every write error is
+/* Output files written nameless (O_TMPFILE) or to a temporary name, and
+ * renamed into place on commit (outfile.h). Buffered by hand on a raw descriptor, so every write error is
  * seen and kept. */
 #include "traces/outfile.h"
 
@@ -22,6 +22,7 @@ struct outfile {
 	int error;        /* errno of the first failed write, 0 if none */
 	char *path;       /* the final name */
 	char *tmp;        /* the temporary name (NULL for stdout) */
+	bool anon;        /* an O_TMPFILE: no name until the commit links it */
 	char *buf;
 	size_t used;
 };
@@ -71,6 +72,29 @@ static void flush_buf(struct outfile *o)
 	o->used = 0;
 }
 
+/* An O_TMPFILE in path's directory, or -1 (a file system without them, or
+ * no /proc to link it through at the end). */
+static int open_anonymous(const char *path)
+{
+	if (access("/proc/self/fd", X_OK))
+		return -1;
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	int fd = dir ? open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666) : -1;
+	free(dir);
+	return fd;
+}
+
+/* Gives an O_TMPFILE the temporary name (replacing whatever is there: the
+ * guest may have put something at it). */
+static int link_anonymous(struct outfile *o)
+{
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
+	unlink(o->tmp);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW);
+}
+
 struct outfile *outfile_open(const char *path, char *err, size_t errlen)
 {
 	struct outfile *o = calloc(1, sizeof *o);
@@ -113,9 +137,16 @@ struct outfile *outfile_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-	/* A leftover of an earlier process with our pid is ours to replace. */
-	unlink(o->tmp);
-	o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	/* Nameless until complete, where the file system allows: the guest
+	 * runs in the directory the outputs often go to (the default root),
+	 * and a named temporary file is one it could overwrite or delete. */
+	o->fd = open_anonymous(path);
+	o->anon = o->fd >= 0;
+	if (!o->anon) {
+		/* A leftover of an earlier process with our pid is ours to replace. */
+		unlink(o->tmp);
+		o->fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	}
 	if (o->fd < 0) {
 		set_err(err, errlen, path, "", errno);
 		free_outfile(o);
@@ -188,13 +219,21 @@ int outfile_commit(struct outfile *o, char *err, size_t errlen)
 		free_outfile(o);
 		return rc;
 	}
+	if (!rc && o->anon && link_anonymous(o)) {
+		set_err(err, errlen, o->path, "", errno);
+		rc = -1;
+	}
 	if (close(o->fd) && !rc) {
 		set_err(err, errlen, o->path, "write error: ", errno);
 		rc = -1;
 	}
 	if (!rc && rename(o->tmp, o->path)) {
-		set_err(err, errlen, o->path, "", errno);
-		rc = -1;
+		/* The name was taken meanwhile (a directory the guest made
+		 * there): the output is kept under the temporary name. */
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s; the output is in %s", o->path, strerror(errno), o->tmp);
+		free_outfile(o);
+		return -1;
 	}
 	if (rc)
 		unlink(o->tmp);
@@ -208,7 +247,8 @@ void outfile_abort(struct outfile *o)
 		return;
 	if (!o->is_stdout) {
 		close(o->fd);
-		unlink(o->tmp);
+		if (!o->anon)   /* an O_TMPFILE goes with its descriptor */
+			unlink(o->tmp);
 	} else if (o->owns_fd) {
 		close(o->fd);
 	}

@@ -1,6 +1,10 @@
 /* traces/ internal: an output file that appears whole or not at all. Data
- * goes to "<path>.tmp.<pid>" through a large buffer; outfile_commit renames
- * it onto `path`, outfile_abort removes it. "-" writes to standard output
+ * goes through a large buffer to a nameless file in path's directory
+ * (O_TMPFILE: a guest running in that directory cannot see, overwrite or
+ * delete it), or to "<path>.tmp.<pid>" where the file system has no
+ * O_TMPFILE; outfile_commit links it as "<path>.tmp.<pid>" and renames
+ * that onto `path` (a name the guest took meanwhile, such as a directory,
+ * is an error naming where the output was kept); outfile_abort drops it. "-" writes to standard output
  * and "/dev/fd/N" to descriptor N (streams: nothing to rename; abort just
  * drops what is still buffered). Write errors
  * are kept and reported by outfile_commit, so writers need not check each

@@ -20,7 +20,16 @@ struct replay_state {
 	bool skip;               /* the record belongs to a killed process */
 	struct file_name { char *path, *name; } *names;   /* "file" records with a "name" */
 	size_t nnames;
+	uint64_t disk_bytes;     /* what "file" and "pwrite" records asked to write, so far */
 };
+
+/* What a whole replay may write to the host disk through "file" and
+ * "pwrite" records together: TR_FILE_MAX caps one record, and N records
+ * of 1 GiB would otherwise write N GiB (issue 21). Recorded runs write far
+ * less; a trace that asks more is refused at the record that would pass it. */
+#define REPLAY_DISK_MAX (4ull << 30)
+
+static int disk_budget(struct replay_state *s, uint64_t len);
 
 /* "TRACE:LINE: message", the line of the record being replayed. */
 static int fail(struct replay_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -31,6 +40,15 @@ static int fail(struct replay_state *s, const char *fmt, ...)
 	errmsg_vset(s->err, s->errlen, s->name, (long long)trace_lineno(s->r), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+static int disk_budget(struct replay_state *s, uint64_t len)
+{
+	if (len > REPLAY_DISK_MAX - s->disk_bytes)
+		return fail(s, "\"file\" and \"pwrite\" records would write more than %llu GiB to disk in all",
+			    REPLAY_DISK_MAX >> 30);
+	s->disk_bytes += len;
+	return 0;
 }
 
 /* A process the simulator killed (a signal, out of memory) may still have
@@ -141,6 +159,8 @@ static struct file_name *name_of(struct replay_state *s, const char *path)
 
 static int make_file(struct replay_state *s, const struct trace_rec *t)
 {
+	if (t->fill != TR_FILL_ZERO && disk_budget(s, t->len))   /* zeros: a sparse file, nothing written */
+		return -1;
 	file_fill_fn fill = t->fill == TR_FILL_ZERO ? NULL : fill_file;
 	int rc = os_put_file(s->k, t->path, t->len, fill, (void *)t);
 	if (rc == -ENOENT && !(rc = os_mkdirs(s->k, t->path)))   /* the directories on the way, first */
@@ -168,10 +188,12 @@ static int make_file(struct replay_state *s, const struct trace_rec *t)
  * the bytes themselves are nobody's concern (a write writes zeros). In
  * pieces that end on 64 KiB boundaries, so that no page (of any granule)
  * is looked up twice where one call would look it up once. */
-static void file_io(struct proc *p, const struct trace_rec *t)
+static void file_io(struct replay_state *s, struct proc *p, const struct trace_rec *t)
 {
 	static uint8_t buf[65536];
 	for (uint64_t done = 0; done < t->len;) {
+		if (s->res->stop && *s->res->stop)
+			break;   /* SIGINT/SIGTERM: the loop of records stops next */
 		uint64_t room = sizeof buf - ((t->offset + done) & (sizeof buf - 1));
 		uint64_t n = t->len - done < room ? t->len - done : room;
 		int64_t r = t->op == TR_PWRITE ? os_pwrite(p, t->fd, memset(buf, 0, n), n, t->offset + done)
@@ -305,9 +327,9 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 	}
 	case TR_PREAD:
 	case TR_PWRITE:
-		if (!(p = target(s, t->pid)))
+		if (!(p = target(s, t->pid)) || (t->op == TR_PWRITE && disk_budget(s, t->len)))
 			return -1;
-		file_io(p, t);
+		file_io(s, p, t);
 		return 0;
 	case TR_FTRUNCATE:
 		if (!(p = target(s, t->pid)))
