@@ -5,10 +5,18 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 FILE *whole_open(const char *path, char *tmp, size_t tmplen)
 {
+	struct stat st;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		/* /dev/null, a FIFO: renaming a file over it would replace the node */
+		if (tmplen)
+			tmp[0] = '\0';
+		return fopen(path, "wb");
+	}
 	snprintf(tmp, tmplen, "%s.tmp.%d", path, (int)getpid());
 	return fopen(tmp, "wb");
 }
@@ -16,9 +24,10 @@ FILE *whole_open(const char *path, char *tmp, size_t tmplen)
 int whole_commit(FILE *f, const char *tmp, const char *path)
 {
 	int bad = ferror(f);
-	if (fclose(f) || bad || rename(tmp, path)) {
+	if (fclose(f) || bad || (tmp[0] && rename(tmp, path))) {
 		int e = errno ? errno : EIO;
-		remove(tmp);
+		if (tmp[0])
+			remove(tmp);
 		errno = e;
 		return -1;
 	}
@@ -28,5 +37,6 @@ int whole_commit(FILE *f, const char *tmp, const char *path)
 void whole_abort(FILE *f, const char *tmp)
 {
 	fclose(f);
-	remove(tmp);
+	if (tmp[0])
+		remove(tmp);
 }
