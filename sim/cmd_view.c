@@ -12,6 +12,7 @@
 
 #include "sim/commands.h"
 #include "sim/draw.h"
+#include "sim/stop.h"
 #include "gui/gui.h"
 
 static int parse_count(const char *opt, const char *s, int *out)
@@ -117,6 +118,7 @@ int view_live(const struct gui_options *o, const char *name, int (*body)(void *c
 	if (pid == 0) {   /* the simulation: its event log into the pipe */
 		close(p[0]);
 		signal(SIGPIPE, SIG_DFL);   /* the view gone: it ends as a writer to a closed pipe does */
+		stop_signals_keep_sigpipe();
 		char path[32];
 		snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
 		int rc = body(ctx, path);

@@ -7,7 +7,9 @@
 
 static volatile sig_atomic_t stop_signal;
 static struct sigaction previous_int, previous_term, previous_hup, previous_alrm;
-static bool alarm_set;
+static bool alarm_set, keep_sigpipe;
+
+void stop_signals_keep_sigpipe(void) { keep_sigpipe = true; }
 
 static void stop_handler(int signo) { stop_signal = signo; }   /* async-signal-safe: a store */
 static void alarm_handler(int signo) { (void)signo; stop_signal = SIGXCPU; }
@@ -27,7 +29,8 @@ const volatile sig_atomic_t *stop_signals_catch(void)
 		sigaction(SIGINT, &previous_int, NULL);
 	if (previous_hup.sa_handler == SIG_IGN)   /* nohup: it stays ignored */
 		sigaction(SIGHUP, &previous_hup, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (!keep_sigpipe)
+		signal(SIGPIPE, SIG_IGN);
 	return &stop_signal;
 }
 

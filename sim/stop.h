@@ -15,6 +15,9 @@
 
 #include <signal.h>
 
+/* The view's simulation: SIGPIPE keeps its default action, so the view
+ * closing its pipe ends the run as a writer to a closed pipe ends. */
+void stop_signals_keep_sigpipe(void);
 /* Installs the handlers; the flag they set (0 until a signal comes). */
 const volatile sig_atomic_t *stop_signals_catch(void);
 /* --max-seconds: after that much host (wall-clock) time the flag reads
