@@ -247,6 +247,8 @@ int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint
 		rc = mm_mmap(k, &p->mm, addr, len, prot, flags, of ? of->inode : NULL, offset);
 	as_event(k, p, EV_MMAP, addr, len, prot, flags, rc);
 	as_op(k, p, OP_MMAP, addr, len, prot, flags, rc, of, offset);
+	if (rc >= 0 && (k->mlock_used || (flags & MAPF_POPULATE)))
+		mlock_populate_new(p, (uint64_t)rc, (uint64_t)rc + size, flags & MAPF_POPULATE);
 	return rc;
 }
 
@@ -268,9 +270,12 @@ int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
 
 int64_t os_brk(struct proc *p, uint64_t addr)
 {
+	uint64_t old = p->mm.brk, page = p->k->page;
 	int64_t rc = mm_brk(p->k, &p->mm, addr);
 	as_event(p->k, p, EV_BRK, addr, 0, 0, 0, rc);
 	as_op(p->k, p, OP_BRK, addr, 0, 0, 0, rc, NULL, 0);
+	if ((p->mm.def_flags & VM_LOCKED) && p->mm.brk > old)   /* brk under mlockall(MCL_FUTURE) */
+		mlock_populate_new(p, (old + page - 1) & ~(page - 1), (p->mm.brk + page - 1) & ~(page - 1), false);
 	return rc;
 }
 
@@ -297,6 +302,9 @@ int64_t os_mremap(struct proc *p, uint64_t addr, uint64_t old_len, uint64_t new_
 {
 	bool unsupported = false;
 	int64_t rc = mm_mremap(p->k, &p->mm, addr, old_len, new_len, flags, new_addr, &unsupported);
+	uint64_t page = p->k->page, o = (old_len + page - 1) & ~(page - 1), n = (new_len + page - 1) & ~(page - 1);
+	if (rc >= 0 && p->k->mlock_used && n > o)   /* a locked mapping grown: its new part faulted in */
+		mlock_populate_new(p, (uint64_t)rc + o, (uint64_t)rc + n, false);
 	if (unsupported && !p->k->svc->mremap_noted) {
 		p->k->svc->mremap_noted = true;
 		fprintf(stderr, "mmusim: mremap of anonymous pages shared since fork is not implemented: -ENOMEM\n");

@@ -20,7 +20,8 @@ enum sys {
 	S_GETGROUPS, S_CLOCK_NANOSLEEP, S_PRCTL, S_SYSINFO, S_RT_SIGPENDING, S_RT_SIGSUSPEND, S_PAUSE,
 	S_RT_SIGTIMEDWAIT, S_RT_SIGRETURN, S_TKILL, S_POLL, S_PPOLL, S_FLOCK,
 	S_FDATASYNC, S_SYNC, S_SYNCFS, S_SYNC_FILE_RANGE, S_CLOSE_RANGE, S_SCHED_GETAFFINITY, S_SCHED_SETAFFINITY,
-	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP, S_COUNT
+	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP,
+	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -39,6 +40,14 @@ void report_enosys(struct kernel *k, uint64_t nr, enum sys s);
 /* The calls of extra.c (writeback, close_range, affinity, xattrs): false
  * when s is not one of them. */
 bool extra_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* mlock.c: the mlock calls (false when s is not one of them); can_do_mlock
+ * (MAP_LOCKED's EPERM); whether [addr, addr+len) has a locked VMA
+ * (MADV_DONTNEED's EINVAL); a new mapping or heap [start, end) faulted in
+ * when it is locked (mlockall(MCL_FUTURE), MAP_LOCKED) or MAP_POPULATE asks. */
+bool mlock_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+bool mlock_allowed(const struct proc *p);
+bool mlock_range_locked(struct proc *p, uint64_t addr, uint64_t len);
+void mlock_populate_new(struct proc *p, uint64_t start, uint64_t end, bool populate_asked);
 /* A command of `call` ("fcntl", "ioctl", "prctl") the model does not have:
  * a one-line note, once per command, and err returned. */
 int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t err);
