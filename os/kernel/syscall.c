@@ -552,8 +552,10 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 		host_path = p->exe;
 	} else {
 		fd = sandbox_open_exec(k, path);
-		if (fd < 0) {
-			r.ret = fd;
+		if (fd >= 0 && (r.ret = exec_script(k, path, &fd, &argv, &argc)))
+			close(fd);
+		if (fd < 0 || r.ret) {
+			r.ret = fd < 0 ? fd : r.ret;
 			goto out;
 		}
 		snprintf(host, sizeof host, "/proc/self/fd/%d", fd);

@@ -48,6 +48,9 @@ bool mlock_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_r
 bool mlock_allowed(const struct proc *p);
 bool mlock_range_locked(struct proc *p, uint64_t addr, uint64_t len);
 void mlock_populate_new(struct proc *p, uint64_t start, uint64_t end, bool populate_asked);
+/* script.c: a "#!" file named `path` open on *fd becomes its interpreter
+ * (*fd replaced, argv rewritten); 0 when not a script, or -errno. */
+int exec_script(struct kernel *k, const char *path, int *fd, char ***argv, int *argc);
 /* A command of `call` ("fcntl", "ioctl", "prctl") the model does not have:
  * a one-line note, once per command, and err returned. */
 int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t err);
