@@ -245,6 +245,14 @@ static void proc(void)
 	       proc_line("/proc/self/smaps", "Locked:", m));
 	munlockall();
 	printf("munlockall: %s\n", proc_line("/proc/self/status", "VmLck:", NULL));
+	/* A locked read-only private mapping holds the zero page (Linux);
+	 * made writable, it is faulted in for writing at once (mprotect_fixup):
+	 * anonymous pages of its own, none left to copy on a write. */
+	char *r = anon(PAGES, PROT_READ);
+	mlock(r, (size_t)(PAGES * page));
+	mprotect(r, (size_t)(PAGES * page), PROT_READ | PROT_WRITE);
+	printf("made writable: smaps %s\n", proc_line("/proc/self/smaps", "Anonymous:", r));
+	munmap(r, (size_t)(PAGES * page));
 }
 
 int main(int argc, char **argv)

@@ -10,6 +10,8 @@
  * each in the event log and counted in its rusage (GUP counts them too). */
 #include "os/kernel/syscall.h"
 
+#include <stdlib.h>
+
 #define RLIM_MEMLOCK 8
 #define MCL_CURRENT 1u
 #define MCL_FUTURE 2u
@@ -138,6 +140,38 @@ static int64_t sys_mlockall(struct proc *p, uint64_t flags)
 		populate(p, 0, k->user_top, true);
 	}
 	return 0;
+}
+
+/* mprotect_fixup: a locked private VMA (not on fault) that was not
+ * writable and now is gets its pages faulted in for writing at once, so
+ * that no copy-on-write fault is left for later. Called before the change
+ * (what was) and after it (the faulting in). */
+struct mprotect_populate {
+	uint64_t start[8], end[8];
+	size_t n;
+};
+
+void *mlock_mprotect_before(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
+{
+	if (!p->k->mlock_used || !(prot & VM_WRITE))
+		return NULL;
+	struct mprotect_populate *mp = calloc(1, sizeof *mp);
+	uint64_t end = addr + ((len + p->k->page - 1) & ~(p->k->page - 1));
+	for (struct vma *v = vma_find(&p->mm, addr); mp && v && v->start < end && end > addr;
+	     v = vma_find(&p->mm, v->end))
+		if ((v->flags & (VM_WRITE | VM_SHARED | VM_LOCKED_MASK)) == VM_LOCKED && mp->n < 8) {
+			mp->start[mp->n] = v->start > addr ? v->start : addr;
+			mp->end[mp->n++] = v->end < end ? v->end : end;
+		}
+	return mp;
+}
+
+void mlock_mprotect_after(struct proc *p, void *ctx, int64_t rc)
+{
+	struct mprotect_populate *mp = ctx;
+	for (size_t i = 0; mp && rc == 0 && i < mp->n; i++)
+		populate(p, mp->start[i], mp->end[i], true);
+	free(mp);
 }
 
 bool mlock_range_locked(struct proc *p, uint64_t addr, uint64_t len)

@@ -262,9 +262,11 @@ int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len)
 
 int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
 {
+	void *locked = mlock_mprotect_before(p, addr, len, prot);
 	int64_t rc = mm_mprotect(p->k, &p->mm, addr, len, prot);
 	as_event(p->k, p, EV_MPROTECT, addr, len, prot, 0, rc);
 	as_op(p->k, p, OP_MPROTECT, addr, len, prot, 0, rc, NULL, 0);
+	mlock_mprotect_after(p, locked, rc);
 	return rc;
 }
 

@@ -48,6 +48,10 @@ bool mlock_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_r
 bool mlock_allowed(const struct proc *p);
 bool mlock_range_locked(struct proc *p, uint64_t addr, uint64_t len);
 void mlock_populate_new(struct proc *p, uint64_t start, uint64_t end, bool populate_asked);
+/* mprotect making locked read-only private memory writable faults it in:
+ * _before notes where (NULL: nowhere), _after does it if mprotect gave 0. */
+void *mlock_mprotect_before(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot);
+void mlock_mprotect_after(struct proc *p, void *ctx, int64_t rc);
 /* script.c: a "#!" file named `path` open on *fd becomes its interpreter
  * (*fd replaced, argv rewritten); 0 when not a script, or -errno. */
 int exec_script(struct kernel *k, const char *path, int *fd, char ***argv, int *argc);
