@@ -36,6 +36,9 @@ void os_config_default(struct os_config *c);
 #define VM_GROWSDOWN 0x10u
 #define VM_HUGEPAGE   0x20u  /* madvise(MADV_HUGEPAGE) */
 #define VM_NOHUGEPAGE 0x40u
+#define VM_LOCKED     0x80u   /* mlock: faulted in, never reclaimed (os/mm/mlock.c) */
+#define VM_LOCKONFAULT 0x100u /* mlock2(MLOCK_ONFAULT): locked as pages fault in, none populated */
+#define VM_LOCKED_MASK (VM_LOCKED | VM_LOCKONFAULT)
 
 struct inode;
 
@@ -312,6 +315,8 @@ void proc_kill(struct proc *p, int signo);
 #define MAPF_ANONYMOUS 4u
 #define MAPF_FIXED     8u
 #define MAPF_GROWSDOWN 16u
+#define MAPF_LOCKED    32u   /* MAP_LOCKED: as mlock on the new mapping */
+#define MAPF_POPULATE  64u   /* MAP_POPULATE: faulted in at once */
 /* fd and offset matter for file mappings (flags without MAPF_ANONYMOUS). */
 int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint32_t flags, int fd,
 		uint64_t offset);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Real static programs nobody here wrote, under mmusim: the statically
 # linked executables Debian 12 ships (busybox-static, bash-static,
-# zsh-static, sash, mksh, klibc-utils, gpgv-static, e2fsck-static), each
+# zsh-static, sash, mksh, klibc-utils, gpgv-static, e2fsck-static,
+# dar-static), each
 # command of tests/data/debian-utils/commands run in a fresh sandbox root,
 # its standard output and exit status compared byte for byte with what
 # Linux gave (recorded natively for amd64 and under qemu-user for arm64,
@@ -62,7 +63,7 @@ case $dir in /*) ;; *) dir=$(pwd)/$dir ;; esac
 PROGRAMS="busybox:bin/busybox sash:bin/sash bash:bin/bash-static zsh:bin/zsh-static lksh:bin/lksh
 mksh-klibc:usr/lib/klibc/bin/mksh mksh-musl:usr/lib/*-linux-musl/bin/mksh mksh-diet:usr/lib/diet/bin/mksh
 zcat:usr/lib/klibc/bin/zcat gpgv:usr/bin/gpgv-static
-e2fsck:sbin/e2fsck.static"
+e2fsck:sbin/e2fsck.static dar:usr/bin/dar_static"
 
 [ -f "$dir/bin/busybox" ] || { echo "$0: no $dir/bin/busybox (run .ci/fetch-debian-utils)" >&2; exit 2; }
 # e_machine, bytes 18-19 of the ELF header: 0x3e x86-64, 0xb7 AArch64.
@@ -120,6 +121,10 @@ for p in $PROGRAMS; do
 		fi
 	done
 done
+# dar's gpgme wants a gpg engine (gpg --version, found on the default
+# path /bin) and, without one and without a terminal, aborts: this
+# stand-in only answers --version, enough for archives without encryption.
+printf '#!/bin/busybox sh\necho "gpg (GnuPG) 2.2.40"\n' >"$tpl/bin/gpg" && chmod 755 "$tpl/bin/gpg"
 find "$tpl" -exec env TZ=UTC0 touch -h -t 202405011200.00 {} +
 
 if [ "$record" = 1 ]; then

@@ -116,9 +116,10 @@ static void write_fault(struct eventlog *log, const struct fault_record *r)
 	if (r->have_vma) {
 		char prot[4];
 		prot_string(r->vma.flags, prot);
-		outfile_printf(o, ",\"vma\":{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"prot\":\"%s\",\"flags\":\"%s%s%s\"",
+		outfile_printf(o, ",\"vma\":{\"start\":\"0x%" PRIx64 "\",\"end\":\"0x%" PRIx64 "\",\"prot\":\"%s\",\"flags\":\"%s%s%s%s\"",
 			       r->vma.start, r->vma.end, prot, r->vma.flags & VM_SHARED ? "shared" : "private",
-			       r->vma.flags & VM_GROWSDOWN ? ",growsdown" : "", r->vma.flags & VM_HUGEPAGE ? ",hugepage" : "");
+			       r->vma.flags & VM_GROWSDOWN ? ",growsdown" : "", r->vma.flags & VM_HUGEPAGE ? ",hugepage" : "",
+			       r->vma.flags & VM_LOCKED ? ",locked" : "");
 		if (r->vma.file) {
 			outfile_printf(o, ",\"file\":");
 			put_string(o, inode_name(r->vma.file));

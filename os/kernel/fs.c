@@ -90,11 +90,12 @@ static int64_t put_statx(struct kernel *k, uint64_t va, const struct stat *st)
 	return put_user(k, va, b, sizeof b);
 }
 
-/* A guest directory descriptor (or AT_FDCWD) as the sandbox's dirfd, in
- * *hd (SANDBOX_CWD is negative, so the result comes apart from it). */
-static int host_dirfd(struct proc *p, int64_t dirfd, int *hd)
+/* A guest directory descriptor (or AT_FDCWD) as the sandbox's dirfd for
+ * `path`, in *hd (SANDBOX_CWD is negative, so the result comes apart from
+ * it). An absolute path ignores dirfd, whatever it is (path_init). */
+static int host_dirfd(struct proc *p, int64_t dirfd, const char *path, int *hd)
 {
-	if ((int32_t)dirfd == AT_FDCWD_GUEST) {
+	if ((int32_t)dirfd == AT_FDCWD_GUEST || (path && path[0] == '/')) {
 		*hd = SANDBOX_CWD;
 		return 0;
 	}
@@ -161,7 +162,7 @@ static int stat_path(struct proc *p, int64_t dirfd, const char *path, int flags,
 	char abs[PATH_MAX_GUEST];
 	if (procfs_path(p, dirfd, path, abs))
 		return procfs_stat(p, abs, st, flags & AT_SYMLINK_NOFOLLOW);
-	int hd, err = host_dirfd(p, dirfd, &hd);
+	int hd, err = host_dirfd(p, dirfd, path, &hd);
 	if (err)
 		return err;
 	struct sandbox *sb = sandbox_of(k, &err);
@@ -256,7 +257,7 @@ static int64_t sys_openat(struct proc *p, int64_t dirfd, uint64_t path_va, uint6
 	int hd;
 	if (procfs_path(p, dirfd, path, abs))
 		rc = os_openat(p, SANDBOX_CWD, abs, f, 0);   /* /proc/self/exe, then procfs */
-	else if ((rc = host_dirfd(p, dirfd, &hd)) == 0)
+	else if ((rc = host_dirfd(p, dirfd, path, &hd)) == 0)
 		rc = os_openat(p, hd, path, f, (unsigned)mode & 07777 & ~p->umask);
 	if (rc >= 0 && flags & GUEST_O_CLOEXEC)
 		fd_set_cloexec(p, (int)rc, true);
@@ -279,7 +280,7 @@ static int64_t sys_readlink(struct proc *p, int64_t dirfd, uint64_t path_va, uin
 		if ((n = procfs_readlink(p, abs, target, sizeof target)) < 0)
 			return n;
 	} else {
-		int hd, err = host_dirfd(p, dirfd, &hd);
+		int hd, err = host_dirfd(p, dirfd, path, &hd);
 		if (err)
 			return err;
 		struct sandbox *sb = sandbox_of(p->k, &err);
@@ -438,7 +439,7 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		if (rc)
 			return rc;
 		int hd;
-		if ((rc = host_dirfd(p, s == S_SYMLINK ? AT_FDCWD_GUEST : (int64_t)a[1], &hd)))
+		if ((rc = host_dirfd(p, s == S_SYMLINK ? AT_FDCWD_GUEST : (int64_t)a[1], path, &hd)))
 			return rc;
 		return sandbox_symlink(sb, path2, hd, path);
 	}
@@ -450,8 +451,8 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		if (rc)
 			return rc;
 		int hd1, hd2;
-		if ((rc = host_dirfd(p, isat ? (int64_t)a[0] : AT_FDCWD_GUEST, &hd1)) ||
-		    (rc = host_dirfd(p, isat ? (int64_t)a[2] : AT_FDCWD_GUEST, &hd2)))
+		if ((rc = host_dirfd(p, isat ? (int64_t)a[0] : AT_FDCWD_GUEST, path, &hd1)) ||
+		    (rc = host_dirfd(p, isat ? (int64_t)a[2] : AT_FDCWD_GUEST, path2, &hd2)))
 			return rc;
 		return sandbox_link(sb, hd1, path, hd2, path2,
 				    isat ? (int)a[4] & (AT_SYMLINK_FOLLOW | AT_EMPTY_PATH) : 0);
@@ -468,7 +469,7 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		       : s == S_ACCESS || s == S_FACCESSAT || s == S_FACCESSAT2 ? procfs_access(p, path2, (int)x[1] & 7)
 										 : -EACCES;
 	int hd;
-	if ((rc = host_dirfd(p, dirfd, &hd)))
+	if ((rc = host_dirfd(p, dirfd, path, &hd)))
 		return rc;
 	switch (s) {
 	case S_UNLINK: return sandbox_unlink(sb, hd, path, 0);
@@ -490,7 +491,7 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		if ((rc = get_path(k, p2, path2)))
 			return rc;
 		int hd2;
-		if ((rc = host_dirfd(p, dirfd2, &hd2)))
+		if ((rc = host_dirfd(p, dirfd2, path2, &hd2)))
 			return rc;
 		return sandbox_rename(sb, hd, path, hd2, path2, flags);
 	}
@@ -527,6 +528,12 @@ static int64_t sys_ioctl(struct proc *p, int fd, uint64_t req, uint64_t va)
 	if (req == 0x5450 || req == 0x5451) {   /* FIONCLEX, FIOCLEX */
 		fd_set_cloexec(p, fd, req == 0x5451);
 		return 0;
+	}
+	if (req == 0x80086601 && (of->inode || of->dir)) {   /* FS_IOC_GETFLAGS: the host file system's answer */
+		int flags = 0;
+		if (ioctl(of->dir ? of->dir_fd : of->inode->host_fd, 0x80086601, &flags))
+			return -errno;
+		return put_user(p->k, va, &flags, sizeof flags);
 	}
 	bool tty = req == TCGETS || req == TIOCGWINSZ || req == TIOCGPGRP || req == TCSETS || req == TCSETSW ||
 		   req == TCSETSF || req == TIOCSPGRP;
@@ -672,7 +679,7 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_GETDENTS64: r->ret = sys_getdents64(p, (int)a[0], a[1], a[2]); break;
 	case S_GETCWD: r->ret = sys_getcwd(p, a[0], a[1]); break;
 	case S_FCHDIR: {
-		int hd, err = (int32_t)a[0] == AT_FDCWD_GUEST ? -EBADF : host_dirfd(p, (int64_t)a[0], &hd);
+		int hd, err = (int32_t)a[0] == AT_FDCWD_GUEST ? -EBADF : host_dirfd(p, (int64_t)a[0], NULL, &hd);
 		struct sandbox *sb = err ? NULL : sandbox_of(k, &err);
 		char abs[PATH_MAX_GUEST];
 		if ((int32_t)a[0] != AT_FDCWD_GUEST && procfs_path(p, (int64_t)a[0], ".", abs))

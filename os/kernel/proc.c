@@ -247,6 +247,8 @@ int64_t os_mmap(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot, uint
 		rc = mm_mmap(k, &p->mm, addr, len, prot, flags, of ? of->inode : NULL, offset);
 	as_event(k, p, EV_MMAP, addr, len, prot, flags, rc);
 	as_op(k, p, OP_MMAP, addr, len, prot, flags, rc, of, offset);
+	if (rc >= 0 && (k->mlock_used || (flags & MAPF_POPULATE)))
+		mlock_populate_new(p, (uint64_t)rc, (uint64_t)rc + size, flags & MAPF_POPULATE);
 	return rc;
 }
 
@@ -260,17 +262,22 @@ int64_t os_munmap(struct proc *p, uint64_t addr, uint64_t len)
 
 int64_t os_mprotect(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot)
 {
+	void *locked = mlock_mprotect_before(p, addr, len, prot);
 	int64_t rc = mm_mprotect(p->k, &p->mm, addr, len, prot);
 	as_event(p->k, p, EV_MPROTECT, addr, len, prot, 0, rc);
 	as_op(p->k, p, OP_MPROTECT, addr, len, prot, 0, rc, NULL, 0);
+	mlock_mprotect_after(p, locked, rc);
 	return rc;
 }
 
 int64_t os_brk(struct proc *p, uint64_t addr)
 {
+	uint64_t old = p->mm.brk, page = p->k->page;
 	int64_t rc = mm_brk(p->k, &p->mm, addr);
 	as_event(p->k, p, EV_BRK, addr, 0, 0, 0, rc);
 	as_op(p->k, p, OP_BRK, addr, 0, 0, 0, rc, NULL, 0);
+	if ((p->mm.def_flags & VM_LOCKED) && p->mm.brk > old)   /* brk under mlockall(MCL_FUTURE) */
+		mlock_populate_new(p, (old + page - 1) & ~(page - 1), (p->mm.brk + page - 1) & ~(page - 1), false);
 	return rc;
 }
 
@@ -319,6 +326,10 @@ int64_t os_mremap(struct proc *p, uint64_t addr, uint64_t old_len, uint64_t new_
 		op.u.as.new_len = new_len;
 		op.u.as.new_addr = new_addr;
 		op_emit(k, p->pid, &op);
+	}
+	uint64_t page = k->page, o = (old_len + page - 1) & ~(page - 1), n = (new_len + page - 1) & ~(page - 1);
+	if (rc >= 0 && k->mlock_used && n > o) {   /* a locked mapping grown: its new part faulted in */
+		mlock_populate_new(p, (uint64_t)rc + o, (uint64_t)rc + n, false);
 	}
 	return rc;
 }

@@ -397,7 +397,7 @@ static void vma_header(struct text *t, const struct mm *mm, const struct vma *v,
 struct mss {
 	uint64_t resident, shared_clean, shared_dirty, private_clean, private_dirty, referenced, anonymous,
 		anonymous_thp, swap;
-	uint64_t pss, pss_dirty, pss_anon, pss_file, swap_pss;   /* << 12 */
+	uint64_t pss, pss_dirty, pss_anon, pss_file, swap_pss, pss_locked;   /* << 12 */
 };
 #define PSS_SHIFT 12
 
@@ -432,6 +432,7 @@ static void account(struct kernel *k, struct mss *m, uint64_t pfn, uint64_t size
 
 static void smaps_walk(struct kernel *k, struct mm *mm, const struct vma *v, struct mss *m)
 {
+	uint64_t pss_before = m->pss;
 	for (uint64_t va = v->start; va < v->end;) {
 		int level;
 		uint64_t skip, raw = leaf_at(k, mm, va, &level, &skip);
@@ -456,6 +457,8 @@ static void smaps_walk(struct kernel *k, struct mm *mm, const struct vma *v, str
 		}
 		va = (va & ~(size - 1)) + size;
 	}
+	if (v->flags & VM_LOCKED)   /* Locked: the Pss of locked VMAs */
+		m->pss_locked += m->pss - pss_before;
 }
 
 static void put_vmflags(struct text *t, const struct vma *v)
@@ -472,6 +475,7 @@ static void put_vmflags(struct text *t, const struct vma *v)
 	put(t, " me");
 	if (shared) put(t, " ms");
 	if (f & VM_GROWSDOWN) put(t, " gd");
+	if (f & VM_LOCKED) put(t, " lo");
 	if ((f & VM_WRITE) && !shared) put(t, " ac");   /* VM_ACCOUNT: private writable memory is charged */
 	if (f & VM_HUGEPAGE) put(t, " hg");
 	if (f & VM_NOHUGEPAGE) put(t, " nh");
@@ -502,7 +506,7 @@ static void put_mss(struct text *t, const struct kernel *k, const struct mss *m,
 	put_kb(t, "Private_Hugetlb:", 0);
 	put_kb(t, "Swap:", m->swap);
 	put_kb(t, "SwapPss:", m->swap_pss >> PSS_SHIFT);
-	put_kb(t, "Locked:", 0);
+	put_kb(t, "Locked:", m->pss_locked >> PSS_SHIFT);
 	(void)k;
 }
 
@@ -618,7 +622,7 @@ static void gen_status(struct text *t, struct kernel *k, struct proc *q, const s
 		mem_sizes(k, q, &s);
 		const char *l[] = {"VmPeak", "VmSize", "VmLck", "VmPin", "VmHWM", "VmRSS", "RssAnon", "RssFile",
 				   "RssShmem", "VmData", "VmStk", "VmExe", "VmLib", "VmPTE", "VmSwap", "HugetlbPages"};
-		uint64_t v[] = {s.peak, s.total, 0, 0, s.hwm, s.rss, s.anon, s.file, 0, s.data, s.stack, s.exe, s.lib,
+		uint64_t v[] = {s.peak, s.total, mm_locked_bytes(&q->mm), 0, s.hwm, s.rss, s.anon, s.file, 0, s.data, s.stack, s.exe, s.lib,
 				s.pte, s.swap, 0};
 		for (size_t i = 0; i < N(l); i++)
 			put(t, "%s:\t%8llu kB\n", l[i], (unsigned long long)(v[i] >> 10));
@@ -748,7 +752,7 @@ static int64_t read_pagemap(struct kernel *k, struct proc *q, uint8_t *buf, uint
 
 struct frame_census {
 	uint64_t active_anon, inactive_anon, active_file, inactive_file, dirty, writeback, mapped, swapcached,
-		pagecache, anon, thp_anon;
+		pagecache, anon, thp_anon, mlocked;
 };
 
 static void census(const struct kernel *k, struct frame_census *c)
@@ -766,6 +770,8 @@ static void census(const struct kernel *k, struct frame_census *c)
 			c->anon++;
 			c->swapcached += pg->swap_slot != 0;
 		}
+		if (pg->flags & PG_MLOCKED)
+			c->mlocked += 1ull << pg->order;   /* the unevictable list holds only these */
 		if (pg->lru == LRU_ACTIVE)
 			*(anon ? &c->active_anon : &c->active_file) += 1;
 		else if (pg->lru == LRU_INACTIVE)
@@ -806,8 +812,8 @@ static void gen_meminfo(struct text *t, struct kernel *k)
 	put_kb(t, "Inactive(anon):", c.inactive_anon * pg);
 	put_kb(t, "Active(file):", c.active_file * pg);
 	put_kb(t, "Inactive(file):", c.inactive_file * pg);
-	put_kb(t, "Unevictable:", 0);
-	put_kb(t, "Mlocked:", 0);
+	put_kb(t, "Unevictable:", c.mlocked * pg);
+	put_kb(t, "Mlocked:", c.mlocked * pg);
 	put_kb(t, "SwapTotal:", swap_total);
 	put_kb(t, "SwapFree:", k->swap_slots ? k->swap_free * pg : 0);
 	put_kb(t, "Zswap:", 0);
@@ -864,9 +870,9 @@ static void gen_vmstat(struct text *t, struct kernel *k)
 		{"nr_zone_active_anon", c.active_anon},
 		{"nr_zone_inactive_file", c.inactive_file},
 		{"nr_zone_active_file", c.active_file},
-		{"nr_zone_unevictable", 0},
+		{"nr_zone_unevictable", c.mlocked},
 		{"nr_zone_write_pending", c.dirty + c.writeback},
-		{"nr_mlock", 0},
+		{"nr_mlock", c.mlocked},
 		{"nr_bounce", 0},
 		{"nr_zspages", 0},
 		{"nr_free_cma", 0},
@@ -874,7 +880,7 @@ static void gen_vmstat(struct text *t, struct kernel *k)
 		{"nr_active_anon", c.active_anon},
 		{"nr_inactive_file", c.inactive_file},
 		{"nr_active_file", c.active_file},
-		{"nr_unevictable", 0},
+		{"nr_unevictable", c.mlocked},
 		{"nr_anon_pages", c.anon},
 		{"nr_mapped", c.mapped},
 		{"nr_file_pages", c.pagecache},

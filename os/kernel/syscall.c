@@ -31,6 +31,7 @@ static const char *const sys_names[S_COUNT] = {
 	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll", "flock",
 	"fdatasync", "sync", "syncfs", "sync_file_range", "close_range", "sched_getaffinity", "sched_setaffinity", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr", "mremap",
 	"statfs", "fstatfs",
+	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore",
 };
 
 struct sysno {
@@ -61,6 +62,7 @@ static const struct sysno x86_64_table[] = {
 	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL}, {7, S_POLL}, {271, S_PPOLL},
 	{73, S_FLOCK}, {75, S_FDATASYNC}, {162, S_SYNC}, {306, S_SYNCFS}, {277, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {204, S_SCHED_GETAFFINITY}, {203, S_SCHED_SETAFFINITY}, {188, S_SETXATTR}, {189, S_LSETXATTR}, {190, S_FSETXATTR}, {191, S_GETXATTR}, {192, S_LGETXATTR}, {193, S_FGETXATTR}, {194, S_LISTXATTR}, {195, S_LLISTXATTR}, {196, S_FLISTXATTR}, {197, S_REMOVEXATTR}, {198, S_LREMOVEXATTR}, {199, S_FREMOVEXATTR}, {25, S_MREMAP},
 	{137, S_STATFS}, {138, S_FSTATFS},
+	{149, S_MLOCK}, {325, S_MLOCK2}, {150, S_MUNLOCK}, {151, S_MLOCKALL}, {152, S_MUNLOCKALL}, {27, S_MINCORE},
 };
 
 static const struct sysno arm64_table[] = {
@@ -83,6 +85,7 @@ static const struct sysno arm64_table[] = {
 	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL}, {73, S_PPOLL},
 	{32, S_FLOCK}, {83, S_FDATASYNC}, {81, S_SYNC}, {267, S_SYNCFS}, {84, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {123, S_SCHED_GETAFFINITY}, {122, S_SCHED_SETAFFINITY}, {5, S_SETXATTR}, {6, S_LSETXATTR}, {7, S_FSETXATTR}, {8, S_GETXATTR}, {9, S_LGETXATTR}, {10, S_FGETXATTR}, {11, S_LISTXATTR}, {12, S_LLISTXATTR}, {13, S_FLISTXATTR}, {14, S_REMOVEXATTR}, {15, S_LREMOVEXATTR}, {16, S_FREMOVEXATTR}, {216, S_MREMAP},
 	{43, S_STATFS}, {44, S_FSTATFS},
+	{228, S_MLOCK}, {284, S_MLOCK2}, {229, S_MUNLOCK}, {230, S_MLOCKALL}, {231, S_MUNLOCKALL}, {232, S_MINCORE},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -297,6 +300,10 @@ static int64_t sys_mmap(struct proc *p, uint64_t a[6])
 	flags |= a[3] & 0x20 ? MAPF_ANONYMOUS : 0;   /* MAP_ANONYMOUS is 0x20 on both */
 	flags |= a[3] & 0x10 ? MAPF_FIXED : 0;
 	flags |= a[3] & 0x100 ? MAPF_GROWSDOWN : 0;
+	flags |= a[3] & 0x2000 ? MAPF_LOCKED : 0;
+	flags |= (a[3] & 0x18000) == 0x8000 ? MAPF_POPULATE : 0;   /* MAP_POPULATE without MAP_NONBLOCK */
+	if ((flags & MAPF_LOCKED) && !mlock_allowed(p))
+		return -EPERM;
 	return os_mmap(p, a[0], a[1], (uint32_t)a[2] & 7, flags, (int)a[4], a[5]);
 }
 
@@ -548,8 +555,10 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 		host_path = p->exe;
 	} else {
 		fd = sandbox_open_exec(k, path);
-		if (fd < 0) {
-			r.ret = fd;
+		if (fd >= 0 && (r.ret = exec_script(k, path, &fd, &argv, &argc)))
+			close(fd);
+		if (fd < 0 || r.ret) {
+			r.ret = fd < 0 ? fd : r.ret;
 			goto out;
 		}
 		snprintf(host, sizeof host, "/proc/self/fd/%d", fd);
@@ -585,7 +594,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
 	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r) ||
-	    thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r))
+	    thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r) || mlock_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
@@ -595,7 +604,9 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	case S_MPROTECT: r.ret = os_mprotect(p, a[0], a[1], (uint32_t)a[2] & 7); break;
 	case S_MADVISE: {
 		int adv = advice_of(k, a[2]);
-		r.ret = adv < 0 ? -EINVAL : os_madvise(p, a[0], a[1], (enum os_advice)adv);
+		/* MADV_DONTNEED refuses locked VMAs; MADV_DONTNEED_LOCKED (24) takes them. */
+		r.ret = adv < 0 || (a[2] == 4 && mlock_range_locked(p, a[0], a[1])) ? -EINVAL
+										    : os_madvise(p, a[0], a[1], (enum os_advice)adv);
 		break;
 	}
 	case S_MSYNC: r.ret = os_msync(p, a[0], a[1], (a[2] & 4 ? MSF_SYNC : 0) | (a[2] & 1 ? MSF_ASYNC : 0) |

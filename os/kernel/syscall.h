@@ -21,7 +21,8 @@ enum sys {
 	S_RT_SIGTIMEDWAIT, S_RT_SIGRETURN, S_TKILL, S_POLL, S_PPOLL, S_FLOCK,
 	S_FDATASYNC, S_SYNC, S_SYNCFS, S_SYNC_FILE_RANGE, S_CLOSE_RANGE, S_SCHED_GETAFFINITY, S_SCHED_SETAFFINITY,
 	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP,
-	S_STATFS, S_FSTATFS, S_COUNT
+	S_STATFS, S_FSTATFS,
+	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -42,6 +43,21 @@ void report_enosys(struct kernel *k, uint64_t nr, enum sys s);
 /* The calls of extra.c (writeback, close_range, affinity, xattrs): false
  * when s is not one of them. */
 bool extra_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* mlock.c: the mlock calls (false when s is not one of them); can_do_mlock
+ * (MAP_LOCKED's EPERM); whether [addr, addr+len) has a locked VMA
+ * (MADV_DONTNEED's EINVAL); a new mapping or heap [start, end) faulted in
+ * when it is locked (mlockall(MCL_FUTURE), MAP_LOCKED) or MAP_POPULATE asks. */
+bool mlock_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+bool mlock_allowed(const struct proc *p);
+bool mlock_range_locked(struct proc *p, uint64_t addr, uint64_t len);
+void mlock_populate_new(struct proc *p, uint64_t start, uint64_t end, bool populate_asked);
+/* mprotect making locked read-only private memory writable faults it in:
+ * _before notes where (NULL: nowhere), _after does it if mprotect gave 0. */
+void *mlock_mprotect_before(struct proc *p, uint64_t addr, uint64_t len, uint32_t prot);
+void mlock_mprotect_after(struct proc *p, void *ctx, int64_t rc);
+/* script.c: a "#!" file named `path` open on *fd becomes its interpreter
+ * (*fd replaced, argv rewritten); 0 when not a script, or -errno. */
+int exec_script(struct kernel *k, const char *path, int *fd, char ***argv, int *argc);
 /* A command of `call` ("fcntl", "ioctl", "prctl") the model does not have:
  * a one-line note, once per command, and err returned. */
 int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t err);

@@ -577,6 +577,8 @@ static void handle_fault(struct kernel *k, const struct mm_task *t, const struct
 	mmu_charge(k->mmu, COST_HANDLER, 1);
 	record_step(k, STEP_ENTRY);
 	resolve(k, t, r);
+	if (k->mlock_used && r->outcome == OUT_RESOLVED)
+		mlock_after_fault(k, t->mm, r->va);   /* a page of a locked VMA is mlocked as it comes */
 	personality_chain(k, r);
 	r->cycles = mmu_total_cycles(k->mmu) - c0;
 	t->counts->fault_cycles += r->cycles;

@@ -19,6 +19,7 @@
 #define PG_REFERENCED 0x10
 #define PG_BUDDY     0x20   /* heads a free block in the buddy lists */
 #define PG_SHARED    0x40   /* page cache: has been mapped by two entries at once (counted) */
+#define PG_MLOCKED   0x80   /* mapped by a VM_LOCKED VMA: off the LRU, never reclaimed (mlock.c) */
 
 /* struct page: one per frame, as Linux keeps them. */
 struct page {
@@ -73,6 +74,7 @@ struct mm {
 	struct vma *vma;        /* sorted by start, non-overlapping */
 	size_t nvma, cap;
 	uint64_t start_brk, brk;
+	uint32_t def_flags;     /* VM_LOCKED_MASK after mlockall(MCL_FUTURE): given to new VMAs */
 	uint64_t mmap_base;     /* top-down allocations start below this */
 	uint64_t stack_top;
 	uint64_t rss_anon, rss_file, pt_pages, swap_entries;
@@ -164,6 +166,7 @@ struct kernel {
 	/* Swap: slots of one page; slot 0 is the device's header. */
 	int swap_fd;
 	uint64_t swap_slots, swap_free, swap_next;
+	bool mlock_used;            /* some VMA was ever VM_LOCKED: reclaim checks mappings (mlock.c) */
 	uint16_t *swap_map;         /* entries naming each slot */
 	uint32_t *swap_cache;       /* slot -> frame while in the swap cache */
 	os_unmap_fn unmap_hook;
@@ -386,6 +389,25 @@ int64_t mm_msync(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, u
 int64_t mm_mremap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 		  uint32_t flags, uint64_t new_addr, bool *unsupported);
 int64_t mm_madvise(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, enum os_advice advice);
+/* mlock.c: VM_LOCKED VMAs and the pages they hold (Linux mm/mlock.c). */
+/* apply_vma_lock_flags: [start, end) (page-aligned) gets `flags` (0 or
+ * VM_LOCKED[|VM_LOCKONFAULT]) VMA by VMA, split and merged as mprotect
+ * does; -ENOMEM at a hole (VMAs before it keep their change). */
+int64_t mm_lock_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end, uint32_t flags);
+/* apply_mlockall_flags: every VMA gets `to_add` (0 unlocks all). */
+void mm_lock_all(struct kernel *k, struct mm *mm, uint32_t to_add);
+uint64_t mm_locked_bytes(const struct mm *mm);          /* VmLck: the VM_LOCKED VMAs' size */
+/* Pages mapped in [start, end) of a VM_LOCKED VMA leave the LRU (mlock_vma_folio). */
+void mlock_present(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);
+/* A mapping of an mlocked page went: back on the LRU unless a locked VMA still maps it. */
+void mlock_recheck(struct kernel *k, uint64_t pfn);
+/* Reclaim found pfn: true (and the page moved off the LRU) when a locked VMA maps it. */
+bool mlock_cull(struct kernel *k, uint64_t pfn);
+/* After a resolved fault at va in VMA v: its new pages are mlocked when v is locked. */
+void mlock_after_fault(struct kernel *k, struct mm *mm, uint64_t va);
+/* mincore of the page at va: 1 resident, 0 not, -ENOMEM outside every VMA. */
+int mm_mincore(struct kernel *k, struct mm *mm, uint64_t va);
+
 /* As the kernel reads its own tables (follow_page). */
 bool mm_translate(struct kernel *k, struct mm *mm, uint64_t va, uint64_t *pa);
 

@@ -160,6 +160,8 @@ int64_t mm_mmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, ui
 		struct vma v = {.start = start, .end = start + size, .flags = prot_to_vm(prot)};
 		v.flags |= shared ? VM_SHARED : 0;
 		v.flags |= flags & MAPF_GROWSDOWN ? VM_GROWSDOWN : 0;
+		v.flags |= mm->def_flags | (flags & MAPF_LOCKED ? VM_LOCKED : 0);   /* mlockall(MCL_FUTURE), MAP_LOCKED */
+		k->mlock_used |= (v.flags & VM_LOCKED) != 0;
 		if (file) {
 			v.file = file;
 			v.offset = offset;
@@ -259,7 +261,7 @@ int64_t mm_brk(struct kernel *k, struct mm *mm, uint64_t addr)
 				uint64_t gap = next->flags & VM_GROWSDOWN ? k->cfg.stack_guard_gap : 0;
 				limit = next->start > gap ? next->start - gap : 0;
 			}
-			struct vma v = {.start = oldend, .end = newend, .flags = VM_READ | VM_WRITE};
+			struct vma v = {.start = oldend, .end = newend, .flags = VM_READ | VM_WRITE | mm->def_flags};
 			if (newend + k->page <= limit && vma_insert(mm, v))
 				mm->brk = result = addr;
 		}
@@ -343,7 +345,11 @@ int64_t mm_madvise(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len,
 			break;
 		case ADV_COLD:
 		case ADV_PAGEOUT:
-			rc = reclaim_range(k, mm, addr, end, advice == ADV_PAGEOUT);
+			/* can_madv_lru_vma: locked VMAs are left alone. */
+			for (struct vma *v = vma_find(mm, addr); v && v->start < end; v = vma_find(mm, v->end))
+				if (!(v->flags & VM_LOCKED))
+					reclaim_range(k, mm, addr > v->start ? addr : v->start, end < v->end ? end : v->end,
+						      advice == ADV_PAGEOUT);
 			break;
 		}
 	}
@@ -430,9 +436,11 @@ bool mm_dup_vmas(struct mm *cm, const struct mm *pm)
 	if (pm->nvma)   /* a process with no VMAs has no array at all */
 		memcpy(cm->vma, pm->vma, pm->nvma * sizeof *cm->vma);
 	cm->nvma = cm->cap = pm->nvma;
-	for (size_t i = 0; i < cm->nvma; i++)
+	for (size_t i = 0; i < cm->nvma; i++) {
 		if (cm->vma[i].file)
 			inode_get(cm->vma[i].file);
+		cm->vma[i].flags &= ~VM_LOCKED_MASK;   /* locks are not inherited (dup_mmap), nor MCL_FUTURE */
+	}
 	cm->start_brk = pm->start_brk;
 	cm->brk = pm->brk;
 	cm->mmap_base = pm->mmap_base;

@@ -356,6 +356,8 @@ static void zap_leaf(struct kernel *k, struct mm *mm, uint64_t va, int level, pt
 		mm->rss_file--;
 	else
 		mm->rss_anon -= 1ull << block_order(k, level);
+	if ((pg->flags & PG_MLOCKED) && pg->refcount > 1)
+		mlock_recheck(k, pfn);   /* it stays (cache, another mapping): evictable unless still locked */
 	frame_put(k, pfn);
 }
 

@@ -286,6 +286,8 @@ uint64_t reclaim(struct kernel *k, uint64_t want)
 		uint64_t pfn = k->lru_tail[0];
 		k->st.scanned++;
 		list_unlink(k, pfn);
+		if (mlock_cull(k, pfn))
+			continue;                        /* a locked VMA maps it: off the LRU for good */
 		if (page_referenced(k, pfn)) {
 			list_push(k, pfn, LRU_ACTIVE);   /* used since the last look: keep it */
 			continue;
