@@ -64,9 +64,9 @@ static int open_own_program(struct proc *p, uint32_t flags)
 {
 	if (flags & (OPEN_WRITE | OPEN_TRUNC))
 		return -ETXTBSY;
-	int err = 0, fd = open(p->exe, O_RDONLY | O_CLOEXEC);
+	int err = 0, fd = proc_exe_open(p);   /* the file vetted at exec, never its name again */
 	if (fd < 0)
-		return -errno;
+		return fd;
 	struct inode *i = inode_of_host_fd(p->k, fd, p->exe, false, &err);
 	return i ? fd_install_inode(p, i, flags) : err;
 }
@@ -85,21 +85,31 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 	int acc = (flags & OPEN_READ) && (flags & OPEN_WRITE) ? O_RDWR : (flags & OPEN_WRITE) ? O_WRONLY : O_RDONLY;
 	int extra = (flags & OPEN_NOFOLLOW ? O_NOFOLLOW : 0) | (flags & OPEN_DIRECTORY ? O_DIRECTORY : 0);
 	int hflags = acc | extra | (flags & OPEN_CREATE ? O_CREAT : 0) | (flags & OPEN_EXCL ? O_EXCL : 0) | O_CLOEXEC;
+	/* A mode the host will not get is kept for stat, if this open creates. */
+	struct stat st;
+	bool keep_mode = (flags & OPEN_CREATE) && mode_model_wants(mode) &&
+			 ((flags & OPEN_EXCL) || sandbox_stat(sb, dirfd, path, &st, 0) == -ENOENT);
 	int fd = sandbox_openat(sb, dirfd, path, hflags, mode);
 	if (fd < 0)
 		return fd;
-	struct stat st;
 	if (fstat(fd, &st)) {
 		int e = -errno;
 		close(fd);
 		return e;
 	}
+	if (keep_mode)
+		mode_model_set(k, &st, mode);
 	if (!S_ISREG(st.st_mode))
 		return install_special(p, fd, &st, flags);
 	/* The kernel's own descriptor reads and writes back pages whatever the
 	 * guest asked for: open it read-write when the file allows. */
 	if (acc != O_RDWR) {
 		int rw = sandbox_openat(sb, dirfd, path, O_RDWR | O_CLOEXEC | (extra & O_NOFOLLOW), 0);
+		struct stat rst;
+		if (rw >= 0 && (fstat(rw, &rst) || rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)) {
+			close(rw);   /* not the file just vetted: the name was changed meanwhile */
+			rw = -1;
+		}
 		if (rw >= 0) {
 			close(fd);
 			fd = rw;
