@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "sim/commands.h"
 #include "sim/install.h"
@@ -87,6 +88,13 @@ int main(int argc, char **argv)
 	if (command_help(cmd, argc - 1, argv + 1) == 0)
 		return 0;
 	install_find_presets();
+	/* A guest meets its own RLIMIT_NOFILE (up to 4,096 per process), not
+	 * the host's soft limit (often 1,024): take all the host allows. */
+	struct rlimit nofile;
+	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if (!strcmp(cmd, "presets"))
 		return cmd_presets(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))

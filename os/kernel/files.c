@@ -90,8 +90,8 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 	bool keep_mode = (flags & OPEN_CREATE) && mode_model_wants(mode) &&
 			 ((flags & OPEN_EXCL) || sandbox_stat(sb, dirfd, path, &st, 0) == -ENOENT);
 	int fd = sandbox_openat(sb, dirfd, path, hflags, mode);
-	if (fd < 0)
-		return fd;
+	if (fd < 0)   /* the host out of descriptors is the system's table full, not the guest's limit */
+		return fd == -EMFILE ? -ENFILE : fd;
 	if (fstat(fd, &st)) {
 		int e = -errno;
 		close(fd);

@@ -168,6 +168,7 @@ struct kernel {
 static inline void emit(struct kernel *k, struct os_event *ev) { bus_emit(&k->bus, ev); }
 static inline bool observed(const struct kernel *k) { return bus_observed(&k->bus); }
 static inline bool op_hooked(const struct kernel *k) { return bus_op_hooked(&k->bus); }
+	uint32_t idle_dirty;        /* inodes nobody uses that keep a host fd for dirty pages (pagecache.c) */
 /* One more entry maps pg; a page-cache frame that another entry maps
  * already (a library in two processes) is counted once, when it first is. */
 static inline void pagecache_map_one(struct kernel *k, struct page *pg)

@@ -110,10 +110,48 @@ void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index)
 
 /* ---- inodes ------------------------------------------------------------------ */
 void inode_get(struct inode *i) { i->refcount++; }
+
+static bool has_dirty(struct kernel *k, const struct inode *i)
+{
+	for (uint64_t s = 0; s < i->pc_cap && i->pc_count; s++)
+		if (i->pc_index[s] != PC_EMPTY && (pfn_page(k, i->pc_pfn[s])->flags & PG_DIRTY))
+			return true;
+	return false;
+}
+
+static void release_host_fd(struct inode *i)
+{
+	if (i->host_fd >= 0)
+		close(i->host_fd);
+	i->host_fd = -1;
+	i->host_writable = false;
+}
+
+/* Idle inodes (no open file, no mapping) that still hold dirty pages keep
+ * their host descriptor until writeback; past this many, they are all
+ * written back and let go, so the host's descriptors track the guest's. */
+#define IDLE_DIRTY_MAX 64
+
+static void flush_idle(struct kernel *k)
+{
+	for (struct inode *i = k->inodes; i; i = i->next)
+		if (!i->refcount && i->host_fd >= 0) {
+			writeback_range(k, i, 0, UINT64_MAX - 1);
+			release_host_fd(i);
+		}
+	k->idle_dirty = 0;
+}
+
+/* The last user went: the page cache stays (as on Linux, a reopen finds it
+ * warm), the host descriptor goes once nothing dirty needs it. */
 void inode_put(struct kernel *k, struct inode *i)
 {
-	(void)k;   /* the page cache outlives the last close, as on Linux */
-	i->refcount--;
+	if (--i->refcount)
+		return;
+	if (!has_dirty(k, i))
+		release_host_fd(i);
+	else if (++k->idle_dirty > IDLE_DIRTY_MAX)
+		flush_idle(k);
 }
 
 uint64_t inode_pages(const struct kernel *k, const struct inode *i)
@@ -257,7 +295,7 @@ void mm_kernel_release(struct kernel *k)
 	while (k->inodes) {
 		struct inode *i = k->inodes;
 		k->inodes = i->next;
-		close(i->host_fd);
+		release_host_fd(i);
 		free(i->pc_index);
 		free(i->pc_pfn);
 		free(i);
@@ -313,7 +351,10 @@ struct inode *inode_of_host_fd(struct kernel *k, int fd, const char *path, bool 
 	}
 	struct inode *i = inode_lookup(k, &st);
 	if (i) {
-		if (want_write && !i->host_writable) {
+		if (i->host_fd < 0) {   /* let go at its last close: this one serves */
+			i->host_fd = fd;
+			i->host_writable = want_write;
+		} else if (want_write && !i->host_writable) {
 			close(i->host_fd);
 			i->host_fd = fd;
 			i->host_writable = true;
