@@ -1,5 +1,6 @@
 /* mmusim: the command line. Exit status 0 on success, 1 when a command
  * fails, 2 on a usage error (always with a one-line message). */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,9 @@ int main(int argc, char **argv)
 	install_find_presets();
 	/* A guest meets its own RLIMIT_NOFILE (up to 4,096 per process), not
 	 * the host's soft limit (often 1,024): take all the host allows. */
+	/* A host file past mmusim's own RLIMIT_FSIZE: the guest's write fails
+	 * with EFBIG, as its own would; mmusim is not killed. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct rlimit nofile;
 	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
 		nofile.rlim_cur = nofile.rlim_max;

@@ -5,6 +5,7 @@
 #include "os/kernel/sandbox.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,20 @@ static int64_t host_stream_io(int fd, void *buf, uint64_t len, bool to_host)
 	return n < 0 ? -errno : n;
 }
 
+/* RLIMIT_FSIZE (generic_write_check_limits): a write starting at or past
+ * it is SIGXFSZ and EFBIG (0 here), one crossing it is cut short. */
+static uint64_t fsize_limit(struct proc *p, uint64_t off, uint64_t len)
+{
+	uint64_t limit = p->rlim[RLIM_FSIZE][0];
+	if (!len || limit == UINT64_MAX || off + len <= limit)
+		return len;
+	if (off >= limit) {
+		signal_send(p, &(struct ksiginfo){.signo = SIGXFSZ, .pid = p->pid});
+		return 0;
+	}
+	return limit - off;
+}
+
 /* read() and write(): a pipe, a host stream, or a file's page cache. */
 static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off, bool write)
 {
@@ -252,6 +267,8 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return procfs_read(p, of, buf, len, off);
 	if (!of->inode)   /* a host stream: straight through */
 		return host_stream_io(of->host_fd, buf, len, write);
+	if (write && len && (len = fsize_limit(p, off, len)) == 0)
+		return -EFBIG;
 	op_file(p->k, p->pid, write ? OP_PWRITE : OP_PREAD, of->inode, of->flags, off, len);   /* for recording */
 	return pagecache_rw(p->k, of->inode, buf, len, off, write);
 }
@@ -402,6 +419,7 @@ int64_t os_fsync(struct proc *p, int fd)
 	if (of->inode) {
 		op_file(p->k, p->pid, OP_FSYNC, of->inode, of->flags, 0, 0);
 		writeback_range(p->k, of->inode, 0, UINT64_MAX - 1);
+		return pagecache_take_wb_err(of->inode);   /* ENOSPC, EFBIG, EIO: the data is not on disk */
 	}
 	return 0;
 }

@@ -56,6 +56,7 @@ struct signals {
 /* Resource limits (getrlimit/setrlimit/prlimit64), per process, inherited
  * by fork and kept across exec: Linux's numbering. */
 #define RLIMITS 16
+#define RLIM_FSIZE 1
 #define RLIM_STACK 3
 #define RLIM_NPROC 6
 #define RLIM_NOFILE 7

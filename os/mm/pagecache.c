@@ -257,8 +257,10 @@ static void writeback_page(struct kernel *k, struct inode *i, uint64_t index, ui
 	const uint8_t *data = physmem_ptr(k->pm, pfn_pa(k, pfn), k->page);
 	for (uint64_t done = 0; done < len;) {
 		ssize_t n = pwrite(i->host_fd, data + done, len - done, (off_t)(off + done));
-		if (n <= 0)
+		if (n <= 0) {   /* the host's disk is full, or the file too large: fsync says so */
+			i->wb_err = n < 0 ? -errno : -ENOSPC;
 			break;
+		}
 		done += (uint64_t)n;
 	}
 	pg->flags &= (uint8_t)~(PG_DIRTY | PG_WRITEBACK);
@@ -419,9 +421,35 @@ int os_truncate(struct kernel *k, struct inode *i, uint64_t len)
  * generic_perform_write do: a read brings pages in, a write dirties them and
  * writeback later puts them in the file. So a mapping and read()/write()
  * always agree. */
+/* Room on the host for a write that extends the file: what the host
+ * cannot hold (ENOSPC, EFBIG) is the write's error now, as on a real file
+ * system, not a writeback that fails after the guest was told success. */
+static int reserve_host(struct inode *i, uint64_t off, uint64_t len)
+{
+	if (off + len <= i->size || i->host_fd < 0)
+		return 0;
+	uint64_t from = off > i->size ? off : i->size;
+	if (off + len > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	int rc = posix_fallocate(i->host_fd, (off_t)from, (off_t)(off + len - from));
+	return rc == EOPNOTSUPP || rc == EINVAL ? 0 : -rc;   /* a file system without it: writeback tells */
+}
+
+int pagecache_take_wb_err(struct inode *i)
+{
+	int e = i->wb_err;
+	i->wb_err = 0;
+	return e;
+}
+
 int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len, uint64_t off, bool write)
 {
 	uint64_t done = 0;
+	if (write) {
+		int rc = reserve_host(i, off, len);
+		if (rc)
+			return rc;
+	}
 	while (done < len) {
 		uint64_t pos = off + done, index = pos >> k->fmt->page_shift, in = pos & (k->page - 1);
 		uint64_t n = k->page - in < len - done ? k->page - in : len - done;
