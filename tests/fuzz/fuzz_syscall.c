@@ -71,10 +71,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			a[i] = argument(&in);
 		struct sys_result r = os_syscall(k, nr, a);
 		/* A result is any value (mmap and mremap return addresses of any
-		 * sign: mremap of equal lengths returns addr unchecked, as Linux),
-		 * but the kernel's restart codes never reach the guest. */
-		if (r.action == SYSA_NONE && r.ret <= -512 && r.ret >= -516)
+		 * sign: mremap of equal lengths returns addr unchecked, as Linux);
+		 * a restart code only with a signal pending, which the way back
+		 * to user mode delivers (as cpu/ does), turning the code into
+		 * -EINTR or a restart. */
+		bool pending = kernel_current(k) && proc_alive(kernel_current(k)) && os_signal_pending(kernel_current(k));
+		if (r.action == SYSA_NONE && r.ret <= -512 && r.ret >= -516 && !pending)
 			__builtin_trap();
+		if (r.action == SYSA_NONE && pending) {
+			struct user_regs regs = {.sp = STACK_TOP - 4096};
+			regs.r[arch == ARCH_X86_64 ? X86_RAX : 0] = (uint64_t)r.ret;
+			struct syscall_exit sx = {.active = true, .orig = arch == ARCH_X86_64 ? nr : a[0]};
+			if (os_signal_deliver(k, &regs, &sx))
+				break;   /* a signal's default action ended the process */
+		}
 		if (r.action == SYSA_EXIT || r.action == SYSA_KILLED || r.action == SYSA_EXEC ||
 		    r.action == SYSA_THREAD_EXIT || r.action == SYSA_SIGRETURN || !kernel_current(k) ||
 		    !proc_alive(kernel_current(k)))
