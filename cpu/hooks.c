@@ -110,9 +110,17 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 		c->hooked = true;
 		return;
 	}
+	bool was_dying = c->dying;
 	access_page(c, addr, acc);
-	if ((last ^ addr) >> c->shift)   /* straddles a page boundary: the second page too */
+	if ((last ^ addr) >> c->shift) {   /* straddles a page boundary: the second page too */
 		access_page(c, last & ~(c->page - 1), acc);
+		/* A store that faults on its second page writes nothing of its
+		 * first, as the hardware: that half lands on the scratch page
+		 * (dropped when a caught fault resumes), so a handler sees the
+		 * old bytes. */
+		if (acc == ACC_WRITE && !was_dying && c->dying)
+			scratch_cover(c, addr, false);
+	}
 }
 
 /* The pre-access memory hooks: always in timing mode (every access goes

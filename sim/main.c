@@ -1,8 +1,10 @@
 /* mmusim: the command line. Exit status 0 on success, 1 when a command
  * fails, 2 on a usage error (always with a one-line message). */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "sim/commands.h"
 #include "sim/install.h"
@@ -88,6 +90,16 @@ int main(int argc, char **argv)
 	if (command_help(cmd, argc - 1, argv + 1) == 0)
 		return 0;
 	install_find_presets();
+	/* A guest meets its own RLIMIT_NOFILE (up to 4,096 per process), not
+	 * the host's soft limit (often 1,024): take all the host allows. */
+	/* A host file past mmusim's own RLIMIT_FSIZE: the guest's write fails
+	 * with EFBIG, as its own would; mmusim is not killed. */
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit nofile;
+	if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if (!strcmp(cmd, "presets"))
 		return cmd_presets(argc - 1, argv + 1);
 	if (!strcmp(cmd, "demo"))

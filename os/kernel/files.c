@@ -5,6 +5,7 @@
 #include "os/kernel/sandbox.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,9 +65,9 @@ static int open_own_program(struct proc *p, uint32_t flags)
 {
 	if (flags & (OPEN_WRITE | OPEN_TRUNC))
 		return -ETXTBSY;
-	int err = 0, fd = open(p->exe, O_RDONLY | O_CLOEXEC);
+	int err = 0, fd = proc_exe_open(p);   /* the file vetted at exec, never its name again */
 	if (fd < 0)
-		return -errno;
+		return fd;
 	struct inode *i = inode_of_host_fd(p->k, fd, p->exe, false, &err);
 	return i ? fd_install_inode(p, i, flags) : err;
 }
@@ -85,21 +86,31 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 	int acc = (flags & OPEN_READ) && (flags & OPEN_WRITE) ? O_RDWR : (flags & OPEN_WRITE) ? O_WRONLY : O_RDONLY;
 	int extra = (flags & OPEN_NOFOLLOW ? O_NOFOLLOW : 0) | (flags & OPEN_DIRECTORY ? O_DIRECTORY : 0);
 	int hflags = acc | extra | (flags & OPEN_CREATE ? O_CREAT : 0) | (flags & OPEN_EXCL ? O_EXCL : 0) | O_CLOEXEC;
-	int fd = sandbox_openat(sb, dirfd, path, hflags, mode);
-	if (fd < 0)
-		return fd;
+	/* A mode the host will not get is kept for stat, if this open creates. */
 	struct stat st;
+	bool keep_mode = (flags & OPEN_CREATE) && mode_model_wants(mode) &&
+			 ((flags & OPEN_EXCL) || sandbox_stat(sb, dirfd, path, &st, 0) == -ENOENT);
+	int fd = sandbox_openat(sb, dirfd, path, hflags, mode);
+	if (fd < 0)   /* the host out of descriptors is the system's table full, not the guest's limit */
+		return fd == -EMFILE ? -ENFILE : fd;
 	if (fstat(fd, &st)) {
 		int e = -errno;
 		close(fd);
 		return e;
 	}
+	if (keep_mode)
+		mode_model_set(k, &st, mode);
 	if (!S_ISREG(st.st_mode))
 		return install_special(p, fd, &st, flags);
 	/* The kernel's own descriptor reads and writes back pages whatever the
 	 * guest asked for: open it read-write when the file allows. */
 	if (acc != O_RDWR) {
 		int rw = sandbox_openat(sb, dirfd, path, O_RDWR | O_CLOEXEC | (extra & O_NOFOLLOW), 0);
+		struct stat rst;
+		if (rw >= 0 && (fstat(rw, &rst) || rst.st_dev != st.st_dev || rst.st_ino != st.st_ino)) {
+			close(rw);   /* not the file just vetted: the name was changed meanwhile */
+			rw = -1;
+		}
 		if (rw >= 0) {
 			close(fd);
 			fd = rw;
@@ -261,6 +272,20 @@ static int64_t host_stream_io(int fd, void *buf, uint64_t len, bool to_host)
 	return n < 0 ? -errno : n;
 }
 
+/* RLIMIT_FSIZE (generic_write_check_limits): a write starting at or past
+ * it is SIGXFSZ and EFBIG (0 here), one crossing it is cut short. */
+static uint64_t fsize_limit(struct proc *p, uint64_t off, uint64_t len)
+{
+	uint64_t limit = p->rlim[RLIM_FSIZE][0];
+	if (!len || limit == UINT64_MAX || off + len <= limit)
+		return len;
+	if (off >= limit) {
+		signal_send(p, &(struct ksiginfo){.signo = SIGXFSZ, .pid = p->pid});
+		return 0;
+	}
+	return limit - off;
+}
+
 /* read() and write(): a pipe, a host stream, or a file's page cache. */
 static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t off, bool write)
 {
@@ -275,6 +300,8 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return procfs_read(p, of, buf, len, off);
 	if (!of->inode)   /* a host stream: straight through */
 		return host_stream_io(of->host_fd, buf, len, write);
+	if (write && len && (len = fsize_limit(p, off, len)) == 0)
+		return -EFBIG;
 	op_file(p->k, p->pid, write ? OP_PWRITE : OP_PREAD, of->inode, of->flags, off, len);   /* for recording */
 	return pagecache_rw(p->k, of->inode, buf, len, off, write);
 }
@@ -412,6 +439,7 @@ int64_t os_fsync(struct proc *p, int fd)
 	if (of->inode) {
 		op_file(p->k, p->pid, OP_FSYNC, of->inode, of->flags, 0, 0);
 		writeback_range(p->k, of->inode, 0, UINT64_MAX - 1);
+		return pagecache_take_wb_err(of->inode);   /* ENOSPC, EFBIG, EIO: the data is not on disk */
 	}
 	return 0;
 }

@@ -33,8 +33,10 @@ static bool guest_o_nofollow(const struct kernel *k, uint64_t f)
 #define GUEST_O_CLOEXEC 02000000   /* the same on both architectures */
 
 /* struct stat as each architecture lays it out. */
-static int64_t put_stat(struct kernel *k, uint64_t va, const struct stat *st)
+static int64_t put_stat(struct kernel *k, uint64_t va, const struct stat *host)
 {
+	struct stat mst = *host, *st = &mst;
+	mode_model_apply(k, st);   /* the mode the guest asked for (modes.c) */
 	uint8_t b[144] = {0};
 	if (k->fmt->arch == ARCH_X86_64) {
 		uint64_t q[18] = {(uint64_t)st->st_dev, (uint64_t)st->st_ino, (uint64_t)st->st_nlink};
@@ -66,8 +68,10 @@ static int64_t put_stat(struct kernel *k, uint64_t va, const struct stat *st)
 }
 
 /* struct statx (include/uapi/linux/stat.h), the same on both. */
-static int64_t put_statx(struct kernel *k, uint64_t va, const struct stat *st)
+static int64_t put_statx(struct kernel *k, uint64_t va, const struct stat *host)
 {
+	struct stat mst = *host, *st = &mst;
+	mode_model_apply(k, st);
 	uint8_t b[256] = {0};
 	uint32_t w[4] = {0x7ff /* STATX_BASIC_STATS */, (uint32_t)st->st_blksize, 0, 0};
 	memcpy(b, w, 8);
@@ -472,11 +476,11 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 	if ((rc = host_dirfd(p, dirfd, path, &hd)))
 		return rc;
 	switch (s) {
-	case S_UNLINK: return sandbox_unlink(sb, hd, path, 0);
-	case S_RMDIR: return sandbox_unlink(sb, hd, path, AT_REMOVEDIR);
-	case S_UNLINKAT: return sandbox_unlink(sb, hd, path, (int)(x[1] & AT_REMOVEDIR));
+	case S_UNLINK: return mode_model_unlink(k, sb, hd, path, 0);
+	case S_RMDIR: return mode_model_unlink(k, sb, hd, path, AT_REMOVEDIR);
+	case S_UNLINKAT: return mode_model_unlink(k, sb, hd, path, (int)(x[1] & AT_REMOVEDIR));
 	case S_MKDIR:
-	case S_MKDIRAT: return sandbox_mkdir(sb, hd, path, (unsigned)x[1] & 07777 & ~p->umask);
+	case S_MKDIRAT: return mode_model_mkdir(k, sb, hd, path, (unsigned)x[1] & 07777 & ~p->umask);
 	case S_ACCESS:
 	case S_FACCESSAT:
 	case S_FACCESSAT2:
@@ -500,7 +504,7 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 			k->svc->proc_cwd[0] = '\0';   /* out of /proc */
 		return rc;
 	case S_CHMOD:
-	case S_FCHMODAT: return sandbox_chmod(sb, hd, path, (unsigned)x[1], 0);
+	case S_FCHMODAT: return mode_model_chmod(k, sb, hd, path, (unsigned)x[1]);
 	case S_CHOWN:
 	case S_LCHOWN:
 	case S_FCHOWNAT: {   /* root may; the host file keeps its owner unless the host allows */
@@ -718,7 +722,7 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 		else if (s == S_FCHOWN || !(of->inode || of->dir))
 			r->ret = 0;   /* pipes and streams: nothing kept; owners: see chown */
 		else
-			r->ret = fchmod(backing_fd(of), (mode_t)a[1] & 07777) ? -errno : 0;
+			r->ret = mode_model_fchmod(p->k, backing_fd(of), (unsigned)a[1]);
 		break;
 	}
 	case S_FSYNC: r->ret = os_fsync(p, (int)a[0]); break;

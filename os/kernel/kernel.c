@@ -84,6 +84,7 @@ void kernel_destroy(struct kernel *k)
 		mm_kernel_release(k);
 	files_release(k);
 	locks_free(k);
+	mode_model_free(k);
 	free(svc->cmd_reported);
 	for (size_t i = 0; i < svc->nprocs; i++) {
 		free(svc->procs[i]->mm.vma);

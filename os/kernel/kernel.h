@@ -56,6 +56,7 @@ struct signals {
 /* Resource limits (getrlimit/setrlimit/prlimit64), per process, inherited
  * by fork and kept across exec: Linux's numbering. */
 #define RLIMITS 16
+#define RLIM_FSIZE 1
 #define RLIM_STACK 3
 #define RLIM_NPROC 6
 #define RLIM_NOFILE 7
@@ -130,7 +131,8 @@ struct proc {
 	struct open_file **fd;  /* the descriptor table */
 	bool *cloexec;          /* per descriptor: FD_CLOEXEC (exec closes it) */
 	int nfd;
-	char *exe;              /* host path of the program it runs */
+	char *exe;              /* host path of the program it runs (exe.c) */
+	int exe_fd;             /* ... and a host descriptor of it, held since exec (-1: none) */
 	int pgid;               /* process group (kill(0, ...), kill(-pgid, ...)) */
 	struct signals sig;
 	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
@@ -170,6 +172,7 @@ struct services {
 	uint64_t *cmd_reported;     /* fcntl/ioctl/prctl commands noted as missing (extra.c) */
 	size_t ncmd_reported;
 	bool mremap_noted;          /* the note for an mremap the model cannot make */
+	struct mode_table *modes;   /* modes the host files do not get (modes.c) */
 };
 
 /* sched.c: os_syscall tells it whether p now sleeps in call nr(a). */
@@ -258,6 +261,26 @@ void locks_remove_posix(struct proc *p, const struct open_file *of);   /* p clos
 void locks_remove_file(struct kernel *k, const struct open_file *of);  /* of's last reference went */
 void flock_wait_over(struct proc *p);   /* p no longer sleeps in F_SETLKW */
 void locks_free(struct kernel *k);
+
+/* modes.c: the mode bits a guest asked for and the host never gets. */
+struct sandbox;
+void mode_model_set(struct kernel *k, const struct stat *st, unsigned mode);
+void mode_model_forget(struct kernel *k, const struct stat *st);
+void mode_model_apply(const struct kernel *k, struct stat *st);
+bool mode_model_wants(unsigned mode);   /* whether the host would not get all of mode */
+void mode_model_free(struct kernel *k);
+int mode_model_mkdir(struct kernel *k, struct sandbox *sb, int hd, const char *path, unsigned mode);
+int mode_model_chmod(struct kernel *k, struct sandbox *sb, int hd, const char *path, unsigned mode);
+int mode_model_fchmod(struct kernel *k, int host_fd, unsigned mode);
+int mode_model_unlink(struct kernel *k, struct sandbox *sb, int hd, const char *path, int flags);
+
+/* exe.c: the program a process runs, reopened only by its held descriptor. */
+void proc_exe_set(struct proc *p, const char *name, int host_fd);   /* host_fd is dup'ed */
+void proc_exe_copy(struct proc *child, const struct proc *parent);
+void proc_exe_drop(struct proc *p);
+void proc_exe_close(struct proc *p);   /* the descriptor only: a zombie keeps its name */
+int proc_exe_path(const struct proc *p, char *buf, size_t len);   /* "/proc/self/fd/N", or -ENOENT */
+int proc_exe_open(const struct proc *p);                          /* a new O_RDONLY host fd, or -errno */
 
 /* pipe.c */
 int os_pipe(struct proc *p, int fds[2]);

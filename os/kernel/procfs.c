@@ -1023,7 +1023,7 @@ static int open_link_target(struct proc *p, const struct pnode *n, uint32_t flag
 	if (n->kind == PK_EXE) {
 		if (flags & (OPEN_WRITE | OPEN_TRUNC))
 			return -ETXTBSY;
-		int err = 0, fd = q->exe ? open(q->exe, O_RDONLY | O_CLOEXEC) : -1;
+		int err = 0, fd = proc_exe_open(q);   /* the file vetted at exec, never its name again */
 		if (fd < 0)
 			return -ENOENT;
 		if (!(i = inode_of_host_fd(p->k, fd, q->exe, false, &err)))

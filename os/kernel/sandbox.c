@@ -351,7 +351,7 @@ int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, un
 	bool writes = creates || (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 	if (!writes)
 		return resolve_read(s, dirfd, path, flags | O_CLOEXEC);
-	return resolve_write(s, dirfd, path, flags | O_CLOEXEC, creates ? mode & 07777 : 0);
+	return resolve_write(s, dirfd, path, flags | O_CLOEXEC, creates ? mode & SANDBOX_HOST_MODE : 0);
 }
 
 /* ---- Looking at a path -------------------------------------------------- */
@@ -507,7 +507,7 @@ int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode)
 	if (l.type != LAST_NORM)
 		r = -EEXIST;                                   /* filename_create */
 	else
-		r = mkdirat(pfd, l.name, mode & 07777) < 0 ? -errno : 0;
+		r = mkdirat(pfd, l.name, mode & SANDBOX_HOST_MODE) < 0 ? -errno : 0;
 	close(pfd);
 	return r;
 }
@@ -527,7 +527,7 @@ int sandbox_chmod(struct sandbox *s, int dirfd, const char *path, unsigned mode,
 		return fd;
 	char p[64];
 	proc_fd_path(fd, p, sizeof p);
-	int r = chmod(p, mode & 07777) < 0 ? -errno : 0;
+	int r = chmod(p, mode & SANDBOX_HOST_MODE) < 0 ? -errno : 0;
 	close(fd);
 	return r;
 }

@@ -60,6 +60,11 @@
 #include <sys/types.h>
 
 #define SANDBOX_CWD AT_FDCWD
+/* The only mode bits a file or directory the sandbox creates or chmods
+ * gets on the host: never set-user-ID, set-group-ID, sticky, or writable
+ * by group or others (the host files belong to whoever runs mmusim). The
+ * caller keeps the mode it was asked for, if it wants to show it. */
+#define SANDBOX_HOST_MODE 0755u
 
 struct sandbox;
 
@@ -72,7 +77,7 @@ void sandbox_close(struct sandbox *s);
 const char *sandbox_root(const struct sandbox *s);
 
 /* openat(2): a host descriptor or -errno. `mode` is used only with O_CREAT
- * or O_TMPFILE (masked to 07777). O_CREAT never creates outside the root,
+ * or O_TMPFILE (masked to SANDBOX_HOST_MODE, as mkdir and chmod are). O_CREAT never creates outside the root,
  * not even through a dangling symlink. */
 int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode);
 

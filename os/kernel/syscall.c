@@ -381,7 +381,7 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 		r.ret = err == -EEXIST ? -EAGAIN : err;
 		return r;
 	}
-	c->exe = p->exe ? strdup(p->exe) : NULL;
+	proc_exe_copy(c, p);
 	uint32_t pid = (uint32_t)c->pid;
 	if ((flags & CLONE_PARENT_SETTID) && put_user(k, ptid, &pid, 4)) {
 		c->reaped = true;   /* nobody is told: it never ran */
@@ -548,37 +548,34 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 	if ((r.ret = get_path(k, path_va, path)) || (r.ret = get_strings(k, argv_va, &argv, &argc)) ||
 	    (r.ret = get_strings(k, envp_va, &envp, &envc)))
 		goto out;
-	char host[64];
-	const char *host_path = host;
-	int fd = -1;
-	if (!strcmp(path, "/proc/self/exe") && p->exe) {
-		host_path = p->exe;
-	} else {
-		fd = sandbox_open_exec(k, path);
-		if (fd >= 0 && (r.ret = exec_script(k, path, &fd, &argv, &argc)))
-			close(fd);
-		if (fd < 0 || r.ret) {
-			r.ret = fd < 0 ? fd : r.ret;
-			goto out;
-		}
-		snprintf(host, sizeof host, "/proc/self/fd/%d", fd);
+	/* The program as a descriptor, opened once: /proc/self/exe is the one
+	 * held since the last exec (exe.c), never its name looked up again. */
+	bool self = !strcmp(path, "/proc/self/exe") && p->exe;
+	int fd = self ? (p->exe_fd >= 0 ? fcntl(p->exe_fd, F_DUPFD_CLOEXEC, 0) : -ENOENT) : sandbox_open_exec(k, path);
+	if (fd < 0) {
+		r.ret = self && fd == -1 ? -errno : fd;
+		goto out;
 	}
-	char err[256];
-	char *exe = host_path == p->exe ? strdup(p->exe) : realpath(host, NULL);
-	r.ret = os_exec_elf(p, host_path, argc, argv, envp, path, &r.exec, err, sizeof err);
-	if (fd >= 0)
+	if (!self && (r.ret = exec_script(k, path, &fd, &argv, &argc))) {   /* #!: its interpreter instead */
 		close(fd);
+		goto out;
+	}
+	char host[64], err[256];
+	snprintf(host, sizeof host, "/proc/self/fd/%d", fd);
+	char *exe = self ? strdup(p->exe) : realpath(host, NULL);
+	r.ret = os_exec_elf(p, host, argc, argv, envp, path, &r.exec, err, sizeof err);
 	if (r.ret == 0) {
 		r.action = SYSA_EXEC;
 		threads_exec(p);
 		signal_exec(p);
 		fd_close_on_exec(p);
 		if (exe)
-			proc_set_exe(p, exe);
+			proc_exe_set(p, exe, fd);
 	} else if (!p->alive || k->svc->current != p) {
 		r.action = SYSA_KILLED;   /* past the point of no return */
 		r.value = SIGSEGV;
 	}
+	close(fd);
 	free(exe);
 out:
 	free_strings(argv);
@@ -730,8 +727,10 @@ const char *os_syscall_name(const struct kernel *k, uint64_t nr, char *buf, size
 
 void proc_set_exe(struct proc *p, const char *host_path)
 {
-	free(p->exe);
-	p->exe = strdup(host_path);
+	int fd = open(host_path, O_PATH | O_CLOEXEC);
+	proc_exe_set(p, host_path, fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 const char *proc_exe(const struct proc *p)

@@ -50,6 +50,7 @@ struct inode {
 	uint64_t size;
 	char name[256];         /* the guest path it was first opened by */
 	uint32_t refcount;      /* open files and VMAs */
+	int wb_err;             /* a writeback the host refused (-errno), until fsync or msync says it */
 	uint32_t id;            /* its place in the kernel's inode table, from 1 (struct page's mapping) */
 	/* The page cache: an open-addressing hash of page index -> frame. */
 	uint64_t *pc_index;
@@ -67,6 +68,9 @@ struct frames {
 	uint64_t by_use[USE_COUNT];
 };
 
+/* vm.max_map_count: the VMAs an address space may have (Linux's default). */
+#define MAX_MAP_COUNT 65530
+
 struct mm {
 	int pid;                /* of the process it belongs to, for events */
 	uint64_t root;          /* page-table root (CR3 / TTBR0_EL1) */
@@ -76,6 +80,10 @@ struct mm {
 	uint64_t start_brk, brk;
 	uint32_t def_flags;     /* VM_LOCKED_MASK after mlockall(MCL_FUTURE): given to new VMAs */
 	uint64_t mmap_base;     /* top-down allocations start below this */
+	/* Where the last top-down search ended (vma.c): no hole between it and
+	 * gap_below is larger than gap_hole, so a longer request starts there
+	 * (Linux's old free_area_cache; 0: search from the top). */
+	uint64_t gap_hint, gap_below, gap_floor, gap_hole;
 	uint64_t stack_top;
 	uint64_t rss_anon, rss_file, pt_pages, swap_entries;
 	/* High-water marks (VmHWM in pages, VmPeak in bytes): as Linux, raised
@@ -176,6 +184,7 @@ struct kernel {
 	struct inode *inodes;
 	struct inode **inode_table; /* by id - 1 */
 	uint32_t ninodes, inode_cap;
+	uint32_t idle_dirty;        /* inodes nobody uses that keep a host fd for dirty pages (pagecache.c) */
 	struct services *svc;
 	struct smp *smp;            /* several CPUs (smp.c); NULL with one */
 	struct tlb_check *tlbcheck; /* --check-tlb (smp.c); NULL without */
@@ -233,7 +242,9 @@ static inline uint64_t pa_pfn(const struct kernel *k, uint64_t pa) { return pa >
 struct vma *vma_find(struct mm *mm, uint64_t addr);     /* first VMA with end > addr */
 struct vma *vma_prev(struct mm *mm, const struct vma *v);
 bool vma_insert(struct mm *mm, struct vma v);           /* merges with equal neighbours */
+int pagecache_take_wb_err(struct inode *i);   /* pagecache.c: the last writeback error, cleared */
 bool vma_split(struct mm *mm, uint64_t addr);           /* so that no VMA straddles addr */
+bool vma_straddles(struct mm *mm, uint64_t addr);       /* whether a VMA starts below addr and ends above it */
 void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t end);  /* drops file references */
 void vma_merge_around(struct mm *mm, uint64_t addr);
 uint64_t vma_gap_topdown(struct mm *mm, uint64_t len, uint64_t below, uint64_t floor);

@@ -117,6 +117,10 @@ int64_t mm_munmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len)
 {
 	if (!aligned(k, addr) || !len || addr >= k->user_top || page_up(k, len) > k->user_top - addr)
 		return -EINVAL;
+	/* A hole in the middle of a mapping makes one more (do_vmi_align_munmap). */
+	struct vma *v = vma_find(mm, addr);
+	if (v && v->start < addr && addr + page_up(k, len) < v->end && mm->nvma >= MAX_MAP_COUNT)
+		return -ENOMEM;
 	unmap_region(k, mm, addr, addr + page_up(k, len));
 	return 0;
 }
@@ -135,6 +139,8 @@ int64_t mm_mmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, ui
 	uint64_t size = page_up(k, len);
 	bool shared = flags & MAPF_SHARED;
 	if (size == 0 || size > k->user_top - MMAP_MIN_ADDR) {
+		rc = -ENOMEM;
+	} else if (mm->nvma > MAX_MAP_COUNT) {   /* do_mmap: vm.max_map_count */
 		rc = -ENOMEM;
 	} else if (flags & MAPF_FIXED) {
 		if (!aligned(k, addr))
@@ -221,7 +227,10 @@ int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len
 			}
 			a = v->end;
 		}
-		if (rc == 0 && (!vma_split(mm, addr) || !vma_split(mm, end)))
+		/* split_vma: each split past vm.max_map_count is ENOMEM. */
+		if (rc == 0 && ((vma_straddles(mm, addr) && mm->nvma >= MAX_MAP_COUNT) || !vma_split(mm, addr)))
+			rc = -ENOMEM;
+		if (rc == 0 && ((vma_straddles(mm, end) && mm->nvma >= MAX_MAP_COUNT) || !vma_split(mm, end)))
 			rc = -ENOMEM;
 		if (rc == 0) {
 			bool changed = false;
@@ -262,7 +271,7 @@ int64_t mm_brk(struct kernel *k, struct mm *mm, uint64_t addr)
 				limit = next->start > gap ? next->start - gap : 0;
 			}
 			struct vma v = {.start = oldend, .end = newend, .flags = VM_READ | VM_WRITE | mm->def_flags};
-			if (newend + k->page <= limit && vma_insert(mm, v))
+			if (newend + k->page <= limit && mm->nvma <= MAX_MAP_COUNT && vma_insert(mm, v))
 				mm->brk = result = addr;
 		}
 	}
@@ -299,6 +308,9 @@ int64_t mm_msync(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, u
 			uint64_t first = (v->offset + (s - v->start)) >> k->fmt->page_shift;
 			uint64_t last = ((v->offset + (e - v->start)) >> k->fmt->page_shift) - 1;
 			writeback_range(k, v->file, first, last);
+			int err = pagecache_take_wb_err(v->file);
+			if (err && !rc)
+				rc = err;   /* lost data is reported, as filemap_write_and_wait_range does */
 		}
 	}
 	return rc;

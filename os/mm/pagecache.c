@@ -110,10 +110,48 @@ void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index)
 
 /* ---- inodes ------------------------------------------------------------------ */
 void inode_get(struct inode *i) { i->refcount++; }
+
+static bool has_dirty(struct kernel *k, const struct inode *i)
+{
+	for (uint64_t s = 0; s < i->pc_cap && i->pc_count; s++)
+		if (i->pc_index[s] != PC_EMPTY && (pfn_page(k, i->pc_pfn[s])->flags & PG_DIRTY))
+			return true;
+	return false;
+}
+
+static void release_host_fd(struct inode *i)
+{
+	if (i->host_fd >= 0)
+		close(i->host_fd);
+	i->host_fd = -1;
+	i->host_writable = false;
+}
+
+/* Idle inodes (no open file, no mapping) that still hold dirty pages keep
+ * their host descriptor until writeback; past this many, they are all
+ * written back and let go, so the host's descriptors track the guest's. */
+#define IDLE_DIRTY_MAX 64
+
+static void flush_idle(struct kernel *k)
+{
+	for (struct inode *i = k->inodes; i; i = i->next)
+		if (!i->refcount && i->host_fd >= 0) {
+			writeback_range(k, i, 0, UINT64_MAX - 1);
+			release_host_fd(i);
+		}
+	k->idle_dirty = 0;
+}
+
+/* The last user went: the page cache stays (as on Linux, a reopen finds it
+ * warm), the host descriptor goes once nothing dirty needs it. */
 void inode_put(struct kernel *k, struct inode *i)
 {
-	(void)k;   /* the page cache outlives the last close, as on Linux */
-	i->refcount--;
+	if (--i->refcount)
+		return;
+	if (!has_dirty(k, i))
+		release_host_fd(i);
+	else if (++k->idle_dirty > IDLE_DIRTY_MAX)
+		flush_idle(k);
 }
 
 uint64_t inode_pages(const struct kernel *k, const struct inode *i)
@@ -212,8 +250,10 @@ static void writeback_page(struct kernel *k, struct inode *i, uint64_t index, ui
 	const uint8_t *data = physmem_ptr(k->pm, pfn_pa(k, pfn), k->page);
 	for (uint64_t done = 0; done < len;) {
 		ssize_t n = pwrite(i->host_fd, data + done, len - done, (off_t)(off + done));
-		if (n <= 0)
+		if (n <= 0) {   /* the host's disk is full, or the file too large: fsync says so */
+			i->wb_err = n < 0 ? -errno : -ENOSPC;
 			break;
+		}
 		done += (uint64_t)n;
 	}
 	pg->flags &= (uint8_t)~(PG_DIRTY | PG_WRITEBACK);
@@ -250,7 +290,7 @@ void mm_kernel_release(struct kernel *k)
 	while (k->inodes) {
 		struct inode *i = k->inodes;
 		k->inodes = i->next;
-		close(i->host_fd);
+		release_host_fd(i);
 		free(i->pc_index);
 		free(i->pc_pfn);
 		free(i);
@@ -306,7 +346,10 @@ struct inode *inode_of_host_fd(struct kernel *k, int fd, const char *path, bool 
 	}
 	struct inode *i = inode_lookup(k, &st);
 	if (i) {
-		if (want_write && !i->host_writable) {
+		if (i->host_fd < 0) {   /* let go at its last close: this one serves */
+			i->host_fd = fd;
+			i->host_writable = want_write;
+		} else if (want_write && !i->host_writable) {
 			close(i->host_fd);
 			i->host_fd = fd;
 			i->host_writable = true;
@@ -371,9 +414,35 @@ int os_truncate(struct kernel *k, struct inode *i, uint64_t len)
  * generic_perform_write do: a read brings pages in, a write dirties them and
  * writeback later puts them in the file. So a mapping and read()/write()
  * always agree. */
+/* Room on the host for a write that extends the file: what the host
+ * cannot hold (ENOSPC, EFBIG) is the write's error now, as on a real file
+ * system, not a writeback that fails after the guest was told success. */
+static int reserve_host(struct inode *i, uint64_t off, uint64_t len)
+{
+	if (off + len <= i->size || i->host_fd < 0)
+		return 0;
+	uint64_t from = off > i->size ? off : i->size;
+	if (off + len > (uint64_t)INT64_MAX)
+		return -EFBIG;
+	int rc = posix_fallocate(i->host_fd, (off_t)from, (off_t)(off + len - from));
+	return rc == EOPNOTSUPP || rc == EINVAL ? 0 : -rc;   /* a file system without it: writeback tells */
+}
+
+int pagecache_take_wb_err(struct inode *i)
+{
+	int e = i->wb_err;
+	i->wb_err = 0;
+	return e;
+}
+
 int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len, uint64_t off, bool write)
 {
 	uint64_t done = 0;
+	if (write) {
+		int rc = reserve_host(i, off, len);
+		if (rc)
+			return rc;
+	}
 	while (done < len) {
 		uint64_t pos = off + done, index = pos >> k->fmt->page_shift, in = pos & (k->page - 1);
 		uint64_t n = k->page - in < len - done ? k->page - in : len - done;

@@ -96,6 +96,12 @@ bool vma_insert(struct mm *mm, struct vma v)
 	return true;
 }
 
+bool vma_straddles(struct mm *mm, uint64_t addr)
+{
+	size_t i = lower_bound(mm, addr);
+	return i < mm->nvma && mm->vma[i].start < addr;
+}
+
 bool vma_split(struct mm *mm, uint64_t addr)
 {
 	size_t i = lower_bound(mm, addr);
@@ -119,6 +125,8 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 	/* Callers split at start and end first. */
 	if (!mm->nvma)
 		return;
+	if (end > mm->gap_hint)
+		mm->gap_hint = 0;   /* a hole above it may be larger now */
 	uint64_t total = mm_total_vm(mm);   /* VmPeak: the size before it shrinks */
 	if (mm->hiwater_vm < total)
 		mm->hiwater_vm = total;
@@ -145,16 +153,32 @@ uint64_t mm_total_vm(const struct mm *mm)
  * or above `floor`; 0 when there is none. */
 uint64_t vma_gap_topdown(struct mm *mm, uint64_t len, uint64_t below, uint64_t floor)
 {
-	size_t i = lower_bound(mm, below);   /* VMAs from i upward end above `below` */
-	uint64_t top = below;
+	/* Every hole above the hint is smaller than len: start at the hint.
+	 * Packed mappings then cost a lookup each, not a walk past them all. */
+	uint64_t from = below, hole = 0;
+	if (mm->gap_hint && mm->gap_below == below && mm->gap_floor == floor && len > mm->gap_hole) {
+		from = mm->gap_hint;
+		hole = mm->gap_hole;
+	}
+	size_t i = lower_bound(mm, from);   /* VMAs from i upward end above `from` */
+	uint64_t top = from;
 	if (i < mm->nvma && mm->vma[i].start < top)
 		top = mm->vma[i].start;
 	for (;;) {
 		uint64_t bottom = i > 0 ? mm->vma[i - 1].end : floor;
 		if (bottom < floor)
 			bottom = floor;
-		if (top >= bottom && top - bottom >= len)
+		if (top >= bottom && top - bottom >= len) {
+			/* The hint is the gap's top: a request that is not used
+			 * after all leaves it right, a mapping made there too. */
+			mm->gap_hint = top;
+			mm->gap_below = below;
+			mm->gap_floor = floor;
+			mm->gap_hole = hole;
 			return top - len;
+		}
+		if (top >= bottom && top - bottom > hole)
+			hole = top - bottom;
 		if (i == 0)
 			return 0;
 		i--;

@@ -3,11 +3,11 @@
 # corpus (corpus/NAME; the repository's copy is not touched), one at a
 # time. A crash, leak, timeout or sanitizer report fails the run and leaves
 # the input in ARTIFACTS (default: a temporary directory, printed).
-# usage: run.sh BUILD_DIR SECONDS [NAME...]   (names: elf trace evlog preset lackey)
+# usage: run.sh BUILD_DIR SECONDS [NAME...]   (names: elf trace evlog preset lackey syscall)
 set -u
 BUILD=$1 SECONDS_EACH=$2
 shift 2
-[ $# -gt 0 ] || set -- elf trace evlog preset lackey
+[ $# -gt 0 ] || set -- elf trace evlog preset lackey syscall
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 artifacts=${ARTIFACTS:-$work/artifacts}
