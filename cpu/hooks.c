@@ -111,6 +111,7 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 		return;
 	}
 	bool was_dying = c->dying;
+	c->in_access++;   /* Unicorn's helper holds this access's TLB entry */
 	access_page(c, addr, acc);
 	if ((last ^ addr) >> c->shift) {   /* straddles a page boundary: the second page too */
 		access_page(c, last & ~(c->page - 1), acc);
@@ -121,6 +122,7 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 		if (acc == ACC_WRITE && !was_dying && c->dying)
 			scratch_cover(c, addr, false);
 	}
+	c->in_access--;
 }
 
 /* The pre-access memory hooks: always in timing mode (every access goes
@@ -165,8 +167,10 @@ static bool bad_access_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
 	if (!c->dying) {
 		struct mmu_xlate x;
 		struct fault_record rec;
+		c->in_access++;
 		enum fault_outcome o = os_access(c->k, addr, acc, &x, &rec);
 		die(c, o == OUT_RESOLVED ? OUT_SIGSEGV : o, o == OUT_RESOLVED ? NULL : &rec);
+		c->in_access--;
 	}
 	return false;
 }
@@ -263,16 +267,18 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
 		/* With the pre-access hooks, a data access was prepared by its hook
 		 * (or accounted there: `hooked`); a read here is otherwise the
 		 * translator. Without them, ask the stack. */
+		c->in_access++;   /* interrupted: a helper or the translator */
 		if (c->hooked && c->hooked_page == va >> c->shift && (c->hooked_acc == ACC_WRITE) == write) {
 			fill_hooked(c, r, va);
-			return;
+		} else {
+			if (!write && !c->data_hooked && (!r->exec || !translating()))
+				acc = ACC_READ;
+			c->in_segv = true;
+			access_page(c, va, acc);   /* the exact address, as CR2/FAR hold */
+			c->in_segv = false;
+			cover_unserved(c, r, va, acc);
 		}
-		if (!write && !c->data_hooked && (!r->exec || !translating()))
-			acc = ACC_READ;
-		c->in_segv = true;
-		access_page(c, va, acc);   /* the exact address, as CR2/FAR hold */
-		c->in_segv = false;
-		cover_unserved(c, r, va, acc);
+		c->in_access--;
 		return;
 	}
 	/* Not ours: whoever handled SIGSEGV before us. */
@@ -365,6 +371,13 @@ static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
 static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct cpu *c = ud;
+	if (code_removals_flush(c, addr, size)) {
+		/* This block may be translated from code that has gone: it stops
+		 * before it runs (uncounted) and is looked up again. */
+		c->rerun_block = true;
+		uc_emu_stop(uc);
+		return;
+	}
 	uint32_t n = block_insns(c, addr, size);
 	c->block_pc = addr;
 	c->insns += n;

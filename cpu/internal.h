@@ -107,6 +107,15 @@ struct cpu {
 	uint64_t hooked_page;
 	enum mmu_access hooked_acc;
 	bool in_segv;            /* the access comes from the host SIGSEGV handler */
+	/* Inside a memory hook or the SIGSEGV handler, Unicorn's load/store
+	 * helper holds a TLB entry that uc_ctl_remove_cache would refill: code
+	 * pages whose translated blocks must go wait here until the next block
+	 * hook (code_removals_flush). */
+	unsigned in_access;
+	uint64_t stale_code[32];
+	unsigned nstale;
+	bool stale_overflow;     /* more than fit: every executable region's blocks go */
+	bool rerun_block;        /* the block hook stopped a stale block: start it again */
 };
 
 /* The registers the bridge names, per architecture. */
@@ -154,6 +163,9 @@ void shadow_set(struct cpu *c, struct region *r, uint64_t va, const struct mmu_x
 void shadow_drop_scratch(struct cpu *c);
 void scratch_cover(struct cpu *c, uint64_t va, bool fetch);
 void shadow_unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len);
+/* Removes the translated code deferred from inside hooks; whether the
+ * block at [addr, addr+size) was on a page of it. */
+bool code_removals_flush(struct cpu *c, uint64_t addr, uint64_t size);
 
 /* ---- hooks.c: what Unicorn and the host tell the bridge ---- */
 void hooks_install(struct cpu *c);

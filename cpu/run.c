@@ -474,6 +474,28 @@ static void resume_at_fault(struct cpu *c)
 	c->dying = c->caught = false;
 }
 
+/* Whether the emulation stopped for something run_slice handles (not only
+ * for translated code to go). */
+static bool stop_has_work(struct cpu *c, uc_err e)
+{
+	return e != UC_ERR_OK || c->caught || c->exited || c->thread_exited || c->dying || c->halted || c->preempt ||
+	       c->exec_pending || c->cur->sigreturn || c->cur->sx.active || proc_sched_state(c->cur->p) == SCHED_BLOCKED;
+}
+
+/* Emulates from the PC until a stop with work. Code removals deferred
+ * from hooks are done when it returns; a stop that only kept a stale block
+ * from running (hooks.c) goes on, as if it had not stopped. */
+static uc_err emulate(struct cpu *c)
+{
+	for (;;) {
+		c->rerun_block = false;
+		uc_err e = uc_emu_start(c->uc, read_pc(c), UINT64_MAX, 0, 0);
+		code_removals_flush(c, 0, 0);
+		if (!c->rerun_block || stop_has_work(c, e))
+			return e;
+	}
+}
+
 /* Runs the current process for a slice: until it exits, dies, blocks,
  * execs or its quantum is up. */
 static void run_slice(struct cpu *c)
@@ -484,8 +506,7 @@ static void run_slice(struct cpu *c)
 		deliver_signals(c);
 		if (c->dying)
 			return;
-		uint64_t pc = read_pc(c);
-		uc_err e = uc_emu_start(c->uc, pc, UINT64_MAX, 0, 0);
+		uc_err e = emulate(c);
 		if (c->caught) {
 			resume_at_fault(c);
 			continue;

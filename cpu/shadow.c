@@ -7,14 +7,61 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* Inside a memory hook (or the SIGSEGV handler) the page's blocks cannot
+ * go at once: uc_ctl_remove_cache looks the page up in Unicorn's TLB, and
+ * the refill may replace the entry of the very access that called the hook
+ * (Unicorn 2.0.1's load/store helpers read it before their hooks and use
+ * its host offset after them): the guest's store then lands at a host
+ * address of another region, and mmusim crashes. Nor can the emulation be
+ * stopped there: Unicorn leaves the block right after the access and
+ * resumes at the block's start, running its first instructions twice. The
+ * page waits for the next block hook (or the end of uc_emu_start). */
+static void code_removal_defer(struct cpu *c, uint64_t va)
+{
+	for (unsigned i = 0; i < c->nstale; i++)
+		if (c->stale_code[i] == va)
+			return;
+	if (c->nstale < sizeof c->stale_code / sizeof c->stale_code[0])
+		c->stale_code[c->nstale++] = va;
+	else
+		c->stale_overflow = true;
+}
+
 /* The page at va of an executable region may get other code: its
  * translated blocks go (while its regions are in Unicorn), and so do the
  * blocks' instruction counts. */
 static void code_may_change(struct cpu *c, bool live, uint64_t va)
 {
-	if (live)
+	if (live && c->in_access)
+		code_removal_defer(c, va);
+	else if (live)
 		uc_ctl_remove_cache(c->uc, va, va + c->page);
 	block_counts_forget(c);
+}
+
+/* Where no helper holds a TLB entry (the block hook, after uc_emu_start):
+ * the deferred pages' blocks go, of those still in an executable region (a
+ * system call since may have unmapped it, its blocks with it; a fetch
+ * lookup there would fault). Returns whether [addr, addr+size) touched one
+ * of them: that block may be stale and must not run. */
+bool code_removals_flush(struct cpu *c, uint64_t addr, uint64_t size)
+{
+	if (!c->nstale && !c->stale_overflow)
+		return false;
+	bool hit = c->stale_overflow;
+	for (size_t i = 0; c->stale_overflow && i < c->nreg; i++)
+		if (c->reg[i].exec)
+			uc_ctl_remove_cache(c->uc, c->reg[i].start, c->reg[i].end);
+	for (unsigned i = 0; !c->stale_overflow && i < c->nstale; i++) {
+		uint64_t va = c->stale_code[i];
+		const struct region *r = region_of(c, va);
+		if (r && r->exec)
+			uc_ctl_remove_cache(c->uc, va, va + c->page);
+		hit |= size && addr < va + c->page && va < addr + size;
+	}
+	c->nstale = 0;
+	c->stale_overflow = false;
+	return hit;
 }
 
 /* ---- regions ---- */

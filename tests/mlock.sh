@@ -9,8 +9,7 @@
 # short. Then the event log: the pages mlock faults in are ordinary faults
 # of the process.
 #   tests/mlock.sh MMUSIM GUESTS_DIR EXPECTED_DIR
-# Functional mode: in timing mode a run that swaps its code can crash
-# Unicorn while it translates (docs/architecture.md, known problems).
+# Functional mode (timing mode under pressure: tests/swap_code.sh).
 . "$(dirname "$0")/lib.sh"
 MMUSIM=$1 GUESTS=$2 EXPECTED=$3
 mkdir "$tmp/root" && cd "$tmp/root" || exit 1
