@@ -8,25 +8,29 @@
 # usage: threads.sh MMUSIM GUEST_DIR
 . "$(dirname "$0")/lib.sh"
 MMUSIM=$1 GUESTS=$2
-run() {   # arch mode tag
+run() {   # arch mode tag guest
 	rm -rf "$tmp/root" && mkdir "$tmp/root"
 	(cd "$tmp/root" && timeout 120 "$MMUSIM" run --mode "$2" --events "$tmp/$3.jsonl" --stats \
-		"$GUESTS/$1/worker_pool" >"$tmp/$3.out" 2>&1 </dev/null)
+		"$GUESTS/$1/$4" >"$tmp/$3.out" 2>&1 </dev/null)
 	echo "status $?" >>"$tmp/$3.out"
 }
+# futex_ops: requeues, WAKE_OP, a condvar broadcast, a barrier and shared
+# futexes between two processes.
+for guest in worker_pool futex_ops; do
 for arch in x86_64 aarch64; do
 	for mode in timing functional; do
-		run $arch $mode a
-		run $arch $mode b
+		run $arch $mode a $guest
+		run $arch $mode b $guest
 		if grep -q '^status 0$' "$tmp/a.out" && cmp -s "$tmp/a.out" "$tmp/b.out" &&
 			cmp -s "$tmp/a.jsonl" "$tmp/b.jsonl" && [ "$(grep -c '"ev":"switch"' "$tmp/a.jsonl")" -gt 4 ]; then
 			pass
 		else
-			fail "$arch/$mode: two runs of worker_pool differ (or it failed):"
+			fail "$arch/$mode: two runs of $guest differ (or it failed):"
 			diff "$tmp/a.out" "$tmp/b.out" | head -4
 			cmp "$tmp/a.jsonl" "$tmp/b.jsonl"
 		fi
 	done
+done
 done
 rm -rf "$tmp/root" && mkdir "$tmp/root"
 (cd "$tmp/root" && timeout 60 "$MMUSIM" run "$GUESTS/x86_64/worker_pool" deadlock >"$tmp/d.out" 2>"$tmp/d.err" </dev/null)

@@ -89,7 +89,11 @@ struct thread_state {
 };
 
 /* A thread of a process (thread.c): tid, its CLONE_CHILD_CLEARTID word,
- * the futex it waits on, keyed by (mm, address). */
+ * the futex it waits on, keyed as futex.c keys them. */
+struct futex_key {
+	uint8_t kind;           /* private, (mm, va), (inode, offset) or (frame, offset) */
+	uint64_t obj, word;
+};
 struct thread {
 	struct proc *p;
 	int tid;
@@ -97,8 +101,7 @@ struct thread {
 	uint64_t clear_child_tid;
 	bool futex_wait;        /* waiting: the woken flag ends the wait */
 	bool futex_woken;
-	const struct mm *futex_mm;
-	uint64_t futex_addr;
+	struct futex_key futex_key;
 	uint32_t futex_bitset;
 	struct thread_state saved;   /* while it is not p->thread */
 	struct usage used;           /* its share of the process's (rusage.c), to its last switch away */

@@ -66,6 +66,10 @@ int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t
 bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 /* thread.c: gettid, set_tid_address, futex, sched_yield, a thread's exit. */
 bool thread_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* futex.c: the call, and the wake of a dead thread's CLONE_CHILD_CLEARTID
+ * word (a shared futex, as mm_release wakes it). */
+struct sys_result sys_futex(struct proc *p, const uint64_t a[6]);
+void futex_wake_tid(struct proc *p, uint64_t uaddr);
 /* clone with CLONE_THREAD: a thread of p (flags checked by the caller). */
 struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t tls,
 			       uint64_t ctid);

@@ -1,9 +1,9 @@
 /* Threads: a process (struct proc) has one or more threads sharing its
  * address space, descriptor table and signal actions; each has its own
- * tid, signal mask, blocked call and CLONE_CHILD_CLEARTID word. Futexes are
- * wait queues keyed by (mm, address): a waiter sleeps through the
- * scheduler (SYSA_BLOCK, its call made again on its turn) until a wake,
- * its timeout in simulated time, or a signal. */
+ * tid, signal mask, blocked call and CLONE_CHILD_CLEARTID word. A futex
+ * waiter (futex.c) sleeps through the scheduler (SYSA_BLOCK, its call
+ * made again on its turn) until a wake, its timeout in simulated time, or
+ * a signal. */
 #include "os/kernel/syscall.h"
 
 #include <stdlib.h>
@@ -20,13 +20,6 @@
 #define CLONE_CHILD_CLEARTID 0x00200000ull
 #define CLONE_CHILD_SETTID   0x01000000ull
 
-#define FUTEX_WAIT 0
-#define FUTEX_WAKE 1
-#define FUTEX_WAIT_BITSET 9
-#define FUTEX_WAKE_BITSET 10
-#define FUTEX_PRIVATE_FLAG 128
-#define FUTEX_CLOCK_REALTIME 256
-#define FUTEX_BITSET_MATCH_ANY 0xffffffffu
 
 struct thread *thread_new(struct proc *p, int tid)
 {
@@ -198,118 +191,6 @@ struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint
 	return r;
 }
 
-/* ---- futex ---- */
-
-static int64_t futex_wake(struct proc *p, uint64_t uaddr, uint64_t nr, uint32_t bitset)
-{
-	struct services *svc = p->k->svc;
-	int64_t woken = 0;
-	for (size_t i = 0; i < svc->nthreads && (uint64_t)woken < nr; i++) {
-		struct thread *t = svc->threads[i];
-		if (t->alive && t->futex_wait && !t->futex_woken && t->futex_mm == &p->mm && t->futex_addr == uaddr &&
-		    (t->futex_bitset & bitset)) {
-			t->futex_woken = true;
-			woken++;
-		}
-	}
-	return woken;
-}
-
-/* The absolute deadline (simulated ns since boot) of a wait, from a
- * timespec: relative for FUTEX_WAIT, absolute for FUTEX_WAIT_BITSET (on
- * the realtime clock with FUTEX_CLOCK_REALTIME). */
-static int64_t futex_deadline(struct kernel *k, uint64_t va, bool absolute, bool realtime, uint64_t *out)
-{
-	int64_t ts[2];
-	if (os_copy_from_user(k, ts, va, 16))
-		return -EFAULT;
-	if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
-		return -EINVAL;
-	uint64_t ns = (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1];
-	if (!absolute)
-		*out = now_ns(k) + ns;
-	else if (realtime)
-		*out = ns > EPOCH_SECONDS * 1000000000ull ? ns - EPOCH_SECONDS * 1000000000ull : 0;
-	else
-		*out = ns;
-	return 0;
-}
-
-static struct sys_result futex_wait(struct proc *p, const uint64_t a[6], bool bitset_op, bool realtime)
-{
-	struct kernel *k = p->k;
-	struct thread *t = p->thread;
-	struct sys_result r = {.action = SYSA_NONE};
-	if (t->futex_wait) {   /* made again on its turn */
-		if (t->futex_woken)
-			r.ret = 0;
-		else if (p->timed_wait && now_ns(k) >= p->wait_deadline)
-			r.ret = -ETIMEDOUT;
-		else
-			r = (struct sys_result){.ret = -ERESTARTSYS, .action = SYSA_BLOCK};
-		return r;
-	}
-	uint32_t bitset = bitset_op ? (uint32_t)a[5] : FUTEX_BITSET_MATCH_ANY;
-	uint64_t deadline = 0;
-	int64_t rc;
-	if (a[0] & 3 || !bitset) {
-		r.ret = -EINVAL;
-		return r;
-	}
-	if (a[3] && (rc = futex_deadline(k, a[3], bitset_op, realtime, &deadline))) {
-		r.ret = rc;
-		return r;
-	}
-	uint32_t cur;
-	if (os_copy_from_user(k, &cur, a[0], 4)) {
-		r.ret = -EFAULT;
-		return r;
-	}
-	if (cur != (uint32_t)a[2]) {
-		r.ret = -EAGAIN;
-		return r;
-	}
-	if (a[3] && deadline <= now_ns(k)) {
-		r.ret = -ETIMEDOUT;
-		return r;
-	}
-	t->futex_wait = true;
-	t->futex_woken = false;
-	t->futex_mm = &p->mm;
-	t->futex_addr = a[0];
-	t->futex_bitset = bitset;
-	p->timed_wait = a[3] != 0;
-	p->wait_deadline = deadline;
-	return (struct sys_result){.ret = -ERESTARTSYS, .action = SYSA_BLOCK};
-}
-
-static struct sys_result sys_futex(struct proc *p, const uint64_t a[6])
-{
-	struct sys_result r = {.action = SYSA_NONE};
-	uint64_t cmd = a[1] & ~(uint64_t)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-	bool realtime = a[1] & FUTEX_CLOCK_REALTIME;
-	if (realtime && cmd != FUTEX_WAIT_BITSET) {
-		r.ret = -ENOSYS;
-		return r;
-	}
-	switch (cmd) {
-	case FUTEX_WAIT:
-		return futex_wait(p, a, false, false);
-	case FUTEX_WAIT_BITSET:
-		return futex_wait(p, a, true, realtime);
-	case FUTEX_WAKE:
-	case FUTEX_WAKE_BITSET: {
-		uint32_t bitset = cmd == FUTEX_WAKE ? FUTEX_BITSET_MATCH_ANY : (uint32_t)a[5];
-		r.ret = a[0] & 3 || !bitset ? -EINVAL : futex_wake(p, a[0], (uint32_t)a[2], bitset);
-		return r;
-	}
-	default:
-		report_enosys(p->k, 202, S_FUTEX);   /* REQUEUE, WAKE_OP, the PI operations */
-		r.ret = -ENOSYS;
-		return r;
-	}
-}
-
 /* ---- the calls ---- */
 
 /* exit of one thread while others run (mm_release): its CLONE_CHILD_CLEARTID
@@ -320,7 +201,7 @@ static void thread_exit(struct proc *p, struct sys_result *r)
 	if (t->clear_child_tid) {
 		uint32_t zero = 0;
 		if (!put_user(p->k, t->clear_child_tid, &zero, 4))
-			futex_wake(p, t->clear_child_tid, 1, FUTEX_BITSET_MATCH_ANY);
+			futex_wake_tid(p, t->clear_child_tid);
 	}
 	t->alive = false;
 	r->action = SYSA_THREAD_EXIT;
