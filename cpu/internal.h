@@ -106,6 +106,10 @@ struct cpu {
 	uint64_t hooked_page;
 	enum mmu_access hooked_acc;
 	bool in_segv;            /* the access comes from the host SIGSEGV handler */
+	/* Timing mode without --check-tlb: TLB hits take os_access_tlb's quick
+	 * path, which checks nothing. With the check on, every access goes
+	 * through os_access (mmu_access checks each hit). Decided once. */
+	bool tlb_fast;
 };
 
 /* The registers the bridge names, per architecture. */
