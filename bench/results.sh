@@ -50,6 +50,7 @@ run replay ./bench_replay 10 "$work" 3
 run replay_scale ./bench_replay --scale "$work" 10 30 100
 run faults ./bench_fault
 run scale ./bench_scale
+run smp ./bench_smp --repeat 3
 
 # "vs raw" of each mode in a bench_run table: lines "ARCH MODE RATIO".
 ratios() {
@@ -142,5 +143,6 @@ section() {   # TITLE NAME...: each run's command and output
 	section "Replay: JSONL and binary traces against a bare loop over the same model" replay replay_scale
 	section "Faults: host time per simulated minor fault, against Linux" faults
 	section "Scale: resident pages and processes" scale
+	section "Several CPUs: N threads on --cpus N against 1 thread (host ns per guest instruction)" smp
 } >"$out"
 echo "results.sh: wrote $out and $png" >&2

@@ -104,7 +104,7 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	 * right after, and the SIGSEGV handler knows it by `hooked`. (Functional
 	 * mode, hooked for a process that catches its faults, accounts nothing
 	 * the shadow serves.) */
-	if (c->o.mode == CPU_TIMING && !((last ^ addr) >> c->shift) && !c->dying && os_access_tlb(c->k, addr, acc)) {
+	if (c->tlb_fast && !((last ^ addr) >> c->shift) && !c->dying && os_access_tlb(c->k, addr, acc)) {
 		c->hooked_page = addr >> c->shift;
 		c->hooked_acc = acc;
 		c->hooked = true;
@@ -386,7 +386,7 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 		/* Fetches, accounted per block: the iTLB sees the pages it spans. */
 		uint64_t last = addr + (size ? size - 1 : 0);
 		bool straddles = (last ^ addr) >> c->shift;
-		if (straddles || !os_access_tlb(c->k, addr, ACC_FETCH))   /* the block ran: its page is in the shadow */
+		if (straddles || !c->tlb_fast || !os_access_tlb(c->k, addr, ACC_FETCH))   /* the block ran: its page is in the shadow */
 			access_page(c, addr, ACC_FETCH);
 		if (straddles)
 			access_page(c, last & ~(c->page - 1), ACC_FETCH);

@@ -116,6 +116,10 @@ struct cpu {
 	unsigned nstale;
 	bool stale_overflow;     /* more than fit: every executable region's blocks go */
 	bool rerun_block;        /* the block hook stopped a stale block: start it again */
+	/* Timing mode without --check-tlb: TLB hits take os_access_tlb's quick
+	 * path, which checks nothing. With the check on, every access goes
+	 * through os_access (mmu_access checks each hit). Decided once. */
+	bool tlb_fast;
 };
 
 /* The registers the bridge names, per architecture. */

@@ -295,6 +295,7 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 	c->f = kernel_format(k);
 	c->pm = mmu_physmem(c->mmu);
 	c->o = *o;
+	c->tlb_fast = o->mode == CPU_TIMING && !kernel_tlb_checked(k);
 	c->shift = c->f->page_shift;
 	c->page = 1ull << c->shift;
 	bool x86 = c->f->arch == ARCH_X86_64;

@@ -178,7 +178,7 @@ static void xlate_from_entry(struct mmu_xlate *x, const struct tlb_entry *e, uin
  * filled or flushed, as it is its set's most recent and a lookup would
  * touch nothing. So is a page that missed: it misses again until a fill. */
 static inline const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, uint64_t va, enum mmu_access acc,
-						 bool user)
+						 bool user, bool check)
 {
 	uint64_t page = va >> 12;
 	const struct tlb_entry *e = t->last && page == t->last_page ? t->last : NULL;
@@ -189,7 +189,7 @@ static inline const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, u
 	}
 	if (!e || !entry_grants(m, e, acc, user))
 		return NULL;
-	if (__builtin_expect(m->check != NULL, 0))   /* --check-tlb: one test per hit when off */
+	if (check)   /* --check-tlb: only mmu_access asks (mmu_access_tlb passes a constant false) */
 		mmu_check_hit(m, e, va);
 	t->last = e;
 	t->last_page = page;
@@ -200,15 +200,15 @@ static inline const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, u
  * or the address is one no TLB holds; *e its entry. Counts nothing: a miss
  * is remembered (tlb_answer), so an access asked about again costs no
  * lookup. */
-static inline int tlb_level(struct mmu *m, enum tlb_id l1, uint64_t va, enum mmu_access acc, bool user,
+static inline int tlb_level(struct mmu *m, enum tlb_id l1, uint64_t va, enum mmu_access acc, bool user, bool check,
 		     const struct tlb_entry **e)
 {
 	*e = NULL;
 	if ((va & ~m->va_mask) && !mmu_va_in_range(m, va))
 		return 0;
-	if (m->tlb[l1].narrays && (*e = tlb_answer(m, &m->tlb[l1], va, acc, user)))
+	if (m->tlb[l1].narrays && (*e = tlb_answer(m, &m->tlb[l1], va, acc, user, check)))
 		return 1;
-	if (m->tlb[TLB_L2].narrays && (*e = tlb_answer(m, &m->tlb[TLB_L2], va, acc, user)))
+	if (m->tlb[TLB_L2].narrays && (*e = tlb_answer(m, &m->tlb[TLB_L2], va, acc, user, check)))
 		return 2;
 	return 0;
 }
@@ -244,7 +244,7 @@ bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	const struct tlb_entry *e;
-	int level = tlb_level(m, l1, va, acc, user, &e);
+	int level = tlb_level(m, l1, va, acc, user, false, &e);
 	if (!level)
 		return false;   /* a walk is needed: mmu_access counts it all */
 	m->st.accesses[acc]++;
@@ -261,7 +261,7 @@ bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, stru
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	const struct tlb_entry *e;
-	int level = tlb_level(m, l1, va, acc, user, &e);
+	int level = tlb_level(m, l1, va, acc, user, m->check != NULL, &e);
 	m->st.accesses[acc]++;
 	x->cycles = count_lookups(m, l1, va, level);
 	if (level) {

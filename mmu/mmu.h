@@ -317,7 +317,8 @@ bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, stru
 /* mmu_access's common cases, for callers that need no translation back:
  * the TLBs grant the access (an L1 hit, or an L1 miss the L2 TLB answers,
  * filling L1). Accounted exactly as mmu_access would; false (and nothing
- * accounted) when a walk is needed. */
+ * accounted) when a walk is needed. It makes no coherence check (so the
+ * hit path pays nothing for it): with mmu_set_check on, use mmu_access. */
 bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user);
 
 /* A walk from `root` without TLBs (but with A/D updates unless `probe`). */

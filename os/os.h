@@ -186,6 +186,9 @@ const struct smp_stats *kernel_smp_stats(const struct kernel *k);
  * stale one is reported on stderr (one line), all are counted. False: no
  * host memory. */
 bool kernel_check_tlb(struct kernel *k);
+/* Whether the check is on: then os_access_tlb must not be used (its TLB
+ * hits go unchecked); cpu/ decides once, at cpu_create. */
+bool kernel_tlb_checked(const struct kernel *k);
 uint64_t kernel_stale_tlb_hits(const struct kernel *k);
 
 struct os_event {

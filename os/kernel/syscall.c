@@ -180,25 +180,6 @@ static int64_t sys_clock_gettime(struct kernel *k, uint64_t clk, uint64_t va)
 	return put_user(k, va, ts, 16);
 }
 
-/* nanosleep / clock_nanosleep: simulated time passes, nobody waits. A
- * sleep until an absolute time (TIMER_ABSTIME) of the realtime clock
- * counts from the epoch. */
-static int64_t sys_sleep(struct kernel *k, uint64_t clk, uint64_t flags, uint64_t va)
-{
-	uint64_t ts[2];
-	if (os_copy_from_user(k, ts, va, 16))
-		return -EFAULT;
-	if (ts[1] >= 1000000000ull || (int64_t)ts[0] < 0)
-		return -EINVAL;
-	uint64_t ns = ts[0] * 1000000000ull + ts[1];
-	if (flags & 1) {   /* TIMER_ABSTIME */
-		uint64_t now = now_ns(k) + (clk == 0 ? EPOCH_SECONDS * 1000000000ull : 0);
-		ns = ns > now ? ns - now : 0;
-	}
-	k->svc->sleep_cycles += ns * 3;
-	return 0;
-}
-
 /* struct sysinfo (64-bit): the simulated machine's memory and uptime. */
 static int64_t sys_sysinfo(struct kernel *k, uint64_t va)
 {
@@ -591,7 +572,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
 	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r) ||
-	    thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r) || mlock_syscall(p, s, a, &r))
+	    sleep_syscall(p, s, a, &r) || thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r) || mlock_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
@@ -636,8 +617,6 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 		r.ret = a[0] && put_user(k, a[0], &t, 8) ? -EFAULT : (int64_t)t;
 		break;
 	}
-	case S_NANOSLEEP: r.ret = sys_sleep(k, 0, 0, a[0]); break;
-	case S_CLOCK_NANOSLEEP: r.ret = sys_sleep(k, a[0], a[1], a[2]); break;
 	case S_GETGROUPS: r.ret = 0; break;   /* root, with no supplementary groups */
 	case S_PRCTL: r.ret = sys_prctl(p, a[0], a[1]); break;
 	case S_SYSINFO: r.ret = sys_sysinfo(k, a[0]); break;

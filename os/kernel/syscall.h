@@ -64,6 +64,8 @@ int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t
 
 /* poll and ppoll (poll.c): false when s is not one of them. */
 bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* nanosleep, clock_nanosleep (sleep.c): false when s is not one of them. */
+bool sleep_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 /* thread.c: gettid, set_tid_address, futex, sched_yield, a thread's exit. */
 bool thread_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 /* futex.c: the call, and the wake of a dead thread's CLONE_CHILD_CLEARTID

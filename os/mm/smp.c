@@ -374,6 +374,8 @@ bool kernel_check_tlb(struct kernel *k)
 	return true;
 }
 
+bool kernel_tlb_checked(const struct kernel *k) { return k->tlbcheck != NULL; }
+
 uint64_t kernel_stale_tlb_hits(const struct kernel *k) { return k->tlbcheck ? k->tlbcheck->stale : 0; }
 
 void tlbcheck_free(struct kernel *k)
