@@ -215,7 +215,7 @@ static int64_t futex_atomic_op(struct proc *p, uint64_t uaddr2, uint32_t encoded
 {
 	unsigned op = (encoded >> 28) & 7, cmp = (encoded >> 24) & 15;
 	int32_t oparg = (int32_t)(encoded << 8) >> 20, cmparg = (int32_t)(encoded << 20) >> 20;
-	if (encoded & (FUTEX_OP_OPARG_SHIFT << 28))
+	if (encoded & ((uint32_t)FUTEX_OP_OPARG_SHIFT << 28))
 		oparg = (int32_t)(1u << (oparg & 31));   /* Linux masks a bad shift, with a warning */
 	int32_t old;
 	if (os_copy_from_user(p->k, &old, uaddr2, 4))
