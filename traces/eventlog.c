@@ -169,6 +169,15 @@ static void write_cpu_list(struct outfile *o, const char *key, uint64_t mask)
 	outfile_write(o, "]", 1);
 }
 
+/* An address-space call's result: an address (hex) or a negative errno. */
+static void write_as_result(struct outfile *o, int64_t result)
+{
+	if (result < 0)
+		outfile_printf(o, ",\"result\":%" PRId64, result);
+	else
+		outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)result);
+}
+
 static void write_shootdown(struct outfile *o, const struct shootdown *sd)
 {
 	outfile_printf(o, ",\"initiator\":%u", sd->initiator);
@@ -254,19 +263,13 @@ void eventlog_event(void *ctx, const struct os_event *ev)
 	case EV_MADVISE:
 		outfile_printf(o, ",\"addr\":\"0x%" PRIx64 "\",\"len\":\"0x%" PRIx64 "\",\"prot\":%u,\"flags\":%u", ev->u.as.addr,
 			       ev->u.as.len, ev->u.as.prot, ev->u.as.flags);
-		if (ev->u.as.result < 0)
-			outfile_printf(o, ",\"result\":%" PRId64, ev->u.as.result);
-		else
-			outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)ev->u.as.result);
+		write_as_result(o, ev->u.as.result);
 		break;
 	case EV_MREMAP:
 		outfile_printf(o, ",\"addr\":\"0x%" PRIx64 "\",\"len\":\"0x%" PRIx64 "\",\"new_len\":\"0x%" PRIx64
 			       "\",\"flags\":%u,\"new_addr\":\"0x%" PRIx64 "\"", ev->u.as.addr, ev->u.as.len, ev->u.as.new_len,
 			       ev->u.as.flags, ev->u.as.new_addr);
-		if (ev->u.as.result < 0)
-			outfile_printf(o, ",\"result\":%" PRId64, ev->u.as.result);
-		else
-			outfile_printf(o, ",\"result\":\"0x%" PRIx64 "\"", (uint64_t)ev->u.as.result);
+		write_as_result(o, ev->u.as.result);
 		break;
 	case EV_SHOOTDOWN:
 		write_shootdown(o, ev->u.shootdown);

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void as_event(struct kernel *k, struct proc *p, enum os_event_kind kind, uint64_t addr, uint64_t len,
-		     uint32_t prot, uint32_t flags, int64_t result)
+/* An address-space call's event; mremap's new length and address are 0
+ * for the others. */
+static void as_event_moved(struct kernel *k, struct proc *p, enum os_event_kind kind, uint64_t addr, uint64_t len,
+			   uint32_t prot, uint32_t flags, int64_t result, uint64_t new_len, uint64_t new_addr)
 {
 	if (!observed(k))
 		return;
@@ -18,7 +20,15 @@ static void as_event(struct kernel *k, struct proc *p, enum os_event_kind kind, 
 	ev.u.as.prot = prot;
 	ev.u.as.flags = flags;
 	ev.u.as.result = result;
+	ev.u.as.new_len = new_len;
+	ev.u.as.new_addr = new_addr;
 	emit(k, &ev);
+}
+
+static void as_event(struct kernel *k, struct proc *p, enum os_event_kind kind, uint64_t addr, uint64_t len,
+		     uint32_t prot, uint32_t flags, int64_t result)
+{
+	as_event_moved(k, p, kind, addr, len, prot, flags, result, 0, 0);
 }
 
 /* The operation hook's view of an address-space call (ops.c); `of` is the
@@ -309,16 +319,7 @@ int64_t os_mremap(struct proc *p, uint64_t addr, uint64_t old_len, uint64_t new_
 		k->svc->mremap_noted = true;
 		fprintf(stderr, "mmusim: mremap of a huge page that cannot be split is not implemented: -ENOMEM\n");
 	}
-	if (observed(k)) {
-		struct os_event ev = {.kind = EV_MREMAP, .pid = p->pid};
-		ev.u.as.addr = addr;
-		ev.u.as.len = old_len;
-		ev.u.as.flags = flags;
-		ev.u.as.result = rc;
-		ev.u.as.new_len = new_len;
-		ev.u.as.new_addr = new_addr;
-		emit(k, &ev);
-	}
+	as_event_moved(k, p, EV_MREMAP, addr, old_len, 0, flags, rc, new_len, new_addr);
 	if (op_hooked(k)) {
 		struct os_op op = {.kind = OP_MREMAP};
 		op.u.as.addr = addr;
