@@ -16,6 +16,10 @@
  *              writing a page (COW), exiting and reaped, one after another,
  *              on both architectures; CPU time and peak RSS of the whole
  *              mmusim process.
+ *   mappings   `mmusim run --mode M GUEST/max_maps N`: N one-page mappings
+ *              that do not merge, made one after another (up to 65,000:
+ *              Linux's vm.max_map_count is 65,530), both architectures,
+ *              both modes; CPU time per mapping.
  * For each, the time per unit at every N: flat means linear growth.
  *
  * usage: bench_scale [--max-pages N] [--max-procs N] [--mmusim PATH]
@@ -99,8 +103,8 @@ static struct point resident(uint64_t pages)
 	return pt;
 }
 
-/* `mmusim run [--mem MEM] GUEST N` as a child: its CPU time and peak RSS. */
-static struct point run_guest(const char *mmusim, const char *mem, const char *guest, long n)
+/* `mmusim run [--mem MEM | --mode MODE] GUEST N` as a child: its CPU time and peak RSS. */
+static struct point run_guest_opt(const char *mmusim, const char *opt, const char *val, const char *guest, long n)
 {
 	struct point pt = {0};
 	char arg[32];
@@ -110,8 +114,8 @@ static struct point run_guest(const char *mmusim, const char *mem, const char *g
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stdout))
 			_exit(127);
-		if (mem)
-			execl(mmusim, mmusim, "run", "--mem", mem, guest, arg, (char *)NULL);
+		if (opt)
+			execl(mmusim, mmusim, "run", opt, val, guest, arg, (char *)NULL);
 		else
 			execl(mmusim, mmusim, "run", guest, arg, (char *)NULL);
 		_exit(127);
@@ -125,6 +129,16 @@ static struct point run_guest(const char *mmusim, const char *mem, const char *g
 	pt.maxrss_kib = ru.ru_maxrss;
 	pt.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	return pt;
+}
+
+static struct point run_guest(const char *mmusim, const char *mem, const char *guest, long n)
+{
+	return run_guest_opt(mmusim, mem ? "--mem" : NULL, mem, guest, n);
+}
+
+static struct point run_mode(const char *mmusim, const char *mode, const char *guest, long n)
+{
+	return run_guest_opt(mmusim, "--mode", mode, guest, n);
 }
 
 int main(int argc, char **argv)
@@ -197,5 +211,21 @@ int main(int argc, char **argv)
 			bad |= !pt.ok;
 		}
 	}
+	printf("\nbench_scale: mappings, `mmusim run --mode M max_maps N` (one-page mappings that do not merge)\n");
+	printf("  %-8s %-10s %8s %10s %12s\n", "arch", "mode", "N", "seconds", "us/mapping");
+	static const char *const modes[] = {"functional", "timing"};
+	static const long maps[] = {8125, 16250, 32500, 65000};
+	for (int a = 0; a < 2; a++) {
+		char guest[4096];
+		snprintf(guest, sizeof guest, "%s/%s/max_maps", guest_dir, arches[a]);
+		for (int m = 0; m < 2; m++)
+			for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+				struct point pt = run_mode(mmusim, modes[m], guest, maps[i]);
+				printf("  %-8s %-10s %8ld %10.3f %12.2f%s\n", arches[a], modes[m], maps[i], pt.seconds,
+				       pt.seconds * 1e6 / (double)maps[i], pt.ok ? "" : "  FAILED");
+				bad |= !pt.ok;
+			}
+	}
+	printf("  target: us/mapping flat as N grows (the cost of a mapping does not grow with those there are)\n");
 	return bad;
 }

@@ -74,6 +74,10 @@ struct cpu {
 	struct region *reg;      /* the current process's regions, in Unicorn */
 	size_t nreg;
 	size_t hint;
+	struct region *runs;     /* the runs reg was made for (shadow.c), while runs_valid */
+	size_t nruns;
+	bool runs_valid;
+	bool runs_merged;        /* past the budget: runs merged whatever their permission */
 	uint8_t *trap;           /* a page of int3 / UDF: a dead process's fetches stop here */
 	uint8_t *scratch;        /* a writable page for a dead process's last accesses */
 	bool dying;              /* the current process was killed; stop soon */

@@ -119,10 +119,20 @@ static bool region_new(struct cpu *c, struct region *r, uint64_t start, uint64_t
  * would run). */
 #define REGION_GAP (16ull << 20)
 #define REGION_BUDGET 128
-/* Region ends are rounded out to this (not into a neighbour): a process
- * that maps page after page keeps its regions, which Unicorn unmaps and
- * maps again at a cost that grows with their size, for a while. */
+/* Region ends are rounded out (not into a neighbour) to this, or to a
+ * power of two of a quarter of the run's length: a process that maps page
+ * after page keeps its regions for a while, and a growing run is made
+ * again (which costs Unicorn in proportion to its length) a logarithmic
+ * number of times, not once per REGION_ALIGN. */
 #define REGION_ALIGN (2ull << 20)
+
+static uint64_t run_align(const struct region *r)
+{
+	uint64_t align = REGION_ALIGN;
+	while (align < (r->end - r->start) / 4 && align < (1ull << 40))
+		align <<= 1;
+	return align;
+}
 
 static size_t merge_regions(const struct vma *v, size_t nv, struct region *out, bool any_exec)
 {
@@ -147,7 +157,7 @@ static size_t merge_regions(const struct vma *v, size_t nv, struct region *out, 
 }
 
 /* The runs the VMAs call for, in a malloc'ed array, their ends rounded out. */
-static size_t wanted_runs(struct cpu *c, struct region **out)
+static size_t wanted_runs(struct cpu *c, struct region **out, bool *merged)
 {
 	const struct vma *v;
 	size_t nv = proc_vmas(kernel_current(c->k), &v);
@@ -155,11 +165,13 @@ static size_t wanted_runs(struct cpu *c, struct region **out)
 	if (!*out)
 		return 0;
 	size_t n = merge_regions(v, nv, *out, false);
-	if (n > REGION_BUDGET)
+	*merged = n > REGION_BUDGET;
+	if (*merged)
 		n = merge_regions(v, nv, *out, true);
 	struct region *r = *out;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t lo = r[i].start & ~(REGION_ALIGN - 1), hi = (r[i].end + REGION_ALIGN - 1) & ~(REGION_ALIGN - 1);
+		uint64_t align = run_align(&r[i]);
+		uint64_t lo = r[i].start & ~(align - 1), hi = (r[i].end + align - 1) & ~(align - 1);
 		uint64_t floor = i ? r[i - 1].end : 0x10000, ceil = i + 1 < n ? r[i + 1].start : r[i].end;
 		if (lo < floor)
 			lo = floor > r[i].start ? r[i].start : floor;
@@ -205,16 +217,13 @@ static int by_start(const void *a, const void *b)
 
 /* The wanted regions: the runs, a windowed run replaced by those of its
  * windows the current regions have. */
-static size_t wanted_regions(struct cpu *c, struct region **out)
+static size_t wanted_regions(struct cpu *c, const struct region *run, size_t nrun, struct region **out)
 {
-	struct region *run = NULL;
-	size_t nrun = wanted_runs(c, &run), n = 0, windows = 0;
-	struct region *w = run ? malloc((nrun + c->nreg + 1) * sizeof *w) : NULL;
+	size_t n = 0, windows = 0;
+	struct region *w = malloc((nrun + c->nreg + 1) * sizeof *w);
 	*out = w;
-	if (!w) {
-		free(run);
+	if (!w)
 		return 0;
-	}
 	for (size_t i = 0; i < nrun; i++)
 		if (!windowed(&run[i]))
 			w[n++] = run[i];
@@ -227,7 +236,6 @@ static size_t wanted_regions(struct cpu *c, struct region **out)
 				break;
 			}
 	}
-	free(run);
 	qsort(w, n, sizeof *w, by_start);
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++)
@@ -238,10 +246,10 @@ static size_t wanted_regions(struct cpu *c, struct region **out)
 
 bool window_make(struct cpu *c, uint64_t va)
 {
-	if (region_of(c, va) || c->nreg >= REGION_HARD_MAX)
+	if (region_of(c, va) || c->nreg >= REGION_HARD_MAX || !c->runs_valid)
 		return false;
-	struct region *run = NULL;
-	size_t nrun = wanted_runs(c, &run);
+	const struct region *run = c->runs;
+	size_t nrun = c->nruns;
 	bool made = false;
 	for (size_t i = 0; i < nrun; i++) {
 		if (!windowed(&run[i]) || va < run[i].start || va >= run[i].end)
@@ -256,21 +264,90 @@ bool window_make(struct cpu *c, uint64_t va)
 		}
 		break;
 	}
-	free(run);
 	return made;
 }
 
+static void runs_forget(struct cpu *c)
+{
+	free(c->runs);
+	c->runs = NULL;
+	c->nruns = 0;
+	c->runs_valid = false;
+}
+
+/* The run of c->runs holding [start, end), or NULL. */
+static const struct region *run_holding(const struct cpu *c, uint64_t start, uint64_t end)
+{
+	size_t lo = 0, hi = c->nruns;   /* the first run ending past start */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->runs[mid].end > start)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo == c->nruns || c->runs[lo].start > start || c->runs[lo].end < end)
+		return NULL;
+	return &c->runs[lo];
+}
+
+/* Whether the regions still serve the VMAs after a change in [lo, hi):
+ * each VMA there lies in one run, executable as the run is (or merely
+ * executable when the budget merged runs whatever their permission). A
+ * run that covers a VMA no longer is left as it is: an access there
+ * reaches the MMU, which faults as it should. Windows beyond the budget
+ * call for the whole sync, which drops the oldest. */
+static bool runs_still_serve(struct cpu *c, uint64_t lo, uint64_t hi)
+{
+	size_t windows = 0;
+	for (size_t i = 0; i < c->nreg; i++)
+		windows += c->reg[i].window;
+	if (windows > WINDOW_BUDGET)
+		return false;
+	bool merged = c->runs_merged;
+	const struct vma *v;
+	size_t nv = proc_vmas(kernel_current(c->k), &v);
+	size_t i = 0, j = nv;   /* the first VMA ending past lo */
+	while (i < j) {
+		size_t mid = i + (j - i) / 2;
+		if (v[mid].end > lo)
+			j = mid;
+		else
+			i = mid + 1;
+	}
+	for (; i < nv && v[i].start < hi; i++) {
+		const struct region *r = run_holding(c, v[i].start, v[i].end);
+		bool exec = v[i].flags & VM_EXEC;
+		if (!r || (merged ? exec && !r->exec : exec != r->exec))
+			return false;
+	}
+	return true;
+}
+
 /* Brings the Unicorn regions in line with the VMAs (after system calls:
- * Unicorn's regions change only there). */
+ * Unicorn's regions change only there). A change the current regions
+ * still serve leaves them be: a process that maps page after page pays
+ * for the pages it maps, not for all it has (docs/architecture.md,
+ * "Many mappings"). */
 void sync_regions(struct cpu *c)
 {
+	uint64_t lo, hi;
+	bool changed = proc_vma_changes(kernel_current(c->k), &lo, &hi);
+	if (c->runs_valid && (!changed || runs_still_serve(c, lo, hi))) {
+		data_hooks_as_needed(c);
+		return;
+	}
+	runs_forget(c);
+	c->nruns = wanted_runs(c, &c->runs, &c->runs_merged);
+	c->runs_valid = c->runs != NULL;
 	struct region *want = NULL;
-	size_t nw = wanted_regions(c, &want);
+	size_t nw = c->runs ? wanted_regions(c, c->runs, c->nruns, &want) : 0;
 	/* Keep regions that are wanted as they are; free the others. */
 	bool *keep_want = calloc(nw + 1, sizeof *keep_want);
 	if (!want || !keep_want) {
 		free(want);
 		free(keep_want);
+		runs_forget(c);
 		return;
 	}
 	size_t kept = 0;
@@ -302,6 +379,7 @@ void sync_regions(struct cpu *c)
 
 void regions_clear(struct cpu *c)
 {
+	runs_forget(c);
 	for (size_t i = 0; i < c->nreg; i++)
 		region_free(c, &c->reg[i]);
 	c->nreg = 0;
@@ -310,6 +388,7 @@ void regions_clear(struct cpu *c)
 /* The current regions go out of Unicorn into task t, their shadow kept. */
 void regions_put_away(struct cpu *c, struct task *t)
 {
+	runs_forget(c);
 	for (size_t i = 0; i < c->nreg; i++)
 		region_unmap(c, &c->reg[i]);
 	t->reg = c->reg;
@@ -319,6 +398,7 @@ void regions_put_away(struct cpu *c, struct task *t)
 /* Unicorn gets task t's regions, as they were put away. */
 void regions_take_back(struct cpu *c, struct task *t)
 {
+	runs_forget(c);
 	c->reg = t->reg;
 	c->nreg = t->nreg;
 	t->reg = NULL;

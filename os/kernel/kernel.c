@@ -87,7 +87,7 @@ void kernel_destroy(struct kernel *k)
 	mode_model_free(k);
 	free(svc->cmd_reported);
 	for (size_t i = 0; i < svc->nprocs; i++) {
-		free(svc->procs[i]->mm.vma);
+		vma_array_free(&svc->procs[i]->mm);
 		free(svc->procs[i]->exe);
 		free(svc->procs[i]);
 	}

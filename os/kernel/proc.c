@@ -343,6 +343,11 @@ size_t proc_vmas(const struct proc *p, const struct vma **out)
 	return p->mm.nvma;
 }
 
+bool proc_vma_changes(struct proc *p, uint64_t *lo, uint64_t *hi)
+{
+	return vma_changes_take(&p->mm, lo, hi);
+}
+
 bool proc_translate(const struct proc *p, uint64_t va, uint64_t *pa)
 {
 	return p->alive && mm_translate(p->k, (struct mm *)&p->mm, va, pa);

@@ -18,7 +18,7 @@ static void procs_forget(struct kernel *k)
 	for (size_t i = 0; i < svc->nprocs; i++)
 		proc_exit(svc->procs[i], svc->procs[i]->status);
 	for (size_t i = 0; i < svc->nprocs; i++) {
-		free(svc->procs[i]->mm.vma);
+		vma_array_free(&svc->procs[i]->mm);
 		free(svc->procs[i]->exe);
 		free(svc->procs[i]);
 	}

@@ -65,6 +65,7 @@ static struct vma *find_vma_or_grow(struct kernel *k, const struct mm_task *t, u
 	if (prev && !(prev->flags & VM_GROWSDOWN) && (prev->flags & (VM_READ | VM_WRITE | VM_EXEC)) &&
 	    (start < prev->end || start - prev->end < k->cfg.stack_guard_gap))
 		return NULL;
+	vma_changed(mm, start, v->start);
 	v->start = start;
 	record_step(k, STEP_EXPAND_STACK);
 	return v;

@@ -75,8 +75,9 @@ struct mm {
 	int pid;                /* of the process it belongs to, for events */
 	uint64_t root;          /* page-table root (CR3 / TTBR0_EL1) */
 	uint16_t asid;
-	struct vma *vma;        /* sorted by start, non-overlapping */
-	size_t nvma, cap;
+	struct vma *vma;        /* sorted by start, non-overlapping (vma.c) */
+	size_t nvma, cap, head; /* used, allocated, free slots before vma[0] */
+	uint64_t changed_lo, changed_hi;   /* VMAs changed there since vma_changes_take (lo >= hi: none) */
 	uint64_t start_brk, brk;
 	uint32_t def_flags;     /* VM_LOCKED_MASK after mlockall(MCL_FUTURE): given to new VMAs */
 	uint64_t mmap_base;     /* top-down allocations start below this */
@@ -105,6 +106,9 @@ static inline uint64_t anon_index(const struct vma *v, uint64_t va, unsigned pag
 {
 	return (v->file ? va : va - v->offset) >> page_shift;
 }
+void vma_array_free(struct mm *mm);
+void vma_changed(struct mm *mm, uint64_t start, uint64_t end);   /* the layout changed in [start, end) */
+bool vma_changes_take(struct mm *mm, uint64_t *lo, uint64_t *hi);
 uint64_t mm_total_vm(const struct mm *mm);   /* vma.c: bytes mapped (VmSize) */
 /* Before rss drops: keep its peak. */
 static inline void update_hiwater_rss(struct mm *mm)

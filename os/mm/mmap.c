@@ -74,9 +74,7 @@ void mm_teardown(struct kernel *k, struct mm *mm)
 		free_all_tables(k, mm);
 		smp_flush_asid_everywhere(k, mm->asid);
 	}
-	free(mm->vma);
-	mm->vma = NULL;
-	mm->nvma = mm->cap = 0;
+	vma_array_free(mm);
 }
 
 static uint32_t prot_to_vm(uint32_t prot)
@@ -242,6 +240,7 @@ int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len
 				changed |= c.changed;
 			}
 			smp_batch_end(k, mm);
+			vma_changed(mm, addr, end);
 			if (changed && !k->smp)
 				mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
 			vma_merge_around(mm, addr);
@@ -448,6 +447,7 @@ bool mm_dup_vmas(struct mm *cm, const struct mm *pm)
 	if (pm->nvma)   /* a process with no VMAs has no array at all */
 		memcpy(cm->vma, pm->vma, pm->nvma * sizeof *cm->vma);
 	cm->nvma = cm->cap = pm->nvma;
+	cm->head = 0;
 	for (size_t i = 0; i < cm->nvma; i++) {
 		if (cm->vma[i].file)
 			inode_get(cm->vma[i].file);

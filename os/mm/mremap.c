@@ -249,6 +249,7 @@ int64_t mm_mremap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t old_l
 	/* Grow in place: the mapping ends at its VMA's end, the space after it is free. */
 	if (old_len == v->end - addr && addr + new_len <= k->user_top && range_free(mm, v->end, addr + new_len)) {
 		uint64_t old_end = v->end;
+		vma_changed(mm, old_end, addr + new_len);
 		v->end = addr + new_len;
 		vma_merge_around(mm, old_end);
 		vma_merge_around(mm, addr + new_len);

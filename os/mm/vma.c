@@ -1,9 +1,12 @@
 /* VMAs: a sorted array of non-overlapping areas per address space.
- * vma_find is a binary search (as fast as Linux's find_vma on a tree);
- * insertion, splitting and removal move the tail of the array, which for the
- * tens to thousands of VMAs a process has is a short memmove. */
+ * vma_find is a binary search (as fast as Linux's find_vma on a tree).
+ * The array has free slots at both ends: insertion, splitting and removal
+ * move the shorter side, so top-down mmaps (which land just above the
+ * program and its heap, near the front) cost a few moves each, not the
+ * whole array (docs/architecture.md, "Many mappings"). */
 #include "os/mm/mm.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,17 +36,94 @@ struct vma *vma_prev(struct mm *mm, const struct vma *v)
 	return i > 0 ? &mm->vma[i - 1] : NULL;
 }
 
-static bool grow(struct mm *mm)
+/* The VMAs in the middle of a buffer of cap slots (a new one when cap
+ * differs): room at both ends again. */
+static bool recenter(struct mm *mm, size_t cap)
 {
-	if (mm->nvma < mm->cap)
+	size_t head = (cap - mm->nvma) / 2;
+	if (cap == mm->cap) {
+		memmove(mm->vma - mm->head + head, mm->vma, mm->nvma * sizeof *mm->vma);
+		mm->vma += (ptrdiff_t)head - (ptrdiff_t)mm->head;
+		mm->head = head;
 		return true;
-	size_t cap = mm->cap ? mm->cap * 2 : 16;
-	struct vma *nv = realloc(mm->vma, cap * sizeof *nv);
-	if (!nv)
+	}
+	struct vma *nb = malloc(cap * sizeof *nb);
+	if (!nb)
 		return false;
-	mm->vma = nv;
+	if (mm->nvma)
+		memcpy(nb + head, mm->vma, mm->nvma * sizeof *nb);
+	free(mm->vma ? mm->vma - mm->head : NULL);
+	mm->vma = nb + head;
+	mm->head = head;
 	mm->cap = cap;
 	return true;
+}
+
+/* Opens a slot at index i, moving the shorter side out. When that side
+ * has no room the array is centred first (in a larger buffer when less
+ * than half its length is free): each move of the whole array buys room
+ * for a quarter of its length of inserts at either end. */
+static bool open_slot(struct mm *mm, size_t i)
+{
+	bool front = i < mm->nvma - i;
+	size_t room = front ? mm->head : mm->cap - mm->head - mm->nvma;
+	if (!room) {
+		size_t free_slots = mm->cap - mm->nvma;
+		if (!recenter(mm, free_slots >= mm->nvma / 2 + 2 ? mm->cap : (mm->cap ? mm->cap * 2 : 16)))
+			return false;
+	}
+	if (front) {
+		memmove(mm->vma - 1, mm->vma, i * sizeof *mm->vma);
+		mm->vma--;
+		mm->head--;
+	} else {
+		memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
+	}
+	mm->nvma++;
+	return true;
+}
+
+/* Closes the slots [i, j), moving the shorter side in. */
+static void close_slots(struct mm *mm, size_t i, size_t j)
+{
+	if (i < mm->nvma - j) {
+		memmove(mm->vma + (j - i), mm->vma, i * sizeof *mm->vma);
+		mm->vma += j - i;
+		mm->head += j - i;
+	} else {
+		memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
+	}
+	mm->nvma -= j - i;
+}
+
+void vma_changed(struct mm *mm, uint64_t start, uint64_t end)
+{
+	if (start >= end)
+		return;
+	if (mm->changed_lo >= mm->changed_hi) {
+		mm->changed_lo = start;
+		mm->changed_hi = end;
+		return;
+	}
+	if (start < mm->changed_lo)
+		mm->changed_lo = start;
+	if (end > mm->changed_hi)
+		mm->changed_hi = end;
+}
+
+bool vma_changes_take(struct mm *mm, uint64_t *lo, uint64_t *hi)
+{
+	*lo = mm->changed_lo;
+	*hi = mm->changed_hi;
+	mm->changed_lo = mm->changed_hi = 0;
+	return *lo < *hi;
+}
+
+void vma_array_free(struct mm *mm)
+{
+	free(mm->vma ? mm->vma - mm->head : NULL);
+	mm->vma = NULL;
+	mm->nvma = mm->cap = mm->head = 0;
 }
 
 /* Anonymous neighbours with the same flags merge (and the same offset:
@@ -56,8 +136,7 @@ static bool mergeable(const struct vma *a, const struct vma *b)
 
 static void remove_at(struct mm *mm, size_t i)
 {
-	memmove(&mm->vma[i], &mm->vma[i + 1], (mm->nvma - i - 1) * sizeof *mm->vma);
-	mm->nvma--;
+	close_slots(mm, i, i + 1);
 }
 
 /* Merge the VMA at index i with equal neighbours. */
@@ -75,6 +154,7 @@ static void merge_at(struct mm *mm, size_t i)
 
 void vma_merge_around(struct mm *mm, uint64_t addr)
 {
+	vma_changed(mm, addr ? addr - 1 : 0, addr + 1);
 	size_t i = lower_bound(mm, addr);
 	if (i < mm->nvma && mm->vma[i].start <= addr)
 		merge_at(mm, i);
@@ -84,12 +164,11 @@ void vma_merge_around(struct mm *mm, uint64_t addr)
 
 bool vma_insert(struct mm *mm, struct vma v)
 {
-	if (!grow(mm))
-		return false;
 	size_t i = lower_bound(mm, v.start);
-	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
+	if (!open_slot(mm, i))
+		return false;
 	mm->vma[i] = v;
-	mm->nvma++;
+	vma_changed(mm, v.start, v.end);
 	/* Private writable anonymous stacks stay separate from what is below them. */
 	if (!(v.flags & VM_GROWSDOWN))
 		merge_at(mm, i);
@@ -107,10 +186,10 @@ bool vma_split(struct mm *mm, uint64_t addr)
 	size_t i = lower_bound(mm, addr);
 	if (i == mm->nvma || mm->vma[i].start >= addr)
 		return true;        /* nothing straddles addr */
-	if (!grow(mm))
+	if (!open_slot(mm, i))
 		return false;
-	memmove(&mm->vma[i + 1], &mm->vma[i], (mm->nvma - i) * sizeof *mm->vma);
-	mm->nvma++;
+	vma_changed(mm, addr - 1, addr + 1);
+	mm->vma[i] = mm->vma[i + 1];
 	mm->vma[i].end = addr;
 	mm->vma[i + 1].start = addr;
 	if (mm->vma[i + 1].file) {
@@ -125,6 +204,7 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 	/* Callers split at start and end first. */
 	if (!mm->nvma)
 		return;
+	vma_changed(mm, start, end);
 	if (end > mm->gap_hint)
 		mm->gap_hint = 0;   /* a hole above it may be larger now */
 	uint64_t total = mm_total_vm(mm);   /* VmPeak: the size before it shrinks */
@@ -137,8 +217,7 @@ void vma_remove_range(struct kernel *k, struct mm *mm, uint64_t start, uint64_t 
 			inode_put(k, mm->vma[j].file);
 		j++;
 	}
-	memmove(&mm->vma[i], &mm->vma[j], (mm->nvma - j) * sizeof *mm->vma);
-	mm->nvma -= j - i;
+	close_slots(mm, i, j);
 }
 
 uint64_t mm_total_vm(const struct mm *mm)
