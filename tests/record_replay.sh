@@ -81,6 +81,12 @@ for arch in x86_64 aarch64; do
 	check "$tmp/$arch-fn-exec" $arch execve 0 -- --mode functional
 	check "$tmp/$arch-fn-signals" $arch signals 0 -- --mode functional
 done
+# Robust futex lists: the kernel reads and writes the dying threads' lists
+# (at a thread's exit, a process's exit, exec, and a death by SIGSEGV,
+# where the fatal access is written "caught" and an exit record follows).
+for arch in x86_64 aarch64; do
+	check "$tmp/$arch-robust" $arch robust_mutex 0
+done
 # mremap records. (The AArch64 build of mremap also makes a call with
 # flags Linux does not know, EINVAL before it does anything: a trace
 # cannot name those bits and leaves the call out, and so its event.)

@@ -35,7 +35,11 @@
  *
  * A process the replay kills itself (a user access whose fault the handler
  * cannot resolve: the replay delivers the signal at once) gets no "exit"
- * record of its own. The replay's current process is tracked so that a
+ * record of its own. But a process's death may read and write its memory
+ * before the memory goes (its robust futex lists): then its fatal access
+ * is written "caught" (the replay goes on), the kernel's accesses follow,
+ * and an "exit" record with 128 + the signal ends it, as in the run. So
+ * the fatal access is held until the next operation says which it is. The replay's current process is tracked so that a
  * record is always for it: an operation on another process (an exit of a
  * child that was never run) is preceded by a switch to it. */
 #include <stdio.h>
@@ -65,6 +69,8 @@ struct recorder {
 	struct rec_proc *proc;   /* the processes the replay has, alive */
 	size_t nproc, capproc;
 	bool nomem;
+	struct trace_rec held;   /* a fatal access, not yet written (see above) */
+	bool holding;
 };
 
 static struct trace_rec rec(enum trace_op op)
@@ -285,9 +291,29 @@ static void mmap_op(struct recorder *r, const struct os_op *op)
 	with_file(r, op, open_access(op->file.open_flags), &t);
 }
 
+/* The held fatal access, as what followed it makes it: "caught" when the
+ * kernel still touches the dying process's memory (its accesses come
+ * next, then its exit), fatal otherwise (the replay kills it there). */
+static void put_held(struct recorder *r, bool lives_on)
+{
+	if (!r->holding)
+		return;
+	r->holding = false;
+	r->held.caught = lives_on;
+	put(r, &r->held);
+	if (lives_on)
+		return;
+	struct rec_proc *rp = find_proc(r, r->cur);
+	if (rp)
+		rp->doomed = true;   /* the replay delivers the signal now */
+	r->cur = 0;
+}
+
 static void on_op(void *ctx, const struct os_op *op)
 {
 	struct recorder *r = ctx;
+	if (r->holding)
+		put_held(r, op->kind == OP_ACCESS && op->pid == r->cur && op->u.access.uaccess);
 	struct rec_proc *rp = find_proc(r, op->pid);
 	if (op->kind == OP_SWITCH) {
 		if (rp && rp->doomed)
@@ -322,14 +348,13 @@ static void on_op(void *ctx, const struct os_op *op)
 		t.len = 1;
 		t.uaccess = op->u.access.uaccess && op->u.access.access != ACC_FETCH;
 		t.caught = op->u.access.caught;
-		bool fatal = !t.uaccess && !t.caught && op->u.access.outcome != OUT_RESOLVED;
-		if (fatal)
+		if (!t.uaccess && !t.caught && op->u.access.outcome != OUT_RESOLVED) {
 			flush_insns(r);
-		put(r, &t);
-		if (fatal) {
-			rp->doomed = true;   /* the replay delivers the signal now */
-			r->cur = 0;
+			r->held = t;   /* fatal: written by put_held when the next operation says how */
+			r->holding = true;
+			break;
 		}
+		put(r, &t);
 		break;
 	case OP_FORK:   /* made again even when it ran out of memory: it fails again the same way */
 		t = rec(TR_FORK);
@@ -451,6 +476,7 @@ static void release(struct recorder *r)
 
 int recorder_finish(struct recorder *r, char *err, size_t errlen)
 {
+	put_held(r, false);
 	flush_insns(r);
 	struct trace_writer *w = r->w;
 	bool nomem = r->nomem;

@@ -296,3 +296,128 @@ struct sys_result sys_futex(struct proc *p, const uint64_t a[6])
 		return r;
 	}
 }
+
+/* ---- robust lists (Linux's kernel/futex/core.c) ---- */
+
+#define FUTEX_WAITERS 0x80000000u
+#define FUTEX_OWNER_DIED 0x40000000u
+#define FUTEX_TID_MASK 0x3fffffffu
+#define ROBUST_LIST_LIMIT 2048
+#define ROBUST_HEAD_SIZE 24   /* struct robust_list_head: next, futex_offset, list_op_pending */
+
+int64_t futex_set_robust_list(struct proc *p, uint64_t head, uint64_t len)
+{
+	if (len != ROBUST_HEAD_SIZE)
+		return -EINVAL;
+	p->thread->robust_list = head;
+	return 0;
+}
+
+/* find_task_by_vpid: any thread by its tid (0: the caller); a zombie
+ * process's leader is still there, its list gone. */
+static int64_t robust_head_of(struct proc *p, int tid, uint64_t *head)
+{
+	struct services *svc = p->k->svc;
+	if (!tid) {
+		*head = p->thread->robust_list;
+		return 0;
+	}
+	for (size_t i = 0; i < svc->nthreads; i++)
+		if (svc->threads[i]->tid == tid && svc->threads[i]->alive) {
+			*head = svc->threads[i]->robust_list;
+			return 0;
+		}
+	struct proc *q = proc_find(p->k, tid);
+	if (!q || q->alive || q->reaped)
+		return -ESRCH;
+	*head = 0;
+	return 0;
+}
+
+/* get_robust_list: every process here may read every other's
+ * (ptrace_may_access: same credentials), so never EPERM. */
+int64_t futex_get_robust_list(struct proc *p, int tid, uint64_t head_ptr, uint64_t len_ptr)
+{
+	uint64_t head, len = ROBUST_HEAD_SIZE;
+	int64_t e = robust_head_of(p, tid, &head);
+	if (e)
+		return e;
+	if (put_user(p->k, len_ptr, &len, 8))
+		return -EFAULT;
+	return put_user(p->k, head_ptr, &head, 8);
+}
+
+/* handle_futex_death: a lock word the dead thread owns gets
+ * FUTEX_OWNER_DIED (its waiters bit kept) and one waiter is woken; one it
+ * was about to take (pending) with no owner yet wakes a waiter too. False
+ * when the word cannot be read or written: the walk stops there. */
+static bool futex_death(struct proc *p, uint64_t uaddr, int tid, bool pi, bool pending)
+{
+	uint32_t uval;
+	if (uaddr & 3 || os_copy_from_user(p->k, &uval, uaddr, 4))
+		return false;
+	uint32_t owner = uval & FUTEX_TID_MASK;
+	if (pending && !pi && !owner) {
+		futex_wake_tid(p, uaddr);
+		return true;
+	}
+	if (owner != (uint32_t)tid)
+		return true;
+	uint32_t mval = (uval & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+	if (os_copy_to_user(p->k, uaddr, &mval, 4))   /* the cmpxchg: no other CPU runs meanwhile */
+		return false;
+	if (!pi && (uval & FUTEX_WAITERS))
+		futex_wake_tid(p, uaddr);
+	return true;
+}
+
+/* fetch_robust_entry: a list pointer, its bit 0 the PI flag. */
+static bool fetch_entry(struct proc *p, uint64_t va, uint64_t *entry, bool *pi)
+{
+	uint64_t v;
+	if (os_copy_from_user(p->k, &v, va, 8))
+		return false;
+	*entry = v & ~1ull;
+	*pi = v & 1;
+	return true;
+}
+
+/* exit_robust_list: every lock on t's list (at most ROBUST_LIST_LIMIT),
+ * then the one it was taking; through p's address space, p running. */
+static void exit_robust_list(struct proc *p, struct thread *t)
+{
+	uint64_t head = t->robust_list, entry, pending, next = 0;
+	int64_t offset;
+	bool pi, pending_pi, next_pi = false;
+	t->robust_list = 0;
+	if (!head || !fetch_entry(p, head, &entry, &pi) || os_copy_from_user(p->k, &offset, head + 8, 8) ||
+	    !fetch_entry(p, head + 16, &pending, &pending_pi))
+		return;
+	for (int limit = ROBUST_LIST_LIMIT; entry != head && limit > 0; limit--) {
+		bool ok = fetch_entry(p, entry, &next, &next_pi);
+		if (entry != pending && !futex_death(p, entry + (uint64_t)offset, t->tid, pi, false))
+			return;
+		if (!ok)
+			return;
+		entry = next;
+		pi = next_pi;
+	}
+	if (pending)
+		futex_death(p, pending + (uint64_t)offset, t->tid, pending_pi, true);
+}
+
+void futex_exit_thread(struct proc *p)
+{
+	if (p->k->svc->current == p)
+		exit_robust_list(p, p->thread);
+}
+
+void futex_exit_group(struct proc *p)
+{
+	struct services *svc = p->k->svc;
+	if (svc->current != p)   /* ended from elsewhere (--max-insns): uaccess reaches only the running one */
+		return;
+	for (size_t i = 0; i < svc->nthreads; i++)
+		if (svc->threads[i]->p == p && svc->threads[i]->alive)
+			exit_robust_list(p, svc->threads[i]);
+}

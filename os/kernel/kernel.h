@@ -102,6 +102,7 @@ struct thread {
 	bool futex_wait;        /* waiting: the woken flag ends the wait */
 	bool futex_woken;
 	struct futex_key futex_key;
+	uint64_t robust_list;   /* set_robust_list's head, walked at its death */
 	uint32_t futex_bitset;
 	struct thread_state saved;   /* while it is not p->thread */
 	struct usage used;           /* its share of the process's (rusage.c), to its last switch away */

@@ -187,6 +187,7 @@ void proc_exit(struct proc *p, int code)
 	if (k->svc->current == p)
 		usage_charge_cpu(k);
 	usage_leave_mm(p);
+	futex_exit_group(p);   /* before its memory goes */
 	mm_teardown(k, &p->mm);
 	mm_unregister(k, &p->mm);
 	fd_table_close(p);
@@ -227,6 +228,7 @@ int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk)
 {
 	struct kernel *k = p->k;
 	usage_leave_mm(p);   /* the old address space's peak stays the process's */
+	futex_exit_group(p);   /* exec_mm_release: every thread's robust list, in the old memory */
 	int rc = mm_exec(k, &p->mm, stack_top, brk);
 	if (rc == -EINVAL)
 		return rc;      /* nothing happened */

@@ -31,7 +31,7 @@ static const char *const sys_names[S_COUNT] = {
 	"rt_sigtimedwait", "rt_sigreturn", "tkill", "poll", "ppoll", "flock",
 	"fdatasync", "sync", "syncfs", "sync_file_range", "close_range", "sched_getaffinity", "sched_setaffinity", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr", "mremap",
 	"statfs", "fstatfs",
-	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore",
+	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore", "get_robust_list",
 };
 
 struct sysno {
@@ -62,7 +62,7 @@ static const struct sysno x86_64_table[] = {
 	{34, S_PAUSE}, {128, S_RT_SIGTIMEDWAIT}, {15, S_RT_SIGRETURN}, {200, S_TKILL}, {7, S_POLL}, {271, S_PPOLL},
 	{73, S_FLOCK}, {75, S_FDATASYNC}, {162, S_SYNC}, {306, S_SYNCFS}, {277, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {204, S_SCHED_GETAFFINITY}, {203, S_SCHED_SETAFFINITY}, {188, S_SETXATTR}, {189, S_LSETXATTR}, {190, S_FSETXATTR}, {191, S_GETXATTR}, {192, S_LGETXATTR}, {193, S_FGETXATTR}, {194, S_LISTXATTR}, {195, S_LLISTXATTR}, {196, S_FLISTXATTR}, {197, S_REMOVEXATTR}, {198, S_LREMOVEXATTR}, {199, S_FREMOVEXATTR}, {25, S_MREMAP},
 	{137, S_STATFS}, {138, S_FSTATFS},
-	{149, S_MLOCK}, {325, S_MLOCK2}, {150, S_MUNLOCK}, {151, S_MLOCKALL}, {152, S_MUNLOCKALL}, {27, S_MINCORE},
+	{149, S_MLOCK}, {325, S_MLOCK2}, {150, S_MUNLOCK}, {151, S_MLOCKALL}, {152, S_MUNLOCKALL}, {27, S_MINCORE}, {274, S_GET_ROBUST_LIST},
 };
 
 static const struct sysno arm64_table[] = {
@@ -85,7 +85,7 @@ static const struct sysno arm64_table[] = {
 	{133, S_RT_SIGSUSPEND}, {137, S_RT_SIGTIMEDWAIT}, {139, S_RT_SIGRETURN}, {130, S_TKILL}, {73, S_PPOLL},
 	{32, S_FLOCK}, {83, S_FDATASYNC}, {81, S_SYNC}, {267, S_SYNCFS}, {84, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {123, S_SCHED_GETAFFINITY}, {122, S_SCHED_SETAFFINITY}, {5, S_SETXATTR}, {6, S_LSETXATTR}, {7, S_FSETXATTR}, {8, S_GETXATTR}, {9, S_LGETXATTR}, {10, S_FGETXATTR}, {11, S_LISTXATTR}, {12, S_LLISTXATTR}, {13, S_FLISTXATTR}, {14, S_REMOVEXATTR}, {15, S_LREMOVEXATTR}, {16, S_FREMOVEXATTR}, {216, S_MREMAP},
 	{43, S_STATFS}, {44, S_FSTATFS},
-	{228, S_MLOCK}, {284, S_MLOCK2}, {229, S_MUNLOCK}, {230, S_MLOCKALL}, {231, S_MUNLOCKALL}, {232, S_MINCORE},
+	{228, S_MLOCK}, {284, S_MLOCK2}, {229, S_MUNLOCK}, {230, S_MLOCKALL}, {231, S_MUNLOCKALL}, {232, S_MINCORE}, {100, S_GET_ROBUST_LIST},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -594,7 +594,6 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 		r.action = SYSA_EXIT;
 		r.value = a[0] & 0xff;
 		break;
-	case S_SET_ROBUST_LIST:
 	case S_RSEQ: r.ret = -ENOSYS; break;   /* glibc copes, as the notes measured */
 	case S_PRLIMIT64: r.ret = sys_prlimit(k, a[0], a[1], a[2], a[3]); break;
 	case S_GETRANDOM: r.ret = sys_getrandom(k, a[0], a[1]); break;

@@ -22,7 +22,7 @@ enum sys {
 	S_FDATASYNC, S_SYNC, S_SYNCFS, S_SYNC_FILE_RANGE, S_CLOSE_RANGE, S_SCHED_GETAFFINITY, S_SCHED_SETAFFINITY,
 	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP,
 	S_STATFS, S_FSTATFS,
-	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_COUNT
+	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_GET_ROBUST_LIST, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -72,6 +72,13 @@ bool thread_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_
  * word (a shared futex, as mm_release wakes it). */
 struct sys_result sys_futex(struct proc *p, const uint64_t a[6]);
 void futex_wake_tid(struct proc *p, uint64_t uaddr);
+/* Robust lists: set_robust_list, get_robust_list; at a thread's death,
+ * and at its group's exit or exec (p running), each lock on its list it
+ * holds gets FUTEX_OWNER_DIED and a waiter is woken (exit_robust_list). */
+int64_t futex_set_robust_list(struct proc *p, uint64_t head, uint64_t len);
+int64_t futex_get_robust_list(struct proc *p, int tid, uint64_t head_ptr, uint64_t len_ptr);
+void futex_exit_thread(struct proc *p);
+void futex_exit_group(struct proc *p);
 /* clone with CLONE_THREAD: a thread of p (flags checked by the caller). */
 struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t tls,
 			       uint64_t ctid);

@@ -96,6 +96,7 @@ void threads_exec(struct proc *p)
 	}
 	p->thread->tid = p->pid;
 	p->thread->clear_child_tid = 0;
+	p->thread->robust_list = 0;
 }
 
 size_t threads_alive(const struct kernel *k)
@@ -198,6 +199,7 @@ struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint
 static void thread_exit(struct proc *p, struct sys_result *r)
 {
 	struct thread *t = p->thread;
+	futex_exit_thread(p);   /* mm_release: the robust list, then the tid word */
 	if (t->clear_child_tid) {
 		uint32_t zero = 0;
 		if (!put_user(p->k, t->clear_child_tid, &zero, 4))
@@ -216,6 +218,8 @@ bool thread_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_
 		r->ret = p->thread->tid;
 		return true;
 	case S_FUTEX: *r = sys_futex(p, a); return true;
+	case S_SET_ROBUST_LIST: r->ret = futex_set_robust_list(p, a[0], a[1]); return true;
+	case S_GET_ROBUST_LIST: r->ret = futex_get_robust_list(p, (int)a[0], a[1], a[2]); return true;
 	case S_SCHED_YIELD:
 		r->ret = 0;
 		if (siblings_alive(p) || threads_alive(p->k) > 1)
