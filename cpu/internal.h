@@ -78,6 +78,7 @@ struct cpu {
 	size_t nruns;
 	bool runs_valid;
 	bool runs_merged;        /* past the budget: runs merged whatever their permission */
+	bool runs_on_demand;     /* past it even so: each run made when first touched */
 	uint8_t *trap;           /* a page of int3 / UDF: a dead process's fetches stop here */
 	uint8_t *scratch;        /* a writable page for a dead process's last accesses */
 	bool dying;              /* the current process was killed; stop soon */

@@ -156,8 +156,9 @@ static size_t merge_regions(const struct vma *v, size_t nv, struct region *out, 
 	return n;
 }
 
-/* The runs the VMAs call for, in a malloc'ed array, their ends rounded out. */
-static size_t wanted_runs(struct cpu *c, struct region **out, bool *merged)
+/* The runs the VMAs call for, in a malloc'ed array, their ends rounded
+ * out; c->runs_merged and c->runs_on_demand say how they were made. */
+static size_t wanted_runs(struct cpu *c, struct region **out)
 {
 	const struct vma *v;
 	size_t nv = proc_vmas(kernel_current(c->k), &v);
@@ -165,9 +166,10 @@ static size_t wanted_runs(struct cpu *c, struct region **out, bool *merged)
 	if (!*out)
 		return 0;
 	size_t n = merge_regions(v, nv, *out, false);
-	*merged = n > REGION_BUDGET;
-	if (*merged)
+	c->runs_merged = n > REGION_BUDGET;
+	if (c->runs_merged)
 		n = merge_regions(v, nv, *out, true);
+	c->runs_on_demand = n > REGION_BUDGET;
 	struct region *r = *out;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t align = run_align(&r[i]);
@@ -188,25 +190,56 @@ static size_t wanted_runs(struct cpu *c, struct region **out, bool *merged)
  * 16 TiB PROT_NONE mapping cost an hour to unmap, whatever the guest did
  * with it. Such a run is covered by WINDOW-aligned regions of at most
  * WINDOW, each made when the guest first touches it (Unicorn's unmapped
- * hook, window_make): Unicorn's cost follows what the guest touched. At
- * most WINDOW_BUDGET windows stay from one system call to the next (the
- * latest made); the shadow is a cache, a window dropped is made again. */
+ * hook, window_make): Unicorn's cost follows what the guest touched.
+ * Runs too many for REGION_BUDGET even merged (mappings spread wider than
+ * REGION_GAP apart) are all made so, each whole, when first touched. At
+ * most WINDOW_BUDGET such pieces stay from one system call to the next
+ * (the latest made); past REGION_HARD_MAX the oldest goes at once. The
+ * shadow is a cache: a piece dropped is made again. */
 #define WINDOWED_RUN (256ull << 20)
 #define WINDOW (64ull << 20)
 #define WINDOW_BUDGET 256
-/* Unicorn aborts past 1,022 regions (AArch64): no window is made past this. */
-#define REGION_HARD_MAX 900
+/* Unicorn aborts past 1,022 regions (AArch64), and each region costs every
+ * change of its map: no more than this at once. */
+#define REGION_HARD_MAX 384
 
 static bool windowed(const struct region *run) { return run->end - run->start > WINDOWED_RUN; }
 
-/* The window of `run` that holds va. */
-static struct region window_of(const struct region *run, uint64_t va)
+static bool on_demand(const struct cpu *c, const struct region *run) { return c->runs_on_demand || windowed(run); }
+
+/* The piece of an on-demand run that holds va: its window, or the run. */
+static struct region piece_of(const struct region *run, uint64_t va)
 {
+	if (!windowed(run))
+		return (struct region){.start = run->start, .end = run->end, .exec = run->exec, .window = true};
 	uint64_t lo = va & ~(WINDOW - 1), hi = lo + WINDOW;
 	return (struct region){.start = lo > run->start ? lo : run->start,
 			       .end = hi < run->end ? hi : run->end,
 			       .exec = run->exec,
 			       .window = true};
+}
+
+/* The first of the n runs (sorted) ending past va. */
+static size_t run_index(const struct region *run, size_t n, uint64_t va)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (run[mid].end > va)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* The run of c->runs holding [start, end), or NULL. */
+static const struct region *run_holding(const struct cpu *c, uint64_t start, uint64_t end)
+{
+	size_t i = run_index(c->runs, c->nruns, start);
+	if (i == c->nruns || c->runs[i].start > start || c->runs[i].end < end)
+		return NULL;
+	return &c->runs[i];
 }
 
 static int by_start(const void *a, const void *b)
@@ -215,26 +248,25 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* The wanted regions: the runs, a windowed run replaced by those of its
- * windows the current regions have. */
+/* The wanted regions: the runs, an on-demand run replaced by those of its
+ * pieces the current regions have. */
 static size_t wanted_regions(struct cpu *c, const struct region *run, size_t nrun, struct region **out)
 {
-	size_t n = 0, windows = 0;
+	size_t n = 0, pieces = 0;
 	struct region *w = malloc((nrun + c->nreg + 1) * sizeof *w);
 	*out = w;
 	if (!w)
 		return 0;
 	for (size_t i = 0; i < nrun; i++)
-		if (!windowed(&run[i]))
+		if (!on_demand(c, &run[i]))
 			w[n++] = run[i];
-	for (size_t j = c->nreg; j-- > 0 && windows < WINDOW_BUDGET;) {   /* the latest first */
+	for (size_t j = c->nreg; j-- > 0 && pieces < WINDOW_BUDGET;) {   /* the latest first */
 		const struct region *r = &c->reg[j];
-		for (size_t i = 0; r->window && i < nrun; i++)
-			if (windowed(&run[i]) && r->start < run[i].end && r->end > run[i].start) {
-				w[n++] = window_of(&run[i], r->start > run[i].start ? r->start : run[i].start);
-				windows++;
-				break;
-			}
+		size_t i = run_index(run, nrun, r->start);
+		if (!r->window || i == nrun || !on_demand(c, &run[i]) || run[i].start >= r->end)
+			continue;
+		w[n++] = piece_of(&run[i], r->start > run[i].start ? r->start : run[i].start);
+		pieces++;
 	}
 	qsort(w, n, sizeof *w, by_start);
 	size_t m = 0;
@@ -244,27 +276,45 @@ static size_t wanted_regions(struct cpu *c, const struct region *run, size_t nru
 	return m;
 }
 
+/* At REGION_HARD_MAX inside Unicorn's unmapped hook: the oldest piece
+ * goes, unless it holds the code running (its block may span two pages)
+ * or the page before the access (a straddling access's first half). */
+static bool piece_evict(struct cpu *c, uint64_t va)
+{
+	uint64_t pc = read_pc(c) & ~(c->page - 1);
+	for (size_t i = 0; i < c->nreg; i++) {
+		struct region *r = &c->reg[i];
+		bool busy = (r->start < pc + 2 * c->page && pc < r->end) ||
+			    (r->start < va + c->page && va - c->page < r->end);
+		if (!r->window || busy)
+			continue;
+		region_free(c, r);
+		memmove(r, r + 1, (c->nreg - i - 1) * sizeof *r);
+		c->nreg--;
+		c->hint = 0;
+		return true;
+	}
+	return false;
+}
+
 bool window_make(struct cpu *c, uint64_t va)
 {
-	if (region_of(c, va) || c->nreg >= REGION_HARD_MAX || !c->runs_valid)
+	if (region_of(c, va) || !c->runs_valid)
 		return false;
-	const struct region *run = c->runs;
-	size_t nrun = c->nruns;
-	bool made = false;
-	for (size_t i = 0; i < nrun; i++) {
-		if (!windowed(&run[i]) || va < run[i].start || va >= run[i].end)
-			continue;
-		struct region w = window_of(&run[i], va);
-		struct region *nr = realloc(c->reg, (c->nreg + 1) * sizeof *nr);
-		if (nr) {
-			c->reg = nr;
-			made = region_new(c, &c->reg[c->nreg], w.start, w.end, w.exec);
-			if (made)
-				c->reg[c->nreg++].window = true;
-		}
-		break;
-	}
-	return made;
+	size_t i = run_index(c->runs, c->nruns, va);
+	if (i == c->nruns || c->runs[i].start > va || !on_demand(c, &c->runs[i]))
+		return false;
+	if (c->nreg >= REGION_HARD_MAX && !piece_evict(c, va))
+		return false;
+	struct region w = piece_of(&c->runs[i], va);
+	struct region *nr = realloc(c->reg, (c->nreg + 1) * sizeof *nr);
+	if (!nr)
+		return false;
+	c->reg = nr;
+	if (!region_new(c, &c->reg[c->nreg], w.start, w.end, w.exec))
+		return false;
+	c->reg[c->nreg++].window = true;
+	return true;
 }
 
 static void runs_forget(struct cpu *c)
@@ -275,22 +325,6 @@ static void runs_forget(struct cpu *c)
 	c->runs_valid = false;
 }
 
-/* The run of c->runs holding [start, end), or NULL. */
-static const struct region *run_holding(const struct cpu *c, uint64_t start, uint64_t end)
-{
-	size_t lo = 0, hi = c->nruns;   /* the first run ending past start */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (c->runs[mid].end > start)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	if (lo == c->nruns || c->runs[lo].start > start || c->runs[lo].end < end)
-		return NULL;
-	return &c->runs[lo];
-}
-
 /* Whether the regions still serve the VMAs after a change in [lo, hi):
  * each VMA there lies in one run, executable as the run is (or merely
  * executable when the budget merged runs whatever their permission). A
@@ -299,10 +333,10 @@ static const struct region *run_holding(const struct cpu *c, uint64_t start, uin
  * call for the whole sync, which drops the oldest. */
 static bool runs_still_serve(struct cpu *c, uint64_t lo, uint64_t hi)
 {
-	size_t windows = 0;
+	size_t pieces = 0;
 	for (size_t i = 0; i < c->nreg; i++)
-		windows += c->reg[i].window;
-	if (windows > WINDOW_BUDGET)
+		pieces += c->reg[i].window;
+	if (pieces > WINDOW_BUDGET)
 		return false;
 	bool merged = c->runs_merged;
 	const struct vma *v;
@@ -338,7 +372,7 @@ void sync_regions(struct cpu *c)
 		return;
 	}
 	runs_forget(c);
-	c->nruns = wanted_runs(c, &c->runs, &c->runs_merged);
+	c->nruns = wanted_runs(c, &c->runs);
 	c->runs_valid = c->runs != NULL;
 	struct region *want = NULL;
 	size_t nw = c->runs ? wanted_regions(c, c->runs, c->nruns, &want) : 0;
