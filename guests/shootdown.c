@@ -8,6 +8,10 @@
  * SEGV_MAPERR for the munmapped page and SEGV_ACCERR for the write to the
  * read-only one, in the worker, at that page, as on Linux. The worker
  * catches it and leaves the loop (siglongjmp), and main joins it.
+ * A third phase does the same inside a transparent huge page (2 MiB,
+ * MADV_HUGEPAGE): main's mprotect of one page splits the huge mapping
+ * first (__split_huge_pmd: the huge entry goes from every CPU's TLB), then
+ * takes that page's access away; the worker's read faults, SEGV_ACCERR.
  *
  * Prints, per phase, what the worker saw (the signal, its code, whether
  * the address was the page and the thread the worker); exits 0. */
@@ -59,10 +63,17 @@ static void *worker(void *arg)
 	}
 }
 
-static void phase(const char *name, int write)
+static void phase(const char *name, int write, int huge)
 {
-	page = mmap(NULL, 4096 * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	memset((char *)page, 1, 4096 * 4);
+	size_t len = huge ? 2ul << 20 : 4096 * 4;
+	if (huge) {   /* 2 MiB aligned inside 4 MiB */
+		char *p = mmap(NULL, 2 * len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		page = (char *)(((unsigned long)p + len - 1) & ~(len - 1));
+		madvise((void *)page, len, MADV_HUGEPAGE);
+	} else {
+		page = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	}
+	memset((char *)page, 1, len);
 	atomic_store(&started, 0);
 	got_sig = got_code = 0;
 	got_addr = NULL;
@@ -70,18 +81,20 @@ static void phase(const char *name, int write)
 	pthread_create(&th, NULL, worker, &write);
 	while (!atomic_load(&started))
 		sched_yield();
-	if (write)
-		mprotect((void *)page, 4096 * 4, PROT_READ);
+	if (huge)
+		mprotect((void *)page, 4096, PROT_NONE);
+	else if (write)
+		mprotect((void *)page, len, PROT_READ);
 	else
-		munmap((void *)page, 4096 * 4);
+		munmap((void *)page, len);
 	pthread_join(th, NULL);
 	printf("%s: worker got %s, %s, at the page: %s, in the worker: %s\n", name,
 	       got_sig == SIGSEGV ? "SIGSEGV" : "no signal",
 	       got_code == SEGV_MAPERR ? "SEGV_MAPERR" : got_code == SEGV_ACCERR ? "SEGV_ACCERR" : "other code",
 	       (char *)got_addr >= (char *)page && (char *)got_addr < (char *)page + 4096 ? "yes" : "no",
 	       got_tid == worker_tid ? "yes" : "no");
-	if (write)
-		munmap((void *)page, 4096 * 4);
+	if (write || huge)
+		munmap((void *)page, len);
 }
 
 int main(void)
@@ -91,7 +104,8 @@ int main(void)
 	sa.sa_sigaction = on_segv;
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGSEGV, &sa, NULL);
-	phase("munmap", 0);
-	phase("mprotect", 1);
+	phase("munmap", 0, 0);
+	phase("mprotect", 1, 0);
+	phase("thp split", 0, 1);
 	return 0;
 }
