@@ -156,16 +156,24 @@ for src in "$here"/*.c; do
 			cp "$dir/stdout" "$expected/$name.out"
 			cp "$dir/status" "$expected/$name.status"
 		fi
+		want="$expected/$name.out"
+		# qemu-user catches every host signal itself: /proc's SigCgt is
+		# qemu's, not the guest's; the other Sig* fields are compared.
+		if [ "$arch" = aarch64 ] && [ "$name" = sig_threads ] && [ -f "$want" ]; then
+			sed 's/ SigCgt: [0-9a-f]*//' "$want" >"$dir/want"
+			sed -i 's/ SigCgt: [0-9a-f]*//' "$dir/stdout"
+			want="$dir/want"
+		fi
 		if [ ! -f "$expected/$name.out" ] || [ ! -f "$expected/$name.status" ]; then
 			echo "FAIL  $arch $name: no $expected/$name.out or .status (try --update)"
 			failed=$((failed + 1))
-		elif cmp -s "$dir/stdout" "$expected/$name.out" &&
+		elif cmp -s "$dir/stdout" "$want" &&
 		     [ "$status" = "$(cat "$expected/$name.status")" ]; then
 			echo "ok    $arch $name"
 			passed=$((passed + 1))
 		else
 			echo "FAIL  $arch $name: exit status $status, expected $(cat "$expected/$name.status")"
-			diff -u "$expected/$name.out" "$dir/stdout" | sed 's/^/      /'
+			diff -u "$want" "$dir/stdout" | sed 's/^/      /'
 			if [ -s "$dir/stderr" ]; then
 				echo "      stderr:"
 				sed 's/^/      /' "$dir/stderr"

@@ -280,7 +280,7 @@ static uint64_t fsize_limit(struct proc *p, uint64_t off, uint64_t len)
 	if (!len || limit == UINT64_MAX || off + len <= limit)
 		return len;
 	if (off >= limit) {
-		signal_send(p, &(struct ksiginfo){.signo = SIGXFSZ, .pid = p->pid});
+		signal_send_thread(p->thread, &(struct ksiginfo){.signo = SIGXFSZ, .pid = p->pid});
 		return 0;
 	}
 	return limit - off;

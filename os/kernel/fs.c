@@ -379,7 +379,7 @@ static void rw_result(struct proc *p, struct sys_result *r, int64_t ret)
 	if (ret == -ERESTARTSYS)
 		r->action = SYSA_BLOCK;
 	else if (ret == -EPIPE)
-		signal_send(p, &(struct ksiginfo){.signo = SIGPIPE, .pid = p->pid});
+		signal_send_thread(p->thread, &(struct ksiginfo){.signo = SIGPIPE, .pid = p->pid});
 }
 
 /* pipe2's flags: O_CLOEXEC, O_NONBLOCK (nothing blocks the simulator),

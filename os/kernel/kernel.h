@@ -37,19 +37,31 @@ struct k_sigaction {
 };
 #define NSIG_GUEST 64
 #define SIGQUEUE_MAX 128
-/* A process's signals (kernel/signal.c's sighand, blocked, pending,
- * sas_ss_*): actions and the blocked mask are inherited by fork (and the
- * mask by exec), pending signals are not. Bit n-1 of a mask is signal n. */
+/* A set of pending signals with each one's siginfo (Linux's struct
+ * sigpending): a thread's own, or its process's shared one. */
+struct sigpending {
+	uint64_t set;
+	struct ksiginfo queue[SIGQUEUE_MAX];   /* in the order sent */
+	int n;
+};
+/* A process's signals (kernel/signal.c's sighand, signal_struct's
+ * shared_pending and curr_target, and the running thread's blocked mask
+ * and sas_ss_*): actions and the blocked mask are inherited by fork (and
+ * the mask by exec), pending signals are not. The fields marked "thread"
+ * are the running thread's (thread.c swaps them). Bit n-1 of a mask is
+ * signal n. */
+struct thread;
 struct signals {
 	struct k_sigaction action[NSIG_GUEST];
-	uint64_t blocked;
-	uint64_t saved_mask;    /* rt_sigsuspend's: the mask to put back */
-	bool restore_mask;      /* ... once a handler's frame holds it, or the call returns */
-	uint64_t pending;
-	struct ksiginfo queue[SIGQUEUE_MAX];   /* in the order sent */
-	int nqueue;
-	uint64_t ss_sp, ss_size;   /* sigaltstack (ss_size 0: none) */
-	bool ss_autodisarm;
+	uint64_t blocked;       /* thread */
+	uint64_t saved_mask;    /* thread: rt_sigsuspend's, the mask to put back */
+	bool restore_mask;      /* thread: ... once a handler's frame holds it, or the call returns */
+	uint64_t real_blocked;  /* thread: rt_sigtimedwait's mask while it waits with the set unblocked */
+	bool in_sigwait;        /* thread: ... which it is doing */
+	struct sigpending shared;   /* kill, SIGCHLD: for any thread not blocking them */
+	struct thread *curr_target; /* where complete_signal's search starts */
+	uint64_t ss_sp, ss_size;   /* thread: sigaltstack (ss_size 0: none) */
+	bool ss_autodisarm;        /* thread */
 	uint64_t sigpage;       /* arm64: the page holding the return trampoline (0: none yet) */
 };
 
@@ -81,8 +93,10 @@ struct usage {
  * (or ran last); a thread keeps its own here while a sibling runs
  * (thread.c swaps them, as cpu/ swaps registers). */
 struct thread_state {
-	uint64_t sig_blocked, sig_saved_mask;
-	bool restore_mask;
+	uint64_t sig_blocked, sig_saved_mask, sig_real_blocked;
+	bool restore_mask, in_sigwait;
+	uint64_t ss_sp, ss_size;
+	bool ss_autodisarm;
 	bool timed_wait;
 	uint64_t wait_deadline;
 	struct blocked_call blocked;
@@ -109,6 +123,8 @@ struct thread {
 	struct usage mark;           /* the process's when it became p->thread */
 	uint8_t cpu;            /* several CPUs: the one it last ran on (placed) */
 	bool placed;
+	struct sigpending pending;   /* signals sent to it alone (tgkill, faults, SIGPIPE) */
+	bool sigwake;           /* complete_signal chose it for a shared signal (TIF_SIGPENDING) */
 };
 /* smp_sched.c: several CPUs: the CPU thread t runs on for its turn. */
 void sched_place(struct kernel *k, struct thread *t);
@@ -303,8 +319,17 @@ int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
 /* signal.c */
 #define ERESTARTNOINTR 513         /* restart whatever the handler says */
 #define ERESTARTNOHAND 514         /* restart unless a handler ran (sigsuspend, pause, poll) */
-/* Queue a signal for p (the ignored ones are dropped, as Linux's sig_ignored). */
+/* Queue a signal for process p, in its shared set, and wake a thread that
+ * does not block it (the ignored ones are dropped, as Linux's sig_ignored). */
 void signal_send(struct proc *p, const struct ksiginfo *info);
+/* ... for thread t alone (tgkill, and what a thread's own act brings it:
+ * SIGPIPE, SIGXFSZ, faults). */
+void signal_send_thread(struct thread *t, const struct ksiginfo *info);
+/* set_current_blocked: the running thread's mask becomes set (less
+ * SIGKILL, SIGSTOP); shared signals it now blocks go to another thread. */
+void signal_set_blocked(struct proc *p, uint64_t set);
+/* The running thread of p ends while others live (exit_signals). */
+void signal_thread_exit(struct proc *p);
 /* p ended: its parent learns it (SIGCHLD), unless nobody is to wait for it. */
 void signal_child_exit(struct proc *p);
 void signal_fork(struct proc *child, const struct proc *parent);

@@ -84,7 +84,7 @@ static int ppoll_mask(struct proc *p, uint64_t mask_va, uint64_t size)
 		return -EFAULT;
 	p->sig.saved_mask = p->sig.blocked;
 	p->sig.restore_mask = true;
-	p->sig.blocked = mask & ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+	signal_set_blocked(p, mask);
 	return 0;
 }
 
@@ -107,8 +107,8 @@ static struct sys_result sys_ppoll(struct proc *p, const uint64_t a[6])
 		return r;
 	r = do_poll(p, a[0], a[1], timeout);
 	if (r.action != SYSA_BLOCK && p->sig.restore_mask) {
-		p->sig.blocked = p->sig.saved_mask;   /* no signal: the mask goes back at once */
 		p->sig.restore_mask = false;
+		signal_set_blocked(p, p->sig.saved_mask);   /* no signal: the mask goes back at once */
 	}
 	return r;
 }

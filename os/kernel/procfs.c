@@ -592,6 +592,16 @@ static uint64_t blocked_of(const struct proc *q, const struct thread *th)
 	return th == q->thread ? q->sig.blocked : th->saved.sig_blocked;
 }
 
+/* SigQ: the signals queued with their siginfo, shared and each thread's. */
+static int queued_of(const struct proc *q)
+{
+	int n = q->sig.shared.n;
+	for (size_t i = 0; i < q->k->svc->nthreads; i++)
+		if (q->k->svc->threads[i]->p == q && q->k->svc->threads[i]->alive)
+			n += q->k->svc->threads[i]->pending.n;
+	return n;
+}
+
 static void sig_masks(const struct proc *q, uint64_t *ign, uint64_t *cgt)
 {
 	*ign = *cgt = 0;
@@ -630,11 +640,11 @@ static void gen_status(struct text *t, struct kernel *k, struct proc *q, const s
 	put(t, "CoreDumping:\t0\nTHP_enabled:\t%d\n", k->pers->thp ? 1 : 0);
 	uint64_t ign, cgt;
 	sig_masks(q, &ign, &cgt);
-	put(t, "Threads:\t%d\nSigQ:\t%d/%llu\n", threads_of(q), q->sig.nqueue, (unsigned long long)q->rlim[11][0]);
-	/* SigPnd: the thread's own queue (tgkill), which the model does not keep apart */
-	put(t, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\nSigIgn:\t%016llx\nSigCgt:\t%016llx\n", 0ull,
-	    (unsigned long long)q->sig.pending, (unsigned long long)blocked_of(q, th), (unsigned long long)ign,
-	    (unsigned long long)cgt);
+	put(t, "Threads:\t%d\nSigQ:\t%d/%llu\n", threads_of(q), queued_of(q), (unsigned long long)q->rlim[11][0]);
+	/* SigPnd: the thread's own (tgkill), ShdPnd: the process's (kill) */
+	put(t, "SigPnd:\t%016llx\nShdPnd:\t%016llx\nSigBlk:\t%016llx\nSigIgn:\t%016llx\nSigCgt:\t%016llx\n",
+	    (unsigned long long)th->pending.set, (unsigned long long)q->sig.shared.set,
+	    (unsigned long long)blocked_of(q, th), (unsigned long long)ign, (unsigned long long)cgt);
 	put(t, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n"
 	       "CapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t0\n"
 	       "Seccomp_filters:\t0\nSpeculation_Store_Bypass:\tthread vulnerable\n"

@@ -109,8 +109,6 @@ static bool on_alt_overflow(const struct proc *p, uint64_t old_sp, uint64_t fram
 	return on_sig_stack(p, old_sp) && !on_sig_stack(p, frame);
 }
 
-static const uint64_t unblockable = (1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1));
-
 /* ---- x86-64 ------------------------------------------------------------------ */
 #define X86_FRAME 440          /* pretcode + struct ucontext (304) + struct siginfo (128) */
 #define X86_UC 8
@@ -229,7 +227,7 @@ static int x86_restore_rt_frame(struct proc *p, struct user_regs *regs)
 	uint64_t fx = get64(b, X86_MC + 184);
 	if (fx && os_copy_from_user(k, fpu, fx, sizeof fpu))
 		return -EFAULT;
-	p->sig.blocked = get64(b, X86_MASK) & ~unblockable;
+	signal_set_blocked(p, get64(b, X86_MASK));
 	for (int i = 0; i <= X86_RCX; i++)
 		regs->r[i] = get64(b, X86_MC + 8 * (size_t)i);
 	regs->sp = get64(b, X86_MC + 120);
@@ -352,7 +350,7 @@ static int a64_restore_rt_frame(struct proc *p, struct user_regs *regs)
 	if (a64_restore_reserved(&r, b))
 		return -EFAULT;
 	*regs = r;
-	p->sig.blocked = get64(b, A64_MASK) & ~unblockable;
+	signal_set_blocked(p, get64(b, A64_MASK));
 	restore_altstack(p, b, A64_UC + 16, regs->sp);
 	return 0;
 }

@@ -1,10 +1,12 @@
-/* Signals, as Linux's kernel/signal.c has them for processes of one
- * thread: actions (rt_sigaction), the blocked mask (rt_sigprocmask), the
- * pending set with each signal's siginfo, the alternate stack, kill and
- * its kin, rt_sigsuspend and pause, and delivery on the way back to user
- * mode (get_signal, handle_signal), with the restart of an interrupted
- * system call. The frame itself is the architecture's (sigframe.c).
- *
+/* Signals, as Linux's kernel/signal.c has them: actions (rt_sigaction),
+ * each thread's blocked mask (rt_sigprocmask) and alternate stack, the
+ * pending sets with each signal's siginfo (a thread's own for tgkill and
+ * what its own acts bring, the process's shared one for kill and SIGCHLD,
+ * taken by a thread that does not block it: complete_signal), kill and
+ * its kin, rt_sigsuspend, rt_sigtimedwait and pause, and delivery on the
+ * way back to user mode (get_signal, handle_signal), with the restart of
+ * an interrupted system call. The frame itself is the architecture's
+ * (sigframe.c). *
  * Stop signals (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) have no job control to
  * stop for: their default action is to be ignored, as SIGCONT's is. A
  * signal whose default action dumps core ends the process with the same
@@ -40,36 +42,185 @@ static bool default_ignores(int sig)
 	       sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* Linux's sig_ignored: a blocked signal is kept even so (the action may
- * change before it is unblocked). */
-static bool sig_ignored(const struct proc *p, int sig)
+/* A thread's mask: struct proc holds the running one's. */
+static uint64_t thread_blocked(const struct thread *t)
 {
-	if (p->sig.blocked & sigbit(sig))
+	return t == t->p->thread ? t->p->sig.blocked : t->saved.sig_blocked;
+}
+
+/* The mask a thread in rt_sigtimedwait has besides (its set unblocked
+ * while it waits, it keeps the signals it blocked before). */
+static uint64_t thread_real_blocked(const struct thread *t)
+{
+	bool current = t == t->p->thread;
+	bool waiting = current ? t->p->sig.in_sigwait : t->saved.in_sigwait;
+	return !waiting ? 0 : current ? t->p->sig.real_blocked : t->saved.sig_real_blocked;
+}
+
+/* Linux's sig_ignored for task t: a blocked signal is kept even so (the
+ * action may change before it is unblocked). */
+static bool sig_ignored(const struct thread *t, int sig)
+{
+	if ((thread_blocked(t) | thread_real_blocked(t)) & sigbit(sig))
 		return false;
-	uint64_t h = p->sig.action[sig - 1].handler;
+	uint64_t h = t->p->sig.action[sig - 1].handler;
 	return h == KSIG_IGN || (h == KSIG_DFL && default_ignores(sig));
 }
 
-static void queue_signal(struct proc *p, const struct ksiginfo *info)
+/* Adds info to a pending set: false when a standard signal was pending
+ * already (it is pending once, whatever is sent meanwhile: legacy_queue). */
+static bool queue_signal(struct sigpending *s, const struct ksiginfo *info)
 {
-	struct signals *s = &p->sig;
 	int sig = info->signo;
-	if (sig < SIGRTMIN && (s->pending & sigbit(sig)))
-		return;   /* a standard signal is pending once, whatever is sent meanwhile */
-	if (s->nqueue < SIGQUEUE_MAX)
-		s->queue[s->nqueue++] = *info;
-	s->pending |= sigbit(sig);
+	if (sig < SIGRTMIN && (s->set & sigbit(sig)))
+		return false;
+	if (s->n < SIGQUEUE_MAX)
+		s->queue[s->n++] = *info;
+	s->set |= sigbit(sig);
+	return true;
+}
+
+/* Linux's task_sigpending (TIF_SIGPENDING): a signal of its own it does
+ * not block, or a shared one it was woken for. */
+static bool thread_sigpending(const struct thread *t)
+{
+	uint64_t open = ~thread_blocked(t);
+	return (t->pending.set & open) || (t->sigwake && (t->p->sig.shared.set & open));
+}
+
+static bool thread_running(const struct thread *t)
+{
+	return t->p->k->svc->current == t->p && t->p->thread == t;
+}
+
+/* The process's leader (the task a pid names), or its running thread once
+ * the leader has gone. */
+static struct thread *leader_of(struct proc *p)
+{
+	const struct services *svc = p->k->svc;
+	for (size_t i = 0; i < svc->nthreads; i++)
+		if (svc->threads[i]->p == p && svc->threads[i]->alive && svc->threads[i]->tid == p->pid)
+			return svc->threads[i];
+	return p->thread;
+}
+
+/* The live thread of p after t, in creation order, round (next_thread). */
+static struct thread *next_thread(struct thread *t)
+{
+	const struct services *svc = t->p->k->svc;
+	size_t at = 0;
+	while (at < svc->nthreads && svc->threads[at] != t)
+		at++;
+	for (size_t i = 1; i <= svc->nthreads; i++) {
+		struct thread *n = svc->threads[(at + i) % svc->nthreads];
+		if (n->p == t->p && n->alive)
+			return n;
+	}
+	return t;
+}
+
+/* wants_signal: a thread that does not block it and is not already on its
+ * way to take a signal (unless it runs: it takes them all). */
+static bool wants_signal(const struct thread *t, int sig)
+{
+	if ((thread_blocked(t) & sigbit(sig)) || !t->alive)
+		return false;
+	return sig == SIGKILL || thread_running(t) || !thread_sigpending(t);
+}
+
+/* complete_signal: the leader if it wants the shared signal, else the
+ * next thread from curr_target that does; it is woken (a call it sleeps
+ * in is interrupted). None wants it: it waits until one unblocks it. */
+static void complete_signal(struct proc *p, int sig)
+{
+	struct thread *t = leader_of(p);
+	if (!wants_signal(t, sig)) {
+		struct thread *start = p->sig.curr_target;
+		if (!start || !start->alive || start->p != p)
+			start = t;
+		t = start;
+		while (!wants_signal(t, sig)) {
+			t = next_thread(t);
+			if (t == start)
+				return;
+		}
+		p->sig.curr_target = t;
+	}
+	t->sigwake = true;
+}
+
+/* A thread woken for shared signals that another thread took since would
+ * have found nothing in get_signal, which clears its flag: so it is. */
+static void clear_stale_wakes(struct proc *p)
+{
+	const struct services *svc = p->k->svc;
+	for (size_t i = 0; i < svc->nthreads; i++) {
+		struct thread *t = svc->threads[i];
+		if (t->p == p && t->sigwake && !(p->sig.shared.set & ~thread_blocked(t)))
+			t->sigwake = false;
+	}
 }
 
 void signal_send(struct proc *p, const struct ksiginfo *info)
 {
-	if (!p->alive || !valid_sig(info->signo) || sig_ignored(p, info->signo))
+	if (!p->alive || !valid_sig(info->signo) || sig_ignored(leader_of(p), info->signo))
 		return;
-	queue_signal(p, info);
+	clear_stale_wakes(p);
+	if (queue_signal(&p->sig.shared, info))
+		complete_signal(p, info->signo);
 }
 
-/* Linux's force_sig_info: a signal the process cannot refuse (a fault, a
- * bad signal frame). Blocked or ignored, it gets its default action. */
+void signal_send_thread(struct thread *t, const struct ksiginfo *info)
+{
+	if (!t->p->alive || !t->alive || !valid_sig(info->signo) || sig_ignored(t, info->signo))
+		return;
+	queue_signal(&t->pending, info);   /* the thread sees it pending itself */
+}
+
+/* recalc_sigpending for the shared set: the running thread takes what it
+ * does not block. */
+static void recalc_sigpending(struct proc *p)
+{
+	p->thread->sigwake = (p->sig.shared.set & ~p->sig.blocked) != 0;
+}
+
+/* retarget_shared_pending: shared signals of `which` the running thread
+ * will not take wake the next threads that do not block them. */
+static void retarget_shared_pending(struct proc *p, uint64_t which)
+{
+	uint64_t retarget = p->sig.shared.set & which;
+	for (struct thread *t = next_thread(p->thread); retarget && t != p->thread; t = next_thread(t)) {
+		uint64_t blocked = thread_blocked(t);
+		if (!(retarget & ~blocked))
+			continue;
+		retarget &= blocked;
+		if (!thread_sigpending(t))
+			t->sigwake = true;
+	}
+}
+
+void signal_set_blocked(struct proc *p, uint64_t set)
+{
+	set &= ~unblockable;
+	if (thread_sigpending(p->thread))
+		retarget_shared_pending(p, set & ~p->sig.blocked);
+	p->sig.blocked = set;
+	recalc_sigpending(p);
+}
+
+void signal_thread_exit(struct proc *p)
+{
+	struct thread *t = p->thread;
+	if (p->sig.curr_target == t)
+		p->sig.curr_target = next_thread(t);
+	if (thread_sigpending(t))
+		retarget_shared_pending(p, ~p->sig.blocked);
+	t->sigwake = false;
+}
+
+/* Linux's force_sig_info, to the running thread: a signal it cannot
+ * refuse (a fault, a bad signal frame). Blocked or ignored, it gets its
+ * default action. */
 static void signal_force(struct proc *p, const struct ksiginfo *info)
 {
 	struct k_sigaction *ka = &p->sig.action[info->signo - 1];
@@ -77,28 +228,37 @@ static void signal_force(struct proc *p, const struct ksiginfo *info)
 		ka->handler = KSIG_DFL;
 		p->sig.blocked &= ~sigbit(info->signo);
 	}
-	queue_signal(p, info);
+	queue_signal(&p->thread->pending, info);
 }
 
-/* Drops every pending instance of sig (its action became "ignore"). */
-static void flush_signal(struct proc *p, int sig)
+static void flush_set(struct sigpending *s, int sig)
 {
-	struct signals *s = &p->sig;
 	int n = 0;
-	for (int i = 0; i < s->nqueue; i++)
+	for (int i = 0; i < s->n; i++)
 		if (s->queue[i].signo != sig)
 			s->queue[n++] = s->queue[i];
-	s->nqueue = n;
-	s->pending &= ~sigbit(sig);
+	s->n = n;
+	s->set &= ~sigbit(sig);
 }
 
-/* The next signal to deliver out of `allowed`: synchronous ones (faults)
- * first, then the lowest number, as Linux's next_signal. Its first queued
- * siginfo is taken; the bit goes when no other instance waits. */
-static int signal_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
+/* Drops every pending instance of sig, shared and each thread's (its
+ * action became "ignore"). */
+static void flush_signal(struct proc *p, int sig)
 {
-	struct signals *s = &p->sig;
-	uint64_t ready = s->pending & allowed;
+	const struct services *svc = p->k->svc;
+	flush_set(&p->sig.shared, sig);
+	for (size_t i = 0; i < svc->nthreads; i++)
+		if (svc->threads[i]->p == p)
+			flush_set(&svc->threads[i]->pending, sig);
+}
+
+/* The next signal of a set to deliver out of `allowed`: synchronous ones
+ * (faults) first, then the lowest number, as Linux's next_signal. Its
+ * first queued siginfo is taken; the bit goes when no other instance
+ * waits. */
+static int dequeue_from(struct sigpending *s, uint64_t allowed, struct ksiginfo *info)
+{
+	uint64_t ready = s->set & allowed;
 	if (!ready)
 		return 0;
 	static const int synchronous[] = {SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE, SIGSYS};
@@ -110,7 +270,7 @@ static int signal_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *inf
 		sig = __builtin_ctzll(ready) + 1;
 	*info = (struct ksiginfo){.signo = sig, .code = SI_USER};
 	int at = -1, more = 0;
-	for (int i = 0; i < s->nqueue; i++)
+	for (int i = 0; i < s->n; i++)
 		if (s->queue[i].signo == sig) {
 			if (at < 0)
 				at = i;
@@ -119,17 +279,25 @@ static int signal_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *inf
 		}
 	if (at >= 0) {
 		*info = s->queue[at];
-		memmove(&s->queue[at], &s->queue[at + 1], (size_t)(s->nqueue - at - 1) * sizeof *s->queue);
-		s->nqueue--;
+		memmove(&s->queue[at], &s->queue[at + 1], (size_t)(s->n - at - 1) * sizeof *s->queue);
+		s->n--;
 	}
 	if (!more)
-		s->pending &= ~sigbit(sig);
+		s->set &= ~sigbit(sig);
 	return sig;
+}
+
+/* dequeue_signal: the running thread's own signals first, then the
+ * process's shared ones. */
+static int signal_dequeue(struct proc *p, uint64_t allowed, struct ksiginfo *info)
+{
+	int sig = dequeue_from(&p->thread->pending, allowed, info);
+	return sig ? sig : dequeue_from(&p->sig.shared, allowed, info);
 }
 
 bool os_signal_pending(const struct proc *p)
 {
-	return p && p->alive && (p->sig.pending & ~p->sig.blocked);
+	return p && p->alive && thread_sigpending(p->thread);
 }
 
 bool signal_catches(const struct proc *p, int signo)
@@ -156,7 +324,8 @@ bool os_signal_fault(struct kernel *k, int signo, int code, uint64_t addr, uint6
 	struct proc *p = k->svc->current;
 	if (!signal_catches(p, signo))
 		return false;
-	queue_signal(p, &(struct ksiginfo){.signo = signo, .code = code, .addr = addr, .syndrome = syndrome});
+	queue_signal(&p->thread->pending,
+		     &(struct ksiginfo){.signo = signo, .code = code, .addr = addr, .syndrome = syndrome});
 	return true;
 }
 
@@ -265,7 +434,7 @@ static int map_sigpage(struct proc *p)
 static void signal_delivered(struct proc *p, int sig, struct k_sigaction *ka)
 {
 	uint64_t add = ka->mask | (ka->flags & KSA_NODEFER ? 0 : sigbit(sig));
-	p->sig.blocked = (p->sig.blocked | add) & ~unblockable;
+	signal_set_blocked(p, p->sig.blocked | add);
 	if (ka->flags & KSA_RESETHAND)
 		ka->handler = KSIG_DFL;
 }
@@ -305,9 +474,10 @@ int os_signal_deliver(struct kernel *k, struct user_regs *regs, const struct sys
 	if (in_syscall && !killer && is_restart((int64_t)*return_reg(k, regs)))
 		syscall_restart(k, regs, sx);
 	if (p->sig.restore_mask) {   /* restore_saved_sigmask */
-		p->sig.blocked = p->sig.saved_mask;
 		p->sig.restore_mask = false;
+		signal_set_blocked(p, p->sig.saved_mask);
 	}
+	recalc_sigpending(p);
 	return killer;
 }
 
@@ -358,12 +528,12 @@ static int64_t sys_rt_sigprocmask(struct proc *p, uint64_t how, uint64_t set_va,
 		if (os_copy_from_user(k, &set, set_va, 8))
 			return -EFAULT;
 		switch (how) {
-		case 0: p->sig.blocked |= set; break;    /* SIG_BLOCK */
-		case 1: p->sig.blocked &= ~set; break;   /* SIG_UNBLOCK */
-		case 2: p->sig.blocked = set; break;     /* SIG_SETMASK */
+		case 0: set |= old; break;         /* SIG_BLOCK */
+		case 1: set = old & ~set; break;   /* SIG_UNBLOCK */
+		case 2: break;                     /* SIG_SETMASK */
 		default: return -EINVAL;
 		}
-		p->sig.blocked &= ~unblockable;
+		signal_set_blocked(p, set);
 	}
 	return oset_va ? put_user(k, oset_va, &old, 8) : 0;
 }
@@ -424,14 +594,32 @@ static struct sys_result sys_rt_sigsuspend(struct proc *p, uint64_t mask_va, uin
 	} else if (!p->sig.restore_mask) {
 		p->sig.saved_mask = p->sig.blocked;
 		p->sig.restore_mask = true;
-		p->sig.blocked = mask & ~unblockable;
+		signal_set_blocked(p, mask);
 	}
 	return r;
 }
 
-/* rt_sigtimedwait: a signal of the set, pending already, is taken without
- * its handler; otherwise the call sleeps until one comes (a zero timeout
- * does not sleep, another does in simulated time, as nanosleep). */
+/* rt_sigtimedwait's wait is over: the mask it had (__set_task_blocked). */
+static void sigwait_end(struct proc *p)
+{
+	if (!p->sig.in_sigwait)
+		return;
+	p->sig.in_sigwait = false;
+	signal_set_blocked(p, p->sig.real_blocked);
+	p->sig.real_blocked = 0;
+}
+
+/* A timeout beyond this many seconds (about 31 years of simulated time)
+ * is a wait without one: its deadline would overflow the clock. */
+#define SIGWAIT_FOREVER_S 1000000000ull
+
+/* rt_sigtimedwait (do_sigtimedwait): a signal of the set, pending already,
+ * is taken without its handler. Otherwise the thread sleeps with the set
+ * unblocked (so that complete_signal chooses it), a blocked call the
+ * scheduler makes again, until a signal of the set comes (its number),
+ * another signal is to be delivered (EINTR, never restarted) or the
+ * timeout passes in simulated time, as nanosleep's (EAGAIN; at once for
+ * a zero timeout). */
 static struct sys_result sys_rt_sigtimedwait(struct proc *p, uint64_t set_va, uint64_t info_va, uint64_t ts_va,
 					     uint64_t size)
 {
@@ -443,22 +631,46 @@ static struct sys_result sys_rt_sigtimedwait(struct proc *p, uint64_t set_va, ui
 		return r;
 	}
 	if (os_copy_from_user(k, &set, set_va, 8) || (ts_va && os_copy_from_user(k, ts, ts_va, 16))) {
+		sigwait_end(p);
 		r.ret = -EFAULT;
 		return r;
 	}
-	struct ksiginfo info;
-	int sig = signal_dequeue(p, set & ~unblockable, &info);
-	if (sig) {
-		uint8_t si[128];
-		siginfo_bytes(&info, si);
-		r.ret = info_va && put_user(k, info_va, si, sizeof si) ? -EFAULT : sig;
-	} else if (ts_va) {
-		k->svc->sleep_cycles += (ts[0] * 1000000000ull + ts[1]) * 3;
-		r.ret = -EAGAIN;
-	} else {
-		r.ret = -EINTR;   /* what it returns if another signal's handler ends the wait */
-		r.action = SYSA_BLOCK;
+	if (!p->sig.in_sigwait && ts_va && ((int64_t)ts[0] < 0 || ts[1] >= 1000000000ull)) {
+		r.ret = -EINVAL;
+		return r;
 	}
+	set &= ~unblockable;
+	struct ksiginfo info;
+	int sig = signal_dequeue(p, set, &info);
+	if (!sig && !p->sig.in_sigwait) {
+		if (ts_va && !ts[0] && !ts[1]) {
+			r.ret = -EAGAIN;
+			return r;
+		}
+		p->sig.real_blocked = p->sig.blocked;
+		p->sig.in_sigwait = true;
+		signal_set_blocked(p, p->sig.blocked & ~set);
+		p->timed_wait = ts_va && ts[0] < SIGWAIT_FOREVER_S;
+		p->wait_deadline = now_ns(k) + ts[0] * 1000000000ull + ts[1];
+	}
+	if (!sig) {
+		bool expired = p->timed_wait && now_ns(k) >= p->wait_deadline;
+		if (!expired && !os_signal_pending(p)) {
+			r.ret = -EINTR;   /* made again on the thread's turn */
+			r.action = SYSA_BLOCK;
+			return r;
+		}
+		sigwait_end(p);
+		sig = signal_dequeue(p, set, &info);
+		if (!sig) {
+			r.ret = expired ? -EAGAIN : -EINTR;
+			return r;
+		}
+	}
+	sigwait_end(p);
+	uint8_t si[128];
+	siginfo_bytes(&info, si);
+	r.ret = info_va && put_user(k, info_va, si, sizeof si) ? -EFAULT : sig;
 	return r;
 }
 
@@ -497,15 +709,23 @@ static int64_t sys_kill(struct proc *p, int64_t pid, int64_t sig, struct sys_res
 	return found ? 0 : -ESRCH;
 }
 
-/* tgkill / tkill: every process has one thread, its tid the pid. */
+/* tgkill / tkill: to the thread tid alone (its own pending set). */
 static int64_t sys_tgkill(struct proc *p, int64_t tgid, int64_t tid, int64_t sig, struct sys_result *r)
 {
 	if (tid <= 0 || (tgid != -1 && tgid <= 0) || sig < 0 || sig > NSIG_GUEST)
 		return -EINVAL;
-	struct proc *t = thread_proc(p->k, (int)tid);   /* the signal goes to its process */
-	if (t && tgid != -1 && t->pid != tgid)
+	const struct services *svc = p->k->svc;
+	struct thread *t = NULL;
+	for (size_t i = 0; i < svc->nthreads && !t; i++)
+		if (svc->threads[i]->tid == tid && svc->threads[i]->alive && svc->threads[i]->p->alive)
+			t = svc->threads[i];
+	if (!t || (tgid != -1 && t->p->pid != tgid))
 		return -ESRCH;
-	return kill_one(p, t, (int)sig, SI_TKILL, r);
+	if (sig)
+		signal_send_thread(t, &(struct ksiginfo){.signo = (int)sig, .code = SI_TKILL, .pid = p->pid});
+	if (sig && t->p != p)
+		r->action = SYSA_YIELD;
+	return 0;
 }
 
 /* setpgid: pid 0 is the caller, pgid 0 the target's pid. */
@@ -529,7 +749,7 @@ bool signal_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_
 	case S_RT_SIGPROCMASK: r->ret = sys_rt_sigprocmask(p, a[0], a[1], a[2], a[3]); break;
 	case S_SIGALTSTACK: r->ret = sys_sigaltstack(p, a[0], a[1]); break;
 	case S_RT_SIGPENDING: {
-		uint64_t set = p->sig.pending & p->sig.blocked;
+		uint64_t set = (p->thread->pending.set | p->sig.shared.set) & p->sig.blocked;
 		r->ret = a[1] > 8 ? -EINVAL : put_user(k, a[0], &set, a[1]);
 		break;
 	}

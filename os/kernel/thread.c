@@ -1,9 +1,9 @@
 /* Threads: a process (struct proc) has one or more threads sharing its
  * address space, descriptor table and signal actions; each has its own
- * tid, signal mask, blocked call and CLONE_CHILD_CLEARTID word. A futex
- * waiter (futex.c) sleeps through the scheduler (SYSA_BLOCK, its call
- * made again on its turn) until a wake, its timeout in simulated time, or
- * a signal. */
+ * tid, signal mask, pending signals, alternate signal stack, blocked call
+ * and CLONE_CHILD_CLEARTID word. A futex waiter (futex.c) sleeps through
+ * the scheduler (SYSA_BLOCK, its call made again on its turn) until a
+ * wake, its timeout in simulated time, or a signal. */
 #include "os/kernel/syscall.h"
 
 #include <stdlib.h>
@@ -47,6 +47,11 @@ static void state_save(const struct proc *p, struct thread_state *s)
 	s->sig_blocked = p->sig.blocked;
 	s->sig_saved_mask = p->sig.saved_mask;
 	s->restore_mask = p->sig.restore_mask;
+	s->sig_real_blocked = p->sig.real_blocked;
+	s->in_sigwait = p->sig.in_sigwait;
+	s->ss_sp = p->sig.ss_sp;
+	s->ss_size = p->sig.ss_size;
+	s->ss_autodisarm = p->sig.ss_autodisarm;
 	s->timed_wait = p->timed_wait;
 	s->wait_deadline = p->wait_deadline;
 	s->blocked = p->blocked;
@@ -57,6 +62,11 @@ static void state_load(struct proc *p, const struct thread_state *s)
 	p->sig.blocked = s->sig_blocked;
 	p->sig.saved_mask = s->sig_saved_mask;
 	p->sig.restore_mask = s->restore_mask;
+	p->sig.real_blocked = s->sig_real_blocked;
+	p->sig.in_sigwait = s->in_sigwait;
+	p->sig.ss_sp = s->ss_sp;
+	p->sig.ss_size = s->ss_size;
+	p->sig.ss_autodisarm = s->ss_autodisarm;
 	p->timed_wait = s->timed_wait;
 	p->wait_deadline = s->wait_deadline;
 	p->blocked = s->blocked;
@@ -181,6 +191,11 @@ struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint
 	t->saved.blocked.active = false;
 	t->saved.timed_wait = false;
 	t->saved.restore_mask = false;
+	t->saved.in_sigwait = false;
+	/* copy_process: a task sharing the address space starts with no
+	 * alternate stack (a fork keeps it: signal_fork) */
+	t->saved.ss_sp = t->saved.ss_size = 0;
+	t->saved.ss_autodisarm = false;
 	t->clear_child_tid = flags & CLONE_CHILD_CLEARTID ? ctid : 0;
 	r.ret = tid;
 	r.action = SYSA_THREAD;
@@ -205,6 +220,7 @@ static void thread_exit(struct proc *p, struct sys_result *r)
 		if (!put_user(p->k, t->clear_child_tid, &zero, 4))
 			futex_wake_tid(p, t->clear_child_tid);
 	}
+	signal_thread_exit(p);
 	t->alive = false;
 	r->action = SYSA_THREAD_EXIT;
 }
