@@ -93,6 +93,10 @@ struct cpu {
 	struct task **tasks;     /* in the order they were created */
 	size_t ntasks;
 	struct task *cur;        /* whose registers and regions Unicorn has */
+	struct task *reg_heir;   /* with no cur: the task whose process's regions Unicorn still has
+				  * (a thread ended; its sibling runs next, most likely) */
+	bool reg_dead;           /* with no cur: Unicorn still has a dead process's regions, taken
+				  * out when another process runs (not at all when none does) */
 	uint64_t slice_end;      /* preempt the current process at this count */
 	bool preempt;
 	bool exec_pending;       /* execve succeeded: start the new image */
@@ -161,6 +165,7 @@ static inline bool shadow_serves(const struct cpu *c, const struct region *r, ui
 }
 
 void sync_regions(struct cpu *c);
+void regions_forget(struct cpu *c);
 /* Unicorn's unmapped hook: makes the window of a huge run that holds va;
  * false if va is in none. */
 bool window_make(struct cpu *c, uint64_t va);

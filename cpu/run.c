@@ -73,11 +73,11 @@ static struct task *sibling_of(struct cpu *c, const struct task *t)
 
 static void task_free(struct cpu *c, struct task *t)
 {
-	if (t == c->cur) {
-		regions_clear(c);
-		free(c->reg);
-		c->reg = NULL;
-		c->cur = NULL;
+	if (t == c->cur || t == c->reg_heir) {
+		c->reg_dead = true;
+		if (t == c->cur)
+			c->cur = NULL;
+		c->reg_heir = NULL;
 	} else {
 		regions_free_host(t->reg, t->nreg);   /* not in Unicorn: only the host side */
 	}
@@ -88,7 +88,10 @@ static void task_free(struct cpu *c, struct task *t)
 	t->ctx = NULL;
 }
 
-/* A thread ended and its process goes on: a sibling keeps the regions. */
+/* A thread ended and its process goes on: a sibling keeps the regions.
+ * Those in Unicorn stay there (taking a region out costs Unicorn 2.0.1 a
+ * flush per page of its length: a thread's 64 MiB malloc arena is 16,384)
+ * until another process runs. */
 static void thread_task_free(struct cpu *c, struct task *t)
 {
 	struct task *heir = sibling_of(c, t);
@@ -97,11 +100,9 @@ static void thread_task_free(struct cpu *c, struct task *t)
 		t->p = NULL;
 		return;
 	}
-	if (t == c->cur) {
-		regions_put_away(c, heir);
-		c->reg = NULL;
-		c->nreg = 0;
+	if (t == c->cur || t == c->reg_heir) {
 		c->cur = NULL;
+		c->reg_heir = heir;
 	} else if (t->reg) {
 		heir->reg = t->reg;
 		heir->nreg = t->nreg;
@@ -126,12 +127,19 @@ static void switch_to(struct cpu *c, struct task *t)
 {
 	if (c->cur == t)
 		return;
-	bool same_mm = c->cur && c->cur->p == t->p;
-	if (c->cur) {
-		uc_context_save(c->uc, c->cur->ctx);
-		if (!same_mm)
-			regions_put_away(c, c->cur);
+	if (c->reg_dead) {
+		regions_clear(c);
+		free(c->reg);
+		c->reg = NULL;
+		c->reg_dead = false;
 	}
+	struct task *owner = c->cur ? c->cur : c->reg_heir;   /* of the regions in Unicorn */
+	bool same_mm = owner && owner->p == t->p;
+	if (c->cur)
+		uc_context_save(c->uc, c->cur->ctx);
+	if (owner && !same_mm)
+		regions_put_away(c, owner);
+	c->reg_heir = NULL;
 	c->cur = t;
 	kernel_switch_thread(c->k, t->p, t->tid);
 	if (!same_mm) {
@@ -336,14 +344,15 @@ void cpu_destroy(struct cpu *c)
 	free(c->tasks);
 	if (c->fault_ctx)
 		uc_context_free(c->fault_ctx);
-	regions_clear(c);
-	free(c->reg);
 	free(c->blocks.slot);
 	cpuid_release(c->cpuid);
+	cs_close(&c->cs);
+	/* Unicorn goes with the regions it has: uc_mem_unmap would flush its
+	 * TLB page by page over them first. Their host side goes after. */
+	uc_close(c->uc);
+	regions_forget(c);
 	munmap(c->trap, c->page);
 	munmap(c->scratch, c->page);
-	cs_close(&c->cs);
-	uc_close(c->uc);
 	free(c);
 }
 

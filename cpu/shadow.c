@@ -358,6 +358,67 @@ static bool runs_still_serve(struct cpu *c, uint64_t lo, uint64_t hi)
 	return true;
 }
 
+/* Whether a current region may stay among the wanted ones (want[0..nw),
+ * sorted): a piece exactly as it is; any other over wanted runs only,
+ * executable as they are, or over none (a hole it spans, or a region no
+ * VMA wants any more, faults in the MMU), never over an on-demand run (a
+ * piece made there would overlap it). `exact`: only a region the same as
+ * a wanted one. */
+static bool may_stay(const struct cpu *c, const struct region *want, size_t nw, const struct region *r, bool exact)
+{
+	size_t i = run_index(want, nw, r->start);
+	bool over = i < nw && want[i].start < r->end;   /* overlaps a wanted region */
+	if (r->window || exact || (over && want[i].window))
+		return over && want[i].window == r->window && want[i].start == r->start && want[i].end == r->end &&
+		       want[i].exec == r->exec;
+	for (; i < nw && want[i].start < r->end; i++)
+		if (want[i].window || want[i].exec != r->exec)
+			return false;
+	for (size_t j = run_index(c->runs, c->nruns, r->start); j < c->nruns && c->runs[j].start < r->end; j++)
+		if (on_demand(c, &c->runs[j]))
+			return false;
+	return true;
+}
+
+/* The regions become the wanted ones. A region over wanted runs (or over
+ * none) stays and the runs' rest is made around it, so a run that grows
+ * costs only its growth, one that splits or goes nothing (taking a region
+ * out costs Unicorn 2.0.1 a flush per page of its length); any other
+ * region goes. Past a few regions more than runs, only the exact ones
+ * stay. */
+static void regions_reconcile(struct cpu *c, const struct region *want, size_t nw)
+{
+	size_t staying = 0;
+	for (size_t i = 0; i < c->nreg; i++)
+		staying += may_stay(c, want, nw, &c->reg[i], false);
+	bool exact = staying > nw + 16;
+	size_t kept = 0;
+	for (size_t i = 0; i < c->nreg; i++) {
+		if (may_stay(c, want, nw, &c->reg[i], exact))
+			c->reg[kept++] = c->reg[i];
+		else
+			region_free(c, &c->reg[i]);
+	}
+	c->nreg = kept;
+	qsort(c->reg, kept, sizeof *c->reg, by_start);
+	struct region *nr = realloc(c->reg, (2 * kept + nw + 1) * sizeof *nr);
+	if (!nr)
+		return;
+	c->reg = nr;
+	size_t k = 0;
+	uint64_t covered = 0;   /* kept regions cover up to here */
+	for (size_t j = 0; j < nw; j++) {
+		uint64_t at = want[j].start > covered ? want[j].start : covered;
+		for (; k < kept && c->reg[k].start < want[j].end; k++) {
+			if (c->reg[k].start > at && region_new(c, &c->reg[c->nreg], at, c->reg[k].start, want[j].exec))
+				c->reg[c->nreg++].window = false;
+			at = covered = c->reg[k].end;
+		}
+		if (at < want[j].end && region_new(c, &c->reg[c->nreg], at, want[j].end, want[j].exec))
+			c->reg[c->nreg++].window = want[j].window;
+	}
+}
+
 /* Brings the Unicorn regions in line with the VMAs (after system calls:
  * Unicorn's regions change only there). A change the current regions
  * still serve leaves them be: a process that maps page after page pays
@@ -376,37 +437,12 @@ void sync_regions(struct cpu *c)
 	c->runs_valid = c->runs != NULL;
 	struct region *want = NULL;
 	size_t nw = c->runs ? wanted_regions(c, c->runs, c->nruns, &want) : 0;
-	/* Keep regions that are wanted as they are; free the others. */
-	bool *keep_want = calloc(nw + 1, sizeof *keep_want);
-	if (!want || !keep_want) {
-		free(want);
-		free(keep_want);
+	if (!want) {
 		runs_forget(c);
 		return;
 	}
-	size_t kept = 0;
-	for (size_t i = 0; i < c->nreg; i++) {
-		size_t j = 0;
-		while (j < nw && !(want[j].start == c->reg[i].start && want[j].end == c->reg[i].end &&
-				   want[j].exec == c->reg[i].exec && want[j].window == c->reg[i].window))
-			j++;
-		if (j < nw) {
-			keep_want[j] = true;
-			c->reg[kept++] = c->reg[i];
-		} else {
-			region_free(c, &c->reg[i]);
-		}
-	}
-	c->nreg = kept;
-	struct region *nr = realloc(c->reg, (kept + nw + 1) * sizeof *nr);
-	if (nr) {
-		c->reg = nr;
-		for (size_t j = 0; j < nw; j++)
-			if (!keep_want[j] && region_new(c, &c->reg[c->nreg], want[j].start, want[j].end, want[j].exec))
-				c->reg[c->nreg++].window = want[j].window;
-	}
+	regions_reconcile(c, want, nw);
 	free(want);
-	free(keep_want);
 	c->hint = 0;
 	data_hooks_as_needed(c);
 }
@@ -416,6 +452,15 @@ void regions_clear(struct cpu *c)
 	runs_forget(c);
 	for (size_t i = 0; i < c->nreg; i++)
 		region_free(c, &c->reg[i]);
+	c->nreg = 0;
+}
+
+/* Once Unicorn is closed: the regions' host side only. */
+void regions_forget(struct cpu *c)
+{
+	runs_forget(c);
+	regions_free_host(c->reg, c->nreg);
+	c->reg = NULL;
 	c->nreg = 0;
 }
 
@@ -501,7 +546,8 @@ void shadow_unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len)
 {
 	struct cpu *c = ctx;
 	c->hooked = false;   /* pages leave the shadow */
-	if (c->cur && c->cur->pid == pid) {
+	const struct task *live = c->cur ? c->cur : c->reg_heir;
+	if (live && live->pid == pid) {
 		shadow_drop_range(c, c->reg, c->nreg, true, va, len);
 		return;
 	}
