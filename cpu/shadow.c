@@ -410,6 +410,8 @@ static void regions_reconcile(struct cpu *c, const struct region *want, size_t n
 	for (size_t j = 0; j < nw; j++) {
 		uint64_t at = want[j].start > covered ? want[j].start : covered;
 		for (; k < kept && c->reg[k].start < want[j].end; k++) {
+			if (c->reg[k].end <= at)
+				continue;   /* before this run: over none, or an earlier one */
 			if (c->reg[k].start > at && region_new(c, &c->reg[c->nreg], at, c->reg[k].start, want[j].exec))
 				c->reg[c->nreg++].window = false;
 			at = covered = c->reg[k].end;

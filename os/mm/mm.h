@@ -107,6 +107,7 @@ static inline uint64_t anon_index(const struct vma *v, uint64_t va, unsigned pag
 	return (v->file ? va : va - v->offset) >> page_shift;
 }
 void vma_array_free(struct mm *mm);
+void vma_merge_range(struct mm *mm, uint64_t start, uint64_t end);
 void vma_changed(struct mm *mm, uint64_t start, uint64_t end);   /* the layout changed in [start, end) */
 bool vma_changes_take(struct mm *mm, uint64_t *lo, uint64_t *hi);
 uint64_t mm_total_vm(const struct mm *mm);   /* vma.c: bytes mapped (VmSize) */

@@ -243,8 +243,7 @@ int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len
 			vma_changed(mm, addr, end);
 			if (changed && !k->smp)
 				mmu_charge(k->mmu, COST_SHOOTDOWN, 1);
-			vma_merge_around(mm, addr);
-			vma_merge_around(mm, end);
+			vma_merge_range(mm, addr, end);
 		}
 	}
 	return rc;

@@ -69,7 +69,7 @@ static bool open_slot(struct mm *mm, size_t i)
 	size_t room = front ? mm->head : mm->cap - mm->head - mm->nvma;
 	if (!room) {
 		size_t free_slots = mm->cap - mm->nvma;
-		if (!recenter(mm, free_slots >= mm->nvma / 2 + 2 ? mm->cap : (mm->cap ? mm->cap * 2 : 16)))
+		if (!recenter(mm, free_slots >= mm->nvma / 2 + 2 ? mm->cap : mm->cap < 8 ? 16 : mm->cap * 2))
 			return false;
 	}
 	if (front) {
@@ -160,6 +160,22 @@ void vma_merge_around(struct mm *mm, uint64_t addr)
 		merge_at(mm, i);
 	else if (i > 0)
 		merge_at(mm, i - 1);
+}
+
+/* mprotect_fixup's merges over [start, end): each VMA there with its
+ * neighbours alike, the ones at both ends included. */
+void vma_merge_range(struct mm *mm, uint64_t start, uint64_t end)
+{
+	vma_changed(mm, start ? start - 1 : 0, end + 1);
+	size_t i = lower_bound(mm, start ? start - 1 : 0);
+	while (i + 1 < mm->nvma && mm->vma[i].start <= end) {
+		if (mergeable(&mm->vma[i], &mm->vma[i + 1])) {
+			mm->vma[i].end = mm->vma[i + 1].end;
+			remove_at(mm, i + 1);
+		} else {
+			i++;
+		}
+	}
 }
 
 bool vma_insert(struct mm *mm, struct vma v)
