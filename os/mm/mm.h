@@ -394,6 +394,10 @@ int64_t mm_mmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, ui
 int64_t mm_munmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len);
 int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
 int64_t mm_brk(struct kernel *k, struct mm *mm, uint64_t addr);
+/* __vm_enough_memory under vm.overcommit_memory 0 (what /proc/sys/vm says):
+ * a charge of more pages than RAM and swap together is refused. Applied
+ * where the model charges (the ELF loader's bss, as vm_brk_flags does). */
+bool mm_enough_memory(const struct kernel *k, uint64_t pages);
 int64_t mm_msync(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags);
 /* mremap.c: *unsupported when the move would need pages copied (an
  * anonymous page shared since fork): -ENOMEM then, nothing changed. */
