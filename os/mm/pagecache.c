@@ -469,7 +469,7 @@ int64_t pagecache_reserve(struct kernel *k, struct inode *i, uint64_t off, uint6
 		return -ENOSPC;
 	}
 	/* Inside the file, with room for every block it spans: nothing to reserve. */
-	if (off + len <= i->size && disk_room(k) - len >= 2 * k->page && disk_room(k) >= len)
+	if (off + len <= i->size && disk_room(k) >= len + 2 * k->page)
 		return (int64_t)len;
 	int64_t before = host_allocated(i->host_fd);
 	int rc = posix_fallocate(i->host_fd, (off_t)off, (off_t)fit);
