@@ -2,7 +2,8 @@
  * under `mmusim run --disk-limit SIZE`:
  *   fill      1,000,000-byte writes to "fill" until one is cut short and
  *             the next fails (ENOSPC, as a full file system says), then
- *             fsync; prints the bytes written and the short count;
+ *             fsync; prints the bytes written and the short count; then
+ *             mkdir and creat of a new name fail with ENOSPC too;
  *   truncate  ftruncate to half: the freed blocks are credited back, so a
  *             write of 1,000,000 bytes at the end succeeds whole;
  *   unlink    unlink "fill": a new file takes as much again.
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CHUNK 1000000
@@ -60,6 +62,9 @@ int main(int argc, char **argv)
 	printf("fill: %ld bytes written, the last write cut to %ld, then %s\n", total, shrt,
 	       err ? strerrorname_np(err) : "no error");
 	printf("fsync: %s\n", fsync(fd) ? strerrorname_np(errno) : "ok");
+	/* Full: a new directory or file needs room it cannot have. */
+	int md = mkdir("dir", 0755), nf = open("new", O_WRONLY | O_CREAT, 0644);
+	printf("full: mkdir %s, creat %s\n", md ? strerrorname_np(errno) : "ok", nf < 0 ? strerrorname_np(errno) : "ok");
 	if (ftruncate(fd, total / 2))
 		return perror("ftruncate"), 1;
 	ssize_t n = pwrite(fd, buf, CHUNK, total / 2);

@@ -2,7 +2,8 @@
 # A bound on what a guest adds to the host disk (issue 21), both
 # architectures: guests/disk_fill under --disk-limit 8M writes 1,000,000-byte
 # blocks until a write is cut short at the bound and the next is ENOSPC (as
-# a full file system says), with one mmusim: note; the host file holds
+# a full file system says), with one mmusim: note; a new directory or
+# file is ENOSPC then; the host file holds
 # exactly what the guest was told; blocks freed by ftruncate and unlink
 # come back. The write loop a hostile guest runs under --max-insns 1000000
 # (before the bound: gigabytes) stops at --disk-limit 32M. A bad size is a
@@ -27,6 +28,7 @@ for arch in x86_64 aarch64; do
 		fail "$arch: fill: $(head -1 "$tmp/out")"
 	fi
 	grep -qx 'fsync: ok' "$tmp/out" && pass || fail "$arch: $(grep fsync "$tmp/out")"
+	grep -qx 'full: mkdir ENOSPC, creat ENOSPC' "$tmp/out" && pass || fail "$arch: $(grep full "$tmp/out")"
 	grep -qx 'truncate: a write after it: 1000000' "$tmp/out" && pass ||
 		fail "$arch: ftruncate's blocks not credited: $(grep truncate "$tmp/out")"
 	again=$(sed -n 's/^unlink: a new file took \([0-9]*\) bytes, then ENOSPC$/\1/p' "$tmp/out")

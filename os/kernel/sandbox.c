@@ -378,6 +378,8 @@ int sandbox_cwd_fd(const struct sandbox *s)
 	return s->cwd;
 }
 
+static int create_measured(const struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode);
+
 int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
 {
 	bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
@@ -387,6 +389,8 @@ int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, un
 	bool writes = creates || (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 	if (!writes)
 		return resolve_read(s, dirfd, path, flags | O_CLOEXEC);
+	if ((flags & O_CREAT) && (s->usage.grew || s->usage.full))
+		return create_measured(s, dirfd, path, flags | O_CLOEXEC, mode & SANDBOX_HOST_MODE);
 	return resolve_write(s, dirfd, path, flags | O_CLOEXEC, creates ? mode & SANDBOX_HOST_MODE : 0);
 }
 
@@ -510,6 +514,27 @@ static int open_parent(const struct sandbox *s, int dirfd, const char *path, str
 	if (r < 0)
 		return r;
 	return resolve_write(s, dirfd, l->parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+}
+
+/* An open that may create a name: the parent directory's growth is told;
+ * while the disk is full a new name is -ENOSPC, as a full file system
+ * says when the directory or the inode needs room it cannot have. */
+static int create_measured(const struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
+{
+	struct last l;
+	int pfd = open_parent(s, dirfd, path, &l);
+	if (pfd < 0)   /* the open reports its own error */
+		return resolve_write(s, dirfd, path, flags, mode);
+	int64_t before = blocks_at(pfd, NULL);
+	int fd;
+	if (l.type == LAST_NORM && usage_full(s) && faccessat(pfd, l.name, F_OK, AT_SYMLINK_NOFOLLOW) && errno == ENOENT)
+		fd = -ENOSPC;
+	else
+		fd = resolve_write(s, dirfd, path, flags, mode);
+	if (fd >= 0)
+		usage_grew(s, pfd, before, NULL);
+	close(pfd);
+	return fd;
 }
 
 int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags)

@@ -140,11 +140,13 @@ int sandbox_set_lower(struct sandbox *s, const char *dir, char *err, size_t errl
 /* What the guest's names take of the host disk (its data is the page
  * cache's business): told to `grew` in bytes of blocks, measured with
  * fstat before and after, for the directory mkdir makes and the parent
- * directories mkdir, symlink and link grow (negative: freed). A file whose
+ * directories mkdir, symlink, link and a creating open grow (negative:
+ * freed). A file whose
  * last name unlink or a replacing rename removes is handed over as `gone`
- * (its blocks go with its last descriptor, which the caller may hold). A
- * mkdir or symlink is -ENOSPC while `full` says so, as on a full file
- * system. NULL functions: nothing measured. */
+ * (its blocks go with its last descriptor, which the caller may hold).
+ * Opens with O_CREAT measure the parent too. A new name (mkdir, symlink,
+ * O_CREAT of a file that is not there) is -ENOSPC while `full` says so,
+ * as on a full file system. NULL functions: nothing measured. */
 struct sandbox_usage {
 	void (*grew)(void *ctx, int64_t bytes);
 	void (*gone)(void *ctx, const struct stat *st);
