@@ -5,6 +5,7 @@
 #include "cpu/internal.h"
 #include "cpu/regs.h"
 #include "cpu/cpuid.h"
+#include "mmu/errmsg.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -607,6 +608,13 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	os_attach_host_fd(p, 2, STDERR_FILENO, OPEN_WRITE);
 	struct exec_image img;
 	int rc = os_exec_elf(p, program, argc, argv, envp, program, &img, err, errlen);
+	if (rc && !proc_alive(p)) {
+		/* Past the point of no return (a bss larger than RAM and swap):
+		 * the process was killed, as Linux's exec kills it; the run ends
+		 * with its status, as a shell would report it. */
+		errmsg_print(err);
+		return proc_exit_status(p);
+	}
 	if (rc)
 		return rc < 0 ? rc : -1;   /* -errno: ENOENT (no interpreter) is the shell's 127 */
 	kernel_set_pc_hook(k, fault_pc_hook, c);   /* from here on, faults have an instruction */

@@ -25,7 +25,9 @@ struct os_config {
 	uint64_t swap_bytes;       /* size of the swap area (0: none) */
 	uint32_t max_procs;        /* RLIMIT_NPROC: processes, zombies included; fork beyond is -EAGAIN */
 	enum { THP_NEVER, THP_MADVISE, THP_ALWAYS } thp;   /* transparent huge pages (Linux) */
+	uint64_t disk_limit;       /* host disk the guest's files may take, net (1 GiB; DISK_UNLIMITED) */
 };
+#define DISK_UNLIMITED UINT64_MAX
 void os_config_default(struct os_config *c);
 
 /* ---- VMAs --------------------------------------------------------------- */

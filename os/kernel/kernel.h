@@ -253,6 +253,7 @@ bool fd_cloexec(const struct proc *p, int fd);
 void fd_close_on_exec(struct proc *p);
 int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
 struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first use */
+void sandbox_measure(struct kernel *k, struct sandbox *sb);   /* diskuse.c: names against --disk-limit */
 /* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
 void files_release(struct kernel *k);   /* kernel teardown: the sandbox closed */
