@@ -88,6 +88,7 @@ struct cpu {
 	struct task **tasks;     /* in the order they were created */
 	size_t ntasks;
 	struct task *cur;        /* whose registers and regions Unicorn has */
+	uint64_t mm_switches;    /* between processes: every few hundred, a fresh engine (run.c) */
 	uint64_t slice_end;      /* preempt the current process at this count */
 	bool preempt;
 	bool exec_pending;       /* execve succeeded: start the new image */
