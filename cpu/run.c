@@ -619,10 +619,30 @@ static bool take_turn(struct cpu *c, struct task *t)
 	return true;
 }
 
+/* The tasks of threads that ended leave the table (a process killed while
+ * it did not run ends here), then the kernel frees the processes reaped
+ * since: no task points at one of them any more. */
+static void tasks_release(struct cpu *c)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct task *t = c->tasks[i];
+		if (t->p && proc_alive(t->p)) {
+			c->tasks[kept++] = t;
+			continue;
+		}
+		task_free(c, t);   /* whatever it still held */
+		free(t);
+	}
+	c->ntasks = kept;
+	os_release_reaped(c->k);
+}
+
 /* Turns, as the kernel's scheduler gives them, until no process is left. */
 static void run_processes(struct cpu *c)
 {
 	for (;;) {
+		tasks_release(c);
 		int tid = 0;
 		struct proc *p = sched_next_thread(c->k, &tid);
 		if (!p || stopped_by_signal(c))

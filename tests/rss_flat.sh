@@ -6,13 +6,13 @@
 # round left ~42 KiB (x86-64) / ~47 KiB (AArch64): ~30 KiB of Unicorn's
 # code buffer (translated anew at each switch between processes, its space
 # never reused) and ~8 KiB of struct proc (kept after wait4), so 3N rounds
-# grew it by over 25 MiB. What stays: struct proc and its thread, ~10 KiB a
-# round (not yet freed at reap), and up to one engine's dead code.
+# grew it by over 25 MiB; now ~5 MiB: the peak holds up to one engine's
+# dead code (cpu/ renews it every 256 switches between processes).
 # usage: rss_flat.sh MMUSIM GUEST_DIR
 . "$(dirname "$0")/lib.sh"
 MMUSIM=$(realpath "$1") GUESTS=$(realpath "$2")
 cd "$tmp" || exit 1
-N=200 LIMIT=12288
+N=200 LIMIT=8192
 peak() {   # arch rounds: mmusim's peak RSS in KiB
 	/usr/bin/time -f %M -o rss "$MMUSIM" run "$GUESTS/$1/fork_loop" "$2" >out 2>err ||
 		{ fail "$1: fork_loop $2: $(head -2 err)"; echo 0; return; }
