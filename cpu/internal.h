@@ -97,6 +97,7 @@ struct cpu {
 				  * (a thread ended; its sibling runs next, most likely) */
 	bool reg_dead;           /* with no cur: Unicorn still has a dead process's regions, taken
 				  * out when another process runs (not at all when none does) */
+	uint64_t mm_switches;    /* between processes: every few hundred, a fresh engine (run.c) */
 	uint64_t slice_end;      /* preempt the current process at this count */
 	bool preempt;
 	bool exec_pending;       /* execve succeeded: start the new image */

@@ -313,6 +313,11 @@ int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk);
 struct proc *proc_fork(struct proc *parent, int child_pid, int *err);
 void proc_exit(struct proc *p, int code);
 void proc_kill(struct proc *p, int signo);
+/* release_task: every process that has exited and whose parent collected
+ * its status (or never will) is freed; its pointers go with it. Called by
+ * whoever runs the processes where it holds none of those (cpu/: between
+ * turns). */
+void os_release_reaped(struct kernel *k);
 
 /* Address-space operations, as the system calls: a result >= 0 or -errno. */
 #define MAPF_SHARED    1u

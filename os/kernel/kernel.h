@@ -193,6 +193,10 @@ struct services {
 	size_t ncmd_reported;
 	bool mremap_noted;          /* the note for an mremap the model cannot make */
 	struct mode_table *modes;   /* modes the host files do not get (modes.c) */
+	struct {                    /* what released processes counted in /proc/stat (release.c) */
+		uint64_t user_ticks, sys_ticks, ctxt;
+		size_t procs;
+	} gone;
 };
 
 /* sched.c: os_syscall tells it whether p now sleeps in call nr(a). */
@@ -200,6 +204,8 @@ void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const 
 
 /* proc.c */
 struct proc *proc_create(struct kernel *k, int pid);
+/* procfs.c: a process about to be released leaves its counts in /proc/stat's totals. */
+void procfs_keep_totals(struct kernel *k, const struct proc *p);
 /* thread.c */
 struct thread *thread_new(struct proc *p, int tid);
 void thread_switch(struct proc *p, struct thread *t);

@@ -294,6 +294,8 @@ void smp_free(struct kernel *k);
  * mm was flushed while it was away, flushes its entries first (Linux's
  * tlb_gen check in switch_mm). */
 void smp_enter(struct kernel *k, unsigned cpu, struct mm *mm);
+/* An exited mm's memory is about to go: no CPU holds it as its last. */
+void smp_forget_mm(struct kernel *k, const struct mm *mm);
 /* The task a CPU ran can no longer run (it sleeps or ended): the CPU idles
  * with its mm loaded (x86 lazy TLB mode), or works again. */
 void smp_set_lazy(struct kernel *k, unsigned cpu, bool lazy);
