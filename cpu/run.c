@@ -550,6 +550,7 @@ static uc_err emulate(struct cpu *c)
 	for (;;) {
 		c->rerun_block = false;
 		uc_err e = uc_emu_start(c->uc, read_pc(c), UINT64_MAX, 0, 0);
+		insns_post(c);
 		code_removals_flush(c, 0, 0);
 		if (!c->rerun_block || stop_has_work(c, e))
 			return e;
