@@ -69,6 +69,7 @@ static void cover_unserved(struct cpu *c, const struct region *r, uint64_t va, e
  * the shadow gets the page when it can be had. */
 static void access_page(struct cpu *c, uint64_t va, enum mmu_access acc)
 {
+	insns_post(c);
 	struct region *r = region_of(c, va);
 	if (!r)
 		return;   /* outside every region: Unicorn's unmapped hook takes it */
@@ -158,6 +159,7 @@ static bool bad_access_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int 
 	(void)size;
 	(void)value;
 	struct cpu *c = ud;
+	insns_post(c);
 	bool unmapped = type == UC_MEM_READ_UNMAPPED || type == UC_MEM_WRITE_UNMAPPED || type == UC_MEM_FETCH_UNMAPPED;
 	if (unmapped && window_make(c, addr))
 		return true;   /* a huge run's window, made now: Unicorn tries again */
@@ -259,6 +261,7 @@ static void segv_handler(int sig, siginfo_t *si, void *uctx)
 		if (host < r->host || host >= r->host + (r->end - r->start))
 			continue;
 		uint64_t va = r->start + (uint64_t)(host - r->host);
+		insns_post(c);
 		bool write = false;
 #if defined(__x86_64__)
 		write = ((ucontext_t *)uctx)->uc_mcontext.gregs[REG_ERR] & 2;
@@ -333,6 +336,9 @@ void block_counts_forget(struct cpu *c)
 	if (c->blocks.used)
 		memset(c->blocks.slot, 0, c->blocks.cap * sizeof *c->blocks.slot);
 	c->blocks.used = 0;
+	if (c->blocks.memo_used)
+		memset(c->blocks.memo, 0, sizeof c->blocks.memo);
+	c->blocks.memo_used = false;
 }
 
 /* x86 instructions vary in length: a block's are counted by disassembling
@@ -350,11 +356,9 @@ static uint32_t count_insns(struct cpu *c, uint64_t addr, uint32_t size)
 	return count ? count : 1;
 }
 
-static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
+/* The table's answer (counting the block on a miss). */
+static uint32_t block_insns_table(struct cpu *c, int pid, uint64_t addr, uint32_t size)
 {
-	if (c->f->arch == ARCH_AARCH64)
-		return size / 4;
-	int pid = c->cur ? c->cur->pid : 0;
 	if (c->blocks.cap) {   /* a hit costs a lookup only; the table grows on a miss */
 		const struct block_count *b = block_find(&c->blocks, pid, addr, size);
 		if (b->insns)
@@ -368,10 +372,25 @@ static uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
 	return n;
 }
 
+static inline uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
+{
+	if (c->f->arch == ARCH_AARCH64)
+		return size / 4;
+	int pid = c->cur ? c->cur->pid : 0;
+	struct block_counts *t = &c->blocks;
+	struct block_count *m = &t->memo[(addr ^ (addr >> 10)) & (sizeof t->memo / sizeof t->memo[0] - 1)];
+	if (m->addr == addr && m->size == size && m->pid == pid && m->insns)
+		return m->insns;
+	uint32_t n = block_insns_table(c, pid, addr, size);
+	*m = (struct block_count){addr, size, n, pid};
+	t->memo_used = true;
+	return n;
+}
+
 static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct cpu *c = ud;
-	if (code_removals_flush(c, addr, size)) {
+	if (code_removals_pending(c) && code_removals_flush(c, addr, size)) {
 		/* This block may be translated from code that has gone: it stops
 		 * before it runs (uncounted) and is looked up again. */
 		c->rerun_block = true;
@@ -381,8 +400,9 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	uint32_t n = block_insns(c, addr, size);
 	c->block_pc = addr;
 	c->insns += n;
-	mmu_count_instructions(c->mmu, n);
+	c->insns_unposted += n;
 	if (c->o.mode == CPU_TIMING && !c->dying) {
+		insns_post(c);   /* the fetch may fill a TLB, and an eviction's event reads the cycles */
 		/* Fetches, accounted per block: the iTLB sees the pages it spans. */
 		uint64_t last = addr + (size ? size - 1 : 0);
 		bool straddles = (last ^ addr) >> c->shift;
@@ -491,6 +511,7 @@ static void x86_syscall_hook(uc_engine *uc, void *ud)
 	uint64_t v[7];
 	for (int i = 0; i < 7; i++)
 		uc_reg_read(uc, regs[i], &v[i]);
+	insns_post(ud);
 	syscall_enter(ud, v[0], v + 1);
 }
 
@@ -509,6 +530,7 @@ static void insn_signal(struct cpu *c, int signo)
 static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
 {
 	struct cpu *c = ud;
+	insns_post(c);
 	if (c->f->arch == ARCH_AARCH64 && intno == 2) {   /* svc #0, PC already past it */
 		uint64_t v[7];
 		uc_reg_read(uc, UC_ARM64_REG_X8, &v[0]);
@@ -524,6 +546,7 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
 static bool invalid_insn_hook(uc_engine *uc, void *ud)
 {
 	(void)uc;
+	insns_post(ud);
 	insn_signal(ud, SIGILL);
 	return false;
 }

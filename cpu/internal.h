@@ -35,6 +35,12 @@ struct block_count {
 struct block_counts {
 	struct block_count *slot;
 	size_t cap, used;        /* cap: a power of two */
+	/* In front of the table, a direct-mapped memo keyed by the block's
+	 * address: a hot block's count costs one compare, not the table's hash,
+	 * probe and call (they were a third of the block hook's host
+	 * instructions). Cleared with the table. */
+	struct block_count memo[1024];
+	bool memo_used;
 };
 
 /* A thread as the CPU keeps it while another runs: its registers and
@@ -89,6 +95,10 @@ struct cpu {
 	bool thread_exited;      /* the current thread ended, its process goes on */
 	int status;
 	uint64_t insns;
+	/* Counted by the block hook, not yet given to the MMU's statistics
+	 * (insns_post): functional mode gives them where something may read
+	 * them, not on every block. */
+	uint64_t insns_unposted;
 	struct block_counts blocks;
 	struct task **tasks;     /* in the order they were created */
 	size_t ntasks;
@@ -97,6 +107,7 @@ struct cpu {
 				  * (a thread ended; its sibling runs next, most likely) */
 	bool reg_dead;           /* with no cur: Unicorn still has a dead process's regions, taken
 				  * out when another process runs (not at all when none does) */
+	uint64_t mm_switches;    /* between processes: every few hundred, a fresh engine (run.c) */
 	uint64_t slice_end;      /* preempt the current process at this count */
 	bool preempt;
 	bool exec_pending;       /* execve succeeded: start the new image */
@@ -144,6 +155,17 @@ static inline uint64_t read_pc(struct cpu *c)
 	return v;
 }
 
+/* The instructions counted since the last post go to the MMU's
+ * statistics (the count and its cycles): before any call into os/ (its
+ * events and system calls read the cycles) and when Unicorn stops. */
+static inline void insns_post(struct cpu *c)
+{
+	if (c->insns_unposted) {
+		mmu_count_instructions(c->mmu, c->insns_unposted);
+		c->insns_unposted = 0;
+	}
+}
+
 /* ---- shadow.c: regions and the shadow of guest memory ---- */
 /* The current process's region holding va (inline: the hooks ask often). */
 static inline struct region *region_of(struct cpu *c, uint64_t va)
@@ -180,6 +202,8 @@ void shadow_unmap_hook(void *ctx, int pid, uint64_t va, uint64_t len);
 /* Removes the translated code deferred from inside hooks; whether the
  * block at [addr, addr+size) was on a page of it. */
 bool code_removals_flush(struct cpu *c, uint64_t addr, uint64_t size);
+/* Whether any are deferred (inline: the block hook asks on every block). */
+static inline bool code_removals_pending(const struct cpu *c) { return c->nstale || c->stale_overflow; }
 
 /* ---- hooks.c: what Unicorn and the host tell the bridge ---- */
 void hooks_install(struct cpu *c);

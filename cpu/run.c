@@ -5,6 +5,7 @@
 #include "cpu/internal.h"
 #include "cpu/regs.h"
 #include "cpu/cpuid.h"
+#include "mmu/errmsg.h"
 
 #include <inttypes.h>
 #include <signal.h>
@@ -120,6 +121,26 @@ static void set_comm(struct task *t, const char *path)
 	snprintf(t->comm, sizeof t->comm, "%s", slash ? slash + 1 : path ? path : "?");
 }
 
+/* Unicorn's code buffer only grows: the blocks that go with a process's
+ * regions at a switch are unlinked, but 2.0.1 reuses their space only
+ * after a full flush, made when its 1 GiB buffer is full, and that flush
+ * zeroes the whole gigabyte. Every switch between processes translates the
+ * code of the one that comes back anew (~6 KiB a switch in a fork/wait or
+ * pipe ping-pong loop), so mmusim's resident memory grew with the switches
+ * a run made, up to a gigabyte. Between two processes no region is in
+ * Unicorn and every register is in a task's context, so a fresh engine
+ * loses nothing but code that has gone anyway: every ENGINE_SWITCHES
+ * switches the engine is replaced, which bounds its dead code. */
+#define ENGINE_SWITCHES 256
+
+static void engine_renew(struct cpu *c);
+
+static void engine_renew_now_and_then(struct cpu *c)
+{
+	if (++c->mm_switches % ENGINE_SWITCHES == 0)
+		engine_renew(c);
+}
+
 /* Unicorn gets t's registers and regions (the current ones are put away);
  * between two threads of one process, the registers only (the TLS base
  * among them). */
@@ -137,8 +158,10 @@ static void switch_to(struct cpu *c, struct task *t)
 	bool same_mm = owner && owner->p == t->p;
 	if (c->cur)
 		uc_context_save(c->uc, c->cur->ctx);
-	if (owner && !same_mm)
+	if (owner && !same_mm) {
 		regions_put_away(c, owner);
+		engine_renew_now_and_then(c);
+	}
 	c->reg_heir = NULL;
 	c->cur = t;
 	kernel_switch_thread(c->k, t->p, t->tid);
@@ -291,6 +314,35 @@ void syscall_enter(struct cpu *c, uint64_t nr, uint64_t a[6])
 
 /* ---- the engine ---- */
 
+/* A Unicorn engine for the machine's architecture, without hooks. */
+static uc_err engine_open(struct cpu *c, uc_engine **uc)
+{
+	bool x86 = c->f->arch == ARCH_X86_64;
+	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, uc);
+	if (e == UC_ERR_OK && !x86)   /* LSE atomics and the rest of ARMv8.x: the default A72 model lacks them */
+		uc_ctl_set_cpu_model(*uc, UC_CPU_ARM64_MAX);
+	return e;
+}
+
+/* A fresh engine in place of the old (called between processes: no region
+ * in Unicorn, the registers in the tasks' contexts, which are the CPU
+ * state's bytes and restore into any engine of the same model). The data
+ * hook comes back with the next sync_regions. If none can be had, the old
+ * one goes on. */
+static void engine_renew(struct cpu *c)
+{
+	uc_engine *fresh;
+	if (engine_open(c, &fresh) != UC_ERR_OK)
+		return;
+	uc_engine *old = c->uc;
+	cpuid_release(c->cpuid);
+	c->cpuid = NULL;
+	c->uc = fresh;
+	hooks_install(c);
+	c->data_hooked = false;
+	uc_close(old);
+}
+
 struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err, size_t errlen)
 {
 	struct cpu *c = calloc(1, sizeof *c);
@@ -307,14 +359,12 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 	c->shift = c->f->page_shift;
 	c->page = 1ull << c->shift;
 	bool x86 = c->f->arch == ARCH_X86_64;
-	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, &c->uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &c->uc);
+	uc_err e = engine_open(c, &c->uc);
 	if (e != UC_ERR_OK) {
 		snprintf(err, errlen, "unicorn: %s", uc_strerror(e));
 		free(c);
 		return NULL;
 	}
-	if (!x86)   /* LSE atomics and the rest of ARMv8.x: the default A72 model lacks them */
-		uc_ctl_set_cpu_model(c->uc, UC_CPU_ARM64_MAX);
 	if (cs_open(x86 ? CS_ARCH_X86 : CS_ARCH_ARM64, x86 ? CS_MODE_64 : CS_MODE_ARM, &c->cs) != CS_ERR_OK) {
 		snprintf(err, errlen, "capstone cannot be opened");
 		uc_close(c->uc);
@@ -500,6 +550,7 @@ static uc_err emulate(struct cpu *c)
 	for (;;) {
 		c->rerun_block = false;
 		uc_err e = uc_emu_start(c->uc, read_pc(c), UINT64_MAX, 0, 0);
+		insns_post(c);
 		code_removals_flush(c, 0, 0);
 		if (!c->rerun_block || stop_has_work(c, e))
 			return e;
@@ -579,10 +630,30 @@ static bool take_turn(struct cpu *c, struct task *t)
 	return true;
 }
 
+/* The tasks of threads that ended leave the table (a process killed while
+ * it did not run ends here), then the kernel frees the processes reaped
+ * since: no task points at one of them any more. */
+static void tasks_release(struct cpu *c)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct task *t = c->tasks[i];
+		if (t->p && proc_alive(t->p)) {
+			c->tasks[kept++] = t;
+			continue;
+		}
+		task_free(c, t);   /* whatever it still held */
+		free(t);
+	}
+	c->ntasks = kept;
+	os_release_reaped(c->k);
+}
+
 /* Turns, as the kernel's scheduler gives them, until no process is left. */
 static void run_processes(struct cpu *c)
 {
 	for (;;) {
+		tasks_release(c);
 		int tid = 0;
 		struct proc *p = sched_next_thread(c->k, &tid);
 		if (!p || stopped_by_signal(c))
@@ -607,6 +678,13 @@ int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], ch
 	os_attach_host_fd(p, 2, STDERR_FILENO, OPEN_WRITE);
 	struct exec_image img;
 	int rc = os_exec_elf(p, program, argc, argv, envp, program, &img, err, errlen);
+	if (rc && !proc_alive(p)) {
+		/* Past the point of no return (a bss larger than RAM and swap):
+		 * the process was killed, as Linux's exec kills it; the run ends
+		 * with its status, as a shell would report it. */
+		errmsg_print(err);
+		return proc_exit_status(p);
+	}
 	if (rc)
 		return rc < 0 ? rc : -1;   /* -errno: ENOENT (no interpreter) is the shell's 127 */
 	kernel_set_pc_hook(k, fault_pc_hook, c);   /* from here on, faults have an instruction */

@@ -25,7 +25,9 @@ struct os_config {
 	uint64_t swap_bytes;       /* size of the swap area (0: none) */
 	uint32_t max_procs;        /* RLIMIT_NPROC: processes, zombies included; fork beyond is -EAGAIN */
 	enum { THP_NEVER, THP_MADVISE, THP_ALWAYS } thp;   /* transparent huge pages (Linux) */
+	uint64_t disk_limit;       /* host disk the guest's files may take, net (1 GiB; DISK_UNLIMITED) */
 };
+#define DISK_UNLIMITED UINT64_MAX
 void os_config_default(struct os_config *c);
 
 /* ---- VMAs --------------------------------------------------------------- */
@@ -311,6 +313,11 @@ int proc_exec(struct proc *p, uint64_t stack_top, uint64_t brk);
 struct proc *proc_fork(struct proc *parent, int child_pid, int *err);
 void proc_exit(struct proc *p, int code);
 void proc_kill(struct proc *p, int signo);
+/* release_task: every process that has exited and whose parent collected
+ * its status (or never will) is freed; its pointers go with it. Called by
+ * whoever runs the processes where it holds none of those (cpu/: between
+ * turns). */
+void os_release_reaped(struct kernel *k);
 
 /* Address-space operations, as the system calls: a result >= 0 or -errno. */
 #define MAPF_SHARED    1u

@@ -24,6 +24,7 @@
 #include "sim/draw.h"
 #include "sim/sweep.h"
 #include "mmu/errmsg.h"
+#include "traces/outfile.h"
 
 enum { MAX_PARAMS = 8, MAX_VALUES = 256, MAX_POINTS = 100000 };
 
@@ -382,34 +383,54 @@ static void run_points(struct sweep_run *s, long first, long last, long jobs)
 	free(run);
 }
 
+static int plot_bytes(void *ctx, const void *data, size_t len)
+{
+	return outfile_write(ctx, data, len);
+}
+
+/* The CSV (standard output without --csv) and the plot, each written as
+ * every output of mmusim is (traces/outfile.h): nameless until complete,
+ * then renamed onto its name, so a sweep killed meanwhile leaves no
+ * truncated file under it. */
 static int write_outputs(struct sweep_table *t, const char *csv, const char *plot)
 {
 	char err[512];
 	sweep_table_sort(t);
-	FILE *f = stdout;
-	char tmp[PATH_MAX + 32];
-	if (csv && strcmp(csv, "-")) {
-		snprintf(tmp, sizeof tmp, "%s.tmp.%d", csv, (int)getpid());
-		if (!(f = fopen(tmp, "w"))) {
-			fprintf(stderr, "mmusim: %s: %s\n", csv, strerror(errno));
-			return 1;
-		}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	if (!m) {
+		fprintf(stderr, "mmusim: %s: %s\n", csv ? csv : "-", strerror(errno));
+		return 1;
 	}
-	sweep_table_write(t, f);
-	if (f != stdout) {
-		bool bad = ferror(f) | (fclose(f) != 0);
-		if (bad || rename(tmp, csv)) {
-			fprintf(stderr, "mmusim: %s: %s\n", csv, strerror(errno));
-			remove(tmp);
-			return 1;
-		}
-	} else if (fflush(stdout)) {
+	sweep_table_write(t, m);
+	bool bad = ferror(m) | (fclose(m) != 0);
+	struct outfile *o = bad ? NULL : outfile_open(csv ? csv : "-", err, sizeof err);
+	if (o)
+		outfile_write(o, text, len);
+	free(text);
+	if (bad || !o || outfile_commit(o, err, sizeof err)) {
+		if (bad)
+			snprintf(err, sizeof err, "%s: %s", csv ? csv : "-", strerror(ENOMEM));
+		errmsg_print(err);
 		return 1;
 	}
 	const struct draw_api *draw = plot ? draw_load() : NULL;
 	if (plot && !draw)
 		return 1;
-	if (plot && draw->sweep_plot(t, plot, err, sizeof err)) {
+	if (!plot)
+		return 0;
+	if (!(o = outfile_open(plot, err, sizeof err))) {
+		errmsg_print(err);
+		return 1;
+	}
+	char why[512];
+	if (draw->sweep_plot(t, plot_bytes, o, why, sizeof why)) {
+		outfile_abort(o);
+		fprintf(stderr, "mmusim: %s: %s\n", plot, why);
+		return 1;
+	}
+	if (outfile_commit(o, err, sizeof err)) {
 		errmsg_print(err);
 		return 1;
 	}

@@ -14,7 +14,8 @@ struct sweep_table;
 struct draw_api {
 	int (*view_file)(const char *path, const struct gui_options *o);          /* gui_view_file */
 	int (*view_fd)(int fd, const char *name, const struct gui_options *o);    /* gui_view_fd */
-	int (*sweep_plot)(const struct sweep_table *t, const char *path, char *err, size_t errlen);
+	int (*sweep_plot)(const struct sweep_table *t, int (*write)(void *ctx, const void *data, size_t len), void *ctx,
+			  char *err, size_t errlen);                               /* sweep_plot */
 };
 
 /* The module's table (draw_module.c). */

@@ -47,6 +47,9 @@ static const struct command_help helps[] = {
 	 "                          what the shadow of guest memory lacks (faster)\n"
 	 "  --mem SIZE, --swap SIZE physical memory; a swap area\n"
 	 "  --root DIR              the guest's files (default: the working directory)\n"
+	 "  --disk-limit SIZE|none  host disk the guest's files may take under the\n"
+	 "                          root, net of what it frees (default 1G); past it\n"
+	 "                          a write is cut short, then ENOSPC\n"
 	 "  --sysroot DIR|none      read-only files under the root: ld.so and the\n"
 	 "                          libraries (default for a dynamic program: / for\n"
 	 "                          x86-64, /usr/aarch64-linux-gnu for AArch64)\n"
@@ -87,8 +90,8 @@ static const struct command_help helps[] = {
 	 "  --preset NAME           the machine (default: skylake for x86-64 traces,\n"
 	 "                          cortex-a76 for AArch64)\n"
 	 "  --set KEY=VALUE         change one preset key for this replay (repeatable)\n"
-	 "  --personality linux|xnu|liteos, --mem SIZE, --swap SIZE, --root DIR\n"
-	 "                          as for run\n"
+	 "  --personality linux|xnu|liteos, --mem SIZE, --swap SIZE, --root DIR,\n"
+	 "  --disk-limit SIZE|none  as for run\n"
 	 "  --faults                every fault explained, on standard error\n"
 	 "  --color[=auto|always|never]  colour in the fault inspector\n"
 	 "  --stats                 a summary on standard output\n"
@@ -150,7 +153,7 @@ static bool takes_value(const char *opt)
 {
 	static const char *const opts[] = {"--preset", "--personality", "--mode", "--mem", "--swap", "--root",
 					   "--sysroot", "--events", "--record", "--max-insns", "--env", "--set", "--chrome-trace", "--cpus",
-					   "--max-seconds",
+					   "--max-seconds", "--disk-limit",
 					   "--stats-json", "--frames", "--size", "--first", "--last", "--fault", NULL};
 	for (int i = 0; opts[i]; i++)
 		if (!strcmp(opt, opts[i]))

@@ -58,6 +58,24 @@ static int host_can_back(const char *text, uint64_t bytes)
 	return 2;
 }
 
+/* --disk-limit SIZE|none: a bound on the host's disk, not part of the
+ * machine, so no preset key: a preset describes hardware and the kernel's
+ * policies, this protects the host the run happens on. */
+static int disk_limit(const char *text, struct os_config *oc)
+{
+	if (!strcmp(text, "none")) {
+		oc->disk_limit = DISK_UNLIMITED;
+		return 0;
+	}
+	unsigned long long v = parse_size(text);
+	if (!v) {
+		fprintf(stderr, "mmusim: --disk-limit %s: not a size (such as 64M or 2G) or none\n", text);
+		return 2;
+	}
+	oc->disk_limit = v;
+	return 0;
+}
+
 int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_config *oc, struct preset *p)
 {
 	char err[512];
@@ -77,6 +95,8 @@ int machine_load(const struct machine_opts *o, enum mmu_arch arch, struct os_con
 	}
 	if ((o->mem && (page_multiple("--mem", o->mem, p, &p->mmu.phys_size) || host_can_back(o->mem, p->mmu.phys_size))) ||
 	    (o->swap && page_multiple("--swap", o->swap, p, &oc->swap_bytes)))
+		return 2;
+	if (o->disk_limit && disk_limit(o->disk_limit, oc))
 		return 2;
 	oc->thp = p->thp;
 	return 0;

@@ -12,6 +12,7 @@
 struct machine_opts {
 	const char *preset, *personality, *mem, *swap, *root;   /* NULL: not given */
 	const char *cpus;                                       /* --cpus N: the preset's smp.cpus */
+	const char *disk_limit;                                 /* --disk-limit SIZE|none */
 	const char *set[MACHINE_MAX_SETTINGS];                  /* --set KEY=VALUE: the preset's keys changed */
 	int nset;
 };

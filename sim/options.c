@@ -29,6 +29,7 @@ static const char **value_of(const char *a, struct sim_opts *o)
 		{"--swap", &o->m.swap},
 		{"--root", &o->m.root},
 		{"--cpus", &o->m.cpus},
+		{"--disk-limit", &o->m.disk_limit},
 		{"--events", &o->events},
 		{"--record", &o->record},
 	};

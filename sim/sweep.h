@@ -33,9 +33,12 @@ int sweep_table_read(struct sweep_table *t, const char *path, char *err, size_t 
 int sweep_table_column(const struct sweep_table *t, const char *name);
 
 /* A PNG of width x height: the L1 dTLB miss rate and the cycles against the
- * first parameter, one line per combination of the others (cairo).
+ * first parameter, one line per combination of the others (cairo), its
+ * bytes handed to `write` (0, or -1 when they could not be written: the
+ * caller's output file, which appears whole or not at all, keeps why).
  * 0, or -1 with a one-line error. */
 enum { SWEEP_PLOT_WIDTH = 960, SWEEP_PLOT_HEIGHT = 720 };
-int sweep_plot(const struct sweep_table *t, const char *path, char *err, size_t errlen);
+typedef int (*sweep_write_fn)(void *ctx, const void *data, size_t len);
+int sweep_plot(const struct sweep_table *t, sweep_write_fn write, void *ctx, char *err, size_t errlen);
 
 #endif

@@ -238,7 +238,18 @@ static int draw(cairo_t *cr, const struct sweep_table *t, struct axis_values *x,
 	return 0;
 }
 
-int sweep_plot(const struct sweep_table *t, const char *path, char *err, size_t errlen)
+struct png_sink {
+	sweep_write_fn write;
+	void *ctx;
+};
+
+static cairo_status_t png_bytes(void *closure, const unsigned char *data, unsigned int len)
+{
+	const struct png_sink *s = closure;
+	return s->write(s->ctx, data, len) ? CAIRO_STATUS_WRITE_ERROR : CAIRO_STATUS_SUCCESS;
+}
+
+int sweep_plot(const struct sweep_table *t, sweep_write_fn write, void *ctx, char *err, size_t errlen)
 {
 	if (sweep_table_column(t, "l1d_miss_rate") < 0 || sweep_table_column(t, "cycles") < 0) {
 		snprintf(err, errlen, "the table has no l1d_miss_rate or cycles column");
@@ -251,14 +262,15 @@ int sweep_plot(const struct sweep_table *t, const char *path, char *err, size_t 
 	free_values(&x);
 	free_values(&series);
 	cairo_destroy(cr);
-	cairo_status_t st = rc ? CAIRO_STATUS_NO_MEMORY : cairo_surface_write_to_png(s, path);
+	cairo_status_t st = rc ? CAIRO_STATUS_NO_MEMORY
+			       : cairo_surface_write_to_png_stream(s, png_bytes, &(struct png_sink){write, ctx});
 	cairo_surface_destroy(s);
 	/* A sweep draws once: the font caches cairo's text made through
 	 * fontconfig go now, rather than stay until exit as leaks. */
 	cairo_debug_reset_static_data();
 	FcFini();
 	if (st != CAIRO_STATUS_SUCCESS) {
-		snprintf(err, errlen, "%s: cannot write the plot: %s", path, cairo_status_to_string(st));
+		snprintf(err, errlen, "cannot write the plot: %s", cairo_status_to_string(st));
 		return -1;
 	}
 	return 0;

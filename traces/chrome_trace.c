@@ -259,6 +259,16 @@ static void on_shootdown(struct chrome_trace *t, const struct shootdown *sd)
 		}
 }
 
+/* A track is named after the last program its process ran. */
+static void name_track(struct track *tr, const struct proc *p)
+{
+	const char *exe = p ? proc_exe(p) : NULL;
+	if (exe) {
+		const char *base = strrchr(exe, '/');
+		snprintf(tr->name, sizeof tr->name, "pid %d %s", tr->pid, base ? base + 1 : exe);
+	}
+}
+
 static void on_proc(struct chrome_trace *t, const struct os_event *ev)
 {
 	struct track *tr = track_of(t, ev->pid);
@@ -269,6 +279,7 @@ static void on_proc(struct chrome_trace *t, const struct os_event *ev)
 	} else if (ev->kind == EV_PROC_EXIT) {
 		tr->exited = true;
 		tr->code = ev->u.proc.code;
+		name_track(tr, proc_find(t->k, ev->pid));   /* now: once reaped, the process is freed */
 		if (now_us(t) > tr->end)
 			tr->end = now_us(t);
 	} else if (ev->kind == EV_EXEC) {
@@ -421,12 +432,8 @@ static void close_tracks(struct chrome_trace *t)
 	size_t n = t->ntracks;   /* event() below may not add tracks */
 	for (size_t i = 0; i < n; i++) {
 		struct track tr = t->tracks[i];
-		struct proc *p = proc_find(t->k, tr.pid);
-		const char *exe = p ? proc_exe(p) : NULL;
-		if (exe) {   /* the last program it ran */
-			const char *base = strrchr(exe, '/');
-			snprintf(tr.name, sizeof tr.name, "pid %d %s", tr.pid, base ? base + 1 : exe);
-		}
+		if (!tr.exited)
+			name_track(&tr, proc_find(t->k, tr.pid));
 		metadata(t, "process_name", tr.pid, tr.name, 0);
 		metadata(t, "thread_name", tr.pid, "faults and system calls", 0);
 		metadata(t, "process_sort_index", tr.pid, NULL, tr.pid);

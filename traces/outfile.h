@@ -1,4 +1,4 @@
-/* traces/ internal: an output file that appears whole or not at all. Data
+/* An output file that appears whole or not at all. Data
  * goes through a large buffer to a nameless file in path's directory
  * (O_TMPFILE: a guest running in that directory cannot see, overwrite or
  * delete it), or to "<path>.tmp.<pid>" where the file system has no
@@ -8,7 +8,9 @@
  * and "/dev/fd/N" to descriptor N (streams: nothing to rename; abort just
  * drops what is still buffered). Write errors
  * are kept and reported by outfile_commit, so writers need not check each
- * call. Used by the trace writer and the event-log writer. */
+ * call. Used by the trace writer, the event-log writer and sim/'s outputs
+ * (the sweep's CSV and plot): one mechanism for every output file; gui/,
+ * which sits on mmu/ only, has its own (gui/whole.c). */
 #ifndef MMUSIM_OUTFILE_H
 #define MMUSIM_OUTFILE_H
 

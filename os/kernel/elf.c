@@ -564,8 +564,12 @@ static int map_segments(struct proc *p, int fd, const struct image *im, bool fir
 			if (r && (l->prot & VM_WRITE))
 				return fatal(p, fd, r, err, errlen, name, "clearing the end of a segment failed");
 		}
-		/* The bss: anonymous memory, as vm_brk_flags maps it. */
+		/* The bss: anonymous memory, as vm_brk_flags maps it, charged
+		 * to the commit (VM_ACCOUNT): more than RAM and swap is ENOMEM,
+		 * past the point of no return, so the exec kills the process. */
 		if (pend > fend) {
+			if (!mm_enough_memory(k, (pend - fend) >> k->fmt->page_shift))
+				return fatal(p, fd, -ENOMEM, err, errlen, name, "mapping the bss failed");
 			uint32_t prot = VM_READ | VM_WRITE | (l->prot & VM_EXEC);
 			int64_t r = os_mmap(p, fend, pend - fend, prot, MAPF_PRIVATE | MAPF_ANONYMOUS | MAPF_FIXED, -1, 0);
 			if (r != (int64_t)fend)

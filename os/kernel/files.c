@@ -17,6 +17,8 @@ struct sandbox *sandbox_of(struct kernel *k, int *err)
 	if (!k->svc->sb) {
 		char msg[256];
 		k->svc->sb = sandbox_open(k->svc->root ? k->svc->root : ".", msg, sizeof msg);
+		if (k->svc->sb)
+			sandbox_measure(k, k->svc->sb);
 		if (!k->svc->sb)
 			*err = -EACCES;
 		else if (k->svc->sysroot && sandbox_set_lower(k->svc->sb, k->svc->sysroot, msg, sizeof msg))
@@ -302,6 +304,12 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return host_stream_io(of->host_fd, buf, len, write);
 	if (write && len && (len = fsize_limit(p, off, len)) == 0)
 		return -EFBIG;
+	if (write) {   /* the host disk and --disk-limit: cut short, or ENOSPC */
+		int64_t fit = pagecache_reserve(p->k, of->inode, off, len);
+		if (fit < 0)
+			return fit;
+		len = (uint64_t)fit;
+	}
 	op_file(p->k, p->pid, write ? OP_PWRITE : OP_PREAD, of->inode, of->flags, off, len);   /* for recording */
 	return pagecache_rw(p->k, of->inode, buf, len, off, write);
 }
@@ -321,6 +329,7 @@ int os_set_root(struct kernel *k, const char *root, char *err, size_t errlen)
 	struct sandbox *sb = sandbox_open(root, err, errlen);
 	if (!sb)
 		return -1;
+	sandbox_measure(k, sb);
 	if (k->svc->sb)
 		sandbox_close(k->svc->sb);
 	k->svc->sb = sb;

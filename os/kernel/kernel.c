@@ -15,6 +15,7 @@ void os_config_default(struct os_config *c)
 		.stack_guard_gap = 256ull << 12,    /* Linux stack_guard_gap: 256 pages */
 		.fault_around_bytes = 64ull << 10,  /* Linux fault_around_bytes default */
 		.thp = THP_MADVISE,
+		.disk_limit = 1ull << 30,           /* --disk-limit: a fixed default, so runs agree across hosts */
 	};
 }
 

@@ -193,6 +193,10 @@ struct services {
 	size_t ncmd_reported;
 	bool mremap_noted;          /* the note for an mremap the model cannot make */
 	struct mode_table *modes;   /* modes the host files do not get (modes.c) */
+	struct {                    /* what released processes counted in /proc/stat (release.c) */
+		uint64_t user_ticks, sys_ticks, ctxt;
+		size_t procs;
+	} gone;
 };
 
 /* sched.c: os_syscall tells it whether p now sleeps in call nr(a). */
@@ -200,6 +204,8 @@ void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const 
 
 /* proc.c */
 struct proc *proc_create(struct kernel *k, int pid);
+/* procfs.c: a process about to be released leaves its counts in /proc/stat's totals. */
+void procfs_keep_totals(struct kernel *k, const struct proc *p);
 /* thread.c */
 struct thread *thread_new(struct proc *p, int tid);
 void thread_switch(struct proc *p, struct thread *t);
@@ -253,6 +259,7 @@ bool fd_cloexec(const struct proc *p, int fd);
 void fd_close_on_exec(struct proc *p);
 int sandbox_open_exec(struct kernel *k, const char *path);   /* a host fd or -errno */
 struct sandbox *sandbox_of(struct kernel *k, int *err);       /* opened on first use */
+void sandbox_measure(struct kernel *k, struct sandbox *sb);   /* diskuse.c: names against --disk-limit */
 /* open in the sandbox relative to a host directory (SANDBOX_CWD: the current one). */
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode);
 void files_release(struct kernel *k);   /* kernel teardown: the sandbox closed */

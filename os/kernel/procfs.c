@@ -935,9 +935,20 @@ static void gen_cpuinfo(struct text *t, struct kernel *k)
 	}
 }
 
+/* A process released (release.c): its share of /proc/stat's totals stays. */
+void procfs_keep_totals(struct kernel *k, const struct proc *p)
+{
+	struct usage u;
+	usage_self(p, &u);
+	k->svc->gone.user_ticks += ticks(u.utime);
+	k->svc->gone.sys_ticks += ticks(u.stime);
+	k->svc->gone.ctxt += u.nvcsw + u.nivcsw;
+	k->svc->gone.procs++;
+}
+
 static void gen_sysstat(struct text *t, struct kernel *k)
 {
-	uint64_t user = 0, sys = 0, ctxt = 0;
+	uint64_t user = k->svc->gone.user_ticks, sys = k->svc->gone.sys_ticks, ctxt = k->svc->gone.ctxt;
 	for (size_t i = 0; i < k->svc->nprocs; i++) {
 		struct usage u;
 		usage_self(k->svc->procs[i], &u);
@@ -956,7 +967,7 @@ static void gen_sysstat(struct text *t, struct kernel *k)
 	for (size_t i = 0; i < k->svc->nprocs; i++)
 		running += k->svc->procs[i]->alive;
 	put(t, "intr 0\nctxt %llu\nbtime %llu\nprocesses %zu\nprocs_running 1\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
-	    (unsigned long long)ctxt, (unsigned long long)EPOCH_SECONDS, k->svc->nprocs);
+	    (unsigned long long)ctxt, (unsigned long long)EPOCH_SECONDS, k->svc->nprocs + k->svc->gone.procs);
 	(void)running;
 }
 

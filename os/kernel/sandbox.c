@@ -23,7 +23,43 @@ struct sandbox {
 	char root_path[PATH_MAX]; /* canonical host path of root when opened */
 	int lower;                /* O_PATH descriptor of the sysroot, or -1 */
 	char lower_path[PATH_MAX];
+	struct sandbox_usage usage;   /* sandbox_set_usage; zero: none */
 };
+
+void sandbox_set_usage(struct sandbox *s, const struct sandbox_usage *u)
+{
+	s->usage = *u;
+}
+
+/* Blocks of `name` in dirfd (dirfd itself for NULL), in bytes. */
+static int64_t blocks_at(int dirfd, const char *name)
+{
+	struct stat st;
+	int r = name ? fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) : fstat(dirfd, &st);
+	return r ? 0 : (int64_t)st.st_blocks * 512;
+}
+
+static bool usage_full(const struct sandbox *s)
+{
+	return s->usage.full && s->usage.full(s->usage.ctx);
+}
+
+/* What a name made in directory pfd took: the parent's growth since
+ * `parent_before`, and the new object's own blocks when `name` is given. */
+static void usage_grew(const struct sandbox *s, int pfd, int64_t parent_before, const char *name)
+{
+	if (s->usage.grew)
+		s->usage.grew(s->usage.ctx, blocks_at(pfd, NULL) - parent_before + (name ? blocks_at(pfd, name) : 0));
+}
+
+/* The file or directory `name` in pfd, before it is removed or replaced:
+ * *st filled when its blocks go with this name (its last one). */
+static bool last_name(const struct sandbox *s, int pfd, const char *name, struct stat *st)
+{
+	if (!s->usage.gone || fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW))
+		return false;
+	return S_ISDIR(st->st_mode) || st->st_nlink == 1;
+}
 
 #define RESOLVE_SANDBOX (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
 /* The sysroot is looked up as a chroot would: absolute symlinks inside it
@@ -342,6 +378,8 @@ int sandbox_cwd_fd(const struct sandbox *s)
 	return s->cwd;
 }
 
+static int create_measured(const struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode);
+
 int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
 {
 	bool creates = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
@@ -351,6 +389,8 @@ int sandbox_openat(struct sandbox *s, int dirfd, const char *path, int flags, un
 	bool writes = creates || (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 	if (!writes)
 		return resolve_read(s, dirfd, path, flags | O_CLOEXEC);
+	if ((flags & O_CREAT) && (s->usage.grew || s->usage.full))
+		return create_measured(s, dirfd, path, flags | O_CLOEXEC, mode & SANDBOX_HOST_MODE);
 	return resolve_write(s, dirfd, path, flags | O_CLOEXEC, creates ? mode & SANDBOX_HOST_MODE : 0);
 }
 
@@ -476,6 +516,27 @@ static int open_parent(const struct sandbox *s, int dirfd, const char *path, str
 	return resolve_write(s, dirfd, l->parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 }
 
+/* An open that may create a name: the parent directory's growth is told;
+ * while the disk is full a new name is -ENOSPC, as a full file system
+ * says when the directory or the inode needs room it cannot have. */
+static int create_measured(const struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
+{
+	struct last l;
+	int pfd = open_parent(s, dirfd, path, &l);
+	if (pfd < 0)   /* the open reports its own error */
+		return resolve_write(s, dirfd, path, flags, mode);
+	int64_t before = blocks_at(pfd, NULL);
+	int fd;
+	if (l.type == LAST_NORM && usage_full(s) && faccessat(pfd, l.name, F_OK, AT_SYMLINK_NOFOLLOW) && errno == ENOENT)
+		fd = -ENOSPC;
+	else
+		fd = resolve_write(s, dirfd, path, flags, mode);
+	if (fd >= 0)
+		usage_grew(s, pfd, before, NULL);
+	close(pfd);
+	return fd;
+}
+
 int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags)
 {
 	if (flags & ~AT_REMOVEDIR)
@@ -485,6 +546,8 @@ int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags)
 	if (pfd < 0)
 		return pfd;
 	int r;
+	struct stat gone;
+	bool last = l.type == LAST_NORM && last_name(s, pfd, l.name, &gone);
 	if (l.type == LAST_NORM)
 		r = unlinkat(pfd, l.name, flags) < 0 ? -errno : 0;
 	else if (!(flags & AT_REMOVEDIR))
@@ -493,6 +556,8 @@ int sandbox_unlink(struct sandbox *s, int dirfd, const char *path, int flags)
 		r = l.type == LAST_DOT ? -EINVAL : l.type == LAST_DOTDOT ? -ENOTEMPTY : -EBUSY; /* do_rmdir */
 	if (r == -ENOENT && exists_lower(s, dirfd, path))
 		r = -EROFS;   /* only the sysroot has it */
+	if (!r && last)
+		s->usage.gone(s->usage.ctx, &gone);
 	close(pfd);
 	return r;
 }
@@ -504,10 +569,15 @@ int sandbox_mkdir(struct sandbox *s, int dirfd, const char *path, unsigned mode)
 	if (pfd < 0)
 		return pfd;
 	int r;
+	int64_t before = blocks_at(pfd, NULL);
 	if (l.type != LAST_NORM)
 		r = -EEXIST;                                   /* filename_create */
+	else if (usage_full(s))
+		r = faccessat(pfd, l.name, F_OK, AT_SYMLINK_NOFOLLOW) ? -ENOSPC : -EEXIST;
 	else
 		r = mkdirat(pfd, l.name, mode & SANDBOX_HOST_MODE) < 0 ? -errno : 0;
+	if (!r)
+		usage_grew(s, pfd, before, l.name);
 	close(pfd);
 	return r;
 }
@@ -557,7 +627,10 @@ int sandbox_link(struct sandbox *s, int olddirfd, const char *oldpath, int newdi
 	}
 	char p[64];
 	proc_fd_path(fd, p, sizeof p);
+	int64_t before = blocks_at(pfd, NULL);
 	int r = l.type != LAST_NORM ? -EEXIST : linkat(AT_FDCWD, p, pfd, l.name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+	if (!r)
+		usage_grew(s, pfd, before, NULL);
 	close(pfd);
 	close(fd);
 	return r;
@@ -571,7 +644,12 @@ int sandbox_symlink(struct sandbox *s, const char *target, int dirfd, const char
 		return pfd;
 	/* The target is stored as given: it is only text until a lookup
 	 * follows it, and every lookup is confined to the root. */
-	int r = l.type != LAST_NORM ? -EEXIST : symlinkat(target, pfd, l.name) < 0 ? -errno : 0;
+	int64_t before = blocks_at(pfd, NULL);
+	int r = l.type != LAST_NORM ? -EEXIST
+		: usage_full(s)    ? (faccessat(pfd, l.name, F_OK, AT_SYMLINK_NOFOLLOW) ? -ENOSPC : -EEXIST)
+		: symlinkat(target, pfd, l.name) < 0 ? -errno : 0;
+	if (!r)
+		usage_grew(s, pfd, before, l.name);
 	close(pfd);
 	return r;
 }
@@ -602,8 +680,16 @@ int sandbox_rename(struct sandbox *s, int olddirfd, const char *oldpath, int new
 		r = -EBUSY;
 	else if (nl->type != LAST_NORM)
 		r = flags & RENAME_NOREPLACE ? -EEXIST : -EBUSY;
-	else
+	else {
+		/* A replaced target's blocks go with its last name. */
+		struct stat gone, from;
+		bool last = !(flags & RENAME_EXCHANGE) && last_name(s, npfd, nl->name, &gone) &&
+			    !(fstatat(opfd, ol->name, &from, AT_SYMLINK_NOFOLLOW) == 0 && from.st_ino == gone.st_ino &&
+			      from.st_dev == gone.st_dev);   /* two names of one file: nothing goes */
 		r = renameat2(opfd, ol->name, npfd, nl->name, flags) < 0 ? -errno : 0;
+		if (!r && last)
+			s->usage.gone(s->usage.ctx, &gone);
+	}
 out:
 	if (opfd >= 0)
 		close(opfd);

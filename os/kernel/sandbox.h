@@ -57,6 +57,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SANDBOX_CWD AT_FDCWD
@@ -136,6 +137,24 @@ bool sandbox_fd_in_lower(struct sandbox *s, int fd);
  * lists only the root's entries (no merged readdir). 0, or -1 with a
  * one-line reason in err. */
 int sandbox_set_lower(struct sandbox *s, const char *dir, char *err, size_t errlen);
+/* What the guest's names take of the host disk (its data is the page
+ * cache's business): told to `grew` in bytes of blocks, measured with
+ * fstat before and after, for the directory mkdir makes and the parent
+ * directories mkdir, symlink, link and a creating open grow (negative:
+ * freed). A file whose
+ * last name unlink or a replacing rename removes is handed over as `gone`
+ * (its blocks go with its last descriptor, which the caller may hold).
+ * Opens with O_CREAT measure the parent too. A new name (mkdir, symlink,
+ * O_CREAT of a file that is not there) is -ENOSPC while `full` says so,
+ * as on a full file system. NULL functions: nothing measured. */
+struct sandbox_usage {
+	void (*grew)(void *ctx, int64_t bytes);
+	void (*gone)(void *ctx, const struct stat *st);
+	bool (*full)(void *ctx);
+	void *ctx;
+};
+void sandbox_set_usage(struct sandbox *s, const struct sandbox_usage *u);
+
 /* The current directory's host descriptor (borrowed: valid until the next
  * chdir or close), for getdents64-style use by the caller. */
 int sandbox_cwd_fd(const struct sandbox *s);

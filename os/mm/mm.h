@@ -191,6 +191,8 @@ struct kernel {
 	uint32_t ninodes, inode_cap;
 	uint32_t idle_dirty;        /* inodes nobody uses that keep a host fd for dirty pages (pagecache.c) */
 	struct services *svc;
+	int64_t disk_used;          /* host disk the guest's files took, net (diskquota.c) */
+	bool disk_noted;            /* the --disk-limit note was printed */
 	struct smp *smp;            /* several CPUs (smp.c); NULL with one */
 	struct tlb_check *tlbcheck; /* --check-tlb (smp.c); NULL without */
 };
@@ -293,6 +295,8 @@ void smp_free(struct kernel *k);
  * mm was flushed while it was away, flushes its entries first (Linux's
  * tlb_gen check in switch_mm). */
 void smp_enter(struct kernel *k, unsigned cpu, struct mm *mm);
+/* An exited mm's memory is about to go: no CPU holds it as its last. */
+void smp_forget_mm(struct kernel *k, const struct mm *mm);
 /* The task a CPU ran can no longer run (it sleeps or ended): the CPU idles
  * with its mm loaded (x86 lazy TLB mode), or works again. */
 void smp_set_lazy(struct kernel *k, unsigned cpu, bool lazy);
@@ -326,6 +330,16 @@ static inline uint64_t pte_present_view(const struct pt_format *f, uint64_t raw)
 	return raw && pte_is_protnone(f, raw) ? pte_from_protnone(f, raw) : raw;
 }
 
+/* diskquota.c: the bound on what the guest adds to the host disk
+ * (cfg.disk_limit). host_allocated: fd's blocks in bytes (st_blocks). */
+int64_t host_allocated(int fd);
+uint64_t disk_room(const struct kernel *k);          /* UINT64_MAX: no bound */
+void disk_charge(struct kernel *k, int64_t bytes);   /* negative: freed */
+void disk_full_note(struct kernel *k);               /* one line, once */
+/* How many bytes of a write of [off, off + len) into host file fd fit
+ * under the bound (its new blocks counted); 0: none. */
+uint64_t disk_fit(struct kernel *k, int fd, uint64_t off, uint64_t len);
+
 /* pagecache.c: inodes, the page cache, read/write through it, writeback */
 void inode_get(struct inode *i);
 void inode_put(struct kernel *k, struct inode *i);
@@ -342,6 +356,10 @@ uint64_t pagecache_get(struct kernel *k, struct inode *i, uint64_t index, bool *
 uint64_t pagecache_lookup(const struct inode *i, uint64_t index);
 void pagecache_remove(struct kernel *k, struct inode *i, uint64_t index);
 /* read(2) and write(2) of a file, through its page cache: bytes moved or -errno. */
+/* Before a write(): how much of it the host and the disk bound can take
+ * (cut short, or -ENOSPC / -EFBIG), its blocks reserved. */
+void inode_unlinked(struct kernel *k, struct inode *i);   /* its last name went */
+int64_t pagecache_reserve(struct kernel *k, struct inode *i, uint64_t off, uint64_t len);
 int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len, uint64_t off, bool write);
 /* Cached pages at or beyond page `pages` leave the cache and every mapping. */
 void pagecache_truncate(struct kernel *k, struct inode *i, uint64_t pages);
@@ -399,6 +417,10 @@ int64_t mm_mmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, ui
 int64_t mm_munmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len);
 int64_t mm_mprotect(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t prot);
 int64_t mm_brk(struct kernel *k, struct mm *mm, uint64_t addr);
+/* __vm_enough_memory under vm.overcommit_memory 0 (what /proc/sys/vm says):
+ * a charge of more pages than RAM and swap together is refused. Applied
+ * where the model charges (the ELF loader's bss, as vm_brk_flags does). */
+bool mm_enough_memory(const struct kernel *k, uint64_t pages);
 int64_t mm_msync(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len, uint32_t flags);
 /* mremap.c: *unsupported when the move would need pages copied (an
  * anonymous page shared since fork): -ENOMEM then, nothing changed. */

@@ -123,6 +123,13 @@ int64_t mm_munmap(struct kernel *k, struct mm *mm, uint64_t addr, uint64_t len)
 	return 0;
 }
 
+bool mm_enough_memory(const struct kernel *k, uint64_t pages)
+{
+	uint64_t ram = k->memlimit_frames ? k->memlimit_frames : k->frames.n;
+	uint64_t swap = k->swap_slots ? k->swap_slots - 1 : 0;   /* slot 0 is the header */
+	return pages <= ram + swap;
+}
+
 static bool range_free(struct mm *mm, uint64_t start, uint64_t end)
 {
 	struct vma *v = vma_find(mm, start);

@@ -119,8 +119,13 @@ static bool has_dirty(struct kernel *k, const struct inode *i)
 	return false;
 }
 
-static void release_host_fd(struct inode *i)
+/* A file whose names are all gone frees its blocks with its last
+ * descriptor, ours: the disk bound gets them back then. */
+static void release_host_fd(struct kernel *k, struct inode *i)
 {
+	struct stat st;
+	if (i->host_fd >= 0 && fstat(i->host_fd, &st) == 0 && st.st_nlink == 0)
+		disk_charge(k, -(int64_t)st.st_blocks * 512);
 	if (i->host_fd >= 0)
 		close(i->host_fd);
 	i->host_fd = -1;
@@ -137,7 +142,7 @@ static void flush_idle(struct kernel *k)
 	for (struct inode *i = k->inodes; i; i = i->next)
 		if (!i->refcount && i->host_fd >= 0) {
 			writeback_range(k, i, 0, UINT64_MAX - 1);
-			release_host_fd(i);
+			release_host_fd(k, i);
 		}
 	k->idle_dirty = 0;
 }
@@ -149,9 +154,22 @@ void inode_put(struct kernel *k, struct inode *i)
 	if (--i->refcount)
 		return;
 	if (!has_dirty(k, i))
-		release_host_fd(i);
+		release_host_fd(k, i);
 	else if (++k->idle_dirty > IDLE_DIRTY_MAX)
 		flush_idle(k);
+}
+
+/* Its last name went (the host's nlink is 0): with no user left, its
+ * pages (dirty ones included: nobody can read them again) and its host
+ * descriptor go now, and with them its blocks, as Linux's iput frees an
+ * unlinked inode. A user still holding it frees them at its last close. */
+void inode_unlinked(struct kernel *k, struct inode *i)
+{
+	if (i->refcount)
+		return;
+	pagecache_truncate(k, i, 0);
+	i->size = 0;
+	release_host_fd(k, i);
 }
 
 uint64_t inode_pages(const struct kernel *k, const struct inode *i)
@@ -261,7 +279,7 @@ static void writeback_page(struct kernel *k, struct inode *i, uint64_t index, ui
 	cache_event(k, EV_WRITEBACK, i, index, pfn);
 }
 
-void writeback_range(struct kernel *k, struct inode *i, uint64_t first, uint64_t last)
+static void writeback_pages(struct kernel *k, struct inode *i, uint64_t first, uint64_t last)
 {
 	if (last - first >= i->pc_count) {
 		/* Fewer cached pages than indices: go by the cache. */
@@ -277,6 +295,21 @@ void writeback_range(struct kernel *k, struct inode *i, uint64_t first, uint64_t
 	}
 }
 
+/* Blocks a writeback allocates (holes of a sparse file filled through a
+ * mapping, or by a write() far from the bound, which reserves nothing)
+ * count against the disk bound once there. Writeback itself is never
+ * refused by the bound: data the guest was told was written is kept, so
+ * the bound may be passed by at most the dirty pages of such holes. */
+void writeback_range(struct kernel *k, struct inode *i, uint64_t first, uint64_t last)
+{
+	if (!i->pc_count)
+		return;
+	int64_t before = i->host_writable ? host_allocated(i->host_fd) : 0;
+	writeback_pages(k, i, first, last);
+	if (i->host_writable)
+		disk_charge(k, host_allocated(i->host_fd) - before);
+}
+
 void os_sync(struct kernel *k)
 {
 	for (struct inode *i = k->inodes; i; i = i->next)
@@ -290,7 +323,7 @@ void mm_kernel_release(struct kernel *k)
 	while (k->inodes) {
 		struct inode *i = k->inodes;
 		k->inodes = i->next;
-		release_host_fd(i);
+		release_host_fd(k, i);
 		free(i->pc_index);
 		free(i->pc_pfn);
 		free(i);
@@ -404,8 +437,11 @@ int os_truncate(struct kernel *k, struct inode *i, uint64_t len)
 		return -EACCES;
 	op_file(k, current_pid(k), OP_TRUNCATE, i, 0, 0, len);   /* for recording (ops.c) */
 	pagecache_truncate(k, i, (len + k->page - 1) >> k->fmt->page_shift);
-	if (ftruncate(i->host_fd, (off_t)len))
-		return -errno;
+	int64_t before = host_allocated(i->host_fd);
+	int rc = ftruncate(i->host_fd, (off_t)len) ? -errno : 0;
+	disk_charge(k, host_allocated(i->host_fd) - before);   /* freed blocks come back */
+	if (rc)
+		return rc;
 	i->size = len;
 	return 0;
 }
@@ -414,18 +450,33 @@ int os_truncate(struct kernel *k, struct inode *i, uint64_t len)
  * generic_perform_write do: a read brings pages in, a write dirties them and
  * writeback later puts them in the file. So a mapping and read()/write()
  * always agree. */
-/* Room on the host for a write that extends the file: what the host
- * cannot hold (ENOSPC, EFBIG) is the write's error now, as on a real file
- * system, not a writeback that fails after the guest was told success. */
-static int reserve_host(struct inode *i, uint64_t off, uint64_t len)
+/* Room on the host for a write: what the host cannot hold (ENOSPC, EFBIG)
+ * is the write's error now, as on a real file system, not a writeback that
+ * fails after the guest was told success. The disk bound first: a write
+ * whose new blocks do not all fit is cut at the last block that does (0:
+ * ENOSPC), as generic_perform_write stops at the first block it cannot
+ * have. Blocks are reserved for a write that extends the file, or one
+ * that fills holes when the bound is near (else writeback counts them). */
+int64_t pagecache_reserve(struct kernel *k, struct inode *i, uint64_t off, uint64_t len)
 {
-	if (off + len <= i->size || i->host_fd < 0)
-		return 0;
-	uint64_t from = off > i->size ? off : i->size;
+	if (!len || i->host_fd < 0)
+		return (int64_t)len;
 	if (off + len > (uint64_t)INT64_MAX)
 		return -EFBIG;
-	int rc = posix_fallocate(i->host_fd, (off_t)from, (off_t)(off + len - from));
-	return rc == EOPNOTSUPP || rc == EINVAL ? 0 : -rc;   /* a file system without it: writeback tells */
+	uint64_t fit = disk_fit(k, i->host_fd, off, len);
+	if (!fit) {
+		disk_full_note(k);
+		return -ENOSPC;
+	}
+	/* Inside the file, with room for every block it spans: nothing to reserve. */
+	if (off + len <= i->size && disk_room(k) >= len + 2 * k->page)
+		return (int64_t)len;
+	int64_t before = host_allocated(i->host_fd);
+	int rc = posix_fallocate(i->host_fd, (off_t)off, (off_t)fit);
+	disk_charge(k, host_allocated(i->host_fd) - before);
+	if (rc && rc != EOPNOTSUPP && rc != EINVAL)   /* a file system without it: writeback tells */
+		return -rc;
+	return (int64_t)fit;
 }
 
 int pagecache_take_wb_err(struct inode *i)
@@ -438,11 +489,6 @@ int pagecache_take_wb_err(struct inode *i)
 int64_t pagecache_rw(struct kernel *k, struct inode *i, void *buf, uint64_t len, uint64_t off, bool write)
 {
 	uint64_t done = 0;
-	if (write) {
-		int rc = reserve_host(i, off, len);
-		if (rc)
-			return rc;
-	}
 	while (done < len) {
 		uint64_t pos = off + done, index = pos >> k->fmt->page_shift, in = pos & (k->page - 1);
 		uint64_t n = k->page - in < len - done ? k->page - in : len - done;

@@ -92,6 +92,13 @@ void smp_enter(struct kernel *k, unsigned cpu, struct mm *mm)
 	}
 }
 
+void smp_forget_mm(struct kernel *k, const struct mm *mm)
+{
+	for (unsigned cpu = 0; k->smp && cpu < k->smp->ncpus; cpu++)
+		if (k->smp->loaded[cpu] == mm)
+			k->smp->loaded[cpu] = NULL;
+}
+
 void smp_set_lazy(struct kernel *k, unsigned cpu, bool lazy)
 {
 	if (!k->smp || cpu >= k->smp->ncpus)

@@ -1,0 +1,57 @@
+/* release_task: a process whose parent collected its status (wait4, or
+ * SIGCHLD ignored) leaves the kernel's tables and its memory goes, as
+ * Linux frees the task_struct. Before, every process ever created stayed
+ * (struct proc is ~7.5 KiB), so a long-running shell script grew mmusim
+ * without bound. What it counted in /proc/stat (its time, its switches,
+ * one fork) stays in the totals. */
+#include "os/kernel/kernel.h"
+
+#include <stdlib.h>
+
+static bool releasable(const struct kernel *k, const struct proc *p)
+{
+	return !p->alive && p->reaped && p != k->svc->current;
+}
+
+/* Its threads leave the round robin's order; the slot the scheduler picked
+ * last moves with the others, or (if it goes) the next pick is the slot
+ * after it, as before. */
+static void threads_release(struct services *svc, const struct proc *p)
+{
+	size_t kept = 0, last = svc->rq.last;
+	for (size_t i = 0; i < svc->nthreads; i++) {
+		struct thread *t = svc->threads[i];
+		if (i == svc->rq.last)
+			last = t->p == p ? kept - 1 : kept;   /* kept - 1 may wrap: the next pick is slot 0 */
+		if (t->p == p)
+			free(t);
+		else
+			svc->threads[kept++] = t;
+	}
+	svc->nthreads = kept;
+	svc->rq.last = last;
+}
+
+static void proc_release(struct kernel *k, struct proc *p)
+{
+	procfs_keep_totals(k, p);
+	threads_release(k->svc, p);
+	smp_forget_mm(k, &p->mm);
+	free(p->mm.vma);
+	free(p->exe);
+	free(p);
+}
+
+void os_release_reaped(struct kernel *k)
+{
+	struct services *svc = k->svc;
+	size_t kept = 0;
+	for (size_t i = 0; i < svc->nprocs; i++) {
+		struct proc *p = svc->procs[i];
+		if (releasable(k, p))
+			proc_release(k, p);
+		else
+			svc->procs[kept++] = p;
+	}
+	svc->nprocs = kept;
+}
