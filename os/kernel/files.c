@@ -187,6 +187,10 @@ void open_file_put(struct kernel *k, struct open_file *of)
 {
 	if (--of->refcount == 0) {
 		locks_remove_file(k, of);
+		if (of->epoll_watched)
+			epoll_file_gone(k, of);
+		if (of->epoll)
+			epoll_release(of);
 		if (of->inode)
 			inode_put(k, of->inode);
 		if (of->pipe)
@@ -255,8 +259,10 @@ void fd_table_close(struct proc *p)
 	flock_wait_over(p);
 	for (int i = 0; i < p->nfd; i++)
 		if (p->fd[i]) {
-			locks_remove_posix(p, p->fd[i]);
-			open_file_put(p->k, p->fd[i]);
+			struct open_file *of = p->fd[i];
+			p->fd[i] = NULL;   /* epoll_file_gone reads the table meanwhile */
+			locks_remove_posix(p, of);
+			open_file_put(p->k, of);
 		}
 	free(p->fd);
 	free(p->cloexec);
@@ -298,6 +304,8 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return -EBADF;
 	if (of->pipe)
 		return pipe_io(of, buf, len, write);
+	if (of->epoll)
+		return -EINVAL;   /* an epoll has no read or write */
 	if (of->proc)
 		return procfs_read(p, of, buf, len, off);
 	if (!of->inode)   /* a host stream: straight through */

@@ -148,6 +148,13 @@ static int stat_open_file(struct open_file *of, struct stat *st)
 		procfs_fstat(of->proc, st);
 		return 0;
 	}
+	if (of->epoll) {   /* the anonymous inode: no file type, mode 0600 */
+		memset(st, 0, sizeof *st);
+		st->st_mode = 0600;
+		st->st_blksize = 4096;
+		st->st_nlink = 1;
+		return 0;
+	}
 	if (fstat(backing_fd(of), st))
 		return -errno;
 	if (of->inode)

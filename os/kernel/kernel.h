@@ -9,6 +9,7 @@
 
 /* An open file description (what a descriptor refers to). */
 struct pipe;
+struct epoll;
 struct open_file {
 	struct inode *inode;    /* a file with pages, or NULL for a host stream or a pipe */
 	struct pipe *pipe;      /* one end of a pipe (pipe.c) */
@@ -20,6 +21,8 @@ struct open_file {
 	uint32_t refcount;      /* descriptors referring to it */
 	uint64_t pos;           /* the file position (read, write, lseek) */
 	struct procfs_file *proc;   /* a /proc file (procfs.c) */
+	struct epoll *epoll;    /* an epoll instance (epoll.c) */
+	uint32_t epoll_watched; /* items of epolls watching it */
 };
 
 /* A signal as it waits to be delivered: what its siginfo says. */
@@ -322,6 +325,13 @@ void pipe_release(struct open_file *of);
 #define POLL_INVALID  0x020u
 unsigned pipe_poll(const struct open_file *of);
 int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
+/* Wakeups of the pipe's readers and/or writers so far (epoll's EPOLLET). */
+uint64_t pipe_wakeups(const struct open_file *of, bool readers, bool writers);
+/* epoll.c: an epoll's readiness for poll; its last reference gone; a
+ * file some epoll watches losing its last reference. */
+unsigned epoll_poll(const struct open_file *of);
+void epoll_release(struct open_file *of);
+void epoll_file_gone(struct kernel *k, struct open_file *of);
 
 /* signal.c */
 #define ERESTARTNOINTR 513         /* restart whatever the handler says */

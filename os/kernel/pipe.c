@@ -14,6 +14,9 @@ struct pipe {
 	uint8_t buf[PIPE_SIZE];
 	uint32_t head, len;       /* the oldest byte and how many */
 	uint32_t readers, writers;  /* open files of each end */
+	/* Wakeups (epoll's EPOLLET): of readers by a write or the last writer
+	 * gone, of writers by a read of a full pipe or the last reader gone. */
+	uint64_t rd_wakeups, wr_wakeups;
 };
 
 int os_pipe(struct proc *p, int fds[2])
@@ -49,9 +52,9 @@ void pipe_release(struct open_file *of)
 {
 	struct pipe *pp = of->pipe;
 	if (of->flags & OPEN_READ)
-		pp->readers--;
+		pp->wr_wakeups += --pp->readers == 0;
 	else
-		pp->writers--;
+		pp->rd_wakeups += --pp->writers == 0;
 	if (!pp->readers && !pp->writers)
 		free(pp);
 }
@@ -71,11 +74,13 @@ int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write)
 		for (uint64_t i = 0; i < n; i++)
 			pp->buf[(pp->head + pp->len + i) % PIPE_SIZE] = b[i];
 		pp->len += (uint32_t)n;
+		pp->rd_wakeups++;
 		return (int64_t)n;
 	}
 	if (!pp->len)
 		return pp->writers ? -ERESTARTSYS : 0;
 	uint64_t n = pp->len < len ? pp->len : len;
+	pp->wr_wakeups += pp->len == PIPE_SIZE;
 	for (uint64_t i = 0; i < n; i++)
 		b[i] = pp->buf[(pp->head + i) % PIPE_SIZE];
 	pp->head = (uint32_t)((pp->head + n) % PIPE_SIZE);
@@ -91,4 +96,10 @@ unsigned pipe_poll(const struct open_file *of)
 	if (of->flags & OPEN_READ)
 		return (pp->len ? POLL_READABLE : 0) | (pp->writers ? 0 : POLL_HANGUP);
 	return (pp->len < PIPE_SIZE ? POLL_WRITABLE : 0) | (pp->readers ? 0 : POLL_ERROR);
+}
+
+uint64_t pipe_wakeups(const struct open_file *of, bool readers, bool writers)
+{
+	const struct pipe *pp = of->pipe;
+	return (readers ? pp->rd_wakeups : 0) + (writers ? pp->wr_wakeups : 0);
 }

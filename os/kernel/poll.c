@@ -25,6 +25,8 @@ static unsigned file_poll(struct proc *p, int fd)
 		return POLL_INVALID;
 	if (of->pipe)
 		return pipe_poll(of);
+	if (of->epoll)
+		return epoll_poll(of);
 	return POLL_READABLE | POLL_WRITABLE;
 }
 
@@ -73,7 +75,7 @@ static struct sys_result do_poll(struct proc *p, uint64_t fds_va, uint64_t nfds,
 }
 
 /* ppoll's signal mask, in force while it waits (as rt_sigsuspend's). */
-static int ppoll_mask(struct proc *p, uint64_t mask_va, uint64_t size)
+int poll_set_sigmask(struct proc *p, uint64_t mask_va, uint64_t size)
 {
 	uint64_t mask;
 	if (!mask_va || p->sig.restore_mask)
@@ -103,7 +105,7 @@ static struct sys_result sys_ppoll(struct proc *p, const uint64_t a[6])
 		}
 		timeout = ts[0] * 1000000000ull + ts[1];
 	}
-	if ((r.ret = ppoll_mask(p, a[3], a[4])))
+	if ((r.ret = poll_set_sigmask(p, a[3], a[4])))
 		return r;
 	r = do_poll(p, a[0], a[1], timeout);
 	if (r.action != SYSA_BLOCK && p->sig.restore_mask) {

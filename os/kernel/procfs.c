@@ -1214,6 +1214,8 @@ int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap)
 			return snprintf(out, cap, "pipe:[%d]", n.fd);
 		if (of->proc)
 			return snprintf(out, cap, "%s", of->proc->path);
+		if (of->epoll)
+			return snprintf(out, cap, "anon_inode:[eventpoll]");
 		if (of->dir)
 			return snprintf(out, cap, "/");   /* mmusim: the host directory's guest path is not kept */
 		return snprintf(out, cap, "/dev/pts/0");

@@ -32,6 +32,7 @@ static const char *const sys_names[S_COUNT] = {
 	"fdatasync", "sync", "syncfs", "sync_file_range", "close_range", "sched_getaffinity", "sched_setaffinity", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr", "mremap",
 	"statfs", "fstatfs",
 	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore", "get_robust_list",
+	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
 };
 
 struct sysno {
@@ -63,6 +64,7 @@ static const struct sysno x86_64_table[] = {
 	{73, S_FLOCK}, {75, S_FDATASYNC}, {162, S_SYNC}, {306, S_SYNCFS}, {277, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {204, S_SCHED_GETAFFINITY}, {203, S_SCHED_SETAFFINITY}, {188, S_SETXATTR}, {189, S_LSETXATTR}, {190, S_FSETXATTR}, {191, S_GETXATTR}, {192, S_LGETXATTR}, {193, S_FGETXATTR}, {194, S_LISTXATTR}, {195, S_LLISTXATTR}, {196, S_FLISTXATTR}, {197, S_REMOVEXATTR}, {198, S_LREMOVEXATTR}, {199, S_FREMOVEXATTR}, {25, S_MREMAP},
 	{137, S_STATFS}, {138, S_FSTATFS},
 	{149, S_MLOCK}, {325, S_MLOCK2}, {150, S_MUNLOCK}, {151, S_MLOCKALL}, {152, S_MUNLOCKALL}, {27, S_MINCORE}, {274, S_GET_ROBUST_LIST},
+	{213, S_EPOLL_CREATE}, {291, S_EPOLL_CREATE1}, {233, S_EPOLL_CTL}, {232, S_EPOLL_WAIT}, {281, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
 };
 
 static const struct sysno arm64_table[] = {
@@ -86,6 +88,7 @@ static const struct sysno arm64_table[] = {
 	{32, S_FLOCK}, {83, S_FDATASYNC}, {81, S_SYNC}, {267, S_SYNCFS}, {84, S_SYNC_FILE_RANGE}, {436, S_CLOSE_RANGE}, {123, S_SCHED_GETAFFINITY}, {122, S_SCHED_SETAFFINITY}, {5, S_SETXATTR}, {6, S_LSETXATTR}, {7, S_FSETXATTR}, {8, S_GETXATTR}, {9, S_LGETXATTR}, {10, S_FGETXATTR}, {11, S_LISTXATTR}, {12, S_LLISTXATTR}, {13, S_FLISTXATTR}, {14, S_REMOVEXATTR}, {15, S_LREMOVEXATTR}, {16, S_FREMOVEXATTR}, {216, S_MREMAP},
 	{43, S_STATFS}, {44, S_FSTATFS},
 	{228, S_MLOCK}, {284, S_MLOCK2}, {229, S_MUNLOCK}, {230, S_MLOCKALL}, {231, S_MUNLOCKALL}, {232, S_MINCORE}, {100, S_GET_ROBUST_LIST},
+	{20, S_EPOLL_CREATE1}, {21, S_EPOLL_CTL}, {22, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -572,7 +575,8 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	enum sys s = sys_of(k, nr);
 	k->st.syscalls++;
 	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r) ||
-	    sleep_syscall(p, s, a, &r) || thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r) || mlock_syscall(p, s, a, &r))
+	    sleep_syscall(p, s, a, &r) || thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r) || mlock_syscall(p, s, a, &r) ||
+	    epoll_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;

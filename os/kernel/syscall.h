@@ -22,7 +22,8 @@ enum sys {
 	S_FDATASYNC, S_SYNC, S_SYNCFS, S_SYNC_FILE_RANGE, S_CLOSE_RANGE, S_SCHED_GETAFFINITY, S_SCHED_SETAFFINITY,
 	S_SETXATTR, S_LSETXATTR, S_FSETXATTR, S_GETXATTR, S_LGETXATTR, S_FGETXATTR, S_LISTXATTR, S_LLISTXATTR, S_FLISTXATTR, S_REMOVEXATTR, S_LREMOVEXATTR, S_FREMOVEXATTR, S_MREMAP,
 	S_STATFS, S_FSTATFS,
-	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_GET_ROBUST_LIST, S_COUNT
+	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_GET_ROBUST_LIST,
+	S_EPOLL_CREATE, S_EPOLL_CREATE1, S_EPOLL_CTL, S_EPOLL_WAIT, S_EPOLL_PWAIT, S_EPOLL_PWAIT2, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -64,6 +65,10 @@ int64_t report_command(struct kernel *k, const char *call, uint64_t cmd, int64_t
 
 /* poll and ppoll (poll.c): false when s is not one of them. */
 bool poll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* ppoll's signal mask argument put in force for the wait: 0 or -errno. */
+int poll_set_sigmask(struct proc *p, uint64_t mask_va, uint64_t size);
+/* epoll.c: the epoll calls (false when s is not one of them). */
+bool epoll_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 /* nanosleep, clock_nanosleep (sleep.c): false when s is not one of them. */
 bool sleep_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 /* thread.c: gettid, set_tid_address, futex, sched_yield, a thread's exit. */

@@ -1,0 +1,3 @@
+module mmusim/guests/go
+
+go 1.19
