@@ -355,6 +355,7 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 	c->f = kernel_format(k);
 	c->pm = mmu_physmem(c->mmu);
 	c->o = *o;
+	kernel_set_stop(k, o->stop);   /* a long kernel operation gives up on it too */
 	c->tlb_fast = o->mode == CPU_TIMING && !kernel_tlb_checked(k);
 	c->shift = c->f->page_shift;
 	c->page = 1ull << c->shift;

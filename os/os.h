@@ -192,6 +192,10 @@ bool kernel_check_tlb(struct kernel *k);
  * hits go unchecked); cpu/ decides once, at cpu_create. */
 bool kernel_tlb_checked(const struct kernel *k);
 uint64_t kernel_stale_tlb_hits(const struct kernel *k);
+/* The host's stop request (SIGINT, SIGTERM, SIGHUP, --max-seconds): set,
+ * a kernel operation whose work follows a length the guest names (faulting
+ * in MAP_POPULATE or mlock ranges) gives up at once, -EINTR. */
+void kernel_set_stop(struct kernel *k, const volatile sig_atomic_t *stop);
 
 struct os_event {
 	enum os_event_kind kind;

@@ -158,6 +158,7 @@ static int replay_trace(struct replay_opts *opts)
 	res.progress = replay_progress;
 	res.progress_ctx = &bar;
 	res.stop = stop_signals_catch();
+	kernel_set_stop(k, res.stop);
 	int replayed = replay(k, r, o.trace, rec, &res, err, sizeof err);
 	stop_signals_release();
 	progress_end(&bar);

@@ -12,7 +12,10 @@
 #      second of host time: status 152 (as --max-insns), the event log whole;
 #   4. `mmusim run PROG | head -1`: the guest dies of SIGPIPE as Linux's
 #      writer would (status 141), mmusim itself does not, and the event
-#      log and the shared file are still written.
+#      log and the shared file are still written;
+#   5. SIGTERM inside one long system call: a 64 GiB MAP_POPULATE (16 M
+#      pages faulted in, a minute of host time): status 143 within a few
+#      seconds (the kernel's populate gives up on the stop request).
 # Prints how long each stop took (the kill to mmusim's exit).
 # usage: stop_signals.sh MMUSIM GUEST_DIR
 . "$(dirname "$0")/lib.sh"
@@ -119,5 +122,14 @@ for arch in x86_64 aarch64; do
 	[ "$(od -A n -t u8 -N 8 shared_loop.bin | tr -d ' ')" -ge 100000 ] || fail "$arch: | head -1: the shared file was not written back"
 	pass
 	echo "$arch: | head -1: the guest died of SIGPIPE (141), outputs whole"
+
+	# 5. Inside one long system call.
+	dir="$tmp/populate-$arch" && mkdir "$dir" && cd "$dir" || exit 1
+	"$MMUSIM" run --events ev.jsonl "$GUESTS/$arch/huge_ranges" populate >out 2>err &
+	pid=$! pids="$pids $pid"
+	wait_for out || fail "$arch: huge_ranges populate did not start"
+	sleep 0.5
+	stop_and_wait "$pid" TERM
+	check_stop "$arch MAP_POPULATE of 64 GiB" TERM 143
 done
 finish stop_signals

@@ -112,6 +112,8 @@ struct proc *proc_find(const struct kernel *k, int pid)
 }
 
 struct proc *kernel_current(const struct kernel *k) { return k->svc->current; }
+
+void kernel_set_stop(struct kernel *k, const volatile sig_atomic_t *stop) { k->stop = stop; }
 int proc_pid(const struct proc *p) { return p->pid; }
 bool proc_alive(const struct proc *p) { return p->alive; }
 int proc_exit_status(const struct proc *p) { return p->status; }

@@ -73,7 +73,7 @@ static int populate(struct proc *p, uint64_t start, uint64_t end, bool ignore_er
 					      : f & (VM_READ | VM_WRITE)                ? ACC_READ
 											: ACC_FETCH;
 			for (uint64_t va = a; va < e && !rc; va += k->page)
-				rc = populate_page(k, va, acc);
+				rc = kernel_stopping(k) ? -EINTR : populate_page(k, va, acc);
 		}
 		if (rc && !ignore_errors)
 			return rc;

@@ -195,7 +195,10 @@ struct kernel {
 	bool disk_noted;            /* the --disk-limit note was printed */
 	struct smp *smp;            /* several CPUs (smp.c); NULL with one */
 	struct tlb_check *tlbcheck; /* --check-tlb (smp.c); NULL without */
+	const volatile sig_atomic_t *stop;   /* the host's stop request (kernel_set_stop); NULL: none */
 };
+
+static inline bool kernel_stopping(const struct kernel *k) { return k->stop && *k->stop; }
 
 /* The bus, as the memory manager and the services use it. */
 static inline void emit(struct kernel *k, struct os_event *ev) { bus_emit(&k->bus, ev); }
