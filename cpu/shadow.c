@@ -400,7 +400,8 @@ static void regions_reconcile(struct cpu *c, const struct region *want, size_t n
 			region_free(c, &c->reg[i]);
 	}
 	c->nreg = kept;
-	qsort(c->reg, kept, sizeof *c->reg, by_start);
+	if (kept)   /* qsort of a NULL array, even empty, is undefined */
+		qsort(c->reg, kept, sizeof *c->reg, by_start);
 	struct region *nr = realloc(c->reg, (2 * kept + nw + 1) * sizeof *nr);
 	if (!nr)
 		return;
