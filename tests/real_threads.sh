@@ -54,6 +54,15 @@ run() {
 	shift 2
 	(cd "$tmp/root" && native "$@" <"$input" >"$tmp/want" 2>"$tmp/want.err")
 	want=$?
+	# The Go program checks its own sleeps, timers and collector in real
+	# time natively (under mmusim the time is simulated): on a loaded
+	# machine the reference may miss one. It must pass, so try it again.
+	for again in 1 2; do
+		[ "$what" = go ] && [ "$want" != 0 ] || break
+		echo "$arch $name: the native reference failed ($want): $(head -3 "$tmp/want.err"); again"
+		(cd "$tmp/root" && native "$@" <"$input" >"$tmp/want" 2>"$tmp/want.err")
+		want=$?
+	done
 	for mode in timing functional; do
 		for cpus in 1 2; do
 			t0=$(date +%s)
