@@ -339,17 +339,10 @@ static bool runs_still_serve(struct cpu *c, uint64_t lo, uint64_t hi)
 	if (pieces > WINDOW_BUDGET)
 		return false;
 	bool merged = c->runs_merged;
+	const struct proc *p = kernel_current(c->k);
 	const struct vma *v;
-	size_t nv = proc_vmas(kernel_current(c->k), &v);
-	size_t i = 0, j = nv;   /* the first VMA ending past lo */
-	while (i < j) {
-		size_t mid = i + (j - i) / 2;
-		if (v[mid].end > lo)
-			j = mid;
-		else
-			i = mid + 1;
-	}
-	for (; i < nv && v[i].start < hi; i++) {
+	size_t nv = proc_vmas(p, &v);
+	for (size_t i = proc_vma_index(p, lo); i < nv && v[i].start < hi; i++) {
 		const struct region *r = run_holding(c, v[i].start, v[i].end);
 		bool exec = v[i].flags & VM_EXEC;
 		if (!r || (merged ? exec && !r->exec : exec != r->exec))

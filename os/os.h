@@ -385,6 +385,8 @@ int os_mkdirs(struct kernel *k, const char *path);
 int os_name_file(struct proc *p, int fd, const char *name);
 /* The VMAs of a process, in address order. */
 size_t proc_vmas(const struct proc *p, const struct vma **out);
+/* The index (in proc_vmas's array) of the first VMA ending past addr. */
+size_t proc_vma_index(const struct proc *p, uint64_t addr);
 /* Where p's VMAs changed (added, removed, moved, permissions) since the
  * last call: [*lo, *hi); false when nothing did. */
 bool proc_vma_changes(struct proc *p, uint64_t *lo, uint64_t *hi);

@@ -250,15 +250,8 @@ static struct sys_result epoll_wait(struct proc *p, int epfd, uint64_t va, int64
 		r.ret = -EINVAL;
 	else
 		r.ret = collect_events(p, of->epoll, va, (int)maxevents);
-	if (r.ret != 0 || timeout_ns == 0)
-		return r;
-	uint64_t now = now_ns(p->k);
-	if (timeout_ns != UINT64_MAX && !p->timed_wait) {
-		p->timed_wait = true;
-		p->wait_deadline = now + timeout_ns;
-	}
-	if (p->timed_wait && now >= p->wait_deadline)
-		return r;   /* timed out: 0 */
+	if (r.ret != 0 || timeout_ns == 0 || wait_deadline_passed(p, timeout_ns))
+		return r;   /* ready, an error, or timed out: 0 */
 	r.ret = -EINTR;   /* what a signal makes of the wait (ep_poll), never restarted */
 	r.action = SYSA_BLOCK;
 	return r;

@@ -324,6 +324,9 @@ void pipe_release(struct open_file *of);
 #define POLL_HANGUP   0x010u
 #define POLL_INVALID  0x020u
 unsigned pipe_poll(const struct open_file *of);
+/* poll.c: a wait of timeout_ns (UINT64_MAX: none) in simulated time, made
+ * again each turn: the first arms its deadline; true once it has passed. */
+bool wait_deadline_passed(struct proc *p, uint64_t timeout_ns);
 int64_t pipe_io(struct open_file *of, void *buf, uint64_t len, bool write);
 /* Wakeups of the pipe's readers and/or writers so far (epoll's EPOLLET). */
 uint64_t pipe_wakeups(const struct open_file *of, bool readers, bool writers);

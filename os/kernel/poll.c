@@ -52,6 +52,16 @@ static int64_t poll_scan(struct proc *p, uint64_t fds_va, uint64_t nfds)
 }
 
 /* timeout_ns: UINT64_MAX for none. */
+bool wait_deadline_passed(struct proc *p, uint64_t timeout_ns)
+{
+	uint64_t now = now_ns(p->k);
+	if (timeout_ns != UINT64_MAX && !p->timed_wait) {
+		p->timed_wait = true;
+		p->wait_deadline = now + timeout_ns;
+	}
+	return p->timed_wait && now >= p->wait_deadline;
+}
+
 static struct sys_result do_poll(struct proc *p, uint64_t fds_va, uint64_t nfds, uint64_t timeout_ns)
 {
 	struct sys_result r = {.action = SYSA_NONE};
@@ -60,15 +70,8 @@ static struct sys_result do_poll(struct proc *p, uint64_t fds_va, uint64_t nfds,
 		return r;
 	}
 	r.ret = poll_scan(p, fds_va, nfds);
-	if (r.ret != 0 || timeout_ns == 0)
-		return r;
-	uint64_t now = now_ns(p->k);
-	if (timeout_ns != UINT64_MAX && !p->timed_wait) {
-		p->timed_wait = true;
-		p->wait_deadline = now + timeout_ns;
-	}
-	if (p->timed_wait && now >= p->wait_deadline)
-		return r;   /* timed out: 0 */
+	if (r.ret != 0 || timeout_ns == 0 || wait_deadline_passed(p, timeout_ns))
+		return r;   /* ready, or timed out: 0 */
 	r.ret = -ERESTARTNOHAND;
 	r.action = SYSA_BLOCK;
 	return r;

@@ -345,6 +345,12 @@ size_t proc_vmas(const struct proc *p, const struct vma **out)
 	return p->mm.nvma;
 }
 
+size_t proc_vma_index(const struct proc *p, uint64_t addr)
+{
+	const struct vma *v = vma_find((struct mm *)&p->mm, addr);
+	return v ? (size_t)(v - p->mm.vma) : p->mm.nvma;
+}
+
 bool proc_vma_changes(struct proc *p, uint64_t *lo, uint64_t *hi)
 {
 	return vma_changes_take(&p->mm, lo, hi);
