@@ -1,8 +1,10 @@
 #include "tests/fuzz/fuzz_kernel.h"
 
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "presets/preset.h"
 
@@ -31,6 +33,38 @@ static const char *sandbox_root(void)
 	return root_dir;
 }
 
+static volatile sig_atomic_t stop_requested;
+
+static void request_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+/* mmusim's --max-seconds for one input: after STOP_SECONDS of host time a
+ * long kernel operation gives up (-EINTR), as it does on SIGTERM. What the
+ * guest asked for may take that long (MAP_POPULATE of 16 GiB is millions of
+ * faults); what does not stop on the flag is still a hang for -timeout. */
+#define STOP_SECONDS 3
+static void arm_stop_timer(void)
+{
+	static timer_t timer;
+	static bool made;
+	if (!made) {
+		struct sigaction sa = {.sa_handler = request_stop};
+		sigaction(SIGRTMIN + 3, &sa, NULL);
+		struct sigevent ev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN + 3};
+		if (timer_create(CLOCK_MONOTONIC, &ev, &timer)) {
+			perror("timer_create");
+			abort();
+		}
+		made = true;
+	}
+	stop_requested = 0;
+	struct itimerspec its = {.it_value = {.tv_sec = STOP_SECONDS}};
+	timer_settime(timer, 0, &its, NULL);
+}
+
 struct kernel *fuzz_kernel(enum mmu_arch arch)
 {
 	struct preset p;
@@ -48,5 +82,7 @@ struct kernel *fuzz_kernel(enum mmu_arch arch)
 		fprintf(stderr, "fuzz kernel: %s\n", err);
 		abort();
 	}
+	arm_stop_timer();
+	kernel_set_stop(k, &stop_requested);
 	return k;
 }
