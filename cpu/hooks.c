@@ -6,7 +6,9 @@
  * scratch page (for a fetch, a page of traps) and Unicorn is stopped. */
 #include "cpu/internal.h"
 #include "cpu/cpuid.h"
+#include "cpu/privilege.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <link.h>
 #include <signal.h>
@@ -515,23 +517,142 @@ static void x86_syscall_hook(uc_engine *uc, void *ud)
 	syscall_enter(ud, v[0], v + 1);
 }
 
-/* SIGILL (ILL_ILLOPC) or SIGTRAP (SI_KERNEL, as x86's int3 gives it) for
- * the instruction at the program counter: to a handler, or the end. */
-static void insn_signal(struct cpu *c, int signo)
+/* A signal for the instruction at pc, as the trap that the CPU took gives
+ * it on Linux: to a handler, or the end. (Not a write of the program
+ * counter: inside a hook, Unicorn 2.0.1 then cancels uc_emu_stop.) */
+static void insn_fault(struct cpu *c, int signo, int code, uint64_t addr, uint64_t pc)
 {
-	uint64_t pc = read_pc(c);
-	if (!c->dying && !catch_fault(c, signo, signo == SIGILL ? ILL_ILLOPC : SI_KERNEL, pc, 0, pc)) {
+	if (!c->dying && !catch_fault(c, signo, code, addr, 0, pc)) {
 		c->dying = true;
 		c->signo = signo;
 	}
 	uc_emu_stop(c->uc);
 }
 
+/* SIGILL (ILL_ILLOPC) or SIGTRAP (SI_KERNEL, as x86's int3 gives it). */
+static void insn_signal(struct cpu *c, int signo)
+{
+	uint64_t pc = read_pc(c);
+	insn_fault(c, signo, signo == SIGILL ? ILL_ILLOPC : SI_KERNEL, pc, pc);
+}
+
+/* x86's x87 (#MF) and SSE (#XM) exceptions: the first unmasked one
+ * raised, in the order Linux's math_error tests them. */
+static int x86_fpe_code(struct cpu *c, uint32_t intno)
+{
+	uint64_t status = 0, control = 0, mxcsr = 0;
+	unsigned err;
+	if (intno == 16) {
+		uc_reg_read(c->uc, UC_X86_REG_FPSW, &status);
+		uc_reg_read(c->uc, UC_X86_REG_FPCW, &control);
+		err = (unsigned)(status & ~control);
+	} else {
+		uc_reg_read(c->uc, UC_X86_REG_MXCSR, &mxcsr);
+		err = (unsigned)(mxcsr & ~(mxcsr >> 7));
+	}
+	if (err & 0x01)
+		return FPE_FLTINV;
+	if (err & 0x04)
+		return FPE_FLTDIV;
+	if (err & 0x08)
+		return FPE_FLTOVF;
+	if (err & 0x12)
+		return FPE_FLTUND;
+	if (err & 0x20)
+		return FPE_FLTRES;
+	return 0;
+}
+
+/* An x86-64 exception or `int n`, as Linux turns it into a signal. The
+ * guest runs at CPL 3 (privilege.c), so a privileged instruction is a #GP.
+ * Unicorn reports `int n` with the program counter past it (Linux: at it,
+ * for the #GP the gate's DPL 0 gives). */
+static void x86_exception(struct cpu *c, uint32_t intno)
+{
+	uint64_t pc = read_pc(c);
+	uint8_t b[2];
+	bool int_n = pc >= 2 && read_code(c, pc - 2, b, 2) == 2 && b[0] == 0xcd && b[1] == intno;
+	/* Before catch_fault keeps the registers: its context must not bring
+	 * the exception back. fault_ctx serves as the scratch context. */
+	if (!x86_exception_settle(c->uc, c->fault_ctx) && intno != 3 && !int_n) {
+		static bool told;
+		if (!told)
+			fprintf(stderr, "mmusim: Unicorn's pending x86 exception cannot be cleared: "
+					"a second fault may stop the run\n");
+		told = true;
+	}
+	if (intno == 3) {
+		insn_signal(c, SIGTRAP);
+	} else if (int_n && intno == 0x80) {
+		fprintf(stderr, "mmusim: int $0x80 (the 32-bit system call) is not implemented: -ENOSYS\n");
+		uint64_t rax = (uint64_t)-ENOSYS;
+		uc_reg_write(c->uc, UC_X86_REG_RAX, &rax);
+	} else if (int_n && intno != 4) {
+		insn_fault(c, SIGSEGV, SI_KERNEL, 0, pc - 2);
+	} else if (intno == 0) {
+		insn_fault(c, SIGFPE, FPE_INTDIV, pc, pc);
+	} else if (intno == 1) {
+		insn_fault(c, SIGTRAP, TRAP_BRKPT, pc, pc);
+	} else if (intno == 11 || intno == 12) {
+		insn_fault(c, SIGBUS, SI_KERNEL, 0, pc);
+	} else if (intno == 16 || intno == 19) {
+		insn_fault(c, SIGFPE, x86_fpe_code(c, intno), pc, pc);
+	} else if (intno == 17) {
+		insn_fault(c, SIGBUS, BUS_ADRALN, 0, pc);
+	} else {   /* #GP and the rest */
+		insn_fault(c, SIGSEGV, SI_KERNEL, 0, pc);
+	}
+}
+
+/* in/out at CPL 3 with IOPL 0 and no I/O bitmap: a #GP on Linux (Unicorn
+ * 2.0.1 does not check the port's permission, it calls these). */
+static uint32_t x86_in_hook(uc_engine *uc, uint32_t port, int size, void *ud)
+{
+	(void)uc, (void)port, (void)size;
+	struct cpu *c = ud;
+	insns_post(c);
+	insn_fault(c, SIGSEGV, SI_KERNEL, 0, read_pc(c));
+	return 0;
+}
+
+static void x86_out_hook(uc_engine *uc, uint32_t port, int size, uint32_t value, void *ud)
+{
+	(void)value;
+	x86_in_hook(uc, port, size, ud);
+}
+
+/* AArch64 at EL0: Linux emulates MRS of the ID registers (op0 3, op1 0,
+ * CRn 0, CRm 0 and 4-7) for user code. The value is the model CPU's
+ * (Linux would hide the fields it does not vouch for). */
+static bool aarch64_emulate_mrs(struct cpu *c)
+{
+	uint64_t pc = read_pc(c);
+	uint8_t b[4];
+	if (read_code(c, pc, b, 4) != 4)
+		return false;
+	uint32_t insn = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	unsigned op1 = insn >> 16 & 7, crn = insn >> 12 & 15, crm = insn >> 8 & 15, rt = insn & 31;
+	if ((insn & 0xfff00000) != 0xd5300000 || op1 || crn || (crm != 0 && crm < 4))
+		return false;
+	uc_arm64_cp_reg reg = {.crn = crn, .crm = crm, .op0 = 3, .op1 = op1, .op2 = insn >> 5 & 7};
+	if (uc_reg_read(c->uc, UC_ARM64_REG_CP_REG, &reg) != UC_ERR_OK)
+		return false;
+	if (rt != 31)
+		uc_reg_write(c->uc, UC_ARM64_REG_X0 + (int)rt, &reg.val);
+	pc += 4;
+	uc_reg_write(c->uc, UC_ARM64_REG_PC, &pc);
+	return true;
+}
+
 static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
 {
 	struct cpu *c = ud;
 	insns_post(c);
-	if (c->f->arch == ARCH_AARCH64 && intno == 2) {   /* svc #0, PC already past it */
+	if (c->f->arch == ARCH_X86_64) {
+		x86_exception(c, intno);
+		return;
+	}
+	if (intno == 2) {   /* svc #0, PC already past it */
 		uint64_t v[7];
 		uc_reg_read(uc, UC_ARM64_REG_X8, &v[0]);
 		for (int i = 0; i < 6; i++)
@@ -539,15 +660,25 @@ static void intr_hook(uc_engine *uc, uint32_t intno, void *ud)
 		syscall_enter(c, v[0], v + 1);
 		return;
 	}
-	/* A trap page, int3, an undefined instruction. */
-	insn_signal(c, intno == 3 ? SIGTRAP : SIGILL);
+	if (intno == 7) {   /* brk */
+		uint64_t pc = read_pc(c);
+		insn_fault(c, SIGTRAP, TRAP_BRKPT, pc, pc);
+		return;
+	}
+	/* A trap page, an undefined or privileged instruction. */
+	if (!c->dying && intno == 1 && aarch64_emulate_mrs(c))
+		return;
+	insn_signal(c, SIGILL);
 }
 
+/* x86's #UD: SIGILL with ILL_ILLOPN, as Linux's do_error_trap gives it. */
 static bool invalid_insn_hook(uc_engine *uc, void *ud)
 {
+	struct cpu *c = ud;
 	(void)uc;
-	insns_post(ud);
-	insn_signal(ud, SIGILL);
+	insns_post(c);
+	uint64_t pc = read_pc(c);
+	insn_fault(c, SIGILL, c->f->arch == ARCH_X86_64 ? ILL_ILLOPN : ILL_ILLOPC, pc, pc);
 	return false;
 }
 
@@ -561,6 +692,8 @@ void hooks_install(struct cpu *c)
 	uc_hook_add(c->uc, &h, UC_HOOK_INSN_INVALID, (void *)invalid_insn_hook, c, 1, 0);
 	if (c->f->arch == ARCH_X86_64) {
 		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_syscall_hook, c, 1, 0, UC_X86_INS_SYSCALL);
+		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_in_hook, c, 1, 0, UC_X86_INS_IN);
+		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_out_hook, c, 1, 0, UC_X86_INS_OUT);
 		c->cpuid = cpuid_install(c->uc);
 	}
 	if (!own_text_hi) {

@@ -5,6 +5,7 @@
 #include "cpu/internal.h"
 #include "cpu/regs.h"
 #include "cpu/cpuid.h"
+#include "cpu/privilege.h"
 #include "mmu/errmsg.h"
 
 #include <inttypes.h>
@@ -314,13 +315,18 @@ void syscall_enter(struct cpu *c, uint64_t nr, uint64_t a[6])
 
 /* ---- the engine ---- */
 
-/* A Unicorn engine for the machine's architecture, without hooks. */
+/* A Unicorn engine for the machine's architecture, without hooks, in
+ * user mode (privilege.c). */
 static uc_err engine_open(struct cpu *c, uc_engine **uc)
 {
 	bool x86 = c->f->arch == ARCH_X86_64;
 	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, uc);
 	if (e == UC_ERR_OK && !x86)   /* LSE atomics and the rest of ARMv8.x: the default A72 model lacks them */
 		uc_ctl_set_cpu_model(*uc, UC_CPU_ARM64_MAX);
+	if (e == UC_ERR_OK && !privilege_drop(*uc, x86)) {
+		uc_close(*uc);
+		e = UC_ERR_EXCEPTION;
+	}
 	return e;
 }
 
@@ -362,7 +368,7 @@ struct cpu *cpu_create(struct kernel *k, const struct cpu_options *o, char *err,
 	bool x86 = c->f->arch == ARCH_X86_64;
 	uc_err e = engine_open(c, &c->uc);
 	if (e != UC_ERR_OK) {
-		snprintf(err, errlen, "unicorn: %s", uc_strerror(e));
+		snprintf(err, errlen, "unicorn: %s", e == UC_ERR_EXCEPTION ? "the guest cannot be made to run as user code" : uc_strerror(e));
 		free(c);
 		return NULL;
 	}
