@@ -248,6 +248,17 @@ static int by_start(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+/* What stays of piece r when its run is `run` now: the part inside it
+ * (not the whole window again: a piece may have been cut short around a
+ * region, piece_between). */
+static struct region piece_within(const struct region *run, const struct region *r)
+{
+	return (struct region){.start = r->start > run->start ? r->start : run->start,
+			       .end = r->end < run->end ? r->end : run->end,
+			       .exec = run->exec,
+			       .window = true};
+}
+
 /* The wanted regions: the runs, an on-demand run replaced by those of its
  * pieces the current regions have. */
 static size_t wanted_regions(struct cpu *c, const struct region *run, size_t nrun, struct region **out)
@@ -265,7 +276,7 @@ static size_t wanted_regions(struct cpu *c, const struct region *run, size_t nru
 		size_t i = run_index(run, nrun, r->start);
 		if (!r->window || i == nrun || !on_demand(c, &run[i]) || run[i].start >= r->end)
 			continue;
-		w[n++] = piece_of(&run[i], r->start > run[i].start ? r->start : run[i].start);
+		w[n++] = piece_within(&run[i], r);
 		pieces++;
 	}
 	qsort(w, n, sizeof *w, by_start);
@@ -297,6 +308,21 @@ static bool piece_evict(struct cpu *c, uint64_t va)
 	return false;
 }
 
+/* A piece holding va, cut short where it would overlap a current region:
+ * the regions an on-demand run kept from before it grew (may_stay), and
+ * pieces cut so before, do not keep to the WINDOW grid. */
+static struct region piece_between(const struct cpu *c, struct region w, uint64_t va)
+{
+	for (size_t i = 0; i < c->nreg; i++) {
+		const struct region *r = &c->reg[i];
+		if (r->end <= va && r->end > w.start)
+			w.start = r->end;
+		if (r->start > va && r->start < w.end)
+			w.end = r->start;
+	}
+	return w;
+}
+
 bool window_make(struct cpu *c, uint64_t va)
 {
 	if (region_of(c, va) || !c->runs_valid)
@@ -306,7 +332,7 @@ bool window_make(struct cpu *c, uint64_t va)
 		return false;
 	if (c->nreg >= REGION_HARD_MAX && !piece_evict(c, va))
 		return false;
-	struct region w = piece_of(&c->runs[i], va);
+	struct region w = piece_between(c, piece_of(&c->runs[i], va), va);
 	struct region *nr = realloc(c->reg, (c->nreg + 1) * sizeof *nr);
 	if (!nr)
 		return false;
@@ -354,9 +380,11 @@ static bool runs_still_serve(struct cpu *c, uint64_t lo, uint64_t hi)
 /* Whether a current region may stay among the wanted ones (want[0..nw),
  * sorted): a piece exactly as it is; any other over wanted runs only,
  * executable as they are, or over none (a hole it spans, or a region no
- * VMA wants any more, faults in the MMU), never over an on-demand run (a
- * piece made there would overlap it). `exact`: only a region the same as
- * a wanted one. */
+ * VMA wants any more, faults in the MMU), or over on-demand runs
+ * executable as it is: a run that grew past WINDOWED_RUN (a thread's
+ * malloc arena next to the others) keeps the regions made for it while it
+ * was smaller, and its pieces are made around them (piece_between).
+ * `exact`: only a region the same as a wanted one. */
 static bool may_stay(const struct cpu *c, const struct region *want, size_t nw, const struct region *r, bool exact)
 {
 	size_t i = run_index(want, nw, r->start);
@@ -368,7 +396,7 @@ static bool may_stay(const struct cpu *c, const struct region *want, size_t nw, 
 		if (want[i].window || want[i].exec != r->exec)
 			return false;
 	for (size_t j = run_index(c->runs, c->nruns, r->start); j < c->nruns && c->runs[j].start < r->end; j++)
-		if (on_demand(c, &c->runs[j]))
+		if (on_demand(c, &c->runs[j]) && c->runs[j].exec != r->exec)
 			return false;
 	return true;
 }
