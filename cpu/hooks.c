@@ -517,6 +517,20 @@ static void x86_syscall_hook(uc_engine *uc, void *ud)
 	syscall_enter(ud, v[0], v + 1);
 }
 
+/* The trap as Linux's message names it (x86 traps.c, arm64 traps.c). */
+static const char *trap_name(const struct cpu *c, int signo, int code)
+{
+	if (c->f->arch == ARCH_AARCH64)
+		return signo == SIGTRAP ? "breakpoint" : "undefined instruction";
+	switch (signo) {
+	case SIGFPE: return code == FPE_INTDIV ? "divide error" : "floating point exception";
+	case SIGILL: return "invalid opcode";
+	case SIGTRAP: return "int3";
+	case SIGBUS: return code == BUS_ADRALN ? "alignment check" : "segment not present";
+	default: return "general protection fault";
+	}
+}
+
 /* A signal for the instruction at pc, as the trap that the CPU took gives
  * it on Linux: to a handler, or the end. (Not a write of the program
  * counter: inside a hook, Unicorn 2.0.1 then cancels uc_emu_stop.) */
@@ -525,6 +539,8 @@ static void insn_fault(struct cpu *c, int signo, int code, uint64_t addr, uint64
 	if (!c->dying && !catch_fault(c, signo, code, addr, 0, pc)) {
 		c->dying = true;
 		c->signo = signo;
+		c->trap_killer = trap_name(c, signo, code);
+		c->trap_pc = pc;
 	}
 	uc_emu_stop(c->uc);
 }

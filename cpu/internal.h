@@ -91,6 +91,8 @@ struct cpu {
 	int signo;
 	struct fault_record killer;
 	bool have_killer;
+	const char *trap_killer;  /* or the trap that killed it, as Linux names it ("divide error") */
+	uint64_t trap_pc;
 	bool exited;
 	bool thread_exited;      /* the current thread ended, its process goes on */
 	int status;

@@ -428,11 +428,30 @@ static void set_start_registers(struct cpu *c, const struct exec_image *img)
 
 /* ---- the end of a process ---- */
 
+/* What Linux prints when a trap other than a page fault kills a process:
+ * x86's do_trap/do_general_protection (show_signal), arm64's
+ * force_signal_inject. */
+static void report_trap_death(struct cpu *c, struct task *t)
+{
+	uint64_t sp = 0;
+	uc_reg_read(c->uc, sp_reg(c), &sp);
+	if (c->f->arch == ARCH_X86_64)
+		fprintf(stderr, "traps: %s[%d] %s%s ip:%" PRIx64 " sp:%" PRIx64 " error:0 in %s\n", t->comm, t->tid,
+			strcmp(c->trap_killer, "general protection fault") ? "trap " : "", c->trap_killer, c->trap_pc, sp,
+			t->comm);
+	else
+		fprintf(stderr, "%s[%d]: %s: pc=%016" PRIx64 "\n", t->comm, t->tid, c->trap_killer, c->trap_pc);
+}
+
 /* What Linux prints when a process dies of a fault (show_signal_msg on x86,
  * arm64_show_signal on arm64), or of the OOM killer. */
 static void report_death(struct cpu *c, struct task *t)
 {
-	if (c->o.quiet || !c->have_killer)
+	if (c->o.quiet)
+		return;
+	if (!c->have_killer && c->trap_killer)
+		report_trap_death(c, t);
+	if (!c->have_killer)
 		return;
 	const struct fault_record *r = &c->killer;
 	if (r->outcome == OUT_OOM) {   /* oom_kill_process: the faulting process is the victim */
@@ -611,6 +630,7 @@ static bool take_turn(struct cpu *c, struct task *t)
 {
 	switch_to(c, t);
 	c->exited = c->thread_exited = c->dying = c->have_killer = c->preempt = false;
+	c->trap_killer = NULL;
 	struct sched_turn turn = sched_turn(c->k);
 	if (turn.what == TURN_ASLEEP)
 		return true;
