@@ -36,7 +36,7 @@ export LC_ALL=C
 
 # What the shell writes, one file a view; smaps before and after, to see
 # the process held still.
-script='cat /proc/$PID/smaps >smaps1; cat /proc/$PID/maps >maps; ls /proc/$PID/task >tasks
+script='cat /proc/$PID/smaps >smaps1; cat /proc/$PID/maps >maps; ls /proc/$PID/task >tasks; ls -f /proc/$PID/task >tasks_f
 pmap -x $PID >x; pmap -X $PID >X; pmap $PID >plain
 ps -L -o pid=,lwp=,nlwp= -p $PID >psL; ps -T -o pid=,spid= -p $PID >psT
 cat /proc/$PID/smaps >smaps2; free >free; cat /proc/meminfo >meminfo; top -bn1 >top'
@@ -81,6 +81,12 @@ pid=$(awk 'NR == 1 { print $1 }' psL)
 	fail "ps -L: $(cat psL)"
 [ "$(awk '{ print $2 }' psL | sort)" = "$(sort tasks)" ] && [ "$(awk '{ print $2 }' psT | sort)" = "$(sort tasks)" ] &&
 	pass || fail "ps -L/-T LWPs $(awk '{ print $2 }' psL | tr '\n' ' ') against task/ $(tr '\n' ' ' <tasks)"
+# ls -f (getdents' own order): . and .., then the thread list as Linux
+# keeps it, the leader first, then the threads as they were made (here
+# ascending tids, as natively).
+want_f=$(printf '.\n..\n'; sort -n tasks)
+[ "$(cat tasks_f)" = "$want_f" ] && [ "$(sed -n 3p tasks_f)" = "$pid" ] && pass ||
+	fail "ls -f /proc/PID/task: $(tr '\n' ' ' <tasks_f), want $(echo $want_f)"
 memtotal=$(awk '/^MemTotal:/ { print $2 }' meminfo)
 [ "$(awk '/^Mem:/ { print $2 }' free)" = "$memtotal" ] && [ "$memtotal" -le 262144 ] && [ "$memtotal" -gt 250000 ] && pass ||
 	fail "free's total $(awk '/^Mem:/ { print $2 }' free), MemTotal $memtotal, --mem 256M"

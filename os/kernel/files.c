@@ -307,7 +307,7 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 	if (of->epoll)
 		return -EINVAL;   /* an epoll has no read or write */
 	if (of->proc)
-		return procfs_read(p, of, buf, len, off);
+		return write ? procfs_write(p, of, buf, len) : procfs_read(p, of, buf, len, off);
 	if (!of->inode)   /* a host stream: straight through */
 		return host_stream_io(of->host_fd, buf, len, write);
 	if (write && len && (len = fsize_limit(p, off, len)) == 0)

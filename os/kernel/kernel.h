@@ -128,6 +128,7 @@ struct thread {
 	bool placed;
 	struct sigpending pending;   /* signals sent to it alone (tgkill, faults, SIGPIPE) */
 	bool sigwake;           /* complete_signal chose it for a shared signal (TIF_SIGPENDING) */
+	char comm[16];          /* its name (task->comm): prctl(PR_SET_NAME), task/TID/comm */
 };
 /* smp_sched.c: several CPUs: the CPU thread t runs on for its turn. */
 void sched_place(struct kernel *k, struct thread *t);
@@ -205,6 +206,12 @@ struct services {
 /* sched.c: os_syscall tells it whether p now sleeps in call nr(a). */
 void sched_note_syscall(struct proc *p, uint64_t nr, const uint64_t a[6], const struct sys_result *r);
 
+/* pid.c: the id the next process or thread gets (Linux's pid_max and
+ * RESERVED_PIDS), or -EAGAIN when every one is in use; proc_new and
+ * thread_clone record it in last_pid. */
+#define PID_MAX 32768
+#define PID_RESERVED 300
+int pid_next(const struct kernel *k);
 /* proc.c */
 struct proc *proc_create(struct kernel *k, int pid);
 /* procfs.c: a process about to be released leaves its counts in /proc/stat's totals. */
@@ -212,6 +219,13 @@ void procfs_keep_totals(struct kernel *k, const struct proc *p);
 /* thread.c */
 struct thread *thread_new(struct proc *p, int tid);
 void thread_switch(struct proc *p, struct thread *t);
+/* A thread's name, as set_task_comm sets it: the first 15 bytes of name. */
+void thread_set_comm(struct thread *t, const char *name);
+/* exec's name for it: the last component of the path it ran (kbasename). */
+void thread_comm_from_path(struct thread *t, const char *path);
+/* The thread a pid names (the leader, even one that ended while others
+ * run), or the running thread once its leader is gone. */
+struct thread *proc_leader(const struct proc *p);
 /* p ended: every thread of it with it. */
 void threads_end(struct proc *p);
 /* execve: the caller stays, alone, with the process's pid as its tid. */
@@ -279,6 +293,8 @@ int procfs_access(struct proc *p, const char *path, int mode);
 int procfs_open(struct proc *p, const char *path, uint32_t flags);   /* a descriptor or -errno */
 void procfs_release(struct procfs_file *pf);
 int64_t procfs_read(struct proc *p, struct open_file *of, void *buf, uint64_t len, uint64_t off);
+/* A write to a /proc file (comm, the one writable): its count or -errno. */
+int64_t procfs_write(struct proc *p, struct open_file *of, const void *buf, uint64_t len);
 int procfs_stat(struct proc *p, const char *path, struct stat *st, bool nofollow);
 void procfs_fstat(const struct procfs_file *pf, struct stat *st);
 int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap);   /* length or -errno */

@@ -108,8 +108,7 @@ static struct proc *proc_new(struct kernel *k, int pid)
 	rlimits_default(k, p->rlim);
 	p->pgid = pid;
 	p->start_ns = now_ns(k);
-	if (pid > svc->last_pid)
-		svc->last_pid = pid;
+	svc->last_pid = pid;   /* alloc_pid's cursor */
 	if (!mm_init(k, &p->mm, pid)) {
 		free(p);
 		return NULL;
@@ -155,6 +154,7 @@ struct proc *proc_fork(struct proc *parent, int child_pid, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
+	memcpy(c->thread->comm, parent->thread->comm, sizeof c->thread->comm);   /* the forking thread's name */
 	c->ppid = parent->pid;
 	c->umask = parent->umask;
 	memcpy(c->rlim, parent->rlim, sizeof c->rlim);

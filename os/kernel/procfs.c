@@ -48,19 +48,24 @@ struct entry {
 	const char *name;
 	enum pkind kind;
 };
-/* In the order getdents lists them. */
+/* In the order getdents lists them: Linux's tgid_base_stuff (fs/proc/base.c). */
 static const struct entry pid_entries[] = {
-	{"cmdline", PK_CMDLINE}, {"comm", PK_COMM}, {"cwd", PK_CWD}, {"environ", PK_ENVIRON}, {"exe", PK_EXE},
-	{"fd", PK_FDDIR}, {"maps", PK_MAPS}, {"mountinfo", PK_MOUNTINFO}, {"mounts", PK_MOUNTS},
-	{"pagemap", PK_PAGEMAP}, {"smaps", PK_SMAPS}, {"smaps_rollup", PK_ROLLUP}, {"stat", PK_STAT},
-	{"statm", PK_STATM}, {"status", PK_STATUS}, {"task", PK_TASKDIR},
+	{"task", PK_TASKDIR}, {"fd", PK_FDDIR}, {"environ", PK_ENVIRON}, {"status", PK_STATUS}, {"comm", PK_COMM},
+	{"cmdline", PK_CMDLINE}, {"stat", PK_STAT}, {"statm", PK_STATM}, {"maps", PK_MAPS}, {"cwd", PK_CWD},
+	{"exe", PK_EXE}, {"mounts", PK_MOUNTS}, {"mountinfo", PK_MOUNTINFO}, {"smaps", PK_SMAPS},
+	{"smaps_rollup", PK_ROLLUP}, {"pagemap", PK_PAGEMAP},
 };
-/* task/TID/ has the same files as PID/ but task (the last entry). */
+/* task/TID/ has the same files as PID/ in the same order (tid_base_stuff)
+ * but task (the first entry). */
+#define TID_ENTRIES (pid_entries + 1)
 #define N_TID_ENTRIES (N(pid_entries) - 1)
+/* /proc's own entries as Linux lists them: its proc_dir_entry tree is
+ * ordered by name length, then bytes (proc_match); self and thread-self
+ * come after it (proc_pid_readdir), then the pids. */
 static const struct entry root_entries[] = {
+	{"sys", PK_SYSDIR}, {"stat", PK_SYSSTAT}, {"uptime", PK_UPTIME}, {"vmstat", PK_VMSTAT},
 	{"cpuinfo", PK_CPUINFO}, {"loadavg", PK_LOADAVG}, {"meminfo", PK_MEMINFO}, {"self", PK_SELF},
-	{"stat", PK_SYSSTAT}, {"sys", PK_SYSDIR}, {"thread-self", PK_THREAD_SELF}, {"uptime", PK_UPTIME},
-	{"vmstat", PK_VMSTAT},
+	{"thread-self", PK_THREAD_SELF},
 };
 static const struct entry vm_entries[] = {{"overcommit_memory", PK_OVERCOMMIT}, {"swappiness", PK_SWAPPINESS}};
 #define N(a) (sizeof a / sizeof *a)
@@ -198,7 +203,8 @@ static int resolve(const struct proc *p, const char *path, struct pnode *n)
 		}
 		case PK_PID:
 		case PK_TID:
-			n->kind = find_entry(pid_entries, n->kind == PK_PID ? N(pid_entries) : N_TID_ENTRIES, c, &found);
+			n->kind = n->kind == PK_PID ? find_entry(pid_entries, N(pid_entries), c, &found)
+						    : find_entry(TID_ENTRIES, N_TID_ENTRIES, c, &found);
 			break;
 		case PK_TASKDIR: {
 			struct proc *q = visible_proc(p->k, n->pid);
@@ -251,8 +257,8 @@ int procfs_access(struct proc *p, const char *path, int mode)
 	int rc = resolve(p, path, &n);
 	if (rc)
 		return rc;
-	if ((mode & 2) && !is_dir(n.kind))
-		return -EACCES;   /* nothing here is writable */
+	if ((mode & 2) && !is_dir(n.kind) && n.kind != PK_COMM)
+		return -EACCES;   /* nothing but comm is writable */
 	if ((mode & 1) && !is_dir(n.kind))
 		return -EACCES;
 	return 0;
@@ -294,10 +300,25 @@ static void put_kb(struct text *t, const char *label, uint64_t bytes)
 	put(t, "%-16s%8llu kB\n", label, (unsigned long long)(bytes >> 10));
 }
 
-static void comm_of(const struct proc *p, char comm[16])
+/* The name a file of thread tid of q shows (tid 0: the process's, its
+ * leader's, as the pid's task is the leader). */
+static const char *comm_of(const struct proc *q, int tid)
 {
-	const char *name = p->exe ? strrchr(p->exe, '/') : NULL;
-	snprintf(comm, 16, "%s", name ? name + 1 : p->exe ? p->exe : "");
+	const struct thread *t = tid ? task_of(q, tid) : proc_leader(q);
+	return t ? t->comm : "";
+}
+
+/* status's Name: the name with newline and backslash escaped
+ * (proc_task_name's seq_escape_str, ESCAPE_SPACE | ESCAPE_SPECIAL). */
+static void put_escaped_name(struct text *t, const char *name)
+{
+	for (; *name; name++)
+		if (*name == '\n')
+			put(t, "\\n");
+		else if (*name == '\\')
+			put(t, "\\\\");
+		else
+			put(t, "%c", *name);
 }
 
 /* ---- reading a process's memory without touching it --------------------- */
@@ -616,14 +637,14 @@ static void sig_masks(const struct proc *q, uint64_t *ign, uint64_t *cgt)
 
 /* proc_pid_status: the task's (a thread's, or the leader's for PID/status);
  * memory, Threads and the shared signals are the process's. */
-static void gen_status(struct text *t, struct kernel *k, struct proc *q, const struct thread *th)
+static void gen_status(struct text *t, struct kernel *k, struct proc *q, const struct thread *th, const char *comm)
 {
-	char comm[16];
-	comm_of(q, comm);
 	static const char *states[] = {"R (running)", "S (sleeping)", "Z (zombie)"};
 	char st = state_of(q, th);
 	int tid = th->tid;
-	put(t, "Name:\t%s\nUmask:\t%04o\nState:\t%s\n", comm, q->umask, states[st == 'R' ? 0 : st == 'S' ? 1 : 2]);
+	put(t, "Name:\t");
+	put_escaped_name(t, comm);
+	put(t, "\nUmask:\t%04o\nState:\t%s\n", q->umask, states[st == 'R' ? 0 : st == 'S' ? 1 : 2]);
 	put(t, "Tgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", q->pid, tid, q->ppid);
 	put(t, "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nFDSize:\t%d\nGroups:\t \n", q->nfd < 64 ? 64 : q->nfd);
 	put(t, "NStgid:\t%d\nNSpid:\t%d\nNSpgid:\t%d\nNSsid:\t%d\n", q->pid, tid, q->pgid, q->pgid);
@@ -660,10 +681,9 @@ static uint64_t ticks(uint64_t cycles) { return cycles / 30000000ull; }   /* USE
 
 /* do_task_stat: `whole` (PID/stat, /proc/TID/stat) counts every thread's
  * faults and time; task/TID/stat the thread's own. */
-static void gen_stat(struct text *t, struct kernel *k, struct proc *q, const struct thread *th, bool whole)
+static void gen_stat(struct text *t, struct kernel *k, struct proc *q, const struct thread *th, bool whole,
+		     const char *comm)
 {
-	char comm[16];
-	comm_of(q, comm);
 	struct usage u;
 	if (whole)
 		usage_self(q, &u);
@@ -987,8 +1007,8 @@ static void generate(struct proc *p, const struct pnode *n, struct text *t)
 	case PK_MAPS:
 	case PK_SMAPS:
 	case PK_ROLLUP: gen_maps(t, k, q, n->kind); break;
-	case PK_STATUS: gen_status(t, k, q, th); break;
-	case PK_STAT: gen_stat(t, k, q, th, !n->task); break;
+	case PK_STATUS: gen_status(t, k, q, th, comm_of(q, n->tid)); break;
+	case PK_STAT: gen_stat(t, k, q, th, !n->task, comm_of(q, n->tid)); break;
 	case PK_STATM: gen_statm(t, k, q); break;
 	case PK_CMDLINE:
 	case PK_ENVIRON:
@@ -997,12 +1017,7 @@ static void generate(struct proc *p, const struct pnode *n, struct text *t)
 			read_mem(k, &q->mm, cmd ? q->mm.arg_start : q->mm.env_start, cmd ? q->mm.arg_end : q->mm.env_end, t);
 		}
 		break;
-	case PK_COMM: {
-		char comm[16];
-		comm_of(q, comm);
-		put(t, "%s\n", comm);
-		break;
-	}
+	case PK_COMM: put(t, "%s\n", comm_of(q, n->tid)); break;
 	case PK_MOUNTINFO:
 		put(t, "1 0 0:1 / / rw,relatime shared:1 - rootfs rootfs rw\n"
 		       "2 1 0:2 / /proc rw,nosuid,nodev,noexec,relatime shared:2 - proc proc rw\n");
@@ -1087,7 +1102,7 @@ int procfs_open(struct proc *p, const char *path, uint32_t flags)
 		return open_link_target(p, &n, flags);
 	if (is_link(n.kind))
 		return -ENOENT;   /* cwd: a directory of the sandbox, not opened through here */
-	if (flags & (OPEN_WRITE | OPEN_CREATE | OPEN_TRUNC))
+	if ((flags & (OPEN_WRITE | OPEN_CREATE | OPEN_TRUNC)) && n.kind != PK_COMM)   /* comm is 0644 */
 		return is_dir(n.kind) ? -EISDIR : -EACCES;
 	if ((flags & OPEN_DIRECTORY) && !is_dir(n.kind))
 		return -ENOTDIR;
@@ -1113,6 +1128,26 @@ void procfs_release(struct procfs_file *pf)
 	free(pf);
 }
 
+
+/* comm_write: a thread of the writer's own process takes the first 15
+ * bytes as its name (a newline too, as Linux keeps it); the whole count is
+ * taken. Another process's: EINVAL. */
+int64_t procfs_write(struct proc *p, struct open_file *of, const void *buf, uint64_t len)
+{
+	struct procfs_file *pf = of->proc;
+	if (pf->n.kind != PK_COMM)
+		return -EINVAL;
+	struct proc *q = visible_proc(p->k, pf->n.pid);
+	struct thread *t = !q ? NULL : pf->n.tid ? task_of(q, pf->n.tid) : proc_leader(q);
+	if (!t)
+		return -ESRCH;
+	if (q != p)
+		return -EINVAL;   /* not same_thread_group */
+	char name[16] = {0};
+	memcpy(name, buf, len < sizeof name - 1 ? len : sizeof name - 1);
+	thread_set_comm(t, name);
+	return (int64_t)len;
+}
 
 int64_t procfs_read(struct proc *p, struct open_file *of, void *buf, uint64_t len, uint64_t off)
 {
@@ -1145,6 +1180,7 @@ static void fill_stat(const struct pnode *n, struct stat *st)
 	st->st_nlink = is_dir(n->kind) ? 2 : 1;
 	st->st_mode = is_dir(n->kind) ? S_IFDIR | 0555 : is_link(n->kind) ? S_IFLNK | 0777
 				      : n->kind == PK_PAGEMAP || n->kind == PK_ENVIRON ? S_IFREG | 0400
+				      : n->kind == PK_COMM ? S_IFREG | 0644
 				      : S_IFREG | 0444;
 	st->st_blksize = 1024;
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = (time_t)EPOCH_SECONDS;
@@ -1224,6 +1260,25 @@ int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap)
 	}
 }
 
+/* The i-th smallest pid /proc shows (proc_pid_readdir goes up by number,
+ * next_tgid), or -1: pids are not in order in the table once they went
+ * round pid_max. */
+static int nth_pid(const struct kernel *k, uint64_t i)
+{
+	int below = 0;   /* the pid given last time round: the next is the smallest above it */
+	for (uint64_t n = 0;; n++) {
+		int next = -1;
+		for (size_t j = 0; j < k->svc->nprocs; j++) {
+			const struct proc *q = k->svc->procs[j];
+			if (q->pid > below && (next < 0 || q->pid < next) && (q->alive || !q->reaped))   /* visible_proc's rule */
+				next = q->pid;
+		}
+		if (next < 0 || n == i)
+			return next;
+		below = next;
+	}
+}
+
 /* getdents64 of a /proc directory: of->pos counts the entries given. */
 int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint64_t count)
 {
@@ -1246,7 +1301,7 @@ int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint
 				e = root_entries;
 				ne = N(root_entries);
 			} else if (pf->n.kind == PK_PID || pf->n.kind == PK_TID) {
-				e = pid_entries;
+				e = pf->n.kind == PK_PID ? pid_entries : TID_ENTRIES;
 				ne = pf->n.kind == PK_PID ? N(pid_entries) : N_TID_ENTRIES;
 			} else if (pf->n.kind == PK_VMDIR) {
 				e = vm_entries;
@@ -1268,10 +1323,7 @@ int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint
 			/* then the processes (root) or descriptors (fd/) by number */
 			int found = -1;
 			if (pf->n.kind == PK_ROOT) {
-				uint64_t seen = 0;
-				for (int pid = 1; pid <= k->svc->last_pid && found < 0; pid++)
-					if (visible_proc(k, pid) && seen++ == i)
-						found = pid;
+				found = nth_pid(k, i);
 			} else if (pf->n.kind == PK_FDDIR) {
 				struct proc *q = visible_proc(k, pf->n.pid);
 				uint64_t seen = 0;
@@ -1279,7 +1331,7 @@ int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint
 					if (q->fd[fd] && seen++ == i)
 						found = fd;
 				type = 10;
-			} else if (pf->n.kind == PK_TASKDIR) {   /* the threads, oldest first */
+			} else if (pf->n.kind == PK_TASKDIR) {   /* the thread list's order: the leader, then oldest first */
 				struct proc *q = visible_proc(k, pf->n.pid);
 				uint64_t seen = 0;
 				for (size_t t = 0; q && t < k->svc->nthreads && found < 0; t++)

@@ -206,14 +206,15 @@ static int64_t sys_sysinfo(struct kernel *k, uint64_t va)
 static int64_t sys_prctl(struct proc *p, uint64_t opt, uint64_t arg)
 {
 	switch (opt) {
-	case 15:   /* PR_SET_NAME: the name stays the program's */
-		return 0;
-	case 16: { /* PR_GET_NAME: the comm, 16 bytes */
+	case 15: { /* PR_SET_NAME: the calling thread's, its first 15 bytes */
 		char comm[16] = {0};
-		const char *name = p->exe ? strrchr(p->exe, '/') : NULL;
-		snprintf(comm, sizeof comm, "%s", name ? name + 1 : p->exe ? p->exe : "");
-		return put_user(p->k, arg, comm, sizeof comm);
+		if (os_strncpy_from_user(p->k, comm, arg, sizeof comm - 1) == -EFAULT)
+			return -EFAULT;   /* no NUL in 15 bytes: those 15 are the name */
+		thread_set_comm(p->thread, comm);
+		return 0;
 	}
+	case 16:   /* PR_GET_NAME: the calling thread's, 16 bytes */
+		return put_user(p->k, arg, p->thread->comm, sizeof p->thread->comm);
 	case 23:   /* PR_CAPBSET_READ: root holds every capability Linux 6.1 knows */
 		return arg <= 40 ? 1 : -EINVAL;
 	case 3:    /* PR_GET_DUMPABLE */
@@ -359,10 +360,10 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 		r.ret = -EAGAIN;
 		return r;
 	}
-	int err = 0;
-	struct proc *c = proc_fork(p, k->svc->last_pid + 1, &err);
+	int err = 0, nr = pid_next(k);
+	struct proc *c = nr < 0 ? NULL : proc_fork(p, nr, &err);
 	if (!c) {
-		r.ret = err == -EEXIST ? -EAGAIN : err;
+		r.ret = nr < 0 || err == -EEXIST ? -EAGAIN : err;
 		return r;
 	}
 	proc_exe_copy(c, p);
@@ -551,6 +552,7 @@ static struct sys_result sys_execve(struct proc *p, uint64_t path_va, uint64_t a
 	if (r.ret == 0) {
 		r.action = SYSA_EXEC;
 		threads_exec(p);
+		thread_comm_from_path(p->thread, path);   /* begin_new_exec: the name it was run by */
 		signal_exec(p);
 		fd_close_on_exec(p);
 		if (exe)
@@ -711,6 +713,7 @@ void proc_set_exe(struct proc *p, const char *host_path)
 {
 	int fd = open(host_path, O_PATH | O_CLOEXEC);
 	proc_exe_set(p, host_path, fd);
+	thread_comm_from_path(p->thread, host_path);
 	if (fd >= 0)
 		close(fd);
 }

@@ -42,6 +42,27 @@ struct thread *thread_new(struct proc *p, int tid)
 	return t;
 }
 
+void thread_set_comm(struct thread *t, const char *name)
+{
+	memset(t->comm, 0, sizeof t->comm);   /* strscpy_pad */
+	strncpy(t->comm, name, sizeof t->comm - 1);
+}
+
+void thread_comm_from_path(struct thread *t, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	thread_set_comm(t, slash ? slash + 1 : path);
+}
+
+struct thread *proc_leader(const struct proc *p)
+{
+	const struct services *svc = p->k->svc;
+	for (size_t i = 0; i < svc->nthreads; i++)
+		if (svc->threads[i]->p == p && svc->threads[i]->tid == p->pid)
+			return svc->threads[i];
+	return p->thread;
+}
+
 static void state_save(const struct proc *p, struct thread_state *s)
 {
 	s->sig_blocked = p->sig.blocked;
@@ -101,8 +122,10 @@ void threads_exec(struct proc *p)
 	struct services *svc = p->k->svc;
 	for (size_t i = 0; i < svc->nthreads; i++) {
 		struct thread *t = svc->threads[i];
-		if (t->p == p && t != p->thread)
+		if (t->p == p && t != p->thread) {
 			t->alive = false;
+			t->tid = 0;   /* gone: the leader's tid is the caller's now (release.c frees them) */
+		}
 	}
 	p->thread->tid = p->pid;
 	p->thread->clear_child_tid = 0;
@@ -175,7 +198,11 @@ struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint
 		r.ret = -EAGAIN;
 		return r;
 	}
-	int tid = k->svc->last_pid + 1;
+	int tid = pid_next(k);
+	if (tid < 0) {
+		r.ret = tid;
+		return r;
+	}
 	uint32_t tid32 = (uint32_t)tid;
 	if ((flags & CLONE_PARENT_SETTID) && put_user(k, ptid, &tid32, 4)) {
 		r.ret = -EFAULT;
@@ -196,6 +223,7 @@ struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint
 	 * alternate stack (a fork keeps it: signal_fork) */
 	t->saved.ss_sp = t->saved.ss_size = 0;
 	t->saved.ss_autodisarm = false;
+	memcpy(t->comm, p->thread->comm, sizeof t->comm);   /* dup_task_struct: the creator's name */
 	t->clear_child_tid = flags & CLONE_CHILD_CLEARTID ? ctid : 0;
 	r.ret = tid;
 	r.action = SYSA_THREAD;
