@@ -433,14 +433,15 @@ static void set_start_registers(struct cpu *c, const struct exec_image *img)
  * force_signal_inject. */
 static void report_trap_death(struct cpu *c, struct task *t)
 {
+	const char *name = proc_thread_comm(t->p);   /* the thread's, "in" the program's file */
 	uint64_t sp = 0;
 	uc_reg_read(c->uc, sp_reg(c), &sp);
 	if (c->f->arch == ARCH_X86_64)
-		fprintf(stderr, "traps: %s[%d] %s%s ip:%" PRIx64 " sp:%" PRIx64 " error:0 in %s\n", t->comm, t->tid,
+		fprintf(stderr, "traps: %s[%d] %s%s ip:%" PRIx64 " sp:%" PRIx64 " error:0 in %s\n", name, t->tid,
 			strcmp(c->trap_killer, "general protection fault") ? "trap " : "", c->trap_killer, c->trap_pc, sp,
 			t->comm);
 	else
-		fprintf(stderr, "%s[%d]: %s: pc=%016" PRIx64 "\n", t->comm, t->tid, c->trap_killer, c->trap_pc);
+		fprintf(stderr, "%s[%d]: %s: pc=%016" PRIx64 "\n", name, t->tid, c->trap_killer, c->trap_pc);
 }
 
 /* What Linux prints when a process dies of a fault (show_signal_msg on x86,
@@ -455,18 +456,18 @@ static void report_death(struct cpu *c, struct task *t)
 		return;
 	const struct fault_record *r = &c->killer;
 	if (r->outcome == OUT_OOM) {   /* oom_kill_process: the faulting process is the victim */
-		fprintf(stderr, "Out of memory: Killed process %d (%s)\n", t->pid, t->comm);
+		fprintf(stderr, "Out of memory: Killed process %d (%s)\n", t->pid, proc_thread_comm(t->p));
 		return;
 	}
 	uint64_t sp = 0;
 	uc_reg_read(c->uc, sp_reg(c), &sp);
 	if (c->f->arch == ARCH_X86_64)
 		fprintf(stderr, "%s[%d]: %s at %" PRIx64 " ip %" PRIx64 " sp %" PRIx64 " error %" PRIx64 " in %s\n",
-			t->comm, t->tid, r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp, r->hw.syn.code,
-			t->comm);
+			proc_thread_comm(t->p), t->tid, r->signo == SIGBUS ? "bus error" : "segfault", r->va, r->pc, sp,
+			r->hw.syn.code, t->comm);
 	else
 		fprintf(stderr, "%s[%d]: unhandled exception: %s, ESR 0x%016" PRIx64 ", FAR 0x%016" PRIx64 " in %s\n",
-			t->comm, t->tid, mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, t->comm);
+			proc_thread_comm(t->p), t->tid, mmu_fault_kind_name(r->hw.kind), r->hw.syn.code, r->va, t->comm);
 }
 
 /* The end of the current process: an exit, or a signal's default action;

@@ -498,8 +498,9 @@ struct proc *sched_next(struct kernel *k);
  * (made current by kernel_switch_thread). */
 struct proc *sched_next_thread(struct kernel *k, int *tid);
 void kernel_switch_thread(struct kernel *k, struct proc *p, int tid);
-/* The tid of p's thread that runs (or ran last). */
+/* The tid of p's thread that runs (or ran last), and its name (comm). */
 int proc_tid(const struct proc *p);
+const char *proc_thread_comm(const struct proc *p);
 /* The turn of the process just picked (made current): */
 enum sched_verdict {
 	TURN_RUN,       /* it is runnable: run it */

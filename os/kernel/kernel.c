@@ -119,6 +119,7 @@ bool proc_alive(const struct proc *p) { return p->alive; }
 int proc_exit_status(const struct proc *p) { return p->status; }
 
 int proc_tid(const struct proc *p) { return p->thread->tid; }
+const char *proc_thread_comm(const struct proc *p) { return p->thread->comm; }
 
 void kernel_switch_thread(struct kernel *k, struct proc *p, int tid)
 {
