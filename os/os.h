@@ -277,6 +277,8 @@ enum os_op_kind {
 	OP_TRUNCATE,    /* a file's size set to file.len (O_TRUNC, ftruncate): cached pages past it go */
 	OP_FSYNC,       /* a file's dirty pages written back (fsync) */
 	OP_MREMAP,      /* as made: addr, len (the old length), new_len, flags (MREMAP_*), new_addr */
+	OP_PLACE,       /* several CPUs: `pid`'s thread takes a turn on place.cpu, with the other
+			 * CPUs in place.lazy idle (lazy TLB); place.migrated: it moved there */
 };
 struct os_op {
 	enum os_op_kind kind;
@@ -289,6 +291,7 @@ struct os_op {
 		/* OP_MMAP ... OP_MADVISE: the arguments (mmap: MAPF_* flags; msync:
 		 * MSF_*; madvise: prot holds the enum os_advice) and the result. */
 		struct { uint64_t addr, len; uint32_t prot, flags; int64_t result; uint64_t new_len, new_addr; } as;
+		struct { unsigned cpu; uint64_t lazy; bool migrated; } place;
 	} u;
 	/* OP_MMAP of a file, OP_PREAD ... OP_FSYNC: the file (NULL for an
 	 * anonymous mapping, or a descriptor with no file behind it). */
@@ -498,6 +501,10 @@ struct proc *sched_next(struct kernel *k);
  * (made current by kernel_switch_thread). */
 struct proc *sched_next_thread(struct kernel *k, int *tid);
 void kernel_switch_thread(struct kernel *k, struct proc *p, int tid);
+/* What sched_next_thread's placement did, done again from a trace
+ * (OP_PLACE): p's address space enters `cpu`, the CPUs in `lazy` idle.
+ * -EINVAL if the machine has no such CPU. */
+int kernel_place(struct kernel *k, struct proc *p, unsigned cpu, uint64_t lazy, bool migrated);
 /* The tid of p's thread that runs (or ran last), and its name (comm). */
 int proc_tid(const struct proc *p);
 const char *proc_thread_comm(const struct proc *p);

@@ -263,11 +263,6 @@ static int run_program(struct run_opts *opts)
 		rc = 2;
 		goto out;
 	}
-	if (o.s.record && mmu_cpus(kernel_mmu(k)) > 1) {   /* a trace has no CPUs: its replay would differ */
-		fprintf(stderr, "mmusim: --record takes one CPU (a trace does not say which CPU ran what)\n");
-		rc = 2;
-		goto out;
-	}
 	if (o.warm && (rc = warm_run(k, co, &o)))   /* before anyone listens */
 		goto out;
 	rc = 1;
@@ -278,10 +273,12 @@ static int run_program(struct run_opts *opts)
 		goto out;
 	if (o.s.record) {
 		/* What replaying needs besides the trace: the same machine. */
-		char comment[1024];
-		snprintf(comment, sizeof comment, "mmusim run --record of %s; replay with --preset %s --personality %s%s%s%s%s",
+		char comment[1024], cpus[32] = "";
+		if (mmu_cpus(kernel_mmu(k)) > 1)
+			snprintf(cpus, sizeof cpus, " --cpus %u", mmu_cpus(kernel_mmu(k)));
+		snprintf(comment, sizeof comment, "mmusim run --record of %s; replay with --preset %s --personality %s%s%s%s%s%s",
 			 program, p.name, personality_name(oc.personality), o.s.m.mem ? " --mem " : "", o.s.m.mem ? o.s.m.mem : "",
-			 o.s.m.swap ? " --swap " : "", o.s.m.swap ? o.s.m.swap : "");
+			 o.s.m.swap ? " --swap " : "", o.s.m.swap ? o.s.m.swap : "", cpus);
 		if (!(rec = recorder_create(o.s.record, k, comment, err, sizeof err))) {
 			errmsg_print(err);
 			goto out;

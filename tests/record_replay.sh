@@ -84,6 +84,13 @@ done
 # Robust futex lists: the kernel reads and writes the dying threads' lists
 # (at a thread's exit, a process's exit, exec, and a death by SIGSEGV,
 # where the fatal access is written "caught" and an exit record follows).
+# Several CPUs: each turn's CPU, lazy CPUs and migrations are in the trace,
+# so the replay's TLBs, shootdowns (IPIs, lazy skips, flush generations)
+# and per-CPU figures are the run's.
+for arch in x86_64 aarch64; do
+	check "$tmp/$arch-smp2-shootdown" $arch shootdown 0 --cpus 2
+	check "$tmp/$arch-smp4-pool" $arch worker_pool 0 --cpus 4
+done
 for arch in x86_64 aarch64; do
 	check "$tmp/$arch-robust" $arch robust_mutex 0
 done

@@ -345,7 +345,10 @@ static void test_header_errors(void)
 static void test_record_errors(void)
 {
 	EXPECT_BODY(1, "t.mtr:12: unknown record type 0", OTHER(0), 0);
-	EXPECT_BODY(1, "unknown record type 23", OTHER(23), 0);
+	EXPECT_BODY(1, "unknown record type 24", OTHER(24), 0);
+	/* cpu (keys pid, cpu, lazy): lazy names the CPU itself */
+	EXPECT_BODY(1, "\"lazy\" names the CPU the turn runs on", OTHER(TR_CPU), 0x88, 0x80, 0x80, 0x30, 0x01, 0x01, 0x02);
+	EXPECT_BODY(1, "\"cpu\" must be 0 to 63", OTHER(TR_CPU), 0x88, 0x80, 0x80, 0x10, 0x01, 0x40);
 	EXPECT_BODY(1, "reserved bits set in tag 0x40", 0x40, 0x02);
 	EXPECT_BODY(1, "reserved bits set in extension", 0x20, 0x80, 0x02);
 	EXPECT_BODY(1, "varint does not fit in 64 bits", 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02);
@@ -361,7 +364,7 @@ static void test_record_errors(void)
 	/* mremap with an empty "flags" (keys addr, len, flags, new_len): JSON cannot say that either */
 	EXPECT_BODY(1, "\"flags\" must be a non-empty set of maymove", OTHER(TR_MREMAP), 0xb0, 0x81, 0x80, 0x04, 0x01, 0x01,
 		    0x00, 0x01);
-	EXPECT_BODY(1, "unknown keys in mask", OTHER(TR_EXEC), 0x80, 0x80, 0x80, 0x10);   /* bit 25: past K_NEW_ADDR */
+	EXPECT_BODY(1, "unknown keys in mask", OTHER(TR_EXEC), 0x80, 0x80, 0x80, 0x80, 0x01);   /* bit 28: past K_MIGRATED */
 	EXPECT_BODY(1, "key \"child\" is not allowed for op \"exec\"", OTHER(TR_EXEC), 0x80, 0x08, 0x02);   /* keys: 1 << 10 */
 	EXPECT_BODY(1, "missing key \"pid\" for op \"switch\"", OTHER(TR_SWITCH), 0x00);
 	EXPECT_BODY(1, "missing key \"len\" for op \"mmap\"", OTHER(TR_MMAP), 0x00);

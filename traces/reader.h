@@ -55,7 +55,7 @@ int reader_fail(struct trace_reader *r, uint64_t pos, char *err, size_t errlen, 
 enum trace_key {
 	K_OP, K_VA, K_SIZE, K_PID, K_ADDR, K_LEN, K_PROT, K_FLAGS, K_STACK_TOP, K_BRK, K_CHILD, K_CODE, K_N,
 	K_FD, K_OFFSET, K_PATH, K_FILL, K_ADVICE, K_VALUE, K_UACCESS, K_SWITCH, K_NAME, K_CAUGHT, K_NEW_LEN,
-	K_NEW_ADDR, K_COUNT
+	K_NEW_ADDR, K_CPU, K_LAZY, K_MIGRATED, K_COUNT
 };
 extern const char *const trace_key_name[K_COUNT];
 #define B(k) (1u << (k))

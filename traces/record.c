@@ -16,6 +16,9 @@
  *   - every context switch is a "switch", even to the process that ran
  *     (the replay switches too); a fork leaves the parent current
  *     ("switch":false), as the system call does;
+ *   - with several CPUs, each turn's placement is a "cpu" record: the CPU,
+ *     the CPUs idle in lazy TLB mode, a migration (the replay places the
+ *     same way; it has no threads to choose from);
  *   - exec, exit, mmap, munmap, mprotect, brk, msync, madvise and mremap as made,
  *     with their arguments (a replay makes the same choices from the same
  *     state, kernel-chosen addresses included);
@@ -315,6 +318,18 @@ static void on_op(void *ctx, const struct os_op *op)
 	if (r->holding)
 		put_held(r, op->kind == OP_ACCESS && op->pid == r->cur && op->u.access.uaccess);
 	struct rec_proc *rp = find_proc(r, op->pid);
+	if (op->kind == OP_PLACE) {   /* instructions so far ran on the CPU before */
+		if (!rp || rp->doomed)
+			return;
+		flush_insns(r);
+		struct trace_rec t = rec(TR_CPU);
+		t.pid = op->pid;
+		t.cpu = op->u.place.cpu;
+		t.lazy = op->u.place.lazy;
+		t.migrated = op->u.place.migrated;
+		put(r, &t);
+		return;
+	}
 	if (op->kind == OP_SWITCH) {
 		if (rp && rp->doomed)
 			return;   /* the replay has no such process any more */
@@ -436,6 +451,7 @@ static void on_op(void *ctx, const struct os_op *op)
 		break;
 	case OP_SWITCH:
 	case OP_EXIT:
+	case OP_PLACE:
 		break;   /* above */
 	}
 }

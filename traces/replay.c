@@ -317,6 +317,17 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 		proc_exit(p, t->code);
 		s->res->last_status = proc_exit_status(p);
 		return 0;
+	case TR_CPU: {   /* where the next turn runs; the "switch" that follows (if any) says whose */
+		p = proc_find(k, t->pid);
+		if (killed(p))
+			return 0;
+		if (!p || !proc_alive(p))
+			return fail(s, "process %d %s", t->pid, p ? "has exited" : "does not exist");
+		if (kernel_place(k, p, t->cpu, t->lazy, t->migrated))
+			return fail(s, "CPU %u: the machine has %u (replay with --cpus as the trace's comment says)", t->cpu,
+				    mmu_cpus(kernel_mmu(k)));
+		return 0;
+	}
 	case TR_SWITCH: {
 		struct proc *before = kernel_current(k);
 		if (!(p = target(s, t->pid)))

@@ -159,6 +159,9 @@ static uint32_t canonical_keys(const struct trace_rec *r)
 	case TR_SWITCH:
 		k |= B(K_PID);   /* always, as the canonical line has it */
 		break;
+	case TR_CPU:
+		k |= B(K_PID) | B(K_CPU) | (r->lazy ? B(K_LAZY) : 0) | (r->migrated ? B(K_MIGRATED) : 0);
+		break;
 	case TR_INSNS:
 		k |= B(K_N);
 		break;
@@ -191,7 +194,9 @@ static uint8_t *encode_key(const struct trace_rec *r, int k, uint8_t *p)
 	case K_NAME: return put_string(p, r->name ? r->name : "");
 	case K_NEW_LEN: return put_varint(p, r->new_len);
 	case K_NEW_ADDR: return put_varint(p, r->new_addr);
-	default: return p;
+	case K_CPU: return put_varint(p, r->cpu);
+	case K_LAZY: return put_varint(p, r->lazy);
+	default: return p;   /* K_SWITCH, K_MIGRATED: present or not */
 	}
 }
 
@@ -381,6 +386,15 @@ static bool decode_key(struct trace_reader *r, struct cursor *c, int k, struct t
 	case K_BRK: return get_varint(c, &rec->brk);
 	case K_NEW_LEN: return get_varint(c, &rec->new_len);
 	case K_NEW_ADDR: return get_varint(c, &rec->new_addr);
+	case K_LAZY: return get_varint(c, &rec->lazy);
+	case K_CPU:
+		if (!get_ranged(c, 0, 63, "\"cpu\" must be 0 to 63", &v))
+			return false;
+		rec->cpu = (uint32_t)v;
+		return true;
+	case K_MIGRATED:
+		rec->migrated = true;
+		return true;
 	case K_PID:
 		if (!get_ranged(c, 1, INT32_MAX, "\"pid\" must be 1 to 2147483647", &v))
 			return false;
@@ -469,6 +483,10 @@ static bool check_flags(struct cursor *c, const struct trace_rec *rec, uint32_t 
 	case TR_MREMAP:
 		if ((keys & B(K_FLAGS)) && (!f || (f & ~(TR_MREMAP_MAYMOVE | TR_MREMAP_FIXED | TR_MREMAP_DONTUNMAP))))
 			c->why = "\"flags\" must be a non-empty set of maymove, fixed, dontunmap";
+		break;
+	case TR_CPU:
+		if (rec->lazy >> rec->cpu & 1)
+			c->why = "\"lazy\" names the CPU the turn runs on";
 		break;
 	default:
 		break;

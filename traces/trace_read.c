@@ -189,7 +189,7 @@ static int parse_hex(const char *s, uint64_t *out)
 const char *const trace_key_name[K_COUNT] = {
 	"op", "va", "size", "pid", "addr", "len", "prot", "flags", "stack_top", "brk", "child", "code", "n",
 	"fd", "offset", "path", "fill", "advice", "value", "uaccess", "switch", "name", "caught", "new_len",
-	"new_addr",
+	"new_addr", "cpu", "lazy", "migrated",
 };
 #define key_name trace_key_name
 
@@ -219,6 +219,7 @@ const struct op_info trace_ops[TR_OP_LAST + 1] = {
 	[TR_FSYNC] = {"fsync", TR_FSYNC, B(K_FD), B(K_FD)},
 	[TR_MREMAP] = {"mremap", TR_MREMAP, B(K_ADDR) | B(K_LEN) | B(K_NEW_LEN) | B(K_FLAGS) | B(K_NEW_ADDR),
 		       B(K_ADDR) | B(K_LEN) | B(K_NEW_LEN)},
+	[TR_CPU] = {"cpu", TR_CPU, B(K_CPU) | B(K_LAZY) | B(K_MIGRATED), B(K_PID) | B(K_CPU)},
 };
 #define op_table trace_ops
 
@@ -589,6 +590,21 @@ static int decode_record(const cJSON *j, struct trace_rec *rec, char *path, char
 		break;
 	case TR_SWITCH:
 		break;
+	case TR_CPU: {
+		uint64_t cpu;
+		if (get_count(f[K_CPU], "cpu", &cpu, msg, n))
+			return -1;
+		if (cpu >= 64)
+			return bad(msg, n, "\"cpu\" must be 0 to 63");
+		rec->cpu = (uint32_t)cpu;
+		if (f[K_LAZY] && get_count(f[K_LAZY], "lazy", &rec->lazy, msg, n))
+			return -1;
+		if (rec->lazy >> rec->cpu & 1)
+			return bad(msg, n, "\"lazy\" names the CPU the turn runs on");
+		if (f[K_MIGRATED] && get_bool(f[K_MIGRATED], "migrated", &rec->migrated, msg, n))
+			return -1;
+		break;
+	}
 	case TR_INSNS:
 		if (get_count(f[K_N], "n", &rec->len, msg, n))
 			return -1;

@@ -205,7 +205,7 @@ static size_t format_line(const struct trace_rec *r, char *out)
 		[TR_SWITCH] = "switch", [TR_INSNS] = "insns", [TR_FILE] = "file", [TR_OPEN] = "open",
 		[TR_CLOSE] = "close", [TR_MSYNC] = "msync", [TR_MADVISE] = "madvise", [TR_MEMLIMIT] = "memlimit",
 		[TR_PREAD] = "pread", [TR_PWRITE] = "pwrite", [TR_FTRUNCATE] = "ftruncate", [TR_FSYNC] = "fsync",
-		[TR_MREMAP] = "mremap",
+		[TR_MREMAP] = "mremap", [TR_CPU] = "cpu",
 	};
 	static const uint32_t open_bits[] = {TR_O_READ | TR_O_WRITE, TR_O_READ, TR_O_WRITE, TR_O_CREATE, TR_O_TRUNC};
 	static const char *const open_names[] = {"rdwr", "rdonly", "wronly", "create", "trunc"};
@@ -331,6 +331,15 @@ static size_t format_line(const struct trace_rec *r, char *out)
 	case TR_SWITCH:
 		p = put_dec_field(p, "pid", r->pid);
 		pid_done = true;
+		break;
+	case TR_CPU:
+		p = put_dec_field(p, "pid", r->pid);
+		pid_done = true;
+		p = put_count_field(p, "cpu", r->cpu);
+		if (r->lazy)
+			p = put_count_field(p, "lazy", r->lazy);
+		if (r->migrated)
+			p = put_str(p, ",\"migrated\":true");
 		break;
 	case TR_INSNS:
 		p = put_count_field(p, "n", r->len);

@@ -18,8 +18,9 @@ enum trace_op {
 	TR_FILE, TR_OPEN, TR_CLOSE, TR_MSYNC, TR_MADVISE, TR_MEMLIMIT,
 	TR_PREAD, TR_PWRITE, TR_FTRUNCATE, TR_FSYNC,   /* file I/O through the page cache */
 	TR_MREMAP,
+	TR_CPU,                                        /* several CPUs: where a turn runs */
 };
-#define TR_OP_LAST TR_MREMAP
+#define TR_OP_LAST TR_CPU
 
 #define TR_PROT_R 1u
 #define TR_PROT_W 2u
@@ -77,6 +78,9 @@ struct trace_rec {
 	uint64_t offset;      /* mmap of a file, pread, pwrite */
 	const char *path;     /* file, open: valid until the next trace_next */
 	const char *name;     /* file: the name the kernel gives it, when not its path (NULL) */
+	uint32_t cpu;         /* cpu: the CPU the turn runs on */
+	uint64_t lazy;        /* cpu: the other CPUs that idle in lazy TLB mode, a bit each */
+	bool migrated;        /* cpu: the thread moved to it */
 	uint32_t advice;      /* madvise: enum trace_advice */
 	uint32_t fill;        /* file: enum trace_fill */
 	uint8_t fill_byte;    /* file with TR_FILL_BYTE */

@@ -10,6 +10,8 @@
  * lowest number. */
 #include "os/kernel/kernel.h"
 
+#include <errno.h>
+
 static bool can_run(const struct thread *t)
 {
 	return t && t->alive && t->p->alive && !t->futex_wait;
@@ -68,14 +70,34 @@ void sched_place(struct kernel *k, struct thread *t)
 		cpu = idle;
 	else
 		cpu = t->cpu;
-	struct smp_stats *st = smp_stats_of(k);
-	if (t->placed && cpu != t->cpu)
-		st->migrations++;
+	bool migrated = t->placed && cpu != t->cpu;
 	t->cpu = (uint8_t)cpu;
 	t->placed = true;
-	smp_enter(k, cpu, &t->p->mm);
 	/* The others idle (lazy TLB) when what they ran cannot run. */
+	uint64_t lazy = 0;
+	for (unsigned c = 0; c < n; c++)
+		if (c != cpu && !holder_of(k, c, t))
+			lazy |= 1ull << c;
+	kernel_place(k, t->p, cpu, lazy, migrated);
+}
+
+int kernel_place(struct kernel *k, struct proc *p, unsigned cpu, uint64_t lazy, bool migrated)
+{
+	unsigned n = mmu_cpus(k->mmu);
+	if (cpu >= n)
+		return -EINVAL;
+	if (migrated)
+		smp_stats_of(k)->migrations++;
+	smp_enter(k, cpu, &p->mm);
 	for (unsigned c = 0; c < n; c++)
 		if (c != cpu)
-			smp_set_lazy(k, c, !holder_of(k, c, t));
+			smp_set_lazy(k, c, lazy >> c & 1);
+	if (op_hooked(k)) {
+		struct os_op op = {.kind = OP_PLACE};
+		op.u.place.cpu = cpu;
+		op.u.place.lazy = lazy & ~(1ull << cpu);
+		op.u.place.migrated = migrated;
+		op_emit(k, p->pid, &op);
+	}
+	return 0;
 }
