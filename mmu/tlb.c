@@ -14,7 +14,8 @@ static bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
 void tlb_forget(struct tlb *t)
 {
-	t->last = NULL;
+	for (unsigned i = 0; i < TLB_MEMO_SLOTS; i++)
+		t->memo[i].page = TLB_NO_KEY;
 	t->missed_page = ~0ull;
 }
 
@@ -258,7 +259,29 @@ static inline uint32_t entry_find(const struct tlb_array *a, uint64_t key, uint1
 	return j;
 }
 
-const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
+/* Whether entry i is the only one of its array matching key and asid. */
+static bool matches_only(const struct tlb_array *a, size_t i, uint64_t key, uint16_t asid)
+{
+	for (uint32_t j = *hash_bucket(a, key); j; j = a->chain[j - 1])
+		if (j - 1 != i && entry_matches(a, j - 1, key, asid))
+			return false;
+	return true;
+}
+
+/* Where entry `way` of `set` sits, for a memo. */
+static void memo_place(struct tlb_memo *s, struct tlb_array *a, uint32_t set, uint32_t way, uint64_t key,
+		       uint16_t asid)
+{
+	size_t i = (size_t)set * a->ways + way;
+	s->e = &a->e[i];
+	s->a = a;
+	s->head = &a->head[set];
+	s->set = set;
+	s->way = way;
+	s->only = matches_only(a, i, key, asid);
+}
+
+const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid, struct tlb_memo *s)
 {
 	for (unsigned i = 0; i < t->narrays; i++) {
 		struct tlb_array *a = &t->arr[i];
@@ -269,17 +292,22 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
 			size_t row = (size_t)set * a->ways;
 			/* The set's most recently used entry again: its position in
 			 * the replacement order cannot change, so nothing to touch. */
-			if (entry_matches(a, row + a->head[set], key, asid))
-				return &a->e[row + a->head[set]];
+			if (entry_matches(a, row + a->head[set], key, asid)) {
+				memo_place(s, a, set, a->head[set], key, asid);
+				return s->e;
+			}
 			uint32_t j = entry_find(a, key, asid, false);
 			if (j) {
 				touch(a, set, (uint32_t)(j - 1 - row));
-				return &a->e[j - 1];
+				memo_place(s, a, set, (uint32_t)(j - 1 - row), key, asid);
+				return s->e;
 			}
 		}
 	}
 	return NULL;
 }
+
+void tlb_memo_touch(const struct tlb_memo *s) { touch(s->a, s->set, s->way); }
 
 static struct tlb_slot slot_of(uint64_t key, const struct tlb_entry *e)
 {
