@@ -45,7 +45,8 @@ struct tlb_array {
 
 /* A translation a lookup found: the lookup's answer for the 4 KiB page
  * `page` (the full va >> 12: a non-canonical address never matches its
- * masked twin) while nothing is filled or flushed (tlb_forget empties it).
+ * masked twin) while nothing is flushed (tlb_forget empties it) and no
+ * fill replaces its entry or maps its page (memo_forget_fill).
  * It answers without a lookup when its way is its set's most recent
  * (`*head == way`): a lookup would return it touching nothing. Else, when
  * `only` (no other entry of its array matches the page and ASID, so a
