@@ -43,16 +43,33 @@ struct tlb_array {
 	uint64_t present;    /* sizes filled since creation (a superset of those held) */
 };
 
+/* A translation a lookup found: the lookup's answer for the 4 KiB page
+ * `page` (the full va >> 12: a non-canonical address never matches its
+ * masked twin) while nothing is flushed (tlb_forget empties it) and no
+ * fill replaces its entry or maps its page (memo_forget_fill).
+ * It answers without a lookup when its way is its set's most recent
+ * (`*head == way`): a lookup would return it touching nothing. Else, when
+ * `only` (no other entry of its array matches the page and ASID, so a
+ * lookup finds it and no other), a lookup would return it after touching
+ * it: tlb_memo_touch does the same. `grants`: bit acc set when a user
+ * access of that kind passes entry_grants under the PKRU it was made with
+ * (mmu_set_pkru empties it when that changes). */
+struct tlb_memo {
+	uint64_t page;       /* TLB_NO_KEY when empty */
+	const struct tlb_entry *e;
+	const uint32_t *head;
+	struct tlb_array *a;
+	uint32_t set, way;
+	uint8_t grants;
+	bool only;
+};
+#define TLB_MEMO_SLOTS 64   /* direct-mapped by page: a stack, a heap and a data page or two at once */
+
 struct tlb {
 	uint32_t latency;
 	unsigned narrays;
 	struct tlb_array arr[TLB_MAX_ARRAYS];
-	/* The entry the last hit returned, for the 4 KiB page last_page (va >>
-	 * 12): while nothing is filled or flushed it is its set's most recent
-	 * and answers that page again exactly as a lookup would, touching
-	 * nothing. NULL when unknown. */
-	const struct tlb_entry *last;
-	uint64_t last_page;
+	struct tlb_memo memo[TLB_MEMO_SLOTS];
 	/* The 4 KiB page (va >> 12) the last lookup missed, for the same
 	 * ASID: until a fill it misses again. ~0 when none. */
 	uint64_t missed_page;
@@ -126,10 +143,14 @@ static inline bool mmu_va_in_range(const struct mmu *m, uint64_t va)
 /* tlb.c */
 bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *err, size_t errlen);
 void tlb_free(struct tlb *t);
-const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid);
+/* The entry for va, or NULL; *s gets where it sits (all but page and
+ * grants). */
+const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid, struct tlb_memo *s);
+/* What a lookup of a memo's page does when the memo is not the most recent. */
+void tlb_memo_touch(const struct tlb_memo *s);
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x);
 uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid);
-void tlb_forget(struct tlb *t);   /* no remembered hit or miss (struct tlb's last, missed_page) */
+void tlb_forget(struct tlb *t);   /* no remembered hit or miss (struct tlb's memo, missed_page) */
 
 /* walk.c */
 bool wc_init(struct walk_cache *w, const struct walk_cache_config *c, char *err, size_t errlen);

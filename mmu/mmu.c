@@ -120,7 +120,13 @@ void mmu_set_context(struct mmu *m, uint64_t root_pa, uint16_t asid)
 		tlb_forget(&m->tlb[i]);   /* what it remembers was for another ASID */
 }
 
-void mmu_set_pkru(struct mmu *m, uint32_t pkru) { m->pkru = pkru; }
+void mmu_set_pkru(struct mmu *m, uint32_t pkru)
+{
+	if (pkru != m->pkru)
+		for (int i = 0; i < TLB_COUNT; i++)
+			tlb_forget(&m->tlb[i]);   /* the memos' grants were for the old PKRU */
+	m->pkru = pkru;
+}
 
 void mmu_set_observer(struct mmu *m, mmu_event_fn fn, void *ctx)
 {
@@ -172,27 +178,59 @@ static void xlate_from_entry(struct mmu_xlate *x, const struct tlb_entry *e, uin
 	x->walk.nsteps = 0;
 }
 
-/* The entry of TLB t that grants the access, or NULL. A hit is remembered:
- * its page (the full, unmasked address: a non-canonical one must not pass
- * for its masked twin) gets it again without a lookup while nothing is
- * filled or flushed, as it is its set's most recent and a lookup would
- * touch nothing. So is a page that missed: it misses again until a fill. */
+/* The grants bits of a memo (struct tlb_memo) for entry e. */
+static uint8_t user_grants(const struct mmu *m, const struct tlb_entry *e)
+{
+	return (uint8_t)(entry_grants(m, e, ACC_READ, true) << ACC_READ |
+			 entry_grants(m, e, ACC_WRITE, true) << ACC_WRITE |
+			 entry_grants(m, e, ACC_FETCH, true) << ACC_FETCH);
+}
+
+/* The memo slot of a page. */
+static inline struct tlb_memo *memo_of(struct tlb *t, uint64_t page)
+{
+	return &t->memo[page & (TLB_MEMO_SLOTS - 1)];
+}
+
+/* The memo's entry for page, when it is the lookup's answer (see struct
+ * tlb_memo), after what the lookup would touch; else NULL. */
+static inline const struct tlb_memo *memo_hit(struct tlb *t, uint64_t page)
+{
+	const struct tlb_memo *s = memo_of(t, page);
+	if (s->page != page)
+		return NULL;
+	if (*s->head != s->way) {
+		if (!s->only)
+			return NULL;
+		tlb_memo_touch(s);
+	}
+	return s;
+}
+
+/* The entry of TLB t that grants the access, or NULL. A hit is memoized
+ * (struct tlb_memo) by its page; so is a page that missed: it misses
+ * again until a fill. */
 static inline const struct tlb_entry *tlb_answer(struct mmu *m, struct tlb *t, uint64_t va, enum mmu_access acc,
 						 bool user, bool check)
 {
 	uint64_t page = va >> 12;
-	const struct tlb_entry *e = t->last && page == t->last_page ? t->last : NULL;
+	const struct tlb_memo *s = memo_hit(t, page);
+	const struct tlb_entry *e = s ? s->e : NULL;
 	if (!e && page != t->missed_page) {
-		e = tlb_lookup(t, va & m->va_mask, m->asid);
-		if (!e)
+		struct tlb_memo n;
+		e = tlb_lookup(t, va & m->va_mask, m->asid, &n);
+		if (!e) {
 			t->missed_page = page;
+		} else {
+			n.page = page;
+			n.grants = user_grants(m, e);
+			*memo_of(t, page) = n;
+		}
 	}
 	if (!e || !entry_grants(m, e, acc, user))
 		return NULL;
 	if (check)   /* --check-tlb: only mmu_access asks (mmu_access_tlb passes a constant false) */
 		mmu_check_hit(m, e, va);
-	t->last = e;
-	t->last_page = page;
 	return e;
 }
 
@@ -240,7 +278,8 @@ static inline uint32_t count_lookups(struct mmu *m, enum tlb_id l1, uint64_t va,
 	return cycles;
 }
 
-bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
+/* mmu_access_tlb past its memo: the whole lookup. */
+__attribute__((noinline)) static bool access_tlb_looked_up(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	const struct tlb_entry *e;
@@ -255,6 +294,44 @@ bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
 		tlb_fill(m, l1, &x);
 	}
 	return true;
+}
+
+/* An L1 hit: counted as count_lookups does at level 1. */
+static inline void count_l1_hit(struct mmu *m, enum tlb_id l1, enum mmu_access acc)
+{
+	m->st.accesses[acc]++;
+	m->st.cycles[COST_TLB_L1] += m->tlb[l1].latency;
+	m->st.tlb_hits[l1]++;
+}
+
+/* An L1 hit on a memo whose entry is not its set's most recent: the touch
+ * the lookup would do, then the count. Out of line, so that the fast path
+ * makes no call (and has no registers to save). */
+__attribute__((noinline)) static bool access_tlb_touched(struct mmu *m, uint64_t va, enum mmu_access acc)
+{
+	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	tlb_memo_touch(memo_of(&m->tlb[l1], va >> 12));
+	count_l1_hit(m, l1, acc);
+	return true;
+}
+
+/* Most accesses: an L1 hit the memo answers (what tlb_level, then
+ * count_lookups at level 1, would do). Everything else, a memo that does
+ * not grant the access included, takes the whole path. */
+bool mmu_access_tlb(struct mmu *m, uint64_t va, enum mmu_access acc, bool user)
+{
+	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	uint64_t page = va >> 12;
+	const struct tlb_memo *s = memo_of(&m->tlb[l1], page);
+	if (__builtin_expect(s->page == page && user && (s->grants >> acc & 1), 1)) {
+		if (__builtin_expect(*s->head == s->way, 1)) {
+			count_l1_hit(m, l1, acc);
+			return true;
+		}
+		if (s->only)
+			return access_tlb_touched(m, va, acc);
+	}
+	return access_tlb_looked_up(m, va, acc, user);
 }
 
 bool mmu_access(struct mmu *m, uint64_t va, enum mmu_access acc, bool user, struct mmu_xlate *x)

@@ -14,7 +14,8 @@ static bool is_pow2(uint32_t v) { return v && !(v & (v - 1)); }
 
 void tlb_forget(struct tlb *t)
 {
-	t->last = NULL;
+	for (unsigned i = 0; i < TLB_MEMO_SLOTS; i++)
+		t->memo[i].page = TLB_NO_KEY;
 	t->missed_page = ~0ull;
 }
 
@@ -258,7 +259,29 @@ static inline uint32_t entry_find(const struct tlb_array *a, uint64_t key, uint1
 	return j;
 }
 
-const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
+/* Whether entry i is the only one of its array matching key and asid. */
+static bool matches_only(const struct tlb_array *a, size_t i, uint64_t key, uint16_t asid)
+{
+	for (uint32_t j = *hash_bucket(a, key); j; j = a->chain[j - 1])
+		if (j - 1 != i && entry_matches(a, j - 1, key, asid))
+			return false;
+	return true;
+}
+
+/* Where entry `way` of `set` sits, for a memo. */
+static void memo_place(struct tlb_memo *s, struct tlb_array *a, uint32_t set, uint32_t way, uint64_t key,
+		       uint16_t asid)
+{
+	size_t i = (size_t)set * a->ways + way;
+	s->e = &a->e[i];
+	s->a = a;
+	s->head = &a->head[set];
+	s->set = set;
+	s->way = way;
+	s->only = matches_only(a, i, key, asid);
+}
+
+const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid, struct tlb_memo *s)
 {
 	for (unsigned i = 0; i < t->narrays; i++) {
 		struct tlb_array *a = &t->arr[i];
@@ -269,17 +292,22 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid)
 			size_t row = (size_t)set * a->ways;
 			/* The set's most recently used entry again: its position in
 			 * the replacement order cannot change, so nothing to touch. */
-			if (entry_matches(a, row + a->head[set], key, asid))
-				return &a->e[row + a->head[set]];
+			if (entry_matches(a, row + a->head[set], key, asid)) {
+				memo_place(s, a, set, a->head[set], key, asid);
+				return s->e;
+			}
 			uint32_t j = entry_find(a, key, asid, false);
 			if (j) {
 				touch(a, set, (uint32_t)(j - 1 - row));
-				return &a->e[j - 1];
+				memo_place(s, a, set, (uint32_t)(j - 1 - row), key, asid);
+				return s->e;
 			}
 		}
 	}
 	return NULL;
 }
+
+void tlb_memo_touch(const struct tlb_memo *s) { touch(s->a, s->set, s->way); }
 
 static struct tlb_slot slot_of(uint64_t key, const struct tlb_entry *e)
 {
@@ -298,10 +326,48 @@ static int array_for(const struct tlb *t, unsigned shift)
 	return -1;
 }
 
+/* Forgets the memos of the pages in [va, va + 2^shift) that may point at
+ * e or whose lookup a mapping there can change: by slot when the range
+ * has fewer pages than the memo has slots, else all. */
+static void memo_forget_range(struct tlb *t, const struct tlb_entry *e, uint64_t va, unsigned shift,
+			      uint64_t va_mask)
+{
+	if ((1ull << (shift - 12)) < TLB_MEMO_SLOTS) {
+		uint64_t first = va >> 12, n = 1ull << (shift - 12);
+		for (uint64_t p = first; p < first + n; p++) {
+			struct tlb_memo *s = &t->memo[p & (TLB_MEMO_SLOTS - 1)];
+			if (s->page != TLB_NO_KEY && (s->e == e || ((s->page << 12) & va_mask) >> shift == va >> shift))
+				s->page = TLB_NO_KEY;
+		}
+		return;
+	}
+	for (unsigned k = 0; k < TLB_MEMO_SLOTS; k++) {
+		struct tlb_memo *s = &t->memo[k];
+		if (s->page != TLB_NO_KEY && (s->e == e || ((s->page << 12) & va_mask) >> shift == va >> shift))
+			s->page = TLB_NO_KEY;
+	}
+}
+
+/* After entry e (holding old_key before) was filled with the 2^shift-byte
+ * mapping at va (masked to va_mask): the memos it can have changed are
+ * forgotten, the rest stay. A fill leaves every other page's lookup as it
+ * was: its entry is neither e nor one a lookup of the new mapping's pages
+ * could find (what the fill touched, memo_hit sees by the head). A memo
+ * pointing at e is of a page the old mapping covered. */
+static void memo_forget_fill(struct tlb *t, const struct tlb_entry *e, uint64_t old_key, uint64_t va,
+			     unsigned shift, uint64_t va_mask)
+{
+	memo_forget_range(t, e, va, shift, va_mask);
+	if (old_key != TLB_NO_KEY) {
+		unsigned old_shift = (unsigned)(old_key & 0xFFF);
+		memo_forget_range(t, e, old_key & ~0xFFFull, old_shift, va_mask);
+	}
+	t->missed_page = ~0ull;   /* a fill is the end of a miss's memo */
+}
+
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[id];
-	tlb_forget(t);
 	if (!t->narrays)
 		return;
 	unsigned tries[3] = {x->page_shift, pt_leaf_shift(m->fmt, x->leaf_level), m->fmt->page_shift};
@@ -312,7 +378,7 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 		ai = array_for(t, shift);
 	}
 	if (ai < 0)
-		return;
+		return;   /* nothing filled: every memo stays true */
 	struct tlb_array *a = &t->arr[ai];
 	uint64_t va = x->va & m->va_mask;
 	uint64_t key = tlb_key(va, shift);
@@ -326,6 +392,7 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	a->present |= 1ull << shift;
 	struct tlb_entry old = a->e[i];
 	uint64_t old_key = a->keys[i];
+	memo_forget_fill(t, &a->e[i], old_key, va, shift, m->va_mask);
 	if (old_key != key) {
 		if (old_key != TLB_NO_KEY)
 			hash_remove(a, i);

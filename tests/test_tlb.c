@@ -512,7 +512,10 @@ static void test_wide_lru(const struct pt_format *f)
 	CHECK_EQ(way_of(m, W, BASE + 101 * PAGE), 17);
 	lru_ref_access(&ref, 101);
 	lru_ref_access(&ref, 102);
-	/* Then random reuse over 160 pages: every hit, miss and way as LRU. */
+	/* Then random reuse over 160 pages: every hit, miss and way as LRU,
+	 * half of the accesses by mmu_access_tlb first (cpu/'s path: its memo
+	 * answers hits that are not their set's most recent, and must touch
+	 * them as a lookup does). */
 	unsigned wrong = 0;
 	for (int i = 0; i < 20000; i++) {
 		uint64_t p = lcg(&st) % P;
@@ -521,7 +524,8 @@ static void test_wide_lru(const struct pt_format *f)
 		for (unsigned w = 0; w < W; w++)
 			ref_hit |= ref.page[w] == p + 1;
 		unsigned w = lru_ref_access(&ref, p + 1);
-		rd(m, BASE + p * PAGE);
+		if ((i & 1) || !mmu_access_tlb(m, BASE + p * PAGE, ACC_READ, true))
+			rd(m, BASE + p * PAGE);
 		bool hit = mmu_stats(m)->tlb_misses[TLB_L1D] == misses;
 		wrong += hit != ref_hit || way_of(m, W, BASE + p * PAGE) != (int)w;
 	}
