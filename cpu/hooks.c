@@ -698,6 +698,54 @@ static bool invalid_insn_hook(uc_engine *uc, void *ud)
 	return false;
 }
 
+/* ---- AArch64 DC ZVA ---- */
+
+/* Unicorn 2.0.1 zeroes a DC ZVA block with one-byte stores through its slow
+ * path (it deems every page clean), each through mem_hook: ~65,000 host
+ * instructions an instruction. Its SYS hook takes the instruction over:
+ * mem_hook sees the same accesses in the same order, each followed by its
+ * byte stored into the host memory behind the region, as Unicorn's store
+ * would (so faults, scratch pages and host fills go as before). The order,
+ * from its helper_dc_zva: twice the register's address then the block's
+ * (when not at a 1 KiB boundary), then every byte of the block. */
+#define ZVA_BLOCK 64u   /* DCZID_EL0 = 4 on UC_CPU_ARM64_MAX: 4 << 4 bytes */
+
+static void zva_store(struct cpu *c, struct region *r, uint64_t va)
+{
+	if (c->data_hooked)
+		mem_hook(c->uc, UC_MEM_WRITE, va, 1, 0, c);
+	*(volatile uint8_t *)(r->host + (va - r->start)) = 0;
+}
+
+static uint32_t dc_zva_hook(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg *cp, void *ud)
+{
+	struct cpu *c = ud;
+	bool zva = cp->op0 == 1 && cp->op1 == 3 && cp->crn == 7 && cp->crm == 4 && cp->op2 == 1;
+	uint64_t in = cp->val, block = in & ~(uint64_t)(ZVA_BLOCK - 1);
+	struct region *r = zva && reg != UC_ARM64_REG_XZR && !(in >> 56) ? region_of(c, block) : NULL;
+	if (!r)
+		return 0;   /* another SYS, a tagged or unmapped address: Unicorn runs it */
+	for (int pass = 0; pass < 2; pass++) {
+		zva_store(c, r, in);
+		if (block != (in & ~(uint64_t)1023))
+			zva_store(c, r, block);
+	}
+	for (uint64_t i = 0; i < ZVA_BLOCK; i++)
+		zva_store(c, r, block + i);
+	if (r->exec)   /* Unicorn's stores drop translated code they overwrite */
+		uc_ctl_remove_cache(uc, block, block + ZVA_BLOCK);
+	return 1;   /* done: Unicorn skips it */
+}
+
+/* The hook zeroes ZVA_BLOCK bytes: only for a CPU whose DCZID_EL0 says so
+ * (and allows DC ZVA). */
+static bool dc_zva_block_is_ours(uc_engine *uc)
+{
+	uc_arm64_cp_reg dczid = {.op0 = 3, .op1 = 3, .crn = 0, .crm = 0, .op2 = 7};
+	return uc_reg_read(uc, UC_ARM64_REG_CP_REG, &dczid) == UC_ERR_OK && (4u << (dczid.val & 15)) == ZVA_BLOCK &&
+	       !(dczid.val & 16);
+}
+
 /* ---- installing them ---- */
 void hooks_install(struct cpu *c)
 {
@@ -712,6 +760,8 @@ void hooks_install(struct cpu *c)
 		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)x86_out_hook, c, 1, 0, UC_X86_INS_OUT);
 		c->cpuid = cpuid_install(c->uc);
 	}
+	if (c->f->arch == ARCH_AARCH64 && dc_zva_block_is_ours(c->uc))
+		uc_hook_add(c->uc, &h, UC_HOOK_INSN, (void *)dc_zva_hook, c, 1, 0, UC_ARM64_INS_SYS);
 	if (!own_text_hi) {
 		dl_iterate_phdr(find_own_text, NULL);
 		translating();   /* the unwinder's first call loads what it needs: not in a signal handler */
