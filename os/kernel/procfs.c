@@ -91,11 +91,11 @@ static struct proc *visible_proc(const struct kernel *k, int pid)
 	return p && (p->alive || !p->reaped) ? p : NULL;
 }
 
-/* A thread task/ lists: a live one of q, or a zombie's leader (Linux keeps
- * the leader's task until the process is reaped). */
+/* A thread task/ lists: a live one of q, or its leader, dead or not (Linux
+ * keeps the leader's task, a zombie, until the whole process is reaped). */
 static bool thread_listed(const struct proc *q, const struct thread *t)
 {
-	return t->p == q && (t->alive || (!q->alive && t->tid == q->pid));
+	return t->p == q && (t->alive || t->tid == q->pid);
 }
 
 /* Thread tid of q as task/ lists it; tid 0: the leader (the process's own
@@ -604,7 +604,7 @@ static void mem_sizes(const struct kernel *k, const struct proc *q, struct memsz
 
 static char state_of(const struct proc *q, const struct thread *th)
 {
-	return !q->alive ? 'Z' : kernel_current(q->k) == q && q->thread == th ? 'R' : 'S';
+	return !q->alive || !th->alive ? 'Z' : kernel_current(q->k) == q && q->thread == th ? 'R' : 'S';
 }
 
 /* A thread's signal mask: struct proc holds the running one's. */
