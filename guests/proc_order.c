@@ -172,5 +172,17 @@ int main(void)
 	check_root(child);
 	close(pipefd[1]);
 	waitpid(child, NULL, 0);
+	/* The limits the kernel model keeps, as sysctl shows them. */
+	const char *sysctl[] = {"/proc/sys/kernel/pid_max", "/proc/sys/vm/max_map_count"};
+	for (unsigned i = 0; i < sizeof sysctl / sizeof sysctl[0]; i++) {
+		char value[32] = "";
+		FILE *f = fopen(sysctl[i], "r");
+		if (f && fgets(value, sizeof value, f))
+			printf("%s: %s", sysctl[i], value);
+		else
+			printf("%s: cannot be read\n", sysctl[i]);
+		if (f)
+			fclose(f);
+	}
 	return 0;
 }

@@ -17,12 +17,12 @@
 #include <sys/sysmacros.h>
 
 enum pkind {
-	PK_ROOT, PK_PID, PK_FDDIR, PK_SYSDIR, PK_TASKDIR, PK_TID, PK_VMDIR, /* directories */
+	PK_ROOT, PK_PID, PK_FDDIR, PK_SYSDIR, PK_TASKDIR, PK_TID, PK_KERNELDIR, PK_VMDIR, /* directories */
 	PK_SELF, PK_THREAD_SELF, PK_EXE, PK_CWD, PK_FD,           /* links */
 	PK_MAPS, PK_SMAPS, PK_ROLLUP, PK_STATUS, PK_STAT, PK_STATM, PK_CMDLINE, PK_ENVIRON, PK_COMM,
 	PK_PAGEMAP, PK_MOUNTINFO, PK_MOUNTS,                      /* per process */
 	PK_MEMINFO, PK_VMSTAT, PK_CPUINFO, PK_SYSSTAT, PK_UPTIME, PK_LOADAVG, PK_OVERCOMMIT, PK_SWAPPINESS,
-	PK_CPU_ONLINE,                                            /* system */
+	PK_CPU_ONLINE, PK_PID_MAX, PK_MAX_MAP_COUNT,                                           /* system */
 };
 #define PK_FIRST_FILE PK_MAPS
 #define PK_FIRST_SYS PK_MEMINFO
@@ -67,7 +67,11 @@ static const struct entry root_entries[] = {
 	{"cpuinfo", PK_CPUINFO}, {"loadavg", PK_LOADAVG}, {"meminfo", PK_MEMINFO}, {"self", PK_SELF},
 	{"thread-self", PK_THREAD_SELF},
 };
-static const struct entry vm_entries[] = {{"overcommit_memory", PK_OVERCOMMIT}, {"swappiness", PK_SWAPPINESS}};
+/* /proc/sys/{kernel,vm}: in name order, as sysctl directories list. */
+static const struct entry sys_entries[] = {{"kernel", PK_KERNELDIR}, {"vm", PK_VMDIR}};
+static const struct entry kernel_entries[] = {{"pid_max", PK_PID_MAX}};
+static const struct entry vm_entries[] = {
+	{"max_map_count", PK_MAX_MAP_COUNT}, {"overcommit_memory", PK_OVERCOMMIT}, {"swappiness", PK_SWAPPINESS}};
 #define N(a) (sizeof a / sizeof *a)
 
 static enum pkind find_entry(const struct entry *e, size_t n, const char *name, bool *found)
@@ -214,8 +218,10 @@ static int resolve(const struct proc *p, const char *path, struct pnode *n)
 			break;
 		}
 		case PK_SYSDIR:
-			found = !strcmp(c, "vm");
-			n->kind = PK_VMDIR;
+			n->kind = find_entry(sys_entries, N(sys_entries), c, &found);
+			break;
+		case PK_KERNELDIR:
+			n->kind = find_entry(kernel_entries, N(kernel_entries), c, &found);
 			break;
 		case PK_VMDIR:
 			n->kind = find_entry(vm_entries, N(vm_entries), c, &found);
@@ -1040,6 +1046,8 @@ static void generate(struct proc *p, const struct pnode *n, struct text *t)
 	}
 	case PK_OVERCOMMIT: put(t, "0\n"); break;
 	case PK_SWAPPINESS: put(t, "60\n"); break;
+	case PK_PID_MAX: put(t, "%d\n", PID_MAX); break;
+	case PK_MAX_MAP_COUNT: put(t, "%d\n", MAX_MAP_COUNT); break;
 	case PK_CPU_ONLINE: put(t, "0\n"); break;
 	default: break;
 	}
@@ -1306,13 +1314,12 @@ int64_t procfs_getdents(struct proc *p, struct open_file *of, uint8_t *buf, uint
 			} else if (pf->n.kind == PK_VMDIR) {
 				e = vm_entries;
 				ne = N(vm_entries);
+			} else if (pf->n.kind == PK_KERNELDIR) {
+				e = kernel_entries;
+				ne = N(kernel_entries);
 			} else if (pf->n.kind == PK_SYSDIR) {
-				ne = 0;
-				if (i == 0) {
-					snprintf(name, sizeof name, "vm");
-					goto emit;
-				}
-				i--;
+				e = sys_entries;
+				ne = N(sys_entries);
 			}
 			if (i < ne) {
 				snprintf(name, sizeof name, "%s", e[i].name);
