@@ -10,7 +10,7 @@
 struct sweep_table {
 	int ncols, nparams;
 	char **header;
-	int nrows;
+	int nrows, caprows;
 	char ***rows;        /* rows[r][c] */
 };
 

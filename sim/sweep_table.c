@@ -43,12 +43,18 @@ int sweep_table_init(struct sweep_table *t, int nparams, const char *const *para
 	return 0;
 }
 
+/* The row array doubles: a merge of 200,000 rows grown one at a time
+ * copied it quadratically wherever realloc cannot grow in place (ASan). */
 static char **new_row(struct sweep_table *t)
 {
-	char ***rows = realloc(t->rows, (size_t)(t->nrows + 1) * sizeof *rows);
-	if (!rows)
-		return NULL;
-	t->rows = rows;
+	if (t->nrows == t->caprows) {
+		int cap = t->caprows ? 2 * t->caprows : 64;
+		char ***rows = realloc(t->rows, (size_t)cap * sizeof *rows);
+		if (!rows)
+			return NULL;
+		t->rows = rows;
+		t->caprows = cap;
+	}
 	char **row = calloc((size_t)t->ncols, sizeof *row);
 	if (row)
 		t->rows[t->nrows++] = row;
