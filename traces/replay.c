@@ -56,6 +56,19 @@ static int disk_budget(struct replay_state *s, uint64_t len)
  * Those are skipped; records for a process that exited are an error. */
 static bool killed(const struct proc *p) { return p && !proc_alive(p) && proc_exit_status(p) >= 128; }
 
+/* Process pid, live; NULL with s->skip set if the replay killed it, or
+ * with an error. */
+static struct proc *named(struct replay_state *s, int32_t pid)
+{
+	struct proc *p = proc_find(s->k, pid);
+	s->skip = killed(p);
+	if (s->skip)
+		return NULL;
+	if (!p || !proc_alive(p))
+		fail(s, "process %d %s", pid, p ? "has exited" : "does not exist");
+	return p && proc_alive(p) ? p : NULL;
+}
+
 /* The process a record is for; switching to it if it names another. NULL
  * with s->skip set for a killed process's record, or with an error. */
 static struct proc *target(struct replay_state *s, int32_t pid)
@@ -69,16 +82,9 @@ static struct proc *target(struct replay_state *s, int32_t pid)
 			fail(s, "no current process (give a pid)");
 		return cur;
 	}
-	struct proc *p = proc_find(s->k, pid);
-	if (killed(p)) {
-		s->skip = true;
-		return NULL;
-	}
-	if (!p || !proc_alive(p)) {
-		fail(s, "process %d %s", pid, p ? "has exited" : "does not exist");
-		return NULL;
-	}
-	kernel_switch(s->k, p);
+	struct proc *p = named(s, pid);
+	if (p)
+		kernel_switch(s->k, p);
 	return p;
 }
 
@@ -318,11 +324,8 @@ static int apply(struct replay_state *s, const struct trace_rec *t)
 		s->res->last_status = proc_exit_status(p);
 		return 0;
 	case TR_CPU: {   /* where the next turn runs; the "switch" that follows (if any) says whose */
-		p = proc_find(k, t->pid);
-		if (killed(p))
-			return 0;
-		if (!p || !proc_alive(p))
-			return fail(s, "process %d %s", t->pid, p ? "has exited" : "does not exist");
+		if (!(p = named(s, t->pid)))
+			return s->skip ? 0 : -1;
 		if (kernel_place(k, p, t->cpu, t->lazy, t->migrated))
 			return fail(s, "CPU %u: the machine has %u (replay with --cpus as the trace's comment says)", t->cpu,
 				    mmu_cpus(kernel_mmu(k)));
