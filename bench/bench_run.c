@@ -16,8 +16,12 @@
  *              the pre-mapped areas, arch_prctl(SET_FS), prlimit64,
  *              getrandom, sysinfo (the preset's memory, as mmusim answers:
  *              glibc's qsort picks its algorithm by it), write into a
- *              buffer, exit_group; everything else
- *              returns -ENOSYS or a harmless constant. Instructions are
+ *              buffer, exit_group, and for the real programs files: read
+ *              anywhere, created and written (pread, pwrite, ftruncate,
+ *              fcntl locks, unlink) only in the scratch directory;
+ *              everything else returns -ENOSYS (said once on standard
+ *              error, unless known harmless) or a harmless constant. The
+ *              x87 and SSE control words start as Linux's. Instructions are
  *              counted as cpu/hooks.c counts them (a UC_HOOK_BLOCK hook;
  *              on AArch64 size / 4, on x86-64 each block decoded once by
  *              capstone and cached by address: see raw_block_hook), so the
@@ -153,6 +157,7 @@ struct raw {
 	size_t outlen;
 	uint64_t out_bytes, out_hash;   /* all of standard output: its length and FNV-1a */
 	int fds[RAW_FDS];                /* guest descriptor -> host descriptor + 1 (0: closed) */
+	bool noted[512];                 /* system calls already reported as not implemented */
 	struct block_count *blocks;   /* open addressing, grown at 70% load, as cpu/hooks.c's */
 	size_t cap, used;
 };
@@ -223,7 +228,9 @@ static void raw_mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int siz
 /* The system calls static glibc makes, by meaning. */
 enum { R_OTHER, R_BRK, R_MMAP, R_MUNMAP, R_MPROTECT, R_MADVISE, R_WRITE, R_EXIT, R_ARCH_PRCTL, R_SET_TID,
        R_PRLIMIT, R_GETRANDOM, R_IOCTL, R_SYSINFO, R_OPEN, R_OPENAT, R_READ, R_CLOSE, R_FSTAT, R_NEWFSTATAT,
-       R_LSEEK, R_WRITEV, R_ZERO, R_DUP, R_DUP2, R_DUP3, R_FCNTL, R_GETPEERNAME, R_GETCWD };
+       R_LSEEK, R_WRITEV, R_ZERO, R_DUP, R_DUP2, R_DUP3, R_FCNTL, R_GETPEERNAME, R_GETCWD, R_PREAD, R_PWRITE,
+       R_FSYNC, R_FTRUNCATE, R_UNLINK, R_UNLINKAT, R_ACCESS, R_FACCESSAT, R_MREMAP, R_CLOCK_GETTIME,
+       R_GETTIMEOFDAY, R_NOSYS, R_TIME };
 
 static int raw_sys_kind(bool x86, uint64_t nr)
 {
@@ -238,6 +245,12 @@ static int raw_sys_kind(bool x86, uint64_t nr)
 		{102, 174, R_ZERO},    {104, 176, R_ZERO},    {107, 175, R_ZERO},      {108, 177, R_ZERO},
 		{32, 23, R_DUP},       {33, 0xffff, R_DUP2},  {292, 24, R_DUP3},       {72, 25, R_FCNTL},
 		{52, 205, R_GETPEERNAME}, {79, 17, R_GETCWD}, {111, 0xffff, R_ZERO}, {121, 155, R_ZERO},
+		{17, 67, R_PREAD},     {18, 68, R_PWRITE},    {74, 82, R_FSYNC},       {75, 83, R_FSYNC},
+		{77, 46, R_FTRUNCATE}, {87, 0xffff, R_UNLINK}, {263, 35, R_UNLINKAT},  {21, 0xffff, R_ACCESS},
+		{269, 48, R_FACCESSAT}, {439, 439, R_FACCESSAT}, {25, 216, R_MREMAP},  {228, 113, R_CLOCK_GETTIME},
+		{96, 169, R_GETTIMEOFDAY}, {93, 55, R_ZERO},  {91, 52, R_ZERO},    {273, 99, R_ZERO},
+		{334, 293, R_NOSYS},   {89, 0xffff, R_NOSYS}, {267, 78, R_NOSYS},    {201, 0xffff, R_TIME},
+		{157, 167, R_NOSYS},   {63, 160, R_NOSYS},    {41, 198, R_NOSYS},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
 		if (nr == (x86 ? map[i].x86 : map[i].a64))
@@ -245,35 +258,73 @@ static int raw_sys_kind(bool x86, uint64_t nr)
 	return R_OTHER;
 }
 
-/* Files, done simply for the real programs (busybox, bash): guest paths are
- * host paths relative to the scratch directory, read-only; the guest's
- * descriptors 0-2 are an empty standard input, the captured standard
- * output and standard error. */
+/* Files, done simply for the real programs (busybox, bash, sqlite, the
+ * compressors): guest paths are host paths; a path the guest may create or
+ * write must be in the working directory (the scratch directory), without
+ * "..".
+ * The guest's descriptors 0-2 are an empty standard input, the captured
+ * standard output and standard error. */
 static int raw_host_fd(struct raw *r, uint64_t fd)
 {
 	return fd < RAW_FDS && r->fds[fd] ? r->fds[fd] - 1 : -1;
 }
 
-static int64_t raw_open(struct raw *r, uint64_t path_va, uint64_t flags)
+static bool raw_path(struct raw *r, uint64_t va, char path[4096])
+{
+	if (uc_mem_read(r->uc, va, path, 4095) != UC_ERR_OK)   /* may run past the end: try shorter */
+		for (size_t n = 0; n < 4095; n++)
+			if (uc_mem_read(r->uc, va + n, path + n, 1) != UC_ERR_OK || !path[n])
+				break;
+	path[4095] = 0;
+	return true;
+}
+
+static bool raw_scratch_path(const char *path)
+{
+	char cwd[4096];
+	size_t n = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+	if (path[0] == '/' && !(n && !strncmp(path, cwd, n) && path[n] == '/'))
+		return false;   /* absolute, and not in the working directory */
+	return path[0] && !strstr(path, "..");
+}
+
+/* O_CREAT, O_EXCL, O_TRUNC and O_APPEND have the same values on both
+ * architectures; O_DIRECTORY does not. */
+static int64_t raw_open(struct raw *r, uint64_t path_va, uint64_t flags, uint64_t mode)
 {
 	char path[4096];
-	if (uc_mem_read(r->uc, path_va, path, sizeof path - 1) != UC_ERR_OK)   /* may run past the end: try shorter */
-		for (size_t n = 0; n < sizeof path - 1; n++)
-			if (uc_mem_read(r->uc, path_va + n, path + n, 1) != UC_ERR_OK || !path[n])
-				break;
-	path[sizeof path - 1] = 0;
-	if ((flags & 3) != O_RDONLY)
+	raw_path(r, path_va, path);
+	int host = (int)(flags & (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND));
+	if (flags & (r->x86 ? 0x10000u : 0x4000u))
+		host |= O_DIRECTORY;
+	if (((flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC))) && !raw_scratch_path(path))
 		return -EACCES;
 	uint64_t g = 3;
 	while (g < RAW_FDS && r->fds[g])
 		g++;
 	if (g == RAW_FDS)
 		return -EMFILE;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | (flags & O_DIRECTORY));
+	int fd = open(path, host | O_CLOEXEC, (mode_t)(mode & 0777));
 	if (fd < 0)
 		return -errno;
 	r->fds[g] = fd + 1;
 	return (int64_t)g;
+}
+
+static int64_t raw_unlink(struct raw *r, uint64_t path_va, uint64_t flags)
+{
+	char path[4096];
+	raw_path(r, path_va, path);
+	if (!raw_scratch_path(path))
+		return -EACCES;
+	return (flags & 0x200 ? rmdir(path) : unlink(path)) ? -errno : 0;   /* AT_REMOVEDIR */
+}
+
+static int64_t raw_access(struct raw *r, uint64_t path_va, uint64_t mode)
+{
+	char path[4096];
+	raw_path(r, path_va, path);
+	return access(path, (int)mode) ? -errno : 0;
 }
 
 /* struct stat as each architecture's kernel writes it. */
@@ -328,6 +379,15 @@ static int64_t raw_write(struct raw *r, uint64_t fd, uint64_t va, uint64_t len)
 {
 	uint64_t done = 0;
 	char buf[4096];
+	int h = raw_host_fd(r, fd);
+	if (h >= 0) {
+		char big[65536];
+		size_t n = len < sizeof big ? (size_t)len : sizeof big;
+		if (uc_mem_read(r->uc, va, big, n) != UC_ERR_OK)
+			return -EFAULT;
+		ssize_t w = write(h, big, n);
+		return w < 0 ? -errno : w;
+	}
 	if (fd != 1 && fd != 2)
 		return -EBADF;
 	while (done < len) {
@@ -390,7 +450,8 @@ static int64_t raw_dup(struct raw *r, uint64_t old, uint64_t want, bool exact)
 
 static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 {
-	switch (raw_sys_kind(r->x86, nr)) {
+	int kind = raw_sys_kind(r->x86, nr);
+	switch (kind) {
 	case R_BRK:
 		if (a[0] >= r->brk_start && a[0] <= r->brk_end) {
 			if (a[0] < r->brk_cur) {   /* shrunk: what grows back must read as zero, as in Linux */
@@ -421,9 +482,53 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 	case R_WRITEV:
 		return raw_writev(r, a[0], a[1], a[2]);
 	case R_OPEN:
-		return raw_open(r, a[0], a[1]);
+		return raw_open(r, a[0], a[1], a[2]);
 	case R_OPENAT:
-		return (int32_t)a[0] == -100 ? raw_open(r, a[1], a[2]) : -ENOSYS;   /* AT_FDCWD only */
+		return (int32_t)a[0] == -100 ? raw_open(r, a[1], a[2], a[3]) : -ENOSYS;   /* AT_FDCWD only */
+	case R_PREAD:
+	case R_PWRITE: {
+		int h = raw_host_fd(r, a[0]);
+		if (h < 0)
+			return a[0] <= 2 ? -ESPIPE : -EBADF;
+		char buf[65536];
+		size_t n = a[2] < sizeof buf ? (size_t)a[2] : sizeof buf;
+		if (kind == R_PWRITE) {
+			if (uc_mem_read(r->uc, a[1], buf, n) != UC_ERR_OK)
+				return -EFAULT;
+			ssize_t w = pwrite(h, buf, n, (off_t)a[3]);
+			return w < 0 ? -errno : w;
+		}
+		ssize_t got = pread(h, buf, n, (off_t)a[3]);
+		if (got < 0)
+			return -errno;
+		return uc_mem_write(r->uc, a[1], buf, (size_t)got) == UC_ERR_OK ? got : -EFAULT;
+	}
+	case R_FSYNC:   /* the scratch file is thrown away: durability costs only time here */
+		return raw_host_fd(r, a[0]) >= 0 ? 0 : -EBADF;
+	case R_FTRUNCATE:
+		if (raw_host_fd(r, a[0]) < 0)
+			return -EBADF;
+		return ftruncate(raw_host_fd(r, a[0]), (off_t)a[1]) ? -errno : 0;
+	case R_UNLINK:
+		return raw_unlink(r, a[0], 0);
+	case R_UNLINKAT:
+		return (int32_t)a[0] == -100 ? raw_unlink(r, a[1], a[2]) : -ENOSYS;
+	case R_ACCESS:
+		return raw_access(r, a[0], a[1]);
+	case R_FACCESSAT:
+		return (int32_t)a[0] == -100 ? raw_access(r, a[1], a[2]) : -ENOSYS;
+	case R_MREMAP:   /* mmaps are never moved here: glibc's realloc then copies */
+		return -ENOMEM;
+	case R_CLOCK_GETTIME:
+	case R_GETTIMEOFDAY: {   /* timespec or timeval: two 64-bit words */
+		bool ns = kind == R_CLOCK_GETTIME;
+		struct timespec ts;
+		if (clock_gettime(ns ? (clockid_t)a[0] : CLOCK_REALTIME, &ts))
+			return -errno;
+		uint64_t v[2] = {(uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec / (ns ? 1 : 1000)};
+		uint64_t va = ns ? a[1] : a[0];
+		return !va || uc_mem_write(r->uc, va, v, sizeof v) == UC_ERR_OK ? 0 : -EFAULT;
+	}
 	case R_READ:
 		return raw_read(r, a[0], a[1], a[2]);
 	case R_CLOSE:
@@ -443,7 +548,7 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 				return raw_fstat(r, a[0], a[2]);
 		}
 		{
-			int64_t fd = (int32_t)a[0] == -100 ? raw_open(r, a[1], O_RDONLY) : -ENOSYS;
+			int64_t fd = (int32_t)a[0] == -100 ? raw_open(r, a[1], O_RDONLY, 0) : -ENOSYS;
 			if (fd < 0)
 				return fd;
 			int64_t ret = raw_fstat(r, (uint64_t)fd, a[2]);
@@ -466,6 +571,16 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 	case R_FCNTL:
 		if (a[1] == F_DUPFD || a[1] == F_DUPFD_CLOEXEC)
 			return raw_dup(r, a[0], a[2], false);
+		if (a[1] == F_GETLK || a[1] == F_SETLK || a[1] == F_SETLKW) {   /* struct flock: one layout on both */
+			struct flock fl;
+			if (raw_host_fd(r, a[0]) < 0)
+				return -EBADF;
+			if (uc_mem_read(r->uc, a[2], &fl, sizeof fl) != UC_ERR_OK)
+				return -EFAULT;
+			if (fcntl(raw_host_fd(r, a[0]), (int)a[1], &fl))
+				return -errno;
+			return uc_mem_write(r->uc, a[2], &fl, sizeof fl) == UC_ERR_OK ? 0 : -EFAULT;
+		}
 		return 0;   /* F_GETFD, F_SETFD, F_GETFL, F_SETFL: nothing kept */
 	case R_GETPEERNAME:   /* bash asks whether its input is a socket (run by sshd) */
 		return -ENOTSOCK;
@@ -478,7 +593,13 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 			return -ERANGE;
 		return uc_mem_write(r->uc, a[0], cwd, n) == UC_ERR_OK ? (int64_t)n : -EFAULT;
 	}
-	case R_ZERO:   /* rt_sigaction, rt_sigprocmask, getpid, getpgid, getuid ...: nothing to do here */
+	case R_TIME: {
+		uint64_t t = (uint64_t)time(NULL);
+		return !a[0] || uc_mem_write(r->uc, a[0], &t, sizeof t) == UC_ERR_OK ? (int64_t)t : -EFAULT;
+	}
+	case R_NOSYS:   /* rseq, readlink, prctl, uname, socket: glibc and busybox do without */
+		return -ENOSYS;
+	case R_ZERO:   /* set_robust_list, fchown, rt_sigaction, getpid, getuid ...: nothing to do */
 		return 0;
 	case R_EXIT:
 		r->exited = true;
@@ -514,8 +635,26 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 		return uc_mem_write(r->uc, a[0], q, 112) == UC_ERR_OK ? 0 : -EFAULT;
 	}
 	default:
+		if (nr < 512 && !r->noted[nr]) {
+			r->noted[nr] = true;
+			fprintf(stderr, "bench_run: raw run: system call %" PRIu64 " not implemented here (-ENOSYS)\n", nr);
+		}
 		return -ENOSYS;
 	}
+}
+
+/* RAW_STRACE=1 in the environment: each of the raw run's system calls on
+ * standard error, to see what a new program needs of this runner. */
+static int64_t raw_syscall_logged(struct raw *r, uint64_t nr, const uint64_t a[6])
+{
+	static int trace = -1;
+	if (trace < 0)
+		trace = getenv("RAW_STRACE") != NULL;
+	int64_t ret = raw_syscall(r, nr, a);
+	if (trace)
+		fprintf(stderr, "raw: %" PRIu64 "(%#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ", %#" PRIx64 ") = %" PRId64 "\n",
+			nr, a[0], a[1], a[2], a[3], ret);
+	return ret;
 }
 
 static void raw_x86_syscall(uc_engine *uc, void *ud)
@@ -525,7 +664,7 @@ static void raw_x86_syscall(uc_engine *uc, void *ud)
 	uint64_t v[7];
 	for (int i = 0; i < 7; i++)
 		uc_reg_read(uc, regs[i], &v[i]);
-	int64_t ret = raw_syscall(ud, v[0], v + 1);
+	int64_t ret = raw_syscall_logged(ud, v[0], v + 1);
 	uc_reg_write(uc, UC_X86_REG_RAX, &ret);
 }
 
@@ -543,7 +682,7 @@ static void raw_intr(uc_engine *uc, uint32_t intno, void *ud)
 	uc_reg_read(uc, UC_ARM64_REG_X8, &v[0]);
 	for (int i = 0; i < 6; i++)
 		uc_reg_read(uc, UC_ARM64_REG_X0 + i, &v[1 + i]);
-	int64_t ret = raw_syscall(r, v[0], v + 1);
+	int64_t ret = raw_syscall_logged(r, v[0], v + 1);
 	uc_reg_write(uc, UC_ARM64_REG_X0, &ret);
 }
 
@@ -737,6 +876,11 @@ static bool raw_run(const char *path, bool x86, int hooks, int argc, char *const
 		uint64_t zero = 0;
 		uc_reg_write(r->uc, UC_X86_REG_RDX, &zero);
 		uc_reg_write(r->uc, UC_X86_REG_RSP, &sp);
+		/* Linux starts a process with the x87 at extended precision (not
+		 * Unicorn's reset value): sqlite's long doubles print otherwise. */
+		uint32_t fcw = 0x37f, mxcsr = 0x1f80;
+		uc_reg_write(r->uc, UC_X86_REG_FPCW, &fcw);
+		uc_reg_write(r->uc, UC_X86_REG_MXCSR, &mxcsr);
 	} else {
 		uc_reg_write(r->uc, UC_ARM64_REG_SP, &sp);
 	}
@@ -1046,18 +1190,26 @@ static int bench_arch(const char *dir, const char *guest, bool x86, const char *
 /* Debian 12's static busybox and bash (.ci/fetch-debian-utils DIR), on an
  * input file generated here. Each runs about a second natively or less:
  * a shell loop (an interpreter: busybox's ash), bash's own loop, two
- * compressors, awk (an interpreter) and sed over text. */
+ * compressors, awk (an interpreter) and sed over text. With --real-built,
+ * also the programs .ci/fetch-real-programs builds from Debian's static
+ * libraries: Lua 5.4 running a garbage-collecting script, zlib, xz, zstd
+ * and bzip2 round trips through files, and sqlite3 inserting, indexing and
+ * querying 20,000 rows in a database file with synchronous=FULL. */
 struct real_program {
 	const char *name, *bin;
+	bool built;   /* from --real-built's directory, else --real's */
 	const char *args[8];
 };
 static const struct real_program real_programs[] = {
-	{"sh loop", "bin/busybox", {"sh", "-c", "i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done; echo $i"}},
-	{"bash loop", "bin/bash-static", {"-c", "s=0; for ((i=0; i<5000; i++)); do s=$((s+i%7)); done; echo $s"}},
-	{"gzip -c", "bin/busybox", {"gzip", "-c", "data.txt"}},
-	{"bzip2 -c", "bin/busybox", {"bzip2", "-c", "data.txt"}},
-	{"awk sum", "bin/busybox", {"awk", "{s+=$1; n[$2]++} END {print s, length(n)}", "data.txt"}},
-	{"sed", "bin/busybox", {"sed", "-e", "s/line \\([0-9]*\\)/\\1 enil/", "-e", "/^9/d", "data.txt"}},
+	{"sh loop", "bin/busybox", false, {"sh", "-c", "i=0; while [ $i -lt 5000 ]; do i=$((i+1)); done; echo $i"}},
+	{"bash loop", "bin/bash-static", false, {"-c", "s=0; for ((i=0; i<5000; i++)); do s=$((s+i%7)); done; echo $s"}},
+	{"gzip -c", "bin/busybox", false, {"gzip", "-c", "data.txt"}},
+	{"bzip2 -c", "bin/busybox", false, {"bzip2", "-c", "data.txt"}},
+	{"awk sum", "bin/busybox", false, {"awk", "{s+=$1; n[$2]++} END {print s, length(n)}", "data.txt"}},
+	{"sed", "bin/busybox", false, {"sed", "-e", "s/line \\([0-9]*\\)/\\1 enil/", "-e", "/^9/d", "data.txt"}},
+	{"lua", "lua_run", true, {NULL}},
+	{"zlib+xz+zstd+bzip2", "compress_trip", true, {NULL}},
+	{"sqlite", "sqlite_work", true, {NULL}},
 };
 
 /* The input: 20,000 lines of numbers and words, the same every run. */
@@ -1071,7 +1223,8 @@ static bool real_input(void)
 	return fclose(f) == 0;
 }
 
-static int bench_real(const char *du, const char *only, int repeat, const bool want_in[M_COUNT])
+static int bench_real(const char *du, const char *built, const char *only, bool x86, bool a64, int repeat,
+		      const bool want_in[M_COUNT])
 {
 	bool want[M_COUNT];
 	memcpy(want, want_in, sizeof want);
@@ -1086,10 +1239,11 @@ static int bench_real(const char *du, const char *only, int repeat, const bool w
 	int bad = 0;
 	for (int a = 0; a < 2; a++)
 		for (size_t p = 0; p < np; p++) {
-			if (only && !strstr(only, real_programs[p].name))
+			const char *dir = real_programs[p].built ? built : du;
+			if (!dir || !(a == 0 ? x86 : a64) || (only && !strstr(only, real_programs[p].name)))
 				continue;
 			char path[1024];
-			snprintf(path, sizeof path, "%s/%s/%s", du, a == 0 ? "amd64" : "arm64", real_programs[p].bin);
+			snprintf(path, sizeof path, "%s/%s/%s", dir, a == 0 ? "amd64" : "arm64", real_programs[p].bin);
 			char *argv[10] = {path};
 			int argc = 1;
 			for (int i = 0; real_programs[p].args[i]; i++)
@@ -1133,15 +1287,17 @@ static int usage(void)
 			"                 [--arch x86_64|aarch64|both] [--guest NAME] [--guest-dir DIR]\n"
 			"                 [--only raw,raw-nohook,raw-memhk,functional,timing,cachegrind,lackey,lackey-mem,\n"
 			"                         native,qemu-user]\n"
-			"       bench_run --real DIR [--programs 'sh loop,gzip -c,...'] [--repeat R] [--only ...]\n"
-			"                 (DIR: .ci/fetch-debian-utils's; real programs in every mode, a summary table)\n");
+			"       bench_run [--real DIR] [--real-built DIR2] [--programs 'sh loop,gzip -c,lua,...']\n"
+			"                 [--repeat R] [--only ...]\n"
+			"                 (DIR: .ci/fetch-debian-utils's, DIR2: .ci/fetch-real-programs's; real programs\n"
+			"                 in every mode, a summary table)\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	const char *rounds = "5", *kernel = "all", *arch = "both", *dir = MMUSIM_GUEST_DIR, *guest = "compute";
-	const char *real = NULL, *programs = NULL;
+	const char *real = NULL, *built = NULL, *programs = NULL;
 	bool only_given = false;
 	int repeat = 3;
 	bool want[M_COUNT] = {true, true, true, true, true};   /* valgrind's modes when asked with --only */
@@ -1164,6 +1320,8 @@ int main(int argc, char **argv)
 			repeat = atoi(v);
 		else if (!strcmp(a, "--real"))
 			real = v;
+		else if (!strcmp(a, "--real-built"))
+			built = v;
 		else if (!strcmp(a, "--programs"))
 			programs = v;
 		else if (!strcmp(a, "--only")) {
@@ -1187,15 +1345,16 @@ int main(int argc, char **argv)
 	if (repeat < 1 || (!x86 && !a64))
 		return usage();
 	dir = scratch_absolute(dir);
-	if (real) {
+	if (real)
 		real = scratch_absolute(real);
-		if (!only_given)
-			want[M_NATIVE] = want[M_QEMU] = true;
-	}
+	if (built)
+		built = scratch_absolute(built);
+	if ((real || built) && !only_given)
+		want[M_NATIVE] = want[M_QEMU] = true;
 	if (scratch_enter("bench_run"))
 		return 1;
-	if (real)
-		return bench_real(real, programs, repeat, want);
+	if (real || built)
+		return bench_real(real, built, programs, x86, a64, repeat, want);
 	static const char *const kernels[] = {"alu", "matmul", "sort", "chase", "copy"};
 	bool each = !strcmp(kernel, "each");
 	printf("bench_run: %s%s%s; ratios are raw CPU time / mode CPU time (higher is better)\n", guest,

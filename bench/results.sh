@@ -31,14 +31,21 @@ run() {
 	cat "$work/$name" >&2
 }
 
-# Real programs (Debian's static busybox and bash): when
+# Real programs: Debian's static busybox and bash, when
 # .ci/fetch-debian-utils has unpacked them into $MMUSIM_DEBIAN_UTILS
-# (default /tmp/du); skipped, and said so, otherwise.
+# (default /tmp/du), and Lua, the compressors and sqlite built by
+# .ci/fetch-real-programs into $MMUSIM_REAL_PROGRAMS (default
+# BUILD_DIR/real-programs, where the test suite builds them); each set
+# skipped, and said so, when it is not there.
 du=${MMUSIM_DEBIAN_UTILS:-/tmp/du}
-if [ -x "$du/amd64/bin/busybox" ] && [ -x "$du/arm64/bin/busybox" ]; then
-	run real ./bench_run --real "$du" --repeat 3
+rp=${MMUSIM_REAL_PROGRAMS:-$build/real-programs}
+set --
+[ -x "$du/amd64/bin/busybox" ] && [ -x "$du/arm64/bin/busybox" ] && set -- --real "$du"
+[ -x "$rp/amd64/lua_run" ] && [ -x "$rp/arm64/lua_run" ] && set -- "$@" --real-built "$rp"
+if [ $# -gt 0 ]; then
+	run real ./bench_run "$@" --repeat 3
 else
-	echo "real programs skipped: run .ci/fetch-debian-utils $du first" >"$work/real"
+	echo "real programs skipped: run .ci/fetch-debian-utils $du and .ci/fetch-real-programs $rp first" >"$work/real"
 	echo "(skipped)" >"$work/real.cmd"
 fi
 
@@ -111,7 +118,7 @@ section() {   # TITLE NAME...: each run's command and output
 		"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 	printf 'Every ratio is against a baseline measured in the same run. CPU seconds, best of 3 unless said.\n\n'
 	printf '## Real programs\n\n'
-	printf 'Debian 12 static busybox and bash, `bench_run --real` (each mode'"'"'s whole output compared by length and hash):\n\n'
+	printf 'Debian 12 static busybox and bash (`--real`), and Lua 5.4, zlib/xz/zstd/bzip2 and sqlite3 from Debian 12'"'"'s static libraries (`--real-built`), `bench_run` (each mode'"'"'s whole output compared by length and hash):\n\n'
 	grep '^|' "$work/real" || cat "$work/real"
 	printf '\n![guest speed against raw Unicorn](results.png)\n\n'
 	printf '## Targets\n\n'
