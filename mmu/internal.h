@@ -33,11 +33,14 @@ struct tlb_array {
 	 * a lookup or fill costs the same in a 48-way set as in a 4-way one. */
 	uint32_t *bucket, *chain;
 	unsigned hash_bits;
-	/* Per set, its ways from most to least recently used (`newer`/`older`
-	 * per entry, NO_WAY at the ends; `head` the most recent, `tail` the
-	 * least). Empty ways sit at the tail, lowest index last: a fill takes
-	 * the tail, which is the first empty way or else the LRU one. */
-	uint32_t *head, *tail, *newer, *older;
+	/* Recency: each touch gives the entry its set's next `stamp` (per set
+	 * `clock`), so the least recently used way has the smallest; `head` is
+	 * the way touched last (touching it again changes no order). A hit
+	 * costs two stores; only a fill into a full LRU set looks for the
+	 * smallest. `used`: the set's non-empty ways (a fill takes the first
+	 * empty way while there is one). */
+	uint32_t *head, *used;
+	uint64_t *stamp, *clock;
 	uint64_t *plru;      /* tree bits per set (REPL_PLRU) */
 	uint64_t rng;
 	uint64_t present;    /* sizes filled since creation (a superset of those held) */

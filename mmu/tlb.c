@@ -19,24 +19,7 @@ void tlb_forget(struct tlb *t)
 	t->missed_page = ~0ull;
 }
 
-#define NO_WAY UINT32_MAX
-
 static unsigned log2u(uint32_t v) { return 31u - (unsigned)__builtin_clz(v); }
-
-/* Every way of every set empty, in the order fills take them: way 0 at
- * the tail. */
-static void order_reset(struct tlb_array *a)
-{
-	for (uint32_t set = 0; set < a->sets; set++) {
-		size_t row = (size_t)set * a->ways;
-		for (uint32_t w = 0; w < a->ways; w++) {
-			a->newer[row + w] = w + 1 < a->ways ? w + 1 : NO_WAY;
-			a->older[row + w] = w ? w - 1 : NO_WAY;
-		}
-		a->head[set] = a->ways - 1;
-		a->tail[set] = 0;
-	}
-}
 
 bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *err, size_t errlen)
 {
@@ -69,18 +52,17 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 		a->keys = malloc(ac->entries * sizeof *a->keys);
 		a->bucket = calloc((size_t)1 << a->hash_bits, sizeof *a->bucket);
 		a->chain = calloc(ac->entries, sizeof *a->chain);
-		a->head = malloc(a->sets * sizeof *a->head);
-		a->tail = malloc(a->sets * sizeof *a->tail);
-		a->newer = malloc(ac->entries * sizeof *a->newer);
-		a->older = malloc(ac->entries * sizeof *a->older);
-		if (!a->e || !a->plru || !a->keys || !a->bucket || !a->chain || !a->head || !a->tail || !a->newer ||
-		    !a->older) {
+		a->head = calloc(a->sets, sizeof *a->head);
+		a->used = calloc(a->sets, sizeof *a->used);
+		a->stamp = calloc(ac->entries, sizeof *a->stamp);
+		a->clock = calloc(a->sets, sizeof *a->clock);
+		if (!a->e || !a->plru || !a->keys || !a->bucket || !a->chain || !a->head || !a->used || !a->stamp ||
+		    !a->clock) {
 			snprintf(err, errlen, "out of host memory");
 			return false;
 		}
 		for (uint32_t k = 0; k < ac->entries; k++)
 			a->keys[k] = TLB_NO_KEY;
-		order_reset(a);
 	}
 	tlb_forget(t);
 	return true;
@@ -96,9 +78,9 @@ void tlb_free(struct tlb *t)
 		free(a->bucket);
 		free(a->chain);
 		free(a->head);
-		free(a->tail);
-		free(a->newer);
-		free(a->older);
+		free(a->used);
+		free(a->stamp);
+		free(a->clock);
 	}
 	t->narrays = 0;
 	tlb_forget(t);
@@ -139,71 +121,38 @@ static uint32_t plru_victim(const struct tlb_array *a, uint32_t set)
 	return node - a->ways;
 }
 
-/* The recency order of a set (see struct tlb_array). */
-static void order_unlink(struct tlb_array *a, uint32_t set, uint32_t way)
-{
-	size_t row = (size_t)set * a->ways;
-	uint32_t n = a->newer[row + way], o = a->older[row + way];
-	if (n == NO_WAY)
-		a->head[set] = o;
-	else
-		a->older[row + n] = o;
-	if (o == NO_WAY)
-		a->tail[set] = n;
-	else
-		a->newer[row + o] = n;
-}
-
-/* Put `way` (unlinked) just newer than `older`, NO_WAY: at the tail. */
-static void order_insert(struct tlb_array *a, uint32_t set, uint32_t way, uint32_t older)
-{
-	size_t row = (size_t)set * a->ways;
-	uint32_t newer = older == NO_WAY ? a->tail[set] : a->newer[row + older];
-	a->older[row + way] = older;
-	a->newer[row + way] = newer;
-	if (older == NO_WAY)
-		a->tail[set] = way;
-	else
-		a->newer[row + older] = way;
-	if (newer == NO_WAY)
-		a->head[set] = way;
-	else
-		a->older[row + newer] = way;
-}
-
 static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
 {
-	if (a->head[set] != way) {
-		order_unlink(a, set, way);
-		order_insert(a, set, way, a->head[set]);
-	}
+	a->stamp[(size_t)set * a->ways + way] = ++a->clock[set];
+	a->head[set] = way;
 	if (a->repl == REPL_PLRU)
 		plru_touch(a, set, way);
 }
 
-/* An emptied way joins the empty ones at the tail, in index order (the
- * lowest last), so fills keep taking the first empty way. */
-static void order_emptied(struct tlb_array *a, uint32_t set, uint32_t way)
+/* The least recently used way of a full set: the smallest stamp. */
+static uint32_t lru_way(const struct tlb_array *a, uint32_t set)
 {
-	size_t row = (size_t)set * a->ways;
-	order_unlink(a, set, way);
-	uint32_t older = NO_WAY, t = a->tail[set];
-	while (t != NO_WAY && a->keys[row + t] == TLB_NO_KEY && t < way) {
-		older = t;
-		t = a->newer[row + t];
-	}
-	order_insert(a, set, way, older);
+	const uint64_t *st = &a->stamp[(size_t)set * a->ways];
+	uint32_t best = 0;
+	for (uint32_t w = 1; w < a->ways; w++)
+		if (st[w] < st[best])
+			best = w;
+	return best;
 }
 
 /* The way a fill replaces: the first empty one, else the policy's. */
 static uint32_t victim_way(struct tlb_array *a, uint32_t set)
 {
-	uint32_t tail = a->tail[set];
-	if (a->keys[(size_t)set * a->ways + tail] == TLB_NO_KEY)
-		return tail;
+	if (a->used[set] < a->ways) {
+		const uint64_t *k = &a->keys[(size_t)set * a->ways];
+		uint32_t w = 0;
+		while (k[w] != TLB_NO_KEY)
+			w++;
+		return w;
+	}
 	switch (a->repl) {
 	case REPL_LRU:
-		return tail;
+		return lru_way(a, set);
 	case REPL_PLRU:
 		return plru_victim(a, set);
 	case REPL_RANDOM:
@@ -240,7 +189,7 @@ static void entry_drop(struct tlb_array *a, uint32_t set, size_t i)
 {
 	hash_remove(a, i);
 	a->keys[i] = TLB_NO_KEY;
-	order_emptied(a, set, (uint32_t)(i - (size_t)set * a->ways));
+	a->used[set]--;
 }
 
 /* Entry i of array a maps key for asid. */
@@ -396,6 +345,8 @@ void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x)
 	if (old_key != key) {
 		if (old_key != TLB_NO_KEY)
 			hash_remove(a, i);
+		else
+			a->used[set]++;
 		a->keys[i] = key;
 		hash_insert(a, i);
 	}
