@@ -60,12 +60,23 @@ struct tlb_array {
 struct tlb_memo {
 	uint64_t page;       /* TLB_NO_KEY when empty */
 	const struct tlb_entry *e;
-	const uint32_t *head;
+	uint32_t *head;
+	uint64_t *stamp, *clock;   /* the entry's recency stamp and its set's clock */
 	struct tlb_array *a;
 	uint32_t set, way;
 	uint8_t grants;
 	bool only;
+	bool stamps_only;    /* a touch is the stamp alone (not tree pseudo-LRU) */
 };
+
+/* What a lookup's touch of a memo's entry does, when that is the stamp
+ * alone (inline: a hit on an entry not its set's most recent is common in
+ * a 48-way set). */
+static inline void tlb_memo_stamp(const struct tlb_memo *s)
+{
+	*s->stamp = ++*s->clock;
+	*s->head = s->way;
+}
 #define TLB_MEMO_SLOTS 64   /* direct-mapped by page: a stack, a heap and a data page or two at once */
 
 struct tlb {

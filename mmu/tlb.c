@@ -225,6 +225,9 @@ static void memo_place(struct tlb_memo *s, struct tlb_array *a, uint32_t set, ui
 	s->e = &a->e[i];
 	s->a = a;
 	s->head = &a->head[set];
+	s->stamp = &a->stamp[i];
+	s->clock = &a->clock[set];
+	s->stamps_only = a->repl != REPL_PLRU;
 	s->set = set;
 	s->way = way;
 	s->only = matches_only(a, i, key, asid);
