@@ -363,7 +363,8 @@ void mmu_set_check(struct mmu *m, mmu_check_fn fn, void *ctx);
 /* Account work that is not a translation (instructions, fault handling). */
 void mmu_charge(struct mmu *m, enum mmu_cost c, uint64_t units);
 void mmu_count_instructions(struct mmu *m, uint64_t n);
-/* Summed over every CPU. */
+/* Summed over every CPU, as of the call: call again after more work (the
+ * instructions' cycles are worked out here, not as they are counted). */
 const struct mmu_stats *mmu_stats(const struct mmu *m);
 uint64_t mmu_total_cycles(const struct mmu *m);
 

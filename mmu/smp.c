@@ -40,9 +40,13 @@ void mmu_select_cpu(struct mmu *m, unsigned cpu)
 		tlb_forget(&m->tlb[i]);   /* its pointers were into this CPU's arrays; keep it simple */
 }
 
+/* A CPU's statistics as read: the instructions' cycles brought up to
+ * their count (mmu_count_instructions leaves them). */
 const struct mmu_stats *mmu_cpu_stats(const struct mmu *m, unsigned cpu)
 {
-	return cpu == m->cpu ? &m->st : &m->other[cpu].st;
+	struct mmu_stats *st = (struct mmu_stats *)(cpu == m->cpu ? &m->st : &m->other[cpu].st);
+	st->cycles[COST_INSTRUCTIONS] = st->instructions * m->cfg.cpi_milli / 1000;
+	return st;
 }
 
 uint64_t mmu_cpu_cycles(const struct mmu *m, unsigned cpu)
@@ -57,7 +61,7 @@ uint64_t mmu_cpu_cycles(const struct mmu *m, unsigned cpu)
 const struct mmu_stats *mmu_stats(const struct mmu *m)
 {
 	if (m->ncpus == 1)
-		return &m->st;
+		return mmu_cpu_stats(m, m->cpu);
 	/* `total` is a cache of the sum, refreshed on each call: no state. */
 	struct mmu_stats *total = (struct mmu_stats *)&m->total;
 	memset(total, 0, sizeof *total);

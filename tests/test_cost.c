@@ -240,12 +240,15 @@ static void test_script(const struct pt_format *f)
 	/* Instructions: cycles = instructions x CPI, on the running total (not a
 	 * sum of per-call roundings: 3 x 1.5 = 4, but 6 x 1.5 = 9). */
 	mmu_count_instructions(m, 3);
+	st = mmu_stats(m);   /* the statistics as of the call: instructions' cycles are worked out then */
 	CHECK_EQ(st->instructions, 3);
 	CHECK_EQ(st->cycles[COST_INSTRUCTIONS], 3ull * CPI_MILLI / 1000);
 	mmu_count_instructions(m, 3);
+	st = mmu_stats(m);
 	CHECK_EQ(st->cycles[COST_INSTRUCTIONS], 6ull * CPI_MILLI / 1000);
 	CHECK_EQ(st->cycles[COST_INSTRUCTIONS], 9);
 	mmu_count_instructions(m, 1000);
+	st = mmu_stats(m);
 	const uint64_t e_instr = 1006ull * CPI_MILLI / 1000;
 	CHECK_EQ(st->instructions, 1006);
 	CHECK_EQ(st->cycles[COST_INSTRUCTIONS], e_instr);
