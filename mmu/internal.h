@@ -69,14 +69,18 @@ struct tlb_memo {
 	bool stamps_only;    /* a touch is the stamp alone (not tree pseudo-LRU) */
 };
 
+/* A touch's recency (struct tlb_array): the way's stamp is its set's next,
+ * and it is the set's head. */
+static inline void lru_stamp(uint64_t *stamp, uint64_t *clock, uint32_t *head, uint32_t way)
+{
+	*stamp = ++*clock;
+	*head = way;
+}
+
 /* What a lookup's touch of a memo's entry does, when that is the stamp
  * alone (inline: a hit on an entry not its set's most recent is common in
  * a 48-way set). */
-static inline void tlb_memo_stamp(const struct tlb_memo *s)
-{
-	*s->stamp = ++*s->clock;
-	*s->head = s->way;
-}
+static inline void tlb_memo_stamp(const struct tlb_memo *s) { lru_stamp(s->stamp, s->clock, s->head, s->way); }
 #define TLB_MEMO_SLOTS 64   /* direct-mapped by page: a stack, a heap and a data page or two at once */
 
 struct tlb {

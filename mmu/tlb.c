@@ -123,8 +123,7 @@ static uint32_t plru_victim(const struct tlb_array *a, uint32_t set)
 
 static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
 {
-	a->stamp[(size_t)set * a->ways + way] = ++a->clock[set];
-	a->head[set] = way;
+	lru_stamp(&a->stamp[(size_t)set * a->ways + way], &a->clock[set], &a->head[set], way);
 	if (a->repl == REPL_PLRU)
 		plru_touch(a, set, way);
 }
