@@ -269,14 +269,13 @@ static int raw_host_fd(struct raw *r, uint64_t fd)
 	return fd < RAW_FDS && r->fds[fd] ? r->fds[fd] - 1 : -1;
 }
 
-static bool raw_path(struct raw *r, uint64_t va, char path[4096])
+static void raw_path(struct raw *r, uint64_t va, char path[4096])
 {
 	if (uc_mem_read(r->uc, va, path, 4095) != UC_ERR_OK)   /* may run past the end: try shorter */
 		for (size_t n = 0; n < 4095; n++)
 			if (uc_mem_read(r->uc, va + n, path + n, 1) != UC_ERR_OK || !path[n])
 				break;
 	path[4095] = 0;
-	return true;
 }
 
 static bool raw_scratch_path(const char *path)
@@ -363,16 +362,31 @@ static int64_t raw_fstat(struct raw *r, uint64_t fd, uint64_t va)
 	return raw_stat_out(r, &st, va);
 }
 
+/* Up to 64 KiB between guest memory and host descriptor h, at offset off
+ * (pread, pwrite) or, when it is negative, where the file is (read, write). */
+static int64_t raw_host_io(struct raw *r, int h, bool write_it, uint64_t va, uint64_t len, int64_t off)
+{
+	char buf[65536];
+	size_t n = len < sizeof buf ? (size_t)len : sizeof buf;
+	ssize_t done;
+	if (write_it) {
+		if (uc_mem_read(r->uc, va, buf, n) != UC_ERR_OK)
+			return -EFAULT;
+		done = off < 0 ? write(h, buf, n) : pwrite(h, buf, n, (off_t)off);
+		return done < 0 ? -errno : done;
+	}
+	done = off < 0 ? read(h, buf, n) : pread(h, buf, n, (off_t)off);
+	if (done < 0)
+		return -errno;
+	return uc_mem_write(r->uc, va, buf, (size_t)done) == UC_ERR_OK ? done : -EFAULT;
+}
+
 static int64_t raw_read(struct raw *r, uint64_t fd, uint64_t va, uint64_t len)
 {
 	int h = raw_host_fd(r, fd);
 	if (h < 0)
 		return fd == 0 ? 0 : -EBADF;   /* the standard input, unless replaced: empty */
-	char buf[65536];
-	ssize_t n = read(h, buf, len < sizeof buf ? len : sizeof buf);
-	if (n < 0)
-		return -errno;
-	return uc_mem_write(r->uc, va, buf, (size_t)n) == UC_ERR_OK ? n : -EFAULT;
+	return raw_host_io(r, h, false, va, len, -1);
 }
 
 static int64_t raw_write(struct raw *r, uint64_t fd, uint64_t va, uint64_t len)
@@ -380,14 +394,8 @@ static int64_t raw_write(struct raw *r, uint64_t fd, uint64_t va, uint64_t len)
 	uint64_t done = 0;
 	char buf[4096];
 	int h = raw_host_fd(r, fd);
-	if (h >= 0) {
-		char big[65536];
-		size_t n = len < sizeof big ? (size_t)len : sizeof big;
-		if (uc_mem_read(r->uc, va, big, n) != UC_ERR_OK)
-			return -EFAULT;
-		ssize_t w = write(h, big, n);
-		return w < 0 ? -errno : w;
-	}
+	if (h >= 0)
+		return raw_host_io(r, h, true, va, len, -1);
 	if (fd != 1 && fd != 2)
 		return -EBADF;
 	while (done < len) {
@@ -490,25 +498,18 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 		int h = raw_host_fd(r, a[0]);
 		if (h < 0)
 			return a[0] <= 2 ? -ESPIPE : -EBADF;
-		char buf[65536];
-		size_t n = a[2] < sizeof buf ? (size_t)a[2] : sizeof buf;
-		if (kind == R_PWRITE) {
-			if (uc_mem_read(r->uc, a[1], buf, n) != UC_ERR_OK)
-				return -EFAULT;
-			ssize_t w = pwrite(h, buf, n, (off_t)a[3]);
-			return w < 0 ? -errno : w;
-		}
-		ssize_t got = pread(h, buf, n, (off_t)a[3]);
-		if (got < 0)
-			return -errno;
-		return uc_mem_write(r->uc, a[1], buf, (size_t)got) == UC_ERR_OK ? got : -EFAULT;
+		if ((int64_t)a[3] < 0)
+			return -EINVAL;   /* as pread and pwrite say of a negative offset */
+		return raw_host_io(r, h, kind == R_PWRITE, a[1], a[2], (int64_t)a[3]);
 	}
 	case R_FSYNC:   /* the scratch file is thrown away: durability costs only time here */
 		return raw_host_fd(r, a[0]) >= 0 ? 0 : -EBADF;
-	case R_FTRUNCATE:
-		if (raw_host_fd(r, a[0]) < 0)
+	case R_FTRUNCATE: {
+		int h = raw_host_fd(r, a[0]);
+		if (h < 0)
 			return -EBADF;
-		return ftruncate(raw_host_fd(r, a[0]), (off_t)a[1]) ? -errno : 0;
+		return ftruncate(h, (off_t)a[1]) ? -errno : 0;
+	}
 	case R_UNLINK:
 		return raw_unlink(r, a[0], 0);
 	case R_UNLINKAT:
@@ -573,11 +574,12 @@ static int64_t raw_syscall(struct raw *r, uint64_t nr, const uint64_t a[6])
 			return raw_dup(r, a[0], a[2], false);
 		if (a[1] == F_GETLK || a[1] == F_SETLK || a[1] == F_SETLKW) {   /* struct flock: one layout on both */
 			struct flock fl;
-			if (raw_host_fd(r, a[0]) < 0)
+			int h = raw_host_fd(r, a[0]);
+			if (h < 0)
 				return -EBADF;
 			if (uc_mem_read(r->uc, a[2], &fl, sizeof fl) != UC_ERR_OK)
 				return -EFAULT;
-			if (fcntl(raw_host_fd(r, a[0]), (int)a[1], &fl))
+			if (fcntl(h, (int)a[1], &fl))
 				return -errno;
 			return uc_mem_write(r->uc, a[2], &fl, sizeof fl) == UC_ERR_OK ? 0 : -EFAULT;
 		}

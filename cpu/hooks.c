@@ -366,7 +366,8 @@ static uint32_t count_insns(struct cpu *c, uint64_t addr, uint32_t size)
 	return count ? count : 1;
 }
 
-/* The table's answer (counting the block on a miss). */
+/* The table's answer (counting the block on a miss). Out of line: inlined,
+ * its code buffer made every block hook save registers. */
 static __attribute__((noinline)) uint32_t block_insns_table(struct cpu *c, int pid, uint64_t addr, uint32_t size)
 {
 	if (c->blocks.cap) {   /* a hit costs a lookup only; the table grows on a miss */
@@ -397,43 +398,6 @@ static inline uint32_t block_insns(struct cpu *c, uint64_t addr, uint32_t size)
 	return n;
 }
 
-/* Timing mode's fetches, accounted per block: the iTLB sees the pages the
- * block spans. The TLB's common answer inline, the rest out of line. */
-static __attribute__((noinline)) void block_fetch_slow(struct cpu *c, uint64_t addr, uint64_t last)
-{
-	access_page(c, addr, ACC_FETCH);
-	if ((last ^ addr) >> c->shift)
-		access_page(c, last & ~(c->page - 1), ACC_FETCH);
-}
-
-static inline void block_fetch(struct cpu *c, uint64_t addr, uint32_t size)
-{
-	insns_post(c);   /* the fetch may fill a TLB, and an eviction's event reads the cycles */
-	uint64_t last = addr + (size ? size - 1 : 0);
-	if (!((last ^ addr) >> c->shift) && c->tlb_fast && os_access_tlb(c->k, addr, ACC_FETCH))
-		return;   /* the block ran: its page is in the shadow */
-	block_fetch_slow(c, addr, last);
-}
-
-/* A stop asked for, --max-insns reached, or the end of the time slice:
- * rare, out of line. */
-static __attribute__((noinline)) void block_limits(struct cpu *c, uc_engine *uc)
-{
-	if (c->o.stop && *c->o.stop && !c->halted) {
-		c->halted = true;
-		uc_emu_stop(uc);
-	}
-	if (c->o.max_insns && c->insns >= c->o.max_insns && !c->halted) {
-		fprintf(stderr, "mmusim: stopped after %" PRIu64 " instructions (--max-insns)\n", c->insns);
-		c->halted = true;
-		uc_emu_stop(uc);
-	}
-	if (c->insns >= c->slice_end && c->ntasks > 1 && !c->preempt) {
-		c->preempt = true;   /* the tick: let the others run */
-		uc_emu_stop(uc);
-	}
-}
-
 static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 {
 	struct cpu *c = ud;
@@ -448,11 +412,29 @@ static void block_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *ud)
 	c->block_pc = addr;
 	c->insns += n;
 	c->insns_unposted += n;
-	if (c->o.mode == CPU_TIMING && !c->dying)
-		block_fetch(c, addr, size);
-	if ((c->o.stop && *c->o.stop) || (c->o.max_insns && c->insns >= c->o.max_insns) ||
-	    (c->insns >= c->slice_end && c->ntasks > 1))
-		block_limits(c, uc);
+	if (c->o.mode == CPU_TIMING && !c->dying) {
+		insns_post(c);   /* the fetch may fill a TLB, and an eviction's event reads the cycles */
+		/* Fetches, accounted per block: the iTLB sees the pages it spans. */
+		uint64_t last = addr + (size ? size - 1 : 0);
+		bool straddles = (last ^ addr) >> c->shift;
+		if (straddles || !c->tlb_fast || !os_access_tlb(c->k, addr, ACC_FETCH))   /* the block ran: its page is in the shadow */
+			access_page(c, addr, ACC_FETCH);
+		if (straddles)
+			access_page(c, last & ~(c->page - 1), ACC_FETCH);
+	}
+	if (c->o.stop && *c->o.stop && !c->halted) {
+		c->halted = true;
+		uc_emu_stop(uc);
+	}
+	if (c->o.max_insns && c->insns >= c->o.max_insns && !c->halted) {
+		fprintf(stderr, "mmusim: stopped after %" PRIu64 " instructions (--max-insns)\n", c->insns);
+		c->halted = true;
+		uc_emu_stop(uc);
+	}
+	if (c->insns >= c->slice_end && c->ntasks > 1 && !c->preempt) {
+		c->preempt = true;   /* the tick: let the others run */
+		uc_emu_stop(uc);
+	}
 }
 
 /* Guest code bytes at va, read from the page tables (not through the MMU:

@@ -66,7 +66,7 @@ struct tlb_memo {
 	uint32_t set, way;
 	uint8_t grants;
 	bool only;
-	bool stamps_only;    /* a touch is the stamp alone (not tree pseudo-LRU) */
+	bool plru;           /* its array is tree pseudo-LRU: a touch moves tree bits too */
 };
 
 /* A touch's recency (struct tlb_array): the way's stamp is its set's next,
@@ -77,10 +77,17 @@ static inline void lru_stamp(uint64_t *stamp, uint64_t *clock, uint32_t *head, u
 	*head = way;
 }
 
-/* What a lookup's touch of a memo's entry does, when that is the stamp
- * alone (inline: a hit on an entry not its set's most recent is common in
- * a 48-way set). */
-static inline void tlb_memo_stamp(const struct tlb_memo *s) { lru_stamp(s->stamp, s->clock, s->head, s->way); }
+void tlb_memo_plru_touch(const struct tlb_memo *s);
+
+/* What a lookup's touch of a memo's entry does (touch in tlb.c), from the
+ * memo's pointers: inline, as a hit on an entry not its set's most recent
+ * is common in a 48-way set. */
+static inline void tlb_memo_touch(const struct tlb_memo *s)
+{
+	lru_stamp(s->stamp, s->clock, s->head, s->way);
+	if (s->plru)
+		tlb_memo_plru_touch(s);
+}
 #define TLB_MEMO_SLOTS 64   /* direct-mapped by page: a stack, a heap and a data page or two at once */
 
 struct tlb {
@@ -164,8 +171,6 @@ void tlb_free(struct tlb *t);
 /* The entry for va, or NULL; *s gets where it sits (all but page and
  * grants). */
 const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid, struct tlb_memo *s);
-/* What a lookup of a memo's page does when the memo is not the most recent. */
-void tlb_memo_touch(const struct tlb_memo *s);
 void tlb_fill(struct mmu *m, enum tlb_id id, const struct mmu_xlate *x);
 uint32_t tlb_flush(struct tlb *t, int scope, uint64_t va, uint16_t asid);
 void tlb_forget(struct tlb *t);   /* no remembered hit or miss (struct tlb's memo, missed_page) */

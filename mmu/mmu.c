@@ -202,10 +202,7 @@ static inline const struct tlb_memo *memo_hit(struct tlb *t, uint64_t page)
 	if (*s->head != s->way) {
 		if (!s->only)
 			return NULL;
-		if (s->stamps_only)
-			tlb_memo_stamp(s);
-		else
-			tlb_memo_touch(s);
+		tlb_memo_touch(s);
 	}
 	return s;
 }
@@ -313,11 +310,7 @@ static inline void count_l1_hit(struct mmu *m, enum tlb_id l1, enum mmu_access a
 __attribute__((noinline)) static bool access_tlb_touched(struct mmu *m, uint64_t va, enum mmu_access acc)
 {
 	enum tlb_id l1 = acc == ACC_FETCH ? TLB_L1I : TLB_L1D;
-	const struct tlb_memo *s = memo_of(&m->tlb[l1], va >> 12);
-	if (s->stamps_only)
-		tlb_memo_stamp(s);
-	else
-		tlb_memo_touch(s);
+	tlb_memo_touch(memo_of(&m->tlb[l1], va >> 12));
 	count_l1_hit(m, l1, acc);
 	return true;
 }

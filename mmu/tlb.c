@@ -226,7 +226,7 @@ static void memo_place(struct tlb_memo *s, struct tlb_array *a, uint32_t set, ui
 	s->head = &a->head[set];
 	s->stamp = &a->stamp[i];
 	s->clock = &a->clock[set];
-	s->stamps_only = a->repl != REPL_PLRU;
+	s->plru = a->repl == REPL_PLRU;
 	s->set = set;
 	s->way = way;
 	s->only = matches_only(a, i, key, asid);
@@ -258,7 +258,7 @@ const struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t va, uint16_t asid, st
 	return NULL;
 }
 
-void tlb_memo_touch(const struct tlb_memo *s) { touch(s->a, s->set, s->way); }
+void tlb_memo_plru_touch(const struct tlb_memo *s) { plru_touch(s->a, s->set, s->way); }
 
 static struct tlb_slot slot_of(uint64_t key, const struct tlb_entry *e)
 {

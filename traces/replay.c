@@ -64,9 +64,11 @@ static struct proc *named(struct replay_state *s, int32_t pid)
 	s->skip = killed(p);
 	if (s->skip)
 		return NULL;
-	if (!p || !proc_alive(p))
+	if (!p || !proc_alive(p)) {
 		fail(s, "process %d %s", pid, p ? "has exited" : "does not exist");
-	return p && proc_alive(p) ? p : NULL;
+		return NULL;
+	}
+	return p;
 }
 
 /* The process a record is for; switching to it if it names another. NULL
