@@ -27,7 +27,10 @@
  *              capstone and cached by address: see raw_block_hook), so the
  *              reference carries the same small counting cost as mmusim and
  *              the counts can be compared. It is the reference for the ratios. Same engine
- *              set-up as cpu/run.c: uc_open, UC_CPU_ARM64_MAX on AArch64.
+ *              set-up as cpu/run.c: uc_open, UC_CPU_ARM64_MAX on AArch64,
+ *              and the same libunicorn: 2.0.1 with cpu/uc_overrides.c's
+ *              store path and region memo.
+ *   raw-stock  raw on 2.0.1 as Debian ships it (the overrides off).
  *   raw-nohook the same without the block hook: what counting costs. The
  *              count shown is raw's.
  *   raw-memhk  raw plus UC_HOOK_MEM_READ|UC_HOOK_MEM_WRITE hooks that
@@ -971,12 +974,14 @@ static bool sim_run(const char *path, const char *preset_name, enum cpu_mode mod
 }
 
 /* ---- the table --------------------------------------------------------------------- */
-enum mode { M_RAW, M_RAW_NOHOOK, M_RAW_MEMHOOK, M_FUNCTIONAL, M_TIMING, M_CACHEGRIND, M_LACKEY, M_LACKEY_MEM,
-	    M_NATIVE, M_QEMU, M_COUNT };
-static const char *const mode_names[M_COUNT] = {"raw",	  "raw-nohook", "raw-memhk",  "functional",
-						"timing", "cachegrind", "lackey", "lackey-mem", "native", "qemu-user"};
+enum mode { M_RAW, M_RAW_STOCK, M_RAW_NOHOOK, M_RAW_MEMHOOK, M_FUNCTIONAL, M_TIMING, M_CACHEGRIND, M_LACKEY,
+	    M_LACKEY_MEM, M_NATIVE, M_QEMU, M_COUNT };
+static const char *const mode_names[M_COUNT] = {"raw",	      "raw-stock", "raw-nohook", "raw-memhk",
+						"functional", "timing",	   "cachegrind", "lackey",
+						"lackey-mem", "native",	   "qemu-user"};
 static const char *const mode_notes[M_COUNT] = {
 	"Unicorn alone, the ELF loaded by this program, block hook counting as cpu/ does (the reference)",
+	"raw on Unicorn 2.0.1 as Debian ships it: without cpu/uc_overrides.c's store path",
 	"the same without the block hook (instructions: raw's count)",
 	"raw plus UC_HOOK_MEM_READ|WRITE hooks that do nothing (instructions: raw's count)",
 	"mmusim, cpu_create(CPU_FUNCTIONAL) + cpu_run",
@@ -1069,6 +1074,12 @@ static bool run_mode(enum mode m, const char *path, bool x86, int argc, char *co
 	switch (m) {
 	case M_RAW:
 		return raw_run(path, x86, 1, argc, argv, r);
+	case M_RAW_STOCK: {
+		cpu_unicorn_overrides(false);
+		bool ok = raw_run(path, x86, 1, argc, argv, r);
+		cpu_unicorn_overrides(true);
+		return ok;
+	}
 	case M_RAW_NOHOOK:
 		return raw_run(path, x86, 0, argc, argv, r);
 	case M_RAW_MEMHOOK:
@@ -1253,32 +1264,37 @@ static int bench_real(const char *du, const char *built, const char *only, bool 
 			argv[argc] = NULL;
 			bad |= bench_program(a == 0, argc, argv, repeat, want, false, best[a][p]);
 		}
-	printf("\nreal programs: CPU seconds, best of %d (in brackets: speed against raw Unicorn; qemu-user and\n"
-	       "functional also as a ratio to qemu-user's time, 'x qemu': how many times slower)\n\n",
+	printf("\nreal programs: CPU seconds, best of %d. In brackets, speed against raw Unicorn (the same\n"
+	       "engine as mmusim's: 2.0.1 with cpu/uc_overrides.c); for functional and timing also against\n"
+	       "raw-stock (2.0.1 as Debian ships it). 'x qemu': functional's time / qemu-user's.\n\n",
 	       repeat);
-	printf("| program | arch | native | qemu-user | raw Unicorn | functional | timing | functional x qemu |\n");
-	printf("|---|---|---|---|---|---|---|---|\n");
+	printf("| program | arch | native | qemu-user | raw, stock 2.0.1 | raw Unicorn | functional | timing "
+	       "| functional x qemu |\n");
+	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (int a = 0; a < 2; a++)
 		for (size_t p = 0; p < np; p++) {
 			struct result *b = best[a][p];
 			if (!b[M_RAW].ok && !b[M_FUNCTIONAL].ok)
 				continue;
-			char cell[5][40];
-			static const int cols[5] = {M_NATIVE, M_QEMU, M_RAW, M_FUNCTIONAL, M_TIMING};
-			for (int c = 0; c < 5; c++) {
+			char cell[6][48];
+			static const int cols[6] = {M_NATIVE, M_QEMU, M_RAW_STOCK, M_RAW, M_FUNCTIONAL, M_TIMING};
+			for (int c = 0; c < 6; c++) {
 				struct result *r = &b[cols[c]];
-				if (!r->ok)
-					snprintf(cell[c], sizeof cell[c], "-");
-				else if (cols[c] == M_RAW || !b[M_RAW].ok)
-					snprintf(cell[c], sizeof cell[c], "%.2f", r->cpu);
+				int k = 0;
+				k = snprintf(cell[c], sizeof cell[c], r->ok ? "%.2f" : "-", r->cpu);
+				if (!r->ok || cols[c] == M_RAW || !b[M_RAW].ok)
+					continue;
+				if ((cols[c] == M_FUNCTIONAL || cols[c] == M_TIMING) && b[M_RAW_STOCK].ok)
+					snprintf(cell[c] + k, sizeof cell[c] - (size_t)k, " (%.2f, %.2f)", b[M_RAW].cpu / r->cpu,
+						 b[M_RAW_STOCK].cpu / r->cpu);
 				else
-					snprintf(cell[c], sizeof cell[c], "%.2f (%.2f)", r->cpu, b[M_RAW].cpu / r->cpu);
+					snprintf(cell[c] + k, sizeof cell[c] - (size_t)k, " (%.2f)", b[M_RAW].cpu / r->cpu);
 			}
 			char vsq[24] = "-";
 			if (b[M_QEMU].ok && b[M_FUNCTIONAL].ok)
 				snprintf(vsq, sizeof vsq, "%.1f", b[M_FUNCTIONAL].cpu / b[M_QEMU].cpu);
-			printf("| %s | %s | %s | %s | %s | %s | %s | %s |\n", real_programs[p].name,
-			       a == 0 ? "x86-64" : "AArch64", cell[0], cell[1], cell[2], cell[3], cell[4], vsq);
+			printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", real_programs[p].name,
+			       a == 0 ? "x86-64" : "AArch64", cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], vsq);
 		}
 	return bad;
 }
@@ -1287,8 +1303,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: bench_run [--rounds N] [--kernel all|alu|matmul|sort|chase|copy|each] [--repeat R]\n"
 			"                 [--arch x86_64|aarch64|both] [--guest NAME] [--guest-dir DIR]\n"
-			"                 [--only raw,raw-nohook,raw-memhk,functional,timing,cachegrind,lackey,lackey-mem,\n"
-			"                         native,qemu-user]\n"
+			"                 [--only raw,raw-stock,raw-nohook,raw-memhk,functional,timing,cachegrind,lackey,\n"
+			"                         lackey-mem,native,qemu-user]\n"
 			"       bench_run [--real DIR] [--real-built DIR2] [--programs 'sh loop,gzip -c,lua,...']\n"
 			"                 [--repeat R] [--only ...]\n"
 			"                 (DIR: .ci/fetch-debian-utils's, DIR2: .ci/fetch-real-programs's; real programs\n"
@@ -1302,7 +1318,7 @@ int main(int argc, char **argv)
 	const char *real = NULL, *built = NULL, *programs = NULL;
 	bool only_given = false;
 	int repeat = 3;
-	bool want[M_COUNT] = {true, true, true, true, true};   /* valgrind's modes when asked with --only */
+	bool want[M_COUNT] = {true, true, true, true, true, true};   /* valgrind's modes when asked with --only */
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (i + 1 == argc)
@@ -1355,6 +1371,8 @@ int main(int argc, char **argv)
 		want[M_NATIVE] = want[M_QEMU] = true;
 	if (scratch_enter("bench_run"))
 		return 1;
+	cpu_unicorn_overrides(true);
+	printf("bench_run: %s\n", cpu_engine_version());
 	if (real || built)
 		return bench_real(real, built, programs, x86, a64, repeat, want);
 	static const char *const kernels[] = {"alu", "matmul", "sort", "chase", "copy"};

@@ -37,6 +37,12 @@ void cpu_destroy(struct cpu *c);
 int cpu_run(struct cpu *c, const char *program, int argc, char *const argv[], char *const envp[], char *err,
 	    size_t errlen);
 
+/* "unicorn 2.0.1", and whether cpu/uc_overrides.c speeds its store path. */
+const char *cpu_engine_version(void);
+/* Turns those overrides off or back on (where possible) for every engine
+ * of the process; returns whether they are on. For benchmarks. */
+bool cpu_unicorn_overrides(bool on);
+
 /* Figures of the run. */
 uint64_t cpu_instructions(const struct cpu *c);
 

@@ -209,6 +209,7 @@ static inline bool code_removals_pending(const struct cpu *c) { return c->nstale
 
 /* ---- hooks.c: what Unicorn and the host tell the bridge ---- */
 void hooks_install(struct cpu *c);
+void uc_overrides_check(void);
 void data_hooks_as_needed(struct cpu *c);
 /* The code under some translated blocks changed: count their instructions anew. */
 void block_counts_forget(struct cpu *c);

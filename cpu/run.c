@@ -320,6 +320,7 @@ void syscall_enter(struct cpu *c, uint64_t nr, uint64_t a[6])
 static uc_err engine_open(struct cpu *c, uc_engine **uc)
 {
 	bool x86 = c->f->arch == ARCH_X86_64;
+	uc_overrides_check();
 	uc_err e = x86 ? uc_open(UC_ARCH_X86, UC_MODE_64, uc) : uc_open(UC_ARCH_ARM64, UC_MODE_ARM, uc);
 	if (e == UC_ERR_OK && !x86)   /* LSE atomics and the rest of ARMv8.x: the default A72 model lacks them */
 		uc_ctl_set_cpu_model(*uc, UC_CPU_ARM64_MAX);

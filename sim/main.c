@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "cpu/cpu.h"
 #include "sim/commands.h"
 #include "sim/install.h"
 
@@ -84,7 +85,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("mmusim %s\n", MMUSIM_VERSION);
+		printf("mmusim %s\n%s\n", MMUSIM_VERSION, cpu_engine_version());
 		return 0;
 	}
 	if (command_help(cmd, argc - 1, argv + 1) == 0)
