@@ -1241,7 +1241,6 @@ static int bench_real(const char *du, const char *built, const char *only, bool 
 {
 	bool want[M_COUNT];
 	memcpy(want, want_in, sizeof want);
-	want[M_RAW_NOHOOK] = want[M_RAW_MEMHOOK] = false;
 	if (!real_input()) {
 		fprintf(stderr, "bench_run: cannot write data.txt\n");
 		return 1;
@@ -1367,8 +1366,10 @@ int main(int argc, char **argv)
 		real = scratch_absolute(real);
 	if (built)
 		built = scratch_absolute(built);
-	if ((real || built) && !only_given)
+	if ((real || built) && !only_given) {
 		want[M_NATIVE] = want[M_QEMU] = true;
+		want[M_RAW_NOHOOK] = want[M_RAW_MEMHOOK] = false;
+	}
 	if (scratch_enter("bench_run"))
 		return 1;
 	cpu_unicorn_overrides(true);
