@@ -76,7 +76,10 @@ struct region_memo {
 	uint64_t page;
 	struct MemoryRegion *mr;
 };
-static struct region_memo region_memo[256];
+/* By 1 KiB: no region is aligned more finely (ARM's smallest page). */
+#define MEMO_SHIFT 10
+#define MEMO_SLOTS 512
+static struct region_memo region_memo[MEMO_SLOTS];
 static int regions_changing;
 static bool memo_on;   /* overriding, and no region changing */
 
@@ -93,15 +96,15 @@ __attribute__((noinline)) static struct MemoryRegion *region_lookup(struct uc_st
 		own = (region_lookup_fn *)unicorn_own("memory_mapping");
 	struct MemoryRegion *mr = own(uc, address);
 	if (mr && memo_on)
-		region_memo[(address >> 12) % 256] = (struct region_memo){uc, address >> 12, mr};
+		region_memo[(address >> MEMO_SHIFT) % MEMO_SLOTS] = (struct region_memo){uc, address >> MEMO_SHIFT, mr};
 	return mr;
 }
 
 struct MemoryRegion *memory_mapping(struct uc_struct *uc, uint64_t address);
 struct MemoryRegion *memory_mapping(struct uc_struct *uc, uint64_t address)
 {
-	const struct region_memo *m = &region_memo[(address >> 12) % 256];
-	if (m->uc == uc && m->page == address >> 12 && memo_on)
+	const struct region_memo *m = &region_memo[(address >> MEMO_SHIFT) % MEMO_SLOTS];
+	if (m->uc == uc && m->page == address >> MEMO_SHIFT && memo_on)
 		return m->mr;
 	return region_lookup(uc, address);
 }

@@ -40,7 +40,13 @@ status=$?
 mkdir root2 && trace 0xc0000000 >mid.jsonl
 env --default-signal=INT "$MMUSIM" replay mid.jsonl --root root2 --mem 64M >out 2>err &
 pid=$! pids="$pids $pid"
-sleep 2
+# Into the write (64 MiB of it on disk), not after a fixed time: it lasts
+# about 2 s on this machine.
+n=0
+until [ "$(stat -c %s root2/a.bin 2>/dev/null || echo 0)" -ge 67108864 ] || [ $n -ge 400 ]; do
+	n=$((n + 1))
+	sleep 0.05
+done
 t0=$(date +%s)
 kill -INT $pid
 wait $pid
