@@ -1173,8 +1173,11 @@ static int bench_program(bool x86, int argc, char *const argv[], int repeat, con
 	for (int m = M_FUNCTIONAL; m <= M_TIMING && targets; m++)   /* compute: long enough to judge */
 		if (ratios[m] > 0) {
 			double target = m == M_FUNCTIONAL ? 0.8 : 0.6;
-			printf("  %s: %.2f x raw Unicorn (target %.1f: %s)\n", mode_names[m], ratios[m], target,
+			printf("  %s: %.2f x raw Unicorn (target %.1f: %s)", mode_names[m], ratios[m], target,
 			       ratios[m] >= target ? "met" : "not met");
+			if (best[M_RAW_STOCK].ok)
+				printf("; %.2f x raw-stock", best[M_RAW_STOCK].cpu / best[m].cpu);
+			printf("\n");
 		}
 	/* The issue's comparison with valgrind: timing's time within 1.5x
 	 * cachegrind's, and below lackey's. */
