@@ -2,13 +2,13 @@
  * directory mmusim runs it in, or --root): through "..", absolute paths,
  * symbolic links it makes itself (to "/", to "..", to a host file), magic
  * /proc links, and with every kind of call that takes a path: open, create,
- * stat, chdir, mkdir, rename, link, unlink, execve. Every attempt must be
- * refused or find nothing; none may read, make, move or delete a file
- * outside. Prints one line per attempt: the call and its result (an error
- * name, or what it found). The expected output is mmusim's sandbox, which
- * resolves every path as if the root were "/" and refuses what would leave
- * it; a native run, with the whole host file system visible, differs, so
- * run-native.sh does not compare it. */
+ * stat, chdir, mkdir, rename, link, unlink, execve. None may read, make,
+ * move or delete a file outside: as under chroot(2), ".." of the root is
+ * the root and an absolute symlink starts at it, so each attempt lands
+ * inside or finds nothing. Prints one line per attempt: the call and its
+ * result (an error name, or what it found). The expected output is a real
+ * chroot's: run-native.sh runs it natively as /sandbox_escape in a chroot
+ * of an empty directory. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +43,9 @@ static void try_read(const char *path)
 	printf("%-40s -> OPENED: \"%s\"\n", what, buf);
 }
 
-static void count_entries(const char *path)
+/* Entries of a directory, but for the program itself (the native run's
+ * chroot holds it; mmusim's root does not). */
+static void count_entries(const char *path, const char *self)
 {
 	DIR *d = opendir(path);
 	if (!d) {
@@ -51,14 +53,15 @@ static void count_entries(const char *path)
 		return;
 	}
 	int n = 0;
-	while (readdir(d))
-		n++;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, self) != 0;
 	closedir(d);
 	printf("opendir(\"%s\") -> %d entries\n", path, n);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const char *self = argc > 0 && strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argc > 0 ? argv[0] : "";
 	int fd = open("inside.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0 || write(fd, "inside\n", 7) != 7)
 		return 1;
@@ -92,11 +95,22 @@ int main(void)
 	show("chdir(\"/..\")", chdir("/.."));
 	char cwd[256];
 	printf("%-40s -> \"%s\"\n", "getcwd", getcwd(cwd, sizeof cwd) ? cwd : strerrorname_np(errno));
-	count_entries("/");
-	count_entries("..");
-	char *const argv[] = {"sh", "-c", "echo escaped", NULL};
-	show("execve(\"/bin/sh\")", execve("/bin/sh", argv, NULL));
-	show("execve(\"etc_link/../bin/sh\")", execve("etc_link/../bin/sh", argv, NULL));
-	try_read("inside.txt");
+	count_entries("/", self);
+	count_entries("..", self);
+	char *const sh_argv[] = {"sh", "-c", "echo escaped", NULL};
+	show("execve(\"/bin/sh\")", execve("/bin/sh", sh_argv, NULL));
+	show("execve(\"etc_link/../bin/sh\")", execve("etc_link/../bin/sh", sh_argv, NULL));
+	try_read("/moved");   /* "up/moved" was the top's */
+
+	/* An absolute symlink names a file inside, from the root. */
+	show("mkdir(\"/data\")", mkdir("/data", 0755));
+	fd = open("/data/f", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 || write(fd, "data\n", 5) != 5)
+		return 1;
+	close(fd);
+	show("symlink(\"/data/f\", \"data_link\")", symlink("/data/f", "data_link"));
+	try_read("data_link");
+	try_read("up/up/data/f");
+	try_read("../../data/../data/f");
 	return 0;
 }

@@ -87,6 +87,28 @@ if [ "$arch" = arm64 ]; then
 	if [ $st = 0 ] && cmp -s "$tmp/want" "$tmp/got"; then pass; else fail "ls -l on apple16k: status $st"; head -3 "$tmp/err"; fi
 fi
 
+# A root laid out as an unpacked Debian system, run without a sysroot: its
+# ld.so reached through an absolute symlink (amd64's
+# /lib64/ld-linux-x86-64.so.2 is one), which starts at the root as under
+# chroot(2); and ".." of "/" is "/".
+if [ "$arch" = arm64 ]; then triple=aarch64-linux-gnu ldso=ld-linux-aarch64.so.1 link=/lib/ld-linux-aarch64.so.1
+else triple=x86_64-linux-gnu ldso=ld-linux-x86-64.so.2 link=/lib64/ld-linux-x86-64.so.2; fi
+rootfs=$tmp/rootfs
+mkdir -p "$rootfs/bin" "$rootfs/lib/$triple" "$rootfs$(dirname "$link")"
+cp "${sysroot%/}$(where ls)" "$rootfs/bin/ls"
+for lib in "$ldso" libc.so.6 libselinux.so.1 libpcre2-8.so.0; do
+	for dir in lib usr/lib; do
+		[ -e "${sysroot%/}/$dir/$triple/$lib" ] && cp -L "${sysroot%/}/$dir/$triple/$lib" "$rootfs/lib/$triple/" && break
+	done
+	[ -e "$rootfs/lib/$triple/$lib" ] || fail "rootfs: no $lib in the sysroot"
+done
+ln -s "/lib/$triple/$ldso" "$rootfs$link"
+{ echo "/:"; ls -a "$rootfs"; echo; echo "/..:"; ls -a "$rootfs"; } >"$tmp/want"
+"$mmusim" run --root "$rootfs" --sysroot none --env LC_ALL=C "$rootfs/bin/ls" -a / /.. >"$tmp/got" 2>"$tmp/err"
+st=$?
+if [ $st = 0 ] && cmp -s "$tmp/want" "$tmp/got"; then pass
+else fail "ls in a Debian-like root: status $st"; head -3 "$tmp/err"; diff "$tmp/want" "$tmp/got" | head -5; fi
+
 # Record -> replay of a dynamic pipeline (fork, exec, ld.so, shared
 # libraries): the same faults and the same whole event log, without what
 # only a CPU knows (pc, insn), as tests/record_replay.sh compares.

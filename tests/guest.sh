@@ -25,6 +25,9 @@ cd "$tmp" || exit 1
 if [ "$status" -ne "$want_status" ]; then
 	fail "$name: exit status $status, expected $want_status"
 fi
+# Nothing the guest does lands outside its root: $tmp holds root, out, err.
+outside=$(ls -A "$tmp" | grep -vx -e root -e out -e err)
+[ -z "$outside" ] || fail "$name: made $(echo $outside) outside its root"
 if ! cmp -s out "$EXPECTED/$name.out"; then
 	fail "$name: standard output differs from a real Linux run:"
 	diff "$EXPECTED/$name.out" out | head -20

@@ -79,9 +79,11 @@ expect() {
 	pass
 }
 H='{"format":"mmusim-trace","version":1,"arch":"x86-64"}'
+# A path above the root is the root's top, as under chroot.
+mkdir "$tmp/troot"
 printf '%s\n{"op":"file","path":"../escape.bin","len":"0x10"}\n' "$H" >"$tmp/esc.jsonl"
-expect 2 "cannot create ../escape.bin: Permission denied" replay "$tmp/esc.jsonl" --root "$tmp"
-[ ! -e "$(dirname "$tmp")/escape.bin" ] && pass || fail "a trace wrote outside its root"
+expect 0 "" replay "$tmp/esc.jsonl" --root "$tmp/troot"
+[ ! -e "$tmp/escape.bin" ] && [ -e "$tmp/troot/escape.bin" ] && pass || fail "a trace wrote outside its root"
 printf '%s\n{"op":"exec"}\n{"op":"r","va":"0x1000"\n' "$H" >"$tmp/malformed.jsonl"
 expect 2 "malformed.jsonl:3: malformed JSON" replay "$tmp/malformed.jsonl" --events "$tmp/none.jsonl"
 [ ! -e "$tmp/none.jsonl" ] && [ -z "$(ls "$tmp" | grep 'none.jsonl')" ] && pass || fail "a failed replay left an event log behind"

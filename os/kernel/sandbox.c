@@ -1,8 +1,8 @@
 /* The sandboxed file namespace (see sandbox.h): every path goes through
- * openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS from a directory
- * inside the root, so the kernel itself refuses anything that would leave
- * it, at every step, symlinks included. An optional sysroot below it is
- * read-only and looked up with RESOLVE_IN_ROOT (sandbox.h). */
+ * openat2(2) with RESOLVE_IN_ROOT (from the root) or RESOLVE_BENEATH (from
+ * a directory inside it), and RESOLVE_NO_MAGICLINKS, so the kernel itself
+ * keeps every step inside, symlinks included. An optional sysroot below it
+ * is read-only (sandbox.h). */
 #include "os/kernel/sandbox.h"
 
 #include <errno.h>
@@ -62,9 +62,10 @@ static bool last_name(const struct sandbox *s, int pfd, const char *name, struct
 }
 
 #define RESOLVE_SANDBOX (RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
-/* The sysroot is looked up as a chroot would: absolute symlinks inside it
- * (the host's /lib64/ld-linux-x86-64.so.2) mean paths below it. */
-#define RESOLVE_LOWER (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+/* The root and the sysroot are looked up as a chroot would: absolute
+ * symlinks inside (the host's /lib64/ld-linux-x86-64.so.2) mean paths
+ * below them, and ".." of the top is the top. */
+#define RESOLVE_CHROOT (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
 
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t len, const char *fmt, ...)
 {
@@ -170,30 +171,31 @@ static int join_path(char *joined, int n, const char *p)
 	return 0;
 }
 
-/* Open a guest path. Absolute paths start at the root, relative ones at
- * dirfd. RESOLVE_BENEATH keeps a relative resolution below dirfd itself, so
- * a ".." that climbs above dirfd (but maybe not above the root) fails with
- * EXDEV there; it is then retried from the root with dirfd's own path in
- * front, where only leaving the root fails. */
+/* Open a guest path as chroot(2) would: absolute paths and absolute
+ * symlinks start at the root, and ".." of the root is the root. A
+ * relative path is looked up beneath dirfd (IN_ROOT there would make
+ * dirfd the top); where it climbs above dirfd or meets an absolute
+ * symlink (EXDEV), again from the root with dirfd's own path in front. */
 static int resolve(const struct sandbox *s, int dirfd, const char *path, int flags, unsigned mode)
 {
 	int base = base_of(s, dirfd);
 	const char *p = path;
 	if (*p == '/') {
-		base = s->root;
 		while (*p == '/')
 			p++;
-		if (!*p)
-			p = ".";
+		return openat2_how(s->root, *p ? p : ".", flags, mode, RESOLVE_CHROOT);
 	}
 	int fd = openat2_beneath(base, p, flags, mode);
-	if (fd == -EXDEV && base != s->root) {
+	if (fd == -EXDEV) {
 		char *joined = malloc(2 * PATH_MAX);
 		if (!joined)
 			return -ENOMEM;
-		fd = join_path(joined, rel_path(s, base, joined, PATH_MAX), p);
+		int n = rel_path(s, base, joined, PATH_MAX);
+		if (n == -EACCES && s->lower >= 0)   /* a sysroot directory: its path, from the root */
+			n = rel_path_in(s->lower, base, joined, PATH_MAX);
+		fd = join_path(joined, n, p);
 		if (fd == 0)
-			fd = openat2_beneath(s->root, joined, flags, mode);
+			fd = openat2_how(s->root, joined, flags, mode, RESOLVE_CHROOT);
 		free(joined);
 	}
 	return fd == -EXDEV ? -EACCES : fd;
@@ -228,7 +230,7 @@ static int resolve_lower(const struct sandbox *s, int dirfd, const char *path, i
 	while (*p == '/')
 		p++;
 	if (*path == '/')
-		return openat2_how(s->lower, *p ? p : ".", flags, 0, RESOLVE_LOWER);
+		return openat2_how(s->lower, *p ? p : ".", flags, 0, RESOLVE_CHROOT);
 	char *joined = malloc(2 * PATH_MAX);
 	if (!joined)
 		return -ENOMEM;
@@ -238,7 +240,7 @@ static int resolve_lower(const struct sandbox *s, int dirfd, const char *path, i
 		n = rel_path_in(s->lower, base, joined, PATH_MAX);
 	int fd = join_path(joined, n, p);
 	if (fd == 0)
-		fd = openat2_how(s->lower, joined, flags, 0, RESOLVE_LOWER);
+		fd = openat2_how(s->lower, joined, flags, 0, RESOLVE_CHROOT);
 	free(joined);
 	return fd;
 }

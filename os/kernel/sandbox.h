@@ -1,15 +1,17 @@
 /* The sandboxed file namespace guests and traces see: a module of its own
  * below the services, public for its tests (tests/test_sandbox.c).
  *
- * Host files below one root directory, chroot-like: a guest absolute path
- * "/a/b" means ROOT/a/b, a relative path is relative to a directory inside
- * the root (the current directory, or a directory descriptor). Every path
- * is resolved by the kernel with openat2(2) and RESOLVE_BENEATH |
- * RESOLVE_NO_MAGICLINKS, so nothing outside the root is ever followed,
- * opened, created or removed:
- *   - ".." above the root, absolute symlinks and symlinks whose target
- *     climbs out of the root are refused with -EACCES (the kernel's EXDEV);
- *     ".." that stays inside is fine, as under chroot;
+ * Host files below one root directory, as chroot(2) makes them: a guest
+ * absolute path "/a/b" means ROOT/a/b, a relative path is relative to a
+ * directory inside the root (the current directory, or a directory
+ * descriptor). Every path is resolved by the kernel with openat2(2) and
+ * RESOLVE_NO_MAGICLINKS, with RESOLVE_IN_ROOT from the root or
+ * RESOLVE_BENEATH from a directory inside it, so nothing outside the root
+ * is ever followed, opened, created or removed:
+ *   - ".." of the root is the root, and an absolute symlink starts at the
+ *     root, as under chroot: a path that would climb out stays at the top
+ *     (an unpacked Debian tree's /lib64/ld-linux-x86-64.so.2, an absolute
+ *     link, works as its root);
  *   - /proc "magic links" are refused by the kernel with -ELOOP (it does
  *     not tell them apart from symlink loops; they cannot occur unless a
  *     procfs is mounted below the root);
