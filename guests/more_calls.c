@@ -2,7 +2,9 @@
  * that do not depend on the machine: fdatasync, sync, syncfs and
  * sync_file_range (with their errors), close_range (as glibc's closefrom
  * uses it), sched_getaffinity/sched_setaffinity, the extended-attribute
- * calls' errors, madvise's acceptance of hints, and fcntl/ioctl/prctl commands refused as Linux refuses them. */
+ * calls' errors, madvise's acceptance of hints, fcntl/ioctl/prctl commands
+ * refused as Linux refuses them, and the socket calls on descriptors that
+ * are not sockets. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -12,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/statfs.h>
+#include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -33,6 +36,7 @@ static const char *res(long rc)
 	case ESRCH: return "ESRCH";
 	case ENOTTY: return "ENOTTY";
 	case E2BIG: return "E2BIG";
+	case ENOTSOCK: return "ENOTSOCK";
 	default: return strerror(errno);
 	}
 }
@@ -109,5 +113,20 @@ int main(void)
 	printf("ioctl FIOCLEX: %s\n", res(ioctl(fd, FIOCLEX)));
 	printf("prctl 9999: %s\n", res(prctl(9999, 0, 0, 0, 0)));
 	printf("prctl PR_GET_DUMPABLE: %s\n", res(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0)));
+
+	/* The socket calls on a file and a pipe: not sockets (bash asks
+	 * getpeername of its standard input); on a closed descriptor EBADF. */
+	struct sockaddr_storage sa;
+	socklen_t salen = sizeof sa;
+	int one = 1;
+	int fds[] = {fd, pfd[0], 99};
+	for (int i = 0; i < 3; i++) {
+		printf("socket calls on %s:", i == 0 ? "a file" : i == 1 ? "a pipe" : "fd 99");
+		printf(" getpeername %s", res(getpeername(fds[i], (struct sockaddr *)&sa, &salen)));
+		printf(", getsockname %s", res(getsockname(fds[i], (struct sockaddr *)&sa, &salen)));
+		printf(", getsockopt %s", res(getsockopt(fds[i], SOL_SOCKET, SO_TYPE, &one, &salen)));
+		printf(", setsockopt %s", res(setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)));
+		printf(", shutdown %s\n", res(shutdown(fds[i], SHUT_RDWR)));
+	}
 	return 0;
 }

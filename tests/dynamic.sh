@@ -68,6 +68,12 @@ check mawk mawk '{ s += $1 } END { print s, NR }' numbers
 check bash-pipeline bash -c 'sort fruit | uniq -c | sort -rn; ls d | wc -l'
 check ls-missing ls no-such-file
 check stat-f-proc stat -f -c '%T %l' /proc
+# mkdir -p moves into each directory it makes: its working directory is
+# its own, not its shell's.
+check mkdir-p-then-mv bash -c 'mkdir -p x/y && cp fruit f2 && mv f2 x/y/ && ls -R x && rm -r x'
+if [ "$arch" = amd64 ]; then   # GNU tar makes its archive with creat(2)
+	check tar-creat bash -c 'tar -cf t.tar fruit d && tar -tf t.tar && rm t.tar'
+fi
 if [ -x "${sysroot%/}/usr/bin/python3" ]; then   # arm64: python3-minimal and its stdlib, fetched
 	check python3 python3 -c 'import json, re; d = {w: len(w) for w in re.findall("[a-z]+", open("fruit").read())}; print(json.dumps(d, sort_keys=True), sum(i * i for i in range(20000)))'
 	# The sysroot is read-only to the guest, and statfs says so (ST_RDONLY);

@@ -132,7 +132,7 @@ static int64_t xattr_file(struct proc *p, const uint64_t a[6], bool by_fd, bool 
 	if (!sb)
 		return err;
 	struct stat st;
-	return sandbox_stat(sb, SANDBOX_CWD, path, &st, nofollow ? AT_SYMLINK_NOFOLLOW : 0);
+	return sandbox_stat(sb, proc_cwd_fd(p), path, &st, nofollow ? AT_SYMLINK_NOFOLLOW : 0);
 }
 
 /* Linux's order: setxattr checks flags, name and size before the lookup;
@@ -208,7 +208,7 @@ static int64_t sys_statfs(struct proc *p, uint64_t path_va, uint64_t va)
 	struct sandbox *sb = sandbox_of(p->k, &err);
 	if (!sb)
 		return err;
-	int fd = sandbox_openat(sb, SANDBOX_CWD, path, O_PATH, 0);
+	int fd = sandbox_openat(sb, proc_cwd_fd(p), path, O_PATH, 0);
 	if (fd < 0)
 		return fd;
 	rc = put_host_statfs(p->k, va, fd);
@@ -231,6 +231,14 @@ static int64_t sys_fstatfs(struct proc *p, int fd, uint64_t va)
 bool extra_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r)
 {
 	switch (s) {
+	/* No descriptor is a socket (the model has none): Linux's answer for
+	 * a file, which its sockfd_lookup gives before anything else. Bash
+	 * asks getpeername whether stdin is a network connection. */
+	case S_GETSOCKNAME:
+	case S_GETPEERNAME:
+	case S_GETSOCKOPT:
+	case S_SETSOCKOPT:
+	case S_SHUTDOWN: r->ret = fd_get(p, (int)a[0]) ? -ENOTSOCK : -EBADF; break;
 	case S_FDATASYNC: r->ret = os_fsync(p, (int)a[0]); break;
 	case S_SYNC: os_sync(p->k); r->ret = 0; break;
 	case S_SYNCFS:

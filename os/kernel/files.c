@@ -129,7 +129,7 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 
 int os_open(struct proc *p, const char *path, uint32_t flags, unsigned mode)
 {
-	return os_openat(p, SANDBOX_CWD, path, flags, mode);
+	return os_openat(p, proc_cwd_fd(p), path, flags, mode);
 }
 
 int fd_install(struct proc *p, struct open_file *of, int lowest)
@@ -427,15 +427,17 @@ int os_open_host(struct proc *p, const char *host_path, const char *name)
 	return fd_install_inode(p, i, OPEN_READ);
 }
 
-/* A program a guest execs: its path resolved in the sandbox like any open,
- * as a host descriptor the loader can open again by /proc/self/fd/N. */
+/* A program a guest execs: its path resolved in the sandbox like any open
+ * (a relative one from the exec'ing process's working directory), as a
+ * host descriptor the loader can open again by /proc/self/fd/N. */
 int sandbox_open_exec(struct kernel *k, const char *path)
 {
 	int err = 0;
 	struct sandbox *sb = sandbox_of(k, &err);
 	if (!sb)
 		return err;
-	return sandbox_openat(sb, SANDBOX_CWD, path, O_RDONLY | O_CLOEXEC, 0);
+	struct proc *p = kernel_current(k);
+	return sandbox_openat(sb, p ? proc_cwd_fd(p) : SANDBOX_CWD, path, O_RDONLY | O_CLOEXEC, 0);
 }
 
 int64_t os_ftruncate(struct proc *p, int fd, uint64_t len)

@@ -94,13 +94,13 @@ static int64_t put_statx(struct kernel *k, uint64_t va, const struct stat *host)
 	return put_user(k, va, b, sizeof b);
 }
 
-/* A guest directory descriptor (or AT_FDCWD) as the sandbox's dirfd for
- * `path`, in *hd (SANDBOX_CWD is negative, so the result comes apart from
- * it). An absolute path ignores dirfd, whatever it is (path_init). */
+/* A guest directory descriptor (or AT_FDCWD: the process's working
+ * directory) as the sandbox's dirfd for `path`, in *hd. An absolute path
+ * ignores dirfd, whatever it is (path_init). */
 static int host_dirfd(struct proc *p, int64_t dirfd, const char *path, int *hd)
 {
 	if ((int32_t)dirfd == AT_FDCWD_GUEST || (path && path[0] == '/')) {
-		*hd = SANDBOX_CWD;
+		*hd = proc_cwd_fd(p);
 		return 0;
 	}
 	struct open_file *of = fd_get(p, (int)dirfd);
@@ -507,9 +507,10 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		return sandbox_rename(sb, hd, path, hd2, path2, flags);
 	}
 	case S_CHDIR:
-		if ((rc = sandbox_chdir(sb, hd, path)) == 0)
-			k->svc->proc_cwd[0] = '\0';   /* out of /proc */
-		return rc;
+		if ((rc = sandbox_dir_at(sb, hd, path)) < 0)
+			return rc;
+		proc_cwd_set(p, rc);
+		return 0;
 	case S_CHMOD:
 	case S_FCHMODAT: return mode_model_chmod(k, sb, hd, path, (unsigned)x[1]);
 	case S_CHOWN:
@@ -612,13 +613,8 @@ static int64_t sys_fcntl(struct proc *p, int fd, uint64_t cmd, uint64_t arg)
 
 static int64_t sys_getcwd(struct proc *p, uint64_t va, uint64_t len)
 {
-	int err = 0;
-	struct sandbox *sb = sandbox_of(p->k, &err);
-	if (!sb)
-		return err;
 	char buf[PATH_MAX_GUEST];
-	int n = p->k->svc->proc_cwd[0] ? snprintf(buf, sizeof buf, "%s", p->k->svc->proc_cwd) + 1
-				      : sandbox_getcwd(sb, buf, sizeof buf);
+	int n = proc_getcwd(p, buf, sizeof buf);
 	if (n < 0)
 		return n;
 	if ((uint64_t)n > len)
@@ -666,6 +662,7 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 	case S_READV: rw_result(p, r, sys_rwv(p, (int)a[0], a[1], a[2], false)); break;
 	case S_WRITEV: rw_result(p, r, sys_rwv(p, (int)a[0], a[1], a[2], true)); break;
 	case S_OPEN: r->ret = sys_openat(p, AT_FDCWD_GUEST, a[0], a[1], a[2]); break;
+	case S_CREAT: r->ret = sys_openat(p, AT_FDCWD_GUEST, a[0], 01101, a[1]); break;   /* O_CREAT|O_WRONLY|O_TRUNC */
 	case S_OPENAT: r->ret = sys_openat(p, (int64_t)a[0], a[1], a[2], a[3]); break;
 	case S_CLOSE: r->ret = os_close(p, (int)a[0]); break;
 	case S_LSEEK: r->ret = sys_lseek(p, (int)a[0], (int64_t)a[1], a[2]); break;
@@ -695,8 +692,10 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 		char abs[PATH_MAX_GUEST];
 		if ((int32_t)a[0] != AT_FDCWD_GUEST && procfs_path(p, (int64_t)a[0], ".", abs))
 			r->ret = procfs_chdir(p, abs);
-		else if ((r->ret = sb ? sandbox_fchdir(sb, hd) : err) == 0)
-			k->svc->proc_cwd[0] = '\0';
+		else if ((r->ret = sb ? sandbox_dir_of(sb, hd) : err) >= 0) {
+			proc_cwd_set(p, (int)r->ret);
+			r->ret = 0;
+		}
 		break;
 	}
 	case S_CHDIR:

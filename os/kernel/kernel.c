@@ -90,6 +90,7 @@ void kernel_destroy(struct kernel *k)
 	for (size_t i = 0; i < svc->nprocs; i++) {
 		vma_array_free(&svc->procs[i]->mm);
 		free(svc->procs[i]->exe);
+		proc_cwd_drop(svc->procs[i]);
 		free(svc->procs[i]);
 	}
 	free(svc->root);

@@ -157,6 +157,8 @@ struct proc {
 	int nfd;
 	char *exe;              /* host path of the program it runs (exe.c) */
 	int exe_fd;             /* ... and a host descriptor of it, held since exec (-1: none) */
+	int cwd;                /* its working directory's host descriptor (-1: the sandbox's; cwd.c) */
+	char proc_cwd[64];      /* ... or a directory in /proc ("": none) */
 	int pgid;               /* process group (kill(0, ...), kill(-pgid, ...)) */
 	struct signals sig;
 	bool timed_wait;        /* blocked in a call with a timeout (poll) ... */
@@ -191,7 +193,6 @@ struct services {
 	struct sandbox *sb;         /* the file namespace (created on first use) */
 	char *root;                 /* its root directory */
 	char *sysroot;              /* its read-only lower layer, or NULL */
-	char proc_cwd[64];          /* the working directory when it is in /proc ("": in the sandbox) */
 	struct lock_table *locks;   /* file locks (flock.c; created on first use) */
 	uint64_t *cmd_reported;     /* fcntl/ioctl/prctl commands noted as missing (extra.c) */
 	size_t ncmd_reported;
@@ -325,6 +326,12 @@ void proc_exe_set(struct proc *p, const char *name, int host_fd);   /* host_fd i
 void proc_exe_copy(struct proc *child, const struct proc *parent);
 void proc_exe_drop(struct proc *p);
 void proc_exe_close(struct proc *p);   /* the descriptor only: a zombie keeps its name */
+/* cwd.c: a process's working directory. */
+int proc_cwd_fd(const struct proc *p);   /* the host dirfd AT_FDCWD means for it */
+void proc_cwd_set(struct proc *p, int fd);   /* fd (owned) from sandbox_dir_at/_of */
+void proc_cwd_copy(struct proc *child, const struct proc *parent);
+void proc_cwd_drop(struct proc *p);
+int proc_getcwd(struct proc *p, char *buf, size_t len);   /* getcwd(2)'s length with the NUL, or -errno */
 int proc_exe_path(const struct proc *p, char *buf, size_t len);   /* "/proc/self/fd/N", or -ENOENT */
 int proc_exe_open(const struct proc *p);                          /* a new O_RDONLY host fd, or -errno */
 

@@ -103,6 +103,7 @@ static struct proc *proc_new(struct kernel *k, int pid)
 	p->k = k;
 	p->pid = pid;
 	p->exe_fd = -1;
+	p->cwd = -1;
 	p->alive = true;
 	p->umask = 022;
 	rlimits_default(k, p->rlim);
@@ -192,6 +193,7 @@ void proc_exit(struct proc *p, int code)
 	mm_unregister(k, &p->mm);
 	fd_table_close(p);
 	proc_exe_close(p);   /* a zombie's /proc/PID/exe is gone; its name stays for comm */
+	proc_cwd_drop(p);
 	p->alive = false;
 	threads_end(p);
 	p->status = code;

@@ -150,7 +150,7 @@ bool procfs_path(struct proc *p, int64_t dirfd, const char *path, char out[PATH_
 	}
 	const char *base = NULL;
 	if ((int32_t)dirfd == AT_FDCWD_GUEST) {
-		base = p->k->svc->proc_cwd[0] ? p->k->svc->proc_cwd : NULL;
+		base = p->proc_cwd[0] ? p->proc_cwd : NULL;
 	} else {
 		struct open_file *of = fd_get(p, (int)dirfd);
 		base = of && of->proc ? of->proc->path : NULL;
@@ -251,9 +251,9 @@ int procfs_chdir(struct proc *p, const char *path)
 		return rc;
 	if (!is_dir(n.kind) && n.kind != PK_SELF && n.kind != PK_THREAD_SELF)
 		return -ENOTDIR;
-	if (strlen(path) >= sizeof p->k->svc->proc_cwd)
+	if (strlen(path) >= sizeof p->proc_cwd)
 		return -ENAMETOOLONG;
-	snprintf(p->k->svc->proc_cwd, sizeof p->k->svc->proc_cwd, "%s", path);
+	snprintf(p->proc_cwd, sizeof p->proc_cwd, "%s", path);
 	return 0;
 }
 
@@ -1236,9 +1236,9 @@ int procfs_readlink(struct proc *p, const char *path, char *out, size_t cap)
 	case PK_THREAD_SELF: return snprintf(out, cap, "%d/task/%d", p->pid, p->thread->tid);
 	case PK_EXE: return q && q->exe ? guest_view(p->k, q->exe, out, cap) : -ENOENT;
 	case PK_CWD: {
-		int err = 0;
-		struct sandbox *sb = sandbox_of(p->k, &err);
-		int len = sb ? sandbox_getcwd(sb, out, cap) : err;   /* the model has one cwd */
+		if (!q || !q->alive)
+			return -ENOENT;   /* a zombie has none */
+		int len = proc_getcwd(q, out, cap);
 		return len < 0 ? len : len - 1;
 	}
 	case PK_FD: {

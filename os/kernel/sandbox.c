@@ -704,25 +704,24 @@ out:
 /* ---- The current directory ---------------------------------------------- */
 /* Make `fd` (an O_PATH directory below the root) the current directory;
  * takes ownership of fd. */
-static int set_cwd(struct sandbox *s, int fd)
+/* A directory one may chdir into: search permission. */
+static int searchable(int fd)
 {
 	int r = access_fd(fd, X_OK, AT_EACCESS);
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
-	close(s->cwd);
-	s->cwd = fd;
-	return 0;
+	return fd;
 }
 
-int sandbox_chdir(struct sandbox *s, int dirfd, const char *path)
+int sandbox_dir_at(struct sandbox *s, int dirfd, const char *path)
 {
 	int fd = resolve_read(s, dirfd, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? fd : set_cwd(s, fd);
+	return fd < 0 ? fd : searchable(fd);
 }
 
-int sandbox_fchdir(struct sandbox *s, int fd)
+int sandbox_dir_of(struct sandbox *s, int fd)
 {
 	int dfd = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -734,7 +733,26 @@ int sandbox_fchdir(struct sandbox *s, int fd)
 		close(dfd);
 		return r;
 	}
-	return set_cwd(s, dfd);
+	return searchable(dfd);
+}
+
+static int set_cwd(struct sandbox *s, int fd)
+{
+	if (fd < 0)
+		return fd;
+	close(s->cwd);
+	s->cwd = fd;
+	return 0;
+}
+
+int sandbox_chdir(struct sandbox *s, int dirfd, const char *path)
+{
+	return set_cwd(s, sandbox_dir_at(s, dirfd, path));
+}
+
+int sandbox_fchdir(struct sandbox *s, int fd)
+{
+	return set_cwd(s, sandbox_dir_of(s, fd));
 }
 
 int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len)

@@ -35,9 +35,9 @@
  * The current directory is a host O_PATH descriptor, not a string: it
  * follows the directory through renames, as Linux's does, and getcwd reads
  * its path back from the kernel (/proc/self/fd, checked at sandbox_open).
- * There is one per sandbox for now. Per-process directories need no new
- * type: a process keeps its own descriptor (sandbox_openat(..., O_PATH |
- * O_DIRECTORY), dup'ed on fork), passes it as dirfd where the guest says
+ * The sandbox's own (SANDBOX_CWD) is where a run starts; a process that
+ * changes directory keeps its own descriptor (sandbox_dir_at, dup'ed on
+ * fork: os/kernel/cwd.c), passes it as dirfd where the guest says
  * AT_FDCWD, and gets its getcwd from sandbox_fdpath.
  *
  * Operations on a final component that Linux does not look up (unlink,
@@ -118,6 +118,11 @@ int sandbox_rename(struct sandbox *s, int olddirfd, const char *oldpath, int new
  * be a directory inside the root with search permission. */
 int sandbox_chdir(struct sandbox *s, int dirfd, const char *path);
 int sandbox_fchdir(struct sandbox *s, int fd);
+/* The directory chdir(2) / fchdir(2) would move to, checked as they check
+ * it, as a new O_PATH host descriptor (or -errno): a process's own working
+ * directory. */
+int sandbox_dir_at(struct sandbox *s, int dirfd, const char *path);
+int sandbox_dir_of(struct sandbox *s, int fd);
 /* getcwd(2): the guest path ("/" or "/a/b") in buf; returns its length
  * including the NUL as the system call does, -ERANGE if len is too small,
  * -ENOENT if the directory was removed. */

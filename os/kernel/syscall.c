@@ -32,7 +32,8 @@ static const char *const sys_names[S_COUNT] = {
 	"fdatasync", "sync", "syncfs", "sync_file_range", "close_range", "sched_getaffinity", "sched_setaffinity", "setxattr", "lsetxattr", "fsetxattr", "getxattr", "lgetxattr", "fgetxattr", "listxattr", "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr", "mremap",
 	"statfs", "fstatfs",
 	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore", "get_robust_list",
-	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "creat",
+	"getsockname", "getpeername", "getsockopt", "setsockopt", "shutdown",
 };
 
 struct sysno {
@@ -65,6 +66,8 @@ static const struct sysno x86_64_table[] = {
 	{137, S_STATFS}, {138, S_FSTATFS},
 	{149, S_MLOCK}, {325, S_MLOCK2}, {150, S_MUNLOCK}, {151, S_MLOCKALL}, {152, S_MUNLOCKALL}, {27, S_MINCORE}, {274, S_GET_ROBUST_LIST},
 	{213, S_EPOLL_CREATE}, {291, S_EPOLL_CREATE1}, {233, S_EPOLL_CTL}, {232, S_EPOLL_WAIT}, {281, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
+	{85, S_CREAT},
+	{51, S_GETSOCKNAME}, {52, S_GETPEERNAME}, {55, S_GETSOCKOPT}, {54, S_SETSOCKOPT}, {48, S_SHUTDOWN},
 };
 
 static const struct sysno arm64_table[] = {
@@ -89,6 +92,7 @@ static const struct sysno arm64_table[] = {
 	{43, S_STATFS}, {44, S_FSTATFS},
 	{228, S_MLOCK}, {284, S_MLOCK2}, {229, S_MUNLOCK}, {230, S_MLOCKALL}, {231, S_MUNLOCKALL}, {232, S_MINCORE}, {100, S_GET_ROBUST_LIST},
 	{20, S_EPOLL_CREATE1}, {21, S_EPOLL_CTL}, {22, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
+	{204, S_GETSOCKNAME}, {205, S_GETPEERNAME}, {209, S_GETSOCKOPT}, {208, S_SETSOCKOPT}, {210, S_SHUTDOWN},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -367,6 +371,7 @@ static struct sys_result sys_clone(struct proc *p, uint64_t flags, uint64_t sp, 
 		return r;
 	}
 	proc_exe_copy(c, p);
+	proc_cwd_copy(c, p);
 	uint32_t pid = (uint32_t)c->pid;
 	if ((flags & CLONE_PARENT_SETTID) && put_user(k, ptid, &pid, 4)) {
 		c->reaped = true;   /* nobody is told: it never ran */

@@ -31,7 +31,8 @@ static void procs_forget(struct kernel *k)
 }
 
 /* The services' run-long state: time, the random generator, which notes
- * were printed (the first run's went nowhere), the working directory. */
+ * were printed (the first run's went nowhere), the sandbox (the working
+ * directory with it). */
 static void services_reset(struct kernel *k)
 {
 	struct services *svc = k->svc;
@@ -40,7 +41,6 @@ static void services_reset(struct kernel *k)
 	memset(svc->enosys_reported, 0, sizeof svc->enosys_reported);
 	svc->ncmd_reported = 0;
 	svc->mremap_noted = false;
-	svc->proc_cwd[0] = 0;
 	files_release(k);   /* the sandbox opens again at its root on first use */
 }
 
