@@ -3,8 +3,8 @@
  * sync_file_range (with their errors), close_range (as glibc's closefrom
  * uses it), sched_getaffinity/sched_setaffinity, the extended-attribute
  * calls' errors, madvise's acceptance of hints, fcntl/ioctl/prctl commands
- * refused as Linux refuses them, and the socket calls on descriptors that
- * are not sockets. */
+ * refused as Linux refuses them, the socket calls on descriptors that are
+ * not sockets, and /dev/null, /dev/zero and /dev/full. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -15,6 +15,8 @@
 #include <sys/prctl.h>
 #include <sys/statfs.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -37,6 +39,8 @@ static const char *res(long rc)
 	case ENOTTY: return "ENOTTY";
 	case E2BIG: return "E2BIG";
 	case ENOTSOCK: return "ENOTSOCK";
+	case ENOSPC: return "ENOSPC";
+	case EEXIST: return "EEXIST";
 	default: return strerror(errno);
 	}
 }
@@ -127,6 +131,23 @@ int main(void)
 		printf(", getsockopt %s", res(getsockopt(fds[i], SOL_SOCKET, SO_TYPE, &one, &salen)));
 		printf(", setsockopt %s", res(setsockopt(fds[i], SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)));
 		printf(", shutdown %s\n", res(shutdown(fds[i], SHUT_RDWR)));
+	}
+
+	/* The memory devices, there whatever the root holds. */
+	struct stat st;
+	for (int i = 0; i < 3; i++) {
+		const char *dev = i == 0 ? "/dev/null" : i == 1 ? "/dev/zero" : "/dev/full";
+		memset(&st, 0, sizeof st);
+		rc = stat(dev, &st);
+		printf("%s: stat %s, char %d, %u:%u, access W_OK %s", dev, res(rc), S_ISCHR(st.st_mode),
+		       major(st.st_rdev), minor(st.st_rdev), res(access(dev, W_OK)));
+		int d = open(dev, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		char b[4] = {1, 2, 3, 4};
+		printf(", read %s", res(read(d, b, sizeof b)));
+		printf(" [%d %d]", b[0], b[3]);
+		printf(", write %s", res(write(d, "x", 1)));
+		printf(", O_EXCL %s\n", res(open(dev, O_WRONLY | O_CREAT | O_EXCL, 0600)));
+		close(d);
 	}
 	return 0;
 }

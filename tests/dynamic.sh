@@ -71,6 +71,9 @@ check stat-f-proc stat -f -c '%T %l' /proc
 # mkdir -p moves into each directory it makes: its working directory is
 # its own, not its shell's.
 check mkdir-p-then-mv bash -c 'mkdir -p x/y && cp fruit f2 && mv f2 x/y/ && ls -R x && rm -r x'
+# /dev/null, /dev/zero and /dev/full are there to write (the sysroot's
+# own /dev is read-only).
+check dev-memory bash -c 'echo hidden >/dev/null; ls nothing 2>/dev/null; echo status $?; head -c 8 /dev/zero | od -An -tx1; [ -c /dev/null ] && [ -w /dev/null ] && echo writable; (echo x >/dev/full) 2>/dev/null || echo full; stat -c "%F %t %T" /dev/null /dev/zero /dev/full'
 if [ "$arch" = amd64 ]; then   # GNU tar makes its archive with creat(2)
 	check tar-creat bash -c 'tar -cf t.tar fruit d && tar -tf t.tar && rm t.tar'
 fi

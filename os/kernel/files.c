@@ -74,6 +74,45 @@ static int open_own_program(struct proc *p, uint32_t flags)
 	return i ? fd_install_inode(p, i, flags) : err;
 }
 
+static int host_access_mode(uint32_t flags)
+{
+	return (flags & OPEN_READ) && (flags & OPEN_WRITE) ? O_RDWR : (flags & OPEN_WRITE) ? O_WRONLY : O_RDONLY;
+}
+
+bool dev_memory_device(const char *path)
+{
+	static const char *const names[] = {"/dev/null", "/dev/zero", "/dev/full"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(path, names[i]))
+			return true;
+	return false;
+}
+
+/* A host file opened and its stat: the descriptor, or -errno. */
+static int open_host_stat(const char *path, int flags, struct stat *st)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st)) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+/* /dev/null, /dev/zero, /dev/full: the host's, as a device is (I/O
+ * straight through). An open that creates finds it there. */
+static int open_memory_device(struct proc *p, const char *path, uint32_t flags)
+{
+	if ((flags & OPEN_CREATE) && (flags & OPEN_EXCL))
+		return -EEXIST;
+	struct stat st;
+	int fd = open_host_stat(path, host_access_mode(flags) | (flags & OPEN_DIRECTORY ? O_DIRECTORY : 0), &st);
+	return fd < 0 ? fd : install_special(p, fd, &st, flags);
+}
+
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode)
 {
 	struct kernel *k = p->k;
@@ -81,11 +120,13 @@ int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsig
 		return open_own_program(p, flags);
 	if (path[0] == '/' && procfs_claims(path))
 		return procfs_open(p, path, flags);
+	if (dev_memory_device(path))
+		return open_memory_device(p, path, flags);
 	int err = 0;
 	struct sandbox *sb = sandbox_of(k, &err);
 	if (!sb)
 		return err;
-	int acc = (flags & OPEN_READ) && (flags & OPEN_WRITE) ? O_RDWR : (flags & OPEN_WRITE) ? O_WRONLY : O_RDONLY;
+	int acc = host_access_mode(flags);
 	int extra = (flags & OPEN_NOFOLLOW ? O_NOFOLLOW : 0) | (flags & OPEN_DIRECTORY ? O_DIRECTORY : 0);
 	int hflags = acc | extra | (flags & OPEN_CREATE ? O_CREAT : 0) | (flags & OPEN_EXCL ? O_EXCL : 0) | O_CLOEXEC;
 	/* A mode the host will not get is kept for stat, if this open creates. */
@@ -407,15 +448,10 @@ int os_put_file(struct kernel *k, const char *path, uint64_t size, file_fill_fn 
 int os_open_host(struct proc *p, const char *host_path, const char *name)
 {
 	struct kernel *k = p->k;
-	int fd = open(host_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	struct stat st;
-	if (fstat(fd, &st)) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
+	int fd = open_host_stat(host_path, O_RDONLY, &st);
+	if (fd < 0)
+		return fd;
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EACCES;

@@ -173,6 +173,8 @@ static int stat_path(struct proc *p, int64_t dirfd, const char *path, int flags,
 	char abs[PATH_MAX_GUEST];
 	if (procfs_path(p, dirfd, path, abs))
 		return procfs_stat(p, abs, st, flags & AT_SYMLINK_NOFOLLOW);
+	if (dev_memory_device(path))
+		return stat(path, st) ? -errno : 0;   /* a device: no link to follow or not */
 	int hd, err = host_dirfd(p, dirfd, path, &hd);
 	if (err)
 		return err;
@@ -479,6 +481,8 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 		return s == S_CHDIR ? procfs_chdir(p, path2)
 		       : s == S_ACCESS || s == S_FACCESSAT || s == S_FACCESSAT2 ? procfs_access(p, path2, (int)x[1] & 7)
 										 : -EACCES;
+	if (dev_memory_device(path) && (s == S_ACCESS || s == S_FACCESSAT || s == S_FACCESSAT2))
+		return access(path, (int)x[1] & 7) ? -errno : 0;
 	int hd;
 	if ((rc = host_dirfd(p, dirfd, path, &hd)))
 		return rc;

@@ -326,6 +326,10 @@ void proc_exe_set(struct proc *p, const char *name, int host_fd);   /* host_fd i
 void proc_exe_copy(struct proc *child, const struct proc *parent);
 void proc_exe_drop(struct proc *p);
 void proc_exe_close(struct proc *p);   /* the descriptor only: a zombie keeps its name */
+/* files.c: /dev/null, /dev/zero and /dev/full, which every Linux has
+ * (devtmpfs), whatever the guest's root and sysroot hold: the host's own,
+ * which no guest can harm or learn from. Named by their absolute paths. */
+bool dev_memory_device(const char *path);
 /* cwd.c: a process's working directory. */
 int proc_cwd_fd(const struct proc *p);   /* the host dirfd AT_FDCWD means for it */
 void proc_cwd_set(struct proc *p, int fd);   /* fd (owned) from sandbox_dir_at/_of */
