@@ -4,7 +4,7 @@
  * uses it), sched_getaffinity/sched_setaffinity, the extended-attribute
  * calls' errors, madvise's acceptance of hints, fcntl/ioctl/prctl commands
  * refused as Linux refuses them, the socket calls on descriptors that are
- * not sockets, and /dev/null, /dev/zero and /dev/full. */
+ * not sockets, /dev/null, /dev/zero and /dev/full, and /dev/fd/N. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -149,5 +149,15 @@ int main(void)
 		printf(", O_EXCL %s\n", res(open(dev, O_WRONLY | O_CREAT | O_EXCL, 0600)));
 		close(d);
 	}
+
+	/* /dev/fd/N: the descriptor's file again (bash's <(...) passes one). */
+	int pp[2];
+	char name[32], got[8] = "";
+	if (pipe(pp) || write(pp[1], "via fd", 6) != 6)
+		return 1;
+	snprintf(name, sizeof name, "/dev/fd/%d", pp[0]);
+	int d = open(name, O_RDONLY);
+	printf("open /dev/fd/N of a pipe: %s", d >= 0 ? "ok" : res(d));
+	printf(", read %s \"%s\"\n", res(read(d, got, 6)), got);
 	return 0;
 }

@@ -74,6 +74,8 @@ check mkdir-p-then-mv bash -c 'mkdir -p x/y && cp fruit f2 && mv f2 x/y/ && ls -
 # /dev/null, /dev/zero and /dev/full are there to write (the sysroot's
 # own /dev is read-only).
 check dev-memory bash -c 'echo hidden >/dev/null; ls nothing 2>/dev/null; echo status $?; head -c 8 /dev/zero | od -An -tx1; [ -c /dev/null ] && [ -w /dev/null ] && echo writable; (echo x >/dev/full) 2>/dev/null || echo full; stat -c "%F %t %T" /dev/null /dev/zero /dev/full'
+# Process substitution passes /dev/fd/N; /dev/stdin is /proc/self/fd/0.
+check dev-fd bash -c 'comm -12 <(sort fruit) <(sort -r fruit | sort); cat /dev/stdin <d/words; wc -l </dev/fd/0 <numbers; while read -r l; do echo "got $l"; done < <(head -2 numbers); cat /dev/fd/3 3<fruit | wc -c'
 if [ "$arch" = amd64 ]; then   # GNU tar makes its archive with creat(2)
 	check tar-creat bash -c 'tar -cf t.tar fruit d && tar -tf t.tar && rm t.tar'
 fi
