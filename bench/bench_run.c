@@ -1282,8 +1282,7 @@ static int bench_real(const char *du, const char *built, const char *only, bool 
 			static const int cols[6] = {M_NATIVE, M_QEMU, M_RAW_STOCK, M_RAW, M_FUNCTIONAL, M_TIMING};
 			for (int c = 0; c < 6; c++) {
 				struct result *r = &b[cols[c]];
-				int k = 0;
-				k = snprintf(cell[c], sizeof cell[c], r->ok ? "%.2f" : "-", r->cpu);
+				int k = snprintf(cell[c], sizeof cell[c], r->ok ? "%.2f" : "-", r->cpu);
 				if (!r->ok || cols[c] == M_RAW || !b[M_RAW].ok)
 					continue;
 				if ((cols[c] == M_FUNCTIONAL || cols[c] == M_TIMING) && b[M_RAW_STOCK].ok)

@@ -163,6 +163,18 @@ static struct sandbox *open_root(void)
 	return s;
 }
 
+/* An open from the current directory that must succeed (closed at once),
+ * and the host name it made (NULL: none to check). */
+static void opens(struct sandbox *s, const char *path, int flags, unsigned mode, const char *made)
+{
+	int fd = sandbox_openat(s, SANDBOX_CWD, path, flags, mode);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	if (made)
+		CHECK(host_exists(made));
+}
+
 static void opening(void)
 {
 	struct sandbox *s = open_root();
@@ -227,32 +239,13 @@ static void opening(void)
 	close(cfd);
 
 	/* O_CREAT creates inside only, also through symlinks. */
-	int fd = sandbox_openat(s, SANDBOX_CWD, "new.txt", O_CREAT | O_WRONLY, 0640);
-	CHECK(fd >= 0);
-	if (fd >= 0)
-		close(fd);
-	CHECK(host_exists("root/new.txt"));
-	fd = sandbox_openat(s, SANDBOX_CWD, "/a/new2.txt", O_CREAT | O_WRONLY | O_EXCL, 0600);
-	CHECK(fd >= 0);
-	if (fd >= 0)
-		close(fd);
-	CHECK(host_exists("root/a/new2.txt"));
-	fd = sandbox_openat(s, SANDBOX_CWD, "dangling", O_CREAT | O_WRONLY, 0600);
-	CHECK(fd >= 0);
-	if (fd >= 0)
-		close(fd);
-	CHECK(host_exists("root/made_by_link"));
+	opens(s, "new.txt", O_CREAT | O_WRONLY, 0640, "root/new.txt");
+	opens(s, "/a/new2.txt", O_CREAT | O_WRONLY | O_EXCL, 0600, "root/a/new2.txt");
+	opens(s, "dangling", O_CREAT | O_WRONLY, 0600, "root/made_by_link");
 	/* Above the root is its top: created there. An absolute link's
 	 * target is below the root, where its directories are missing. */
-	fd = sandbox_openat(s, SANDBOX_CWD, "../created_outside", O_CREAT | O_WRONLY | O_EXCL, 0600);
-	CHECK(fd >= 0);
-	if (fd >= 0)
-		close(fd);
-	CHECK(host_exists("root/created_outside"));
-	fd = sandbox_openat(s, SANDBOX_CWD, "dangling_out", O_CREAT | O_WRONLY, 0600);
-	CHECK(fd >= 0);
-	if (fd >= 0)
-		close(fd);
+	opens(s, "../created_outside", O_CREAT | O_WRONLY | O_EXCL, 0600, "root/created_outside");
+	opens(s, "dangling_out", O_CREAT | O_WRONLY, 0600, NULL);
 	CHECK_EQ(sandbox_unlink(s, SANDBOX_CWD, "/created_outside", 0), 0);
 	CHECK_EQ(sandbox_openat(s, SANDBOX_CWD, "abs_dangling", O_CREAT | O_WRONLY, 0600), -ENOENT);
 	CHECK_EQ(sandbox_openat(s, SANDBOX_CWD, "absdir/created_outside", O_CREAT | O_WRONLY, 0600), -ENOENT);
@@ -262,7 +255,7 @@ static void opening(void)
 	struct stat st;
 	CHECK_EQ(sandbox_stat(s, SANDBOX_CWD, "/a/new2.txt", &st, 0), 0);
 	CHECK_EQ(st.st_mode & 0777, 0600);
-	fd = sandbox_openat(s, SANDBOX_CWD, "file.txt", O_RDONLY, 0777);
+	int fd = sandbox_openat(s, SANDBOX_CWD, "file.txt", O_RDONLY, 0777);
 	CHECK(fd >= 0);
 	if (fd >= 0)
 		close(fd);

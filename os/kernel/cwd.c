@@ -17,12 +17,15 @@ int proc_cwd_fd(const struct proc *p)
 	return p->cwd >= 0 ? p->cwd : SANDBOX_CWD;
 }
 
-void proc_cwd_set(struct proc *p, int fd)
+int proc_cwd_set(struct proc *p, int fd)
 {
+	if (fd < 0)
+		return fd;
 	if (p->cwd >= 0)
 		close(p->cwd);
 	p->cwd = fd;
 	p->proc_cwd[0] = '\0';   /* out of /proc */
+	return 0;
 }
 
 void proc_cwd_copy(struct proc *child, const struct proc *parent)

@@ -3,6 +3,7 @@
  * file calls a replay makes too (ftruncate, fsync, mkdir -p, naming). */
 #include "os/kernel/kernel.h"
 #include "os/kernel/sandbox.h"
+#include "os/kernel/syscall.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -100,6 +101,20 @@ static int open_host_stat(const char *path, int flags, struct stat *st)
 		return e;
 	}
 	return fd;
+}
+
+bool dev_fd_link(const char *path, char out[PATH_MAX_GUEST])
+{
+	static const char *const std[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(path, std[i])) {
+			snprintf(out, PATH_MAX_GUEST, "/proc/self/fd/%d", i);
+			return true;
+		}
+	if (strncmp(path, "/dev/fd", 7) || (path[7] != '/' && path[7] != '\0'))
+		return false;
+	snprintf(out, PATH_MAX_GUEST, "/proc/self/fd%s", path + 7);
+	return true;
 }
 
 /* /dev/null, /dev/zero, /dev/full: the host's, as a device is (I/O

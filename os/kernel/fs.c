@@ -510,11 +510,7 @@ static int64_t path_call(struct proc *p, enum sys s, const uint64_t a[6])
 			return rc;
 		return sandbox_rename(sb, hd, path, hd2, path2, flags);
 	}
-	case S_CHDIR:
-		if ((rc = sandbox_dir_at(sb, hd, path)) < 0)
-			return rc;
-		proc_cwd_set(p, rc);
-		return 0;
+	case S_CHDIR: return proc_cwd_set(p, sandbox_dir_at(sb, hd, path));
 	case S_CHMOD:
 	case S_FCHMODAT: return mode_model_chmod(k, sb, hd, path, (unsigned)x[1]);
 	case S_CHOWN:
@@ -696,10 +692,8 @@ bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_resu
 		char abs[PATH_MAX_GUEST];
 		if ((int32_t)a[0] != AT_FDCWD_GUEST && procfs_path(p, (int64_t)a[0], ".", abs))
 			r->ret = procfs_chdir(p, abs);
-		else if ((r->ret = sb ? sandbox_dir_of(sb, hd) : err) >= 0) {
-			proc_cwd_set(p, (int)r->ret);
-			r->ret = 0;
-		}
+		else
+			r->ret = sb ? proc_cwd_set(p, sandbox_dir_of(sb, hd)) : err;
 		break;
 	}
 	case S_CHDIR:

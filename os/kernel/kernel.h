@@ -326,13 +326,18 @@ void proc_exe_set(struct proc *p, const char *name, int host_fd);   /* host_fd i
 void proc_exe_copy(struct proc *child, const struct proc *parent);
 void proc_exe_drop(struct proc *p);
 void proc_exe_close(struct proc *p);   /* the descriptor only: a zombie keeps its name */
-/* files.c: /dev/null, /dev/zero and /dev/full, which every Linux has
- * (devtmpfs), whatever the guest's root and sysroot hold: the host's own,
- * which no guest can harm or learn from. Named by their absolute paths. */
+/* files.c: the /dev every Linux has, whatever the guest's root and sysroot
+ * hold, named by absolute paths. /dev/null, /dev/zero and /dev/full
+ * (devtmpfs): the host's own, which no guest can harm or learn from. */
 bool dev_memory_device(const char *path);
+/* /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr: links into /proc/self/fd
+ * (bash's <(...) passes /dev/fd/N); the /proc path they lead to in out. */
+bool dev_fd_link(const char *path, char out[4096]);
 /* cwd.c: a process's working directory. */
 int proc_cwd_fd(const struct proc *p);   /* the host dirfd AT_FDCWD means for it */
-void proc_cwd_set(struct proc *p, int fd);   /* fd (owned) from sandbox_dir_at/_of */
+/* chdir's end: fd (owned) from sandbox_dir_at/_of becomes p's; 0, or fd
+ * when it is an error. */
+int proc_cwd_set(struct proc *p, int fd);
 void proc_cwd_copy(struct proc *child, const struct proc *parent);
 void proc_cwd_drop(struct proc *p);
 int proc_getcwd(struct proc *p, char *buf, size_t len);   /* getcwd(2)'s length with the NUL, or -errno */

@@ -142,28 +142,10 @@ bool procfs_claims(const char *path)
 	       !strcmp(path, "/sys/devices/system/cpu/online") || !strcmp(path, "/sys/devices/system/cpu/possible");
 }
 
-/* /dev/fd, /dev/stdin, /dev/stdout and /dev/stderr: the links into
- * /proc/self/fd every Linux has (udev, systemd-tmpfiles), whatever the
- * root holds; bash's <(...) passes /dev/fd/N. Followed here: out is the
- * /proc path. */
-static bool dev_fd_path(const char *path, char out[PATH_MAX_GUEST])
-{
-	static const char *const std[] = {"/dev/stdin", "/dev/stdout", "/dev/stderr"};
-	for (int i = 0; i < 3; i++)
-		if (!strcmp(path, std[i])) {
-			snprintf(out, PATH_MAX_GUEST, "/proc/self/fd/%d", i);
-			return true;
-		}
-	if (strncmp(path, "/dev/fd", 7) || (path[7] != '/' && path[7] != '\0'))
-		return false;
-	snprintf(out, PATH_MAX_GUEST, "/proc/self/fd%s", path + 7);
-	return true;
-}
-
 bool procfs_path(struct proc *p, int64_t dirfd, const char *path, char out[PATH_MAX_GUEST])
 {
 	if (path[0] == '/') {
-		if (dev_fd_path(path, out))
+		if (dev_fd_link(path, out))
 			return true;
 		snprintf(out, PATH_MAX_GUEST, "%s", path);
 		return procfs_claims(path);

@@ -156,6 +156,16 @@ static int rel_path(const struct sandbox *s, int fd, char *out, size_t len)
 	return rel_path_in(s->root, fd, out, len);
 }
 
+/* The guest's path of `fd` (as rel_path): below the root, or else below
+ * the sysroot, which the guest sees at the same place. */
+static int guest_rel_path(const struct sandbox *s, int fd, char *out, size_t len)
+{
+	int n = rel_path(s, fd, out, len);
+	if (n == -EACCES && s->lower >= 0)
+		n = rel_path_in(s->lower, fd, out, len);
+	return n;
+}
+
 /* "DIR/p" in joined (room for PATH_MAX), where DIR is the n bytes already
  * there (n < 0: the error that left none): 0 or -errno. */
 static int join_path(char *joined, int n, const char *p)
@@ -169,6 +179,20 @@ static int join_path(char *joined, int n, const char *p)
 		joined[n++] = '/';
 	memcpy(joined + n, p, plen + 1);
 	return 0;
+}
+
+/* Relative path p of directory base, looked up from `top` (the root or
+ * the sysroot) with base's guest path in front, as chroot would. */
+static int open_from_top(const struct sandbox *s, int top, int base, const char *p, int flags, unsigned mode)
+{
+	char *joined = malloc(2 * PATH_MAX);
+	if (!joined)
+		return -ENOMEM;
+	int fd = join_path(joined, guest_rel_path(s, base, joined, PATH_MAX), p);
+	if (fd == 0)
+		fd = openat2_how(top, joined, flags, mode, RESOLVE_CHROOT);
+	free(joined);
+	return fd;
 }
 
 /* Open a guest path as chroot(2) would: absolute paths and absolute
@@ -186,18 +210,8 @@ static int resolve(const struct sandbox *s, int dirfd, const char *path, int fla
 		return openat2_how(s->root, *p ? p : ".", flags, mode, RESOLVE_CHROOT);
 	}
 	int fd = openat2_beneath(base, p, flags, mode);
-	if (fd == -EXDEV) {
-		char *joined = malloc(2 * PATH_MAX);
-		if (!joined)
-			return -ENOMEM;
-		int n = rel_path(s, base, joined, PATH_MAX);
-		if (n == -EACCES && s->lower >= 0)   /* a sysroot directory: its path, from the root */
-			n = rel_path_in(s->lower, base, joined, PATH_MAX);
-		fd = join_path(joined, n, p);
-		if (fd == 0)
-			fd = openat2_how(s->root, joined, flags, mode, RESOLVE_CHROOT);
-		free(joined);
-	}
+	if (fd == -EXDEV)
+		fd = open_from_top(s, s->root, base, p, flags, mode);
 	return fd == -EXDEV ? -EACCES : fd;
 }
 
@@ -231,18 +245,7 @@ static int resolve_lower(const struct sandbox *s, int dirfd, const char *path, i
 		p++;
 	if (*path == '/')
 		return openat2_how(s->lower, *p ? p : ".", flags, 0, RESOLVE_CHROOT);
-	char *joined = malloc(2 * PATH_MAX);
-	if (!joined)
-		return -ENOMEM;
-	int base = base_of(s, dirfd);
-	int n = rel_path(s, base, joined, PATH_MAX);
-	if (n < 0)
-		n = rel_path_in(s->lower, base, joined, PATH_MAX);
-	int fd = join_path(joined, n, p);
-	if (fd == 0)
-		fd = openat2_how(s->lower, joined, flags, 0, RESOLVE_CHROOT);
-	free(joined);
-	return fd;
+	return open_from_top(s, s->lower, base_of(s, dirfd), p, flags, 0);
 }
 
 static bool exists_lower(const struct sandbox *s, int dirfd, const char *path)
@@ -758,9 +761,7 @@ int sandbox_fchdir(struct sandbox *s, int fd)
 int sandbox_fdpath(struct sandbox *s, int fd, char *buf, size_t len)
 {
 	char rel[PATH_MAX];
-	int n = rel_path(s, fd, rel, sizeof rel);
-	if (n == -EACCES && s->lower >= 0)
-		n = rel_path_in(s->lower, fd, rel, sizeof rel);   /* a sysroot file */
+	int n = guest_rel_path(s, fd, rel, sizeof rel);
 	if (n < 0)
 		return n;
 	size_t need = (size_t)n + 2; /* "/", the path, NUL */
