@@ -127,13 +127,8 @@ static void mem_hook(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, i
 	 * right after, and the SIGSEGV handler knows it by `hooked`. (Functional
 	 * mode, hooked for a process that catches its faults, accounts nothing
 	 * the shadow serves.) */
-	if (c->tlb_fast && !((last ^ addr) >> c->shift) && !c->dying && os_access_tlb(c->k, addr, acc)) {
-		c->hooked_page = addr >> c->shift;
-		c->hooked_acc = acc;
-		c->hooked = true;
-		return;
-	}
-	mem_access_slow(c, addr, last, acc);
+	if (!tlb_hit_accounted(c, addr, last, acc))
+		mem_access_slow(c, addr, last, acc);
 }
 
 /* The pre-access memory hooks: always in timing mode (every access goes
@@ -203,7 +198,7 @@ struct unwind_probe {
 
 static uintptr_t own_text_lo, own_text_hi;
 
-static bool own_text(uintptr_t ip) { return ip >= own_text_lo && ip < own_text_hi; }
+static bool own_text(uintptr_t ip) { return ip >= own_text_lo && ip < own_text_hi && !uc_helpers_text(ip); }
 
 static _Unwind_Reason_Code unwind_step(struct _Unwind_Context *uc, void *arg)
 {

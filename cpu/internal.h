@@ -79,7 +79,10 @@ struct cpu {
 	unsigned shift;
 	struct region *reg;      /* the current process's regions, in Unicorn */
 	size_t nreg;
-	size_t hint;
+	/* region_of's memo: a region index by 16 KiB of address (checked
+	 * before use; stale ones only miss). Stack, heap and data alternate
+	 * on nearly every access; a single last-region hint missed often. */
+	uint32_t region_hint[128];
 	struct region *runs;     /* the runs reg was made for (shadow.c), while runs_valid */
 	size_t nruns;
 	bool runs_valid;
@@ -172,11 +175,12 @@ static inline void insns_post(struct cpu *c)
 /* The current process's region holding va (inline: the hooks ask often). */
 static inline struct region *region_of(struct cpu *c, uint64_t va)
 {
-	if (c->hint < c->nreg && va >= c->reg[c->hint].start && va < c->reg[c->hint].end)
-		return &c->reg[c->hint];
+	uint32_t *hint = &c->region_hint[(va >> 14) % (sizeof c->region_hint / sizeof c->region_hint[0])];
+	if (*hint < c->nreg && va >= c->reg[*hint].start && va < c->reg[*hint].end)
+		return &c->reg[*hint];
 	for (size_t i = 0; i < c->nreg; i++)
 		if (va >= c->reg[i].start && va < c->reg[i].end) {
-			c->hint = i;
+			*hint = (uint32_t)i;
 			return &c->reg[i];
 		}
 	return NULL;
@@ -207,9 +211,33 @@ bool code_removals_flush(struct cpu *c, uint64_t addr, uint64_t size);
 /* Whether any are deferred (inline: the block hook asks on every block). */
 static inline bool code_removals_pending(const struct cpu *c) { return c->nstale || c->stale_overflow; }
 
+/* An access within one page that the TLBs answer at once, accounted (timing
+ * mode without --check-tlb): mem_hook's quick path and uc_helpers.c's. The
+ * host may still fault on it if the shadow lacks the page; the SIGSEGV
+ * handler knows it by `hooked`. */
+static inline bool tlb_hit_accounted(struct cpu *c, uint64_t addr, uint64_t last, enum mmu_access acc)
+{
+	if (!c->tlb_fast || ((last ^ addr) >> c->shift) || c->dying || !os_access_tlb(c->k, addr, acc))
+		return false;
+	c->hooked_page = addr >> c->shift;
+	c->hooked_acc = acc;
+	c->hooked = true;
+	return true;
+}
+
 /* ---- hooks.c: what Unicorn and the host tell the bridge ---- */
 void hooks_install(struct cpu *c);
 void uc_overrides_check(void);
+/* The overrides on, uc_helpers.c's among them. */
+bool uc_overrides_on(void);
+/* ---- uc_helpers.c: Unicorn's load and store helpers, replaced ---- */
+/* While c's engine runs (emulate), the replacements do what accesses they
+ * can themselves; NULL: none. */
+void uc_helpers_direct(struct cpu *c);
+bool uc_helpers_ours(void);
+/* Whether a return address is in the replacements' own code (their frames
+ * count as Unicorn's: hooks.c's unwinder). */
+bool uc_helpers_text(uintptr_t ip);
 void data_hooks_as_needed(struct cpu *c);
 /* The code under some translated blocks changed: count their instructions anew. */
 void block_counts_forget(struct cpu *c);

@@ -577,7 +577,9 @@ static uc_err emulate(struct cpu *c)
 {
 	for (;;) {
 		c->rerun_block = false;
+		uc_helpers_direct(c);
 		uc_err e = uc_emu_start(c->uc, read_pc(c), UINT64_MAX, 0, 0);
+		uc_helpers_direct(NULL);
 		insns_post(c);
 		code_removals_flush(c, 0, 0);
 		if (!c->rerun_block || stop_has_work(c, e))

@@ -302,7 +302,7 @@ static bool piece_evict(struct cpu *c, uint64_t va)
 		region_free(c, r);
 		memmove(r, r + 1, (c->nreg - i - 1) * sizeof *r);
 		c->nreg--;
-		c->hint = 0;
+		memset(c->region_hint, 0, sizeof c->region_hint);
 		return true;
 	}
 	return false;
@@ -467,7 +467,7 @@ void sync_regions(struct cpu *c)
 	}
 	regions_reconcile(c, want, nw);
 	free(want);
-	c->hint = 0;
+	memset(c->region_hint, 0, sizeof c->region_hint);
 	data_hooks_as_needed(c);
 }
 
@@ -506,7 +506,7 @@ void regions_take_back(struct cpu *c, struct task *t)
 	c->nreg = t->nreg;
 	t->reg = NULL;
 	t->nreg = 0;
-	c->hint = 0;
+	memset(c->region_hint, 0, sizeof c->region_hint);
 	for (size_t i = 0; i < c->nreg; i++)
 		region_map(c, &c->reg[i]);
 }

@@ -19,6 +19,7 @@ typedef void collection_unlock_fn(struct page_collection *set);
 /* possible: 2.0.1 is what we run on and our definitions are the ones
  * found; overriding: and not turned off (cpu_unicorn_overrides). */
 static bool checked, possible, overriding;
+static bool helpers_ours;   /* uc_helpers.c's replacements are the ones found */
 
 /* 2.0.1 builds a page collection (a GTree with an entry per page holding
  * code) for every guest store: it is its page locks' bookkeeping, and the
@@ -154,8 +155,16 @@ void uc_overrides_check(void)
 		   dlsym(RTLD_DEFAULT, "page_collection_lock_x86_64") == (void *)page_collection_lock_x86_64 &&
 		   dlsym(RTLD_DEFAULT, "page_collection_lock_aarch64") == (void *)page_collection_lock_aarch64 &&
 		   dlsym(RTLD_DEFAULT, "memory_mapping") == (void *)memory_mapping;
-	overriding = possible;
+	/* Unicorn as Debian ships it, to compare with (tests/engine_agree.sh). */
+	const char *stock = getenv("MMUSIM_UNICORN_AS_SHIPPED");
+	overriding = possible && !(stock && *stock && strcmp(stock, "0"));
+	helpers_ours = possible && uc_helpers_ours();
 	memo_reset();
+}
+
+bool uc_overrides_on(void)
+{
+	return overriding && helpers_ours;
 }
 
 bool cpu_unicorn_overrides(bool on)
@@ -169,10 +178,13 @@ bool cpu_unicorn_overrides(bool on)
 const char *cpu_engine_version(void)
 {
 	uc_overrides_check();
-	static char line[128];
+	static char line[320];
 	unsigned major, minor;
 	unsigned version = uc_version(&major, &minor);
 	snprintf(line, sizeof line, "unicorn %u.%u.%u%s", major, minor, (version >> 8) & 0xff,
-		 overriding ? " (its store path without page collections, its regions memoized: cpu/uc_overrides.c)" : "");
+		 !overriding     ? ""
+		 : helpers_ours ? " (its store path without page collections, its regions memoized, its load and store "
+				  "helpers replaced for TLB hits: cpu/uc_overrides.c, cpu/uc_helpers.c)"
+				: " (its store path without page collections, its regions memoized: cpu/uc_overrides.c)");
 	return line;
 }
