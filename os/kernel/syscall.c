@@ -34,6 +34,7 @@ static const char *const sys_names[S_COUNT] = {
 	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore", "get_robust_list",
 	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "creat",
 	"getsockname", "getpeername", "getsockopt", "setsockopt", "shutdown",
+	"waitid",
 };
 
 struct sysno {
@@ -68,6 +69,7 @@ static const struct sysno x86_64_table[] = {
 	{213, S_EPOLL_CREATE}, {291, S_EPOLL_CREATE1}, {233, S_EPOLL_CTL}, {232, S_EPOLL_WAIT}, {281, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
 	{85, S_CREAT},
 	{51, S_GETSOCKNAME}, {52, S_GETPEERNAME}, {55, S_GETSOCKOPT}, {54, S_SETSOCKOPT}, {48, S_SHUTDOWN},
+	{247, S_WAITID},
 };
 
 static const struct sysno arm64_table[] = {
@@ -93,6 +95,7 @@ static const struct sysno arm64_table[] = {
 	{228, S_MLOCK}, {284, S_MLOCK2}, {229, S_MUNLOCK}, {230, S_MLOCKALL}, {231, S_MUNLOCKALL}, {232, S_MINCORE}, {100, S_GET_ROBUST_LIST},
 	{20, S_EPOLL_CREATE1}, {21, S_EPOLL_CTL}, {22, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
 	{204, S_GETSOCKNAME}, {205, S_GETPEERNAME}, {209, S_GETSOCKOPT}, {208, S_SETSOCKOPT}, {210, S_SHUTDOWN},
+	{95, S_WAITID},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -431,38 +434,6 @@ static struct sys_result sys_clone3(struct proc *p, uint64_t va, uint64_t size)
 	return sys_clone(p, flags | ca[4], ca[5] ? ca[5] + ca[6] : 0, ca[3], ca[7], ca[2]);
 }
 
-/* wait4: a dead child's status, once. */
-static struct sys_result sys_wait4(struct proc *p, int64_t pid, uint64_t status_va, uint64_t options, uint64_t ru_va)
-{
-	struct kernel *k = p->k;
-	struct sys_result r = {.action = SYSA_NONE};
-	bool any = false;
-	for (size_t i = 0; i < k->svc->nprocs; i++) {
-		struct proc *c = k->svc->procs[i];
-		if (c->ppid != p->pid || c->reaped || (pid > 0 && c->pid != pid))
-			continue;
-		any = true;
-		if (c->alive)
-			continue;
-		uint32_t st = c->termsig ? (uint32_t)c->termsig : ((uint32_t)c->status & 0xff) << 8;
-		if ((status_va && put_user(k, status_va, &st, 4)) || (ru_va && put_rusage(c, -2, ru_va))) {
-			r.ret = -EFAULT;
-			return r;
-		}
-		c->reaped = true;
-		usage_reap(p, c);
-		r.ret = c->pid;
-		return r;
-	}
-	if (!any)
-		r.ret = -ECHILD;
-	else if (options & 1)   /* WNOHANG */
-		r.ret = 0;
-	else
-		r = (struct sys_result){.ret = -ERESTARTSYS, .action = SYSA_BLOCK};
-	return r;
-}
-
 /* A NULL-terminated array of strings from user memory (argv, envp). */
 static int64_t get_strings(struct kernel *k, uint64_t va, char ***out, int *count)
 {
@@ -583,7 +554,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	k->st.syscalls++;
 	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r) ||
 	    sleep_syscall(p, s, a, &r) || thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r) || mlock_syscall(p, s, a, &r) ||
-	    epoll_syscall(p, s, a, &r))
+	    epoll_syscall(p, s, a, &r) || wait_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;
@@ -649,7 +620,6 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	case S_FORK: r = sys_clone(p, 17, 0, 0, 0, 0); break;
 	case S_VFORK: r = sys_clone(p, CLONE_VM | CLONE_VFORK | 17, 0, 0, 0, 0); break;
 	case S_CLONE3: r = sys_clone3(p, a[0], a[1]); break;
-	case S_WAIT4: r = sys_wait4(p, (int64_t)(int32_t)a[0], a[1], a[2], a[3]); break;
 	case S_EXECVE: r = sys_execve(p, a[0], a[1], a[2]); break;
 	case S_UMASK: {   /* kept, as the shell expects to read it back */
 		r.ret = p->umask;

@@ -24,7 +24,8 @@ enum sys {
 	S_STATFS, S_FSTATFS,
 	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_GET_ROBUST_LIST,
 	S_EPOLL_CREATE, S_EPOLL_CREATE1, S_EPOLL_CTL, S_EPOLL_WAIT, S_EPOLL_PWAIT, S_EPOLL_PWAIT2, S_CREAT,
-	S_GETSOCKNAME, S_GETPEERNAME, S_GETSOCKOPT, S_SETSOCKOPT, S_SHUTDOWN, S_COUNT
+	S_GETSOCKNAME, S_GETPEERNAME, S_GETSOCKOPT, S_SETSOCKOPT, S_SHUTDOWN,
+	S_WAITID, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -90,5 +91,7 @@ struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint
 			       uint64_t ctid);
 /* The file system calls (fs.c): false when s is not one of them. */
 bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* wait4 and waitid (wait.c): false when s is not one of them. */
+bool wait_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 
 #endif
