@@ -380,9 +380,7 @@ static int64_t sys_dup(struct proc *p, int fd, int to, bool exact, int64_t flags
 	return slot;
 }
 
-/* A read or write whose result may be "would sleep" or a broken pipe
- * (EPIPE, and SIGPIPE for the writer, as pipe_write sends it). */
-static void rw_result(struct proc *p, struct sys_result *r, int64_t ret)
+void rw_result(struct proc *p, struct sys_result *r, int64_t ret)
 {
 	r->ret = ret;
 	if (ret == -ERESTARTSYS)

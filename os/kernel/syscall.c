@@ -34,7 +34,7 @@ static const char *const sys_names[S_COUNT] = {
 	"mlock", "mlock2", "munlock", "mlockall", "munlockall", "mincore", "get_robust_list",
 	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2", "creat",
 	"getsockname", "getpeername", "getsockopt", "setsockopt", "shutdown",
-	"waitid",
+	"waitid", "sendfile", "copy_file_range",
 };
 
 struct sysno {
@@ -69,7 +69,7 @@ static const struct sysno x86_64_table[] = {
 	{213, S_EPOLL_CREATE}, {291, S_EPOLL_CREATE1}, {233, S_EPOLL_CTL}, {232, S_EPOLL_WAIT}, {281, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
 	{85, S_CREAT},
 	{51, S_GETSOCKNAME}, {52, S_GETPEERNAME}, {55, S_GETSOCKOPT}, {54, S_SETSOCKOPT}, {48, S_SHUTDOWN},
-	{247, S_WAITID},
+	{247, S_WAITID}, {40, S_SENDFILE}, {326, S_COPY_FILE_RANGE},
 };
 
 static const struct sysno arm64_table[] = {
@@ -95,7 +95,7 @@ static const struct sysno arm64_table[] = {
 	{228, S_MLOCK}, {284, S_MLOCK2}, {229, S_MUNLOCK}, {230, S_MLOCKALL}, {231, S_MUNLOCKALL}, {232, S_MINCORE}, {100, S_GET_ROBUST_LIST},
 	{20, S_EPOLL_CREATE1}, {21, S_EPOLL_CTL}, {22, S_EPOLL_PWAIT}, {441, S_EPOLL_PWAIT2},
 	{204, S_GETSOCKNAME}, {205, S_GETPEERNAME}, {209, S_GETSOCKOPT}, {208, S_SETSOCKOPT}, {210, S_SHUTDOWN},
-	{95, S_WAITID},
+	{95, S_WAITID}, {71, S_SENDFILE}, {285, S_COPY_FILE_RANGE},
 };
 
 static enum sys sys_of(const struct kernel *k, uint64_t nr)
@@ -554,7 +554,7 @@ static struct sys_result syscall_dispatch(struct kernel *k, uint64_t nr, uint64_
 	k->st.syscalls++;
 	if (fs_syscall(p, s, a, &r) || signal_syscall(p, s, a, &r) || poll_syscall(p, s, a, &r) ||
 	    sleep_syscall(p, s, a, &r) || thread_syscall(p, s, a, &r) || extra_syscall(p, s, a, &r) || mlock_syscall(p, s, a, &r) ||
-	    epoll_syscall(p, s, a, &r) || wait_syscall(p, s, a, &r))
+	    epoll_syscall(p, s, a, &r) || wait_syscall(p, s, a, &r) || copy_syscall(p, s, a, &r))
 		return r;
 	switch (s) {
 	case S_BRK: r.ret = os_brk(p, a[0]); break;

@@ -25,7 +25,7 @@ enum sys {
 	S_MLOCK, S_MLOCK2, S_MUNLOCK, S_MLOCKALL, S_MUNLOCKALL, S_MINCORE, S_GET_ROBUST_LIST,
 	S_EPOLL_CREATE, S_EPOLL_CREATE1, S_EPOLL_CTL, S_EPOLL_WAIT, S_EPOLL_PWAIT, S_EPOLL_PWAIT2, S_CREAT,
 	S_GETSOCKNAME, S_GETPEERNAME, S_GETSOCKOPT, S_SETSOCKOPT, S_SHUTDOWN,
-	S_WAITID, S_COUNT
+	S_WAITID, S_SENDFILE, S_COPY_FILE_RANGE, S_COUNT
 };
 
 #define AT_FDCWD_GUEST (-100)
@@ -91,7 +91,12 @@ struct sys_result thread_clone(struct proc *p, uint64_t flags, uint64_t sp, uint
 			       uint64_t ctid);
 /* The file system calls (fs.c): false when s is not one of them. */
 bool fs_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* A read or write's result in r: "would sleep" blocks, a broken pipe is
+ * EPIPE and SIGPIPE for the writer, as pipe_write sends it (fs.c). */
+void rw_result(struct proc *p, struct sys_result *r, int64_t ret);
 /* wait4 and waitid (wait.c): false when s is not one of them. */
 bool wait_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* sendfile and copy_file_range (copy.c): false when s is not one of them. */
+bool copy_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 
 #endif
