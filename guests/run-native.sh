@@ -178,6 +178,14 @@ for src in "$here"/*.c; do
 			sed -i 's/ SigCgt: [0-9a-f]*//' "$dir/stdout"
 			want="$dir/want"
 		fi
+		# qemu-user writes waitid's siginfo only when the call succeeds, and
+		# then the whole of it: its waitid lines are compared up to the
+		# siginfo, and the line whose answer is that write's EFAULT not at all.
+		if [ "$arch" = aarch64 ] && [ "$name" = calls_copy ] && [ -f "$want" ]; then
+			sed -e '/^waitid/s/, signo .*//' -e '/^waitid bad infop, no child/d' "$want" >"$dir/want"
+			sed -i -e '/^waitid/s/, signo .*//' -e '/^waitid bad infop, no child/d' "$dir/stdout"
+			want="$dir/want"
+		fi
 		if [ ! -f "$expected/$name.out" ] || [ ! -f "$expected/$name.status" ]; then
 			echo "FAIL  $arch $name: no $expected/$name.out or .status (try --update)"
 			failed=$((failed + 1))
