@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
@@ -363,6 +365,15 @@ static void test_copy_file_range(void)
 	printf("copy_file_range negative off_out: %s\n", res(cfr(in, NULL, out, &oo, 10, 0)));
 	oi = 0;
 	printf("copy_file_range len past SSIZE_MAX: %s\n", res(cfr(in, &oi, out, NULL, (size_t)-1 / 2 + 1, 0)));
+	/* FICLONE, which cp tries first: ext4 (and the model) share no extents. */
+	printf("FICLONE: %s\n", res(ioctl(out, FICLONE, in)));
+	printf("FICLONE bad source: %s\n", res(ioctl(out, FICLONE, 99)));
+	printf("FICLONE source write-only: %s\n", res(ioctl(out, FICLONE, wo)));
+	printf("FICLONE into read-only: %s\n", res(ioctl(ro, FICLONE, in)));
+	printf("FICLONE into O_APPEND: %s\n", res(ioctl(app, FICLONE, in)));
+	printf("FICLONE from a directory: %s\n", res(ioctl(out, FICLONE, dir)));
+	printf("FICLONE from a pipe: %s\n", res(ioctl(out, FICLONE, p[0])));
+	printf("FICLONE into a pipe: %s\n", res(ioctl(p[1], FICLONE, in)));
 	close(p[0]);
 	close(p[1]);
 	close(wo);

@@ -6,6 +6,8 @@
  * --disk-limit, a pipe's room and its readers. */
 #include "os/kernel/syscall.h"
 
+#include <sys/stat.h>
+
 #define MAX_RW_COUNT 0x7ffff000ull   /* INT_MAX & PAGE_MASK: the most one call moves */
 
 /* Up to len bytes of in_fd from *in_off to out_fd at *out_off (a pipe or
@@ -170,6 +172,35 @@ static int64_t sys_copy_file_range(struct proc *p, const uint64_t a[6])
 	else if (put_user(k, off_out, &oo, sizeof oo))
 		rc = -EFAULT;
 	return rc;
+}
+
+/* The file system a file is on, as its stat's st_dev says (a pipe: the
+ * one pipefs; a /proc file: procfs, another). */
+static bool same_fs(const struct open_file *a, const struct open_file *b)
+{
+	if (a->pipe || b->pipe || a->proc || b->proc)
+		return (a->pipe && b->pipe) || (a->proc && b->proc);
+	struct stat sa, sb;
+	if (a->inode && b->inode)
+		return a->inode->dev == b->inode->dev;
+	return !fstat(a->dir ? a->dir_fd : a->inode ? a->inode->host_fd : a->host_fd, &sa) &&
+	       !fstat(b->dir ? b->dir_fd : b->inode ? b->inode->host_fd : b->host_fd, &sb) && sa.st_dev == sb.st_dev;
+}
+
+int64_t file_clone(struct proc *p, int dst_fd, int src_fd)
+{
+	struct open_file *out = fd_get(p, dst_fd), *in = out ? fd_get(p, src_fd) : NULL;
+	if (!in || !out)
+		return -EBADF;
+	if (!same_fs(in, out))
+		return -EXDEV;
+	if (in->dir || out->dir)
+		return -EISDIR;
+	if (!in->inode || !out->inode)
+		return -EINVAL;
+	if (!(in->flags & OPEN_READ) || !(out->flags & OPEN_WRITE) || (out->flags & OPEN_APPEND))
+		return -EBADF;
+	return -EOPNOTSUPP;   /* the model's files share no extents: ext4's answer */
 }
 
 bool copy_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r)

@@ -539,6 +539,8 @@ static int64_t sys_ioctl(struct proc *p, int fd, uint64_t req, uint64_t va)
 		fd_set_cloexec(p, fd, req == 0x5451);
 		return 0;
 	}
+	if (req == 0x40049409)   /* FICLONE: do_vfs_ioctl takes it before any file's own */
+		return file_clone(p, fd, (int)va);
 	if (req == 0x80086601 && (of->inode || of->dir)) {   /* FS_IOC_GETFLAGS: the host file system's answer */
 		int flags = 0;
 		if (ioctl(of->dir ? of->dir_fd : of->inode->host_fd, 0x80086601, &flags))

@@ -98,5 +98,8 @@ void rw_result(struct proc *p, struct sys_result *r, int64_t ret);
 bool wait_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
 /* sendfile and copy_file_range (copy.c): false when s is not one of them. */
 bool copy_syscall(struct proc *p, enum sys s, const uint64_t a[6], struct sys_result *r);
+/* ioctl FICLONE (copy.c): do_clone_file_range's checks in their order,
+ * then EOPNOTSUPP. */
+int64_t file_clone(struct proc *p, int dst_fd, int src_fd);
 
 #endif
