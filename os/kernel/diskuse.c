@@ -14,14 +14,15 @@ static void names_grew(void *ctx, int64_t bytes)
 
 /* A file's last name went: its blocks are free now, unless we hold its
  * host descriptor: then they go with it (pagecache.c's release_host_fd
- * credits them), at once when only dirty pages kept it. */
+ * credits them), at once when only dirty pages kept it. The kernel's
+ * inode goes too, pages and all, with its last user. */
 static void name_gone(void *ctx, const struct stat *st)
 {
 	struct kernel *k = ctx;
 	struct inode *i = S_ISREG(st->st_mode) ? inode_lookup(k, st) : NULL;
 	if (!i || i->host_fd < 0)
 		disk_charge(k, -(int64_t)st->st_blocks * 512);
-	else
+	if (i)
 		inode_unlinked(k, i);
 }
 

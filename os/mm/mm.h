@@ -50,6 +50,7 @@ struct inode {
 	uint64_t size;
 	char name[256];         /* the guest path it was first opened by */
 	uint32_t refcount;      /* open files and VMAs */
+	bool unlinked;          /* its last name went: it goes with its last user (inode_evict) */
 	int wb_err;             /* a writeback the host refused (-errno), until fsync or msync says it */
 	uint32_t id;            /* its place in the kernel's inode table, from 1 (struct page's mapping) */
 	/* The page cache: an open-addressing hash of page index -> frame. */

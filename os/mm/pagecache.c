@@ -147,29 +147,49 @@ static void flush_idle(struct kernel *k)
 	k->idle_dirty = 0;
 }
 
+/* As Linux's iput of an inode with no name left: its pages (dirty ones
+ * included: nobody can read them again) and its host descriptor go, and
+ * with them its blocks; and it leaves the lookup, for the host gives its
+ * device and inode number to the next file made (whose pages these are
+ * not). Its place in the inode table stays. */
+static void inode_evict(struct kernel *k, struct inode *i)
+{
+	pagecache_truncate(k, i, 0);
+	i->size = 0;
+	release_host_fd(k, i);
+	for (struct inode **at = &k->inodes; *at; at = &(*at)->next)
+		if (*at == i) {
+			*at = i->next;
+			break;
+		}
+	i->next = NULL;
+}
+
 /* The last user went: the page cache stays (as on Linux, a reopen finds it
- * warm), the host descriptor goes once nothing dirty needs it. */
+ * warm), the host descriptor goes once nothing dirty needs it; a file
+ * whose names are all gone goes whole. */
 void inode_put(struct kernel *k, struct inode *i)
 {
 	if (--i->refcount)
 		return;
-	if (!has_dirty(k, i))
+	struct stat st;
+	if (i->unlinked && i->host_fd >= 0 && !fstat(i->host_fd, &st) && st.st_nlink)
+		i->unlinked = false;   /* given a name again (linkat of /proc/self/fd/N) */
+	if (i->unlinked)
+		inode_evict(k, i);
+	else if (!has_dirty(k, i))
 		release_host_fd(k, i);
 	else if (++k->idle_dirty > IDLE_DIRTY_MAX)
 		flush_idle(k);
 }
 
-/* Its last name went (the host's nlink is 0): with no user left, its
- * pages (dirty ones included: nobody can read them again) and its host
- * descriptor go now, and with them its blocks, as Linux's iput frees an
- * unlinked inode. A user still holding it frees them at its last close. */
+/* Its last name went (the host's nlink is 0): it goes now, or at its last
+ * user's close or munmap. */
 void inode_unlinked(struct kernel *k, struct inode *i)
 {
-	if (i->refcount)
-		return;
-	pagecache_truncate(k, i, 0);
-	i->size = 0;
-	release_host_fd(k, i);
+	i->unlinked = true;
+	if (!i->refcount)
+		inode_evict(k, i);
 }
 
 uint64_t inode_pages(const struct kernel *k, const struct inode *i)
@@ -320,14 +340,14 @@ void os_sync(struct kernel *k)
 void mm_kernel_release(struct kernel *k)
 {
 	os_sync(k);
-	while (k->inodes) {
-		struct inode *i = k->inodes;
-		k->inodes = i->next;
+	for (uint32_t n = 0; n < k->ninodes; n++) {   /* the table has them all, evicted ones too */
+		struct inode *i = k->inode_table[n];
 		release_host_fd(k, i);
 		free(i->pc_index);
 		free(i->pc_pfn);
 		free(i);
 	}
+	k->inodes = NULL;
 	free(k->inode_table);
 	k->inode_table = NULL;
 	k->ninodes = k->inode_cap = 0;
