@@ -139,6 +139,43 @@ static int find_unicorn_text(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* RDTSC and RDTSCP (Unicorn's helpers read the host's time-stamp
+ * counter): the simulated clock's ticks, so that a run repeats (Go's
+ * runtime reads the counter for its scheduling and hashing). TSC_AUX, which
+ * RDTSCP puts in ECX, is the CPU's number, as Linux sets it. A helper's
+ * CPUX86State begins with the general registers: RAX, RCX, RDX, ... */
+typedef void rdtsc_fn(void *env);
+void helper_rdtsc_x86_64(void *env);
+void helper_rdtscp_x86_64(void *env);
+static rdtsc_fn *own_helper_rdtsc_x86_64, *own_helper_rdtscp_x86_64;
+static struct cpu *running;   /* the engine running now, overrides or not */
+
+static void read_clock(struct cpu *c, uint64_t *regs)
+{
+	insns_post(c);   /* the block's instructions are in the cycles */
+	uint64_t t = os_clock_ticks(c->k);
+	regs[0] = (uint32_t)t;
+	regs[2] = t >> 32;
+}
+
+HELPER_TEXT void helper_rdtsc_x86_64(void *env)
+{
+	if (running)
+		read_clock(running, env);
+	else
+		own_helper_rdtsc_x86_64(env);
+}
+
+HELPER_TEXT void helper_rdtscp_x86_64(void *env)
+{
+	if (!running) {
+		own_helper_rdtscp_x86_64(env);
+		return;
+	}
+	read_clock(running, env);
+	((uint64_t *)env)[1] = (uint32_t)mmu_cpu(running->mmu);
+}
+
 static const struct helper {
 	const char *name;
 	void *ours;
@@ -146,6 +183,7 @@ static const struct helper {
 } helpers[] = {
 #define ONE(kind, name, type) {#name, (void *)name, (void **)&own_##name},
 	HELPERS(ONE, x86_64) HELPERS(ONE, aarch64)
+	ONE(, helper_rdtsc_x86_64, ) ONE(, helper_rdtscp_x86_64, )
 #undef ONE
 };
 
@@ -173,5 +211,6 @@ bool uc_helpers_ours(void)
 
 void uc_helpers_direct(struct cpu *c)
 {
+	running = c;
 	direct = c && uc_overrides_on() ? c : NULL;
 }

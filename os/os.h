@@ -469,6 +469,9 @@ void os_syscall_sp(struct kernel *k, uint64_t sp);
  * out) and true is returned; false when nothing but another process could
  * wake them (a deadlock). */
 bool os_wait_timeout(struct kernel *k);
+/* The simulated clock clock_gettime reads, in ticks of its 3 GHz (an x86
+ * time-stamp counter's RDTSC reads it). */
+uint64_t os_clock_ticks(const struct kernel *k);
 /* System call `nr` (the architecture's number) of the current process. */
 struct sys_result os_syscall(struct kernel *k, uint64_t nr, uint64_t args[6]);
 /* Told of every system call once os_syscall has made it: process `pid`,

@@ -15,8 +15,9 @@ run() {   # arch mode tag guest
 	echo "status $?" >>"$tmp/$3.out"
 }
 # futex_ops: requeues, WAKE_OP, a condvar broadcast, a barrier and shared
-# futexes between two processes.
-for guest in worker_pool futex_ops; do
+# futexes between two processes. gothreads: Go's runtime, which reads the
+# time-stamp counter (RDTSC: the simulated clock) to schedule and hash.
+for guest in worker_pool futex_ops gothreads; do
 for arch in x86_64 aarch64; do
 	for mode in timing functional; do
 		run $arch $mode a $guest

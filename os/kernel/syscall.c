@@ -113,9 +113,14 @@ static enum sys sys_of(const struct kernel *k, uint64_t nr)
 
 /* Simulated time: a fixed epoch plus the cycles run (and slept), at 3 GHz. */
 
+uint64_t os_clock_ticks(const struct kernel *k)
+{
+	return mmu_total_cycles(k->mmu) + k->svc->sleep_cycles;
+}
+
 uint64_t now_ns(const struct kernel *k)
 {
-	return (mmu_total_cycles(k->mmu) + k->svc->sleep_cycles) / 3;
+	return os_clock_ticks(k) / 3;
 }
 
 int64_t put_user(struct kernel *k, uint64_t va, const void *src, uint64_t len)
