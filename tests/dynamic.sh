@@ -73,7 +73,19 @@ check stat-f-proc stat -f -c '%T %l' /proc
 check mkdir-p-then-mv bash -c 'mkdir -p x/y && cp fruit f2 && mv f2 x/y/ && ls -R x && rm -r x'
 # /dev/null, /dev/zero and /dev/full are there to write (the sysroot's
 # own /dev is read-only).
-check dev-memory bash -c 'echo hidden >/dev/null; ls nothing 2>/dev/null; echo status $?; head -c 8 /dev/zero | od -An -tx1; [ -c /dev/null ] && [ -w /dev/null ] && echo writable; (echo x >/dev/full) 2>/dev/null || echo full; stat -c "%F %t %T" /dev/null /dev/zero /dev/full'
+check dev-memory bash -c 'echo hidden >/dev/null; ls nothing 2>/dev/null; echo status $?; head -c 8 /dev/zero | od -An -tx1; [ -c /dev/null ] && [ -w /dev/null ] && echo writable; (echo x >/dev/full) 2>/dev/null || echo full; stat -c "%F %t %T" /dev/null /dev/zero /dev/full /dev/random /dev/urandom; head -c 100 /dev/urandom | wc -c; echo seed >/dev/urandom && echo stirred'
+# /dev/urandom and /dev/random give getrandom's bytes: the same every run.
+rand() {
+	(cd "$root" && "$mmusim" run --mode "$1" --sysroot "$sysroot" "${sysroot%/}$(where od)" -An -tx1 -N32 "$2" 2>/dev/null)
+}
+for mode in timing functional; do
+	a=$(rand $mode /dev/urandom) b=$(rand $mode /dev/urandom) c=$(rand $mode /dev/random)
+	if [ "$(echo $a | wc -w)" = 32 ] && [ "$a" = "$b" ] && [ "$a" = "$c" ]; then
+		pass
+	else
+		fail "dev-random ($mode): two runs' bytes differ or are not 32: '$a' '$b' '$c'"
+	fi
+done
 # Process substitution passes /dev/fd/N; /dev/stdin is /proc/self/fd/0.
 check dev-fd bash -c 'comm -12 <(sort fruit) <(sort -r fruit | sort); cat /dev/stdin <d/words; wc -l </dev/fd/0 <numbers; while read -r l; do echo "got $l"; done < <(head -2 numbers); cat /dev/fd/3 3<fruit | wc -c'
 if [ "$arch" = amd64 ]; then   # GNU tar makes its archive with creat(2)

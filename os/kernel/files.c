@@ -82,7 +82,7 @@ static int host_access_mode(uint32_t flags)
 
 bool dev_memory_device(const char *path)
 {
-	static const char *const names[] = {"/dev/null", "/dev/zero", "/dev/full"};
+	static const char *const names[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!strcmp(path, names[i]))
 			return true;
@@ -118,14 +118,19 @@ bool dev_fd_link(const char *path, char out[PATH_MAX_GUEST])
 }
 
 /* /dev/null, /dev/zero, /dev/full: the host's, as a device is (I/O
- * straight through). An open that creates finds it there. */
+ * straight through). /dev/random and /dev/urandom are the host's too, but
+ * for their data: getrandom's generator, so that runs repeat. An open that
+ * creates finds it there. */
 static int open_memory_device(struct proc *p, const char *path, uint32_t flags)
 {
 	if ((flags & OPEN_CREATE) && (flags & OPEN_EXCL))
 		return -EEXIST;
 	struct stat st;
 	int fd = open_host_stat(path, host_access_mode(flags) | (flags & OPEN_DIRECTORY ? O_DIRECTORY : 0), &st);
-	return fd < 0 ? fd : install_special(p, fd, &st, flags);
+	int slot = fd < 0 ? fd : install_special(p, fd, &st, flags);
+	if (slot >= 0 && (!strcmp(path, "/dev/random") || !strcmp(path, "/dev/urandom")))
+		fd_get(p, slot)->random = true;
+	return slot;
 }
 
 int os_openat(struct proc *p, int dirfd, const char *path, uint32_t flags, unsigned mode)
@@ -364,6 +369,11 @@ static int64_t file_rw(struct proc *p, int fd, void *buf, uint64_t len, uint64_t
 		return -EINVAL;   /* an epoll has no read or write */
 	if (of->proc)
 		return write ? procfs_write(p, of, buf, len) : procfs_read(p, of, buf, len, off);
+	if (of->random) {   /* a write would stir the host's pool: taken, as Linux takes it, and dropped */
+		if (!write)
+			random_bytes(p->k, buf, len);
+		return (int64_t)len;
+	}
 	if (!of->inode)   /* a host stream: straight through */
 		return host_stream_io(of->host_fd, buf, len, write);
 	if (write && len && (len = fsize_limit(p, off, len)) == 0)

@@ -22,6 +22,7 @@ struct open_file {
 	uint64_t pos;           /* the file position (read, write, lseek) */
 	struct procfs_file *proc;   /* a /proc file (procfs.c) */
 	struct epoll *epoll;    /* an epoll instance (epoll.c) */
+	bool random;            /* /dev/random, /dev/urandom: reads come from getrandom's generator */
 	uint32_t epoll_watched; /* items of epolls watching it */
 };
 

@@ -163,18 +163,23 @@ static int64_t sys_uname(struct kernel *k, uint64_t va)
 	return put_user(k, va, u, sizeof u);
 }
 
+void random_bytes(struct kernel *k, uint8_t *b, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++) {   /* deterministic: xorshift from a fixed seed */
+		k->svc->rng ^= k->svc->rng << 13;
+		k->svc->rng ^= k->svc->rng >> 7;
+		k->svc->rng ^= k->svc->rng << 17;
+		b[i] = (uint8_t)k->svc->rng;
+	}
+}
+
 static int64_t sys_getrandom(struct kernel *k, uint64_t va, uint64_t len)
 {
 	uint8_t b[256];
 	uint64_t done = 0;
 	while (done < len) {
 		uint64_t n = len - done < sizeof b ? len - done : sizeof b;
-		for (uint64_t i = 0; i < n; i++) {   /* deterministic: xorshift from a fixed seed */
-			k->svc->rng ^= k->svc->rng << 13;
-			k->svc->rng ^= k->svc->rng >> 7;
-			k->svc->rng ^= k->svc->rng << 17;
-			b[i] = (uint8_t)k->svc->rng;
-		}
+		random_bytes(k, b, n);
 		if (put_user(k, va + done, b, n))
 			return done ? (int64_t)done : -EFAULT;
 		done += n;

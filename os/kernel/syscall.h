@@ -34,6 +34,9 @@ enum sys {
 
 /* Simulated time since boot: the cycles run (and slept), at 3 GHz. */
 uint64_t now_ns(const struct kernel *k);
+/* n bytes of the kernel's random generator (getrandom, /dev/urandom): the
+ * same every run. */
+void random_bytes(struct kernel *k, uint8_t *b, uint64_t n);
 /* copy_to_user as a system call returns it: 0 or -EFAULT. */
 int64_t put_user(struct kernel *k, uint64_t va, const void *src, uint64_t len);
 /* A path argument (PATH_MAX_GUEST bytes of room): 0, -EFAULT, -ENAMETOOLONG. */
