@@ -41,9 +41,21 @@ struct tlb_array {
 	 * empty way while there is one). */
 	uint32_t *head, *used;
 	uint64_t *stamp, *clock;
+	/* LRU sets wider than LRU_CANDIDATES: per set, the least recent ways
+	 * as one scan found them, oldest first, with their stamps then; the
+	 * first whose stamp has not changed since is still the least recent
+	 * (a touch only ever gives a stamp above all others). */
+	struct lru_candidates *cand;
 	uint64_t *plru;      /* tree bits per set (REPL_PLRU) */
 	uint64_t rng;
 	uint64_t present;    /* sizes filled since creation (a superset of those held) */
+};
+
+#define LRU_CANDIDATES 8
+struct lru_candidates {
+	uint64_t stamp[LRU_CANDIDATES];
+	uint32_t way[LRU_CANDIDATES];
+	uint32_t next, n;    /* candidates [next, n) still to try */
 };
 
 /* A translation a lookup found: the lookup's answer for the 4 KiB page

@@ -56,8 +56,9 @@ bool tlb_init(struct tlb *t, const struct tlb_config *c, uint64_t seed, char *er
 		a->used = calloc(a->sets, sizeof *a->used);
 		a->stamp = calloc(ac->entries, sizeof *a->stamp);
 		a->clock = calloc(a->sets, sizeof *a->clock);
+		a->cand = ways > LRU_CANDIDATES && a->repl == REPL_LRU ? calloc(a->sets, sizeof *a->cand) : NULL;
 		if (!a->e || !a->plru || !a->keys || !a->bucket || !a->chain || !a->head || !a->used || !a->stamp ||
-		    !a->clock) {
+		    !a->clock || (ways > LRU_CANDIDATES && a->repl == REPL_LRU && !a->cand)) {
 			snprintf(err, errlen, "out of host memory");
 			return false;
 		}
@@ -81,6 +82,8 @@ void tlb_free(struct tlb *t)
 		free(a->used);
 		free(a->stamp);
 		free(a->clock);
+		free(a->cand);
+		a->cand = NULL;
 	}
 	t->narrays = 0;
 	tlb_forget(t);
@@ -128,10 +131,37 @@ static void touch(struct tlb_array *a, uint32_t set, uint32_t way)
 		plru_touch(a, set, way);
 }
 
-/* The least recently used way of a full set: the smallest stamp. */
-static uint32_t lru_way(const struct tlb_array *a, uint32_t set)
+/* The LRU_CANDIDATES least recent ways of a set, oldest first, in one
+ * scan (stamps are unique: every way of a full set was touched). */
+static void lru_candidates_find(struct lru_candidates *c, const uint64_t *st, uint32_t ways)
+{
+	c->n = c->next = 0;
+	for (uint32_t w = 0; w < ways; w++) {
+		if (c->n == LRU_CANDIDATES && st[w] >= c->stamp[c->n - 1])
+			continue;
+		uint32_t i = c->n < LRU_CANDIDATES ? c->n++ : c->n - 1;
+		for (; i > 0 && c->stamp[i - 1] > st[w]; i--) {
+			c->stamp[i] = c->stamp[i - 1];
+			c->way[i] = c->way[i - 1];
+		}
+		c->stamp[i] = st[w];
+		c->way[i] = w;
+	}
+}
+
+/* The least recently used way of a full set: the smallest stamp. A wide
+ * set (a 48-way L1) takes it from its candidates, scanning again only
+ * when all have been touched since. */
+static uint32_t lru_way(struct tlb_array *a, uint32_t set)
 {
 	const uint64_t *st = &a->stamp[(size_t)set * a->ways];
+	if (a->cand) {
+		struct lru_candidates *c = &a->cand[set];
+		for (;; lru_candidates_find(c, st, a->ways))
+			for (; c->next < c->n; c->next++)
+				if (st[c->way[c->next]] == c->stamp[c->next])
+					return c->way[c->next];
+	}
 	uint32_t best = 0;
 	for (uint32_t w = 1; w < a->ways; w++)
 		if (st[w] < st[best])
