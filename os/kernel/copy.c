@@ -110,6 +110,19 @@ static void sys_sendfile(struct proc *p, const uint64_t a[6], struct sys_result 
 		r->ret = -EFAULT;
 }
 
+/* The file system a file is on, as its stat's st_dev says (a pipe: the
+ * one pipefs; a /proc file: procfs, another). */
+static bool same_fs(const struct open_file *a, const struct open_file *b)
+{
+	if (a->pipe || b->pipe || a->proc || b->proc)
+		return (a->pipe && b->pipe) || (a->proc && b->proc);
+	struct stat sa, sb;
+	if (a->inode && b->inode)
+		return a->inode->dev == b->inode->dev;
+	return !fstat(a->dir ? a->dir_fd : a->inode ? a->inode->host_fd : a->host_fd, &sa) &&
+	       !fstat(b->dir ? b->dir_fd : b->inode ? b->inode->host_fd : b->host_fd, &sb) && sa.st_dev == sb.st_dev;
+}
+
 /* generic_copy_file_checks and both rw_verify_area calls, in their order:
  * regular files on one file system (/proc is another, and host files on
  * two devices are on two, as stat shows), read from and written to (not
@@ -123,7 +136,7 @@ static int64_t copy_file_checks(const struct open_file *in, int64_t pos_in, cons
 		return -EINVAL;
 	if (!(in->flags & OPEN_READ) || !(out->flags & OPEN_WRITE) || (out->flags & OPEN_APPEND))
 		return -EBADF;
-	if (in->proc || out->proc ? !(in->proc && out->proc) : in->inode->dev != out->inode->dev)
+	if (!same_fs(in, out))
 		return -EXDEV;
 	uint64_t count = *len;
 	if ((uint64_t)pos_in + count < (uint64_t)pos_in || (uint64_t)pos_out + count < (uint64_t)pos_out)
@@ -172,19 +185,6 @@ static int64_t sys_copy_file_range(struct proc *p, const uint64_t a[6])
 	else if (put_user(k, off_out, &oo, sizeof oo))
 		rc = -EFAULT;
 	return rc;
-}
-
-/* The file system a file is on, as its stat's st_dev says (a pipe: the
- * one pipefs; a /proc file: procfs, another). */
-static bool same_fs(const struct open_file *a, const struct open_file *b)
-{
-	if (a->pipe || b->pipe || a->proc || b->proc)
-		return (a->pipe && b->pipe) || (a->proc && b->proc);
-	struct stat sa, sb;
-	if (a->inode && b->inode)
-		return a->inode->dev == b->inode->dev;
-	return !fstat(a->dir ? a->dir_fd : a->inode ? a->inode->host_fd : a->host_fd, &sa) &&
-	       !fstat(b->dir ? b->dir_fd : b->inode ? b->inode->host_fd : b->host_fd, &sb) && sa.st_dev == sb.st_dev;
 }
 
 int64_t file_clone(struct proc *p, int dst_fd, int src_fd)

@@ -375,6 +375,8 @@ void epoll_file_gone(struct kernel *k, struct open_file *of);
 /* Queue a signal for process p, in its shared set, and wake a thread that
  * does not block it (the ignored ones are dropped, as Linux's sig_ignored). */
 void signal_send(struct proc *p, const struct ksiginfo *info);
+/* What a child's end says to its parent (SIGCHLD's siginfo, waitid's). */
+struct ksiginfo sigchld_info(const struct proc *c);
 /* ... for thread t alone (tgkill, and what a thread's own act brings it:
  * SIGPIPE, SIGXFSZ, faults). */
 void signal_send_thread(struct thread *t, const struct ksiginfo *info);

@@ -339,10 +339,14 @@ void signal_child_exit(struct proc *p)
 	 * waits for the child; it is reaped at once. */
 	if (ka->handler == KSIG_IGN || (ka->flags & KSA_NOCLDWAIT))
 		p->reaped = true;
-	signal_send(parent, &(struct ksiginfo){.signo = SIGCHLD,
-					       .code = p->termsig ? CLD_KILLED : CLD_EXITED,
-					       .pid = p->pid,
-					       .status = p->termsig ? p->termsig : p->status & 0xff});
+	struct ksiginfo info = sigchld_info(p);
+	signal_send(parent, &info);
+}
+
+struct ksiginfo sigchld_info(const struct proc *c)
+{
+	return (struct ksiginfo){.signo = SIGCHLD, .code = c->termsig ? CLD_KILLED : CLD_EXITED, .pid = c->pid,
+				 .status = c->termsig ? c->termsig : c->status & 0xff};
 }
 
 void signal_fork(struct proc *child, const struct proc *parent)

@@ -7,8 +7,6 @@
  * other exit signal): __WCLONE without __WALL names none. */
 #include "os/kernel/syscall.h"
 
-#include <signal.h>
-
 #define WNOHANG_     0x00000001u
 #define WSTOPPED_    0x00000002u   /* wait4's WUNTRACED */
 #define WEXITED_     0x00000004u
@@ -136,10 +134,11 @@ static int64_t put_waitid_info(struct kernel *k, uint64_t va, const struct proc 
 		return -EFAULT;
 	int32_t head[3] = {0}, tail[3] = {0};   /* si_uid: root's, 0 */
 	if (c) {
-		head[0] = SIGCHLD;
-		head[2] = c->termsig ? CLD_KILLED : CLD_EXITED;
-		tail[0] = c->pid;
-		tail[2] = c->termsig ? c->termsig : c->status & 0xff;
+		struct ksiginfo info = sigchld_info(c);
+		head[0] = info.signo;
+		head[2] = info.code;
+		tail[0] = info.pid;
+		tail[2] = info.status;
 	}
 	return put_user(k, va, head, sizeof head) || put_user(k, va + 16, tail, sizeof tail) ? -EFAULT : 0;
 }
